@@ -1,0 +1,47 @@
+import type { AgentEvent, RunResult } from './events.js';
+import { runAgentLoop } from './loop.js';
+import type { Message } from '../provider/types.js';
+import type { AgentSetup } from '../runtime.js';
+import type { ToolIO } from '../tools/tool.js';
+
+export type AgentListener = (event: AgentEvent) => void;
+
+/**
+ * A conversation with one agent: a thin wrapper around `runAgentLoop` that keeps the messages
+ * between turns and fans events out to subscribers.
+ */
+export class Agent {
+  messages: Message[] = [];
+  private readonly listeners = new Set<AgentListener>();
+
+  constructor(
+    private readonly setup: AgentSetup,
+    private readonly environment: { cwd: string; io: ToolIO },
+  ) {}
+
+  subscribe(listener: AgentListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** One turn: the user's message, then the loop until a final answer. Never throws. */
+  async prompt(text: string, signal: AbortSignal = new AbortController().signal): Promise<RunResult> {
+    const result = await runAgentLoop({
+      provider: this.setup.provider,
+      model: this.setup.model,
+      system: this.setup.system,
+      messages: [...this.messages, { role: 'user', content: text }],
+      tools: this.setup.tools,
+      cwd: this.environment.cwd,
+      io: this.environment.io,
+      maxIterations: this.setup.maxIterations,
+      ...(this.setup.maxTokens ? { maxTokens: this.setup.maxTokens } : {}),
+      signal,
+      emit: (event) => {
+        for (const listener of this.listeners) listener(event);
+      },
+    });
+    this.messages = result.messages;
+    return result;
+  }
+}

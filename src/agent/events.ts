@@ -1,0 +1,37 @@
+import type { Message, Usage } from '../provider/types.js';
+
+/** Why a run ended. `completed` is the only one that carries a usable answer. */
+export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'timeout' | 'cancelled';
+
+/**
+ * The outcome of one agent run. `status: 'completed'` means the model gave a non-empty final
+ * answer; anything else is `failed` (with `error`) or `cancelled`.
+ */
+export interface RunResult {
+  status: 'completed' | 'failed' | 'cancelled';
+  exitReason: ExitReason;
+  /** The final answer (completed), or the last assistant text seen (otherwise). */
+  final: string;
+  error?: string;
+  /** The whole conversation after the run, including the initial messages. */
+  messages: Message[];
+  usage: Usage;
+  apiCalls: number;
+  iterations: number;
+}
+
+/** Events the loop emits, a closed union; consumers switch on `type`. */
+export type AgentEvent =
+  | { type: 'model.started'; iteration: number; model: string }
+  | { type: 'text.delta'; text: string }
+  | { type: 'model.retry'; attempt: number; delayMs: number; reason: string }
+  | { type: 'model.finished'; iteration: number; text: string; toolCalls: number; usage: Usage }
+  | { type: 'usage'; call: Usage; total: Usage }
+  | { type: 'tool.started'; callId: string; name: string; arguments: string }
+  | { type: 'tool.finished'; callId: string; name: string; content: string; isError: boolean; durationMs: number }
+  | { type: 'steer.delivered'; messages: string[] }
+  /** A completed step: the messages added since the last one (steering turns, the model's reply, its tool results). The checkpoint unit. */
+  | { type: 'step.completed'; iteration: number; messages: Message[] }
+  | { type: 'done'; result: RunResult };
+
+export type AgentEventType = AgentEvent['type'];

@@ -1,0 +1,128 @@
+import { errorMessage, LegateError } from '../errors.js';
+import type { Message, Provider, ToolResultMessage, Usage } from '../provider/types.js';
+import { addUsage, emptyUsage } from '../provider/types.js';
+import { executeToolCall } from '../tools/execute.js';
+import type { Tool, ToolIO } from '../tools/tool.js';
+import { toToolSpec } from '../tools/tool-spec.js';
+import type { AgentEvent, ExitReason, RunResult } from './events.js';
+import { steeringTurn, type SteeringSource } from './steering.js';
+
+export interface LoopOptions {
+  provider: Provider;
+  model: string;
+  system: string;
+  /** The conversation so far, ending with the new user message. Not mutated. */
+  messages: readonly Message[];
+  tools: readonly Tool[];
+  cwd: string;
+  io: ToolIO;
+  /** Model calls allowed in this run. */
+  maxIterations: number;
+  maxTokens?: number;
+  /** Cancels the run: aborts the in-flight model call and tools. A `LegateError('timeout')` reason reads as a timeout. */
+  signal: AbortSignal;
+  steering?: SteeringSource;
+  emit?: (event: AgentEvent) => void;
+}
+
+/**
+ * The agent loop: model call → run the tool calls (concurrently) → feed results back, until the
+ * model answers without tool calls or `maxIterations` model calls were made. Never throws: every
+ * outcome is a `RunResult`, also emitted as the `done` event.
+ */
+export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
+  const { provider, signal, steering } = options;
+  const emit = options.emit ?? (() => {});
+  const messages: Message[] = [...options.messages];
+  const toolsByName = new Map(options.tools.map((tool) => [tool.name, tool]));
+  const toolSpecs = options.tools.map(toToolSpec);
+  let usage: Usage = emptyUsage();
+  let apiCalls = 0;
+  let lastText = '';
+  let checkpointed = messages.length;
+  const checkpoint = (iteration: number): void => {
+    emit({ type: 'step.completed', iteration, messages: messages.slice(checkpointed) });
+    checkpointed = messages.length;
+  };
+
+  const finish = (status: RunResult['status'], exitReason: ExitReason, error?: string): RunResult => {
+    const result: RunResult = { status, exitReason, final: lastText, messages, usage, apiCalls, iterations: apiCalls };
+    if (error !== undefined) result.error = error;
+    emit({ type: 'done', result });
+    return result;
+  };
+  const stopped = (): RunResult => {
+    const reason: unknown = signal.reason;
+    if (reason instanceof LegateError && reason.code === 'timeout') return finish('failed', 'timeout', reason.toString());
+    if (reason instanceof Error && reason.name === 'TimeoutError') return finish('failed', 'timeout', `timeout: ${reason.message}`);
+    return finish('cancelled', 'cancelled', 'cancelled');
+  };
+  const deliverSteering = async (): Promise<boolean> => {
+    const pending = steering ? await steering.pull() : [];
+    if (pending.length === 0) return false;
+    messages.push({ role: 'user', content: steeringTurn(pending) });
+    emit({ type: 'steer.delivered', messages: pending });
+    return true;
+  };
+
+  try {
+    for (let iteration = 1; ; iteration++) {
+      if (signal.aborted) return stopped();
+      await deliverSteering();
+      if (iteration > options.maxIterations) {
+        return finish('failed', 'max_iterations', `stopped after ${options.maxIterations} model calls without a final answer (max_iterations)`);
+      }
+
+      emit({ type: 'model.started', iteration, model: options.model });
+      const request = { model: options.model, system: options.system, messages: [...messages], tools: toolSpecs, ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}) };
+      let reply: Extract<Message, { role: 'assistant' }> | undefined;
+      for await (const event of provider.stream(request, signal)) {
+        if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
+        else if (event.type === 'retry') emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
+        else if (event.type === 'error') {
+          if (event.failure.kind === 'aborted' || signal.aborted) return stopped();
+          return finish('failed', 'error', event.failure.message);
+        } else {
+          reply = event.message;
+          apiCalls++;
+          usage = addUsage(usage, event.usage);
+          emit({ type: 'model.finished', iteration, text: reply.content, toolCalls: reply.toolCalls?.length ?? 0, usage: event.usage });
+          emit({ type: 'usage', call: event.usage, total: usage });
+        }
+      }
+      if (!reply) return finish('failed', 'error', 'the model stream ended without a reply');
+      messages.push(reply);
+      if (reply.content.trim()) lastText = reply.content.trim();
+
+      const calls = reply.toolCalls ?? [];
+      if (calls.length === 0) {
+        if (signal.aborted) return stopped();
+        // A steer that arrived while the model wrote its answer still gets a turn.
+        if (await deliverSteering()) {
+          checkpoint(iteration);
+          continue;
+        }
+        checkpoint(iteration);
+        if (!reply.content.trim()) return finish('failed', 'error', 'the model returned an empty final answer');
+        return finish('completed', 'completed');
+      }
+
+      const results = await Promise.all(
+        calls.map(async (call): Promise<ToolResultMessage> => {
+          emit({ type: 'tool.started', callId: call.id, name: call.name, arguments: call.arguments });
+          const started = Date.now();
+          const result = await executeToolCall(toolsByName, call, { cwd: options.cwd, signal, io: options.io });
+          emit({ type: 'tool.finished', callId: call.id, name: call.name, content: result.content, isError: result.isError, durationMs: Date.now() - started });
+          return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content, ...(result.isError ? { isError: true } : {}) };
+        }),
+      );
+      if (signal.aborted) return stopped();
+      messages.push(...results);
+      checkpoint(iteration);
+    }
+  } catch (error) {
+    // Only a bug (or a throwing event consumer) gets here; still a result, never a throw.
+    if (signal.aborted) return stopped();
+    return finish('failed', 'error', `internal error: ${errorMessage(error)}`);
+  }
+}

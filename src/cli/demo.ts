@@ -1,0 +1,59 @@
+import { legateHome } from '../config/load.js';
+import { configSchema } from '../config/schema.js';
+import { demoModel } from '../demo/demo-model.js';
+import { Runtime } from '../runtime.js';
+import { Session } from '../session.js';
+import { oneLine } from '../tasks/output-lines.js';
+import { startScriptedServer } from '../testing/scripted-server.js';
+import type { GlobalOptions, Streams } from './context.js';
+import { taskLine } from './progress.js';
+
+export interface DemoOptions extends GlobalOptions {
+  fast?: boolean;
+}
+
+/**
+ * `legate demo`: the async subagent lifecycle (spawn three, check, steer, cancel, collect) on the
+ * user's own files, driven by a built-in scripted model over a loopback HTTP server. No key, no
+ * network. Everything else — the loop, tools, task service, OpenAI wire — is the real thing.
+ */
+export async function demoCommand(options: DemoOptions, streams: Streams): Promise<number> {
+  const cwd = options.cwd ?? process.cwd();
+  const say = (line: string): void => void streams.stdout.write(`${line}\n`);
+  const server = await startScriptedServer({
+    handler: demoModel({ parentDelayMs: options.fast ? 50 : 700, steeredChildDelayMs: options.fast ? 600 : 1500 }),
+    models: ['legate-demo'],
+  });
+  const config = configSchema.parse({
+    model: { provider: 'openai', name: 'legate-demo', base_url: server.openaiBaseUrl, api_key: 'demo-offline' },
+    agent: { toolsets: ['file', 'delegation', 'async_delegation'] },
+  });
+  const runtime = new Runtime({ loaded: { config, file: undefined, home: legateHome(streams.env), unset: new Map() }, cwd });
+  const session = new Session(runtime);
+  say('legate demo: running OFFLINE on a built-in scripted demo model (no API key, no network).');
+  say(`The subagents really read your files in ${cwd} (read-only).\n`);
+  session.agent.subscribe((event) => {
+    if (event.type === 'model.finished' && event.text && event.toolCalls > 0) say(`parent› ${event.text}`);
+    if (event.type === 'tool.started') say(`  ⚙ ${event.name}(${oneLine(event.arguments, 110)})`);
+    if (event.type === 'tool.finished') say(`    ${event.isError ? '✗' : '→'} ${oneLine(event.content, 150)}`);
+  });
+  const unsubscribe = runtime.tasks.subscribe((event) => {
+    const line = taskLine(event);
+    if (line) say(`  ${line.trim()}`);
+  });
+  try {
+    const result = await session.turn('Survey this project for me using background subagents: its layout, its TODO/FIXME notes, and its biggest files.');
+    if (result.status !== 'completed') {
+      streams.stderr.write(`legate demo: the demo run ${result.status}: ${result.error ?? result.exitReason}\n`);
+      return 1;
+    }
+    say(`\nparent› ${result.final}\n`);
+    say('That was the async_delegation lifecycle: delegate_task_async, check_task, steer_task, cancel_task, collect_task.');
+    say('Next: configure a real model (README "Configuration") and try `legate chat`.');
+    return 0;
+  } finally {
+    unsubscribe();
+    await runtime.close();
+    await server.close();
+  }
+}

@@ -1,0 +1,110 @@
+import { LegateError } from '../errors.js';
+import type { LoadedConfig } from './load.js';
+import type { ConfigFile, keyStrategies } from './schema.js';
+
+/** Everything needed to call one model on one endpoint. `keys` are secrets: never log them. */
+export interface EndpointSpec {
+  provider: 'openai' | 'anthropic';
+  baseUrl: string;
+  model: string;
+  keys: string[];
+  keyStrategy: (typeof keyStrategies)[number];
+  /** Same provider, endpoint and keys as the parent: children share the parent's credential pool. */
+  sharesParentPool: boolean;
+  maxTokens: number | undefined;
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+export interface ResolvedEndpoints {
+  parent: EndpointSpec;
+  /** Children without a route. */
+  child: EndpointSpec;
+  routes: Map<string, EndpointSpec>;
+}
+
+const defaultBaseUrl = { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com' } as const;
+
+interface EndpointFields {
+  provider?: 'openai' | 'anthropic' | undefined;
+  base_url?: string | undefined;
+  api_key?: string | undefined;
+  api_keys?: string[] | undefined;
+}
+
+/**
+ * Resolve the parent's endpoint, the children's default and each named route. A child layer only
+ * inherits the parent's keys when it talks to the same provider and endpoint: a key is never sent
+ * to an endpoint it was not configured for.
+ */
+export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
+  const { config, file } = loaded;
+  const where = file ?? 'the environment';
+  const model = config.model;
+  const provider = model.provider ?? 'openai';
+  const parentKeys = keysOf(model);
+  if (parentKeys.length === 0) throw missingKey(loaded, provider);
+  const parent: EndpointSpec = {
+    provider,
+    baseUrl: trimSlash(model.base_url ?? defaultBaseUrl[provider]),
+    model: model.name,
+    keys: parentKeys,
+    keyStrategy: model.key_strategy,
+    sharesParentPool: true,
+    maxTokens: model.max_tokens,
+    timeoutMs: model.request_timeout_seconds * 1000,
+    maxRetries: model.max_retries,
+  };
+  const layer = (base: EndpointSpec, fields: EndpointFields, modelName: string | undefined, path: string): EndpointSpec => {
+    const layerProvider = fields.provider ?? base.provider;
+    const baseUrl = trimSlash(fields.base_url ?? (fields.provider && fields.provider !== base.provider ? defaultBaseUrl[layerProvider] : base.baseUrl));
+    const ownKeys = keysOf(fields);
+    const sameEndpoint = layerProvider === parent.provider && baseUrl === parent.baseUrl;
+    if (ownKeys.length === 0 && !sameEndpoint && !(base !== parent && baseUrl === base.baseUrl && layerProvider === base.provider)) {
+      throw new LegateError(
+        'config_missing_key',
+        `${where}: ${path} sends children to ${layerProvider} at ${baseUrl}, which is not the parent's endpoint, so the parent's key is not sent there; set ${path}.api_key (use "none" for a local server without auth)`,
+        { key: `${path}.api_key`, file },
+      );
+    }
+    const keys = ownKeys.length > 0 ? ownKeys : baseUrl === parent.baseUrl && layerProvider === parent.provider ? parent.keys : base.keys;
+    return {
+      ...base,
+      provider: layerProvider,
+      baseUrl,
+      model: modelName || base.model,
+      keys,
+      sharesParentPool: sameEndpoint && keys === parent.keys,
+    };
+  };
+  const delegation = config.delegation;
+  const child = layer(parent, delegation, delegation.model, 'delegation');
+  const routes = new Map<string, EndpointSpec>();
+  for (const [name, route] of Object.entries(delegation.routes)) {
+    routes.set(name, layer(child, route, route.model, `delegation.routes.${name}`));
+  }
+  return { parent, child, routes };
+}
+
+function keysOf(fields: EndpointFields): string[] {
+  const keys = [...(fields.api_keys ?? []), ...(fields.api_key ? [fields.api_key] : [])];
+  return [...new Set(keys.map((key) => key.trim()).filter((key) => key.length > 0))];
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function missingKey(loaded: LoadedConfig, provider: string): LegateError {
+  const envName = provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY';
+  const unsetVars = [...(loaded.unset.get('model.api_key') ?? []), ...[...loaded.unset.entries()].filter(([path]) => path.startsWith('model.api_keys')).flatMap(([, names]) => names)];
+  const because = unsetVars.length > 0 ? ` (model.api_key in ${loaded.file} refers to ${unsetVars.map((name) => `\${${name}}`).join(', ')}, which is not set)` : '';
+  const configFile = loaded.file ?? `${loaded.home}/config.yaml`;
+  return new LegateError(
+    'config_missing_key',
+    `no API key configured${because}. Set model.api_key in ${configFile} or export ${envName} (see README "Configuration"). ` +
+      '`legate demo` runs offline without a key.',
+  );
+}
+
+export type { ConfigFile };

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { LegateError } from '../errors.js';
+import { formatIssues } from './format-issues.js';
+import { interpolateEnv } from './interpolate.js';
+import { configSchema, type ConfigFile } from './schema.js';
+
+/** Where a setting came from, for error messages (`model.api_key in /home/u/.legate/config.yaml`). */
+export interface LoadedConfig {
+  config: ConfigFile;
+  /** The config file read, or undefined when the environment was used. */
+  file: string | undefined;
+  home: string;
+  /** key path → unset `${VAR}` names it referenced */
+  unset: Map<string, string[]>;
+}
+
+export interface LoadOptions {
+  /** `--config FILE`; default `$LEGATE_HOME/config.yaml`. */
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function legateHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.LEGATE_HOME || join(homedir(), '.legate'));
+}
+
+/**
+ * Read and validate config. An explicit `--config` that does not exist is an error; a missing
+ * default file falls back to the environment (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
+ * `ANTHROPIC_API_KEY`, `LEGATE_MODEL`).
+ */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const home = legateHome(env);
+  const file = resolve(options.configPath ?? join(home, 'config.yaml'));
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (options.configPath) {
+      throw new LegateError('config_not_found', `config file ${file} does not exist (from --config)`);
+    }
+  }
+  if (text === undefined) return { config: configFromEnv(env), file: undefined, home, unset: new Map() };
+
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new LegateError('config_invalid', `${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  const { value, unset } = interpolateEnv(raw, env);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new LegateError('config_invalid', `${file}: expected a mapping of settings at the top level`);
+  }
+  const withModel = addEnvModel(value as Record<string, unknown>, env);
+  const parsed = configSchema.safeParse(withModel);
+  if (!parsed.success) {
+    const lines = formatIssues(parsed.error, withModel);
+    throw new LegateError('config_invalid', `${file}: ${lines.join('; ')}`, { file, issues: lines });
+  }
+  return { config: parsed.data, file, home, unset };
+}
+
+/** A config file may leave out `model` entirely and rely on the environment for it. */
+function addEnvModel(value: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  if (value.model !== undefined) return value;
+  return { ...value, model: configFromEnv(env).model };
+}
+
+function configFromEnv(env: NodeJS.ProcessEnv): ConfigFile {
+  const anthropic = !env.OPENAI_API_KEY && !!env.ANTHROPIC_API_KEY;
+  const model = anthropic
+    ? { provider: 'anthropic', name: env.LEGATE_MODEL || 'claude-sonnet-4-5', api_key: env.ANTHROPIC_API_KEY, base_url: env.ANTHROPIC_BASE_URL || undefined }
+    : { provider: 'openai', name: env.LEGATE_MODEL || 'gpt-4.1-mini', api_key: env.OPENAI_API_KEY, base_url: env.OPENAI_BASE_URL || undefined };
+  return configSchema.parse({ model });
+}

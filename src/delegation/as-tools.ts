@@ -1,0 +1,31 @@
+import { errorMessage, LegateError } from '../errors.js';
+import type { Tool, Toolset } from '../tools/tool.js';
+import { asyncDelegationOperations, delegationOperations, type Operation } from './operations.js';
+import type { DelegationSession } from './session.js';
+
+/** An operation as an agent tool: JSON text results; refusals are error results naming the value. */
+export function operationTool(operation: Operation, session: DelegationSession): Tool {
+  return {
+    name: operation.name,
+    description: operation.description,
+    parameters: operation.parameters,
+    async execute(args, context) {
+      try {
+        return JSON.stringify(await operation.run(args, session, { signal: context.signal }));
+      } catch (error) {
+        if (!(error instanceof LegateError)) throw error;
+        return { content: JSON.stringify({ error: errorMessage(error), code: error.code }), isError: true };
+      }
+    },
+  };
+}
+
+export const delegationToolsetNames = ['delegation', 'async_delegation'] as const;
+
+/** The `delegation` and `async_delegation` toolsets bound to one session. */
+export function delegationToolsets(session: DelegationSession): Toolset[] {
+  return [
+    { name: 'delegation', tools: delegationOperations.map((operation) => operationTool(operation, session)) },
+    { name: 'async_delegation', tools: asyncDelegationOperations.map((operation) => operationTool(operation, session)) },
+  ];
+}

@@ -1,0 +1,36 @@
+import type { RunResult } from '../agent/events.js';
+import { runAgentLoop } from '../agent/loop.js';
+import type { Runtime } from '../runtime.js';
+import type { RunControl, TaskRunner } from '../tasks/task-service.js';
+import type { TaskRecord } from '../tasks/task-record.js';
+import { childBrief, childSystemPrompt } from './child-prompt.js';
+
+/**
+ * Runs a task's child in this process: the same agent loop with a fresh conversation (only the
+ * goal and context), the parent's provider settings and credential pool (or the route's), and the
+ * parent's toolsets minus what children may not have.
+ */
+export class ChildRunner implements TaskRunner {
+  constructor(private readonly runtime: Runtime) {}
+
+  async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
+    const runtime = this.runtime;
+    const endpoint = runtime.childEndpoint(task.route);
+    const tools = runtime.toolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? runtime.agentToolsets });
+    const brief = { role: 'user' as const, content: childBrief(task) };
+    return runAgentLoop({
+      provider: runtime.provider(endpoint),
+      model: task.model,
+      system: childSystemPrompt(task),
+      messages: [brief, ...(control.resumeFrom ?? [])],
+      tools,
+      cwd: task.cwd,
+      io: runtime.io,
+      maxIterations: runtime.config.delegation.max_iterations,
+      ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
+      signal: control.signal,
+      steering: control.steering,
+      emit: control.emit,
+    });
+  }
+}

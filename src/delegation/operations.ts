@@ -1,0 +1,164 @@
+import type { z } from 'zod';
+import { LegateError } from '../errors.js';
+import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
+import {
+  cancelTaskParameters,
+  checkTaskParameters,
+  collectTaskParameters,
+  delegateTaskAsyncParameters,
+  delegateTaskParameters,
+  listTasksParameters,
+  steerTaskParameters,
+} from './schemas.js';
+import type { DelegationSession } from './session.js';
+import { batchResultView, checkView, collectView, listView, spawnView } from './views.js';
+
+export interface OperationContext {
+  signal: AbortSignal;
+  /** Progress while a blocking operation waits (MCP progress notifications). */
+  progress?: (done: number, total: number, message: string) => void;
+}
+
+/** One delegation tool: schema + behaviour, shared by the agent toolsets and the MCP server. */
+export interface Operation<Schema extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  parameters: Schema;
+  run(args: z.infer<Schema>, session: DelegationSession, context: OperationContext): Promise<Record<string, unknown>>;
+}
+
+const define = <Schema extends z.ZodType>(operation: Operation<Schema>): Operation => operation as unknown as Operation;
+
+function childSpec(session: DelegationSession, goal: string, context: string | undefined, route: string | undefined, mode: TaskSpec['mode'], toolsets?: string[]): TaskSpec {
+  if (session.depth >= session.maxSpawnDepth) {
+    throw new LegateError('depth_limit', `delegation depth limit reached: this agent is at depth ${session.depth} and delegation.max_spawn_depth is ${session.maxSpawnDepth}`);
+  }
+  if (toolsets) {
+    const unknown = toolsets.filter((name) => !session.toolsets.includes(name));
+    if (unknown.length > 0) {
+      throw new LegateError('invalid_arguments', `toolsets ${unknown.map((name) => `"${name}"`).join(', ')} not available to this agent; available: ${session.toolsets.join(', ')}`);
+    }
+  }
+  return {
+    goal,
+    ...(context ? { context } : {}),
+    ...(route ? { route } : {}),
+    toolsets: toolsets ?? session.toolsets,
+    model: session.childModel(route),
+    depth: session.depth + 1,
+    sessionId: session.sessionId,
+    mode,
+    cwd: session.cwd,
+  };
+}
+
+export const delegateTask = define({
+  name: 'delegate_task',
+  description:
+    'Delegate work to child agents and WAIT for them. Give one goal (+context), or tasks: [{goal, context}] to run several side by side. ' +
+    'Each child starts with a fresh conversation: it sees only its goal and context, never this conversation. ' +
+    'Returns only each child\'s final summary. Use delegate_task_async instead for long work you do not want to wait on.',
+  parameters: delegateTaskParameters,
+  async run(args, session, context) {
+    const started = Date.now();
+    const entries = args.tasks ?? [{ goal: args.goal!, context: args.context, route: args.route }];
+    const specs = entries.map((entry) => childSpec(session, entry.goal, entry.context, entry.route, 'sync'));
+    const tasks: TaskRecord[] = [];
+    for (const spec of specs) tasks.push(await session.service.spawn(spec));
+    const cancelAll = (): void => {
+      for (const task of tasks) void session.service.cancel(session.sessionId, task.id).catch(() => {});
+    };
+    context.signal.addEventListener('abort', cancelAll, { once: true });
+    let done = 0;
+    try {
+      const ended = await Promise.all(
+        tasks.map(async (task) => {
+          const { task: final } = await session.service.waitForEnd(session.sessionId, task.id, 2 ** 31 - 1, context.signal);
+          context.progress?.(++done, tasks.length, `task ${final.id} ${final.status}`);
+          await session.service.markReported(task.id);
+          return final;
+        }),
+      );
+      return {
+        results: ended.map((task, index) => batchResultView(task, index)),
+        total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
+      };
+    } finally {
+      context.signal.removeEventListener('abort', cancelAll);
+    }
+  },
+});
+
+export const delegateTaskAsync = define({
+  name: 'delegate_task_async',
+  description:
+    'Start a child agent in the BACKGROUND and return its task_id at once; keep working meanwhile. ' +
+    'The child sees only goal and context (not this conversation). Then: check_task to see progress, steer_task to redirect it, ' +
+    'collect_task to get its summary, cancel_task to stop it. When it ends you also get a notice.',
+  parameters: delegateTaskAsyncParameters,
+  async run(args, session) {
+    const task = await session.service.spawn(childSpec(session, args.goal, args.context, args.route, 'async', args.toolsets));
+    return spawnView(task);
+  },
+});
+
+export const checkTask = define({
+  name: 'check_task',
+  description: "Non-blocking: a background task's status, elapsed time, API calls, current tool and the last 10 lines of its output.",
+  parameters: checkTaskParameters,
+  async run(args, session) {
+    const task = await session.service.get(session.sessionId, args.task_id);
+    const [output, steers] = await Promise.all([session.service.store.readOutput(task.id), session.service.store.listSteers(task.id)]);
+    return checkView(task, output, steers);
+  },
+});
+
+export const steerTask = define({
+  name: 'steer_task',
+  description: 'Send guidance to a running background task. It is delivered at the child\'s next model call; check_task/collect_task later show whether it was delivered or missed.',
+  parameters: steerTaskParameters,
+  async run(args, session) {
+    const steer = await session.service.steer(session.sessionId, args.task_id, args.message);
+    return { ok: true, task_id: args.task_id, delivery: 'queued', steer_id: steer.id, note: "delivered at the child's next model call" };
+  },
+});
+
+export const collectTask = define({
+  name: 'collect_task',
+  description:
+    'Wait for a background task to end (up to timeout seconds, default 300) and return its summary. ' +
+    'On timeout it returns the partial output with timed_out: true and the task keeps running.',
+  parameters: collectTaskParameters,
+  async run(args, session, context) {
+    const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal);
+    const [output, steers] = await Promise.all([session.service.store.readOutput(task.id), session.service.store.listSteers(task.id)]);
+    if (!timedOut) await session.service.markReported(task.id);
+    return collectView(task, output, steers, timedOut);
+  },
+});
+
+export const cancelTask = define({
+  name: 'cancel_task',
+  description: 'Stop a background task now: aborts its in-flight model call and tool. Its partial output is kept.',
+  parameters: cancelTaskParameters,
+  async run(args, session) {
+    const task = await session.service.cancel(session.sessionId, args.task_id);
+    const output = await session.service.store.readOutput(task.id);
+    await session.service.markReported(task.id);
+    return { ok: true, task_id: task.id, status: task.status, output_preview: output.slice(-10), api_calls: task.apiCalls };
+  },
+});
+
+export const listTasks = define({
+  name: 'list_tasks',
+  description: "List this session's background tasks (optionally only one status).",
+  parameters: listTasksParameters,
+  async run(args, session) {
+    return listView(await session.service.list(session.sessionId, args.status as TaskRecord['status'] | undefined));
+  },
+});
+
+/** The `delegation` toolset. */
+export const delegationOperations: Operation[] = [delegateTask];
+/** The `async_delegation` toolset. */
+export const asyncDelegationOperations: Operation[] = [delegateTaskAsync, checkTask, steerTask, collectTask, cancelTask, listTasks];

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { taskStatuses } from '../tasks/status.js';
+
+/**
+ * Parameters of the delegation tools. One definition serves the agent tools and the MCP server.
+ */
+
+const goal = z.string().trim().min(1, 'goal must be a non-empty string').describe('What the child must achieve, stated completely: it sees nothing of your conversation.');
+const context = z.string().optional().describe('Everything the child needs to know: file paths, constraints, what was tried, what form the answer should take.');
+const route = z.string().optional().describe('Name of a route from delegation.routes in config.yaml (for example a cheaper model).');
+const taskId = z.string().min(1).describe('The task_id returned by delegate_task_async.');
+
+export const delegateTaskParameters = z
+  .object({
+    goal: goal.optional(),
+    context,
+    route,
+    tasks: z
+      .array(z.object({ goal, context, route }))
+      .min(1, 'tasks must hold at least one task')
+      .optional()
+      .describe('A batch of independent tasks to run side by side; use instead of goal/context.'),
+  })
+  .refine((args) => (args.goal === undefined) !== (args.tasks === undefined), {
+    message: 'give either goal (one task) or tasks (a batch), not both and not neither',
+  });
+
+export const delegateTaskAsyncParameters = z.object({
+  goal,
+  context,
+  route,
+  toolsets: z.array(z.string()).optional().describe("Toolsets the child may use (default: yours), e.g. ['file']."),
+});
+
+export const checkTaskParameters = z.object({ task_id: taskId });
+
+export const steerTaskParameters = z.object({
+  task_id: taskId,
+  message: z.string().trim().min(1, 'message must be a non-empty string').describe('Guidance for the child, delivered at its next model call.'),
+});
+
+export const collectTaskParameters = z.object({
+  task_id: taskId,
+  timeout: z
+    .number()
+    .min(0, 'timeout must be a number of seconds >= 0')
+    .default(300)
+    .describe('Seconds to wait for the task to end (default 300). On timeout the task keeps running and the partial output is returned.'),
+});
+
+export const cancelTaskParameters = z.object({ task_id: taskId });
+
+export const listTasksParameters = z.object({
+  status: z.enum(taskStatuses as [string, ...string[]]).optional().describe('Only tasks with this status.'),
+});

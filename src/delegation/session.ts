@@ -1,0 +1,16 @@
+import type { TaskService } from '../tasks/task-service.js';
+
+/** What the delegation tools of one agent know about where they run. */
+export interface DelegationSession {
+  /** Tasks spawned here belong to this session; only it sees them. */
+  sessionId: string;
+  /** Depth of the agent holding these tools: 0 for the top-level agent, 1 for its children… */
+  depth: number;
+  /** The agent's own toolsets: what its children get by default. */
+  toolsets: string[];
+  maxSpawnDepth: number;
+  cwd: string;
+  service: TaskService;
+  /** The model a child on `route` (or the default child model) runs on; throws `unknown_route`. */
+  childModel(route: string | undefined): string;
+}

@@ -1,0 +1,112 @@
+import type { TaskRecord, SteerRecord } from '../tasks/task-record.js';
+
+/** The JSON shapes the delegation tools (and `legate tasks`, and MCP) return. snake_case on the wire. */
+
+export function tokens(task: Pick<TaskRecord, 'usage'>): { input: number; output: number; total: number } {
+  return { input: task.usage.inputTokens, output: task.usage.outputTokens, total: task.usage.inputTokens + task.usage.outputTokens };
+}
+
+export function elapsedSeconds(task: TaskRecord, now = Date.now()): number {
+  const from = task.startedAt ?? task.createdAt;
+  return round((task.endedAt ?? now) - from);
+}
+
+function round(ms: number): number {
+  return Math.max(0, Math.round(ms / 100) / 10);
+}
+
+function steeringView(steers: SteerRecord[]): { message: string; state: string }[] | undefined {
+  if (steers.length === 0) return undefined;
+  return steers.map((steer) => ({ message: steer.message.length > 120 ? `${steer.message.slice(0, 119)}…` : steer.message, state: steer.state }));
+}
+
+export function spawnView(task: TaskRecord): Record<string, unknown> {
+  return {
+    task_id: task.id,
+    status: task.status,
+    goal: task.goal.slice(0, 80),
+    model: task.model,
+    ...(task.route ? { route: task.route } : {}),
+    depth: task.depth,
+    note:
+      task.status === 'queued'
+        ? 'queued: the concurrency cap is reached; it starts when a running task ends'
+        : 'running in the background; use check_task, steer_task, collect_task or cancel_task with this task_id',
+  };
+}
+
+export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[]): Record<string, unknown> {
+  return {
+    task_id: task.id,
+    status: task.status,
+    goal: task.goal.slice(0, 80),
+    elapsed_seconds: elapsedSeconds(task),
+    api_calls: task.apiCalls,
+    ...(task.currentTool ? { current_tool: task.currentTool } : {}),
+    output_preview: output.slice(-10),
+    output_lines: task.outputLines,
+    tokens: tokens(task),
+    ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
+    ...(task.error ? { error: task.error } : {}),
+    ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
+  };
+}
+
+export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean): Record<string, unknown> {
+  const completed = task.status === 'completed';
+  return {
+    task_id: task.id,
+    status: task.status,
+    timed_out: timedOut,
+    summary: completed ? (task.summary ?? '') : timedOut ? '' : (task.summary ?? ''),
+    output: output.join('\n'),
+    ...(task.error && !completed ? { error: task.error } : {}),
+    ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
+    api_calls: task.apiCalls,
+    duration_seconds: elapsedSeconds(task),
+    model: task.model,
+    tokens: tokens(task),
+    ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
+    ...(timedOut ? { note: 'timed out waiting; the task is still running. Collect again later, check it, or cancel it.' } : {}),
+  };
+}
+
+export function listView(tasks: TaskRecord[]): Record<string, unknown> {
+  return {
+    tasks: tasks.map((task) => ({
+      task_id: task.id,
+      goal: task.goal.slice(0, 80),
+      status: task.status,
+      elapsed_seconds: elapsedSeconds(task),
+      api_calls: task.apiCalls,
+    })),
+  };
+}
+
+/** One `delegate_task` result entry. */
+export function batchResultView(task: TaskRecord, index: number): Record<string, unknown> {
+  return {
+    task_index: index,
+    task_id: task.id,
+    status: task.status,
+    summary: task.status === 'completed' ? (task.summary ?? '') : (task.summary ?? ''),
+    ...(task.error && task.status !== 'completed' ? { error: task.error } : {}),
+    api_calls: task.apiCalls,
+    duration_seconds: elapsedSeconds(task),
+    model: task.model,
+    exit_reason: task.exitReason ?? 'error',
+    tokens: tokens(task),
+  };
+}
+
+/** The self-contained block that enters the parent's conversation when a background task ends. */
+export function completionNotice(task: TaskRecord): string {
+  const lines = [
+    `[Background task ${task.id} ended: ${task.status}]`,
+    `Goal: ${task.goal}`,
+    `Status: ${task.status}${task.exitReason && task.exitReason !== 'completed' ? ` (${task.exitReason})` : ''}`,
+  ];
+  if (task.error && task.status !== 'completed') lines.push(`Error: ${task.error}`);
+  lines.push(`Summary:\n${task.summary || '(no summary)'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,53 @@
+/**
+ * Errors at legate's API boundaries. Every error carries a stable `code` and a message that names
+ * the offending value (`task_not_found: no task "t_93" in this session`).
+ */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'config_missing_key'
+  | 'config_not_found'
+  | 'invalid_arguments'
+  | 'unknown_tool'
+  | 'tool_failed'
+  | 'task_not_found'
+  | 'task_not_running'
+  | 'task_finished'
+  | 'illegal_transition'
+  | 'depth_limit'
+  | 'unknown_route'
+  | 'provider_error'
+  | 'rate_limited'
+  | 'auth_failed'
+  | 'no_keys_available'
+  | 'aborted'
+  | 'timeout';
+
+export class LegateError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'LegateError';
+    this.code = code;
+    this.details = details;
+  }
+
+  /** `code: message`, the form shown to users and models. */
+  override toString(): string {
+    return `${this.code}: ${this.message}`;
+  }
+}
+
+/** The message of any thrown value, never `[object Object]`. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof LegateError) return error.toString();
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** True for the error an AbortSignal raises (DOM AbortError or an SDK's APIUserAbortError). */
+export function isAbortError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'AbortError' || error.name === 'APIUserAbortError' || (error instanceof LegateError && error.code === 'aborted');
+}

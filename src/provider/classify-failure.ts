@@ -1,0 +1,80 @@
+import { AttemptTimeoutError } from './attempt-signal.js';
+import { readRateLimitHints } from './rate-limit-headers.js';
+import type { ProviderFailure } from './types.js';
+import { AttemptError } from './wire-adapter.js';
+
+/**
+ * Turning what the SDKs throw into `ProviderFailure`s. Both SDKs (openai, @anthropic-ai/sdk) throw
+ * errors of the same shape: `status` + `headers` for HTTP errors, a `cause` chain for network
+ * errors, `APIUserAbortError` for aborts; so one classifier serves both wires.
+ */
+
+/** Status codes worth retrying on the same endpoint (timeouts, rate limits, server errors). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** The failure for an attempt whose signal fired: the idle timeout (retryable) or the caller (aborted). */
+export function abortFailure(signal: AbortSignal): ProviderFailure {
+  if (signal.reason instanceof AttemptTimeoutError) {
+    return { kind: 'network', message: `timed out: ${signal.reason.message}`, retryable: true };
+  }
+  return { kind: 'aborted', message: 'request aborted', retryable: false };
+}
+
+/** Classifies an error thrown while starting a request (before any event). */
+export function startFailure(error: unknown, signal: AbortSignal): AttemptError {
+  if (signal.aborted) return new AttemptError(abortFailure(signal));
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number') {
+    const headers = (error as { headers?: { get(name: string): string | null } }).headers;
+    return new AttemptError(
+      { kind: 'http', status, message: `HTTP ${status}: ${serverMessage(error, status)}`, retryable: isRetryableStatus(status) },
+      readRateLimitHints(headers),
+    );
+  }
+  return new AttemptError({ kind: 'network', message: `network error: ${describeCause(error)}`, retryable: true });
+}
+
+/** Classifies an error thrown while reading a started stream: cut, malformed or an error event. */
+export function streamFailure(error: unknown, signal: AbortSignal): ProviderFailure {
+  if (signal.aborted) return abortFailure(signal);
+  if (error instanceof SyntaxError) {
+    return { kind: 'stream', message: `malformed stream data: ${error.message}`, retryable: false };
+  }
+  if ((error as { error?: unknown } | null)?.error !== undefined) {
+    // An SDK APIError built from an error event/chunk the server sent mid-stream.
+    return { kind: 'stream', message: `error event in stream: ${serverMessage(error, undefined)}`, retryable: true };
+  }
+  return { kind: 'stream', message: `stream interrupted: ${describeCause(error)}`, retryable: true };
+}
+
+/** The failure for a stream that ended cleanly but without its final marker. */
+export function truncatedFailure(missing: string): ProviderFailure {
+  return { kind: 'stream', message: `stream ended before ${missing} (connection closed mid-message)`, retryable: true };
+}
+
+/** The server's own error message from an SDK error body, falling back to the SDK's message. */
+function serverMessage(error: unknown, status: number | undefined): string {
+  const body = (error as { error?: unknown }).error as
+    | { message?: unknown; error?: { message?: unknown } }
+    | undefined;
+  const fromBody = body?.error?.message ?? body?.message;
+  if (typeof fromBody === 'string' && fromBody) return fromBody;
+  const message = error instanceof Error ? error.message : String(error);
+  return status !== undefined && message.startsWith(`${status} `) ? message.slice(`${status} `.length) : message;
+}
+
+/** `Connection error. (ECONNRESET: read ECONNRESET)`: the SDK message plus the innermost cause. */
+export function describeCause(error: unknown): string {
+  const top = error instanceof Error ? error.message : String(error);
+  let cause: unknown = (error as { cause?: unknown } | null)?.cause;
+  let detail: string | undefined;
+  for (let depth = 0; cause && depth < 5; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    detail = typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return detail && detail !== top ? `${top} (${detail})` : top;
+}

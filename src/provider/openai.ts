@@ -1,0 +1,135 @@
+import OpenAI from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
+import type { AssistantMessage, ModelRequest, ProviderEvent, ToolCall, Usage } from './types.js';
+import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
+
+/** The OpenAI chat-completions wire (api.openai.com and compatible servers), streaming only. */
+
+export const defaultOpenAIBaseUrl = 'https://api.openai.com/v1';
+
+/** One SDK client per (endpoint, key), shared by every adapter in the process. */
+const clients = new Map<string, OpenAI>();
+
+function clientFor(baseUrl: string, apiKey: string): OpenAI {
+  const id = `${baseUrl}\u0000${apiKey}`;
+  let client = clients.get(id);
+  if (!client) {
+    // Retries are ours (resilient-provider.ts), one policy for both wires.
+    client = new OpenAI({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' });
+    clients.set(id, client);
+  }
+  return client;
+}
+
+export function createOpenAIAdapter(baseUrl: string = defaultOpenAIBaseUrl): WireAdapter {
+  return {
+    wire: 'openai',
+    endpoint: baseUrl,
+    async attempt(request: ModelRequest, options: AttemptOptions): Promise<AsyncIterable<ProviderEvent>> {
+      const client = clientFor(baseUrl, options.apiKey);
+      try {
+        const stream = await client.chat.completions.create(toOpenAIRequest(request), { signal: options.signal });
+        options.onActivity?.();
+        return readOpenAIStream(stream, options);
+      } catch (error) {
+        throw startFailure(error, options.signal);
+      }
+    },
+  };
+}
+
+/** legate's request in chat-completions form: system first, assistant tool_calls, `tool` role results. */
+export function toOpenAIRequest(request: ModelRequest): ChatCompletionCreateParamsStreaming {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (request.system) messages.push({ role: 'system', content: request.system });
+  for (const message of request.messages) {
+    if (message.role === 'user') {
+      messages.push({ role: 'user', content: message.content });
+    } else if (message.role === 'tool') {
+      messages.push({ role: 'tool', tool_call_id: message.toolCallId, content: message.content });
+    } else if (message.toolCalls && message.toolCalls.length > 0) {
+      messages.push({
+        role: 'assistant',
+        content: message.content || null,
+        tool_calls: message.toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function' as const,
+          function: { name: call.name, arguments: call.arguments },
+        })),
+      });
+    } else {
+      messages.push({ role: 'assistant', content: message.content });
+    }
+  }
+  const params: ChatCompletionCreateParamsStreaming = {
+    model: request.model,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  if (request.tools.length > 0) {
+    params.tools = request.tools.map((tool) => ({
+      type: 'function' as const,
+      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+    }));
+  }
+  // `max_tokens` rather than `max_completion_tokens`: the one every compatible server accepts.
+  if (request.maxTokens !== undefined) params.max_tokens = request.maxTokens;
+  if (request.temperature !== undefined) params.temperature = request.temperature;
+  return params;
+}
+
+/** Assembles text and tool-call deltas (keyed by index) into one message; never throws. */
+async function* readOpenAIStream(
+  stream: AsyncIterable<ChatCompletionChunk>,
+  options: AttemptOptions,
+): AsyncGenerator<ProviderEvent> {
+  let text = '';
+  const calls = new Map<number, ToolCall>();
+  let usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  let finishReason: string | undefined;
+  try {
+    for await (const chunk of stream) {
+      options.onActivity?.();
+      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+      for (const choice of chunk.choices ?? []) {
+        const delta = choice.delta;
+        if (delta?.content) {
+          text += delta.content;
+          yield { type: 'text.delta', text: delta.content };
+        }
+        for (const part of delta?.tool_calls ?? []) {
+          const call = calls.get(part.index) ?? { id: '', name: '', arguments: '' };
+          if (part.id) call.id = part.id;
+          if (part.function?.name && !call.name) call.name = part.function.name;
+          if (part.function?.arguments) call.arguments += part.function.arguments;
+          calls.set(part.index, call);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    }
+  } catch (error) {
+    yield { type: 'error', failure: streamFailure(error, options.signal) };
+    return;
+  }
+  // The SDK ends iteration quietly when its request is aborted.
+  if (options.signal.aborted) {
+    yield { type: 'error', failure: abortFailure(options.signal) };
+    return;
+  }
+  if (finishReason === undefined) {
+    yield { type: 'error', failure: truncatedFailure('a finish_reason') };
+    return;
+  }
+  const message: AssistantMessage = { role: 'assistant', content: text };
+  const toolCalls = [...calls.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
+  if (toolCalls.length > 0) message.toolCalls = toolCalls;
+  yield { type: 'done', message, usage, stopReason: finishReason };
+}

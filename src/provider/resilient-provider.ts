@@ -1,0 +1,114 @@
+import { errorMessage } from '../errors.js';
+import { maskKey, redactSecrets } from '../secrets.js';
+import { createAttemptSignal } from './attempt-signal.js';
+import type { CredentialPool } from './credential-pool.js';
+import { decideRetry, defaultRetryOptions, type RetryOptions } from './retry-policy.js';
+import { sleep } from './sleep.js';
+import type { ModelRequest, Provider, ProviderEvent, ProviderFailure } from './types.js';
+import { AttemptError, type WireAdapter } from './wire-adapter.js';
+
+/**
+ * A `Provider` over one wire adapter and a credential pool: picks a key, makes an attempt, and on a
+ * failure before streaming retries, rotates keys or gives up (retry-policy.ts). Once an attempt has
+ * started streaming its events pass through as they are: a stream cut mid-message is final, never
+ * replayed (the consumer has already seen its deltas). Never throws; failure messages name the
+ * status, endpoint and masked key and never contain a raw key.
+ */
+export function createResilientProvider(
+  adapter: WireAdapter,
+  pool: CredentialPool,
+  options: Partial<RetryOptions> = {},
+): Provider {
+  const policy: RetryOptions = { ...defaultRetryOptions, ...stripUndefined(options) };
+  const where = `${adapter.wire} ${adapter.endpoint}`;
+  const redact = (text: string): string => redactSecrets(text, pool.secrets());
+  const fail = (failure: ProviderFailure): ProviderEvent => ({ type: 'error', failure: { ...failure, message: redact(failure.message) } });
+  const abortedFailure: ProviderFailure = { kind: 'aborted', message: `request to ${where} aborted`, retryable: false };
+  const aborted: ProviderEvent = { type: 'error', failure: abortedFailure };
+
+  async function* stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent> {
+    let attempt = 0;
+    const tried = new Set<string>();
+    let pinnedKey: string | undefined;
+    let last: ProviderFailure | undefined;
+    const gaveUp = (): ProviderEvent =>
+      fail({ ...last!, message: `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${last!.message}`, retryable: last!.retryable });
+
+    while (true) {
+      if (signal.aborted) return yield aborted;
+      const key = pinnedKey ?? pool.acquire();
+      pinnedKey = undefined;
+      if (key === undefined) {
+        const waitMs = Math.max(0, (pool.nextAvailableAt() ?? pool.now()) - pool.now());
+        if (waitMs > pool.maxWaitMs || attempt >= policy.maxAttempts) {
+          const message = `no API key available for ${where}: ${pool.describeUnavailable()}${last ? ` (last error: ${last.message})` : ''}`;
+          const failure: ProviderFailure = { kind: 'no_keys', message, retryable: false };
+          if (last?.status !== undefined) failure.status = last.status;
+          return yield fail(failure);
+        }
+        yield { type: 'retry', attempt: attempt + 1, delayMs: waitMs, reason: redact(`every key for ${where} is cooling down; waiting for the first`) };
+        if (!(await pause(waitMs, signal))) return yield aborted;
+        continue;
+      }
+      if (attempt >= policy.maxAttempts && tried.has(key) && last) return yield gaveUp();
+      attempt += 1;
+      tried.add(key);
+
+      const watch = createAttemptSignal(signal, policy.timeoutMs);
+      let events: AsyncIterable<ProviderEvent>;
+      try {
+        events = await adapter.attempt(request, { apiKey: key, signal: watch.signal, onActivity: watch.touch });
+      } catch (thrown) {
+        watch.dispose();
+        const error = thrown instanceof AttemptError ? thrown : new AttemptError({ kind: 'network', message: errorMessage(thrown), retryable: false });
+        if (error.failure.kind === 'aborted' || signal.aborted) return yield aborted;
+        last = { ...error.failure, message: `${error.failure.message} [${where}, key ${maskKey(key)}]` };
+        const decision = decideRetry(error, key, attempt, pool, policy);
+        if (decision.action === 'fail') return yield attempt > 1 ? gaveUp() : fail(last);
+        if (decision.action === 'rotate') continue;
+        if (attempt >= policy.maxAttempts) return yield gaveUp();
+        if (decision.sameKey) pinnedKey = key;
+        yield { type: 'retry', attempt: attempt + 1, delayMs: decision.delayMs, reason: redact(last.message) };
+        if (!(await pause(decision.delayMs, signal))) return yield aborted;
+        continue;
+      }
+
+      pool.reportSuccess(key);
+      let final = false;
+      try {
+        for await (const event of events) {
+          if (event.type === 'error') {
+            final = true;
+            const failure = event.failure.kind === 'aborted' ? abortedFailure : event.failure;
+            const message = event.failure.kind === 'aborted' ? failure.message : `${failure.message} [${where}, key ${maskKey(key)}]`;
+            yield fail({ ...failure, message });
+            return;
+          }
+          if (event.type === 'done') final = true;
+          yield event;
+          if (final) return;
+        }
+      } finally {
+        watch.dispose();
+      }
+      if (!final) yield fail({ kind: 'stream', message: `stream from ${where} ended without a final event`, retryable: true });
+      return;
+    }
+  }
+
+  return { wire: adapter.wire, endpoint: adapter.endpoint, stream };
+}
+
+/** Sleeps; false when the signal aborted first. */
+async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

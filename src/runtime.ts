@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { defaultSystemPrompt } from './agent/system-prompt.js';
+import { resolveEndpoints, type EndpointSpec, type ResolvedEndpoints } from './config/endpoints.js';
+import type { LoadedConfig } from './config/load.js';
+import type { ConfigFile } from './config/schema.js';
+import { delegationToolsetNames, delegationToolsets } from './delegation/as-tools.js';
+import { ChildRunner } from './delegation/child-runner.js';
+import type { DelegationSession } from './delegation/session.js';
+import { LegateError } from './errors.js';
+import { CredentialPool } from './provider/credential-pool.js';
+import { createProvider } from './provider/registry.js';
+import type { Provider } from './provider/types.js';
+import { MemoryTaskStore } from './tasks/store/memory-store.js';
+import type { TaskStore } from './tasks/store/task-store.js';
+import { TaskService } from './tasks/task-service.js';
+import { createNodeIO } from './tools/node-io.js';
+import type { Tool, ToolIO, Toolset } from './tools/tool.js';
+import { builtinToolsets, resolveToolsets } from './tools/toolsets.js';
+
+export interface RuntimeOptions {
+  loaded: LoadedConfig;
+  cwd: string;
+  io?: ToolIO;
+  store?: TaskStore;
+  /** More toolsets (MCP servers…), usable by name in `agent.toolsets` and by children. */
+  extraToolsets?: Toolset[];
+  /** Replace provider construction (the offline demo model). */
+  providerFactory?: (endpoint: EndpointSpec, pool: CredentialPool) => Provider;
+  /** Provider retry tuning (tests). */
+  retryBaseDelayMs?: number;
+}
+
+/** One agent as the top level sees it: where it runs and with what. */
+export interface AgentSetup {
+  provider: Provider;
+  model: string;
+  system: string;
+  tools: Tool[];
+  maxIterations: number;
+  maxTokens: number | undefined;
+}
+
+/**
+ * Everything a session needs, built once from config: endpoints and their shared credential
+ * pools, providers, toolsets, and the task service that runs children.
+ */
+export class Runtime {
+  readonly config: ConfigFile;
+  readonly configFile: string | undefined;
+  readonly endpoints: ResolvedEndpoints;
+  readonly cwd: string;
+  readonly io: ToolIO;
+  readonly tasks: TaskService;
+  /** The top-level agent's toolsets (children's default). */
+  readonly agentToolsets: string[];
+  private readonly toolsets: Toolset[];
+  private readonly pools = new Map<string, CredentialPool>();
+  private readonly providers = new Map<string, Provider>();
+  private readonly options: RuntimeOptions;
+
+  constructor(options: RuntimeOptions) {
+    this.options = options;
+    this.config = options.loaded.config;
+    this.configFile = options.loaded.file;
+    this.endpoints = resolveEndpoints(options.loaded);
+    this.cwd = options.cwd;
+    this.io = options.io ?? createNodeIO();
+    this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
+    this.agentToolsets = [...this.config.agent.toolsets];
+    const known = new Set([...this.toolsets.map((toolset) => toolset.name), ...delegationToolsetNames]);
+    const unknown = this.agentToolsets.filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      throw new LegateError('config_invalid', `${this.configFile ?? 'config'}: agent.toolsets: unknown toolset ${unknown.map((name) => `"${name}"`).join(', ')}; known: ${[...known].join(', ')}`);
+    }
+    this.tasks = new TaskService({
+      store: options.store ?? new MemoryTaskStore(),
+      runner: new ChildRunner(this),
+      maxConcurrent: this.config.delegation.max_concurrent_children,
+      childTimeoutSeconds: this.config.delegation.child_timeout_seconds,
+    });
+  }
+
+  /** The provider for an endpoint; endpoints with the same keys share one credential pool. */
+  provider(endpoint: EndpointSpec): Provider {
+    const poolId = `${endpoint.provider}|${endpoint.baseUrl}|${fingerprint(endpoint.keys)}`;
+    let pool = this.pools.get(poolId);
+    if (!pool) {
+      pool = new CredentialPool({ keys: endpoint.keys, strategy: endpoint.keyStrategy, endpoint: endpoint.baseUrl });
+      this.pools.set(poolId, pool);
+    }
+    const providerId = `${poolId}|${endpoint.timeoutMs}|${endpoint.maxRetries}`;
+    let provider = this.providers.get(providerId);
+    if (!provider) {
+      provider = this.options.providerFactory
+        ? this.options.providerFactory(endpoint, pool)
+        : createProvider({
+            provider: endpoint.provider,
+            baseUrl: endpoint.baseUrl,
+            pool,
+            timeoutMs: endpoint.timeoutMs,
+            maxAttempts: endpoint.maxRetries + 1,
+            ...(this.options.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: this.options.retryBaseDelayMs } : {}),
+          });
+      this.providers.set(providerId, provider);
+    }
+    return provider;
+  }
+
+  /** The endpoint a child runs on: its route's, or the children's default. */
+  childEndpoint(route: string | undefined): EndpointSpec {
+    if (route === undefined) return this.endpoints.child;
+    const endpoint = this.endpoints.routes.get(route);
+    if (!endpoint) {
+      const known = [...this.endpoints.routes.keys()];
+      throw new LegateError('unknown_route', `no route "${route}" in delegation.routes; known routes: ${known.length ? known.join(', ') : '(none configured)'}`);
+    }
+    return endpoint;
+  }
+
+  /** The tools of an agent at `depth` in `sessionId`: delegation tools only below the depth limit. */
+  toolsFor(session: { sessionId: string; depth: number; toolsets: string[] }): Tool[] {
+    const maxSpawnDepth = this.config.delegation.max_spawn_depth;
+    const delegationSession: DelegationSession = {
+      sessionId: session.sessionId,
+      depth: session.depth,
+      toolsets: session.toolsets,
+      maxSpawnDepth,
+      cwd: this.cwd,
+      service: this.tasks,
+      childModel: (route) => this.childEndpoint(route).model,
+    };
+    const canDelegate = session.depth < maxSpawnDepth;
+    const available = [...this.toolsets, ...(canDelegate ? delegationToolsets(delegationSession) : [])];
+    const names = session.toolsets.filter((name) => canDelegate || !(delegationToolsetNames as readonly string[]).includes(name));
+    const tools = resolveToolsets(available, names);
+    return session.depth > 0 ? tools.filter((tool) => !tool.interactive) : tools;
+  }
+
+  /** The top-level agent of a session. */
+  agent(sessionId: string): AgentSetup {
+    const parent = this.endpoints.parent;
+    return {
+      provider: this.provider(parent),
+      model: parent.model,
+      system: this.config.agent.system_prompt ?? defaultSystemPrompt(this.cwd, this.agentToolsets),
+      tools: this.toolsFor({ sessionId, depth: 0, toolsets: this.agentToolsets }),
+      maxIterations: this.config.agent.max_iterations,
+      maxTokens: parent.maxTokens,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.tasks.shutdown();
+    await this.tasks.store.close();
+  }
+}
+
+function fingerprint(keys: string[]): string {
+  return createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16);
+}

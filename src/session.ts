@@ -1,0 +1,46 @@
+import { Agent } from './agent/agent.js';
+import type { RunResult } from './agent/events.js';
+import { completionNotice } from './delegation/views.js';
+import { addUsage, emptyUsage, type Usage } from './provider/types.js';
+import type { Runtime } from './runtime.js';
+import { newSessionId } from './tasks/task-service.js';
+
+/**
+ * A user's session with the top-level agent: its conversation, its tasks, and the completion
+ * notices of tasks that ended while the agent was idle.
+ */
+export class Session {
+  readonly id: string;
+  readonly agent: Agent;
+  /** Tokens of the top-level agent across turns (children's are on their tasks). */
+  usage: Usage = emptyUsage();
+
+  constructor(readonly runtime: Runtime, id: string = newSessionId()) {
+    this.id = id;
+    this.agent = new Agent(runtime.agent(id), { cwd: runtime.cwd, io: runtime.io });
+  }
+
+  async turn(text: string, signal?: AbortSignal): Promise<RunResult> {
+    const result = await this.agent.prompt(text, signal);
+    this.usage = addUsage(this.usage, result.usage);
+    return result;
+  }
+
+  /**
+   * Ended background tasks whose result the agent has not seen, as one self-contained turn, or
+   * undefined when there are none. Marks them reported: each notice is delivered once.
+   */
+  async takeNotices(): Promise<string | undefined> {
+    const tasks = await this.runtime.tasks.unreported(this.id);
+    if (tasks.length === 0) return undefined;
+    for (const task of tasks) await this.runtime.tasks.markReported(task.id);
+    const header = tasks.length === 1 ? 'A background task you started has ended.' : `${tasks.length} background tasks you started have ended.`;
+    return `${header}\n\n${tasks.map(completionNotice).join('\n\n')}`;
+  }
+
+  /** Tasks of this session that have not ended yet. */
+  async openTasks(): Promise<number> {
+    const tasks = await this.runtime.tasks.list(this.id);
+    return tasks.filter((task) => task.status === 'queued' || task.status === 'running').length;
+  }
+}

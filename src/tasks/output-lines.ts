@@ -1,0 +1,28 @@
+import type { AgentEvent } from '../agent/events.js';
+
+/**
+ * The short form of what a child did, for its output buffer: model text, tool calls and their
+ * results. Returns no lines for events that do not show there.
+ */
+export function outputLinesFor(event: AgentEvent): string[] {
+  switch (event.type) {
+    case 'model.finished':
+      return event.text.trim() ? event.text.trim().split('\n').filter((line) => line.trim() !== '') : [];
+    case 'tool.started':
+      return [`→ ${event.name} ${oneLine(event.arguments, 200)}`];
+    case 'tool.finished':
+      return [`${event.isError ? '✗' : '←'} ${event.name}: ${oneLine(event.content, 300)}`];
+    case 'steer.delivered':
+      return event.messages.map((message) => `⇢ steered: ${oneLine(message, 300)}`);
+    case 'model.retry':
+      return [`↻ retry ${event.attempt} in ${Math.round(event.delayMs)} ms: ${oneLine(event.reason, 200)}`];
+    default:
+      return [];
+  }
+}
+
+/** Collapse whitespace and cap, for one-line previews. */
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,0 +1,113 @@
+import { LegateError } from '../../errors.js';
+import type { Message } from '../../provider/types.js';
+import { assertTransition, type TaskStatus } from '../status.js';
+import type { SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from './task-store.js';
+
+interface Entry {
+  task: TaskRecord;
+  output: string[];
+  steps: { iteration: number; messages: Message[] }[];
+  steers: SteerRecord[];
+}
+
+/** A TaskStore in process memory: fast, not durable. Records are copied in and out. */
+export class MemoryTaskStore implements TaskStore {
+  private readonly entries = new Map<string, Entry>();
+  private nextSteerId = 1;
+
+  async create(task: TaskRecord): Promise<void> {
+    if (this.entries.has(task.id)) throw new LegateError('invalid_arguments', `task "${task.id}" already exists`);
+    this.entries.set(task.id, { task: structuredClone(task), output: [], steps: [], steers: [] });
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const entry = this.entries.get(id);
+    return entry ? { ...entry.task } : undefined;
+  }
+
+  async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
+    const matches: TaskRecord[] = [];
+    for (const { task } of this.entries.values()) {
+      if (filter.sessionId !== undefined && task.sessionId !== filter.sessionId) continue;
+      if (filter.status && !filter.status.includes(task.status)) continue;
+      if (filter.cwd !== undefined && task.cwd !== filter.cwd) continue;
+      matches.push({ ...task });
+    }
+    matches.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+    return matches.slice(0, filter.limit ?? 100);
+  }
+
+  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
+    const entry = this.entry(id);
+    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
+    if (!expected.includes(entry.task.status)) {
+      throw new LegateError('illegal_transition', `task "${id}" is ${entry.task.status}, not ${expected.join(' or ')}`, { taskId: id, from: entry.task.status, to });
+    }
+    assertTransition(id, entry.task.status, to);
+    entry.task = { ...entry.task, ...patch, status: to };
+    return { ...entry.task };
+  }
+
+  async update(id: string, progress: TaskProgress): Promise<void> {
+    const entry = this.entry(id);
+    entry.task = { ...entry.task, ...progress };
+  }
+
+  async appendOutput(id: string, lines: string[]): Promise<void> {
+    const entry = this.entry(id);
+    for (const line of lines) entry.output.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
+    if (entry.output.length > outputBufferLines) entry.output.splice(0, entry.output.length - outputBufferLines);
+    entry.task.outputLines += lines.length;
+  }
+
+  async readOutput(id: string): Promise<string[]> {
+    return [...this.entry(id).output];
+  }
+
+  async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
+    this.entry(id).steps.push(structuredClone(step));
+  }
+
+  async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
+    const steps = this.entry(id).steps;
+    return { iterations: steps.at(-1)?.iteration ?? 0, messages: structuredClone(steps.flatMap((step) => step.messages)) };
+  }
+
+  async addSteer(taskId: string, message: string): Promise<SteerRecord> {
+    const steer: SteerRecord = { id: this.nextSteerId++, taskId, message, state: 'queued', createdAt: Date.now() };
+    this.entry(taskId).steers.push(steer);
+    return { ...steer };
+  }
+
+  async takeSteers(taskId: string): Promise<SteerRecord[]> {
+    return this.settle(taskId, 'delivered');
+  }
+
+  async missSteers(taskId: string): Promise<number> {
+    return (await this.settle(taskId, 'missed')).length;
+  }
+
+  async listSteers(taskId: string): Promise<SteerRecord[]> {
+    return this.entry(taskId).steers.map((steer) => ({ ...steer }));
+  }
+
+  async close(): Promise<void> {}
+
+  private settle(taskId: string, state: 'delivered' | 'missed'): SteerRecord[] {
+    const settled: SteerRecord[] = [];
+    for (const steer of this.entry(taskId).steers) {
+      if (steer.state !== 'queued') continue;
+      steer.state = state;
+      steer.settledAt = Date.now();
+      settled.push({ ...steer });
+    }
+    return settled;
+  }
+
+  private entry(id: string): Entry {
+    const entry = this.entries.get(id);
+    if (!entry) throw new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+    return entry;
+  }
+}

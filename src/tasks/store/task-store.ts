@@ -1,0 +1,54 @@
+import type { Message } from '../../provider/types.js';
+import type { TaskStatus } from '../status.js';
+import type { SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+
+export interface TaskFilter {
+  sessionId?: string;
+  status?: TaskStatus[];
+  cwd?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+/** Fields a transition may set together with the new status. */
+export type TransitionPatch = Partial<Pick<TaskRecord, 'startedAt' | 'endedAt' | 'exitReason' | 'error' | 'summary' | 'apiCalls' | 'usage' | 'owner' | 'leaseExpiresAt' | 'currentTool'>>;
+
+/** Output buffer size: the last `outputBufferLines` lines of `outputLineChars` characters each. */
+export const outputBufferLines = 200;
+export const outputLineChars = 500;
+
+/**
+ * Where tasks live. Every backend (memory, SQLite, later Redis) passes one conformance suite
+ * (`test/tasks/store-conformance.ts`). Methods reject with `task_not_found` for an unknown id and
+ * `illegal_transition` when a conditional transition finds another state.
+ */
+export interface TaskStore {
+  create(task: TaskRecord): Promise<void>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  list(filter?: TaskFilter): Promise<TaskRecord[]>;
+  /**
+   * Conditional, atomic: applies only if the task is in one of `from` and `from → to` is legal.
+   * Returns the updated record.
+   */
+  transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch?: TransitionPatch): Promise<TaskRecord>;
+  /** Progress while running (no status change). */
+  update(id: string, progress: TaskProgress): Promise<void>;
+
+  /** Append lines (each capped to `outputLineChars`); the store keeps the last `outputBufferLines`. */
+  appendOutput(id: string, lines: string[]): Promise<void>;
+  readOutput(id: string): Promise<string[]>;
+
+  /** Checkpoint one completed step of the child's conversation. */
+  appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void>;
+  /** The checkpointed conversation, steps concatenated in order. */
+  loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }>;
+
+  addSteer(taskId: string, message: string): Promise<SteerRecord>;
+  /** Atomically mark every queued steer of the task delivered and return them in order. */
+  takeSteers(taskId: string): Promise<SteerRecord[]>;
+  /** Mark every still-queued steer missed (the task ended first); returns how many. */
+  missSteers(taskId: string): Promise<number>;
+  listSteers(taskId: string): Promise<SteerRecord[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,11 @@
+import type { TaskRecord } from './task-record.js';
+
+/** What the task service announces, a closed union. The chat dock and completion notices consume it. */
+export type TaskEvent =
+  | { type: 'task.spawned'; task: TaskRecord }
+  | { type: 'task.started'; task: TaskRecord }
+  | { type: 'task.activity'; taskId: string; sessionId: string; activity: string }
+  | { type: 'task.steered'; taskId: string; sessionId: string; message: string }
+  | { type: 'task.ended'; task: TaskRecord };
+
+export type TaskListener = (event: TaskEvent) => void;

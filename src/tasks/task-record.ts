@@ -1,0 +1,59 @@
+import type { ExitReason } from '../agent/events.js';
+import type { Usage } from '../provider/types.js';
+import type { TaskStatus } from './status.js';
+
+/** What a task was asked to do. Immutable once created. */
+export interface TaskSpec {
+  goal: string;
+  context?: string;
+  /** Toolsets the child gets; undefined = the parent's. */
+  toolsets?: string[];
+  /** A name from `delegation.routes`, if one was picked. */
+  route?: string;
+  /** The model the child runs on (resolved at spawn). */
+  model: string;
+  /** 1 for a child of the top-level agent, 2 for a grandchild… */
+  depth: number;
+  /** The session that spawned it: only that session sees and controls it. */
+  sessionId: string;
+  /** `sync` tasks belong to a `delegate_task` call that returns their results itself. */
+  mode: 'async' | 'sync';
+  cwd: string;
+}
+
+/** A task as stored. Progress fields are updated while it runs. */
+export interface TaskRecord extends TaskSpec {
+  id: string;
+  status: TaskStatus;
+  createdAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  exitReason?: ExitReason;
+  error?: string;
+  /** The child's final answer (its summary), when it gave one. */
+  summary?: string;
+  apiCalls: number;
+  usage: Usage;
+  currentTool?: string;
+  lastActivity?: string;
+  /** Lines ever written to the output buffer (the buffer itself keeps the last 200). */
+  outputLines: number;
+  /** The result reached the parent (collected, returned by delegate_task, or delivered as a notice). */
+  reported: boolean;
+  /** Owner (process) running it and when its lease expires. */
+  owner?: string;
+  leaseExpiresAt?: number;
+}
+
+export type TaskProgress = Partial<Pick<TaskRecord, 'apiCalls' | 'usage' | 'currentTool' | 'lastActivity' | 'reported'>>;
+
+export type SteerState = 'queued' | 'delivered' | 'missed';
+
+export interface SteerRecord {
+  id: number;
+  taskId: string;
+  message: string;
+  state: SteerState;
+  createdAt: number;
+  settledAt?: number;
+}

@@ -1,0 +1,87 @@
+import { contentText, halves, textPieces } from './scripted-script.js';
+import { sseEvent, type WireEncoder } from './wire-encoder.js';
+
+/** The server side of Anthropic Messages: message_start … content blocks … message_delta, message_stop. */
+export const anthropicWire: WireEncoder = {
+  wire: 'anthropic',
+  toolIdPrefix: 'toolu_',
+
+  requestText(body) {
+    const parts = [contentText(body?.system)];
+    for (const message of Array.isArray(body?.messages) ? body.messages : []) parts.push(contentText(message?.content));
+    return parts.filter((part) => part.length > 0).join('\n');
+  },
+
+  streamFrames(reply, request) {
+    const stopReason = reply.toolCalls.length > 0 ? 'tool_use' : 'end_turn';
+    const message = { ...messageShell(request), content: [], stop_reason: null, usage: usageOf(reply.usage.inputTokens, 1) };
+    const frames = [sseEvent('message_start', { type: 'message_start', message })];
+    let index = 0;
+    if (reply.text) {
+      frames.push(sseEvent('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
+      for (const piece of textPieces(reply.text)) {
+        frames.push(sseEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } }));
+      }
+      frames.push(sseEvent('content_block_stop', { type: 'content_block_stop', index }));
+      index += 1;
+    }
+    for (const call of reply.toolCalls) {
+      const block = { type: 'tool_use', id: call.id, name: call.name, input: {} };
+      frames.push(sseEvent('content_block_start', { type: 'content_block_start', index, content_block: block }));
+      for (const piece of halves(call.arguments)) {
+        frames.push(sseEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }));
+      }
+      frames.push(sseEvent('content_block_stop', { type: 'content_block_stop', index }));
+      index += 1;
+    }
+    frames.push(sseEvent('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: { output_tokens: reply.usage.outputTokens },
+    }));
+    frames.push(sseEvent('message_stop', { type: 'message_stop' }));
+    return frames;
+  },
+
+  malformedFrame() {
+    return 'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {\n\n';
+  },
+
+  body(reply, request) {
+    const content: object[] = [];
+    if (reply.text) content.push({ type: 'text', text: reply.text, citations: null });
+    for (const call of reply.toolCalls) content.push({ type: 'tool_use', id: call.id, name: call.name, input: parseOrRaw(call.arguments) });
+    return {
+      ...messageShell(request),
+      content,
+      stop_reason: reply.toolCalls.length > 0 ? 'tool_use' : 'end_turn',
+      usage: usageOf(reply.usage.inputTokens, reply.usage.outputTokens),
+    };
+  },
+
+  errorBody(status, message) {
+    const type = status === 429 ? 'rate_limit_error' : status === 401 ? 'authentication_error' : status === 529 ? 'overloaded_error' : status >= 500 ? 'api_error' : 'invalid_request_error';
+    return { type: 'error', error: { type, message } };
+  },
+
+  modelsBody(models) {
+    const data = models.map((id) => ({ id, type: 'model', display_name: id, created_at: '2025-01-01T00:00:00Z' }));
+    return { data, has_more: false, first_id: models[0] ?? null, last_id: models.at(-1) ?? null };
+  },
+};
+
+function messageShell(request: { index: number; model: string | undefined }): Record<string, unknown> {
+  return { id: `msg_scripted_${request.index}`, type: 'message', role: 'assistant', model: request.model ?? 'scripted-model', stop_sequence: null };
+}
+
+function usageOf(input: number, output: number): object {
+  return { input_tokens: input, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+}
+
+function parseOrRaw(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return json;
+  }
+}

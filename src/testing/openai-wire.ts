@@ -1,0 +1,68 @@
+import { contentText, halves, textPieces } from './scripted-script.js';
+import { sseData, type WireEncoder } from './wire-encoder.js';
+
+/** The server side of OpenAI chat completions: chunk stream with tool_calls deltas by index, usage, `[DONE]`. */
+export const openaiWire: WireEncoder = {
+  wire: 'openai',
+  toolIdPrefix: 'call_',
+
+  requestText(body) {
+    const parts: string[] = [];
+    for (const message of Array.isArray(body?.messages) ? body.messages : []) {
+      parts.push(contentText(message?.content));
+      for (const call of message?.tool_calls ?? []) parts.push(`${call?.function?.name ?? ''} ${call?.function?.arguments ?? ''}`);
+    }
+    return parts.filter((part) => part.length > 0).join('\n');
+  },
+
+  streamFrames(reply, request) {
+    const base = { id: `chatcmpl-scripted-${request.index}`, object: 'chat.completion.chunk', created: nowSeconds(), model: request.model ?? 'scripted-model' };
+    const chunk = (delta: object, finishReason: string | null = null): string =>
+      sseData({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
+    const frames = [chunk({ role: 'assistant', content: '' })];
+    for (const piece of textPieces(reply.text)) frames.push(chunk({ content: piece }));
+    reply.toolCalls.forEach((call, index) => {
+      frames.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }));
+      for (const piece of halves(call.arguments)) frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+    });
+    frames.push(chunk({}, reply.toolCalls.length > 0 ? 'tool_calls' : 'stop'));
+    if (request.body?.stream_options?.include_usage) frames.push(sseData({ ...base, choices: [], usage: usageOf(reply.usage) }));
+    frames.push(sseData('[DONE]'));
+    return frames;
+  },
+
+  malformedFrame() {
+    return 'data: {"id": "chatcmpl-broken", "choices": [{"delta": {"content": \n\n';
+  },
+
+  body(reply, request) {
+    const message: Record<string, unknown> = { role: 'assistant', content: reply.text || null, refusal: null };
+    if (reply.toolCalls.length > 0) {
+      message.tool_calls = reply.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
+    }
+    return {
+      id: `chatcmpl-scripted-${request.index}`,
+      object: 'chat.completion',
+      created: nowSeconds(),
+      model: request.model ?? 'scripted-model',
+      choices: [{ index: 0, message, logprobs: null, finish_reason: reply.toolCalls.length > 0 ? 'tool_calls' : 'stop' }],
+      usage: usageOf(reply.usage),
+    };
+  },
+
+  errorBody(status, message) {
+    return { error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'scripted_error', param: null, code: String(status) } };
+  },
+
+  modelsBody(models) {
+    return { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'legate-scripted' })) };
+  },
+};
+
+function usageOf(usage: { inputTokens: number; outputTokens: number }): object {
+  return { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,112 @@
+/**
+ * The scripted model server's vocabulary: what a test scripts (`ScriptedStep`, `ScriptedReply`) and
+ * what the server records (`RecordedRequest`). Re-exported by scripted-server.ts.
+ */
+
+/** One scripted model reply. Only `text` / `toolCalls` make a normal reply; the rest inject faults. */
+export interface ScriptedReply {
+  /** Assistant text. */
+  text?: string;
+  /** Tool calls. An object `arguments` is JSON-encoded; a string is sent raw (lets tests send malformed JSON). */
+  toolCalls?: { id?: string; name: string; arguments: unknown }[];
+  /** Default: a rough count (characters / 4). */
+  usage?: { inputTokens: number; outputTokens: number };
+  /** Latency before the response starts; cut short if the client disconnects. */
+  delayMs?: number;
+  /** Delay between streamed chunks. */
+  chunkDelayMs?: number;
+  /** An HTTP error reply when >= 400 (e.g. 429 with `retry-after`, 401, 500). */
+  status?: number;
+  /** Extra response headers, on any reply. */
+  headers?: Record<string, string>;
+  /** Body of an error reply; default: the wire's error shape with a generic message. */
+  errorBody?: unknown;
+  /** Never answer (until the client disconnects or the server closes). */
+  hang?: boolean;
+  /** Stream part of the reply, then destroy the socket mid-message. */
+  cutStream?: boolean;
+  /** Destroy the socket without any response. */
+  resetConnection?: boolean;
+  /** Invalid JSON in the body / a stream chunk. */
+  malformed?: boolean;
+}
+
+export interface RecordedRequest {
+  /** 0-based position among model requests received. */
+  index: number;
+  wire: 'openai' | 'anthropic';
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** From `Authorization: Bearer` or `x-api-key`. */
+  apiKey: string | undefined;
+  /** The parsed JSON body (the raw text when it was not JSON). */
+  body: any;
+  model: string | undefined;
+  stream: boolean;
+  /** All text of the request (system + every message's text/tool args/tool results) for easy `includes` checks. */
+  text: string;
+  startedAt: number;
+  finishedAt?: number;
+  /** True when the client closed the connection before the response was complete (e.g. an AbortSignal fired). */
+  aborted: boolean;
+  /** The label of the step that answered, if any. */
+  stepLabel?: string;
+}
+
+export interface ScriptedStep {
+  label?: string;
+  /** Absent: matches any request. */
+  match?: (req: RecordedRequest) => boolean;
+  reply: ScriptedReply | ((req: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>);
+}
+
+/** A reply with defaults filled in, ready for a wire encoder. */
+export interface ResolvedReply {
+  text: string;
+  toolCalls: { id: string; name: string; arguments: string }[];
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+/** Fills in tool-call ids (`<idPrefix><request>_<n>`), JSON-encodes arguments and estimates usage. */
+export function resolveReply(reply: ScriptedReply, request: RecordedRequest, idPrefix: string): ResolvedReply {
+  const text = reply.text ?? '';
+  const toolCalls = (reply.toolCalls ?? []).map((call, n) => ({
+    id: call.id ?? `${idPrefix}${request.index}_${n}`,
+    name: call.name,
+    arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}),
+  }));
+  const outputChars = text.length + toolCalls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
+  const usage = reply.usage ?? {
+    inputTokens: Math.max(1, Math.ceil(request.text.length / 4)),
+    outputTokens: Math.max(1, Math.ceil(outputChars / 4)),
+  };
+  return { text, toolCalls, usage };
+}
+
+/** Splits text into word-sized pieces (each keeps its trailing space), so streams have several deltas. */
+export function textPieces(text: string): string[] {
+  return text.match(/\s*\S+\s*|\s+/g) ?? [];
+}
+
+/** Splits a string into two halves (one when it is shorter than 2 characters). */
+export function halves(value: string): string[] {
+  if (value.length < 2) return value ? [value] : [];
+  const middle = Math.floor(value.length / 2);
+  return [value.slice(0, middle), value.slice(middle)];
+}
+
+/** The text of a content value: a string, or an array of parts with `text` / `content` / `input`. */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: any) => {
+      if (typeof part === 'string') return part;
+      if (part?.type === 'tool_use') return `${part.name ?? ''} ${JSON.stringify(part.input ?? {})}`;
+      if (part?.type === 'tool_result') return contentText(part.content);
+      return typeof part?.text === 'string' ? part.text : '';
+    })
+    .filter((piece: string) => piece.length > 0)
+    .join('\n');
+}

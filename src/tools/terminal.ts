@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { capOutput } from './output-cap.js';
+import { resolvePath } from './paths.js';
+import { defineTool } from './tool.js';
+
+const DEFAULT_TIMEOUT_SECONDS = 120;
+const MAX_TIMEOUT_SECONDS = 3_600;
+
+export const terminalTool = defineTool({
+  name: 'terminal',
+  description: [
+    'Run a shell command with bash -c and return its exit code and combined stdout and stderr',
+    '(long output keeps its beginning and end). stdin is closed, so interactive commands',
+    '(editors, pagers, prompts) will fail or hang until the timeout: pass non-interactive flags.',
+    'The command is killed, with everything it started, when the timeout expires.',
+    'Each call runs in a fresh shell: cd and exported variables do not carry over; use cwd.',
+  ].join(' '),
+  parameters: z.object({
+    command: z.string().min(1).describe('The shell command line to run, e.g. "git status --short".'),
+    cwd: z.string().min(1).optional().describe('Directory to run in, absolute or relative to the working directory. Default: the working directory.'),
+    timeout_seconds: z
+      .number()
+      .positive()
+      .max(MAX_TIMEOUT_SECONDS)
+      .default(DEFAULT_TIMEOUT_SECONDS)
+      .describe(`Kill the command after this many seconds. Default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}.`),
+  }),
+  async execute({ command, cwd, timeout_seconds: timeoutSeconds }, context) {
+    const dir = resolvePath(cwd ?? '.', context.cwd);
+    const info = await context.io.stat(dir);
+    if (!info) throw new Error(`working directory not found: ${dir}`);
+    if (!info.isDirectory) throw new Error(`working directory is not a directory: ${dir}`);
+
+    const result = await context.io.exec(command, { cwd: dir, timeoutMs: timeoutSeconds * 1_000, signal: context.signal });
+    const output = result.output === '' ? '(no output)' : capOutput(result.output);
+    if (result.timedOut) {
+      return { content: `timed out after ${timeoutSeconds}s; the command was killed\n${output}`, isError: true };
+    }
+    const status = result.exitCode === null ? 'killed by a signal (no exit code)' : `exit code: ${result.exitCode}`;
+    return `${status}\n${output}`;
+  },
+});
