@@ -1,6 +1,7 @@
 import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { errorMessage } from '../errors.js';
+import { Runtime } from '../runtime.js';
 import { maskKey } from '../secrets.js';
 import { loadFor, type GlobalOptions, type Streams } from './context.js';
 
@@ -22,6 +23,13 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     const delegation = loaded.config.delegation;
     out(`limits:    depth ${delegation.max_spawn_depth}, ${delegation.max_concurrent_children} children at once, ${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`);
     out(`toolsets:  ${loaded.config.agent.toolsets.join(', ')}`);
+    // The same checks `run` makes when it builds the runtime (unknown toolsets…), reported instead of thrown.
+    try {
+      await new Runtime({ loaded, cwd: options.cwd ?? process.cwd() }).close();
+    } catch (error) {
+      failures++;
+      out(`problem:   ${errorMessage(error)}`);
+    }
     const seen = new Set<string>();
     for (const endpoint of [endpoints.parent, endpoints.child, ...endpoints.routes.values()]) {
       if (seen.has(endpoint.baseUrl)) continue;

@@ -60,10 +60,21 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const withModel = addEnvModel(value as Record<string, unknown>, env);
   const parsed = configSchema.safeParse(withModel);
   if (!parsed.success) {
-    const lines = formatIssues(parsed.error, withModel);
+    const lines = formatIssues(parsed.error, withModel).map((line, index) => line + unsetNote(parsed.error.issues[index]?.path ?? [], unset));
     throw new LegateError('config_invalid', `${file}: ${lines.join('; ')}`, { file, issues: lines });
   }
   return { config: parsed.data, file, home, unset };
+}
+
+/**
+ * ` (from ${VAR}, which is not set)` when the value at `path` came from unset variables, so an error about an
+ * empty `base_url` names the variable to export rather than an empty string.
+ */
+function unsetNote(path: readonly PropertyKey[], unset: Map<string, string[]>): string {
+  const key = path.reduce<string>((joined, part) => (typeof part === 'number' ? `${joined}[${part}]` : joined ? `${joined}.${String(part)}` : String(part)), '');
+  const names = unset.get(key);
+  if (!names || names.length === 0) return '';
+  return ` (from ${names.map((name) => `\${${name}}`).join(', ')}, which ${names.length === 1 ? 'is' : 'are'} not set)`;
 }
 
 /** A config file may leave out `model` entirely and rely on the environment for it. */

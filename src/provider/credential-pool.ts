@@ -121,7 +121,7 @@ export class CredentialPool {
     if (!state) return;
     state.state = 'auth_failed';
     state.outUntil = this.now() + this.authCooldownMs;
-    state.reason = `HTTP ${status}${reason ? `: ${reason}` : ''}`;
+    state.reason = `auth failed (HTTP ${status}${reason ? `: ${reason}` : ''})`;
   }
 
   /** A request with this key succeeded: it is in good standing again. */

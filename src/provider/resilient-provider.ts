@@ -28,6 +28,7 @@ export function createResilientProvider(
 
   async function* stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent> {
     let attempt = 0;
+    let waits = 0;
     const tried = new Set<string>();
     let pinnedKey: string | undefined;
     let last: ProviderFailure | undefined;
@@ -40,13 +41,15 @@ export function createResilientProvider(
       pinnedKey = undefined;
       if (key === undefined) {
         const waitMs = Math.max(0, (pool.nextAvailableAt() ?? pool.now()) - pool.now());
-        if (waitMs > pool.maxWaitMs || attempt >= policy.maxAttempts) {
+        // Waits are bounded too: a shared pool can be cooled down again by others while we sleep.
+        if (waitMs > pool.maxWaitMs || attempt >= policy.maxAttempts || waits >= policy.maxAttempts) {
           const message = `no API key available for ${where}: ${pool.describeUnavailable()}${last ? ` (last error: ${last.message})` : ''}`;
           const failure: ProviderFailure = { kind: 'no_keys', message, retryable: false };
           if (last?.status !== undefined) failure.status = last.status;
           return yield fail(failure);
         }
         yield { type: 'retry', attempt: attempt + 1, delayMs: waitMs, reason: redact(`every key for ${where} is cooling down; waiting for the first`) };
+        waits += 1;
         if (!(await pause(waitMs, signal))) return yield aborted;
         continue;
       }
@@ -65,7 +68,12 @@ export function createResilientProvider(
         last = { ...error.failure, message: `${error.failure.message} [${where}, key ${maskKey(key)}]` };
         const decision = decideRetry(error, key, attempt, pool, policy);
         if (decision.action === 'fail') return yield attempt > 1 ? gaveUp() : fail(last);
-        if (decision.action === 'rotate') continue;
+        if (decision.action === 'rotate') {
+          if (pool.nextAvailableAt() === undefined) {
+            yield { type: 'retry', attempt: attempt + 1, delayMs: 0, reason: redact(`${last.message}; switching to the next key`) };
+          }
+          continue;
+        }
         if (attempt >= policy.maxAttempts) return yield gaveUp();
         if (decision.sameKey) pinnedKey = key;
         yield { type: 'retry', attempt: attempt + 1, delayMs: decision.delayMs, reason: redact(last.message) };

@@ -9,9 +9,9 @@ afterEach(async () => {
 });
 
 const openaiFor = (s: ScriptedServer, apiKey = 'sk-openai-test-1234'): OpenAI =>
-  new OpenAI({ apiKey, baseURL: s.openaiBaseUrl, maxRetries: 0 });
+  new OpenAI({ apiKey, baseURL: s.openaiBaseUrl, maxRetries: 0, logLevel: 'off' });
 const anthropicFor = (s: ScriptedServer, apiKey = 'sk-ant-test-5678'): Anthropic =>
-  new Anthropic({ apiKey, baseURL: s.anthropicBaseUrl, maxRetries: 0 });
+  new Anthropic({ apiKey, baseURL: s.anthropicBaseUrl, maxRetries: 0, logLevel: 'off' });
 
 describe('OpenAI wire, through the openai SDK', () => {
   test('non-streaming reply with text and tool calls', async () => {

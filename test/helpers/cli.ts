@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+const bin = resolve(import.meta.dirname, '../../bin/legate.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A temp LEGATE_HOME (and a work dir) for one test. */
+export function tempHome(config?: Record<string, unknown>): { home: string; work: string; configFile: string } {
+  const home = mkdtempSync(join(tmpdir(), 'legate-home-'));
+  const work = mkdtempSync(join(tmpdir(), 'legate-work-'));
+  const configFile = join(home, 'config.yaml');
+  if (config) writeFileSync(configFile, stringify(config));
+  return { home, work, configFile };
+}
+
+/** A config for the scripted server at `baseUrl` (OpenAI wire unless told otherwise). */
+export function scriptedConfig(baseUrl: string, extra: Record<string, unknown> = {}, model: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    model: { provider: 'openai', name: 'parent-model', base_url: baseUrl, api_key: 'sk-test-parent-0001', max_retries: 0, ...model },
+    ...extra,
+  };
+}
+
+export interface RunningCli {
+  /** Resolves when the process exits. */
+  done: Promise<CliResult>;
+  stdout(): string;
+  stderr(): string;
+  write(text: string): void;
+  end(): void;
+  kill(signal?: NodeJS.Signals): void;
+  pid: number | undefined;
+}
+
+/** Start the real CLI (`bin/legate.js`) as a child process. */
+export function startCli(args: string[], options: { home: string; cwd?: string; env?: Record<string, string>; input?: string }): RunningCli {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: options.home,
+    LEGATE_HOME: options.home,
+    ...options.env,
+  };
+  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? options.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  if (options.input !== undefined) child.stdin.end(options.input);
+  const done = new Promise<CliResult>((resolveDone) => {
+    child.on('close', (code) => resolveDone({ code, stdout, stderr }));
+  });
+  return {
+    done,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    write: (text) => child.stdin.write(text),
+    end: () => child.stdin.end(),
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+    pid: child.pid,
+  };
+}
+
+/** Run the real CLI to completion. */
+export function runCli(args: string[], options: { home: string; cwd?: string; env?: Record<string, string>; input?: string }): Promise<CliResult> {
+  return startCli(args, { input: '', ...options }).done;
+}
+
+/** Wait until `predicate` holds, polling. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+  }
+}
