@@ -36,7 +36,10 @@ export function createResilientProvider(
       fail({ ...last!, message: `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${last!.message}`, retryable: last!.retryable });
 
     while (true) {
-      if (signal.aborted) return yield aborted;
+      if (signal.aborted) {
+        yield aborted;
+          return;
+          }
       const key = pinnedKey ?? pool.acquire();
       pinnedKey = undefined;
       if (key === undefined) {
@@ -46,14 +49,21 @@ export function createResilientProvider(
           const message = `no API key available for ${where}: ${pool.describeUnavailable()}${last ? ` (last error: ${last.message})` : ''}`;
           const failure: ProviderFailure = { kind: 'no_keys', message, retryable: false };
           if (last?.status !== undefined) failure.status = last.status;
-          return yield fail(failure);
+          yield fail(failure);
+          return;
         }
         yield { type: 'retry', attempt: attempt + 1, delayMs: waitMs, reason: redact(`every key for ${where} is cooling down; waiting for the first`) };
         waits += 1;
-        if (!(await pause(waitMs, signal))) return yield aborted;
+        if (!(await pause(waitMs, signal))) {
+          yield aborted;
+            return;
+            }
         continue;
       }
-      if (attempt >= policy.maxAttempts && tried.has(key) && last) return yield gaveUp();
+      if (attempt >= policy.maxAttempts && tried.has(key) && last) {
+        yield gaveUp();
+          return;
+          }
       attempt += 1;
       tried.add(key);
 
@@ -64,20 +74,32 @@ export function createResilientProvider(
       } catch (thrown) {
         watch.dispose();
         const error = thrown instanceof AttemptError ? thrown : new AttemptError({ kind: 'network', message: errorMessage(thrown), retryable: false });
-        if (error.failure.kind === 'aborted' || signal.aborted) return yield aborted;
+        if (error.failure.kind === 'aborted' || signal.aborted) {
+          yield aborted;
+            return;
+            }
         last = { ...error.failure, message: `${error.failure.message} [${where}, key ${maskKey(key)}]` };
         const decision = decideRetry(error, key, attempt, pool, policy);
-        if (decision.action === 'fail') return yield attempt > 1 ? gaveUp() : fail(last);
+        if (decision.action === 'fail') {
+          yield attempt > 1 ? gaveUp() : fail(last);
+            return;
+            }
         if (decision.action === 'rotate') {
           if (pool.nextAvailableAt() === undefined) {
             yield { type: 'retry', attempt: attempt + 1, delayMs: 0, reason: redact(`${last.message}; switching to the next key`) };
           }
           continue;
         }
-        if (attempt >= policy.maxAttempts) return yield gaveUp();
+        if (attempt >= policy.maxAttempts) {
+          yield gaveUp();
+            return;
+            }
         if (decision.sameKey) pinnedKey = key;
         yield { type: 'retry', attempt: attempt + 1, delayMs: decision.delayMs, reason: redact(last.message) };
-        if (!(await pause(decision.delayMs, signal))) return yield aborted;
+        if (!(await pause(decision.delayMs, signal))) {
+          yield aborted;
+            return;
+            }
         continue;
       }
 

@@ -1,0 +1,43 @@
+import { expect, test } from 'vitest';
+import { until } from '../helpers/cli.js';
+import { runLoop, scriptedServer } from './loop-harness.js';
+
+/** One AbortSignal stops the run promptly, wherever it is, and the HTTP request is really dropped. */
+test('abort during a hanging model reply → cancelled within ~1 s, and the server saw the request aborted', async () => {
+  const server = await scriptedServer([{ label: 'hang', reply: { hang: true } }]);
+  const controller = new AbortController();
+  const running = runLoop(server, { signal: controller.signal });
+
+  await server.waitForRequests(1);
+  const abortedAt = Date.now();
+  controller.abort();
+  const { result, events } = await running;
+
+  expect(Date.now() - abortedAt).toBeLessThan(2000);
+  expect(result.status).toBe('cancelled');
+  expect(result.exitReason).toBe('cancelled');
+  expect(events.at(-1)).toMatchObject({ type: 'done', result: { status: 'cancelled' } });
+  await until(() => server.requests[0]!.aborted, 2000, 'the server to record the request as aborted');
+  expect(server.requests).toHaveLength(1);
+});
+
+test('abort during a long tool call → cancelled promptly, no further model call', async () => {
+  const server = await scriptedServer([
+    { label: 'long command', reply: { toolCalls: [{ name: 'terminal', arguments: { command: 'sleep 30' } }] } },
+  ]);
+  const controller = new AbortController();
+  const running = runLoop(server, {
+    signal: controller.signal,
+    emit: (event) => {
+      if (event.type === 'tool.started') setTimeout(() => controller.abort(), 200);
+    },
+  });
+
+  const started = Date.now();
+  const { result } = await running;
+
+  expect(result.status).toBe('cancelled');
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(server.requests).toHaveLength(1);
+  server.assertDone();
+});

@@ -1,0 +1,37 @@
+import { expect, test } from 'vitest';
+import { runLoop, scriptedServer, toolResultsIn } from './loop-harness.js';
+
+/** The tool calls of one model message run side by side, not one after the other. */
+test('two slow tool calls in one message finish in well under the sum of their durations', async () => {
+  const server = await scriptedServer([
+    {
+      label: 'two sleeps',
+      reply: {
+        toolCalls: [
+          { name: 'terminal', arguments: { command: 'sleep 1 && echo first-sleeper-done' } },
+          { name: 'terminal', arguments: { command: 'sleep 1 && echo second-sleeper-done' } },
+        ],
+      },
+    },
+    { label: 'final', reply: { text: 'Both sleepers finished.' } },
+  ]);
+
+  const started = Date.now();
+  const { result, events } = await runLoop(server);
+  const elapsed = Date.now() - started;
+
+  expect(result.status).toBe('completed');
+  expect(result.final).toBe('Both sleepers finished.');
+  server.assertDone();
+  // Both commands really ran (so they really slept) and the model saw both results.
+  const results = toolResultsIn(server.requests[1]!.body);
+  expect(results).toHaveLength(2);
+  expect(results.join('\n')).toContain('first-sleeper-done');
+  expect(results.join('\n')).toContain('second-sleeper-done');
+  // Sequential would take >= 2 s; concurrent ~1 s. Generous margin for a loaded machine.
+  expect(elapsed).toBeGreaterThanOrEqual(950);
+  expect(elapsed).toBeLessThan(1800);
+  // Both calls started before either finished.
+  const toolEvents = events.filter((event) => event.type === 'tool.started' || event.type === 'tool.finished').map((event) => event.type);
+  expect(toolEvents).toEqual(['tool.started', 'tool.started', 'tool.finished', 'tool.finished']);
+});
