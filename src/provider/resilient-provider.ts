@@ -38,8 +38,8 @@ export function createResilientProvider(
     while (true) {
       if (signal.aborted) {
         yield aborted;
-          return;
-          }
+        return;
+      }
       const key = pinnedKey ?? pool.acquire();
       pinnedKey = undefined;
       if (key === undefined) {
@@ -56,14 +56,14 @@ export function createResilientProvider(
         waits += 1;
         if (!(await pause(waitMs, signal))) {
           yield aborted;
-            return;
-            }
+          return;
+        }
         continue;
       }
       if (attempt >= policy.maxAttempts && tried.has(key) && last) {
         yield gaveUp();
-          return;
-          }
+        return;
+      }
       attempt += 1;
       tried.add(key);
 
@@ -76,14 +76,14 @@ export function createResilientProvider(
         const error = thrown instanceof AttemptError ? thrown : new AttemptError({ kind: 'network', message: errorMessage(thrown), retryable: false });
         if (error.failure.kind === 'aborted' || signal.aborted) {
           yield aborted;
-            return;
-            }
+          return;
+        }
         last = { ...error.failure, message: `${error.failure.message} [${where}, key ${maskKey(key)}]` };
         const decision = decideRetry(error, key, attempt, pool, policy);
         if (decision.action === 'fail') {
           yield attempt > 1 ? gaveUp() : fail(last);
-            return;
-            }
+          return;
+        }
         if (decision.action === 'rotate') {
           if (pool.nextAvailableAt() === undefined) {
             yield { type: 'retry', attempt: attempt + 1, delayMs: 0, reason: redact(`${last.message}; switching to the next key`) };
@@ -92,14 +92,14 @@ export function createResilientProvider(
         }
         if (attempt >= policy.maxAttempts) {
           yield gaveUp();
-            return;
-            }
+          return;
+        }
         if (decision.sameKey) pinnedKey = key;
         yield { type: 'retry', attempt: attempt + 1, delayMs: decision.delayMs, reason: redact(last.message) };
         if (!(await pause(decision.delayMs, signal))) {
           yield aborted;
-            return;
-            }
+          return;
+        }
         continue;
       }
 

@@ -1,0 +1,22 @@
+/** legate as a library. */
+export { runAgentLoop, type LoopOptions } from './agent/loop.js';
+export type { AgentEvent, RunResult, ExitReason } from './agent/events.js';
+export { SteeringQueue, type SteeringSource } from './agent/steering.js';
+export { Agent } from './agent/agent.js';
+export { loadConfig, legateHome, type LoadedConfig } from './config/load.js';
+export { configSchema, type ConfigFile } from './config/schema.js';
+export { Runtime, type RuntimeOptions } from './runtime.js';
+export { Session } from './session.js';
+export { LegateError, type ErrorCode } from './errors.js';
+export { createProvider, type ProviderSettings } from './provider/registry.js';
+export { CredentialPool } from './provider/credential-pool.js';
+export type { Provider, ProviderEvent, Message, ModelRequest, ToolCall, Usage } from './provider/types.js';
+export { defineTool, type Tool, type Toolset, type ToolContext, type ToolIO } from './tools/tool.js';
+export { builtinToolsets } from './tools/toolsets.js';
+export { createNodeIO } from './tools/node-io.js';
+export { TaskService, type TaskRunner } from './tasks/task-service.js';
+export type { TaskRecord, TaskSpec } from './tasks/task-record.js';
+export type { TaskStatus } from './tasks/status.js';
+export type { TaskStore } from './tasks/store/task-store.js';
+export { MemoryTaskStore } from './tasks/store/memory-store.js';
+export { startScriptedServer, type ScriptedServer } from './testing/scripted-server.js';
