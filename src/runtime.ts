@@ -128,6 +128,7 @@ export class Runtime {
       cwd: this.cwd,
       service: this.tasks,
       childModel: (route) => this.childEndpoint(route).model,
+      prices: this.config.prices,
     };
     const canDelegate = session.depth < maxSpawnDepth;
     const available = [...this.toolsets, ...(canDelegate ? delegationToolsets(delegationSession) : [])];

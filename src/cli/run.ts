@@ -1,7 +1,10 @@
 import { errorMessage } from '../errors.js';
 import { Session } from '../session.js';
 import { tokens } from '../delegation/views.js';
+import { estimateCost } from '../delegation/usage-view.js';
 import type { Runtime } from '../runtime.js';
+import type { Usage } from '../provider/types.js';
+import type { TaskRecord } from '../tasks/task-record.js';
 import { runtimeFor, type GlobalOptions, type Streams } from './context.js';
 import { progressLine, taskLine } from './progress.js';
 
@@ -57,6 +60,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
               output_tokens: session.usage.outputTokens + childUsage.output,
               parent: { input_tokens: session.usage.inputTokens, output_tokens: session.usage.outputTokens },
               children: { input_tokens: childUsage.input, output_tokens: childUsage.output },
+              ...costOf(rt, session.usage, tasks),
             },
             tasks: tasks.map((task) => ({ task_id: task.id, goal: task.goal.slice(0, 80), status: task.status, tokens: tokens(task) })),
           },
@@ -80,4 +84,13 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     unsubscribe();
     if (!runtime) await rt.close();
   }
+}
+
+/** `cost_usd` over the parent and its children, when every model involved has a price in config. */
+function costOf(runtime: Runtime, parentUsage: Usage, tasks: TaskRecord[]): { cost_usd?: number } {
+  const prices = runtime.config.prices;
+  const parentPrice = prices[runtime.endpoints.parent.model];
+  if (!parentPrice || tasks.some((task) => !prices[task.model])) return {};
+  const total = tasks.reduce((sum, task) => sum + estimateCost(task.usage, prices[task.model]!), estimateCost(parentUsage, parentPrice));
+  return { cost_usd: Math.round(total * 1_000_000) / 1_000_000 };
 }

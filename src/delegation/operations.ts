@@ -11,6 +11,7 @@ import {
   steerTaskParameters,
 } from './schemas.js';
 import type { DelegationSession } from './session.js';
+import { usageView } from './usage-view.js';
 import { batchResultView, checkView, collectView, listView, spawnView } from './views.js';
 
 export interface OperationContext {
@@ -80,7 +81,7 @@ export const delegateTask = define({
         }),
       );
       return {
-        results: ended.map((task, index) => batchResultView(task, index)),
+        results: ended.map((task, index) => ({ ...batchResultView(task, index), usage: usageView(task.usage, task.model, session.prices) })),
         total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
       };
     } finally {
@@ -109,7 +110,7 @@ export const checkTask = define({
   async run(args, session) {
     const task = await session.service.get(session.sessionId, args.task_id);
     const [output, steers] = await Promise.all([session.service.store.readOutput(task.id), session.service.store.listSteers(task.id)]);
-    return checkView(task, output, steers);
+    return { ...checkView(task, output, steers), usage: usageView(task.usage, task.model, session.prices) };
   },
 });
 
@@ -133,7 +134,7 @@ export const collectTask = define({
     const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal);
     const [output, steers] = await Promise.all([session.service.store.readOutput(task.id), session.service.store.listSteers(task.id)]);
     if (!timedOut) await session.service.markReported(task.id);
-    return collectView(task, output, steers, timedOut);
+    return { ...collectView(task, output, steers, timedOut), usage: usageView(task.usage, task.model, session.prices) };
   },
 });
 

@@ -1,4 +1,5 @@
 import type { TaskService } from '../tasks/task-service.js';
+import type { Prices } from './usage-view.js';
 
 /** What the delegation tools of one agent know about where they run. */
 export interface DelegationSession {
@@ -13,4 +14,6 @@ export interface DelegationSession {
   service: TaskService;
   /** The model a child on `route` (or the default child model) runs on; throws `unknown_route`. */
   childModel(route: string | undefined): string;
+  /** Per-model prices for cost estimates in `usage` blocks. */
+  prices?: Prices;
 }

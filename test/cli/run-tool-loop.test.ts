@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { ScriptedServer } from '../../src/testing/scripted-server.js';
@@ -118,6 +118,6 @@ describe('a failing run exits non-zero with a clear message on stderr', () => {
 
     expect(result.code).not.toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'failed', exit_reason: 'error', error: expect.stringContaining('HTTP 400') });
-    expect(existsSync(work)).toBe(true);
+    server.assertDone();
   });
 });

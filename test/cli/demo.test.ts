@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { home } from './cli-harness.js';
+
+/** `legate demo` runs the async lifecycle offline, with no key and no config. */
+test('demo --fast with an empty environment: offline, exit 0, the whole lifecycle on screen', async () => {
+  // runCli passes only PATH, HOME and LEGATE_HOME: no key, no config file, no base URL.
+  const { home: legateHome, work } = home();
+  writeFileSync(join(work, 'main.js'), '// TODO: handle errors\nconsole.log("hi");\n');
+  writeFileSync(join(work, 'README.md'), '# sample\nFIXME: write docs\n');
+
+  const result = await runCli(['demo', '--fast'], { home: legateHome, cwd: work });
+
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const out = result.stdout;
+  expect(out).toMatch(/offline/i);
+  expect(out).toContain('built-in');
+  expect(out).toContain('no API key');
+
+  // spawn → check → steer → cancel → collect, in that order.
+  const at = (needle: string): number => {
+    const index = out.indexOf(needle);
+    expect(index, `demo output should contain ${JSON.stringify(needle)}`).toBeGreaterThanOrEqual(0);
+    return index;
+  };
+  const order = ['⚙ delegate_task_async', '⚙ check_task', '⚙ steer_task', '⚙ cancel_task', '⚙ collect_task'].map(at);
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
+  expect(out.match(/▸ task t_\w+ spawned/g)).toHaveLength(3);
+  expect(out).toMatch(/◂ task t_\w+ cancelled/);
+  expect(out.match(/◂ task t_\w+ completed/g)?.length).toBeGreaterThanOrEqual(2);
+  expect(out).toContain('"delivery":"queued"');
+  // The final summary comes last.
+  expect(out.lastIndexOf('parent› Done.')).toBeGreaterThan(order.at(-1)!);
+
+  // Read-only: the user's files are untouched.
+  expect(readdirSync(work).sort()).toEqual(['README.md', 'main.js']);
+  expect(readFileSync(join(work, 'main.js'), 'utf8')).toBe('// TODO: handle errors\nconsole.log("hi");\n');
+});
