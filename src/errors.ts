@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'task_not_running'
   | 'task_finished'
   | 'illegal_transition'
+  | 'store_too_new'
   | 'depth_limit'
   | 'unknown_route'
   | 'provider_error'

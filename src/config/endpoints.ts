@@ -63,7 +63,7 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
     if (ownKeys.length === 0 && !sameEndpoint && !(base !== parent && baseUrl === base.baseUrl && layerProvider === base.provider)) {
       throw new LegateError(
         'config_missing_key',
-        `${where}: ${path} sends children to ${layerProvider} at ${baseUrl}, which is not the parent's endpoint, so the parent's key is not sent there; set ${path}.api_key (use "none" for a local server without auth)`,
+        `${where}: ${path} sends children to ${layerProvider} at ${baseUrl}, which is not the parent's endpoint, so the parent's key is not sent there${unsetNote(loaded, path)}; set ${path}.api_key (use "none" for a local server without auth)`,
         { key: `${path}.api_key`, file },
       );
     }
@@ -97,14 +97,22 @@ function trimSlash(url: string): string {
 
 function missingKey(loaded: LoadedConfig, provider: string): LegateError {
   const envName = provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY';
-  const unsetVars = [...(loaded.unset.get('model.api_key') ?? []), ...[...loaded.unset.entries()].filter(([path]) => path.startsWith('model.api_keys')).flatMap(([, names]) => names)];
-  const because = unsetVars.length > 0 ? ` (model.api_key in ${loaded.file} refers to ${unsetVars.map((name) => `\${${name}}`).join(', ')}, which is not set)` : '';
+  const because = unsetNote(loaded, 'model');
   const configFile = loaded.file ?? `${loaded.home}/config.yaml`;
   return new LegateError(
     'config_missing_key',
     `no API key configured${because}. Set model.api_key in ${configFile} or export ${envName} (see README "Configuration"). ` +
       '`legate demo` runs offline without a key.',
   );
+}
+
+/** ` (delegation.routes.x.api_key in FILE refers to ${VAR}, which is not set)` when the keys of `section` came from unset variables. */
+function unsetNote(loaded: LoadedConfig, section: string): string {
+  const keyPaths = [...loaded.unset.keys()].filter((path) => path === `${section}.api_key` || path.startsWith(`${section}.api_keys[`));
+  const names = [...new Set(keyPaths.flatMap((path) => loaded.unset.get(path) ?? []))];
+  if (names.length === 0) return '';
+  const keys = [...new Set(keyPaths.map((path) => path.replace(/\[\d+\]$/, '')))].join(' and ');
+  return ` (${keys} in ${loaded.file} refers to ${names.map((name) => `\${${name}}`).join(', ')}, which ${names.length === 1 ? 'is' : 'are'} not set)`;
 }
 
 export type { ConfigFile };

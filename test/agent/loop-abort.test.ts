@@ -2,6 +2,15 @@ import { expect, test } from 'vitest';
 import { until } from '../helpers/cli.js';
 import { runLoop, scriptedServer } from './loop-harness.js';
 
+/** `promise`, or a rejection naming `what` after `ms` (so a missed abort fails fast and clearly). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** One AbortSignal stops the run promptly, wherever it is, and the HTTP request is really dropped. */
 test('abort during a hanging model reply → cancelled within ~1 s, and the server saw the request aborted', async () => {
   const server = await scriptedServer([{ label: 'hang', reply: { hang: true } }]);
@@ -11,7 +20,7 @@ test('abort during a hanging model reply → cancelled within ~1 s, and the serv
   await server.waitForRequests(1);
   const abortedAt = Date.now();
   controller.abort();
-  const { result, events } = await running;
+  const { result, events } = await within(running, 5000, 'the aborted run');
 
   expect(Date.now() - abortedAt).toBeLessThan(2000);
   expect(result.status).toBe('cancelled');
@@ -34,7 +43,7 @@ test('abort during a long tool call → cancelled promptly, no further model cal
   });
 
   const started = Date.now();
-  const { result } = await running;
+  const { result } = await within(running, 5000, 'the aborted run');
 
   expect(result.status).toBe('cancelled');
   expect(Date.now() - started).toBeLessThan(5000);

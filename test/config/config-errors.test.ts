@@ -106,6 +106,26 @@ describe('missing things', () => {
     expect(result.stderr).toContain(result.configFile);
   });
 
+  test('api_keys: [${A}, ${B}] with both unset names both variables', async () => {
+    const result = await runWithConfig(`model:\n  name: ${model.name}\n  api_keys: ["\${LEGATE_TEST_KEY_A}", "\${LEGATE_TEST_KEY_B}"]\n`);
+    expectRefused(result);
+    expect(result.stderr).toContain('model.api_keys');
+    expect(result.stderr).toContain('${LEGATE_TEST_KEY_A}');
+    expect(result.stderr).toContain('${LEGATE_TEST_KEY_B}');
+    expect(result.stderr).toContain('not set');
+  });
+
+  test("a route's api_key: ${VAR} with VAR unset names the route key and the variable", async () => {
+    const result = await runWithConfig(
+      `model:\n  name: ${model.name}\n  api_key: ${model.api_key}\ndelegation:\n  routes:\n    cheap:\n      provider: anthropic\n      api_key: \${LEGATE_TEST_ROUTE_KEY}\n`,
+    );
+    expectRefused(result);
+    expect(result.stderr).toContain('delegation.routes.cheap.api_key');
+    expect(result.stderr).toContain('${LEGATE_TEST_ROUTE_KEY}');
+    expect(result.stderr).toContain('not set');
+    expect(result.stderr).toContain(result.configFile);
+  });
+
   test('base_url: ${VAR} with VAR unset names the variable, not just an empty URL', async () => {
     const result = await runWithConfig(`model:\n  name: ${model.name}\n  api_key: ${model.api_key}\n  base_url: \${LEGATE_TEST_UNSET_URL}\n`);
     expectRefused(result);

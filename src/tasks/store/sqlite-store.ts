@@ -1,0 +1,213 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { LegateError } from '../../errors.js';
+import type { Message } from '../../provider/types.js';
+import { assertTransition, canTransition, type TaskStatus } from '../status.js';
+import type { SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import { migrate } from './sqlite-migrations.js';
+import { assignments, steerFromRow, taskColumns, taskFromRow, taskToRow, type TaskRow } from './sqlite-task-row.js';
+import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from './task-store.js';
+
+const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
+const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
+  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool',
+]);
+
+const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.column).join(', ')}, extra)
+  VALUES (${taskColumns.map((spec) => `@${spec.column}`).join(', ')}, @extra) ON CONFLICT (id) DO NOTHING`;
+
+/**
+ * A TaskStore in one SQLite file (`$LEGATE_HOME/state.db`), shared by every legate process on the
+ * machine: WAL mode so readers never block, a busy timeout so writers queue instead of failing, and
+ * every read-modify-write in an immediate transaction or a single conditional statement. The
+ * methods are async to match the interface; the work is synchronous better-sqlite3 calls.
+ */
+export class SqliteTaskStore implements TaskStore {
+  private readonly statements = new Map<string, Database.Statement<unknown[], TaskRow>>();
+  private readonly getTask: Database.Statement<[string], TaskRow>;
+  private readonly readLines: Database.Statement<[string], string>;
+
+  private constructor(
+    private readonly db: Database.Database,
+    /** The database file, as given to `open`. */
+    readonly file: string,
+  ) {
+    this.getTask = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
+    this.readLines = db.prepare<[string], string>('SELECT line FROM task_output WHERE task_id = ? ORDER BY seq').pluck();
+  }
+
+  /**
+   * Opens (creating it and its parent directories if needed) and migrates the store at `file`;
+   * `:memory:` gives a private in-memory database. Throws `store_too_new` for a database written
+   * by a newer legate.
+   */
+  static open(file: string): SqliteTaskStore {
+    if (file !== ':memory:' && file !== '') mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, file);
+      return new SqliteTaskStore(db, file);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async create(task: TaskRecord): Promise<void> {
+    const { changes } = this.statement(insertTaskSql).run(taskToRow(task));
+    if (changes === 0) throw new LegateError('invalid_arguments', `task "${task.id}" already exists`, { taskId: task.id });
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    const row = this.getTask.get(id);
+    return row ? taskFromRow(row) : undefined;
+  }
+
+  async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
+    const where: string[] = [];
+    const params: TaskRow = { limit: filter.limit ?? 100 };
+    if (filter.sessionId !== undefined) {
+      where.push('session_id = @sessionId');
+      params.sessionId = filter.sessionId;
+    }
+    if (filter.status) {
+      where.push(`status IN (${filter.status.map((_, index) => `@status${index}`).join(', ') || 'NULL'})`);
+      filter.status.forEach((status, index) => (params[`status${index}`] = status));
+    }
+    if (filter.cwd !== undefined) {
+      where.push('cwd = @cwd');
+      params.cwd = filter.cwd;
+    }
+    const sql = `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`;
+    return this.statement(sql).all(params).map(taskFromRow);
+  }
+
+  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
+    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
+    // Only states from which `to` is a legal move go into the condition.
+    const legalFrom = expected.filter((status) => canTransition(status, to));
+    if (legalFrom.length > 0) {
+      const set = assignments(patch, patchFields);
+      const params: TaskRow = { ...set.params, id, to };
+      legalFrom.forEach((status, index) => (params[`from${index}`] = status));
+      const sql = `UPDATE tasks SET ${['status = @to', ...set.sql].join(', ')}
+        WHERE id = @id AND status IN (${legalFrom.map((_, index) => `@from${index}`).join(', ')}) RETURNING *`;
+      const row = this.statement(sql).get(params);
+      if (row) return taskFromRow(row);
+    }
+    // Nothing changed: say why, from the row as it is now.
+    const current = this.getTask.get(id);
+    if (!current) throw notFound(id);
+    const status = current.status as TaskStatus;
+    if (!expected.includes(status)) {
+      throw new LegateError('illegal_transition', `task "${id}" is ${status}, not ${expected.join(' or ')}`, { taskId: id, from: status, to });
+    }
+    assertTransition(id, status, to);
+    // Another process moved it into `expected` between the update and this read.
+    throw new LegateError('illegal_transition', `task "${id}" was not ${expected.join(' or ')} when asked to become ${to} (it is ${status} now)`, { taskId: id, from: status, to });
+  }
+
+  async update(id: string, progress: TaskProgress): Promise<void> {
+    const set = assignments(progress, progressFields);
+    if (set.sql.length === 0) {
+      if (!this.getTask.get(id)) throw notFound(id);
+      return;
+    }
+    const { changes } = this.statement(`UPDATE tasks SET ${set.sql.join(', ')} WHERE id = @id`).run({ ...set.params, id });
+    if (changes === 0) throw notFound(id);
+  }
+
+  async appendOutput(id: string, lines: string[]): Promise<void> {
+    this.db.transaction(() => {
+      const counted = this.statement('UPDATE tasks SET output_lines = output_lines + ? WHERE id = ? RETURNING output_lines').get(lines.length, id);
+      if (!counted) throw notFound(id);
+      const total = counted.output_lines as number;
+      const insert = this.statement('INSERT INTO task_output (task_id, seq, line) VALUES (?, ?, ?)');
+      // Lines that would be trimmed at once are never written.
+      for (let index = Math.max(0, lines.length - outputBufferLines); index < lines.length; index++) {
+        const line = lines[index]!;
+        insert.run(id, total - lines.length + index, line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
+      }
+      this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
+    }).immediate();
+  }
+
+  async readOutput(id: string): Promise<string[]> {
+    const lines = this.readLines.all(id);
+    if (lines.length === 0) this.requireTask(id);
+    return lines;
+  }
+
+  async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
+    const { changes } = this.statement('INSERT INTO task_checkpoints (task_id, iteration, messages) SELECT id, ?, ? FROM tasks WHERE id = ?')
+      .run(step.iteration, JSON.stringify(step.messages), id);
+    if (changes === 0) throw notFound(id);
+  }
+
+  async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
+    const rows = this.statement('SELECT iteration, messages FROM task_checkpoints WHERE task_id = ? ORDER BY step').all(id);
+    if (rows.length === 0) this.requireTask(id);
+    return {
+      iterations: (rows.at(-1)?.iteration as number | undefined) ?? 0,
+      messages: rows.flatMap((row) => JSON.parse(row.messages as string) as Message[]),
+    };
+  }
+
+  async addSteer(taskId: string, message: string): Promise<SteerRecord> {
+    const row = this.statement(`INSERT INTO task_steers (task_id, message, state, created_at)
+      SELECT id, ?, 'queued', ? FROM tasks WHERE id = ? RETURNING *`).get(message, Date.now(), taskId);
+    if (!row) throw notFound(taskId);
+    return steerFromRow(row);
+  }
+
+  async takeSteers(taskId: string): Promise<SteerRecord[]> {
+    return this.settle(taskId, 'delivered');
+  }
+
+  async missSteers(taskId: string): Promise<number> {
+    return this.settle(taskId, 'missed').length;
+  }
+
+  async listSteers(taskId: string): Promise<SteerRecord[]> {
+    const rows = this.statement('SELECT * FROM task_steers WHERE task_id = ? ORDER BY id').all(taskId);
+    if (rows.length === 0) this.requireTask(taskId);
+    return rows.map(steerFromRow);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Marks every queued steer of the task settled, atomically; returns them in order. */
+  private settle(taskId: string, state: 'delivered' | 'missed'): SteerRecord[] {
+    return this.db.transaction(() => {
+      this.requireTask(taskId);
+      const rows = this.statement(`UPDATE task_steers SET state = ?, settled_at = ? WHERE task_id = ? AND state = 'queued' RETURNING *`)
+        .all(state, Date.now(), taskId);
+      return rows.map(steerFromRow).sort((a, b) => a.id - b.id);
+    }).immediate();
+  }
+
+  private requireTask(id: string): void {
+    if (!this.statement('SELECT 1 FROM tasks WHERE id = ?').get(id)) throw notFound(id);
+  }
+
+  /** A prepared statement, prepared on first use and cached by its SQL text. */
+  private statement(sql: string): Database.Statement<unknown[], TaskRow> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], TaskRow>(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function notFound(id: string): LegateError {
+  return new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+}

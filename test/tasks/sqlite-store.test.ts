@@ -1,0 +1,221 @@
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { latestSchemaVersion, sqliteMigrations } from '../../src/tasks/store/sqlite-migrations.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { outputBufferLines } from '../../src/tasks/store/task-store.js';
+import type { TaskRecord } from '../../src/tasks/task-record.js';
+import { storeConformance, taskFixture } from './store-conformance.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'legate-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const freshFile = (): string => join(dir, `store-${files++}.db`);
+const fixture = (name: string): string => readFileSync(new URL(`../fixtures/sqlite-store/${name}`, import.meta.url), 'utf8');
+
+/** Opens the file with a plain connection, as another tool (or an older legate) would. */
+function withRawDb<T>(file: string, use: (db: Database.Database) => T): T {
+  const db = new Database(file);
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
+storeConformance('sqlite', async () => SqliteTaskStore.open(freshFile()));
+
+describe('SqliteTaskStore', () => {
+  it('creates the file and its parent directories, in WAL mode at the latest schema version', async () => {
+    const file = join(dir, 'nested', 'home', 'state.db');
+    const store = SqliteTaskStore.open(file);
+    await store.close();
+    expect(existsSync(file)).toBe(true);
+    withRawDb(file, (db) => {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion);
+    });
+    // Reopening an up-to-date file migrates nothing and works.
+    await SqliteTaskStore.open(file).close();
+  });
+
+  it('numbers its migrations 1, 2, … in order', () => {
+    expect(sqliteMigrations.map((migration) => migration.version)).toEqual(sqliteMigrations.map((_, index) => index + 1));
+    expect(latestSchemaVersion).toBe(sqliteMigrations.length);
+  });
+
+  it('works in memory', async () => {
+    const store = SqliteTaskStore.open(':memory:');
+    await store.create(taskFixture({ id: 't_mem' }));
+    expect((await store.get('t_mem'))!.id).toBe('t_mem');
+    await store.close();
+  });
+
+  it('keeps tasks, output, checkpoints and steers across close and reopen', async () => {
+    const file = freshFile();
+    const full = taskFixture({
+      id: 't_all', status: 'running', context: 'c', toolsets: ['file', 'terminal'], route: 'cheap', startedAt: 11, endedAt: 12,
+      exitReason: 'error', error: 'boom', summary: 'sum', apiCalls: 7, usage: { inputTokens: 5, outputTokens: 6 },
+      currentTool: 'read_file', lastActivity: '→ read_file', reported: true, owner: 'pid:1', leaseExpiresAt: 99.5,
+    });
+    const first = SqliteTaskStore.open(file);
+    await first.create(full);
+    await first.create(taskFixture({ id: 't_other', sessionId: 's_2', createdAt: full.createdAt + 1 }));
+    await first.appendOutput('t_all', Array.from({ length: outputBufferLines + 3 }, (_, index) => `out ${index}`));
+    await first.appendCheckpoint('t_all', { iteration: 1, messages: [{ role: 'user', content: 'hi' }] });
+    await first.appendCheckpoint('t_all', { iteration: 2, messages: [{ role: 'assistant', content: 'done' }] });
+    await first.addSteer('t_all', 'taken');
+    await first.takeSteers('t_all');
+    await first.addSteer('t_all', 'waiting');
+    await first.close();
+
+    const second = SqliteTaskStore.open(file);
+    expect(await second.get('t_all')).toEqual({ ...full, outputLines: outputBufferLines + 3 });
+    expect((await second.list()).map((task) => task.id)).toEqual(['t_other', 't_all']);
+    const output = await second.readOutput('t_all');
+    expect([output.length, output[0], output.at(-1)]).toEqual([outputBufferLines, 'out 3', `out ${outputBufferLines + 2}`]);
+    expect(await second.loadCheckpoint('t_all')).toEqual({ iterations: 2, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'done' }] });
+    expect((await second.listSteers('t_all')).map((steer) => [steer.message, steer.state])).toEqual([['taken', 'delivered'], ['waiting', 'queued']]);
+    expect((await second.takeSteers('t_all')).map((steer) => steer.message)).toEqual(['waiting']);
+    await second.close();
+  });
+
+  it('keeps record fields that have no column of their own', async () => {
+    const store = SqliteTaskStore.open(freshFile());
+    const task = { ...taskFixture({ id: 't_extra' }), parentTaskId: 't_parent', labels: { a: 1 } } as TaskRecord;
+    await store.create(task);
+    expect(await store.get('t_extra')).toEqual(task);
+    await store.close();
+  });
+
+  it('clears a field a transition patch sets to undefined, as the memory store does', async () => {
+    const store = SqliteTaskStore.open(freshFile());
+    await store.create(taskFixture({ id: 't_clear', status: 'running', owner: 'pid:1', leaseExpiresAt: 5 }));
+    const interrupted = await store.transition('t_clear', 'running', 'interrupted', { owner: undefined, leaseExpiresAt: undefined });
+    expect(interrupted.owner).toBeUndefined();
+    expect(await store.get('t_clear')).not.toHaveProperty('owner');
+    await store.close();
+  });
+
+  it('two connections on one file see each other\'s writes', async () => {
+    const file = freshFile();
+    const [a, b] = [SqliteTaskStore.open(file), SqliteTaskStore.open(file)];
+    await a.create(taskFixture({ id: 't_shared', status: 'running' }));
+    expect((await b.get('t_shared'))!.status).toBe('running');
+    await b.appendOutput('t_shared', ['from b']);
+    await a.update('t_shared', { apiCalls: 2 });
+    expect(await a.readOutput('t_shared')).toEqual(['from b']);
+    expect(await b.get('t_shared')).toMatchObject({ apiCalls: 2, outputLines: 1 });
+    await a.addSteer('t_shared', 'turn left');
+    expect((await b.takeSteers('t_shared')).map((steer) => steer.message)).toEqual(['turn left']);
+    expect(await a.takeSteers('t_shared')).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('two connections racing on one transition: exactly one wins', async () => {
+    const file = freshFile();
+    const [a, b] = [SqliteTaskStore.open(file), SqliteTaskStore.open(file)];
+    for (let round = 0; round < 20; round++) {
+      const id = `t_race_${round}`;
+      await a.create(taskFixture({ id, status: 'running' }));
+      const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
+      const outcomes = await Promise.allSettled([first.transition(id, 'running', 'completed'), second.transition(id, 'running', 'cancelled')]);
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+      expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { code: 'illegal_transition' } });
+      expect((await a.get(id))!.status).toBe((await b.get(id))!.status);
+    }
+    // A stale view does not help: b saw it running, a finished it, b's move is refused.
+    await a.create(taskFixture({ id: 't_stale', status: 'running' }));
+    expect((await b.get('t_stale'))!.status).toBe('running');
+    await a.transition('t_stale', 'running', 'cancelled');
+    await expect(b.transition('t_stale', 'running', 'completed')).rejects.toThrow('task "t_stale" is cancelled, not running');
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('waits for another process holding the write lock, then sees what it wrote', async () => {
+    const file = freshFile();
+    const store = SqliteTaskStore.open(file);
+    await store.create(taskFixture({ id: 't_locked', status: 'running' }));
+    // Another "process": a worker thread with its own connection cancels the task inside a
+    // transaction and holds the write lock for a while before committing.
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.driver);
+       const db = new Database(workerData.file);
+       db.exec('BEGIN IMMEDIATE');
+       db.prepare("UPDATE tasks SET status = 'cancelled' WHERE id = ?").run(workerData.id);
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { file, id: 't_locked', driver: createRequire(import.meta.url).resolve('better-sqlite3') } },
+    );
+    await once(worker, 'message');
+    // Blocks in the busy handler until the worker commits, then finds the task cancelled.
+    await expect(store.transition('t_locked', 'running', 'completed')).rejects.toMatchObject({ code: 'illegal_transition' });
+    expect((await store.get('t_locked'))!.status).toBe('cancelled');
+    await once(worker, 'exit');
+    await store.close();
+  });
+
+  it('reads a database written at schema version 1 (fixture)', async () => {
+    const file = freshFile();
+    withRawDb(file, (db) => db.exec(fixture('v1.sql')));
+    const store = SqliteTaskStore.open(file);
+    expect(await store.get('t_v1')).toEqual({
+      id: 't_v1', sessionId: 's_v1', status: 'completed', createdAt: 1700000000000, cwd: '/repo', goal: 'count the files',
+      context: 'only src/', toolsets: ['file'], route: 'cheap', model: 'small-model', depth: 1, mode: 'async',
+      startedAt: 1700000001000, endedAt: 1700000009000, exitReason: 'completed', summary: 'There are 42 files.', apiCalls: 3,
+      usage: { inputTokens: 1200, outputTokens: 80 }, lastActivity: '← list_dir', outputLines: 2, reported: true, owner: 'pid:4242',
+    });
+    expect((await store.list({ sessionId: 's_v1' })).map((task) => task.id)).toEqual(['t_v1']);
+    expect(await store.readOutput('t_v1')).toEqual(['→ list_dir {"path":"src"}', '← list_dir: 42 entries']);
+    expect(await store.loadCheckpoint('t_v1')).toEqual({
+      iterations: 2,
+      messages: [
+        { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{"path":"src"}' }] },
+        { role: 'tool', toolCallId: 'c1', name: 'list_dir', content: 'a.ts\nb.ts' },
+        { role: 'assistant', content: 'There are 42 files.' },
+      ],
+    });
+    expect((await store.listSteers('t_v1')).map((steer) => [steer.id, steer.message, steer.state, steer.settledAt])).toEqual([
+      [1, 'skip node_modules', 'delivered', 1700000003000],
+      [2, 'also count tests', 'missed', 1700000009000],
+    ]);
+    // And it keeps working as a store: new steers continue the id sequence.
+    expect((await store.addSteer('t_v1', 'late')).id).toBe(3);
+    await store.close();
+    withRawDb(file, (db) => expect(db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion));
+  });
+
+  it('the v1 fixture has exactly the schema migration 1 builds', () => {
+    const shape = (db: Database.Database) =>
+      (db.prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all() as { type: string; name: string }[])
+        .map((entry) => ({ ...entry, columns: db.pragma(`${entry.type === 'index' ? 'index_xinfo' : 'table_xinfo'}(${entry.name})`) }));
+    const fromFixture = new Database(':memory:');
+    fromFixture.exec(fixture('v1.sql'));
+    const fromMigration = new Database(':memory:');
+    fromMigration.exec(sqliteMigrations[0]!.sql);
+    expect(shape(fromFixture)).toEqual(shape(fromMigration));
+    fromFixture.close();
+    fromMigration.close();
+  });
+
+  it('refuses a database from a newer legate, naming the file and both versions, and leaves it alone', () => {
+    const file = freshFile();
+    const newer = latestSchemaVersion + 1;
+    withRawDb(file, (db) => db.pragma(`user_version = ${newer}`));
+    expect(() => SqliteTaskStore.open(file)).toThrow(
+      expect.objectContaining({ code: 'store_too_new', message: expect.stringContaining(`"${file}" has schema version ${newer}, but this legate knows versions up to ${latestSchemaVersion}`) }),
+    );
+    withRawDb(file, (db) => {
+      expect(db.pragma('user_version', { simple: true })).toBe(newer);
+      expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'tasks'").get()).toEqual({ n: 0 });
+    });
+  });
+});
