@@ -9,6 +9,7 @@ import type {
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
 import type { AssistantMessage, ModelRequest, ProviderEvent, ToolCall, Usage } from './types.js';
 import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
+import { clientCache } from './client-cache.js';
 
 /** The Anthropic Messages wire, streaming. `baseUrl` is the API root: the SDK appends `/v1/messages`. */
 
@@ -16,18 +17,7 @@ export const defaultAnthropicBaseUrl = 'https://api.anthropic.com';
 export const defaultAnthropicMaxTokens = 4096;
 
 /** One SDK client per (endpoint, key), shared by every adapter in the process. */
-const clients = new Map<string, Anthropic>();
-
-function clientFor(baseUrl: string, apiKey: string): Anthropic {
-  const id = `${baseUrl}\u0000${apiKey}`;
-  let client = clients.get(id);
-  if (!client) {
-    // Retries are ours (resilient-provider.ts), one policy for both wires.
-    client = new Anthropic({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' });
-    clients.set(id, client);
-  }
-  return client;
-}
+const clientFor = clientCache((baseUrl, apiKey) => new Anthropic({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' }));
 
 export function createAnthropicAdapter(baseUrl: string = defaultAnthropicBaseUrl): WireAdapter {
   return {

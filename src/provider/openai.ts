@@ -7,24 +7,14 @@ import type {
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
 import type { AssistantMessage, ModelRequest, ProviderEvent, ToolCall, Usage } from './types.js';
 import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
+import { clientCache } from './client-cache.js';
 
 /** The OpenAI chat-completions wire (api.openai.com and compatible servers), streaming only. */
 
 export const defaultOpenAIBaseUrl = 'https://api.openai.com/v1';
 
 /** One SDK client per (endpoint, key), shared by every adapter in the process. */
-const clients = new Map<string, OpenAI>();
-
-function clientFor(baseUrl: string, apiKey: string): OpenAI {
-  const id = `${baseUrl}\u0000${apiKey}`;
-  let client = clients.get(id);
-  if (!client) {
-    // Retries are ours (resilient-provider.ts), one policy for both wires.
-    client = new OpenAI({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' });
-    clients.set(id, client);
-  }
-  return client;
-}
+const clientFor = clientCache((baseUrl, apiKey) => new OpenAI({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' }));
 
 export function createOpenAIAdapter(baseUrl: string = defaultOpenAIBaseUrl): WireAdapter {
   return {
