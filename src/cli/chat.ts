@@ -3,7 +3,6 @@ import { errorMessage } from '../errors.js';
 import { collectView } from '../delegation/views.js';
 import { Session } from '../session.js';
 import type { Runtime } from '../runtime.js';
-import { isTerminal } from '../tasks/status.js';
 import { runtimeFor, type GlobalOptions, type Streams } from './context.js';
 import { TaskDock } from './task-dock.js';
 import { progressLine, taskLine } from './progress.js';
@@ -56,7 +55,7 @@ export async function chatCommand(options: GlobalOptions, streams: Streams, runt
     }
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
-    if (event.type === 'task.spawned' || event.type === 'task.started' || event.type === 'task.ended') dock.update(event.type === 'task.ended' ? event.task : event.task);
+    if (event.type === 'task.spawned' || event.type === 'task.started' || event.type === 'task.ended') dock.update(event.task);
     if (event.type === 'task.activity') dock.activity(event.taskId, event.activity);
     if (!tty) {
       const line = taskLine(event);
@@ -125,7 +124,8 @@ export async function chatCommand(options: GlobalOptions, streams: Streams, runt
         if (!id) throw new Error('usage: /collect ID');
         const { task, timedOut } = await tasks.waitForEnd(session.id, id, 300_000);
         if (!timedOut) await tasks.markReported(id);
-        const view = collectView(task, await tasks.store.readOutput(id), await tasks.store.listSteers(id), timedOut);
+        const { output, steers } = await tasks.trail(id);
+        const view = collectView(task, output, steers, timedOut);
         out(`${task.id} ${task.status}${timedOut ? ' (still running)' : ''}\n${String(view.summary || view.error || view.output)}\n`);
         return true;
       }
@@ -159,9 +159,9 @@ export async function chatCommand(options: GlobalOptions, streams: Streams, runt
   await new Promise<void>((resolve) => rl.once('close', resolve));
   try {
     await chain;
-    const open = (await rt.tasks.list(session.id)).filter((task) => !isTerminal(task.status));
-    if (open.length > 0) {
-      err(`  … waiting for ${open.length} background task${open.length === 1 ? '' : 's'} before leaving (Ctrl-C cancels them)`);
+    const open = await session.openTasks();
+    if (open > 0) {
+      err(`  … waiting for ${open} background task${open === 1 ? '' : 's'} before leaving (Ctrl-C cancels them)`);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       await rt.tasks.waitForSession(session.id, controller.signal);

@@ -109,7 +109,7 @@ export const checkTask = define({
   parameters: checkTaskParameters,
   async run(args, session) {
     const task = await session.service.get(session.sessionId, args.task_id);
-    const [output, steers] = await Promise.all([session.service.store.readOutput(task.id), session.service.store.listSteers(task.id)]);
+    const { output, steers } = await session.service.trail(task.id);
     return { ...checkView(task, output, steers), usage: usageView(task.usage, task.model, session.prices) };
   },
 });
@@ -132,7 +132,7 @@ export const collectTask = define({
   parameters: collectTaskParameters,
   async run(args, session, context) {
     const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal);
-    const [output, steers] = await Promise.all([session.service.store.readOutput(task.id), session.service.store.listSteers(task.id)]);
+    const { output, steers } = await session.service.trail(task.id);
     if (!timedOut) await session.service.markReported(task.id);
     return { ...collectView(task, output, steers, timedOut), usage: usageView(task.usage, task.model, session.prices) };
   },

@@ -180,6 +180,12 @@ export class TaskService {
     return tasks.filter((task) => isTerminal(task.status) && !task.reported && task.mode === 'async').reverse();
   }
 
+  /** What a task left behind so far: its output buffer and its steering messages with their states. */
+  async trail(taskId: string): Promise<{ output: string[]; steers: SteerRecord[] }> {
+    const [output, steers] = await Promise.all([this.store.readOutput(taskId), this.store.listSteers(taskId)]);
+    return { output, steers };
+  }
+
   async markReported(taskId: string): Promise<void> {
     await this.store.update(taskId, { reported: true });
   }
