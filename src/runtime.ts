@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   providerFactory?: (endpoint: EndpointSpec, pool: CredentialPool) => Provider;
   /** Provider retry tuning (tests). */
   retryBaseDelayMs?: number;
+  /** Opened for this runtime (MCP connections…): closed by `close()`, after the tasks stop. */
+  resources?: { close(): Promise<void> }[];
 }
 
 /** One agent as the top level sees it: where it runs and with what. */
@@ -153,6 +155,7 @@ export class Runtime {
   async close(): Promise<void> {
     await this.tasks.shutdown();
     await this.tasks.store.close();
+    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
   }
 }
 

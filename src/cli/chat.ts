@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { collectView } from '../delegation/views.js';
 import { Session } from '../session.js';
 import type { Runtime } from '../runtime.js';
-import { runtimeFor, type GlobalOptions, type Streams } from './context.js';
+import { openRuntime, type GlobalOptions, type Streams } from './context.js';
 import { TaskDock } from './task-dock.js';
 import { progressLine, taskLine } from './progress.js';
 
@@ -23,7 +23,7 @@ const help = [
  * enters the conversation as a new turn (its completion notice).
  */
 export async function chatCommand(options: GlobalOptions, streams: Streams, runtime?: Runtime): Promise<number> {
-  const rt = runtime ?? runtimeFor(options, streams);
+  const rt = runtime ?? (await openRuntime(options, streams));
   const session = new Session(rt);
   const tty = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
   const rl = createInterface({ input: streams.stdin, output: streams.stdout, terminal: tty, prompt: 'you› ' });

@@ -23,6 +23,11 @@ export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig 
   return loadConfig({ ...(options.config ? { configPath: options.config } : {}), env: streams.env });
 }
 
-export function runtimeFor(options: GlobalOptions, streams: Streams, extra: Partial<RuntimeOptions> = {}): Runtime {
-  return new Runtime({ loaded: loadFor(options, streams), cwd: options.cwd ?? process.cwd(), ...extra });
+/**
+ * The runtime a command works with: config, and the resources it opens (the task store; MCP
+ * servers). `runtime.close()` releases them all.
+ */
+export async function openRuntime(options: GlobalOptions, streams: Streams, extra: Partial<RuntimeOptions> = {}): Promise<Runtime> {
+  const loaded = loadFor(options, streams);
+  return new Runtime({ loaded, cwd: options.cwd ?? process.cwd(), ...extra });
 }

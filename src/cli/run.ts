@@ -5,7 +5,7 @@ import { estimateCost } from '../delegation/usage-view.js';
 import type { Runtime } from '../runtime.js';
 import type { Usage } from '../provider/types.js';
 import type { TaskRecord } from '../tasks/task-record.js';
-import { runtimeFor, type GlobalOptions, type Streams } from './context.js';
+import { openRuntime, type GlobalOptions, type Streams } from './context.js';
 import { progressLine, taskLine } from './progress.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -23,7 +23,7 @@ const maxNoticeRounds = 10;
  * turn with their completion notices (unless --no-wait).
  */
 export async function runCommand(prompt: string, options: RunOptions, streams: Streams, runtime?: Runtime): Promise<number> {
-  const rt = runtime ?? runtimeFor(options, streams);
+  const rt = runtime ?? (await openRuntime(options, streams));
   const session = new Session(rt);
   const say = (line: string | undefined): void => {
     if (line !== undefined && !options.json) streams.stderr.write(`${line}\n`);
