@@ -1,5 +1,5 @@
 import type { ExitReason } from '../agent/events.js';
-import type { Usage } from '../provider/types.js';
+import type { Message, Usage } from '../provider/types.js';
 import type { TaskStatus } from './status.js';
 
 /** What a task was asked to do. Immutable once created. */
@@ -46,6 +46,15 @@ export interface TaskRecord extends TaskSpec {
 }
 
 export type TaskProgress = Partial<Pick<TaskRecord, 'apiCalls' | 'usage' | 'currentTool' | 'lastActivity' | 'reported'>>;
+
+/** A stored conversation of the top-level agent (`legate chat --resume` continues one). */
+export interface SessionRecord {
+  id: string;
+  cwd: string;
+  createdAt: number;
+  updatedAt: number;
+  messages: Message[];
+}
 
 export type SteerState = 'queued' | 'delivered' | 'missed';
 

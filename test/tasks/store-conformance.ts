@@ -116,6 +116,49 @@ export function storeConformance(name: string, open: () => Promise<TaskStore>): 
       ]);
     });
 
+    it('reads only the last lines when asked', async () => {
+      await store.create(taskFixture({ id: 't_last' }));
+      await store.appendOutput('t_last', ['a', 'b', 'c', 'd']);
+      expect(await store.readOutput('t_last', 2)).toEqual(['c', 'd']);
+      expect(await store.readOutput('t_last', 10)).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('heartbeat renews the leases of running tasks of one owner and reports which it still owns', async () => {
+      await store.create(taskFixture({ id: 't_h1', status: 'running', owner: 'o1', leaseExpiresAt: 1 }));
+      await store.create(taskFixture({ id: 't_h2', status: 'running', owner: 'o1', leaseExpiresAt: 1 }));
+      await store.create(taskFixture({ id: 't_h3', status: 'running', owner: 'o2', leaseExpiresAt: 1 }));
+      await store.transition('t_h2', 'running', 'cancelled');
+      expect((await store.heartbeat('o1', 500)).sort()).toEqual(['t_h1']);
+      expect((await store.get('t_h1'))!.leaseExpiresAt).toBe(500);
+      expect((await store.get('t_h3'))!.leaseExpiresAt).toBe(1);
+      expect(await store.heartbeat('nobody', 500)).toEqual([]);
+    });
+
+    it('prunes ended tasks older than the cutoff, with their output, and nothing else', async () => {
+      await store.create(taskFixture({ id: 't_old', status: 'completed', endedAt: 100 }));
+      await store.appendOutput('t_old', ['x']);
+      await store.appendCheckpoint('t_old', { iteration: 1, messages: [{ role: 'assistant', content: 'x' }] });
+      await store.addSteer('t_old', 'x');
+      await store.create(taskFixture({ id: 't_new', status: 'failed', endedAt: 300 }));
+      await store.create(taskFixture({ id: 't_live', status: 'running' }));
+      await store.create(taskFixture({ id: 't_int', status: 'interrupted' }));
+      expect(await store.prune(200)).toBe(1);
+      expect(await store.get('t_old')).toBeUndefined();
+      expect((await store.list()).map((task) => task.id).sort()).toEqual(['t_int', 't_live', 't_new']);
+    });
+
+    it('saves, replaces, loads and lists sessions', async () => {
+      const messages = [{ role: 'user' as const, content: 'hi' }, { role: 'assistant' as const, content: 'hello' }];
+      await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 1, messages });
+      await store.saveSession({ id: 's_b', cwd: '/other', createdAt: 2, updatedAt: 2, messages: [] });
+      await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 3, messages: [...messages, { role: 'user', content: 'again' }] });
+      expect(await store.loadSession('s_a')).toEqual({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 3, messages: [...messages, { role: 'user', content: 'again' }] });
+      expect(await store.loadSession('s_none')).toBeUndefined();
+      expect((await store.listSessions()).map((session) => session.id)).toEqual(['s_a', 's_b']);
+      expect((await store.listSessions({ cwd: '/other' })).map((session) => session.id)).toEqual(['s_b']);
+      expect((await store.listSessions({ limit: 1 })).map((session) => session.id)).toEqual(['s_a']);
+    });
+
     it('steering: queued, taken once in order, the rest missed', async () => {
       await store.create(taskFixture({ id: 't_st', status: 'running' }));
       const first = await store.addSteer('t_st', 'one');

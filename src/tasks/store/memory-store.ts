@@ -1,7 +1,7 @@
 import { LegateError } from '../../errors.js';
 import type { Message } from '../../provider/types.js';
-import { assertTransition, type TaskStatus } from '../status.js';
-import type { SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
+import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
 import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from './task-store.js';
 
 interface Entry {
@@ -14,6 +14,7 @@ interface Entry {
 /** A TaskStore in process memory: fast, not durable. Records are copied in and out. */
 export class MemoryTaskStore implements TaskStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly sessions = new Map<string, SessionRecord>();
   private nextSteerId = 1;
 
   async create(task: TaskRecord): Promise<void> {
@@ -54,6 +55,27 @@ export class MemoryTaskStore implements TaskStore {
     entry.task = { ...entry.task, ...progress };
   }
 
+  async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.task.status !== 'running' || entry.task.owner !== owner) continue;
+      entry.task.leaseExpiresAt = leaseExpiresAt;
+      ids.push(entry.task.id);
+    }
+    return ids;
+  }
+
+  async prune(endedBefore: number): Promise<number> {
+    let pruned = 0;
+    for (const [id, { task }] of this.entries) {
+      if (isTerminal(task.status) && task.endedAt !== undefined && task.endedAt < endedBefore) {
+        this.entries.delete(id);
+        pruned++;
+      }
+    }
+    return pruned;
+  }
+
   async appendOutput(id: string, lines: string[]): Promise<void> {
     const entry = this.entry(id);
     for (const line of lines) entry.output.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
@@ -61,8 +83,9 @@ export class MemoryTaskStore implements TaskStore {
     entry.task.outputLines += lines.length;
   }
 
-  async readOutput(id: string): Promise<string[]> {
-    return [...this.entry(id).output];
+  async readOutput(id: string, last?: number): Promise<string[]> {
+    const output = this.entry(id).output;
+    return last === undefined ? [...output] : output.slice(-last);
   }
 
   async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
@@ -90,6 +113,23 @@ export class MemoryTaskStore implements TaskStore {
 
   async listSteers(taskId: string): Promise<SteerRecord[]> {
     return this.entry(taskId).steers.map((steer) => ({ ...steer }));
+  }
+
+  async saveSession(session: SessionRecord): Promise<void> {
+    this.sessions.set(session.id, structuredClone(session));
+  }
+
+  async loadSession(id: string): Promise<SessionRecord | undefined> {
+    const session = this.sessions.get(id);
+    return session ? structuredClone(session) : undefined;
+  }
+
+  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
+    return [...this.sessions.values()]
+      .filter((session) => filter.cwd === undefined || session.cwd === filter.cwd)
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+      .slice(0, filter.limit ?? 20)
+      .map((session) => structuredClone(session));
   }
 
   async close(): Promise<void> {}

@@ -74,6 +74,21 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX task_steers_task ON task_steers (task_id, id);
     `,
   },
+  {
+    version: 2,
+    description: 'sessions (stored conversations); lease lookup by owner',
+    sql: `
+      CREATE TABLE sessions (
+        id         TEXT PRIMARY KEY,
+        cwd        TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        messages   TEXT NOT NULL            -- JSON Message[]
+      );
+      CREATE INDEX sessions_cwd_updated ON sessions (cwd, updated_at);
+      CREATE INDEX tasks_owner ON tasks (owner) WHERE owner IS NOT NULL;
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = sqliteMigrations.at(-1)!.version;

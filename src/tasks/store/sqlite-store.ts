@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { LegateError } from '../../errors.js';
 import type { Message } from '../../provider/types.js';
 import { assertTransition, canTransition, type TaskStatus } from '../status.js';
-import type { SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
 import { migrate } from './sqlite-migrations.js';
 import { assignments, steerFromRow, taskColumns, taskFromRow, taskToRow, type TaskRow } from './sqlite-task-row.js';
 import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from './task-store.js';
@@ -122,6 +122,17 @@ export class SqliteTaskStore implements TaskStore {
     if (changes === 0) throw notFound(id);
   }
 
+  async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
+    return this.statement(`UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND status = 'running' RETURNING id`)
+      .all(leaseExpiresAt, owner)
+      .map((row) => row.id as string);
+  }
+
+  async prune(endedBefore: number): Promise<number> {
+    const { changes } = this.statement(`DELETE FROM tasks WHERE status IN ('completed', 'failed', 'cancelled') AND ended_at < ?`).run(endedBefore);
+    return changes;
+  }
+
   async appendOutput(id: string, lines: string[]): Promise<void> {
     this.db.transaction(() => {
       const counted = this.statement('UPDATE tasks SET output_lines = output_lines + ? WHERE id = ? RETURNING output_lines').get(lines.length, id);
@@ -137,8 +148,11 @@ export class SqliteTaskStore implements TaskStore {
     }).immediate();
   }
 
-  async readOutput(id: string): Promise<string[]> {
-    const lines = this.readLines.all(id);
+  async readOutput(id: string, last?: number): Promise<string[]> {
+    const lines =
+      last === undefined
+        ? this.readLines.all(id)
+        : (this.statement('SELECT line FROM (SELECT seq, line FROM task_output WHERE task_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq').all(id, last) as TaskRow[]).map((row) => row.line as string);
     if (lines.length === 0) this.requireTask(id);
     return lines;
   }
@@ -179,6 +193,25 @@ export class SqliteTaskStore implements TaskStore {
     return rows.map(steerFromRow);
   }
 
+  async saveSession(session: SessionRecord): Promise<void> {
+    this.statement(`INSERT INTO sessions (id, cwd, created_at, updated_at, messages) VALUES (@id, @cwd, @createdAt, @updatedAt, @messages)
+      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, messages = excluded.messages`)
+      .run({ ...session, messages: JSON.stringify(session.messages) });
+  }
+
+  async loadSession(id: string): Promise<SessionRecord | undefined> {
+    const row = this.statement('SELECT * FROM sessions WHERE id = ?').get(id);
+    return row ? sessionFromRow(row) : undefined;
+  }
+
+  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
+    const rows =
+      filter.cwd === undefined
+        ? this.statement('SELECT * FROM sessions ORDER BY updated_at DESC LIMIT ?').all(filter.limit ?? 20)
+        : this.statement('SELECT * FROM sessions WHERE cwd = ? ORDER BY updated_at DESC LIMIT ?').all(filter.cwd, filter.limit ?? 20);
+    return rows.map(sessionFromRow);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -210,4 +243,14 @@ export class SqliteTaskStore implements TaskStore {
 
 function notFound(id: string): LegateError {
   return new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+}
+
+function sessionFromRow(row: TaskRow): SessionRecord {
+  return {
+    id: row.id as string,
+    cwd: row.cwd as string,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+    messages: JSON.parse(row.messages as string) as Message[],
+  };
 }

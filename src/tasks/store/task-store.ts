@@ -1,6 +1,6 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import type { SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
 
 export interface TaskFilter {
   sessionId?: string;
@@ -34,9 +34,19 @@ export interface TaskStore {
   /** Progress while running (no status change). */
   update(id: string, progress: TaskProgress): Promise<void>;
 
+  /**
+   * Renew the lease of every `running` task owned by `owner` until `leaseExpiresAt`. Returns the
+   * ids still running under that owner: a task missing from it was cancelled or taken over
+   * elsewhere, and its runner must stop.
+   */
+  heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]>;
+  /** Delete ended tasks (completed, failed, cancelled) that ended before `endedBefore`, with all they hold. Returns how many. */
+  prune(endedBefore: number): Promise<number>;
+
   /** Append lines (each capped to `outputLineChars`); the store keeps the last `outputBufferLines`. */
   appendOutput(id: string, lines: string[]): Promise<void>;
-  readOutput(id: string): Promise<string[]>;
+  /** The buffered output, oldest first; only the last `last` lines when given. */
+  readOutput(id: string, last?: number): Promise<string[]>;
 
   /** Checkpoint one completed step of the child's conversation. */
   appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void>;
@@ -49,6 +59,12 @@ export interface TaskStore {
   /** Mark every still-queued steer missed (the task ended first); returns how many. */
   missSteers(taskId: string): Promise<number>;
   listSteers(taskId: string): Promise<SteerRecord[]>;
+
+  /** Create or replace a session (a chat/run conversation). */
+  saveSession(session: SessionRecord): Promise<void>;
+  loadSession(id: string): Promise<SessionRecord | undefined>;
+  /** Most recently updated first; default limit 20. */
+  listSessions(filter?: { cwd?: string; limit?: number }): Promise<SessionRecord[]>;
 
   close(): Promise<void>;
 }
