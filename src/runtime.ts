@@ -53,9 +53,11 @@ export class Runtime {
   readonly cwd: string;
   readonly io: ToolIO;
   readonly tasks: TaskService;
-  /** The top-level agent's toolsets (children's default). */
+  /** The top-level agent's toolsets (children's default): `agent.toolsets` and every MCP server's. */
   readonly agentToolsets: string[];
   private readonly toolsets: Toolset[];
+  /** MCP toolsets children do not get (`delegation.inherit_mcp_toolsets: false`). */
+  private readonly parentOnlyToolsets: Set<string>;
   private readonly pools = new Map<string, CredentialPool>();
   private readonly providers = new Map<string, Provider>();
   private readonly options: RuntimeOptions;
@@ -68,7 +70,9 @@ export class Runtime {
     this.cwd = options.cwd;
     this.io = options.io ?? createNodeIO();
     this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
-    this.agentToolsets = [...this.config.agent.toolsets];
+    const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
+    this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
+    this.parentOnlyToolsets = new Set(this.config.delegation.inherit_mcp_toolsets ? [] : mcpToolsets);
     const known = new Set([...this.toolsets.map((toolset) => toolset.name), ...delegationToolsetNames]);
     const unknown = this.agentToolsets.filter((name) => !known.has(name));
     if (unknown.length > 0) {
@@ -121,22 +125,27 @@ export class Runtime {
 
   /** The tools of an agent at `depth` in `sessionId`: delegation tools only below the depth limit. */
   toolsFor(session: { sessionId: string; depth: number; toolsets: string[] }): Tool[] {
-    const maxSpawnDepth = this.config.delegation.max_spawn_depth;
-    const delegationSession: DelegationSession = {
+    const canDelegate = session.depth < this.config.delegation.max_spawn_depth;
+    const available = [...this.toolsets, ...(canDelegate ? delegationToolsets(this.delegationSession(session)) : [])];
+    const names = session.toolsets
+      .filter((name) => canDelegate || !(delegationToolsetNames as readonly string[]).includes(name))
+      .filter((name) => session.depth === 0 || !this.parentOnlyToolsets.has(name));
+    const tools = resolveToolsets(available, names);
+    return session.depth > 0 ? tools.filter((tool) => !tool.interactive) : tools;
+  }
+
+  /** What the delegation tools of an agent at `depth` in `sessionId` act on (the MCP server's client is one, at depth 0). */
+  delegationSession(session: { sessionId: string; depth: number; toolsets: string[] }): DelegationSession {
+    return {
       sessionId: session.sessionId,
       depth: session.depth,
       toolsets: session.toolsets,
-      maxSpawnDepth,
+      maxSpawnDepth: this.config.delegation.max_spawn_depth,
       cwd: this.cwd,
       service: this.tasks,
       childModel: (route) => this.childEndpoint(route).model,
       prices: this.config.prices,
     };
-    const canDelegate = session.depth < maxSpawnDepth;
-    const available = [...this.toolsets, ...(canDelegate ? delegationToolsets(delegationSession) : [])];
-    const names = session.toolsets.filter((name) => canDelegate || !(delegationToolsetNames as readonly string[]).includes(name));
-    const tools = resolveToolsets(available, names);
-    return session.depth > 0 ? tools.filter((tool) => !tool.interactive) : tools;
   }
 
   /** The top-level agent of a session. */

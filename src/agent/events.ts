@@ -30,7 +30,7 @@ export type AgentEvent =
   | { type: 'tool.started'; callId: string; name: string; arguments: string }
   | { type: 'tool.finished'; callId: string; name: string; content: string; isError: boolean; durationMs: number }
   | { type: 'steer.delivered'; messages: string[] }
-  /** A completed step: the messages added since the last one (steering turns, the model's reply, its tool results). The checkpoint unit. */
+  /** Messages added since the last checkpoint (steering turns, a model reply, then its tool results), emitted after each reply and after its tool results. */
   | { type: 'step.completed'; iteration: number; messages: Message[] }
   | { type: 'done'; result: RunResult };
 

@@ -93,6 +93,9 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       if (!reply) return finish('failed', 'error', 'the model stream ended without a reply');
       messages.push(reply);
       if (reply.content.trim()) lastText = reply.content.trim();
+      // Checkpoint the reply before running its tools: a crash mid-tool then resumes without
+      // repeating this model call, knowing which tool calls were in flight.
+      checkpoint(iteration);
 
       const calls = reply.toolCalls ?? [];
       if (calls.length === 0) {
@@ -102,7 +105,6 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           checkpoint(iteration);
           continue;
         }
-        checkpoint(iteration);
         if (!reply.content.trim()) return finish('failed', 'error', 'the model returned an empty final answer');
         return finish('completed', 'completed');
       }

@@ -1,5 +1,7 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { join } from 'node:path';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
+import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -29,5 +31,13 @@ export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig 
  */
 export async function openRuntime(options: GlobalOptions, streams: Streams, extra: Partial<RuntimeOptions> = {}): Promise<Runtime> {
   const loaded = loadFor(options, streams);
-  return new Runtime({ loaded, cwd: options.cwd ?? process.cwd(), ...extra });
+  const store = extra.store ?? SqliteTaskStore.open(join(loaded.home, 'state.db'));
+  try {
+    const pruneDays = loaded.config.tasks.prune_after_days;
+    if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);
+    return new Runtime({ loaded, cwd: options.cwd ?? process.cwd(), ...extra, store });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }

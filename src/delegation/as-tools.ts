@@ -11,7 +11,7 @@ export function operationTool(operation: Operation, session: DelegationSession):
     parameters: operation.parameters,
     async execute(args, context) {
       try {
-        return JSON.stringify(await operation.run(args, session, { signal: context.signal }));
+        return JSON.stringify(await operation.run(args, session, { signal: context.signal, progress: context.progress }));
       } catch (error) {
         if (!(error instanceof LegateError)) throw error;
         return { content: JSON.stringify({ error: errorMessage(error), code: error.code }), isError: true };

@@ -26,7 +26,8 @@ export class ChildRunner implements TaskRunner {
       tools,
       cwd: task.cwd,
       io: runtime.io,
-      maxIterations: runtime.config.delegation.max_iterations,
+      // A resumed task has already used some of its model calls.
+      maxIterations: Math.max(1, runtime.config.delegation.max_iterations - task.apiCalls),
       ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
       signal: control.signal,
       steering: control.steering,

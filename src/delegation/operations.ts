@@ -109,7 +109,7 @@ export const checkTask = define({
   parameters: checkTaskParameters,
   async run(args, session) {
     const task = await session.service.get(session.sessionId, args.task_id);
-    const { output, steers } = await session.service.trail(task.id);
+    const { output, steers } = await session.service.trail(task.id, 10);
     return { ...checkView(task, output, steers), usage: usageView(task.usage, task.model, session.prices) };
   },
 });
@@ -131,12 +131,43 @@ export const collectTask = define({
     'On timeout it returns the partial output with timed_out: true and the task keeps running.',
   parameters: collectTaskParameters,
   async run(args, session, context) {
-    const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal);
+    const stopTicking = context.progress ? tickWhileWaiting(session, args.task_id, args.timeout, context.progress) : () => {};
+    const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal).finally(stopTicking);
     const { output, steers } = await session.service.trail(task.id);
     if (!timedOut) await session.service.markReported(task.id);
     return { ...collectView(task, output, steers, timedOut), usage: usageView(task.usage, task.model, session.prices) };
   },
 });
+
+/** How often a waiting collect_task reports progress, when its caller listens. */
+const collectProgressIntervalMs = 1000;
+
+/**
+ * While collect_task waits: every second, progress = seconds waited of `timeoutSeconds`, with the
+ * task's status and current activity as the message. Returns the function that stops it.
+ */
+function tickWhileWaiting(session: DelegationSession, taskId: string, timeoutSeconds: number, progress: NonNullable<OperationContext['progress']>): () => void {
+  const started = Date.now();
+  let stopped = false;
+  let last = 0;
+  const timer = setInterval(() => {
+    const waited = Math.round((Date.now() - started) / 100) / 10;
+    void session.service.get(session.sessionId, taskId).then(
+      (task) => {
+        // Never after the result, never going backwards (MCP requires increasing progress).
+        if (stopped || waited <= last) return;
+        last = waited;
+        progress(waited, timeoutSeconds, `task ${task.id} ${task.status}${task.lastActivity ? ` (${task.lastActivity})` : ''}, ${task.apiCalls} model calls`);
+      },
+      () => {},
+    );
+  }, collectProgressIntervalMs);
+  timer.unref?.();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
 
 export const cancelTask = define({
   name: 'cancel_task',
@@ -155,7 +186,7 @@ export const listTasks = define({
   description: "List this session's background tasks (optionally only one status).",
   parameters: listTasksParameters,
   async run(args, session) {
-    return listView(await session.service.list(session.sessionId, args.status as TaskRecord['status'] | undefined));
+    return listView(await session.service.list(session.sessionId, args.status ? { status: [args.status as TaskRecord['status']] } : {}));
   },
 });
 

@@ -26,6 +26,10 @@ export class Scheduler {
     return true;
   }
 
+  has(id: string): boolean {
+    return this.waiting.some((job) => job.id === id);
+  }
+
   get active(): number {
     return this.running;
   }

@@ -1,54 +1,50 @@
 import { randomBytes } from 'node:crypto';
-import type { AgentEvent, RunResult } from '../agent/events.js';
-import type { SteeringSource } from '../agent/steering.js';
-import { errorMessage, LegateError } from '../errors.js';
-import type { Message } from '../provider/types.js';
+import { repairInterrupted } from '../agent/resume.js';
+import { LegateError } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
-import { outputLinesFor, oneLine } from './output-lines.js';
+import { newOwnerId, ownerIsGone } from './owner.js';
 import { Scheduler } from './scheduler.js';
-import { isTerminal, type TaskStatus } from './status.js';
-import type { TaskStore } from './store/task-store.js';
+import { isTerminal } from './status.js';
+import type { TaskFilter, TaskStore } from './store/task-store.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
+import { executeTask, type LiveTask, type TaskRunner } from './task-execution.js';
 import type { SteerRecord, TaskRecord, TaskSpec } from './task-record.js';
 
-/** What a runner needs to run one task's child agent. */
-export interface RunControl {
-  signal: AbortSignal;
-  steering: SteeringSource;
-  emit(event: AgentEvent): void;
-  /** The checkpointed conversation when resuming; undefined for a fresh start. */
-  resumeFrom?: Message[];
-}
-
-/** Executes a task's child agent. Must resolve (never reject) with the run's result. */
-export interface TaskRunner {
-  run(task: TaskRecord, control: RunControl): Promise<RunResult>;
-}
+export type { RunControl, TaskRunner } from './task-execution.js';
 
 export interface TaskServiceOptions {
   store: TaskStore;
   runner: TaskRunner;
-  /** Children running at once; the rest wait in FIFO order with status `queued`. */
+  /** Children running at once in this process; the rest wait in FIFO order with status `queued`. */
   maxConcurrent: number;
   /** Per-task wall-clock limit in seconds; 0 = none. */
   childTimeoutSeconds?: number;
   /** How often a waiting `collect` re-reads the store (for tasks run elsewhere), ms. */
   pollIntervalMs?: number;
-}
-
-interface LiveTask {
-  controller: AbortController;
-  /** Serialises the task's store writes so output lands before the final status. */
-  writes: Promise<void>;
+  /** How long a lease lasts without renewal, ms (default 10 s). */
+  leaseMs?: number;
+  /** How often leases are renewed, and cancels from other processes noticed, ms (default 500). */
+  heartbeatMs?: number;
+  /** This process's owner id (default `host:pid:nonce`). */
+  owner?: string;
 }
 
 /**
- * Spawns, tracks and controls tasks. The store is the source of truth; this process runs the
- * tasks it spawned through the runner, at most `maxConcurrent` at a time. Every method that takes
- * a session id refuses tasks of other sessions as if they did not exist.
+ * Who is asking: a session id (an agent's tools: only that session's tasks exist for it), or
+ * `operator` (the user at the CLI: every task of this LEGATE_HOME).
+ */
+export type Caller = string | { operator: true };
+export const operator: Caller = { operator: true };
+
+/**
+ * Spawns, tracks and controls tasks. The store is the source of truth, shared by every process of
+ * a LEGATE_HOME: this process runs what it spawned or claimed, holding a renewed lease on each,
+ * and notices through the store when another process cancelled one. A task whose owner is gone
+ * is reported `interrupted` and can be resumed from its last checkpoint.
  */
 export class TaskService {
   readonly store: TaskStore;
+  readonly owner: string;
   private readonly runner: TaskRunner;
   private readonly scheduler: Scheduler;
   private readonly live = new Map<string, LiveTask>();
@@ -56,6 +52,9 @@ export class TaskService {
   private readonly enders = new Map<string, Set<() => void>>();
   private readonly timeoutMs: number;
   private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(options: TaskServiceOptions) {
     this.store = options.store;
@@ -63,6 +62,9 @@ export class TaskService {
     this.scheduler = new Scheduler(options.maxConcurrent);
     this.timeoutMs = (options.childTimeoutSeconds ?? 0) * 1000;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.leaseMs = options.leaseMs ?? 10_000;
+    this.heartbeatMs = options.heartbeatMs ?? 500;
+    this.owner = options.owner ?? newOwnerId();
   }
 
   subscribe(listener: TaskListener): () => void {
@@ -72,63 +74,76 @@ export class TaskService {
 
   /** Create a task and start it now, or queue it when the concurrency cap is reached. */
   async spawn(spec: TaskSpec): Promise<TaskRecord> {
-    const task: TaskRecord = {
-      ...spec,
-      id: newTaskId(),
-      status: 'queued',
-      createdAt: Date.now(),
-      apiCalls: 0,
-      usage: emptyUsage(),
-      outputLines: 0,
-      reported: false,
-    };
+    const task: TaskRecord = { ...spec, id: newTaskId(), status: 'queued', createdAt: Date.now(), apiCalls: 0, usage: emptyUsage(), outputLines: 0, reported: false };
     await this.store.create(task);
     this.announce({ type: 'task.spawned', task });
-    let started: Promise<TaskRecord> | undefined;
-    this.scheduler.submit(task.id, () => {
-      const run = this.start(task.id);
-      started = run.then((runStarted) => runStarted.record);
-      return run.then((runStarted) => runStarted.finished);
-    });
-    return started ? await started : task;
+    return (await this.schedule(task.id, 'queued')) ?? task;
   }
 
-  /** A task of this session, or `task_not_found` naming the id. */
-  async get(sessionId: string, taskId: string): Promise<TaskRecord> {
-    const task = typeof taskId === 'string' ? await this.store.get(taskId) : undefined;
-    if (!task || task.sessionId !== sessionId) {
-      throw new LegateError('task_not_found', `no task "${String(taskId)}" in this session`, { taskId });
+  /**
+   * Continue an interrupted task (or start an orphaned queued one) in this process, from its
+   * last checkpoint. Tool calls that were in flight get a result saying their effects are unknown.
+   */
+  async resume(caller: Caller, taskId: string): Promise<TaskRecord> {
+    const task = await this.get(caller, taskId);
+    if (task.status !== 'interrupted' && task.status !== 'queued') {
+      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted or queued task can be resumed`, { taskId, status: task.status });
     }
-    return task;
+    const started = await this.schedule(task.id, task.status);
+    if (!started) throw new LegateError('task_not_running', `task "${taskId}" was taken by another process`, { taskId });
+    return started;
   }
 
-  async list(sessionId: string, status?: TaskStatus): Promise<TaskRecord[]> {
-    return this.store.list({ sessionId, ...(status ? { status: [status] } : {}), limit: 10_000 });
+  /** Claim and start queued and interrupted tasks of this LEGATE_HOME (a worker's job). Returns the ids started. */
+  async claimWaiting(limit: number): Promise<string[]> {
+    await this.reap();
+    const waiting = (await this.store.list({ status: ['queued', 'interrupted'], limit: 10_000 })).reverse();
+    const started: string[] = [];
+    for (const task of waiting) {
+      if (started.length >= limit) break;
+      if (this.live.has(task.id) || this.scheduler.has(task.id)) continue;
+      if (await this.schedule(task.id, task.status as 'queued' | 'interrupted').catch(() => undefined)) started.push(task.id);
+    }
+    return started;
+  }
+
+  /** A task the caller may see, or `task_not_found` naming the id. Reports a dead owner's task as interrupted. */
+  async get(caller: Caller, taskId: string): Promise<TaskRecord> {
+    const task = typeof taskId === 'string' ? await this.store.get(taskId) : undefined;
+    if (!task || (typeof caller === 'string' && task.sessionId !== caller)) {
+      const where = typeof caller === 'string' ? 'in this session' : 'in this LEGATE_HOME';
+      throw new LegateError('task_not_found', `no task "${String(taskId)}" ${where}`, { taskId });
+    }
+    return this.refresh(task);
+  }
+
+  async list(caller: Caller, filter: Omit<TaskFilter, 'sessionId'> = {}): Promise<TaskRecord[]> {
+    await this.reap();
+    return this.store.list({ limit: 10_000, ...filter, ...(typeof caller === 'string' ? { sessionId: caller } : {}) });
   }
 
   /** Queue a message for the task's next model call. Refused once the task has ended. */
-  async steer(sessionId: string, taskId: string, message: string): Promise<SteerRecord> {
-    const task = await this.get(sessionId, taskId);
+  async steer(caller: Caller, taskId: string, message: string): Promise<SteerRecord> {
+    const task = await this.get(caller, taskId);
     if (isTerminal(task.status)) {
       throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only a queued or running task can be steered`, { taskId, status: task.status });
     }
     const steer = await this.store.addSteer(taskId, message);
-    this.announce({ type: 'task.steered', taskId, sessionId, message });
+    this.announce({ type: 'task.steered', taskId, sessionId: task.sessionId, message });
     return steer;
   }
 
-  /** Stop a task now: abort its model call and tool, keep its partial output. Refused once it has ended. */
-  async cancel(sessionId: string, taskId: string): Promise<TaskRecord> {
-    const task = await this.get(sessionId, taskId);
+  /**
+   * Stop a task now: abort its model call and tool (here, or through the store in the process
+   * that owns it), keep its partial output. Refused once it has ended.
+   */
+  async cancel(caller: Caller, taskId: string): Promise<TaskRecord> {
+    const task = await this.get(caller, taskId);
     if (isTerminal(task.status)) {
       throw new LegateError('task_finished', `task "${taskId}" already ended (${task.status}); nothing to cancel`, { taskId, status: task.status });
     }
     this.scheduler.remove(taskId);
-    const cancelled = await this.store.transition(taskId, task.status, 'cancelled', {
-      endedAt: Date.now(),
-      exitReason: 'cancelled',
-      error: 'cancelled by the parent',
-    });
+    const cancelled = await this.store.transition(taskId, task.status, 'cancelled', { endedAt: Date.now(), exitReason: 'cancelled', error: 'cancelled by the parent' });
     this.live.get(taskId)?.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled`));
     await this.store.missSteers(taskId);
     this.ended(cancelled);
@@ -137,11 +152,11 @@ export class TaskService {
 
   /**
    * Wait until the task ends or `timeoutMs` passes (or `signal` aborts). Returns the task as it is
-   * then, ended or not: a timeout leaves the task running.
+   * then: a timeout leaves it running. An interrupted task returns at once (nobody runs it).
    */
-  async waitForEnd(sessionId: string, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<{ task: TaskRecord; timedOut: boolean }> {
-    let task = await this.get(sessionId, taskId);
-    if (isTerminal(task.status)) return { task, timedOut: false };
+  async waitForEnd(caller: Caller, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<{ task: TaskRecord; timedOut: boolean }> {
+    let task = await this.get(caller, taskId);
+    if (settled(task)) return { task, timedOut: false };
     await new Promise<void>((resolve) => {
       const waiters = this.enders.get(taskId) ?? new Set<() => void>();
       this.enders.set(taskId, waiters);
@@ -156,120 +171,136 @@ export class TaskService {
       const timer = setTimeout(done, Math.min(timeoutMs, 2 ** 31 - 1));
       // Tasks run by another process end without telling this one: re-read the store.
       const poll = setInterval(() => {
-        void this.store.get(taskId).then((current) => current && isTerminal(current.status) && done(), () => {});
+        void this.get(caller, taskId).then((current) => settled(current) && done(), () => {});
       }, this.pollIntervalMs);
       poll.unref?.();
       signal?.addEventListener('abort', done, { once: true });
     });
-    task = await this.get(sessionId, taskId);
-    return { task, timedOut: !isTerminal(task.status) };
+    task = await this.get(caller, taskId);
+    return { task, timedOut: !settled(task) };
   }
 
-  /** Wait for every task of a session to end. */
+  /** Wait for every task of a session to end (or be interrupted). */
   async waitForSession(sessionId: string, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const open = (await this.list(sessionId)).filter((task) => !isTerminal(task.status) && task.status !== 'interrupted');
+      const open = (await this.list(sessionId)).filter((task) => !settled(task));
       if (open.length === 0 || signal?.aborted) return;
       await Promise.all(open.map((task) => this.waitForEnd(sessionId, task.id, 60_000, signal)));
     }
   }
 
-  /** Ended async tasks of a session whose result has not reached the parent yet. */
+  /** Ended async tasks of a session whose result has not reached the parent yet, oldest first. */
   async unreported(sessionId: string): Promise<TaskRecord[]> {
     const tasks = await this.list(sessionId);
     return tasks.filter((task) => isTerminal(task.status) && !task.reported && task.mode === 'async').reverse();
-  }
-
-  /** What a task left behind so far: its output buffer and its steering messages with their states. */
-  async trail(taskId: string): Promise<{ output: string[]; steers: SteerRecord[] }> {
-    const [output, steers] = await Promise.all([this.store.readOutput(taskId), this.store.listSteers(taskId)]);
-    return { output, steers };
   }
 
   async markReported(taskId: string): Promise<void> {
     await this.store.update(taskId, { reported: true });
   }
 
-  /** Abort every task this process runs (process shutdown). */
+  /** What a task left behind so far: its output buffer (the last `last` lines) and its steering messages. */
+  async trail(taskId: string, last?: number): Promise<{ output: string[]; steers: SteerRecord[] }> {
+    const [output, steers] = await Promise.all([this.store.readOutput(taskId, last), this.store.listSteers(taskId)]);
+    return { output, steers };
+  }
+
+  /** Running tasks whose owner is gone become `interrupted`. Returns how many. */
+  async reap(): Promise<number> {
+    let reaped = 0;
+    for (const task of await this.store.list({ status: ['running'], limit: 100_000 })) {
+      if ((await this.refresh(task)).status === 'interrupted') reaped++;
+    }
+    return reaped;
+  }
+
+  /**
+   * Stop running tasks (process shutdown). By default they are handed back as `interrupted`, to be
+   * resumed by `legate tasks resume` or a worker; queued tasks stay queued.
+   */
   async shutdown(): Promise<void> {
-    const ids = [...this.live.keys()];
-    for (const id of ids) this.live.get(id)?.controller.abort(new LegateError('aborted', 'legate is shutting down'));
-    await Promise.all(ids.map((id) => this.live.get(id)?.writes));
+    const running = [...this.live.values()];
+    for (const live of running) {
+      live.handBack = true;
+      live.controller.abort(new LegateError('aborted', 'legate is shutting down; the task is handed back'));
+    }
+    await Promise.all(running.map((live) => live.finished));
+    this.stopHeartbeat();
   }
 
   get activeCount(): number {
     return this.scheduler.active;
   }
 
-  private async start(taskId: string): Promise<{ record: TaskRecord; finished: Promise<void> }> {
-    let task: TaskRecord;
-    try {
-      task = await this.store.transition(taskId, 'queued', 'running', { startedAt: Date.now() });
-    } catch {
-      // Cancelled while queued.
-      const current = await this.store.get(taskId);
-      return { record: current!, finished: Promise.resolve() };
-    }
-    const controller = new AbortController();
-    const live: LiveTask = { controller, writes: Promise.resolve() };
-    this.live.set(taskId, live);
-    this.announce({ type: 'task.started', task });
-    return { record: task, finished: this.execute(task, live) };
+  /** Submit a task to the scheduler; resolves with the running record if it started now, undefined if it waits. */
+  private async schedule(taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRecord | undefined> {
+    let started: Promise<TaskRecord | undefined> | undefined;
+    this.scheduler.submit(taskId, () => {
+      const run = this.start(taskId, from);
+      started = run.then((state) => state.record);
+      return run.then((state) => state.finished);
+    });
+    return started ? await started : undefined;
   }
 
-  private async execute(task: TaskRecord, live: LiveTask): Promise<void> {
-    const signal = this.timeoutMs > 0 ? AbortSignal.any([live.controller.signal, AbortSignal.timeout(this.timeoutMs)]) : live.controller.signal;
-    const write = (action: () => Promise<unknown>): void => {
-      live.writes = live.writes.then(action).then(() => undefined, () => undefined);
-    };
-    const steering: SteeringSource = {
-      pull: async () => {
-        await live.writes;
-        return (await this.store.takeSteers(task.id)).map((steer) => steer.message);
-      },
-    };
-    const emit = (event: AgentEvent): void => {
-      const lines = outputLinesFor(event);
-      if (lines.length > 0) write(() => this.store.appendOutput(task.id, lines));
-      if (event.type === 'tool.started') {
-        write(() => this.store.update(task.id, { currentTool: event.name, lastActivity: `→ ${event.name}` }));
-        this.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity: `${event.name}` });
-      } else if (event.type === 'tool.finished') {
-        write(() => this.store.update(task.id, { currentTool: '', lastActivity: `← ${event.name}` }));
-      } else if (event.type === 'model.finished') {
-        const activity = event.text.trim() ? oneLine(event.text, 80) : `model call ${event.iteration}`;
-        this.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity });
-      } else if (event.type === 'usage') {
-        const apiCalls = ++task.apiCalls;
-        task.usage = event.total;
-        write(() => this.store.update(task.id, { apiCalls, usage: event.total }));
-      } else if (event.type === 'step.completed') {
-        write(() => this.store.appendCheckpoint(task.id, { iteration: event.iteration, messages: event.messages }));
-      }
-    };
-    let result: RunResult;
+  private async start(taskId: string, from: 'queued' | 'interrupted'): Promise<{ record: TaskRecord | undefined; finished: Promise<void> }> {
+    let task: TaskRecord;
     try {
-      result = await this.runner.run(task, { signal, steering, emit });
-    } catch (error) {
-      result = { status: 'failed', exitReason: 'error', error: `internal error: ${errorMessage(error)}`, final: '', messages: [], usage: task.usage, apiCalls: task.apiCalls, iterations: 0 };
-    }
-    await live.writes;
-    this.live.delete(task.id);
-    await this.store.missSteers(task.id);
-    const patch = {
-      endedAt: Date.now(),
-      exitReason: result.exitReason,
-      apiCalls: result.apiCalls,
-      usage: result.usage,
-      currentTool: '',
-      ...(result.final ? { summary: result.final } : {}),
-      ...(result.error !== undefined ? { error: result.error } : {}),
-    };
-    const status: TaskStatus = result.status;
-    try {
-      this.ended(await this.store.transition(task.id, 'running', status, patch));
+      task = await this.store.transition(taskId, from, 'running', { startedAt: Date.now(), owner: this.owner, leaseExpiresAt: Date.now() + this.leaseMs });
     } catch {
-      // Already cancelled (or taken over): the first terminal status stands.
+      // Cancelled while queued, or claimed by another process.
+      return { record: undefined, finished: Promise.resolve() };
+    }
+    const resumeFrom = from === 'interrupted' ? repairInterrupted((await this.store.loadCheckpoint(taskId)).messages) : undefined;
+    const controller = new AbortController();
+    const live: LiveTask = { controller, writes: Promise.resolve(), handBack: false, finished: Promise.resolve() };
+    this.live.set(taskId, live);
+    this.startHeartbeat();
+    this.announce({ type: 'task.started', task });
+    const signal = this.timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(this.timeoutMs)]) : controller.signal;
+    live.finished = executeTask(task, live, { store: this.store, runner: this.runner, signal, announce: (event) => this.announce(event), ...(resumeFrom ? { resumeFrom } : {}) })
+      .then(async ({ status, patch }) => {
+        this.live.delete(taskId);
+        try {
+          const final = await this.store.transition(taskId, 'running', status, patch);
+          if (isTerminal(final.status)) this.ended(final);
+        } catch {
+          // Already cancelled (or taken over): the first status stands.
+        }
+        if (this.live.size === 0) this.stopHeartbeat();
+      });
+    return { record: task, finished: live.finished };
+  }
+
+  /** If a running task's owner is gone, move it to interrupted (conditionally: a live owner wins). */
+  private async refresh(task: TaskRecord): Promise<TaskRecord> {
+    if (task.status !== 'running' || task.owner === this.owner || !ownerIsGone(task.owner, task.leaseExpiresAt)) return task;
+    try {
+      return await this.store.transition(task.id, 'running', 'interrupted', { owner: undefined, leaseExpiresAt: undefined, currentTool: '' });
+    } catch {
+      return (await this.store.get(task.id)) ?? task;
+    }
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer) return;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /** Renew leases; a task no longer running under this owner was cancelled elsewhere: stop it. */
+  private async heartbeat(): Promise<void> {
+    const owned = new Set(await this.store.heartbeat(this.owner, Date.now() + this.leaseMs).catch(() => [...this.live.keys()]));
+    for (const [taskId, live] of this.live) {
+      if (owned.has(taskId) || live.controller.signal.aborted) continue;
+      live.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled by another process`));
+      const task = await this.store.get(taskId);
+      if (task && isTerminal(task.status)) this.ended(task);
     }
   }
 
@@ -288,6 +319,11 @@ export class TaskService {
       }
     }
   }
+}
+
+/** Ended, or interrupted (nobody is running it, so waiting would not end). */
+function settled(task: TaskRecord): boolean {
+  return isTerminal(task.status) || task.status === 'interrupted';
 }
 
 export function newTaskId(): string {

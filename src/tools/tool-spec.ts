@@ -9,13 +9,15 @@ const SAFE_INTEGER_BOUNDS: Record<string, number> = {
 };
 
 /**
- * A tool as the model sees it. The parameters are the JSON Schema of the tool's zod schema as
- * input (fields with defaults are optional), without `$schema`, and always a `type: "object"`
- * schema with `properties`, which is what OpenAI and Anthropic require. Throws naming the tool when
- * its schema does not describe an object.
+ * A tool as the model sees it. The parameters are the tool's own `inputSchema` when it has one,
+ * else the JSON Schema of its zod schema as input (fields with defaults are optional); without
+ * `$schema`, and always a `type: "object"` schema with `properties`, which is what OpenAI and
+ * Anthropic require. Throws naming the tool when its schema does not describe an object.
  */
 export function toToolSpec(tool: Tool): ToolSpec {
-  const schema = z.toJSONSchema(tool.parameters, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = tool.inputSchema
+    ? { ...tool.inputSchema }
+    : (z.toJSONSchema(tool.parameters, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
   delete schema['$schema'];
   if (schema['type'] !== 'object') {
     throw new Error(`tool ${JSON.stringify(tool.name)}: parameters must be a z.object(...) schema, got JSON Schema type ${JSON.stringify(schema['type'])}`);

@@ -27,6 +27,8 @@ export interface ToolContext {
   io: ToolIO;
   /** Id of the tool call being executed. */
   toolCallId: string;
+  /** Progress while a tool waits, when the caller listens (an MCP client's progress notifications). */
+  progress?: (done: number, total: number, message: string) => void;
 }
 
 /** What `execute` may return: plain text, or text flagged as an error for the model to read. */
@@ -40,6 +42,11 @@ export interface Tool<Schema extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   parameters: Schema;
+  /**
+   * The JSON Schema the model sees, when the tool comes with one (an MCP server's tool); else it
+   * is derived from `parameters`, which then only needs to let the arguments through.
+   */
+  inputSchema?: Record<string, unknown>;
   /** Needs the user at the keyboard (prompts, confirmations): never given to children. */
   interactive?: boolean;
   execute(args: z.infer<Schema>, context: ToolContext): Promise<ToolOutput>;
@@ -54,4 +61,9 @@ export function defineTool<Schema extends z.ZodType>(tool: Tool<Schema>): Tool {
 export interface Toolset {
   name: string;
   tools: Tool[];
+  /**
+   * An MCP server's tools: the top-level agent gets them without naming them in `agent.toolsets`,
+   * children too unless `delegation.inherit_mcp_toolsets` is false.
+   */
+  mcp?: boolean;
 }

@@ -26,9 +26,10 @@ test.each<WireName>(['openai', 'anthropic'])('events of a tool step then a final
     'text.delta',
     'model.finished',
     'usage',
+    'step.completed', // the reply is checkpointed before its tools run
     'tool.started',
     'tool.finished',
-    'step.completed',
+    'step.completed', // then its tool results
     'model.started',
     'text.delta',
     'model.finished',

@@ -1,0 +1,131 @@
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ModelServerOptions, ModelServerStats } from './model-server.js';
+
+/** Shared pieces of the bench workers: the model server process, memory sampling, statistics. */
+
+export const benchModel = 'bench-model';
+export const benchKey = 'sk-bench-0000000000000001';
+
+export interface ModelServerHandle {
+  url: string;
+  openaiBaseUrl: string;
+  stats(): Promise<ModelServerStats>;
+  /** Forget the requests so far (after a warm-up). */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Forks `model-server.js` (without this process's profiling flags) and waits until it listens. */
+export function startModelServer(options: ModelServerOptions): Promise<ModelServerHandle> {
+  const child = fork(new URL('./model-server.js', import.meta.url), [JSON.stringify(options)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`model server exited (${code}) before listening`)));
+    child.on('message', function ready(message: { type: string; url?: string }) {
+      if (message.type !== 'ready' || !message.url) return;
+      child.off('message', ready);
+      child.removeAllListeners('exit');
+      const url = message.url;
+      resolve({
+        url,
+        openaiBaseUrl: `${url}/v1`,
+        stats: () =>
+          new Promise((resolveStats) => {
+            child.on('message', function answer(reply: { type: string; stats?: ModelServerStats }) {
+              if (reply.type !== 'stats' || !reply.stats) return;
+              child.off('message', answer);
+              resolveStats(reply.stats);
+            });
+            child.send({ type: 'stats' });
+          }),
+        reset: () => void child.send({ type: 'reset' }),
+        close: () =>
+          new Promise((resolveClose) => {
+            if (child.exitCode !== null) return resolveClose();
+            child.once('exit', () => resolveClose());
+            child.send({ type: 'close' });
+          }),
+      });
+    });
+  });
+}
+
+/** A scratch directory with a few tiny files for `list_dir`; removed by `dispose`. */
+export function scratchDir(): { dir: string; dispose(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'legate-bench-'));
+  for (const name of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(join(dir, name), `${name}\n`);
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Samples RSS and heap while running; the peak also takes the kernel's high-water mark. */
+export class MemorySampler {
+  private timer: NodeJS.Timeout | undefined;
+  peakRss = 0;
+  peakHeapUsed = 0;
+
+  start(intervalMs = 10): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  stop(): { peakRss: number; peakHeapUsed: number } {
+    clearInterval(this.timer);
+    this.sample();
+    // maxRSS is in KiB and covers moments between samples.
+    this.peakRss = Math.max(this.peakRss, process.resourceUsage().maxRSS * 1024);
+    return { peakRss: this.peakRss, peakHeapUsed: this.peakHeapUsed };
+  }
+
+  private sample(): void {
+    const usage = process.memoryUsage();
+    this.peakRss = Math.max(this.peakRss, usage.rss);
+    this.peakHeapUsed = Math.max(this.peakHeapUsed, usage.heapUsed);
+  }
+}
+
+/** Collect garbage (when run with --expose-gc) so a baseline is not inflated by setup garbage. */
+export function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+}
+
+export interface Summary {
+  count: number;
+  median: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+export function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  const sum = sorted.reduce((total, value) => total + value, 0);
+  return { count: sorted.length, median: at(0.5), p99: at(0.99), mean: sorted.length ? sum / sorted.length : 0, max: sorted.at(-1) ?? 0 };
+}
+
+export function nowUs(): number {
+  return Number(process.hrtime.bigint()) / 1000;
+}
+
+/** Command-line `--name=value` flags of a worker. */
+export function flags(argv = process.argv.slice(2)): Map<string, string> {
+  const result = new Map<string, string>();
+  for (const arg of argv) {
+    const match = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+    if (match) result.set(match[1]!, match[2] ?? 'true');
+  }
+  return result;
+}
+
+/** Hands a worker's result to the orchestrator (IPC), or prints it when run by hand. */
+export async function report(result: unknown): Promise<void> {
+  if (process.send) await new Promise<void>((resolve) => process.send!(result, () => resolve()));
+  else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}

@@ -1,0 +1,100 @@
+import type { AgentEvent, RunResult } from '../agent/events.js';
+import type { SteeringSource } from '../agent/steering.js';
+import { errorMessage } from '../errors.js';
+import { addUsage, type Message, type Usage } from '../provider/types.js';
+import { outputLinesFor, oneLine } from './output-lines.js';
+import type { TaskStore, TransitionPatch } from './store/task-store.js';
+import type { TaskEvent } from './task-events.js';
+import type { TaskRecord } from './task-record.js';
+
+/** What a runner needs to run one task's child agent. */
+export interface RunControl {
+  signal: AbortSignal;
+  steering: SteeringSource;
+  emit(event: AgentEvent): void;
+  /** The checkpointed conversation after the brief, when resuming; undefined for a fresh start. */
+  resumeFrom?: Message[];
+}
+
+/** Executes a task's child agent. Must resolve (never reject) with the run's result. */
+export interface TaskRunner {
+  run(task: TaskRecord, control: RunControl): Promise<RunResult>;
+}
+
+/** A task this process is running. */
+export interface LiveTask {
+  controller: AbortController;
+  /** Serialises the task's store writes so output lands before the final status. */
+  writes: Promise<void>;
+  /** Set when the process hands the task back (shutdown): it ends `interrupted`, not cancelled. */
+  handBack: boolean;
+  /** Resolves when the run is over and its final status written. */
+  finished: Promise<void>;
+}
+
+/**
+ * Run one task to its end: stream the child's events into the store (output lines, progress,
+ * checkpoints), then write its terminal status. `task` carries the counters so far (non-zero when
+ * resuming). Returns the final transition's patch and status, or undefined when the task was
+ * already moved elsewhere (cancelled, or taken over).
+ */
+export async function executeTask(
+  task: TaskRecord,
+  live: LiveTask,
+  deps: { store: TaskStore; runner: TaskRunner; signal: AbortSignal; announce: (event: TaskEvent) => void; resumeFrom?: Message[] },
+): Promise<{ status: RunResult['status'] | 'interrupted'; patch: TransitionPatch }> {
+  const { store } = deps;
+  const base = { apiCalls: task.apiCalls, usage: task.usage };
+  let apiCalls = task.apiCalls;
+  const write = (action: () => Promise<unknown>): void => {
+    live.writes = live.writes.then(action).then(() => undefined, () => undefined);
+  };
+  const steering: SteeringSource = {
+    pull: async () => {
+      await live.writes;
+      return (await store.takeSteers(task.id)).map((steer) => steer.message);
+    },
+  };
+  const emit = (event: AgentEvent): void => {
+    const lines = outputLinesFor(event);
+    if (lines.length > 0) write(() => store.appendOutput(task.id, lines));
+    if (event.type === 'tool.started') {
+      write(() => store.update(task.id, { currentTool: event.name, lastActivity: `→ ${event.name}` }));
+      deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity: event.name });
+    } else if (event.type === 'tool.finished') {
+      write(() => store.update(task.id, { currentTool: '', lastActivity: `← ${event.name}` }));
+    } else if (event.type === 'model.finished') {
+      const activity = event.text.trim() ? oneLine(event.text, 80) : `model call ${event.iteration}`;
+      deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity });
+    } else if (event.type === 'usage') {
+      const progress = { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) };
+      write(() => store.update(task.id, progress));
+    } else if (event.type === 'step.completed') {
+      write(() => store.appendCheckpoint(task.id, { iteration: event.iteration, messages: event.messages }));
+    }
+  };
+
+  let result: RunResult;
+  try {
+    result = await deps.runner.run(task, { signal: deps.signal, steering, emit, ...(deps.resumeFrom ? { resumeFrom: deps.resumeFrom } : {}) });
+  } catch (error) {
+    result = { status: 'failed', exitReason: 'error', error: `internal error: ${errorMessage(error)}`, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0, iterations: 0 };
+  }
+  await live.writes;
+  const totals: { apiCalls: number; usage: Usage } = { apiCalls: base.apiCalls + result.apiCalls, usage: addUsage(base.usage, result.usage) };
+  if (live.handBack) {
+    return { status: 'interrupted', patch: { ...totals, currentTool: '', owner: undefined, leaseExpiresAt: undefined } };
+  }
+  await store.missSteers(task.id);
+  return {
+    status: result.status,
+    patch: {
+      ...totals,
+      endedAt: Date.now(),
+      exitReason: result.exitReason,
+      currentTool: '',
+      ...(result.final ? { summary: result.final } : {}),
+      ...(result.error !== undefined ? { error: result.error } : {}),
+    },
+  };
+}
