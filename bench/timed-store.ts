@@ -6,9 +6,9 @@ import { nowUs } from './common.js';
  * backends do all their work synchronously inside the call (better-sqlite3 is synchronous; the
  * memory store clones), so this is the store's CPU cost, without the event-loop wait of `await`.
  */
-export function timedStore(store: TaskStore): { store: TaskStore; busyUs: () => number; calls: () => Record<string, { count: number; us: number }> } {
+export function timedStore(store: TaskStore): { store: TaskStore; busyUs: () => number; calls: () => Record<string, { count: number; us: number; maxUs: number }>; reset: () => void } {
   let busy = 0;
-  const byMethod: Record<string, { count: number; us: number }> = {};
+  let byMethod: Record<string, { count: number; us: number; maxUs: number }> = {};
   const proxy = new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
@@ -20,12 +20,17 @@ export function timedStore(store: TaskStore): { store: TaskStore; busyUs: () => 
         } finally {
           const spent = nowUs() - started;
           busy += spent;
-          const entry = (byMethod[String(property)] ??= { count: 0, us: 0 });
+          const entry = (byMethod[String(property)] ??= { count: 0, us: 0, maxUs: 0 });
           entry.count++;
           entry.us += spent;
+          entry.maxUs = Math.max(entry.maxUs, spent);
         }
       };
     },
   });
-  return { store: proxy, busyUs: () => busy, calls: () => byMethod };
+  const reset = (): void => {
+    busy = 0;
+    byMethod = {};
+  };
+  return { store: proxy, busyUs: () => busy, calls: () => byMethod, reset };
 }

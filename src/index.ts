@@ -19,4 +19,6 @@ export type { TaskRecord, TaskSpec } from './tasks/task-record.js';
 export type { TaskStatus } from './tasks/status.js';
 export type { TaskStore } from './tasks/store/task-store.js';
 export { MemoryTaskStore } from './tasks/store/memory-store.js';
+export { connectMcpServers, type McpToolsets } from './mcp/mcp-toolsets.js';
+export { createDelegationServer, defaultMcpSessionId } from './mcp/server.js';
 export { startScriptedServer, type ScriptedServer } from './testing/scripted-server.js';

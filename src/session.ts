@@ -3,6 +3,8 @@ import type { RunResult } from './agent/events.js';
 import { completionNotice } from './delegation/views.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';
 import type { Runtime } from './runtime.js';
+import { LegateError } from './errors.js';
+import type { SessionRecord } from './tasks/task-record.js';
 import { newSessionId } from './tasks/task-service.js';
 
 /**
@@ -15,14 +17,32 @@ export class Session {
   /** Tokens of the top-level agent across turns (children's are on their tasks). */
   usage: Usage = emptyUsage();
 
-  constructor(readonly runtime: Runtime, id: string = newSessionId()) {
+  private readonly createdAt: number;
+
+  constructor(readonly runtime: Runtime, id: string = newSessionId(), stored?: SessionRecord) {
     this.id = id;
     this.agent = new Agent(runtime.agent(id), { cwd: runtime.cwd, io: runtime.io });
+    this.createdAt = stored?.createdAt ?? Date.now();
+    if (stored) this.agent.messages = stored.messages;
   }
 
+  /**
+   * Continue a stored session: `id`, or the most recent one in this working directory. Throws
+   * naming the id when there is none.
+   */
+  static async resume(runtime: Runtime, id?: string): Promise<Session> {
+    const stored = id ? await runtime.tasks.store.loadSession(id) : (await runtime.tasks.store.listSessions({ cwd: runtime.cwd, limit: 1 }))[0];
+    if (!stored) {
+      throw new LegateError('task_not_found', id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`);
+    }
+    return new Session(runtime, stored.id, stored);
+  }
+
+  /** One turn of the top-level agent; the conversation is stored after it. */
   async turn(text: string, signal?: AbortSignal): Promise<RunResult> {
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
+    await this.runtime.tasks.store.saveSession({ id: this.id, cwd: this.runtime.cwd, createdAt: this.createdAt, updatedAt: Date.now(), messages: this.agent.messages });
     return result;
   }
 

@@ -7,6 +7,11 @@ import { openRuntime, type GlobalOptions, type Streams } from './context.js';
 import { TaskDock } from './task-dock.js';
 import { progressLine, taskLine } from './progress.js';
 
+export interface ChatOptions extends GlobalOptions {
+  /** `--resume [SESSION]`: true for the most recent session in this directory. */
+  resume?: string | true;
+}
+
 const help = [
   'Type a message to talk to the agent. Commands:',
   '  /tasks              this session\'s background tasks',
@@ -22,9 +27,15 @@ const help = [
  * stderr, a dock above the prompt shows running tasks. A task that ends while the agent is idle
  * enters the conversation as a new turn (its completion notice).
  */
-export async function chatCommand(options: GlobalOptions, streams: Streams, runtime?: Runtime): Promise<number> {
+export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
   const rt = runtime ?? (await openRuntime(options, streams));
-  const session = new Session(rt);
+  let session: Session;
+  try {
+    session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);
+  } catch (error) {
+    if (!runtime) await rt.close();
+    throw error;
+  }
   const tty = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
   const rl = createInterface({ input: streams.stdin, output: streams.stdout, terminal: tty, prompt: 'you› ' });
   const dock = new TaskDock(streams.stdout, () => rl.prompt(true), tty);
@@ -136,6 +147,9 @@ export async function chatCommand(options: GlobalOptions, streams: Streams, runt
   };
 
   out(`legate chat: ${rt.endpoints.parent.model} via ${rt.endpoints.parent.provider} (${rt.endpoints.parent.baseUrl}). /help for commands, Ctrl-D to leave.\n`);
+  out(`session ${session.id}${options.resume === undefined ? '' : ` resumed (${session.agent.messages.length} messages)`}: continue it later with legate chat --resume ${session.id}\n`);
+  // Tasks that ended while this session was not running: their notices arrive now, once.
+  if (options.resume !== undefined) void deliverNotices();
   if (tty) rl.prompt();
   rl.on('line', (input) => {
     const line = input.trim();

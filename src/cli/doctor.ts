@@ -1,6 +1,7 @@
 import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { errorMessage } from '../errors.js';
+import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { Runtime } from '../runtime.js';
 import { maskKey } from '../secrets.js';
 import { loadFor, type GlobalOptions, type Streams } from './context.js';
@@ -23,12 +24,22 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     const delegation = loaded.config.delegation;
     out(`limits:    depth ${delegation.max_spawn_depth}, ${delegation.max_concurrent_children} children at once, ${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`);
     out(`toolsets:  ${loaded.config.agent.toolsets.join(', ')}`);
+    const cwd = options.cwd ?? process.cwd();
+    const problem = (line: string): void => {
+      failures++;
+      out(`problem:   ${line}`);
+    };
+    const mcp = await connectMcpServers(loaded.config.mcp_servers, { cwd, warn: problem });
+    for (const connection of mcp.connections) {
+      const tools = mcp.toolsets.find((toolset) => toolset.name === connection.name)?.tools ?? [];
+      out(`mcp:       ${connection.name}: ${tools.length} tools${tools.length ? ` (${tools.map((tool) => tool.name).join(', ')})` : ''}`);
+    }
     // The same checks `run` makes when it builds the runtime (unknown toolsets…), reported instead of thrown.
     try {
-      await new Runtime({ loaded, cwd: options.cwd ?? process.cwd() }).close();
+      await new Runtime({ loaded, cwd, extraToolsets: mcp.toolsets, resources: mcp.connections }).close();
     } catch (error) {
-      failures++;
-      out(`problem:   ${errorMessage(error)}`);
+      problem(errorMessage(error));
+      await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
     }
     const seen = new Set<string>();
     for (const endpoint of [endpoints.parent, endpoints.child, ...endpoints.routes.values()]) {

@@ -4,7 +4,10 @@ import { chatCommand } from './chat.js';
 import { processStreams, type Streams } from './context.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
+import { mcpCommand } from './mcp.js';
 import { runCommand } from './run.js';
+import { registerTasks } from './tasks.js';
+import { workerCommand } from './worker.js';
 
 /** Parse argv and run one command. Resolves with the process exit code. */
 export async function main(argv: string[], streams: Streams = processStreams()): Promise<number> {
@@ -33,8 +36,9 @@ export async function main(argv: string[], streams: Streams = processStreams()):
   program
     .command('chat')
     .description('interactive session with streaming output and a live task dock')
-    .action(async (_options: unknown, command: Command) => {
-      exitCode = await chatCommand(command.optsWithGlobals(), streams);
+    .option('--resume [session]', 'continue a stored session (default: the most recent in this directory)')
+    .action(async (options: { resume?: string | true }, command: Command) => {
+      exitCode = await chatCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
   program
@@ -50,6 +54,25 @@ export async function main(argv: string[], streams: Streams = processStreams()):
     .description('print the resolved config (keys masked) and check the endpoint')
     .action(async (_options: unknown, command: Command) => {
       exitCode = await doctorCommand(command.optsWithGlobals(), streams);
+    });
+
+  program
+    .command('mcp')
+    .description('serve the delegation tools to an MCP client over stdio (stdout is the MCP channel)')
+    .option('--session <name>', "session the client's tasks belong to (default: one per working directory)")
+    .action(async (options: { session?: string }, command: Command) => {
+      exitCode = await mcpCommand({ ...command.optsWithGlobals(), ...options }, streams);
+    });
+
+  registerTasks(program, streams, (code) => (exitCode = code));
+
+  program
+    .command('worker')
+    .description('run queued and interrupted tasks of this LEGATE_HOME until stopped (Ctrl-C hands them back)')
+    .option('--concurrency <n>', 'tasks at once (default: delegation.max_concurrent_children)')
+    .option('--until-idle', 'exit once no task is queued, interrupted or running')
+    .action(async (options: { concurrency?: string; untilIdle?: boolean }, command: Command) => {
+      exitCode = await workerCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
   try {

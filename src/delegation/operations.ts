@@ -31,6 +31,7 @@ export interface Operation<Schema extends z.ZodType = z.ZodType> {
 const define = <Schema extends z.ZodType>(operation: Operation<Schema>): Operation => operation as unknown as Operation;
 
 function childSpec(session: DelegationSession, goal: string, context: string | undefined, route: string | undefined, mode: TaskSpec['mode'], toolsets?: string[]): TaskSpec {
+  if (typeof session.sessionId !== 'string') throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
   if (session.depth >= session.maxSpawnDepth) {
     throw new LegateError('depth_limit', `delegation depth limit reached: this agent is at depth ${session.depth} and delegation.max_spawn_depth is ${session.maxSpawnDepth}`);
   }
@@ -76,7 +77,7 @@ export const delegateTask = define({
         tasks.map(async (task) => {
           const { task: final } = await session.service.waitForEnd(session.sessionId, task.id, 2 ** 31 - 1, context.signal);
           context.progress?.(++done, tasks.length, `task ${final.id} ${final.status}`);
-          await session.service.markReported(task.id);
+          if (typeof session.sessionId === 'string') await session.service.markReported(task.id);
           return final;
         }),
       );
@@ -134,7 +135,7 @@ export const collectTask = define({
     const stopTicking = context.progress ? tickWhileWaiting(session, args.task_id, args.timeout, context.progress) : () => {};
     const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal).finally(stopTicking);
     const { output, steers } = await session.service.trail(task.id);
-    if (!timedOut) await session.service.markReported(task.id);
+    if (!timedOut && typeof session.sessionId === 'string') await session.service.markReported(task.id);
     return { ...collectView(task, output, steers, timedOut), usage: usageView(task.usage, task.model, session.prices) };
   },
 });
@@ -176,7 +177,7 @@ export const cancelTask = define({
   async run(args, session) {
     const task = await session.service.cancel(session.sessionId, args.task_id);
     const output = await session.service.store.readOutput(task.id);
-    await session.service.markReported(task.id);
+    if (typeof session.sessionId === 'string') await session.service.markReported(task.id);
     return { ok: true, task_id: task.id, status: task.status, output_preview: output.slice(-10), api_calls: task.apiCalls };
   },
 });

@@ -1,10 +1,14 @@
-import type { TaskService } from '../tasks/task-service.js';
+import type { Caller, TaskService } from '../tasks/task-service.js';
 import type { Prices } from './usage-view.js';
 
 /** What the delegation tools of one agent know about where they run. */
 export interface DelegationSession {
-  /** Tasks spawned here belong to this session; only it sees them. */
-  sessionId: string;
+  /**
+   * Tasks spawned here belong to this session; only it sees them. `operator` (the user at the
+   * CLI) sees every task of the LEGATE_HOME but cannot spawn, and its collects are not the
+   * parent's: they do not count as the result reaching the parent.
+   */
+  sessionId: Caller;
   /** Depth of the agent holding these tools: 0 for the top-level agent, 1 for its children… */
   depth: number;
   /** The agent's own toolsets: what its children get by default. */

@@ -1,0 +1,125 @@
+import { readdir } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { childBrief, childSystemPrompt } from '../src/delegation/child-prompt.js';
+import { toOpenAIRequest } from '../src/provider/openai.js';
+import type { Message } from '../src/provider/types.js';
+import { builtinToolsets } from '../src/tools/toolsets.js';
+import { toToolSpec } from '../src/tools/tool-spec.js';
+import { benchKey, benchModel, collectGarbage, flags, MemorySampler, report, scratchDir, startModelServer, windowProfiler } from './common.js';
+import type { FanoutResult } from './fanout-legate.js';
+
+/**
+ * The harness floor: the same N x S model calls with the same request bodies as legate's children
+ * (system prompt, file tool schemas, growing conversation, streamed), made with bare `fetch` and a
+ * minimal SSE reader, plus the same readdir per tool call. No SDK, no agent loop, no store: what
+ * the scripted server, Node's HTTP client and this machine cost by themselves.
+ *
+ *   node bench/dist/bench/fanout-floor.js --n=100 [--latency=200] [--steps=3]
+ */
+async function main(): Promise<void> {
+  const options = flags();
+  const n = Number(options.get('n') ?? 100);
+  const latencyMs = Number(options.get('latency') ?? 200);
+  const steps = Number(options.get('steps') ?? 3);
+  const warmup = Number(options.get('warmup') ?? 8);
+
+  const server = await startModelServer({ mode: 'fanout', latencyMs, steps });
+  const scratch = scratchDir();
+  const tools = builtinToolsets().find((toolset) => toolset.name === 'file')!.tools.map(toToolSpec);
+  const system = childSystemPrompt({ cwd: scratch.dir, depth: 1 });
+  const url = `${server.openaiBaseUrl}/chat/completions`;
+
+  const complete = async (messages: Message[]): Promise<{ text: string; calls: { id: string; name: string; arguments: string }[] }> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${benchKey}` },
+      body: JSON.stringify(toOpenAIRequest({ model: benchModel, system, messages, tools })),
+    });
+    const raw = await response.text();
+    let text = '';
+    const calls: { id: string; name: string; arguments: string }[] = [];
+    for (const line of raw.split('\n')) {
+      if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
+      const chunk = JSON.parse(line.slice(6)) as { choices: { delta: { content?: string; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] } }[] };
+      for (const choice of chunk.choices) {
+        text += choice.delta.content ?? '';
+        for (const part of choice.delta.tool_calls ?? []) {
+          const call = (calls[part.index] ??= { id: '', name: '', arguments: '' });
+          if (part.id) call.id = part.id;
+          if (part.function?.name) call.name = part.function.name;
+          call.arguments += part.function?.arguments ?? '';
+        }
+      }
+    }
+    return { text, calls };
+  };
+  const runChild = async (goal: string): Promise<string> => {
+    const messages: Message[] = [{ role: 'user', content: childBrief({ goal }) }];
+    for (let step = 0; step < steps + 2; step++) {
+      const reply = await complete(messages);
+      if (reply.calls.length === 0) return reply.text;
+      messages.push({ role: 'assistant', content: reply.text, toolCalls: reply.calls });
+      for (const call of reply.calls) {
+        const entries = await readdir(scratch.dir, { withFileTypes: true });
+        messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: entries.map((entry) => entry.name).join('\n') });
+      }
+    }
+    return '';
+  };
+  const fanOut = (count: number, label: string): Promise<PromiseSettledResult<string>[]> =>
+    Promise.allSettled(Array.from({ length: count }, (_, index) => runChild(`${label} ${index}: list the working directory and report what is in it`)));
+
+  await fanOut(warmup, 'warm-up');
+  server.reset();
+  collectGarbage();
+  const baseline = process.memoryUsage();
+  const sampler = new MemorySampler();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const profiler = await windowProfiler(options.get('profile'));
+  sampler.start();
+  loopDelay.enable();
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const finals = await fanOut(n, 'task');
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  loopDelay.disable();
+  const memory = sampler.stop();
+  await profiler.stop();
+  const failures = finals
+    .map((final, index) => (final.status === 'rejected' ? `#${index}: ${String(final.reason)}` : final.value.startsWith('Done:') ? undefined : `#${index}: final ${JSON.stringify(final.value)}`))
+    .filter((failure): failure is string => failure !== undefined);
+  const serverStats = await server.stats();
+  await server.close();
+  scratch.dispose();
+
+  const result: FanoutResult = {
+    kind: 'fanout',
+    impl: 'floor',
+    store: 'none',
+    n,
+    steps,
+    latencyMs,
+    wallMs,
+    idealMs: steps * latencyMs,
+    completed: n - failures.length,
+    failures: failures.slice(0, 5),
+    retries: 0,
+    baselineRss: baseline.rss,
+    peakRss: memory.peakRss,
+    rssPerTask: (memory.peakRss - baseline.rss) / n,
+    heapPerTask: (memory.peakHeapUsed - baseline.heapUsed) / n,
+    messageBytesPerTask: 0,
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    server: serverStats,
+  };
+  await report(result);
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { configSchema } from '../src/config/schema.js';
+import { Runtime } from '../src/runtime.js';
+import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
+import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
+import { executeToolCall } from '../src/tools/execute.js';
+import { benchKey, benchModel, collectGarbage, flags, MemorySampler, report, scratchDir, startModelServer, windowProfiler } from './common.js';
+import { timedStore } from './timed-store.js';
+
+/**
+ * One legate fan-out in a fresh process: the top-level agent's own tools (as its loop runs them,
+ * through `executeToolCall`: JSON arguments, zod validation, JSON result) start N children with
+ * `delegate_task_async` side by side, then wait for all of them with `collect_task`, as one model
+ * message carrying N calls of each would. Each child makes `steps` model calls to the scripted
+ * server (list_dir, list_dir, final answer), each answered after `latency` ms.
+ *
+ *   node bench/dist/bench/fanout-legate.js --n=100 --store=memory|sqlite [--latency=200] [--steps=3]
+ */
+
+export interface FanoutResult {
+  kind: 'fanout';
+  impl: 'legate' | 'peer' | 'peer-stream' | 'floor';
+  store: 'memory' | 'sqlite' | 'none';
+  n: number;
+  steps: number;
+  latencyMs: number;
+  wallMs: number;
+  idealMs: number;
+  completed: number;
+  failures: string[];
+  retries: number;
+  baselineRss: number;
+  peakRss: number;
+  rssPerTask: number;
+  heapPerTask: number;
+  /** Bytes of one child's conversation (JSON), what "its messages" hold. */
+  messageBytesPerTask: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  storeBusyMs?: number;
+  storeCalls?: Record<string, { count: number; us: number; maxUs: number }>;
+  server: { requests: number; maxInFlight: number; durationP50: number; durationP99: number; durationMax: number; unexpected: string[] };
+}
+
+async function main(): Promise<void> {
+  const options = flags();
+  const n = Number(options.get('n') ?? 100);
+  const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : 'memory';
+  const latencyMs = Number(options.get('latency') ?? 200);
+  const steps = Number(options.get('steps') ?? 3);
+  const warmup = Number(options.get('warmup') ?? 8);
+
+  const server = await startModelServer({ mode: 'fanout', latencyMs, steps });
+  const scratch = scratchDir();
+  const backend = storeKind === 'sqlite' ? SqliteTaskStore.open(join(scratch.dir, 'home', 'state.db')) : new MemoryTaskStore();
+  const timed = timedStore(backend);
+  const config = configSchema.parse({
+    model: { provider: 'openai', name: benchModel, base_url: server.openaiBaseUrl, api_key: benchKey },
+    delegation: { max_concurrent_children: Math.max(n, warmup), max_iterations: steps + 2 },
+    agent: { toolsets: ['file', 'async_delegation'] },
+  });
+  const runtime = new Runtime({ loaded: { config, file: undefined, home: join(scratch.dir, 'home'), unset: new Map() }, cwd: scratch.dir, store: timed.store });
+  const tools = runtime.toolsFor({ sessionId: 's_bench', depth: 0, toolsets: ['file', 'async_delegation'] });
+  const toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
+  const context = { cwd: scratch.dir, signal: new AbortController().signal, io: runtime.io };
+  let callIds = 0;
+  const call = async (name: string, args: object): Promise<Record<string, unknown>> => {
+    const result = await executeToolCall(toolsByName, { id: `call_${++callIds}`, name, arguments: JSON.stringify(args) }, context);
+    if (result.isError) throw new Error(`${name} failed: ${result.content}`);
+    return JSON.parse(result.content) as Record<string, unknown>;
+  };
+  const fanOut = async (count: number, label: string): Promise<Record<string, unknown>[]> => {
+    const spawned = await Promise.all(
+      Array.from({ length: count }, (_, index) => call('delegate_task_async', { goal: `${label} ${index}: list the working directory and report what is in it`, toolsets: ['file'] })),
+    );
+    return Promise.all(spawned.map((task) => call('collect_task', { task_id: task.task_id, timeout: 600 })));
+  };
+
+  await fanOut(warmup, 'warm-up');
+  server.reset();
+  collectGarbage();
+  const baseline = process.memoryUsage();
+  const sampler = new MemorySampler();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const profiler = await windowProfiler(options.get('profile'));
+  sampler.start();
+  loopDelay.enable();
+  timed.reset();
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const collected = await fanOut(n, 'task');
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const storeBusyMs = timed.busyUs() / 1000;
+  const storeCalls = timed.calls();
+  loopDelay.disable();
+  const memory = sampler.stop();
+  await profiler.stop();
+
+  const failures = collected.filter((task) => task.status !== 'completed' || task.api_calls !== steps).map((task) => `${String(task.task_id)}: ${String(task.status)} ${String(task.error ?? '')} api_calls=${String(task.api_calls)}`);
+  const retries = collected.filter((task) => String(task.output ?? '').includes('↻ retry')).length;
+  const sample = collected[0]?.task_id as string | undefined;
+  const checkpoint = sample ? await runtime.tasks.store.loadCheckpoint(sample) : { messages: [] };
+  const messageBytesPerTask = Buffer.byteLength(JSON.stringify(checkpoint.messages));
+  const serverStats = await server.stats();
+  await runtime.close();
+  await server.close();
+  scratch.dispose();
+
+  const result: FanoutResult = {
+    kind: 'fanout',
+    impl: 'legate',
+    store: storeKind,
+    n,
+    steps,
+    latencyMs,
+    wallMs,
+    idealMs: steps * latencyMs,
+    completed: collected.length - failures.length,
+    failures: failures.slice(0, 5),
+    retries,
+    baselineRss: baseline.rss,
+    peakRss: memory.peakRss,
+    rssPerTask: (memory.peakRss - baseline.rss) / n,
+    heapPerTask: (memory.peakHeapUsed - baseline.heapUsed) / n,
+    messageBytesPerTask,
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    storeBusyMs,
+    storeCalls,
+    server: serverStats,
+  };
+  await report(result);
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

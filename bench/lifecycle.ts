@@ -1,0 +1,160 @@
+import { join } from 'node:path';
+import { configSchema } from '../src/config/schema.js';
+import { Runtime } from '../src/runtime.js';
+import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
+import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
+import type { TaskSpec } from '../src/tasks/task-record.js';
+import { executeToolCall } from '../src/tools/execute.js';
+import { benchKey, benchModel, collectGarbage, flags, nowUs, report, scratchDir, startModelServer, summarize, windowProfiler, type Summary } from './common.js';
+
+/**
+ * Lifecycle operation cost in-process with `tasks` live tasks (all running: each child's first
+ * model call never gets an answer). Spawns them one after another, timing each spawn, waits until
+ * every child's model request reached the server, then times check, steer and list.
+ *
+ * `--layer=tool`: the agent tools as the loop runs them (`executeToolCall`: JSON arguments, zod
+ * validation, the operation, the JSON view). `--layer=raw`: the TaskService calls underneath
+ * (check = `get` + `trail`, the two reads check_task makes).
+ *
+ *   node bench/dist/bench/lifecycle.js --tasks=1000 --store=memory|sqlite --layer=tool|raw
+ */
+
+export interface LifecycleResult {
+  kind: 'lifecycle';
+  store: 'memory' | 'sqlite';
+  layer: 'tool' | 'raw';
+  tasks: number;
+  ops: Record<'spawn' | 'check' | 'steer' | 'list', Summary>;
+  /** RSS and heap growth per live task (after GC), all children waiting on their first model call. */
+  rssPerLiveTask: number;
+  heapPerLiveTask: number;
+  inFlightAtServer: number;
+}
+
+async function main(): Promise<void> {
+  const options = flags();
+  const tasks = Number(options.get('tasks') ?? 1000);
+  const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : 'memory';
+  const layer = options.get('layer') === 'raw' ? 'raw' : 'tool';
+  const checkRounds = Number(options.get('check-rounds') ?? 5);
+  const listSamples = Number(options.get('list-samples') ?? 100);
+  const warmup = 50;
+
+  const server = await startModelServer({ mode: 'hang', latencyMs: 0, steps: 1 });
+  const scratch = scratchDir();
+  const store = storeKind === 'sqlite' ? SqliteTaskStore.open(join(scratch.dir, 'home', 'state.db')) : new MemoryTaskStore();
+  const config = configSchema.parse({
+    model: { provider: 'openai', name: benchModel, base_url: server.openaiBaseUrl, api_key: benchKey },
+    delegation: { max_concurrent_children: tasks + warmup },
+    agent: { toolsets: ['file', 'async_delegation'] },
+  });
+  const runtime = new Runtime({ loaded: { config, file: undefined, home: join(scratch.dir, 'home'), unset: new Map() }, cwd: scratch.dir, store });
+  const sessionId = 's_bench';
+  const service = runtime.tasks;
+  const tools = new Map(runtime.toolsFor({ sessionId, depth: 0, toolsets: ['file', 'async_delegation'] }).map((tool) => [tool.name, tool]));
+  const context = { cwd: scratch.dir, signal: new AbortController().signal, io: runtime.io };
+  let callIds = 0;
+  const call = async (name: string, args: object): Promise<string> => {
+    const result = await executeToolCall(tools, { id: `call_${++callIds}`, name, arguments: JSON.stringify(args) }, context);
+    if (result.isError) throw new Error(`${name} failed: ${result.content}`);
+    return result.content;
+  };
+  const spec = (goal: string): TaskSpec => ({ goal, toolsets: ['file'], model: benchModel, depth: 1, sessionId, mode: 'async', cwd: scratch.dir });
+  const ops = {
+    spawn: async (index: number): Promise<string> =>
+      layer === 'tool'
+        ? String((JSON.parse(await call('delegate_task_async', { goal: `task ${index}: list the working directory`, toolsets: ['file'] })) as { task_id: string }).task_id)
+        : (await service.spawn(spec(`task ${index}: list the working directory`))).id,
+    check: async (id: string): Promise<void> => {
+      if (layer === 'tool') await call('check_task', { task_id: id });
+      else await service.trail((await service.get(sessionId, id)).id);
+    },
+    steer: async (id: string): Promise<void> => {
+      if (layer === 'tool') await call('steer_task', { task_id: id, message: 'focus on the largest file' });
+      else await service.steer(sessionId, id, 'focus on the largest file');
+    },
+    list: async (): Promise<void> => {
+      if (layer === 'tool') await call('list_tasks', {});
+      else await service.list(sessionId);
+    },
+  };
+  const time = async (action: () => Promise<unknown>): Promise<number> => {
+    const started = nowUs();
+    await action();
+    return nowUs() - started;
+  };
+  const settle = async (expected: number): Promise<number> => {
+    // Every child has sent its first model request, and the event loop is quiet again.
+    const deadline = Date.now() + 60_000;
+    let stats = await server.stats();
+    while (stats.requests < expected && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stats = await server.stats();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return stats.requests;
+  };
+
+  // Warm up every path (JIT), then end the warm-up tasks so only the measured ones stay live.
+  const warm: string[] = [];
+  for (let index = 0; index < warmup; index++) warm.push(await ops.spawn(index));
+  await settle(warmup);
+  for (const id of warm) {
+    await ops.check(id);
+    await ops.steer(id);
+  }
+  await ops.list();
+  for (const id of warm) await service.cancel(sessionId, id);
+  server.reset();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  collectGarbage();
+  const before = process.memoryUsage();
+  const profiler = await windowProfiler(options.get('profile'));
+
+  const ids: string[] = [];
+  const spawnTimes: number[] = [];
+  for (let index = 0; index < tasks; index++) {
+    let id = '';
+    spawnTimes.push(await time(async () => (id = await ops.spawn(index))));
+    ids.push(id);
+  }
+  const inFlightAtServer = await settle(tasks);
+  collectGarbage();
+  const after = process.memoryUsage();
+
+  const checkTimes: number[] = [];
+  for (let round = 0; round < checkRounds; round++) {
+    for (let index = 0; index < ids.length; index++) {
+      const id = ids[(index * 7919 + round * 104_729) % ids.length]!;
+      checkTimes.push(await time(() => ops.check(id)));
+    }
+  }
+  const steerTimes: number[] = [];
+  for (const id of ids) steerTimes.push(await time(() => ops.steer(id)));
+  const listTimes: number[] = [];
+  for (let index = 0; index < listSamples; index++) listTimes.push(await time(() => ops.list()));
+
+  await profiler.stop();
+  const running = (await service.list(sessionId, { status: ['running'] })).length;
+  if (running !== tasks) throw new Error(`expected ${tasks} running tasks, found ${running}`);
+  await runtime.close();
+  await server.close();
+  scratch.dispose();
+
+  const result: LifecycleResult = {
+    kind: 'lifecycle',
+    store: storeKind,
+    layer,
+    tasks,
+    ops: { spawn: summarize(spawnTimes), check: summarize(checkTimes), steer: summarize(steerTimes), list: summarize(listTimes) },
+    rssPerLiveTask: (after.rss - before.rss) / tasks,
+    heapPerLiveTask: (after.heapUsed - before.heapUsed) / tasks,
+    inFlightAtServer,
+  };
+  await report(result);
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

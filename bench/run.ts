@@ -1,0 +1,144 @@
+import { fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { flags } from './common.js';
+import type { FanoutResult } from './fanout-legate.js';
+import type { LifecycleResult } from './lifecycle.js';
+import { profileMarkdown, summarizeProfile, type ProfileSummary } from './profile-summary.js';
+import { writeResults, type BenchRun } from './results.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --no-profile]`: every benchmark, each case in a fresh process
+ * (so memory figures do not bleed), repetitions interleaved, then `bench/RESULTS.md`.
+ */
+
+const benchDir = fileURLToPath(new URL('../../', import.meta.url));
+const distDir = fileURLToPath(new URL('./', import.meta.url));
+const rootDir = join(benchDir, '..');
+
+interface WorkerOptions {
+  timeoutMs?: number;
+}
+
+function runWorker<Result>(script: string, args: string[], options: WorkerOptions = {}): Promise<Result> {
+  const child = fork(join(distDir, script), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let result: Result | undefined;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} ${args.join(' ')}: no result after ${options.timeoutMs ?? 300_000} ms`));
+    }, options.timeoutMs ?? 300_000);
+    child.on('message', (message) => (result = message as Result));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (result !== undefined) resolve(result);
+      else reject(new Error(`${script} ${args.join(' ')} exited with ${code} and no result`));
+    });
+  });
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const options = flags();
+  const quick = options.has('quick');
+  const profile = !quick && !options.has('no-profile');
+  const started = Date.now();
+  const ns = quick ? [10, 100] : [10, 100, 500, 1000];
+  const reps = Number(options.get('reps') ?? (quick ? 1 : 3));
+
+  const fanoutCases: { impl: FanoutResult['impl']; store: FanoutResult['store']; script: string; args: string[] }[] = [
+    { impl: 'legate', store: 'memory', script: 'fanout-legate.js', args: ['--store=memory'] },
+    { impl: 'legate', store: 'sqlite', script: 'fanout-legate.js', args: ['--store=sqlite'] },
+    { impl: 'peer', store: 'none', script: 'fanout-peer.js', args: [] },
+    { impl: 'peer-stream', store: 'none', script: 'fanout-peer.js', args: ['--stream'] },
+  ];
+  const fanout: FanoutResult[] = [];
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const n of ns) {
+      for (const kase of fanoutCases) {
+        const result = await runWorker<FanoutResult>(kase.script, [...kase.args, `--n=${n}`]);
+        log(`fan-out ${kase.impl}/${kase.store} N=${n} rep ${rep}/${reps}: ${result.wallMs.toFixed(0)} ms (${(result.wallMs / result.idealMs).toFixed(2)}x), ${result.completed}/${n} ok`);
+        fanout.push(result);
+      }
+    }
+  }
+
+  const lifecycleCases = quick
+    ? [{ store: 'memory', layer: 'tool' }, { store: 'memory', layer: 'raw' }]
+    : [{ store: 'memory', layer: 'tool' }, { store: 'memory', layer: 'raw' }, { store: 'sqlite', layer: 'tool' }, { store: 'sqlite', layer: 'raw' }];
+  const lifecycle: LifecycleResult[] = [];
+  for (const kase of lifecycleCases) {
+    const result = await runWorker<LifecycleResult>('lifecycle.js', [`--store=${kase.store}`, `--layer=${kase.layer}`, '--tasks=1000']);
+    log(`lifecycle ${kase.store}/${kase.layer}: spawn p50 ${result.ops.spawn.median.toFixed(0)} us, check p99 ${result.ops.check.p99.toFixed(0)} us`);
+    lifecycle.push(result);
+  }
+
+  const profiles: { title: string; command: string; summary: ProfileSummary; markdown: string }[] = [];
+  if (profile) {
+    const profileRoot = join(benchDir, 'profiles');
+    rmSync(profileRoot, { recursive: true, force: true });
+    const profileCases = [
+      { title: 'legate fan-out, N = 1000, memory store', script: 'fanout-legate.js', args: ['--store=memory', '--n=1000'] },
+      { title: 'legate fan-out, N = 1000, SQLite store', script: 'fanout-legate.js', args: ['--store=sqlite', '--n=1000'] },
+      { title: 'peer fan-out, N = 1000', script: 'fanout-peer.js', args: ['--n=1000'] },
+      { title: 'lifecycle, 1000 live tasks, tool layer, memory store', script: 'lifecycle.js', args: ['--store=memory', '--layer=tool', '--tasks=1000'] },
+    ];
+    mkdirSync(profileRoot, { recursive: true });
+    for (const [index, kase] of profileCases.entries()) {
+      const file = join(profileRoot, `${index + 1}-${kase.script.replace('.js', '')}.cpuprofile`);
+      await runWorker(kase.script, [...kase.args, `--profile=${file}`]);
+      const summary = summarizeProfile(file, 40);
+      profiles.push({ title: kase.title, command: `node bench/dist/bench/${kase.script} ${kase.args.join(' ')} --profile=bench/profiles/${index + 1}-${kase.script.replace('.js', '')}.cpuprofile`, summary, markdown: profileMarkdown(summary, 15) });
+      log(`profiled ${kase.title}: ${summary.busyMs.toFixed(0)} ms busy`);
+    }
+  }
+
+  const cpuList = cpus();
+  const run: BenchRun = {
+    date: new Date().toISOString(),
+    uname: execFileSync('uname', ['-a'], { encoding: 'utf8' }).trim(),
+    cpu: `${cpuModel()} (${cpuList.length} logical CPU${cpuList.length === 1 ? '' : 's'})`,
+    node: process.version,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    peerVersion: packageVersion('@openai/agents'),
+    openaiVersion: packageVersion('openai'),
+    durationSeconds: (Date.now() - started) / 1000,
+    quick,
+    reps,
+    fanout,
+    lifecycle,
+    profiles,
+  };
+  writeFileSync(join(distDir, 'results.json'), JSON.stringify(run, null, 2));
+  writeFileSync(join(benchDir, 'RESULTS.md'), writeResults(run));
+  log(`wrote bench/RESULTS.md in ${run.durationSeconds.toFixed(0)} s`);
+}
+
+function cpuModel(): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((entry) => entry.startsWith('model name'));
+    if (line) return line.split(':')[1]!.trim();
+  } catch {
+    // Not Linux.
+  }
+  return cpus()[0]?.model ?? 'unknown';
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(rootDir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

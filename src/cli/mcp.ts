@@ -1,0 +1,56 @@
+import type { Readable, Writable } from 'node:stream';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { errorMessage } from '../errors.js';
+import { createDelegationServer, defaultMcpSessionId } from '../mcp/server.js';
+import type { Runtime } from '../runtime.js';
+import { openRuntime, type GlobalOptions, type Streams } from './context.js';
+
+export interface McpOptions extends GlobalOptions {
+  /** The session the client's tasks belong to (default: one per working directory). */
+  session?: string;
+}
+
+/**
+ * `legate mcp`: serve the delegation tools to an MCP client over stdio until it disconnects.
+ * stdout is the MCP channel; everything else goes to stderr. On start, tasks of the session that a
+ * previous server left interrupted (or queued) continue here from their last checkpoint.
+ */
+export async function mcpCommand(options: McpOptions, streams: Streams): Promise<number> {
+  const runtime = await openRuntime(options, streams);
+  const say = (line: string): void => void streams.stderr.write(`legate mcp: ${line}\n`);
+  const sessionId = options.session ?? defaultMcpSessionId(runtime.cwd);
+  const server = createDelegationServer(runtime, sessionId);
+  let stop = (): void => {};
+  const stopped = new Promise<void>((resolveStop) => (stop = resolveStop));
+  server.onclose = stop;
+  streams.stdin.once('end', stop);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await server.connect(new StdioServerTransport(streams.stdin as Readable, streams.stdout as Writable));
+    say(`serving session ${sessionId} on stdio (${runtime.cwd})`);
+    void resumeLeftovers(runtime, sessionId, say);
+    await stopped;
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    await server.close().catch(() => {});
+    await runtime.close();
+  }
+}
+
+/** Continue the session's tasks that no process runs any more (the previous server stopped). */
+async function resumeLeftovers(runtime: Runtime, sessionId: string, say: (line: string) => void): Promise<void> {
+  try {
+    const leftovers = (await runtime.tasks.list(sessionId, { status: ['interrupted', 'queued'] })).reverse();
+    for (const task of leftovers) {
+      await runtime.tasks.resume(sessionId, task.id).then(
+        () => say(`resumed ${task.status} task ${task.id} from its last checkpoint`),
+        (error: unknown) => say(`could not resume task ${task.id}: ${errorMessage(error)}`),
+      );
+    }
+  } catch (error) {
+    say(`could not look for interrupted tasks: ${errorMessage(error)}`);
+  }
+}
