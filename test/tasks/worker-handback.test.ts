@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
+import { childWith, isParent } from '../helpers/script.js';
+
+let server: ScriptedServer;
+afterEach(async () => {
+  await server?.close();
+});
+
+describe('legate worker', () => {
+  it('runs a handed-back task, and Ctrl-C hands it back again as interrupted (not cancelled, not lost)', async () => {
+    server = await startScriptedServer();
+    server.enqueue(
+      { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'WORKER-GOAL' } }] } },
+      { match: isParent, reply: { text: 'left it running' } },
+      { label: 'aborted by --no-wait exit', match: childWith('WORKER-GOAL'), reply: { hang: true } },
+      { label: 'aborted by worker Ctrl-C', match: childWith('WORKER-GOAL'), reply: { hang: true } },
+    );
+    const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
+    expect((await runCli(['--config', configFile, 'run', '--no-wait', 'go'], { home, cwd: work })).code).toBe(0);
+
+    const worker = startCli(['--config', configFile, 'worker'], { home, cwd: work });
+    await until(() => server.requests.some((request) => request.stepLabel === 'aborted by worker Ctrl-C'), 15_000, 'the worker to run the task');
+    const listedWhileRunning = JSON.parse((await runCli(['--config', configFile, 'tasks', 'list', '--json'], { home, cwd: work })).stdout);
+    expect(listedWhileRunning.tasks[0].status).toBe('running');
+    worker.kill('SIGINT');
+    const stopped = await worker.done;
+
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toContain('handing running tasks back');
+    const listed = JSON.parse((await runCli(['--config', configFile, 'tasks', 'list', '--json'], { home, cwd: work })).stdout);
+    expect(listed.tasks).toEqual([expect.objectContaining({ goal: 'WORKER-GOAL', status: 'interrupted' })]);
+    expect(server.requests.find((request) => request.stepLabel === 'aborted by worker Ctrl-C')!.aborted).toBe(true);
+    server.assertDone();
+  });
+});
