@@ -20,10 +20,11 @@ interface JsonOption {
 export function registerTasks(program: Command, streams: Streams, setExit: (code: number) => void): void {
   const tasks = program.command('tasks').description('list, inspect, collect, steer, cancel and resume tasks of this LEGATE_HOME (any process)');
   const action =
-    <Args extends unknown[]>(body: (runtime: Runtime, ...args: Args) => Promise<number>) =>
+    <Args extends unknown[]>(body: (runtime: Runtime, ...args: Args) => Promise<number>, runsTasks = false) =>
     async (...args: [...Args, Record<string, unknown>, Command]): Promise<void> => {
       const command = args.at(-1) as Command;
-      const runtime = await openRuntime(command.optsWithGlobals() as GlobalOptions, streams);
+      // Only a command that runs a child here needs the MCP servers' tools.
+      const runtime = await openRuntime(command.optsWithGlobals() as GlobalOptions, streams, { mcp: runsTasks });
       try {
         setExit(await body(runtime, ...(args.slice(0, -1) as Args)));
       } catch (error) {
@@ -138,7 +139,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
         const status = String(view.status);
         print(view, options.json, status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`);
         return status === 'completed' ? 0 : 1;
-      }),
+      }, true),
     );
 }
 

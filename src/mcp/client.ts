@@ -7,6 +7,7 @@ import type { ConfigFile } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { excerpt } from '../tools/output-cap.js';
 import type { ToolOutput } from '../tools/tool.js';
+import { legateVersion } from '../version.js';
 import { toolOutput } from './tool-output.js';
 
 /** One `mcp_servers` entry of config.yaml: a command (stdio) or a URL (Streamable HTTP). */
@@ -50,7 +51,7 @@ export class McpConnection {
     } else {
       transport = new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } });
     }
-    const client = new Client({ name: 'legate', version: '0.1.0' });
+    const client = new Client({ name: 'legate', version: legateVersion });
     const connection = new McpConnection(name, client, () => lastLines(stderr));
     try {
       await client.connect(transport, { timeout: options.timeoutMs });
