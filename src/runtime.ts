@@ -9,6 +9,7 @@ import type { DelegationSession } from './delegation/session.js';
 import { LegateError } from './errors.js';
 import { CredentialPool } from './provider/credential-pool.js';
 import { createProvider } from './provider/registry.js';
+import { redactSecrets } from './secrets.js';
 import type { Provider } from './provider/types.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
@@ -61,12 +62,16 @@ export class Runtime {
   private readonly pools = new Map<string, CredentialPool>();
   private readonly providers = new Map<string, Provider>();
   private readonly options: RuntimeOptions;
+  /** Every configured API key (longer than 8 characters: shorter ones are placeholders like `none`). */
+  private readonly secrets: string[];
 
   constructor(options: RuntimeOptions) {
     this.options = options;
     this.config = options.loaded.config;
     this.configFile = options.loaded.file;
     this.endpoints = resolveEndpoints(options.loaded);
+    const endpoints = [this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()];
+    this.secrets = [...new Set(endpoints.flatMap((endpoint) => endpoint.keys))].filter((key) => key.length > 8);
     this.cwd = options.cwd;
     this.io = options.io ?? createNodeIO();
     this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
@@ -131,7 +136,8 @@ export class Runtime {
       .filter((name) => canDelegate || !(delegationToolsetNames as readonly string[]).includes(name))
       .filter((name) => session.depth === 0 || !this.parentOnlyToolsets.has(name));
     const tools = resolveToolsets(available, names);
-    return session.depth > 0 ? tools.filter((tool) => !tool.interactive) : tools;
+    const allowed = session.depth > 0 ? tools.filter((tool) => !tool.interactive) : tools;
+    return this.secrets.length === 0 ? allowed : allowed.map((tool) => redactingTool(tool, this.secrets));
   }
 
   /** What the delegation tools of an agent at `depth` in `sessionId` act on (the MCP server's client is one, at depth 0). */
@@ -166,6 +172,20 @@ export class Runtime {
     await this.tasks.store.close();
     for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
   }
+}
+
+/**
+ * The tool with every configured API key masked in its output: a child running `env` must not copy
+ * a key into its transcript, state.db, or the requests of a route to another endpoint.
+ */
+function redactingTool(tool: Tool, secrets: string[]): Tool {
+  return {
+    ...tool,
+    async execute(args, context) {
+      const output = await tool.execute(args, context);
+      return typeof output === 'string' ? redactSecrets(output, secrets) : { ...output, content: redactSecrets(output.content, secrets) };
+    },
+  };
 }
 
 function fingerprint(keys: string[]): string {

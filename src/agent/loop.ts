@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { errorMessage, LegateError } from '../errors.js';
 import type { Message, Provider, ToolResultMessage, Usage } from '../provider/types.js';
 import { addUsage, emptyUsage } from '../provider/types.js';
@@ -32,6 +33,8 @@ export interface LoopOptions {
  */
 export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   const { provider, signal, steering } = options;
+  // Every tool call of a step (and each child a step delegates to) listens to this one signal: no cap.
+  setMaxListeners(0, signal);
   const emit = options.emit ?? (() => {});
   const messages: Message[] = [...options.messages];
   const toolsByName = new Map(options.tools.map((tool) => [tool.name, tool]));

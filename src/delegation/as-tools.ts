@@ -1,7 +1,11 @@
 import { errorMessage, LegateError } from '../errors.js';
+import { excerpt } from '../tools/output-cap.js';
 import type { Tool, Toolset } from '../tools/tool.js';
 import { asyncDelegationOperations, delegationOperations, type Operation } from './operations.js';
 import type { DelegationSession } from './session.js';
+
+/** Longest refusal message: one quoting a huge value (a 1 MB task_id) stays valid JSON under the output cap. */
+const MAX_ERROR_CHARS = 2000;
 
 /** An operation as an agent tool: JSON text results; refusals are error results naming the value. */
 export function operationTool(operation: Operation, session: DelegationSession): Tool {
@@ -14,7 +18,7 @@ export function operationTool(operation: Operation, session: DelegationSession):
         return JSON.stringify(await operation.run(args, session, { signal: context.signal, progress: context.progress }));
       } catch (error) {
         if (!(error instanceof LegateError)) throw error;
-        return { content: JSON.stringify({ error: errorMessage(error), code: error.code }), isError: true };
+        return { content: JSON.stringify({ error: excerpt(errorMessage(error), MAX_ERROR_CHARS), code: error.code }), isError: true };
       }
     },
   };

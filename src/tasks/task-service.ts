@@ -129,6 +129,9 @@ export class TaskService {
       throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only a queued or running task can be steered`, { taskId, status: task.status });
     }
     const steer = await this.store.addSteer(taskId, message);
+    // The task may have ended between the check and the add, its queued steers already missed: miss this one too.
+    const now = await this.store.get(taskId);
+    if (now && isTerminal(now.status)) await this.store.missSteers(taskId);
     this.announce({ type: 'task.steered', taskId, sessionId: task.sessionId, message });
     return steer;
   }
@@ -263,7 +266,11 @@ export class TaskService {
         this.live.delete(taskId);
         try {
           const final = await this.store.transition(taskId, 'running', status, patch);
-          if (isTerminal(final.status)) this.ended(final);
+          if (isTerminal(final.status)) {
+            // A steer added after executeTask missed the queue but before this transition would stay queued forever.
+            await this.store.missSteers(taskId);
+            this.ended(final);
+          }
         } catch {
           // Already cancelled (or taken over): the first status stands.
         }

@@ -78,8 +78,17 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = issue.path.length === 0 ? '(arguments)' : issue.path.map(String).join('.');
   const message = issue.message.replace(/^Invalid input: /, '');
   const value = valueAt(input, issue.path);
-  const got = value === undefined ? 'missing' : `got ${excerpt(JSON.stringify(value) ?? String(value), EXCERPT_CHARS)}`;
+  const got = value === undefined ? 'missing' : `got ${excerpt(preview(value), EXCERPT_CHARS)}`;
   return `${where}: ${message} (${got})`;
+}
+
+/** The value as JSON; a shape marker when it is nested too deeply to stringify (the stack overflows). */
+function preview(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Array.isArray(value) ? '[…nested too deeply to show…]' : '{…nested too deeply to show…}';
+  }
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
