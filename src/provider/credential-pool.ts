@@ -43,6 +43,8 @@ interface KeyState {
   outUntil: number;
   state: KeyStatus['state'];
   reason?: string;
+  /** When the key was last reported failing: older successes do not bring it back. */
+  failedAt?: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export class CredentialPool {
     const now = this.now();
     const until = resetAtMs !== undefined && resetAtMs > now ? resetAtMs : now + this.rateLimitCooldownMs;
     state.state = 'rate_limited';
+    state.failedAt = now;
     state.outUntil = Math.max(state.outUntil, until);
     state.reason = 'rate limited (HTTP 429)';
   }
@@ -120,14 +123,19 @@ export class CredentialPool {
     const state = this.find(key);
     if (!state) return;
     state.state = 'auth_failed';
+    state.failedAt = this.now();
     state.outUntil = this.now() + this.authCooldownMs;
     state.reason = `auth failed (HTTP ${status}${reason ? `: ${reason}` : ''})`;
   }
 
-  /** A request with this key succeeded: it is in good standing again. */
-  reportSuccess(key: string): void {
+  /**
+   * A request with this key, started at `startedAt`, succeeded: the key is in good standing again,
+   * unless it was reported failing after that request started (the failure is the newer news).
+   */
+  reportSuccess(key: string, startedAt: number = this.now()): void {
     const state = this.find(key);
     if (!state) return;
+    if (state.failedAt !== undefined && startedAt < state.failedAt) return;
     state.state = 'available';
     state.outUntil = 0;
     delete state.reason;

@@ -68,6 +68,7 @@ export function createResilientProvider(
       tried.add(key);
 
       const watch = createAttemptSignal(signal, policy.timeoutMs);
+      const startedAt = pool.now();
       let events: AsyncIterable<ProviderEvent>;
       try {
         events = await adapter.attempt(request, { apiKey: key, signal: watch.signal, onActivity: watch.touch });
@@ -103,7 +104,7 @@ export function createResilientProvider(
         continue;
       }
 
-      pool.reportSuccess(key);
+      pool.reportSuccess(key, startedAt);
       let final = false;
       try {
         for await (const event of events) {

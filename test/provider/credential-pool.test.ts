@@ -98,6 +98,20 @@ describe('cool-downs', () => {
     expect(p.acquire()).toBe(KEYS[0]);
   });
 
+  test('a success from a request that started before the failure does not bring the key back', () => {
+    const clock = fakeClock();
+    const p = pool({ now: clock.now });
+    const startedBefore = clock.now();
+    clock.advance(100);
+    p.reportAuthFailure(KEYS[0]!, 401, 'revoked');
+    p.reportSuccess(KEYS[0]!, startedBefore);
+    expect(p.acquire()).toBe(KEYS[1]);
+    expect(p.status()[0]).toMatchObject({ state: 'auth_failed' });
+    clock.advance(100);
+    p.reportSuccess(KEYS[0]!, clock.now());
+    expect(p.acquire()).toBe(KEYS[0]);
+  });
+
   test('unknown keys are ignored by the report methods', () => {
     const p = pool();
     p.reportRateLimited('sk-not-in-pool-999');
