@@ -24,6 +24,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? '[…too deeply nested to show…]' : '{…too deeply nested to show…}';
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -134,3 +134,13 @@ describe('missing things', () => {
     expect(result.stderr).toContain('not set');
   });
 });
+
+describe('pathological config values', () => {
+  test('a value nested thousands of levels deep is refused with a message, not a crash', async () => {
+    const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+    const result = await runWithConfig(`model:\n  name: ${deep}\n  api_key: ${model.api_key}\n`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${result.configFile}: not valid YAML`);
+    expect(result.stderr).toMatch(/at line 2/);
+  });
+});
