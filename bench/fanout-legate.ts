@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { configSchema } from '../src/config/schema.js';
@@ -6,6 +7,7 @@ import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, collectGarbage, flags, MemorySampler, report, scratchDir, startModelServer, windowProfiler } from './common.js';
+import type { ModelServerStats } from './model-server.js';
 import { timedStore } from './timed-store.js';
 
 /**
@@ -42,7 +44,7 @@ export interface FanoutResult {
   loopDelayMaxMs: number;
   storeBusyMs?: number;
   storeCalls?: Record<string, { count: number; us: number; maxUs: number }>;
-  server: { requests: number; maxInFlight: number; durationP50: number; durationP99: number; durationMax: number; unexpected: string[] };
+  server: ModelServerStats;
 }
 
 async function main(): Promise<void> {
@@ -65,7 +67,10 @@ async function main(): Promise<void> {
   const runtime = new Runtime({ loaded: { config, file: undefined, home: join(scratch.dir, 'home'), unset: new Map() }, cwd: scratch.dir, store: timed.store });
   const tools = runtime.toolsFor({ sessionId: 's_bench', depth: 0, toolsets: ['file', 'async_delegation'] });
   const toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
-  const context = { cwd: scratch.dir, signal: new AbortController().signal, io: runtime.io };
+  // The parent's turn signal, shared by all its tool calls, set up as runAgentLoop sets it up.
+  const signal = new AbortController().signal;
+  setMaxListeners(0, signal);
+  const context = { cwd: scratch.dir, signal, io: runtime.io };
   let callIds = 0;
   const call = async (name: string, args: object): Promise<Record<string, unknown>> => {
     const result = await executeToolCall(toolsByName, { id: `call_${++callIds}`, name, arguments: JSON.stringify(args) }, context);

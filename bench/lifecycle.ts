@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
@@ -52,7 +53,10 @@ async function main(): Promise<void> {
   const sessionId = 's_bench';
   const service = runtime.tasks;
   const tools = new Map(runtime.toolsFor({ sessionId, depth: 0, toolsets: ['file', 'async_delegation'] }).map((tool) => [tool.name, tool]));
-  const context = { cwd: scratch.dir, signal: new AbortController().signal, io: runtime.io };
+  // The parent's turn signal, shared by all its tool calls, set up as runAgentLoop sets it up.
+  const signal = new AbortController().signal;
+  setMaxListeners(0, signal);
+  const context = { cwd: scratch.dir, signal, io: runtime.io };
   let callIds = 0;
   const call = async (name: string, args: object): Promise<string> => {
     const result = await executeToolCall(tools, { id: `call_${++callIds}`, name, arguments: JSON.stringify(args) }, context);

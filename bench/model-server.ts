@@ -21,6 +21,8 @@ export interface ModelServerStats {
   durationP50: number;
   durationP99: number;
   durationMax: number;
+  /** The server process's CPU (user + system) since the last reset, ms. */
+  cpuMs: number;
   unexpected: string[];
 }
 
@@ -34,7 +36,7 @@ function replyFor(options: ModelServerOptions, request: RecordedRequest): Script
   return { delayMs: options.latencyMs, text: `Done: listed the directory ${toolResults} times. Nothing else to report.` };
 }
 
-function stats(requests: RecordedRequest[], unexpected: string[]): ModelServerStats {
+function stats(requests: RecordedRequest[], unexpected: string[], cpuMs: number): ModelServerStats {
   const edges: [number, number][] = [];
   const durations: number[] = [];
   for (const request of requests) {
@@ -54,15 +56,22 @@ function stats(requests: RecordedRequest[], unexpected: string[]): ModelServerSt
   }
   durations.sort((a, b) => a - b);
   const at = (q: number): number => durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] ?? 0;
-  return { requests: requests.length, maxInFlight, durationP50: at(0.5), durationP99: at(0.99), durationMax: durations.at(-1) ?? 0, unexpected: unexpected.slice(0, 5) };
+  return { requests: requests.length, maxInFlight, durationP50: at(0.5), durationP99: at(0.99), durationMax: durations.at(-1) ?? 0, cpuMs, unexpected: unexpected.slice(0, 5) };
 }
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as ModelServerOptions;
   const server = await startScriptedServer({ handler: (request) => replyFor(options, request), models: ['bench-model'] });
+  let cpuFrom = process.cpuUsage();
   process.on('message', (message: { type: string }) => {
-    if (message.type === 'stats') process.send?.({ type: 'stats', stats: stats(server.requests, server.unexpected) });
-    if (message.type === 'reset') server.requests.length = 0;
+    if (message.type === 'stats') {
+      const cpu = process.cpuUsage(cpuFrom);
+      process.send?.({ type: 'stats', stats: stats(server.requests, server.unexpected, (cpu.user + cpu.system) / 1000) });
+    }
+    if (message.type === 'reset') {
+      server.requests.length = 0;
+      cpuFrom = process.cpuUsage();
+    }
     if (message.type === 'close') void server.close().then(() => process.exit(0));
   });
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));

@@ -1,18 +1,21 @@
 import { fork } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flags } from './common.js';
 import type { FanoutResult } from './fanout-legate.js';
+import type { InflightResult } from './inflight-floor.js';
 import type { LifecycleResult } from './lifecycle.js';
 import { profileMarkdown, summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import { writeResults, type BenchRun } from './results.js';
 
 /**
- * `npm run bench [-- --quick] [-- --no-profile]`: every benchmark, each case in a fresh process
- * (so memory figures do not bleed), repetitions interleaved, then `bench/RESULTS.md`.
+ * `npm run bench [-- --quick | --no-profile | --reps=N | --render]`: every benchmark, each case in a
+ * fresh process (so memory figures do not bleed), repetitions interleaved, then `bench/RESULTS.md`
+ * (`--quick`: a subset, written to `bench/dist/RESULTS-quick.md`; `--render`: rewrite RESULTS.md
+ * from the last full run's `bench/dist/results.json`).
  */
 
 const benchDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,9 +49,17 @@ function log(line: string): void {
 
 async function main(): Promise<void> {
   const options = flags();
+  if (options.has('render')) {
+    // Re-render RESULTS.md from the last run's data (after changing results.ts).
+    const run = JSON.parse(readFileSync(join(benchDir, 'dist', 'results.json'), 'utf8')) as BenchRun;
+    writeFileSync(join(benchDir, 'RESULTS.md'), writeResults(run));
+    log('rewrote bench/RESULTS.md from bench/dist/results.json');
+    return;
+  }
   const quick = options.has('quick');
   const profile = !quick && !options.has('no-profile');
   const started = Date.now();
+  const loadBefore = loadavg();
   const ns = quick ? [10, 100] : [10, 100, 500, 1000];
   const reps = Number(options.get('reps') ?? (quick ? 1 : 3));
 
@@ -57,6 +68,7 @@ async function main(): Promise<void> {
     { impl: 'legate', store: 'sqlite', script: 'fanout-legate.js', args: ['--store=sqlite'] },
     { impl: 'peer', store: 'none', script: 'fanout-peer.js', args: [] },
     { impl: 'peer-stream', store: 'none', script: 'fanout-peer.js', args: ['--stream'] },
+    { impl: 'floor', store: 'none', script: 'fanout-floor.js', args: [] },
   ];
   const fanout: FanoutResult[] = [];
   for (let rep = 1; rep <= reps; rep++) {
@@ -77,6 +89,13 @@ async function main(): Promise<void> {
     const result = await runWorker<LifecycleResult>('lifecycle.js', [`--store=${kase.store}`, `--layer=${kase.layer}`, '--tasks=1000']);
     log(`lifecycle ${kase.store}/${kase.layer}: spawn p50 ${result.ops.spawn.median.toFixed(0)} us, check p99 ${result.ops.check.p99.toFixed(0)} us`);
     lifecycle.push(result);
+  }
+
+  const inflight: InflightResult[] = [];
+  for (const client of ['fetch', 'sdk'] as const) {
+    const result = await runWorker<InflightResult>('inflight-floor.js', [`--client=${client}`, '--requests=1000']);
+    log(`in-flight floor ${client}: ${(result.rssPerRequest / 1024).toFixed(1)} KiB RSS per request`);
+    inflight.push(result);
   }
 
   const profiles: { title: string; command: string; summary: ProfileSummary; markdown: string }[] = [];
@@ -109,15 +128,19 @@ async function main(): Promise<void> {
     peerVersion: packageVersion('@openai/agents'),
     openaiVersion: packageVersion('openai'),
     durationSeconds: (Date.now() - started) / 1000,
+    loadAverage: { before: loadBefore, after: loadavg() },
     quick,
     reps,
     fanout,
     lifecycle,
+    inflight,
     profiles,
   };
-  writeFileSync(join(distDir, 'results.json'), JSON.stringify(run, null, 2));
-  writeFileSync(join(benchDir, 'RESULTS.md'), writeResults(run));
-  log(`wrote bench/RESULTS.md in ${run.durationSeconds.toFixed(0)} s`);
+  // A quick run never replaces the full results.
+  const [data, report] = quick ? ['dist/results-quick.json', 'dist/RESULTS-quick.md'] : ['dist/results.json', 'RESULTS.md'];
+  writeFileSync(join(benchDir, data), JSON.stringify(run, null, 2));
+  writeFileSync(join(benchDir, report), writeResults(run));
+  log(`wrote bench/${report} in ${run.durationSeconds.toFixed(0)} s`);
 }
 
 function cpuModel(): string {
