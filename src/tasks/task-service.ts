@@ -55,6 +55,7 @@ export class TaskService {
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reapedAt = 0;
 
   constructor(options: TaskServiceOptions) {
     this.store = options.store;
@@ -96,7 +97,7 @@ export class TaskService {
 
   /** Claim and start queued and interrupted tasks of this LEGATE_HOME (a worker's job). Returns the ids started. */
   async claimWaiting(limit: number): Promise<string[]> {
-    await this.reap();
+    await this.reap(true);
     const waiting = (await this.store.list({ status: ['queued', 'interrupted'], limit: 10_000 })).reverse();
     const started: string[] = [];
     for (const task of waiting) {
@@ -174,6 +175,8 @@ export class TaskService {
       const timer = setTimeout(done, Math.min(timeoutMs, 2 ** 31 - 1));
       // Tasks run by another process end without telling this one: re-read the store.
       const poll = setInterval(() => {
+        // A task this process runs reports its end through `ended()`: no store read needed.
+        if (this.live.has(taskId)) return;
         void this.get(caller, taskId).then((current) => settled(current) && done(), () => {});
       }, this.pollIntervalMs);
       poll.unref?.();
@@ -208,8 +211,14 @@ export class TaskService {
     return { output, steers };
   }
 
-  /** Running tasks whose owner is gone become `interrupted`. Returns how many. */
-  async reap(): Promise<number> {
+  /**
+   * Running tasks whose owner is gone become `interrupted`. Returns how many. At most once per
+   * heartbeat interval unless `force`d: every `list` calls it.
+   */
+  async reap(force = false): Promise<number> {
+    const now = Date.now();
+    if (!force && now - this.reapedAt < this.heartbeatMs) return 0;
+    this.reapedAt = now;
     let reaped = 0;
     for (const task of await this.store.list({ status: ['running'], limit: 100_000 })) {
       if ((await this.refresh(task)).status === 'interrupted') reaped++;

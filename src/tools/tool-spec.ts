@@ -15,6 +15,19 @@ const SAFE_INTEGER_BOUNDS: Record<string, number> = {
  * Anthropic require. Throws naming the tool when its schema does not describe an object.
  */
 export function toToolSpec(tool: Tool): ToolSpec {
+  // Every child builds the specs of all its tools: convert each schema once (specs are never mutated).
+  const key: object = tool.inputSchema ?? tool.parameters;
+  let parameters = parameterCache.get(key);
+  if (!parameters) {
+    parameters = toParameters(tool);
+    parameterCache.set(key, parameters);
+  }
+  return { name: tool.name, description: tool.description, parameters };
+}
+
+const parameterCache = new WeakMap<object, Record<string, unknown>>();
+
+function toParameters(tool: Tool): Record<string, unknown> {
   const schema = tool.inputSchema
     ? { ...tool.inputSchema }
     : (z.toJSONSchema(tool.parameters, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
@@ -24,7 +37,7 @@ export function toToolSpec(tool: Tool): ToolSpec {
   }
   const parameters = stripSafeIntegerBounds(schema) as Record<string, unknown>;
   parameters['properties'] ??= {};
-  return { name: tool.name, description: tool.description, parameters };
+  return parameters;
 }
 
 function stripSafeIntegerBounds(value: unknown): unknown {

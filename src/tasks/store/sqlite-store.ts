@@ -144,7 +144,7 @@ export class SqliteTaskStore implements TaskStore {
         const line = lines[index]!;
         insert.run(id, total - lines.length + index, line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
       }
-      this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
+      if (total > outputBufferLines) this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
     }).immediate();
   }
 
@@ -218,6 +218,11 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Marks every queued steer of the task settled, atomically; returns them in order. */
   private settle(taskId: string, state: 'delivered' | 'missed'): SteerRecord[] {
+    // Called before every model call and almost always empty: look before taking the write lock.
+    if (!this.statement(`SELECT 1 FROM task_steers WHERE task_id = ? AND state = 'queued' LIMIT 1`).get(taskId)) {
+      this.requireTask(taskId);
+      return [];
+    }
     return this.db.transaction(() => {
       this.requireTask(taskId);
       const rows = this.statement(`UPDATE task_steers SET state = ?, settled_at = ? WHERE task_id = ? AND state = 'queued' RETURNING *`)

@@ -19,10 +19,15 @@ export const listDirTool = defineTool({
   }),
   async execute({ path }, context) {
     const dir = resolvePath(path, context.cwd);
-    const info = await context.io.stat(dir);
-    if (!info) throw new Error(`directory not found: ${dir}`);
-    if (!info.isDirectory) throw new Error(`${dir} is not a directory; use read_file to read it`);
-    const entries = await context.io.listDir(dir);
+    let entries: string[];
+    try {
+      entries = await context.io.listDir(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new Error(`directory not found: ${dir}`);
+      if (code === 'ENOTDIR') throw new Error(`${dir} is not a directory; use read_file to read it`);
+      throw error;
+    }
     if (entries.length === 0) return `${dir} is empty`;
     const shown = entries.slice(0, MAX_ENTRIES);
     const more = entries.length > MAX_ENTRIES ? `\n[... ${entries.length - MAX_ENTRIES} more entries not shown]` : '';
