@@ -5,7 +5,7 @@ import { addUsage, type Message, type Usage } from '../provider/types.js';
 import { outputLinesFor, oneLine } from './output-lines.js';
 import type { TaskStore, TransitionPatch } from './store/task-store.js';
 import type { TaskEvent } from './task-events.js';
-import type { TaskRecord } from './task-record.js';
+import type { TaskProgress, TaskRecord } from './task-record.js';
 
 /** What a runner needs to run one task's child agent. */
 export interface RunControl {
@@ -49,6 +49,20 @@ export async function executeTask(
   const write = (action: () => Promise<unknown>): void => {
     live.writes = live.writes.then(action).then(() => undefined, () => undefined);
   };
+  // Output lines and progress of one burst of events (a reply: its text, usage; a tool: start or
+  // finish) accumulate and go to the store in one write.
+  let pending: { lines: string[]; progress: TaskProgress } | undefined;
+  const record = (lines: string[], progress: TaskProgress = {}): void => {
+    if (!pending) {
+      const batch = (pending = { lines: [], progress: {} });
+      write(() => {
+        pending = undefined;
+        return store.appendOutput(task.id, batch.lines, batch.progress);
+      });
+    }
+    pending.lines.push(...lines);
+    Object.assign(pending.progress, progress);
+  };
   const steering: SteeringSource = {
     pull: async () => {
       await live.writes;
@@ -57,20 +71,21 @@ export async function executeTask(
   };
   const emit = (event: AgentEvent): void => {
     const lines = outputLinesFor(event);
-    if (lines.length > 0) write(() => store.appendOutput(task.id, lines));
     if (event.type === 'tool.started') {
-      write(() => store.update(task.id, { currentTool: event.name, lastActivity: `→ ${event.name}` }));
+      record(lines, { currentTool: event.name, lastActivity: `→ ${event.name}` });
       deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity: event.name });
     } else if (event.type === 'tool.finished') {
-      write(() => store.update(task.id, { currentTool: '', lastActivity: `← ${event.name}` }));
+      record(lines, { currentTool: '', lastActivity: `← ${event.name}` });
     } else if (event.type === 'model.finished') {
+      record(lines);
       const activity = event.text.trim() ? oneLine(event.text, 80) : `model call ${event.iteration}`;
       deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity });
     } else if (event.type === 'usage') {
-      const progress = { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) };
-      write(() => store.update(task.id, progress));
+      record([], { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) });
     } else if (event.type === 'step.completed') {
       write(() => store.appendCheckpoint(task.id, { iteration: event.iteration, messages: event.messages }));
+    } else if (lines.length > 0) {
+      record(lines);
     }
   };
 

@@ -116,6 +116,16 @@ export function storeConformance(name: string, open: () => Promise<TaskStore>): 
       ]);
     });
 
+    it('applies progress in the same write as output lines', async () => {
+      await store.create(taskFixture({ id: 't_op', status: 'running' }));
+      await store.appendOutput('t_op', ['→ list_dir {}'], { currentTool: 'list_dir', lastActivity: '→ list_dir', apiCalls: 2, usage: { inputTokens: 5, outputTokens: 1 } });
+      expect(await store.get('t_op')).toMatchObject({ status: 'running', currentTool: 'list_dir', lastActivity: '→ list_dir', apiCalls: 2, usage: { inputTokens: 5, outputTokens: 1 }, outputLines: 1 });
+      await store.appendOutput('t_op', [], { currentTool: '' });
+      expect(await store.get('t_op')).toMatchObject({ currentTool: '', outputLines: 1 });
+      expect(await store.readOutput('t_op')).toEqual(['→ list_dir {}']);
+      await expect(store.appendOutput('t_none', ['x'], { apiCalls: 1 })).rejects.toMatchObject({ code: 'task_not_found' });
+    });
+
     it('reads only the last lines when asked', async () => {
       await store.create(taskFixture({ id: 't_last' }));
       await store.appendOutput('t_last', ['a', 'b', 'c', 'd']);

@@ -76,8 +76,9 @@ export class MemoryTaskStore implements TaskStore {
     return pruned;
   }
 
-  async appendOutput(id: string, lines: string[]): Promise<void> {
+  async appendOutput(id: string, lines: string[], progress?: TaskProgress): Promise<void> {
     const entry = this.entry(id);
+    if (progress) entry.task = { ...entry.task, ...progress };
     for (const line of lines) entry.output.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
     if (entry.output.length > outputBufferLines) entry.output.splice(0, entry.output.length - outputBufferLines);
     entry.task.outputLines += lines.length;

@@ -133,9 +133,11 @@ export class SqliteTaskStore implements TaskStore {
     return changes;
   }
 
-  async appendOutput(id: string, lines: string[]): Promise<void> {
+  async appendOutput(id: string, lines: string[], progress: TaskProgress = {}): Promise<void> {
+    const set = assignments(progress, progressFields);
     this.db.transaction(() => {
-      const counted = this.statement('UPDATE tasks SET output_lines = output_lines + ? WHERE id = ? RETURNING output_lines').get(lines.length, id);
+      const counted = this.statement(`UPDATE tasks SET ${['output_lines = output_lines + @count', ...set.sql].join(', ')} WHERE id = @id RETURNING output_lines`)
+        .get({ ...set.params, count: lines.length, id });
       if (!counted) throw notFound(id);
       const total = counted.output_lines as number;
       const insert = this.statement('INSERT INTO task_output (task_id, seq, line) VALUES (?, ?, ?)');

@@ -43,8 +43,11 @@ export interface TaskStore {
   /** Delete ended tasks (completed, failed, cancelled) that ended before `endedBefore`, with all they hold. Returns how many. */
   prune(endedBefore: number): Promise<number>;
 
-  /** Append lines (each capped to `outputLineChars`); the store keeps the last `outputBufferLines`. */
-  appendOutput(id: string, lines: string[]): Promise<void>;
+  /**
+   * Append lines (each capped to `outputLineChars`; the store keeps the last `outputBufferLines`),
+   * and apply `progress` in the same write: a running task's output and progress land together.
+   */
+  appendOutput(id: string, lines: string[], progress?: TaskProgress): Promise<void>;
   /** The buffered output, oldest first; only the last `last` lines when given. */
   readOutput(id: string, last?: number): Promise<string[]>;
 
