@@ -175,7 +175,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     await chain;
     const open = await session.openTasks();
     if (open > 0) {
-      err(`  … waiting for ${open} background task${open === 1 ? '' : 's'} before leaving (Ctrl-C cancels them)`);
+      err(`  … waiting for ${open} background task${open === 1 ? '' : 's'} before leaving (Ctrl-C leaves them interrupted, for legate worker or legate tasks resume)`);
       const controller = new AbortController();
       process.once('SIGINT', () => controller.abort());
       await rt.tasks.waitForSession(session.id, controller.signal);
