@@ -177,7 +177,7 @@ export function writeResults(run: BenchRun): string {
 
   line('## 3. Checkpoint cost');
   line();
-  line('The same fan-out with the SQLite store (every step checkpointed, output and progress written) against the in-memory store. "store busy" is the time spent inside store calls (timed by a wrapper; both backends work synchronously inside the call).');
+  line('The same fan-out with the SQLite store (every step checkpointed, output and progress written) against the in-memory store. "store busy" is the time spent inside store calls and in the SQLite store\'s group commits (timed by a wrapper; both backends work synchronously).');
   line();
   line('| N | memory wall ms | SQLite wall ms | difference | SQLite store busy ms | busy % of wall | memory store busy ms |');
   line('|---:|---:|---:|---:|---:|---:|---:|');

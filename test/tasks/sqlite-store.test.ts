@@ -163,6 +163,86 @@ describe('SqliteTaskStore', () => {
     await store.close();
   });
 
+  describe('group commit of running tasks\' writes', () => {
+    const rawOutput = (file: string, id: string): string[] =>
+      withRawDb(file, (db) => db.prepare('SELECT line FROM task_output WHERE task_id = ? ORDER BY seq').pluck().all(id) as string[]);
+    const rawCheckpoints = (file: string, id: string): number =>
+      withRawDb(file, (db) => db.prepare('SELECT count(*) FROM task_checkpoints WHERE task_id = ?').pluck().get(id) as number);
+
+    it('commits the writes of one turn, from every task, together on the next turn; its own reads see them at once', async () => {
+      const file = freshFile();
+      const store = SqliteTaskStore.open(file);
+      for (const id of ['t_a', 't_b']) await store.create(taskFixture({ id, status: 'running' }));
+      const writes = [
+        store.appendOutput('t_a', ['a1', 'a2'], { currentTool: 'list_dir' }),
+        store.appendCheckpoint('t_b', { iteration: 1, messages: [{ role: 'assistant', content: 'b' }] }),
+        store.appendOutput('t_b', ['b1']),
+        store.update('t_a', { apiCalls: 3 }),
+        store.appendOutput('t_a', ['a3'], { currentTool: '' }),
+      ];
+      // Not in the file yet: another connection sees none of it.
+      expect(rawOutput(file, 't_a')).toEqual([]);
+      expect(rawCheckpoints(file, 't_b')).toBe(0);
+      await Promise.all(writes);
+      expect(rawOutput(file, 't_a')).toEqual(['a1', 'a2', 'a3']);
+      expect(rawOutput(file, 't_b')).toEqual(['b1']);
+      expect(rawCheckpoints(file, 't_b')).toBe(1);
+      // Later fields win, as separate updates would have done.
+      expect(await store.get('t_a')).toMatchObject({ apiCalls: 3, currentTool: '', outputLines: 3 });
+
+      // The store's own reads never wait for the next turn.
+      void store.appendOutput('t_a', ['a4'], { lastActivity: 'now' });
+      void store.appendCheckpoint('t_a', { iteration: 2, messages: [{ role: 'user', content: 'x' }] });
+      expect(await store.readOutput('t_a', 1)).toEqual(['a4']);
+      expect(await store.get('t_a')).toMatchObject({ lastActivity: 'now', outputLines: 4 });
+      expect((await store.loadCheckpoint('t_a')).iterations).toBe(2);
+      await store.close();
+    });
+
+    it('a transition made after unawaited writes lands after them, and close commits what is pending', async () => {
+      const file = freshFile();
+      const store = SqliteTaskStore.open(file);
+      await store.create(taskFixture({ id: 't_end', status: 'running' }));
+      void store.appendOutput('t_end', ['last words']);
+      const ended = await store.transition('t_end', 'running', 'completed', { summary: 'done' });
+      expect(ended.outputLines).toBe(1);
+      void store.appendOutput('t_end', ['after the end']);
+      await store.close();
+      expect(rawOutput(file, 't_end')).toEqual(['last words', 'after the end']);
+    });
+
+    it('refuses an unknown task in a batch with task_not_found and commits the rest', async () => {
+      const file = freshFile();
+      const store = SqliteTaskStore.open(file);
+      await store.create(taskFixture({ id: 't_known', status: 'running' }));
+      const results = await Promise.allSettled([
+        store.appendOutput('t_known', ['kept']),
+        store.appendOutput('t_ghost', ['lost']),
+        store.appendCheckpoint('t_ghost', { iteration: 1, messages: [] }),
+        store.update('t_ghost', {}),
+      ]);
+      expect(results[0]!.status).toBe('fulfilled');
+      for (const result of results.slice(1)) expect(result).toMatchObject({ status: 'rejected', reason: { code: 'task_not_found', message: 'no task "t_ghost"' } });
+      expect(rawOutput(file, 't_known')).toEqual(['kept']);
+      await store.close();
+    });
+
+    it('a batch whose commit fails rejects every write in it, writes none of it, and the next batch commits', async () => {
+      const file = freshFile();
+      const store = SqliteTaskStore.open(file);
+      for (const id of ['t_x', 't_y']) await store.create(taskFixture({ id, status: 'running' }));
+      withRawDb(file, (db) => db.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON task_output WHEN NEW.line = 'boom' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`));
+      const results = await Promise.allSettled([store.appendOutput('t_x', ['fine']), store.appendOutput('t_y', ['boom'])]);
+      expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+      expect(results[0]).toMatchObject({ reason: { message: 'disk says no' } });
+      expect(rawOutput(file, 't_x')).toEqual([]);
+      expect((await store.get('t_x'))!.outputLines).toBe(0);
+      await store.appendOutput('t_x', ['again']);
+      expect(rawOutput(file, 't_x')).toEqual(['again']);
+      await store.close();
+    });
+  });
+
   it('reads a database written at schema version 1 (fixture)', async () => {
     const file = freshFile();
     withRawDb(file, (db) => db.exec(fixture('v1.sql')));

@@ -8,6 +8,7 @@ import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../ta
 import { migrate } from './sqlite-migrations.js';
 import { assignments, steerFromRow, taskColumns, taskFromRow, taskToRow, type TaskRow } from './sqlite-task-row.js';
 import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from './task-store.js';
+import { WriteBatch, type TaskWrites } from './sqlite-write-batch.js';
 
 const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
 const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
@@ -22,11 +23,19 @@ const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.colum
  * machine: WAL mode so readers never block, a busy timeout so writers queue instead of failing, and
  * every read-modify-write in an immediate transaction or a single conditional statement. The
  * methods are async to match the interface; the work is synchronous better-sqlite3 calls.
+ *
+ * A running task's hot path (`appendOutput`, `appendCheckpoint`, `update`) is group-committed: the
+ * writes of one event-loop turn, from every task, go to the file in one transaction on the next
+ * turn (see `WriteBatch`); each call resolves when its write is committed. Reading or moving a
+ * task with writes pending (`get`, `list`, `readOutput`, `loadCheckpoint`, `transition`, `prune`,
+ * `close`) commits them first, so reads always see them and a transition lands after them; steers
+ * and sessions live in other tables and do not wait.
  */
 export class SqliteTaskStore implements TaskStore {
   private readonly statements = new Map<string, Database.Statement<unknown[], TaskRow>>();
   private readonly getTask: Database.Statement<[string], TaskRow>;
   private readonly readLines: Database.Statement<[string], string>;
+  private readonly batch: WriteBatch;
 
   private constructor(
     private readonly db: Database.Database,
@@ -35,6 +44,8 @@ export class SqliteTaskStore implements TaskStore {
   ) {
     this.getTask = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
     this.readLines = db.prepare<[string], string>('SELECT line FROM task_output WHERE task_id = ? ORDER BY seq').pluck();
+    const commit = db.transaction((writes: Map<string, TaskWrites>) => this.commitWrites(writes));
+    this.batch = new WriteBatch((writes) => commit.immediate(writes));
   }
 
   /**
@@ -64,11 +75,13 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {
+    this.flushFor(id);
     const row = this.getTask.get(id);
     return row ? taskFromRow(row) : undefined;
   }
 
   async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
+    this.batch.flush();
     const where: string[] = [];
     const params: TaskRow = { limit: filter.limit ?? 100 };
     if (filter.sessionId !== undefined) {
@@ -88,6 +101,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
+    this.flushFor(id);
     const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
     // Only states from which `to` is a legal move go into the condition.
     const legalFrom = expected.filter((status) => canTransition(status, to));
@@ -113,13 +127,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async update(id: string, progress: TaskProgress): Promise<void> {
-    const set = assignments(progress, progressFields);
-    if (set.sql.length === 0) {
-      if (!this.getTask.get(id)) throw notFound(id);
-      return;
-    }
-    const { changes } = this.statement(`UPDATE tasks SET ${set.sql.join(', ')} WHERE id = @id`).run({ ...set.params, id });
-    if (changes === 0) throw notFound(id);
+    return this.batch.add(id, (writes) => Object.assign(writes.progress, progress));
   }
 
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
@@ -129,28 +137,20 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async prune(endedBefore: number): Promise<number> {
+    this.batch.flush();
     const { changes } = this.statement(`DELETE FROM tasks WHERE status IN ('completed', 'failed', 'cancelled') AND ended_at < ?`).run(endedBefore);
     return changes;
   }
 
   async appendOutput(id: string, lines: string[], progress: TaskProgress = {}): Promise<void> {
-    const set = assignments(progress, progressFields);
-    this.db.transaction(() => {
-      const counted = this.statement(`UPDATE tasks SET ${['output_lines = output_lines + @count', ...set.sql].join(', ')} WHERE id = @id RETURNING output_lines`)
-        .get({ ...set.params, count: lines.length, id });
-      if (!counted) throw notFound(id);
-      const total = counted.output_lines as number;
-      const insert = this.statement('INSERT INTO task_output (task_id, seq, line) VALUES (?, ?, ?)');
-      // Lines that would be trimmed at once are never written.
-      for (let index = Math.max(0, lines.length - outputBufferLines); index < lines.length; index++) {
-        const line = lines[index]!;
-        insert.run(id, total - lines.length + index, line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
-      }
-      if (total > outputBufferLines) this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
-    }).immediate();
+    return this.batch.add(id, (writes) => {
+      for (const line of lines) writes.lines.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
+      Object.assign(writes.progress, progress);
+    });
   }
 
   async readOutput(id: string, last?: number): Promise<string[]> {
+    this.flushFor(id);
     const lines =
       last === undefined
         ? this.readLines.all(id)
@@ -160,12 +160,12 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
-    const { changes } = this.statement('INSERT INTO task_checkpoints (task_id, iteration, messages) SELECT id, ?, ? FROM tasks WHERE id = ?')
-      .run(step.iteration, JSON.stringify(step.messages), id);
-    if (changes === 0) throw notFound(id);
+    const messages = JSON.stringify(step.messages);
+    return this.batch.add(id, (writes) => writes.checkpoints.push({ iteration: step.iteration, messages }));
   }
 
   async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
+    this.flushFor(id);
     const rows = this.statement('SELECT iteration, messages FROM task_checkpoints WHERE task_id = ? ORDER BY step').all(id);
     if (rows.length === 0) this.requireTask(id);
     return {
@@ -215,7 +215,43 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async close(): Promise<void> {
+    this.batch.flush();
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * One group commit (inside the batch's transaction): per task, its counters and progress in one
+   * UPDATE, its new output lines, the trim, its checkpoints. A task that does not exist gets
+   * nothing written and is returned as refused.
+   */
+  private commitWrites(batch: Map<string, TaskWrites>): Map<string, unknown> {
+    const refused = new Map<string, unknown>();
+    for (const [id, writes] of batch) {
+      const { lines } = writes;
+      const set = assignments(writes.progress, progressFields);
+      let total = 0;
+      if (lines.length > 0 || set.sql.length > 0) {
+        const counted = this.statement(`UPDATE tasks SET ${['output_lines = output_lines + @count', ...set.sql].join(', ')} WHERE id = @id RETURNING output_lines`)
+          .get({ ...set.params, count: lines.length, id });
+        if (!counted) {
+          refused.set(id, notFound(id));
+          continue;
+        }
+        total = counted.output_lines as number;
+      } else if (!this.statement('SELECT 1 FROM tasks WHERE id = ?').get(id)) {
+        refused.set(id, notFound(id));
+        continue;
+      }
+      if (lines.length > 0) {
+        const insert = this.statement('INSERT INTO task_output (task_id, seq, line) VALUES (?, ?, ?)');
+        // Lines that would be trimmed at once are never written.
+        for (let index = Math.max(0, lines.length - outputBufferLines); index < lines.length; index++) insert.run(id, total - lines.length + index, lines[index]!);
+        if (total > outputBufferLines) this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
+      }
+      const checkpoint = this.statement('INSERT INTO task_checkpoints (task_id, iteration, messages) VALUES (?, ?, ?)');
+      for (const step of writes.checkpoints) checkpoint.run(id, step.iteration, step.messages);
+    }
+    return refused;
   }
 
   /** Marks every queued steer of the task settled, atomically; returns them in order. */
@@ -235,6 +271,10 @@ export class SqliteTaskStore implements TaskStore {
 
   private requireTask(id: string): void {
     if (!this.statement('SELECT 1 FROM tasks WHERE id = ?').get(id)) throw notFound(id);
+  }
+
+  private flushFor(taskId: string): void {
+    if (this.batch.has(taskId)) this.batch.flush();
   }
 
   /** A prepared statement, prepared on first use and cached by its SQL text. */

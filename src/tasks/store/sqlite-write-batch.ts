@@ -1,0 +1,78 @@
+import type { TaskProgress } from '../task-record.js';
+
+/** One task's writes waiting for the next group commit: merged, in the order they were made. */
+export interface TaskWrites {
+  lines: string[];
+  /** Later fields win, as consecutive updates would. */
+  progress: TaskProgress;
+  /** Checkpointed steps, their messages already JSON. */
+  checkpoints: Array<{ iteration: number; messages: string }>;
+  /** The callers waiting for these writes to commit. */
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+}
+
+/**
+ * Write-behind for a running task's hot path (output lines, progress, checkpoints): calls made in
+ * one turn of the event loop are merged per task and committed together in one transaction on the
+ * next turn (`setImmediate`), instead of one transaction each. Each call's promise settles when its
+ * write has committed (or failed), so a caller that awaits it has the same guarantee as before;
+ * the store flushes the batch before an operation that reads or moves a task with writes waiting,
+ * so every read sees every write and a transition lands after the writes made before it.
+ */
+export class WriteBatch {
+  private pending = new Map<string, TaskWrites>();
+  private scheduled: NodeJS.Immediate | undefined;
+
+  /**
+   * `commit` writes a batch in one transaction and returns the tasks whose writes could not apply
+   * (with the reason, e.g. an unknown id), having written nothing for them; a throw fails them all.
+   */
+  constructor(private readonly commit: (writes: Map<string, TaskWrites>) => Map<string, unknown>) {}
+
+  /** Queue `add`'s writes for `taskId`; resolves once they are committed. */
+  add(taskId: string, add: (writes: TaskWrites) => void): Promise<void> {
+    let writes = this.pending.get(taskId);
+    if (!writes) {
+      writes = { lines: [], progress: {}, checkpoints: [], waiters: [] };
+      this.pending.set(taskId, writes);
+    }
+    add(writes);
+    this.scheduled ??= setImmediate(() => this.flush());
+    const target = writes;
+    return new Promise((resolve, reject) => target.waiters.push({ resolve, reject }));
+  }
+
+  /** Whether writes of `taskId` are waiting. */
+  has(taskId: string): boolean {
+    return this.pending.has(taskId);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Commit everything queued now, synchronously. Never throws: a failure rejects the waiters. */
+  flush(): void {
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    let refused: Map<string, unknown>;
+    try {
+      refused = this.commit(batch);
+    } catch (error) {
+      for (const writes of batch.values()) for (const waiter of writes.waiters) waiter.reject(error);
+      return;
+    }
+    for (const [taskId, writes] of batch) {
+      const error = refused.get(taskId);
+      for (const waiter of writes.waiters) {
+        if (error === undefined) waiter.resolve();
+        else waiter.reject(error);
+      }
+    }
+  }
+}
