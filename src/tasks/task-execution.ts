@@ -24,7 +24,7 @@ export interface TaskRunner {
 /** A task this process is running. */
 export interface LiveTask {
   controller: AbortController;
-  /** Serialises the task's store writes so output lands before the final status. */
+  /** Settles when every store write issued for the task so far has: the final status waits for it. */
   writes: Promise<void>;
   /** Set when the process hands the task back (shutdown): it ends `interrupted`, not cancelled. */
   handBack: boolean;
@@ -46,8 +46,11 @@ export async function executeTask(
   const { store } = deps;
   const base = { apiCalls: task.apiCalls, usage: task.usage };
   let apiCalls = task.apiCalls;
+  // Writes are issued in event order without waiting for each other (a store applies one task's
+  // calls in the order they are made); `live.writes` settles when all issued so far have.
   const write = (action: () => Promise<unknown>): void => {
-    live.writes = live.writes.then(action).then(() => undefined, () => undefined);
+    const done = Promise.resolve().then(action).then(() => undefined, () => undefined);
+    live.writes = Promise.all([live.writes, done]).then(() => undefined);
   };
   // Output lines and progress of one burst of events (a reply: its text, usage; a tool: start or
   // finish) accumulate and go to the store in one write.

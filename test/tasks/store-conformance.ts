@@ -126,6 +126,23 @@ export function storeConformance(name: string, open: () => Promise<TaskStore>): 
       await expect(store.appendOutput('t_none', ['x'], { apiCalls: 1 })).rejects.toMatchObject({ code: 'task_not_found' });
     });
 
+    it('applies one task\'s calls in the order they are made, even when none is awaited', async () => {
+      await store.create(taskFixture({ id: 't_order', status: 'running' }));
+      const calls = [
+        store.appendOutput('t_order', ['one'], { currentTool: 'read_file', apiCalls: 1 }),
+        store.appendCheckpoint('t_order', { iteration: 1, messages: [{ role: 'assistant', content: 'first' }] }),
+        store.update('t_order', { currentTool: 'list_dir' }),
+        store.appendOutput('t_order', ['two', 'three'], { apiCalls: 2 }),
+        store.appendCheckpoint('t_order', { iteration: 2, messages: [{ role: 'assistant', content: 'second' }] }),
+        store.appendOutput('t_order', [], { currentTool: '' }),
+      ];
+      const ended = store.transition('t_order', 'running', 'completed', { summary: 'S' });
+      await Promise.all(calls);
+      expect(await ended).toMatchObject({ status: 'completed', currentTool: '', apiCalls: 2, outputLines: 3 });
+      expect(await store.readOutput('t_order')).toEqual(['one', 'two', 'three']);
+      expect(await store.loadCheckpoint('t_order')).toEqual({ iterations: 2, messages: [{ role: 'assistant', content: 'first' }, { role: 'assistant', content: 'second' }] });
+    });
+
     it('reads only the last lines when asked', async () => {
       await store.create(taskFixture({ id: 't_last' }));
       await store.appendOutput('t_last', ['a', 'b', 'c', 'd']);
