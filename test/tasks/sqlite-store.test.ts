@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { latestSchemaVersion, sqliteMigrations } from '../../src/tasks/store/sqlite-migrations.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { WriteBatch } from '../../src/tasks/store/sqlite-write-batch.js';
 import { outputBufferLines } from '../../src/tasks/store/task-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { storeConformance, taskFixture } from './store-conformance.js';
@@ -243,6 +244,32 @@ describe('SqliteTaskStore', () => {
     });
   });
 
+  it('opening waits out a process that holds the new file\'s write lock before it is in WAL mode', async () => {
+    const file = freshFile();
+    // Another process created the file and is writing to it in rollback-journal mode (as a racing
+    // legate does before its switch to WAL): SQLite refuses the switch at once, not after the
+    // busy timeout, so open must try again.
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const Database = require(workerData.driver);
+       const db = new Database(workerData.file);
+       db.exec('BEGIN IMMEDIATE');
+       db.exec('CREATE TABLE other_tool (a)');
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3') } },
+    );
+    await once(worker, 'message');
+    const store = SqliteTaskStore.open(file);
+    await store.create(taskFixture({ id: 't_after_race' }));
+    expect((await store.get('t_after_race'))!.id).toBe('t_after_race');
+    await store.close();
+    await once(worker, 'exit');
+    withRawDb(file, (db) => expect(db.pragma('journal_mode', { simple: true })).toBe('wal'));
+  });
+
   it('reads a database written at schema version 1 (fixture)', async () => {
     const file = freshFile();
     withRawDb(file, (db) => db.exec(fixture('v1.sql')));
@@ -297,5 +324,31 @@ describe('SqliteTaskStore', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(newer);
       expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'tasks'").get()).toEqual({ n: 0 });
     });
+  });
+});
+
+describe('WriteBatch', () => {
+  it('commits on the next turn, or at once when the batch has waited its longest during a long turn', async () => {
+    const commits: string[][] = [];
+    const batch = new WriteBatch((writes) => {
+      commits.push([...writes.keys()]);
+      return new Map();
+    }, 5);
+    const first = batch.add('t_1', (writes) => writes.lines.push('a'));
+    batch.add('t_2', (writes) => writes.lines.push('b'));
+    expect(commits).toEqual([]);
+    await first;
+    expect(commits).toEqual([['t_1', 't_2']]);
+
+    // One long synchronous turn: the write made after the limit commits the batch there and then.
+    void batch.add('t_3', (writes) => writes.lines.push('c'));
+    const until = performance.now() + 10;
+    while (performance.now() < until);
+    void batch.add('t_4', (writes) => writes.lines.push('d'));
+    expect(commits).toEqual([['t_1', 't_2'], ['t_3', 't_4']]);
+    void batch.add('t_5', (writes) => writes.lines.push('e'));
+    expect(commits).toHaveLength(2);
+    batch.flush();
+    expect(commits.at(-1)).toEqual(['t_5']);
   });
 });

@@ -1,7 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LineMatcher } from '../../src/tools/file/line-matcher.js';
 import { callTool, tempDir } from './tool-harness.js';
+
+/** A pattern that backtracks exponentially on a line of "a"s ending in "!". */
+const catastrophic = '^(a+)+$';
+const evilLine = `${'a'.repeat(40)}!`;
 
 async function tree(): Promise<string> {
   const dir = await tempDir();
@@ -60,5 +65,50 @@ describe('search_files', () => {
     const dir = await tempDir();
     const result = await callTool(dir, 'search_files', { pattern: 'x', path: 'absent' });
     expect(result.content).toBe(`tool_failed: search_files: path not found: ${join(dir, 'absent')}`);
+  });
+
+  it('a catastrophic pattern does not stall the process: other work goes on, and cancelling the call ends it', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'evil.txt'), `${evilLine}\n`);
+    await writeFile(join(dir, 'fine.txt'), 'needle\n');
+    const controller = new AbortController();
+    const started = Date.now();
+    const stuck = callTool(dir, 'search_files', { pattern: catastrophic, path: 'evil.txt' }, controller.signal);
+    // The event loop stays free: timers fire on time and another search completes meanwhile.
+    const lateness = await new Promise<number>((resolve) => {
+      const due = Date.now() + 50;
+      setTimeout(() => resolve(Date.now() - due), 50);
+    });
+    expect(lateness).toBeLessThan(1000);
+    const other = await callTool(dir, 'search_files', { pattern: 'needle' });
+    expect(other.content).toBe('fine.txt:1: needle');
+    controller.abort();
+    const result = await stuck;
+    expect(result.isError).toBe(true);
+    expect(result.content).toMatch(/cancelled|aborted/);
+    expect(Date.now() - started).toBeLessThan(8000);
+  });
+});
+
+describe('LineMatcher', () => {
+  it('gives up a pattern that runs over its budget, naming the reason, and keeps serving others', async () => {
+    const matcher = new LineMatcher(1);
+    const signal = new AbortController().signal;
+    await expect(matcher.match(catastrophic, evilLine, 10, signal, 200)).rejects.toThrow(/took over 0.2 s on one file \(catastrophic backtracking\?\)/);
+    expect(await matcher.match('b', 'a\nb\nab\r\nc', 10, signal)).toEqual([[1, 'b'], [2, 'ab']]);
+    expect(await matcher.match('x', 'x\nx\nx', 2, signal)).toEqual([[0, 'x'], [1, 'x']]);
+    await matcher.close();
+  });
+
+  it('queues jobs beyond its workers and drops a queued job whose signal aborts', async () => {
+    const matcher = new LineMatcher(1);
+    const controller = new AbortController();
+    const blocker = matcher.match(catastrophic, evilLine, 1, controller.signal, 60_000);
+    const queued = matcher.match('a', 'a', 1, controller.signal);
+    controller.abort();
+    await expect(blocker).rejects.toThrow('search cancelled');
+    await expect(queued).rejects.toThrow('search cancelled');
+    expect(await matcher.match('a', 'a', 1, new AbortController().signal)).toEqual([[0, 'a']]);
+    await matcher.close();
   });
 });

@@ -55,17 +55,23 @@ export class SqliteTaskStore implements TaskStore {
    */
   static open(file: string): SqliteTaskStore {
     if (file !== ':memory:' && file !== '') mkdirSync(dirname(file), { recursive: true });
-    const db = new Database(file);
-    try {
-      db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, file);
-      return new SqliteTaskStore(db, file);
-    } catch (error) {
-      db.close();
-      throw error;
+    // Processes starting together on a new file race to switch it to WAL and migrate it; a loser
+    // can be refused "database is locked" at once, without the busy timeout: it tries again.
+    const giveUpAt = Date.now() + openRetryMs;
+    for (let attempt = 1; ; attempt++) {
+      const db = new Database(file);
+      try {
+        db.pragma('busy_timeout = 5000');
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.pragma('foreign_keys = ON');
+        migrate(db, file);
+        return new SqliteTaskStore(db, file);
+      } catch (error) {
+        db.close();
+        if (!isBusy(error) || Date.now() >= giveUpAt) throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(200, 10 * attempt));
+      }
     }
   }
 
@@ -286,6 +292,12 @@ export class SqliteTaskStore implements TaskStore {
     }
     return statement;
   }
+}
+
+const openRetryMs = 5_000;
+
+function isBusy(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
 }
 
 function notFound(id: string): LegateError {

@@ -22,12 +22,17 @@ export interface TaskWrites {
 export class WriteBatch {
   private pending = new Map<string, TaskWrites>();
   private scheduled: NodeJS.Immediate | undefined;
+  private openedAt = 0;
 
   /**
    * `commit` writes a batch in one transaction and returns the tasks whose writes could not apply
    * (with the reason, e.g. an unknown id), having written nothing for them; a throw fails them all.
    */
-  constructor(private readonly commit: (writes: Map<string, TaskWrites>) => Map<string, unknown>) {}
+  constructor(
+    private readonly commit: (writes: Map<string, TaskWrites>) => Map<string, unknown>,
+    /** The longest a write waits for its commit while the turn goes on (see `add`). */
+    private readonly maxDelayMs = 2,
+  ) {}
 
   /** Queue `add`'s writes for `taskId`; resolves once they are committed. */
   add(taskId: string, add: (writes: TaskWrites) => void): Promise<void> {
@@ -37,9 +42,16 @@ export class WriteBatch {
       this.pending.set(taskId, writes);
     }
     add(writes);
-    this.scheduled ??= setImmediate(() => this.flush());
     const target = writes;
-    return new Promise((resolve, reject) => target.waiters.push({ resolve, reject }));
+    const promise = new Promise<void>((resolve, reject) => target.waiters.push({ resolve, reject }));
+    if (!this.scheduled) {
+      this.openedAt = performance.now();
+      this.scheduled = setImmediate(() => this.flush());
+    } else if (performance.now() - this.openedAt >= this.maxDelayMs) {
+      // A long turn (a burst of replies, a GC) would hold every waiting task: commit now.
+      this.flush();
+    }
+    return promise;
   }
 
   /** Whether writes of `taskId` are waiting. */

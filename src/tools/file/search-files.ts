@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { displayPath, resolvePath } from '../paths.js';
 import { defineTool, type ToolContext } from '../tool.js';
 import { compileGlob } from './glob-pattern.js';
+import { lineMatcher } from './line-matcher.js';
 
 const DEFAULT_MAX_RESULTS = 100;
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
@@ -34,9 +35,8 @@ export const searchFilesTool = defineTool({
       .describe(`Stop after this many matching lines. Default ${DEFAULT_MAX_RESULTS}.`),
   }),
   async execute({ pattern, path, glob, max_results: maxResults = DEFAULT_MAX_RESULTS }, context) {
-    let regex: RegExp;
     try {
-      regex = new RegExp(pattern);
+      new RegExp(pattern);
     } catch (error) {
       throw new Error(`invalid regular expression ${JSON.stringify(pattern)}: ${(error as Error).message}`);
     }
@@ -53,10 +53,9 @@ export const searchFilesTool = defineTool({
       const text = await readText(file, context);
       if (text === undefined) continue;
       filesSearched += 1;
-      const lines = text.split(/\r?\n/);
-      for (let index = 0; index < lines.length; index += 1) {
-        const line = lines[index]!;
-        if (!regex.test(line)) continue;
+      // On a worker thread: a pattern that backtracks without end cannot stall the event loop.
+      const found = await lineMatcher.match(pattern, text, maxResults - matches.length, context.signal);
+      for (const [index, line] of found) {
         const shown = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
         matches.push(`${displayPath(file, context.cwd)}:${index + 1}: ${shown}`);
         if (matches.length >= maxResults) {
