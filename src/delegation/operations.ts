@@ -12,7 +12,7 @@ import {
 } from './schemas.js';
 import type { DelegationSession } from './session.js';
 import { usageView } from './usage-view.js';
-import { batchResultView, checkView, collectView, listView, spawnView } from './views.js';
+import { batchResultView, checkView, collectView, listView, listViewLimit, spawnView } from './views.js';
 
 export interface OperationContext {
   signal: AbortSignal;
@@ -187,7 +187,10 @@ export const listTasks = define({
   description: "List this session's background tasks (optionally only one status).",
   parameters: listTasksParameters,
   async run(args, session) {
-    return listView(await session.service.list(session.sessionId, args.status ? { status: [args.status as TaskRecord['status']] } : {}));
+    const filter = args.status ? { status: [args.status as TaskRecord['status']] } : {};
+    // Read only the rows shown; count the rest in the store.
+    const tasks = await session.service.list(session.sessionId, { ...filter, limit: listViewLimit });
+    return listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter));
   },
 });
 

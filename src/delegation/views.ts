@@ -74,10 +74,11 @@ export function collectView(task: TaskRecord, output: string[], steers: SteerRec
 /** `list_tasks` shows the newest this many, so its JSON stays whole under the tool output cap. */
 export const listViewLimit = 100;
 
-export function listView(tasks: TaskRecord[]): Record<string, unknown> {
+/** The newest `listViewLimit` of `tasks` (newest first); `total` is how many there are in all. */
+export function listView(tasks: TaskRecord[], total = tasks.length): Record<string, unknown> {
   const shown = tasks.slice(0, listViewLimit);
   return {
-    ...(tasks.length > shown.length ? { total: tasks.length, truncated: true, note: `showing the newest ${shown.length} of ${tasks.length}; filter by status to see others` } : {}),
+    ...(total > shown.length ? { total, truncated: true, note: `showing the newest ${shown.length} of ${total}; filter by status to see others` } : {}),
     tasks: shown.map((task) => ({
       task_id: task.id,
       goal: task.goal.slice(0, 80),

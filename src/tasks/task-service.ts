@@ -123,6 +123,12 @@ export class TaskService {
     return this.store.list({ limit: 10_000, ...filter, ...(typeof caller === 'string' ? { sessionId: caller } : {}) });
   }
 
+  /** How many tasks the caller sees that match `filter`. */
+  async count(caller: Caller, filter: Omit<TaskFilter, 'sessionId' | 'limit'> = {}): Promise<number> {
+    await this.reap();
+    return this.store.count({ ...filter, ...(typeof caller === 'string' ? { sessionId: caller } : {}) });
+  }
+
   /** Queue a message for the task's next model call. Refused once the task has ended. */
   async steer(caller: Caller, taskId: string, message: string): Promise<SteerRecord> {
     const task = await this.get(caller, taskId);

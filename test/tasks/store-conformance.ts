@@ -58,6 +58,18 @@ export function storeConformance(name: string, open: () => Promise<TaskStore>): 
       expect((await store.list({ cwd: '/elsewhere' })).length).toBe(0);
     });
 
+    it('counts tasks by session, status and cwd', async () => {
+      await store.create(taskFixture({ id: 't_n1', sessionId: 's_1', status: 'running' }));
+      await store.create(taskFixture({ id: 't_n2', sessionId: 's_1', status: 'completed' }));
+      await store.create(taskFixture({ id: 't_n3', sessionId: 's_2', status: 'running', cwd: '/other' }));
+      expect(await store.count()).toBe(3);
+      expect(await store.count({ sessionId: 's_1' })).toBe(2);
+      expect(await store.count({ status: ['running'] })).toBe(2);
+      expect(await store.count({ sessionId: 's_1', status: ['running', 'failed'] })).toBe(1);
+      expect(await store.count({ cwd: '/other' })).toBe(1);
+      expect(await store.count({ status: [] })).toBe(0);
+    });
+
     it('transitions conditionally and refuses illegal or stale moves', async () => {
       const task = taskFixture({ id: 't_tr' });
       await store.create(task);

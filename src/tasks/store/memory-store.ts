@@ -29,14 +29,15 @@ export class MemoryTaskStore implements TaskStore {
 
   async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     const matches: TaskRecord[] = [];
-    for (const { task } of this.entries.values()) {
-      if (filter.sessionId !== undefined && task.sessionId !== filter.sessionId) continue;
-      if (filter.status && !filter.status.includes(task.status)) continue;
-      if (filter.cwd !== undefined && task.cwd !== filter.cwd) continue;
-      matches.push({ ...task });
-    }
+    for (const { task } of this.entries.values()) if (matchesFilter(task, filter)) matches.push({ ...task });
     matches.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     return matches.slice(0, filter.limit ?? 100);
+  }
+
+  async count(filter: Omit<TaskFilter, 'limit'> = {}): Promise<number> {
+    let count = 0;
+    for (const { task } of this.entries.values()) if (matchesFilter(task, filter)) count++;
+    return count;
   }
 
   async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
@@ -151,4 +152,10 @@ export class MemoryTaskStore implements TaskStore {
     if (!entry) throw new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
     return entry;
   }
+}
+
+function matchesFilter(task: TaskRecord, filter: Omit<TaskFilter, 'limit'>): boolean {
+  if (filter.sessionId !== undefined && task.sessionId !== filter.sessionId) return false;
+  if (filter.status && !filter.status.includes(task.status)) return false;
+  return filter.cwd === undefined || task.cwd === filter.cwd;
 }

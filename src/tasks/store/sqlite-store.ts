@@ -88,22 +88,14 @@ export class SqliteTaskStore implements TaskStore {
 
   async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     this.batch.flush();
-    const where: string[] = [];
-    const params: TaskRow = { limit: filter.limit ?? 100 };
-    if (filter.sessionId !== undefined) {
-      where.push('session_id = @sessionId');
-      params.sessionId = filter.sessionId;
-    }
-    if (filter.status) {
-      where.push(`status IN (${filter.status.map((_, index) => `@status${index}`).join(', ') || 'NULL'})`);
-      filter.status.forEach((status, index) => (params[`status${index}`] = status));
-    }
-    if (filter.cwd !== undefined) {
-      where.push('cwd = @cwd');
-      params.cwd = filter.cwd;
-    }
-    const sql = `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`;
-    return this.statement(sql).all(params).map(taskFromRow);
+    const { where, params } = whereClause(filter);
+    params.limit = filter.limit ?? 100;
+    return this.statement(`SELECT * FROM tasks ${where} ORDER BY created_at DESC, id DESC LIMIT @limit`).all(params).map(taskFromRow);
+  }
+
+  async count(filter: Omit<TaskFilter, 'limit'> = {}): Promise<number> {
+    const { where, params } = whereClause(filter);
+    return this.statement(`SELECT count(*) AS count FROM tasks ${where}`).get(params)!.count as number;
   }
 
   async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
@@ -295,6 +287,25 @@ export class SqliteTaskStore implements TaskStore {
 }
 
 const openRetryMs = 5_000;
+
+/** `WHERE …` and its parameters for a task filter (its limit aside). */
+function whereClause(filter: Omit<TaskFilter, 'limit'>): { where: string; params: TaskRow } {
+  const conditions: string[] = [];
+  const params: TaskRow = {};
+  if (filter.sessionId !== undefined) {
+    conditions.push('session_id = @sessionId');
+    params.sessionId = filter.sessionId;
+  }
+  if (filter.status) {
+    conditions.push(`status IN (${filter.status.map((_, index) => `@status${index}`).join(', ') || 'NULL'})`);
+    filter.status.forEach((status, index) => (params[`status${index}`] = status));
+  }
+  if (filter.cwd !== undefined) {
+    conditions.push('cwd = @cwd');
+    params.cwd = filter.cwd;
+  }
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
+}
 
 function isBusy(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');

@@ -27,6 +27,8 @@ export interface TaskStore {
   create(task: TaskRecord): Promise<void>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(filter?: TaskFilter): Promise<TaskRecord[]>;
+  /** How many tasks match `filter` (its `limit` ignored). */
+  count(filter?: Omit<TaskFilter, 'limit'>): Promise<number>;
   /**
    * Conditional, atomic: applies only if the task is in one of `from` and `from → to` is legal.
    * Returns the updated record.
