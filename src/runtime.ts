@@ -38,7 +38,8 @@ export interface AgentSetup {
   provider: Provider;
   model: string;
   system: string;
-  tools: Tool[];
+  /** The current tools (see `Runtime.liveToolsFor`): asked before every model call. */
+  tools: () => readonly Tool[];
   maxIterations: number;
   maxTokens: number | undefined;
 }
@@ -140,6 +141,29 @@ export class Runtime {
     return this.secrets.length === 0 ? allowed : allowed.map((tool) => redactingTool(tool, this.secrets));
   }
 
+  /**
+   * `toolsFor`, kept current: the function returns the same array until a toolset changes its
+   * tools (an MCP server's `tools/list_changed`), then the new list. For the agent loop's `tools`.
+   */
+  liveToolsFor(session: { sessionId: string; depth: number; toolsets: string[] }): () => readonly Tool[] {
+    let revision = -1;
+    let tools: Tool[] = [];
+    return () => {
+      const now = this.toolsetsRevision();
+      if (now !== revision) {
+        revision = now;
+        tools = this.toolsFor(session);
+      }
+      return tools;
+    };
+  }
+
+  private toolsetsRevision(): number {
+    let sum = 0;
+    for (const toolset of this.toolsets) sum += toolset.revision ?? 0;
+    return sum;
+  }
+
   /** What the delegation tools of an agent at `depth` in `sessionId` act on (the MCP server's client is one, at depth 0). */
   delegationSession(session: { sessionId: string; depth: number; toolsets: string[] }): DelegationSession {
     return {
@@ -161,7 +185,7 @@ export class Runtime {
       provider: this.provider(parent),
       model: parent.model,
       system: this.config.agent.system_prompt ?? defaultSystemPrompt(this.cwd, this.agentToolsets),
-      tools: this.toolsFor({ sessionId, depth: 0, toolsets: this.agentToolsets }),
+      tools: this.liveToolsFor({ sessionId, depth: 0, toolsets: this.agentToolsets }),
       maxIterations: this.config.agent.max_iterations,
       maxTokens: parent.maxTokens,
     };

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage, LegateError } from '../errors.js';
-import type { Message, Provider, ToolResultMessage, Usage } from '../provider/types.js';
+import type { Message, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
 import { addUsage, emptyUsage } from '../provider/types.js';
 import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
@@ -14,7 +14,12 @@ export interface LoopOptions {
   system: string;
   /** The conversation so far, ending with the new user message. Not mutated. */
   messages: readonly Message[];
-  tools: readonly Tool[];
+  /**
+   * The tools, or a function giving the current ones: asked before every model call, so a tool
+   * list that changes mid-run (an MCP server's) takes effect at the next call. Return the same
+   * array while nothing changed.
+   */
+  tools: readonly Tool[] | (() => readonly Tool[]);
   cwd: string;
   io: ToolIO;
   /** Model calls allowed in this run. */
@@ -37,8 +42,10 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   setMaxListeners(0, signal);
   const emit = options.emit ?? (() => {});
   const messages: Message[] = [...options.messages];
-  const toolsByName = new Map(options.tools.map((tool) => [tool.name, tool]));
-  const toolSpecs = options.tools.map(toToolSpec);
+  const currentTools = typeof options.tools === 'function' ? options.tools : () => options.tools as readonly Tool[];
+  let tools: readonly Tool[] | undefined;
+  let toolsByName = new Map<string, Tool>();
+  let toolSpecs: ToolSpec[] = [];
   let usage: Usage = emptyUsage();
   let apiCalls = 0;
   let lastText = '';
@@ -76,6 +83,12 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         return finish('failed', 'max_iterations', `stopped after ${options.maxIterations} model calls without a final answer (max_iterations)`);
       }
 
+      const offered = currentTools();
+      if (offered !== tools) {
+        tools = offered;
+        toolsByName = new Map(offered.map((tool) => [tool.name, tool]));
+        toolSpecs = offered.map(toToolSpec);
+      }
       emit({ type: 'model.started', iteration, model: options.model });
       const request = { model: options.model, system: options.system, messages: [...messages], tools: toolSpecs, ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}) };
       let reply: Extract<Message, { role: 'assistant' }> | undefined;

@@ -40,7 +40,13 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
   try {
     const pruneDays = loaded.config.tasks.prune_after_days;
     if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);
-    if (connectMcp) mcp = await connectMcpServers(loaded.config.mcp_servers, { cwd, warn: (line) => streams.stderr.write(`legate: warning: ${line}\n`) });
+    if (connectMcp) {
+      mcp = await connectMcpServers(loaded.config.mcp_servers, {
+        cwd,
+        warn: (line) => streams.stderr.write(`legate: warning: ${line}\n`),
+        info: (line) => streams.stderr.write(`legate: ${line}\n`),
+      });
+    }
     return new Runtime({
       loaded,
       cwd,

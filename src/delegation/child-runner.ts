@@ -16,7 +16,7 @@ export class ChildRunner implements TaskRunner {
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const runtime = this.runtime;
     const endpoint = runtime.childEndpoint(task.route);
-    const tools = runtime.toolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? runtime.agentToolsets });
+    const tools = runtime.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? runtime.agentToolsets });
     const brief = { role: 'user' as const, content: childBrief(task) };
     return runAgentLoop({
       provider: runtime.provider(endpoint),

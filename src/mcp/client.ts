@@ -20,6 +20,8 @@ export interface McpConnectOptions {
   timeoutMs: number;
   /** Told once, with the reason, when the server goes away after it connected. */
   onGone(reason: string): void;
+  /** Told when the server announces that its tool list changed (`notifications/tools/list_changed`). */
+  onToolsChanged?(): void;
 }
 
 /** How long one tool call may take (the SDK's default of 60 s is too short for real tools); progress resets it. */
@@ -51,7 +53,11 @@ export class McpConnection {
     } else {
       transport = new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } });
     }
-    const client = new Client({ name: 'legate', version: legateVersion });
+    // The SDK listens for list_changed only when the server advertises it; re-listing (all pages) is ours.
+    const client = new Client(
+      { name: 'legate', version: legateVersion },
+      { listChanged: { tools: { autoRefresh: false, debounceMs: 100, onChanged: () => options.onToolsChanged?.() } } },
+    );
     const connection = new McpConnection(name, client, () => lastLines(stderr));
     try {
       await client.connect(transport, { timeout: options.timeoutMs });

@@ -20,21 +20,28 @@ const connectTimeoutMs = 20_000;
  */
 export async function connectMcpServers(
   servers: Record<string, McpServerSpec>,
-  options: { cwd: string; warn(line: string): void; timeoutMs?: number },
+  options: { cwd: string; warn(line: string): void; info?(line: string): void; timeoutMs?: number },
 ): Promise<McpToolsets> {
   const timeoutMs = options.timeoutMs ?? connectTimeoutMs;
   const opened = await Promise.all(
     Object.entries(servers).map(async ([name, spec]): Promise<{ toolset: Toolset; connection?: McpConnection }> => {
       let connection: McpConnection | undefined;
+      let listed: McpConnection | undefined;
       try {
+        const toolset: Toolset = { name, mcp: true, tools: [], revision: 0 };
         connection = await McpConnection.open(name, spec, {
           cwd: options.cwd,
           timeoutMs,
           onGone: (reason) => options.warn(`MCP server "${name}" is gone (${reason}); its tools now return errors`),
+          // A change announced during startup is already in the first listing below.
+          onToolsChanged: () => {
+            if (listed) void refreshTools(toolset, listed, timeoutMs, { info: options.info ?? options.warn, warn: options.warn });
+          },
         });
-        const definitions = await connection.listTools(timeoutMs);
         const open = connection;
-        return { toolset: { name, mcp: true, tools: definitions.map((definition) => mcpTool(open, definition)) }, connection };
+        toolset.tools = (await connection.listTools(timeoutMs)).map((definition) => mcpTool(open, definition));
+        listed = open;
+        return { toolset, connection };
       } catch (error) {
         await connection?.close().catch(() => {});
         options.warn(`MCP server "${name}" unavailable: ${errorMessage(error)}; going on without its tools`);
@@ -46,6 +53,32 @@ export async function connectMcpServers(
     toolsets: opened.map((entry) => entry.toolset),
     connections: opened.flatMap((entry) => (entry.connection ? [entry.connection] : [])),
   };
+}
+
+/**
+ * The server says its tools changed: list them again and replace the toolset's tools, bumping its
+ * revision so running agents take the new list at their next model call. One `info` line says
+ * what changed; a failed re-list keeps the old tools and `warn`s why.
+ */
+async function refreshTools(
+  toolset: Toolset,
+  connection: McpConnection,
+  timeoutMs: number,
+  { info, warn }: { info(line: string): void; warn(line: string): void },
+): Promise<void> {
+  try {
+    const tools = (await connection.listTools(timeoutMs)).map((definition) => mcpTool(connection, definition));
+    const before = new Set(toolset.tools.map((tool) => tool.name));
+    const after = new Set(tools.map((tool) => tool.name));
+    const added = [...after].filter((name) => !before.has(name));
+    const removed = [...before].filter((name) => !after.has(name));
+    toolset.tools = tools;
+    toolset.revision = (toolset.revision ?? 0) + 1;
+    const changes = [added.length > 0 ? `added ${added.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : ''].filter(Boolean);
+    info(`MCP server "${toolset.name}" changed its tools${changes.length > 0 ? ` (${changes.join('; ')})` : ''}; ${tools.length} now`);
+  } catch (error) {
+    warn(`MCP server "${toolset.name}" said its tools changed, but listing them failed: ${errorMessage(error)}; keeping the previous ${toolset.tools.length}`);
+  }
 }
 
 /** Arguments pass through unchecked: the tool's JSON Schema is what the model sees, and the server validates. */

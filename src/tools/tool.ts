@@ -66,4 +66,9 @@ export interface Toolset {
    * children too unless `delegation.inherit_mcp_toolsets` is false.
    */
   mcp?: boolean;
+  /**
+   * Bumped whenever `tools` is replaced in place (an MCP server announced a new tool list), so a
+   * running agent knows to pick up the new list at its next model call.
+   */
+  revision?: number;
 }
