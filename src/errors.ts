@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'task_finished'
   | 'illegal_transition'
   | 'store_too_new'
+  | 'store_locked'
   | 'depth_limit'
   | 'unknown_route'
   | 'provider_error'

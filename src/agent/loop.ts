@@ -29,6 +29,12 @@ export interface LoopOptions {
   signal: AbortSignal;
   steering?: SteeringSource;
   emit?: (event: AgentEvent) => void;
+  /**
+   * Resolves once the `step.completed` checkpoints emitted so far are stored. The loop waits for it
+   * before running a reply's tools, so a crash mid-tool resumes knowing the reply and which of its
+   * calls were in flight. (Before each model call the steering pull is the wait.)
+   */
+  persisted?: () => Promise<void>;
 }
 
 /**
@@ -114,6 +120,10 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       checkpoint(iteration);
 
       const calls = reply.toolCalls ?? [];
+      if (calls.length > 0 && options.persisted) {
+        await options.persisted();
+        if (signal.aborted) return stopped();
+      }
       if (calls.length === 0) {
         if (signal.aborted) return stopped();
         // A steer that arrived while the model wrote its answer still gets a turn.

@@ -32,6 +32,7 @@ export class ChildRunner implements TaskRunner {
       signal: control.signal,
       steering: control.steering,
       emit: control.emit,
+      persisted: control.persisted,
     });
   }
 }

@@ -14,6 +14,8 @@ export interface RunControl {
   emit(event: AgentEvent): void;
   /** The checkpointed conversation after the brief, when resuming; undefined for a fresh start. */
   resumeFrom?: Message[];
+  /** Resolves when every store write issued for the task so far has settled (the loop's `persisted`). */
+  persisted(): Promise<void>;
 }
 
 /** Executes a task's child agent. Must resolve (never reject) with the run's result. */
@@ -94,7 +96,8 @@ export async function executeTask(
 
   let result: RunResult;
   try {
-    result = await deps.runner.run(task, { signal: deps.signal, steering, emit, ...(deps.resumeFrom ? { resumeFrom: deps.resumeFrom } : {}) });
+    const persisted = (): Promise<void> => live.writes;
+    result = await deps.runner.run(task, { signal: deps.signal, steering, emit, persisted, ...(deps.resumeFrom ? { resumeFrom: deps.resumeFrom } : {}) });
   } catch (error) {
     result = { status: 'failed', exitReason: 'error', error: `internal error: ${errorMessage(error)}`, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0, iterations: 0 };
   }

@@ -61,3 +61,25 @@ test.each<WireName>(['openai', 'anthropic'])('events of a tool step then a final
   expect(result.usage).toEqual({ inputTokens: 250, outputTokens: 29 });
   expect(result.apiCalls).toBe(2);
 });
+
+test("a reply's tools start only once its checkpoint is stored (persisted), never before", async () => {
+  const server = await scriptedServer([
+    { label: 'tool step', reply: { toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] } },
+    { label: 'final', reply: { text: 'done' } },
+  ]);
+  const order: string[] = [];
+  const { result } = await runLoop(server, {
+    persisted: async () => {
+      order.push('persist asked');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      order.push('persisted');
+    },
+    emit: (event) => {
+      if (event.type === 'step.completed' || event.type === 'tool.started') order.push(event.type);
+    },
+  });
+  expect(result.status).toBe('completed');
+  // The reply's checkpoint, then the wait, then its tool; the final answer has no tools to wait for.
+  expect(order.slice(0, 4)).toEqual(['step.completed', 'persist asked', 'persisted', 'tool.started']);
+  expect(order.filter((entry) => entry === 'persist asked')).toHaveLength(1);
+});

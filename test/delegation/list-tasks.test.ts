@@ -25,8 +25,18 @@ async function listTasks(store: TaskStore, args: Record<string, unknown>): Promi
 
 for (const [name, open] of [['memory', () => new MemoryTaskStore()], ['sqlite', () => SqliteTaskStore.open(':memory:')]] as const) {
   describe(`list_tasks over many tasks (${name} store)`, () => {
-    it('shows the newest 100 of the session and counts all of them, per status too', async () => {
-      const store = open();
+    it('shows the newest 100 of the session and counts all of them, per status too, reading only the rows it shows', async () => {
+      const backend = open();
+      const reads: string[] = [];
+      const store = new Proxy(backend, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target);
+          // The session's reads (the reaper's look at running tasks aside).
+          if (property === 'list') return (filter: { limit?: number; sessionId?: string }) => (filter.sessionId && reads.push(`list limit=${filter.limit}`), value.call(target, filter));
+          if (property === 'count') return (filter: object) => (reads.push('count'), value.call(target, filter));
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
       for (let index = 0; index < 150; index++) {
         await store.create(taskFixture({ id: `t_${String(index).padStart(4, '0')}`, sessionId: 's_mine', status: index % 5 === 0 ? 'failed' : 'completed', createdAt: 1_000 + index }));
       }
@@ -37,11 +47,15 @@ for (const [name, open] of [['memory', () => new MemoryTaskStore()], ['sqlite', 
       expect(all.tasks[0]!.task_id).toBe('t_0149');
       expect(all.tasks.at(-1)!.task_id).toBe('t_0050');
       expect(all).toMatchObject({ total: 150, truncated: true, note: 'showing the newest 100 of 150; filter by status to see others' });
+      expect(reads.filter((read) => read.startsWith('list') || read === 'count')).toEqual(['list limit=100', 'count']);
+      reads.length = 0;
 
       const failed = await listTasks(store, { status: 'failed' });
       expect(failed.tasks).toHaveLength(30);
       expect(failed.tasks.every((task) => task.status === 'failed')).toBe(true);
       expect(failed).not.toHaveProperty('total');
+      // Fewer than shown: nothing left to count.
+      expect(reads).toEqual(['list limit=100']);
 
       const completed = await listTasks(store, { status: 'completed' });
       expect(completed.tasks).toHaveLength(100);

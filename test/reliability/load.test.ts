@@ -156,17 +156,29 @@ async function expectNothingLost(outcome: Outcome): Promise<void> {
 
 /**
  * The memory store with a random 0–2 ms pause before every call: store operations interleave the
- * way they do when the store is another process's SQLite file or a network service.
+ * way they do when the store is another process's SQLite file or a network service. Calls about
+ * one task still apply in the order they were made, as the TaskStore contract requires of any
+ * backend (a network store keeps one ordered queue per task, as this does).
  */
 function withLatency(store: TaskStore, seed: number): TaskStore {
   const random = prng(seed);
+  const lanes = new Map<string, Promise<unknown>>();
   return new Proxy(store, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || property === 'close') return typeof value === 'function' ? value.bind(target) : value;
-      return async (...args: unknown[]) => {
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 3)));
-        return value.apply(target, args);
+      return (...args: unknown[]) => {
+        const taskId = typeof args[0] === 'string' ? args[0] : typeof (args[0] as { id?: unknown })?.id === 'string' ? (args[0] as { id: string }).id : undefined;
+        const previous = (taskId !== undefined && lanes.get(taskId)) || Promise.resolve();
+        const call = previous
+          .catch(() => undefined)
+          .then(() => new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 3))))
+          .then(() => value.apply(target, args));
+        if (taskId !== undefined) {
+          lanes.set(taskId, call);
+          void call.finally(() => lanes.get(taskId) === call && lanes.delete(taskId)).catch(() => undefined);
+        }
+        return call;
       };
     },
   });

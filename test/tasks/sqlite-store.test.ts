@@ -228,18 +228,28 @@ describe('SqliteTaskStore', () => {
       await store.close();
     });
 
-    it('a batch whose commit fails rejects every write in it, writes none of it, and the next batch commits', async () => {
+    it('a write that fails costs only its own task: the batch is retried task by task', async () => {
       const file = freshFile();
       const store = SqliteTaskStore.open(file);
-      for (const id of ['t_x', 't_y']) await store.create(taskFixture({ id, status: 'running' }));
+      for (const id of ['t_x', 't_y', 't_z']) await store.create(taskFixture({ id, status: 'running' }));
       withRawDb(file, (db) => db.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON task_output WHEN NEW.line = 'boom' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`));
-      const results = await Promise.allSettled([store.appendOutput('t_x', ['fine']), store.appendOutput('t_y', ['boom'])]);
-      expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
-      expect(results[0]).toMatchObject({ reason: { message: 'disk says no' } });
-      expect(rawOutput(file, 't_x')).toEqual([]);
-      expect((await store.get('t_x'))!.outputLines).toBe(0);
-      await store.appendOutput('t_x', ['again']);
-      expect(rawOutput(file, 't_x')).toEqual(['again']);
+      const results = await Promise.allSettled([
+        store.appendOutput('t_x', ['fine']),
+        store.appendOutput('t_y', ['first', 'boom'], { currentTool: 'never' }),
+        store.appendCheckpoint('t_y', { iteration: 1, messages: [] }),
+        store.appendCheckpoint('t_z', { iteration: 1, messages: [{ role: 'assistant', content: 'kept' }] }),
+      ]);
+      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect(results[1]).toMatchObject({ reason: { message: 'disk says no' } });
+      expect(rawOutput(file, 't_x')).toEqual(['fine']);
+      // Nothing of t_y's failed writes landed: not its lines, its progress or its checkpoint.
+      expect(rawOutput(file, 't_y')).toEqual([]);
+      expect(await store.get('t_y')).toMatchObject({ outputLines: 0 });
+      expect((await store.get('t_y'))!.currentTool).toBeUndefined();
+      expect((await store.loadCheckpoint('t_y')).iterations).toBe(0);
+      expect((await store.loadCheckpoint('t_z')).messages).toEqual([{ role: 'assistant', content: 'kept' }]);
+      await store.appendOutput('t_y', ['again']);
+      expect(rawOutput(file, 't_y')).toEqual(['again']);
       await store.close();
     });
   });

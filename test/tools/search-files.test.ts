@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { LineMatcher } from '../../src/tools/file/line-matcher.js';
+import { describe, expect, it, vi } from 'vitest';
+import { LineMatcher, lineMatcher } from '../../src/tools/file/line-matcher.js';
 import { callTool, tempDir } from './tool-harness.js';
 
 /** A pattern that backtracks exponentially on a line of "a"s ending in "!". */
@@ -94,21 +94,49 @@ describe('LineMatcher', () => {
   it('gives up a pattern that runs over its budget, naming the reason, and keeps serving others', async () => {
     const matcher = new LineMatcher(1);
     const signal = new AbortController().signal;
-    await expect(matcher.match(catastrophic, evilLine, 10, signal, 200)).rejects.toThrow(/took over 0.2 s on one file \(catastrophic backtracking\?\)/);
+    await expect(matcher.match(catastrophic, evilLine, 10, signal, 200)).rejects.toThrow(/matching took over 0.2 s \(catastrophic backtracking\?\)/);
     expect(await matcher.match('b', 'a\nb\nab\r\nc', 10, signal)).toEqual([[1, 'b'], [2, 'ab']]);
     expect(await matcher.match('x', 'x\nx\nx', 2, signal)).toEqual([[0, 'x'], [1, 'x']]);
     await matcher.close();
   });
 
-  it('queues jobs beyond its workers and drops a queued job whose signal aborts', async () => {
+  it('queues jobs beyond its workers; a queued job whose signal aborts leaves the queue at once', async () => {
     const matcher = new LineMatcher(1);
-    const controller = new AbortController();
-    const blocker = matcher.match(catastrophic, evilLine, 1, controller.signal, 60_000);
-    const queued = matcher.match('a', 'a', 1, controller.signal);
-    controller.abort();
-    await expect(blocker).rejects.toThrow('search cancelled');
+    const blocking = new AbortController();
+    const blocker = matcher.match(catastrophic, evilLine, 1, blocking.signal, 60_000);
+    const waiting = new AbortController();
+    const queued = matcher.match('a', 'a', 1, waiting.signal);
+    const started = Date.now();
+    waiting.abort();
     await expect(queued).rejects.toThrow('search cancelled');
+    // Not held until the busy worker frees up.
+    expect(Date.now() - started).toBeLessThan(1000);
+    blocking.abort();
+    await expect(blocker).rejects.toThrow('search cancelled');
     expect(await matcher.match('a', 'a', 1, new AbortController().signal)).toEqual([[0, 'a']]);
     await matcher.close();
+  });
+
+  it('close rejects queued and running jobs and stops the workers', async () => {
+    const matcher = new LineMatcher(1);
+    const signal = new AbortController().signal;
+    const running = matcher.match(catastrophic, evilLine, 1, signal, 60_000);
+    const queued = matcher.match('a', 'a', 1, signal);
+    await matcher.close();
+    await expect(running).rejects.toThrow('search cancelled');
+    await expect(queued).rejects.toThrow('search cancelled');
+  });
+
+  it('search_files names the pattern and the file when matching runs over its budget', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'evil.txt'), `${evilLine}\n`);
+    const spy = vi.spyOn(lineMatcher, 'match').mockRejectedValueOnce(new Error('matching took over 10 s (catastrophic backtracking?); simplify the pattern or narrow the search'));
+    try {
+      const result = await callTool(dir, 'search_files', { pattern: catastrophic });
+      expect(result.isError).toBe(true);
+      expect(result.content).toBe('tool_failed: search_files: pattern "^(a+)+$" on evil.txt: matching took over 10 s (catastrophic backtracking?); simplify the pattern or narrow the search');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

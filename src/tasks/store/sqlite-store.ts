@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { LegateError } from '../../errors.js';
+import { errorMessage, LegateError } from '../../errors.js';
 import type { Message } from '../../provider/types.js';
 import { assertTransition, canTransition, type TaskStatus } from '../status.js';
 import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
@@ -69,7 +69,10 @@ export class SqliteTaskStore implements TaskStore {
         return new SqliteTaskStore(db, file);
       } catch (error) {
         db.close();
-        if (!isBusy(error) || Date.now() >= giveUpAt) throw error;
+        if (!isBusy(error)) throw error;
+        if (Date.now() >= giveUpAt) {
+          throw new LegateError('store_locked', `task store "${file}" stayed locked by another process for ${openRetryMs / 1000} s: ${errorMessage(error)}`, { file });
+        }
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(200, 10 * attempt));
       }
     }

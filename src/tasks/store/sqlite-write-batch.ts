@@ -26,7 +26,8 @@ export class WriteBatch {
 
   /**
    * `commit` writes a batch in one transaction and returns the tasks whose writes could not apply
-   * (with the reason, e.g. an unknown id), having written nothing for them; a throw fails them all.
+   * (with the reason, e.g. an unknown id), having written nothing for them; when it throws (nothing
+   * written), each task's writes are tried again alone.
    */
   constructor(
     private readonly commit: (writes: Map<string, TaskWrites>) => Map<string, unknown>,
@@ -72,12 +73,14 @@ export class WriteBatch {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    // A failed commit wrote nothing: then each task's writes are committed on their own, so one
+    // task's failure (a full disk aside) does not cost the others theirs.
     let refused: Map<string, unknown>;
     try {
       refused = this.commit(batch);
     } catch (error) {
-      for (const writes of batch.values()) for (const waiter of writes.waiters) waiter.reject(error);
-      return;
+      if (batch.size === 1) refused = new Map([[batch.keys().next().value!, error]]);
+      else refused = this.commitEach(batch);
     }
     for (const [taskId, writes] of batch) {
       const error = refused.get(taskId);
@@ -86,5 +89,17 @@ export class WriteBatch {
         else waiter.reject(error);
       }
     }
+  }
+
+  private commitEach(batch: Map<string, TaskWrites>): Map<string, unknown> {
+    const refused = new Map<string, unknown>();
+    for (const [taskId, writes] of batch) {
+      try {
+        for (const [id, error] of this.commit(new Map([[taskId, writes]]))) refused.set(id, error);
+      } catch (error) {
+        refused.set(taskId, error);
+      }
+    }
+    return refused;
   }
 }

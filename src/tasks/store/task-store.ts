@@ -21,7 +21,8 @@ export const outputLineChars = 500;
  * Where tasks live. Every backend (memory, SQLite, later Redis) passes one conformance suite
  * (`test/tasks/store-conformance.ts`). Methods reject with `task_not_found` for an unknown id and
  * `illegal_transition` when a conditional transition finds another state. Calls about one task
- * take effect in the order they are made, whether or not the caller awaits each before the next.
+ * take effect in the order they are made, whether or not the caller awaits each before the next
+ * (a networked backend keeps an ordered queue per task).
  */
 export interface TaskStore {
   create(task: TaskRecord): Promise<void>;

@@ -35,6 +35,8 @@ interface Job {
   budgetMs: number;
   resolve(matches: LineMatch[]): void;
   reject(error: Error): void;
+  /** While queued: takes the job out of the queue when its signal aborts. */
+  onQueuedAbort?: () => void;
 }
 
 /**
@@ -45,9 +47,10 @@ interface Job {
  * not keep the process alive.
  */
 export class LineMatcher {
-  private readonly idle: Worker[] = [];
+  private readonly idle = new Set<Worker>();
   private readonly queue: Job[] = [];
-  private running = 0;
+  /** Stops the job running on each busy worker (close uses it). */
+  private readonly busy = new Map<Worker, () => void>();
 
   constructor(private readonly size = Math.max(1, Math.min(2, availableParallelism()))) {}
 
@@ -55,32 +58,46 @@ export class LineMatcher {
   match(pattern: string, text: string, limit: number, signal: AbortSignal, budgetMs = defaultMatchBudgetMs): Promise<LineMatch[]> {
     if (signal.aborted) return Promise.reject(new Error('search cancelled'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ pattern, text, limit, signal, budgetMs, resolve, reject });
+      const job: Job = { pattern, text, limit, signal, budgetMs, resolve, reject };
+      job.onQueuedAbort = () => {
+        const index = this.queue.indexOf(job);
+        if (index >= 0) this.queue.splice(index, 1);
+        reject(new Error('search cancelled'));
+      };
+      signal.addEventListener('abort', job.onQueuedAbort, { once: true });
+      this.queue.push(job);
       this.next();
     });
   }
 
   /** Stops every worker (tests, shutdown). Queued and running jobs are rejected. */
   async close(): Promise<void> {
-    for (const job of this.queue.splice(0)) job.reject(new Error('search cancelled'));
-    await Promise.all(this.idle.splice(0).map((worker) => worker.terminate()));
+    for (const job of this.queue.splice(0)) {
+      job.signal.removeEventListener('abort', job.onQueuedAbort!);
+      job.reject(new Error('search cancelled'));
+    }
+    for (const stop of [...this.busy.values()]) stop();
+    const idle = [...this.idle];
+    this.idle.clear();
+    await Promise.all(idle.map((worker) => worker.terminate()));
   }
 
   private next(): void {
-    while (this.running < this.size && this.queue.length > 0) {
+    while (this.busy.size < this.size && this.queue.length > 0) {
       const job = this.queue.shift()!;
-      if (job.signal.aborted) {
-        job.reject(new Error('search cancelled'));
-        continue;
-      }
-      this.running += 1;
-      this.run(job, this.idle.pop() ?? this.spawn());
+      job.signal.removeEventListener('abort', job.onQueuedAbort!);
+      const [worker] = this.idle;
+      if (worker) this.idle.delete(worker);
+      this.run(job, worker ?? this.spawn());
     }
   }
 
   private spawn(): Worker {
     const worker = new Worker(workerSource, { eval: true });
     worker.unref();
+    // An idle worker that dies is not handed another job.
+    worker.on('exit', () => this.idle.delete(worker));
+    worker.on('error', () => this.idle.delete(worker));
     return worker;
   }
 
@@ -92,11 +109,11 @@ export class LineMatcher {
       settled = true;
       clearTimeout(timer);
       job.signal.removeEventListener('abort', onAbort);
-      worker.removeAllListeners('message').removeAllListeners('error').removeAllListeners('exit');
-      this.running -= 1;
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      this.busy.delete(worker);
       if (reusable) {
         worker.unref();
-        this.idle.push(worker);
+        this.idle.add(worker);
       } else {
         void worker.terminate();
       }
@@ -106,15 +123,16 @@ export class LineMatcher {
     };
     const onAbort = (): void => finish({ error: new Error('search cancelled') }, false);
     const timer = setTimeout(
-      () => finish({ error: new Error(`the pattern took over ${job.budgetMs / 1000} s on one file (catastrophic backtracking?); simplify it or narrow the search`) }, false),
+      () => finish({ error: new Error(`matching took over ${job.budgetMs / 1000} s (catastrophic backtracking?); simplify the pattern or narrow the search`) }, false),
       job.budgetMs,
     );
+    const onMessage = (reply: { matches?: LineMatch[]; error?: string }): void =>
+      finish(reply.matches ? { matches: reply.matches } : { error: new Error(reply.error ?? 'matching failed') }, true);
+    const onError = (error: Error): void => finish({ error }, false);
+    const onExit = (code: number): void => finish({ error: new Error(`the matching worker stopped (exit code ${code})`) }, false);
+    this.busy.set(worker, onAbort);
     job.signal.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (reply: { matches?: LineMatch[]; error?: string }) =>
-      finish(reply.matches ? { matches: reply.matches } : { error: new Error(reply.error ?? 'matching failed') }, true),
-    );
-    worker.on('error', (error) => finish({ error }, false));
-    worker.on('exit', (code) => finish({ error: new Error(`the matching worker stopped (exit code ${code})`) }, false));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     worker.postMessage({ pattern: job.pattern, text: job.text, limit: job.limit });
   }
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { displayPath, resolvePath } from '../paths.js';
 import { defineTool, type ToolContext } from '../tool.js';
 import { compileGlob } from './glob-pattern.js';
-import { lineMatcher } from './line-matcher.js';
+import { lineMatcher, type LineMatch } from './line-matcher.js';
 
 const DEFAULT_MAX_RESULTS = 100;
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
@@ -54,7 +54,13 @@ export const searchFilesTool = defineTool({
       if (text === undefined) continue;
       filesSearched += 1;
       // On a worker thread: a pattern that backtracks without end cannot stall the event loop.
-      const found = await lineMatcher.match(pattern, text, maxResults - matches.length, context.signal);
+      let found: LineMatch[];
+      try {
+        found = await lineMatcher.match(pattern, text, maxResults - matches.length, context.signal);
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        throw new Error(`pattern ${JSON.stringify(pattern)} on ${displayPath(file, context.cwd)}: ${(error as Error).message}`);
+      }
       for (const [index, line] of found) {
         const shown = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
         matches.push(`${displayPath(file, context.cwd)}:${index + 1}: ${shown}`);
