@@ -1,12 +1,11 @@
 import { readdir } from 'node:fs/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { childBrief, childSystemPrompt } from '../src/delegation/child-prompt.js';
 import { toOpenAIRequest } from '../src/provider/openai.js';
 import type { Message } from '../src/provider/types.js';
 import { builtinToolsets } from '../src/tools/toolsets.js';
 import { toToolSpec } from '../src/tools/tool-spec.js';
-import { benchKey, benchModel, collectGarbage, flags, MemorySampler, report, scratchDir, startModelServer, windowProfiler } from './common.js';
-import type { FanoutResult } from './fanout-legate.js';
+import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
+import { settledFanoutResult } from './fanout-window.js';
 
 /**
  * The harness floor: the same N x S model calls with the same request bodies as legate's children
@@ -69,54 +68,7 @@ async function main(): Promise<void> {
   const fanOut = (count: number, label: string): Promise<PromiseSettledResult<string>[]> =>
     Promise.allSettled(Array.from({ length: count }, (_, index) => runChild(`${label} ${index}: list the working directory and report what is in it`)));
 
-  await fanOut(warmup, 'warm-up');
-  server.reset();
-  collectGarbage();
-  const baseline = process.memoryUsage();
-  const sampler = new MemorySampler();
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  const profiler = await windowProfiler(options.get('profile'));
-  sampler.start();
-  loopDelay.enable();
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const finals = await fanOut(n, 'task');
-  const wallMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  loopDelay.disable();
-  const memory = sampler.stop();
-  await profiler.stop();
-  const failures = finals
-    .map((final, index) => (final.status === 'rejected' ? `#${index}: ${String(final.reason)}` : final.value.startsWith('Done:') ? undefined : `#${index}: final ${JSON.stringify(final.value)}`))
-    .filter((failure): failure is string => failure !== undefined);
-  const serverStats = await server.stats();
-  await server.close();
-  scratch.dispose();
-
-  const result: FanoutResult = {
-    kind: 'fanout',
-    impl: 'floor',
-    store: 'none',
-    n,
-    steps,
-    latencyMs,
-    wallMs,
-    idealMs: steps * latencyMs,
-    completed: n - failures.length,
-    failures: failures.slice(0, 5),
-    retries: 0,
-    baselineRss: baseline.rss,
-    peakRss: memory.peakRss,
-    rssPerTask: (memory.peakRss - baseline.rss) / n,
-    heapPerTask: (memory.peakHeapUsed - baseline.heapUsed) / n,
-    messageBytesPerTask: 0,
-    cpuUserMs: cpu.user / 1000,
-    cpuSystemMs: cpu.system / 1000,
-    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-    loopDelayMaxMs: loopDelay.max / 1e6,
-    server: serverStats,
-  };
-  await report(result);
+  await report(await settledFanoutResult('floor', fanOut, { n, steps, latencyMs, warmup, profile: options.get('profile'), server, scratch }));
 }
 
 void main().catch((error: unknown) => {

@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
 import { executeToolCall } from '../src/tools/execute.js';
-import { benchKey, benchModel, collectGarbage, flags, MemorySampler, report, scratchDir, startModelServer, windowProfiler } from './common.js';
+import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
+import { measureFanout } from './fanout-window.js';
 import type { ModelServerStats } from './model-server.js';
 import { timedStore } from './timed-store.js';
 
@@ -84,26 +84,9 @@ async function main(): Promise<void> {
     return Promise.all(spawned.map((task) => call('collect_task', { task_id: task.task_id, timeout: 600 })));
   };
 
-  await fanOut(warmup, 'warm-up');
-  server.reset();
-  collectGarbage();
-  const baseline = process.memoryUsage();
-  const sampler = new MemorySampler();
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  const profiler = await windowProfiler(options.get('profile'));
-  sampler.start();
-  loopDelay.enable();
-  timed.reset();
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const collected = await fanOut(n, 'task');
-  const wallMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
+  const { value: collected, window } = await measureFanout(fanOut, { n, warmup, profile: options.get('profile'), afterWarmup: () => server.reset(), beforeWindow: () => timed.reset() });
   const storeBusyMs = timed.busyUs() / 1000;
   const storeCalls = timed.calls();
-  loopDelay.disable();
-  const memory = sampler.stop();
-  await profiler.stop();
 
   const failures = collected.filter((task) => task.status !== 'completed' || task.api_calls !== steps).map((task) => `${String(task.task_id)}: ${String(task.status)} ${String(task.error ?? '')} api_calls=${String(task.api_calls)}`);
   const retries = collected.filter((task) => String(task.output ?? '').includes('↻ retry')).length;
@@ -122,20 +105,12 @@ async function main(): Promise<void> {
     n,
     steps,
     latencyMs,
-    wallMs,
     idealMs: steps * latencyMs,
     completed: collected.length - failures.length,
     failures: failures.slice(0, 5),
     retries,
-    baselineRss: baseline.rss,
-    peakRss: memory.peakRss,
-    rssPerTask: (memory.peakRss - baseline.rss) / n,
-    heapPerTask: (memory.peakHeapUsed - baseline.heapUsed) / n,
     messageBytesPerTask,
-    cpuUserMs: cpu.user / 1000,
-    cpuSystemMs: cpu.system / 1000,
-    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-    loopDelayMaxMs: loopDelay.max / 1e6,
+    ...window,
     storeBusyMs,
     storeCalls,
     server: serverStats,

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
@@ -9,9 +9,8 @@ import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
 import { operator } from '../../src/tasks/task-service.js';
 import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
 import { executeToolCall, type ToolCallResult } from '../../src/tools/execute.js';
-import { createNodeIO } from '../../src/tools/node-io.js';
-import type { ToolIO } from '../../src/tools/tool.js';
 import { toToolSpec } from '../../src/tools/tool-spec.js';
+import { sandboxedIO } from '../tools/tool-harness.js';
 import { junkArguments, prng, SANDBOX_FILES, STRINGS, type JunkKind } from './junk.js';
 
 /**
@@ -46,24 +45,6 @@ function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(dir);
   return dir;
-}
-
-/** Real files confined to `root`; a fake shell. */
-function sandboxedIO(root: string): ToolIO {
-  const real = createNodeIO();
-  const inside = (path: string): string => {
-    const rel = relative(root, path);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`outside the sandbox: ${path.slice(0, 100)}`);
-    return path;
-  };
-  return {
-    readFile: (path) => real.readFile(inside(path)),
-    writeFile: (path, content) => real.writeFile(inside(path), content),
-    listDir: (path) => real.listDir(inside(path)),
-    stat: async (path) => real.stat(inside(path)),
-    mkdirp: (path) => real.mkdirp(inside(path)),
-    exec: async (command) => ({ exitCode: 0, output: `fake shell: ${command.length} characters not run`, timedOut: false }),
-  };
 }
 
 /** What a parsed payload is, to know which results MUST be errors. */

@@ -1,21 +1,8 @@
-import { isAbsolute, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executeToolCall } from '../../src/tools/execute.js';
-import { createNodeIO } from '../../src/tools/node-io.js';
-import type { ToolIO } from '../../src/tools/tool.js';
 import { toToolSpec } from '../../src/tools/tool-spec.js';
-import { builtinTools, tempDir } from './tool-harness.js';
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../reliability/junk.js';
+import { builtinTools, sandboxedIO, tempDir } from './tool-harness.js';
 
 const STRINGS = ['', ' ', 'a', '.', '..', 'x/y/z', '(', '[', '*', '\\', '\u0000', '😀🎉', 'مرحبا', '\ud800', 'ñ\u0301', '\n\r\t', '"quoted"', '$&', '{{}}'];
 const KEYS = ['path', 'content', 'old_string', 'new_string', 'replace_all', 'offset', 'limit', 'pattern', 'glob', 'max_results', 'command', 'cwd', 'timeout_seconds', '__proto__', 'constructor', ''];
@@ -66,24 +53,6 @@ function junkArguments(random: () => number, properties: Record<string, { type?:
   if (roll < 0.3) return JSON.stringify(junkValue(random)) ?? '';
   const text = JSON.stringify(junkObject(random, 0));
   return roll < 0.35 ? text.slice(0, Math.floor(random() * text.length)) : text;
-}
-
-/** Real files confined to `root`; a fake shell, so junk is never run. */
-function sandboxedIO(root: string): ToolIO {
-  const real = createNodeIO();
-  const inside = (path: string): string => {
-    const rel = relative(root, path);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`outside the sandbox: ${path}`);
-    return path;
-  };
-  return {
-    readFile: (path) => real.readFile(inside(path)),
-    writeFile: (path, content) => real.writeFile(inside(path), content),
-    listDir: (path) => real.listDir(inside(path)),
-    stat: async (path) => real.stat(inside(path)),
-    mkdirp: (path) => real.mkdirp(inside(path)),
-    exec: async (command) => ({ exitCode: 0, output: `ran ${command.length} characters`, timedOut: false }),
-  };
 }
 
 describe('junk arguments', () => {

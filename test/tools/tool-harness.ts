@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { afterEach } from 'vitest';
 import { executeToolCall, type ToolCallResult } from '../../src/tools/execute.js';
 import { createNodeIO } from '../../src/tools/node-io.js';
-import type { Tool } from '../../src/tools/tool.js';
+import type { Tool, ToolIO } from '../../src/tools/tool.js';
 import { builtinToolsets } from '../../src/tools/toolsets.js';
 
 const created: string[] = [];
@@ -33,4 +33,22 @@ export function callTool(
 ): Promise<ToolCallResult> {
   const raw = typeof args === 'string' ? args : JSON.stringify(args);
   return executeToolCall(builtinTools, { id: 'call_1', name, arguments: raw }, { cwd, signal, io: createNodeIO() });
+}
+
+/** Real files confined to `root`; a fake shell, so junk is never run. For the fuzz tests. */
+export function sandboxedIO(root: string): ToolIO {
+  const real = createNodeIO();
+  const inside = (path: string): string => {
+    const rel = relative(root, path);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`outside the sandbox: ${path.slice(0, 100)}`);
+    return path;
+  };
+  return {
+    readFile: (path) => real.readFile(inside(path)),
+    writeFile: (path, content) => real.writeFile(inside(path), content),
+    listDir: (path) => real.listDir(inside(path)),
+    stat: async (path) => real.stat(inside(path)),
+    mkdirp: (path) => real.mkdirp(inside(path)),
+    exec: async (command) => ({ exitCode: 0, output: `fake shell: ${command.length} characters not run`, timedOut: false }),
+  };
 }
