@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'illegal_transition'
   | 'store_too_new'
   | 'store_locked'
+  | 'store_unavailable'
   | 'depth_limit'
   | 'unknown_route'
   | 'provider_error'
