@@ -1,0 +1,90 @@
+import { LegateError } from '../../../errors.js';
+import { taskStatuses, type TaskStatus } from '../../status.js';
+
+/** The prefix used when `tasks.redis_prefix` is not set. */
+export const defaultRedisPrefix = 'legate';
+
+/**
+ * The names of every key of one deployment (see the layout in `redis-store.ts`). A variable part
+ * (a task, session or owner id) always comes last, so no id can make one key look like another.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {
+    // No ':' in the prefix: "legate" and "legate:task" would otherwise share keys. Braces are
+    // allowed so that a cluster hash tag (`{legate}`) can keep a deployment on one slot.
+    if (!/^[A-Za-z0-9_.{}-]+$/.test(prefix)) {
+      throw new LegateError('config_invalid', `tasks.redis_prefix must be letters, digits, "_", ".", "-", "{" or "}" (got "${prefix}")`, { prefix });
+    }
+  }
+
+  /** String: the layout version this deployment's keys were written with. */
+  get schema(): string {
+    return `${this.prefix}:schema`;
+  }
+  /** Sorted set: every task id, scored by createdAt (list order). */
+  get tasks(): string {
+    return `${this.prefix}:tasks`;
+  }
+  /** Sorted set: ended tasks that have an endedAt, scored by it (what prune walks). */
+  get ended(): string {
+    return `${this.prefix}:ended`;
+  }
+  /** String counter: the last steer id given out. */
+  get steerSeq(): string {
+    return `${this.prefix}:steer-seq`;
+  }
+  /** Sorted set: session ids scored by updatedAt. */
+  get sessions(): string {
+    return `${this.prefix}:sessions`;
+  }
+  /** Hash + list: results of recent deployment-wide writes (prune), for replays. */
+  get ops(): string {
+    return `${this.prefix}:ops`;
+  }
+  get opQueue(): string {
+    return `${this.prefix}:opq`;
+  }
+  /** Set: the ids of the tasks in `status`. */
+  status(status: TaskStatus): string {
+    return `${this.prefix}:status:${status}`;
+  }
+  /** The six status sets, in `taskStatuses` order (scripts take them all as KEYS). */
+  get statusSets(): string[] {
+    return taskStatuses.map((status) => this.status(status));
+  }
+  /** Sorted set: the ids of one session's tasks, scored by createdAt. */
+  sessionTasks(sessionId: string): string {
+    return `${this.prefix}:session-tasks:${sessionId}`;
+  }
+  /** Hash: the task record, one field per record field, each value JSON. */
+  task(id: string): string {
+    return `${this.prefix}:task:${id}`;
+  }
+  /** List: the last output lines. */
+  output(id: string): string {
+    return `${this.prefix}:output:${id}`;
+  }
+  /** Hash: iteration → that step's messages (JSON). */
+  checkpoints(id: string): string {
+    return `${this.prefix}:checkpoints:${id}`;
+  }
+  /** Hash: steer id → steer record (JSON). */
+  steers(id: string): string {
+    return `${this.prefix}:steers:${id}`;
+  }
+  /** List: ids of the task's queued steers, oldest first. */
+  queuedSteers(id: string): string {
+    return `${this.prefix}:steers-queued:${id}`;
+  }
+  /** Hash + list: results of the task's recent writes by op id, oldest op first in the list. */
+  taskOps(id: string): string {
+    return `${this.prefix}:ops:${id}`;
+  }
+  taskOpQueue(id: string): string {
+    return `${this.prefix}:opq:${id}`;
+  }
+  /** Hash: a session (id, cwd, createdAt, updatedAt, messages), each value JSON. */
+  session(id: string): string {
+    return `${this.prefix}:session:${id}`;
+  }
+}

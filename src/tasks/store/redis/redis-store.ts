@@ -1,0 +1,319 @@
+/**
+ * A TaskStore in Redis (≥ 7), shared by every legate process of a deployment, on any machine.
+ *
+ * Key layout, everything under `<prefix>:` (`tasks.redis_prefix`, default `legate`):
+ *   schema                      string   layout version (1)
+ *   tasks                       zset     every task id, score createdAt (list order)
+ *   session-tasks:<sessionId>   zset     that session's task ids, score createdAt
+ *   status:<status>             set      task ids in that status (six sets)
+ *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
+ *   task:<id>                   hash     the record: one field per record field, value JSON
+ *   output:<id>                 list     the last `outputBufferLines` output lines
+ *   checkpoints:<id>            hash     iteration → that step's messages (JSON); expires when the task ends
+ *   steers:<id>                 hash     steer id → steer record (JSON)
+ *   steers-queued:<id>          list     ids of the queued steers, oldest first
+ *   steer-seq                   string   last steer id given out
+ *   ops:<id> / opq:<id>         hash / list  the task's recent op ids → results, for replays
+ *   ops / opq                   hash / list  the same for deployment-wide writes (prune)
+ *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages (JSON)
+ *   sessions                    zset     session ids, score updatedAt
+ *
+ * Order: the store uses one connection and every method sends exactly one command (one EVAL or
+ * HGETALL) synchronously when called, so calls reach Redis in call order and Redis runs them in
+ * that order; after a reconnect ioredis resends unanswered commands before queued ones. Scripts
+ * go as EVAL, not EVALSHA: a script cache emptied by a restart can never make a retried command
+ * overtake a later one. Replays: every write carries an op id made once per call (see
+ * `redis-scripts.ts`), so a command applied twice has the effect, and the answer, of one.
+ * Nothing here stores credentials: the records carry none.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { LegateError } from '../../../errors.js';
+import type { Message } from '../../../provider/types.js';
+import { assertTransition, canTransition, isTerminal, type TaskStatus } from '../../status.js';
+import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../../task-record.js';
+import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from '../task-store.js';
+import { connectRedis, storeError, type RedisConnectionOptions } from './redis-connection.js';
+import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
+import { checkpointFromReply, patchToChange, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
+import * as scripts from './redis-scripts.js';
+
+/** The key layout version this code writes. */
+export const redisSchemaVersion = 1;
+
+const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
+const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
+  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool',
+]);
+
+/**
+ * What a conditional write requires of the task. `status`: one of these; `owner` (and `epoch`,
+ * the takeover counter, absent = 0): the runner that may write. An absent part is not checked.
+ */
+export interface WriteCondition {
+  status?: readonly TaskStatus[];
+  owner?: string;
+  epoch?: number;
+}
+
+/** What one conditional write changes, all together. */
+export interface TaskChange {
+  status?: TaskStatus;
+  /** Record fields; a field present as `undefined` is cleared. Filtered to `allowed`. */
+  fields?: object;
+  allowed?: ReadonlySet<string>;
+  lines?: string[];
+  checkpoint?: { iteration: number; messages: Message[] };
+}
+
+export interface RedisTaskStoreOptions extends RedisConnectionOptions {
+  url: string;
+  /** `tasks.redis_prefix`; default `legate`. */
+  prefix?: string;
+  /** How long an ended task's checkpoints (and replay log) stay; default 10 minutes. */
+  endedTtlMs?: number;
+}
+
+/** A conditional write's outcome: applied (with the record's field/value pairs when asked), or the status that failed the condition. */
+export type WriteReply = ['ok', ...string[]] | ['status', TaskStatus] | ['fenced', TaskStatus, string, string];
+
+export class RedisTaskStore implements TaskStore {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly url: string,
+    readonly keys: RedisKeys,
+    private readonly endedTtlMs: number,
+  ) {}
+
+  /**
+   * Connects to `options.url` and checks the key layout version (writing it for a new prefix).
+   * Rejects with `store_unavailable` (masked URL) when Redis cannot be reached and `store_too_new`
+   * when the prefix was written by a newer legate.
+   */
+  static async open(options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
+    const keys = new RedisKeys(options.prefix ?? defaultRedisPrefix);
+    return RedisTaskStore.attach(await connectRedis(options.url, options), { ...options, prefix: keys.prefix });
+  }
+
+  /**
+   * A store on a connection the caller made (connected, one per store: the store's call order is
+   * the connection's). `close` quits it.
+   */
+  static async attach(redis: Redis, options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
+    const keys = new RedisKeys(options.prefix ?? defaultRedisPrefix);
+    const store = new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000);
+    try {
+      await store.command(redis.set(keys.schema, String(redisSchemaVersion), 'NX'));
+      const version = Number(await store.command(redis.get(keys.schema)));
+      if (version > redisSchemaVersion) {
+        throw new LegateError('store_too_new', `the Redis keys under "${keys.prefix}" were written by a newer legate (layout ${version}; this one knows ${redisSchemaVersion})`, { prefix: keys.prefix, version });
+      }
+    } catch (error) {
+      redis.disconnect();
+      throw error;
+    }
+    return store;
+  }
+
+  async create(task: TaskRecord): Promise<void> {
+    const { keys } = this;
+    const ended = isTerminal(task.status) && task.endedAt !== undefined ? String(task.endedAt) : '';
+    const reply = await this.eval(scripts.createScript,
+      [keys.task(task.id), keys.tasks, keys.sessionTasks(task.sessionId), keys.ended, keys.taskOps(task.id), keys.taskOpQueue(task.id), ...keys.statusSets],
+      [randomUUID(), task.id, String(task.createdAt), task.status, ended, String(this.endedTtlMs), ...recordToFields(task)]);
+    if (reply === 'exists') throw new LegateError('invalid_arguments', `task "${task.id}" already exists`, { taskId: task.id });
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    return taskFromReply(await this.command(this.redis.hgetall(this.keys.task(id)).then(flatten)));
+  }
+
+  async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
+    const limit = filter.limit ?? 100;
+    if (limit <= 0 || filter.status?.length === 0) return [];
+    const reply = (await this.query('list', filter, limit)) as string[][];
+    return reply.map((fields) => taskFromReply(fields)!);
+  }
+
+  async count(filter: Omit<TaskFilter, 'limit'> = {}): Promise<number> {
+    if (filter.status?.length === 0) return 0;
+    if (filter.cwd === undefined && filter.status === undefined) {
+      return this.command(this.redis.zcard(filter.sessionId === undefined ? this.keys.tasks : this.keys.sessionTasks(filter.sessionId)));
+    }
+    return (await this.query('count', filter, 0)) as number;
+  }
+
+  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
+    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
+    // Only states from which `to` is a legal move go into the condition.
+    const legalFrom = expected.filter((status) => canTransition(status, to));
+    const reply = await this.conditionalWrite(id, { status: legalFrom }, { status: to, fields: patch, allowed: patchFields }, true);
+    if (reply[0] === 'ok') return taskFromReply(reply.slice(1))!;
+    const status = reply[1];
+    if (!expected.includes(status)) {
+      throw new LegateError('illegal_transition', `task "${id}" is ${status}, not ${expected.join(' or ')}`, { taskId: id, from: status, to });
+    }
+    assertTransition(id, status, to);
+    throw new LegateError('illegal_transition', `task "${id}" cannot go from ${status} to ${to}`, { taskId: id, from: status, to });
+  }
+
+  async update(id: string, progress: TaskProgress): Promise<void> {
+    await this.conditionalWrite(id, {}, { fields: progress, allowed: progressFields });
+  }
+
+  async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
+    return (await this.eval(scripts.heartbeatScript, [this.keys.status('running')], [this.keys.prefix, owner, JSON.stringify(leaseExpiresAt)])) as string[];
+  }
+
+  async prune(endedBefore: number): Promise<number> {
+    const batch = 500;
+    let pruned = 0;
+    for (;;) {
+      const [count, examined] = (await this.eval(scripts.pruneScript, [this.keys.ended, this.keys.tasks, this.keys.ops, this.keys.opQueue],
+        [randomUUID(), this.keys.prefix, String(endedBefore), String(batch)])) as [number, number];
+      pruned += count;
+      if (examined < batch) return pruned;
+    }
+  }
+
+  async appendOutput(id: string, lines: string[], progress: TaskProgress = {}): Promise<void> {
+    await this.conditionalWrite(id, {}, { lines, fields: progress, allowed: progressFields });
+  }
+
+  async readOutput(id: string, last?: number): Promise<string[]> {
+    if (last !== undefined && last <= 0) {
+      await this.read(id, this.keys.output(id), ['list', '1']);
+      return [];
+    }
+    return this.read(id, this.keys.output(id), ['list', last === undefined ? '' : String(last)]);
+  }
+
+  async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
+    await this.conditionalWrite(id, {}, { checkpoint: step });
+  }
+
+  async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
+    return checkpointFromReply(await this.read(id, this.keys.checkpoints(id), ['hash']));
+  }
+
+  async addSteer(taskId: string, message: string): Promise<SteerRecord> {
+    const { keys } = this;
+    const reply = await this.eval(scripts.addSteerScript,
+      [keys.task(taskId), keys.steers(taskId), keys.queuedSteers(taskId), keys.steerSeq, keys.taskOps(taskId), keys.taskOpQueue(taskId)],
+      [randomUUID(), taskId, message, String(Date.now()), String(this.endedTtlMs)]);
+    if (reply === null) throw notFound(taskId);
+    return JSON.parse(reply as string) as SteerRecord;
+  }
+
+  async takeSteers(taskId: string): Promise<SteerRecord[]> {
+    return this.settle(taskId, 'delivered');
+  }
+
+  async missSteers(taskId: string): Promise<number> {
+    return (await this.settle(taskId, 'missed')).length;
+  }
+
+  async listSteers(taskId: string): Promise<SteerRecord[]> {
+    return steersFromReply(await this.read(taskId, this.keys.steers(taskId), ['hash']));
+  }
+
+  async saveSession(session: SessionRecord): Promise<void> {
+    await this.eval(scripts.saveSessionScript, [this.keys.session(session.id), this.keys.sessions], [
+      session.id, String(session.updatedAt),
+      JSON.stringify(session.id), JSON.stringify(session.cwd), JSON.stringify(session.createdAt), JSON.stringify(session.updatedAt), JSON.stringify(session.messages),
+    ]);
+  }
+
+  async loadSession(id: string): Promise<SessionRecord | undefined> {
+    return sessionFromReply(await this.command(this.redis.hgetall(this.keys.session(id)).then(flatten)));
+  }
+
+  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
+    const limit = filter.limit ?? 20;
+    if (limit <= 0) return [];
+    const reply = (await this.eval(scripts.listSessionsScript, [this.keys.sessions],
+      [this.keys.prefix, filter.cwd === undefined ? '' : JSON.stringify(filter.cwd), String(limit)])) as string[][];
+    return reply.map((fields) => sessionFromReply(fields)!);
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'end') return;
+    // QUIT waits for the replies of every command sent before it.
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /**
+   * The one conditional write of a task (see `writeScript`): applies `change` only if the task
+   * meets `condition`. Resolves with the script's reply when it applied or the condition failed
+   * (`['status', current]`, `['fenced', status, owner, epoch]`); rejects `task_not_found`.
+   * Fencing (owner + epoch) is the seam for takeovers; the TaskStore methods check status only.
+   */
+  async conditionalWrite(id: string, condition: WriteCondition, change: TaskChange, returnRecord = false): Promise<WriteReply> {
+    const { keys } = this;
+    const lines = change.lines?.map((line) => (line.length > outputLineChars ? line.slice(0, outputLineChars) : line));
+    const fields = change.fields ? patchToChange(change.fields, change.allowed ?? patchFields) : undefined;
+    const encoded = {
+      ...(change.status !== undefined && { status: change.status }),
+      ...(fields && Object.keys(fields.set).length > 0 && { set: fields.set }),
+      ...(fields && fields.unset.length > 0 && { unset: fields.unset }),
+      // Lines that would be trimmed at once are never sent; all of them are counted.
+      ...(lines && lines.length > 0 && { lines: lines.slice(-outputBufferLines), count: lines.length }),
+      ...(change.checkpoint && { checkpoint: { iteration: change.checkpoint.iteration, messages: JSON.stringify(change.checkpoint.messages) } }),
+      ...(returnRecord && { record: true }),
+    };
+    const reply = (await this.eval(scripts.writeScript,
+      [keys.task(id), keys.output(id), keys.checkpoints(id), keys.taskOps(id), keys.taskOpQueue(id), keys.ended, ...keys.statusSets],
+      [randomUUID(), id, JSON.stringify(condition), JSON.stringify(encoded), String(this.endedTtlMs), String(outputBufferLines)])) as WriteReply | ['not_found'];
+    if (reply[0] === 'not_found') throw notFound(id);
+    if (reply[0] === 'fenced' || (reply[0] === 'status' && condition.status === undefined)) {
+      throw new LegateError('illegal_transition', `task "${id}" refused a write: it is ${reply[1]}`, { taskId: id, reply });
+    }
+    return reply;
+  }
+
+  private async settle(taskId: string, state: 'delivered' | 'missed'): Promise<SteerRecord[]> {
+    const { keys } = this;
+    const reply = await this.eval(scripts.settleSteersScript,
+      [keys.task(taskId), keys.steers(taskId), keys.queuedSteers(taskId), keys.taskOps(taskId), keys.taskOpQueue(taskId)],
+      [randomUUID(), state, String(Date.now()), String(this.endedTtlMs)]);
+    if (reply === null) throw notFound(taskId);
+    return JSON.parse(reply as string) as SteerRecord[];
+  }
+
+  private async read(id: string, key: string, args: string[]): Promise<string[]> {
+    const reply = await this.eval(scripts.readScript, [this.keys.task(id), key], args);
+    if (reply === null) throw notFound(id);
+    return reply as string[];
+  }
+
+  private query(mode: 'list' | 'count', filter: Omit<TaskFilter, 'limit'>, limit: number): Promise<unknown> {
+    const order = filter.sessionId === undefined ? this.keys.tasks : this.keys.sessionTasks(filter.sessionId);
+    return this.eval(scripts.queryScript, [order], [
+      this.keys.prefix, mode, String(limit),
+      filter.cwd === undefined ? '' : JSON.stringify(filter.cwd),
+      filter.status === undefined ? '' : JSON.stringify(filter.status),
+    ]);
+  }
+
+  /** Sends the script now (in call order); see the note at the top on EVAL. */
+  private eval(script: string, keys: string[], args: string[]): Promise<unknown> {
+    return this.command(this.redis.eval(script, keys.length, ...keys, ...args));
+  }
+
+  private async command<T>(sent: Promise<T>): Promise<T> {
+    try {
+      return await sent;
+    } catch (error) {
+      throw storeError(this.url, error);
+    }
+  }
+}
+
+/** HGETALL as ioredis gives it (an object) back to the flat field/value list the scripts return. */
+function flatten(hash: Record<string, string>): string[] {
+  return Object.entries(hash).flat();
+}
+
+function notFound(id: string): LegateError {
+  return new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+}
