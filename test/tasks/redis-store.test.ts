@@ -1,0 +1,177 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, maskRedisUrl } from '../../src/tasks/store/redis/redis-connection.js';
+import { RedisTaskStore, type RedisTaskStoreOptions } from '../../src/tasks/store/redis/redis-store.js';
+import { freePort, redisServerAvailable, startRedisServer, type PrivateRedis } from '../helpers/redis-server.js';
+import { storeConformance, taskFixture } from './store-conformance.js';
+
+const available = redisServerAvailable();
+if (!available) {
+  if (process.env.CI === 'true') throw new Error('redis-server is not on PATH: under CI=true the Redis task store tests must run');
+  console.warn('Skipping the Redis task store tests: redis-server is not on PATH (install Debian\'s redis-server to run them).');
+}
+
+/** Every key this run writes starts with it; afterAll deletes those and nothing else. */
+const run = `legate-test-${process.pid}-${Date.now().toString(36)}`;
+let stores = 0;
+let server: PrivateRedis;
+let admin: Redis;
+
+beforeAll(async () => {
+  if (!available) return;
+  server = await startRedisServer();
+  admin = new Redis(server.url);
+});
+
+afterAll(async () => {
+  if (!available) return;
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${run}-*`, 'COUNT', 1000);
+    if (keys.length > 0) await admin.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await admin.quit();
+  await server.stop();
+});
+
+/** A fresh, empty store: its own prefix on the private server. */
+function openStore(options: Partial<RedisTaskStoreOptions> = {}): Promise<RedisTaskStore> {
+  return RedisTaskStore.open({ url: server.url, prefix: `${run}-${stores++}`, ...options });
+}
+
+/**
+ * A store whose connection sends every script twice, the second after the first is answered:
+ * what ioredis does when a reply is lost to a dropped connection and it resends the command.
+ */
+async function openReplayingStore(): Promise<{ store: RedisTaskStore; sent: unknown[][] }> {
+  const redis = await connectRedis(server.url);
+  const sent: unknown[][] = [];
+  const evalOnce = redis.eval.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+  redis.eval = ((...args: unknown[]) => {
+    sent.push(args);
+    return evalOnce(...args).then(() => evalOnce(...args));
+  }) as typeof redis.eval;
+  return { store: await RedisTaskStore.attach(redis, { url: server.url, prefix: `${run}-${stores++}` }), sent };
+}
+
+describe.runIf(available)('Redis task store', () => {
+  storeConformance('redis', () => openStore());
+  storeConformance('redis, every write applied twice', async () => (await openReplayingStore()).store);
+
+  describe('RedisTaskStore', () => {
+    it('a write applied twice has the effect, and the answer, of one', async () => {
+      const { store, sent } = await openReplayingStore();
+      try {
+        await store.create(taskFixture({ id: 't_twice', status: 'queued' }));
+        const running = await store.transition('t_twice', 'queued', 'running', { owner: 'o1' });
+        expect(running.status).toBe('running');
+        await store.appendOutput('t_twice', ['one'], { apiCalls: 1 });
+        await store.appendCheckpoint('t_twice', { iteration: 1, messages: [{ role: 'assistant', content: 'step 1' }] });
+        const steer = await store.addSteer('t_twice', 'look left');
+        const taken = await store.takeSteers('t_twice');
+        expect(taken).toEqual([{ ...steer, state: 'delivered', settledAt: taken[0]!.settledAt }]);
+
+        // A late resend, after later writes: replay the first appendOutput exactly as it was sent.
+        const appendOne = sent.find((args) => String(args[args.length - 3]).includes('"one"'))!;
+        await store.appendOutput('t_twice', ['two']);
+        await (store as unknown as { redis: Redis }).redis.eval(...(appendOne as Parameters<Redis['eval']>));
+
+        expect(await store.readOutput('t_twice')).toEqual(['one', 'two']);
+        expect(await store.get('t_twice')).toMatchObject({ status: 'running', outputLines: 2, apiCalls: 1 });
+        expect(await store.loadCheckpoint('t_twice')).toEqual({ iterations: 1, messages: [{ role: 'assistant', content: 'step 1' }] });
+        expect((await store.listSteers('t_twice')).map((entry) => [entry.id, entry.state])).toEqual([[steer.id, 'delivered']]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a checkpoint step is kept once per iteration', async () => {
+      const store = await openStore();
+      try {
+        await store.create(taskFixture({ id: 't_iter', status: 'running' }));
+        await store.appendCheckpoint('t_iter', { iteration: 1, messages: [{ role: 'assistant', content: 'a' }] });
+        await store.appendCheckpoint('t_iter', { iteration: 1, messages: [{ role: 'assistant', content: 'a' }] });
+        expect(await store.loadCheckpoint('t_iter')).toEqual({ iterations: 1, messages: [{ role: 'assistant', content: 'a' }] });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('expires a task\'s checkpoints when it ends, keeping its record, output and steers', async () => {
+      const store = await openStore({ endedTtlMs: 300 });
+      const { keys } = store;
+      try {
+        await store.create(taskFixture({ id: 't_exp', status: 'running' }));
+        await store.create(taskFixture({ id: 't_int', status: 'running' }));
+        for (const id of ['t_exp', 't_int']) {
+          await store.appendOutput(id, ['out']);
+          await store.appendCheckpoint(id, { iteration: 1, messages: [{ role: 'assistant', content: 'x' }] });
+          await store.addSteer(id, 'steer');
+        }
+        expect(await admin.pttl(keys.checkpoints('t_exp'))).toBe(-1);
+        await store.transition('t_exp', 'running', 'completed', { endedAt: Date.now() });
+        await store.transition('t_int', 'running', 'interrupted');
+        const ttl = await admin.pttl(keys.checkpoints('t_exp'));
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(300);
+        await sleep(600);
+        expect(await admin.exists(keys.checkpoints('t_exp'))).toBe(0);
+        expect(await store.loadCheckpoint('t_exp')).toEqual({ iterations: 0, messages: [] });
+        expect(await store.get('t_exp')).toMatchObject({ status: 'completed', outputLines: 1 });
+        expect(await store.readOutput('t_exp')).toEqual(['out']);
+        expect(await store.listSteers('t_exp')).toHaveLength(1);
+        for (const key of [keys.task('t_exp'), keys.output('t_exp'), keys.steers('t_exp')]) expect(await admin.pttl(key)).toBe(-1);
+        // An interrupted task will be resumed from its checkpoints: they stay.
+        expect((await store.loadCheckpoint('t_int')).iterations).toBe(1);
+        expect(await admin.pttl(keys.checkpoints('t_int'))).toBe(-1);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps every key under its prefix, and two prefixes on one Redis apart', async () => {
+      const one = await openStore();
+      const two = await openStore();
+      try {
+        await one.create(taskFixture({ id: 't_same', goal: 'one' }));
+        await two.create(taskFixture({ id: 't_same', goal: 'two' }));
+        await one.addSteer('t_same', 's');
+        await one.saveSession({ id: 's_p', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [] });
+        expect((await one.get('t_same'))!.goal).toBe('one');
+        expect((await two.get('t_same'))!.goal).toBe('two');
+        expect(await two.listSteers('t_same')).toEqual([]);
+        expect(await two.listSessions()).toEqual([]);
+        const keys = await admin.keys(`${two.keys.prefix}*`);
+        expect(keys.length).toBeGreaterThan(0);
+        expect(keys.every((key) => key.startsWith(`${two.keys.prefix}:`))).toBe(true);
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
+
+    it('names the Redis URL, password masked, when nothing listens there', async () => {
+      const port = await freePort();
+      const url = `redis://:s3cret-pw@127.0.0.1:${port}/0`;
+      expect(maskRedisUrl(url)).toBe(`redis://:***@127.0.0.1:${port}/0`);
+      const opened = RedisTaskStore.open({ url, prefix: `${run}-${stores++}` });
+      await expect(opened).rejects.toMatchObject({ code: 'store_unavailable', message: expect.stringContaining(`redis://:***@127.0.0.1:${port}/0`) });
+      await expect(opened).rejects.not.toMatchObject({ message: expect.stringContaining('s3cret') });
+    });
+
+    it('a command fails with store_unavailable once Redis is gone', async () => {
+      const own = await startRedisServer();
+      const store = await RedisTaskStore.open({ url: own.url, prefix: `${run}-${stores++}`, maxRetriesPerRequest: 1 });
+      try {
+        await store.create(taskFixture({ id: 't_gone' }));
+        await own.stop();
+        await expect(store.get('t_gone')).rejects.toMatchObject({ code: 'store_unavailable', message: expect.stringContaining(own.url) });
+      } finally {
+        await store.close();
+        await own.stop();
+      }
+    });
+  });
+});
