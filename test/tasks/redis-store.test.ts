@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, maskRedisUrl } from '../../src/tasks/store/redis/redis-connection.js';
+import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { RedisTaskStore, type RedisTaskStoreOptions } from '../../src/tasks/store/redis/redis-store.js';
+import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { freePort, redisServerAvailable, startRedisServer, type PrivateRedis } from '../helpers/redis-server.js';
 import { storeConformance, taskFixture } from './store-conformance.js';
 
@@ -126,6 +128,40 @@ describe.runIf(available)('Redis task store', () => {
         // An interrupted task will be resumed from its checkpoints: they stay.
         expect((await store.loadCheckpoint('t_int')).iterations).toBe(1);
         expect(await admin.pttl(keys.checkpoints('t_int'))).toBe(-1);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('lists in the same order as the memory store, whether it walks all tasks or a status', async () => {
+      const store = await openStore();
+      const memory = new MemoryTaskStore();
+      try {
+        const tasks = [
+          taskFixture({ id: 't_b', createdAt: 5 }), taskFixture({ id: 't_B', createdAt: 5 }), taskFixture({ id: 't_a', createdAt: 5, status: 'interrupted' }),
+          taskFixture({ id: 't_z', createdAt: 4, cwd: '/other' }), taskFixture({ id: 't_r', createdAt: 6, status: 'running' }),
+        ];
+        for (const task of tasks) {
+          await store.create(task);
+          await memory.create(task);
+        }
+        for (const filter of [{}, { status: ['queued' as const, 'interrupted' as const] }, { status: ['queued' as const, 'queued' as const] }, { status: ['queued' as const], cwd: '/work' }, { limit: 2 }, { status: ['queued' as const, 'running' as const], limit: 2 }]) {
+          expect((await store.list(filter)).map((task) => task.id), JSON.stringify(filter)).toEqual((await memory.list(filter)).map((task) => task.id));
+          expect(await store.count(filter), JSON.stringify(filter)).toBe(await memory.count(filter));
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a conditional write can require an owner and an epoch (the seam for takeovers)', async () => {
+      const store = await openStore();
+      try {
+        await store.create({ ...taskFixture({ id: 't_fence', status: 'running', owner: 'w1' }), epoch: 2 } as TaskRecord);
+        await expect(store.conditionalWrite('t_fence', { status: ['running'], owner: 'w2', epoch: 2 }, { lines: ['zombie'] })).rejects.toMatchObject({ code: 'illegal_transition' });
+        await expect(store.conditionalWrite('t_fence', { status: ['running'], owner: 'w1', epoch: 1 }, { lines: ['stale'] })).rejects.toMatchObject({ code: 'illegal_transition' });
+        expect(await store.conditionalWrite('t_fence', { status: ['running'], owner: 'w1', epoch: 2 }, { lines: ['mine'] })).toEqual(['ok']);
+        expect(await store.readOutput('t_fence')).toEqual(['mine']);
       } finally {
         await store.close();
       }

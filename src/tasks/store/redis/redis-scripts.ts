@@ -209,19 +209,51 @@ return redis.call('LRANGE', KEYS[2], -tonumber(ARGV[2]), -1)
 
 /**
  * query — list or count tasks, newest first (createdAt, then id, descending).
- * KEYS: 1 the order: tasks, or session-tasks:<sessionId>. Reads <prefix>:task:<id> of each.
+ * KEYS: 1 the order: tasks, or session-tasks:<sessionId>. Reads <prefix>:task:<id> of each task
+ *       it considers and, with a status filter and no session, <prefix>:status:<status>.
  * ARGV: 1 prefix, 2 'list' | 'count', 3 limit, 4 cwd as JSON ('' = any),
- *       5 statuses as a JSON array ('' = any).
- * Returns a list of field/value arrays, or the count.
+ *       5 statuses as a JSON array ('' = any), 6 '1' when KEYS[1] is a session's order.
+ * Returns a list of field/value arrays, or the count. With statuses and no session it reads only
+ * the tasks in those statuses (the scheduler's "queued or interrupted" among thousands ended);
+ * otherwise it walks the order, newest first, and stops at the limit.
  */
 export const queryScript = `
 local prefix, mode, limit, cwd = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local wanted = nil
-if ARGV[5] ~= '' then
-  wanted = {}
-  for _, status in ipairs(cjson.decode(ARGV[5])) do wanted[cjson.encode(status)] = true end
+local statuses = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or nil
+local found = {}
+if statuses and ARGV[6] ~= '1' then
+  local candidates = {}
+  for _, status in ipairs(statuses) do
+    for _, id in ipairs(redis.call('SMEMBERS', prefix .. ':status:' .. status)) do
+      local fields = redis.call('HMGET', prefix .. ':task:' .. id, 'createdAt', 'cwd')
+      if fields[1] and (cwd == '' or fields[2] == cwd) then
+        candidates[#candidates + 1] = {id = id, at = tonumber(fields[1])}
+      end
+    end
+  end
+  if mode == 'count' then return #candidates end
+  -- Byte order on ties, as a sorted set orders its members (Lua's < on strings follows the locale).
+  local function newer(a, b)
+    if a.at ~= b.at then return a.at > b.at end
+    local length = math.min(#a.id, #b.id)
+    for index = 1, length do
+      local x, y = string.byte(a.id, index), string.byte(b.id, index)
+      if x ~= y then return x > y end
+    end
+    return #a.id > #b.id
+  end
+  table.sort(candidates, newer)
+  for index = 1, math.min(limit, #candidates) do
+    found[index] = redis.call('HGETALL', prefix .. ':task:' .. candidates[index].id)
+  end
+  return found
 end
-local found, count, start, chunk = {}, 0, 0, 256
+local wanted = nil
+if statuses then
+  wanted = {}
+  for _, status in ipairs(statuses) do wanted[cjson.encode(status)] = true end
+end
+local count, start, chunk = 0, 0, 256
 local total = redis.call('ZCARD', KEYS[1])
 while start < total do
   for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], start, start + chunk - 1)) do

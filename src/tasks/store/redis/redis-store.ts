@@ -291,7 +291,8 @@ export class RedisTaskStore implements TaskStore {
     return this.eval(scripts.queryScript, [order], [
       this.keys.prefix, mode, String(limit),
       filter.cwd === undefined ? '' : JSON.stringify(filter.cwd),
-      filter.status === undefined ? '' : JSON.stringify(filter.status),
+      filter.status === undefined ? '' : JSON.stringify([...new Set(filter.status)]),
+      filter.sessionId === undefined ? '' : '1',
     ]);
   }
 
