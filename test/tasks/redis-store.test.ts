@@ -89,13 +89,21 @@ describe.runIf(available)('Redis task store', () => {
       }
     });
 
-    it('a checkpoint step is kept once per iteration', async () => {
+    it('keeps every checkpointed step, as the loop writes them (two per iteration, numbering restarting on resume)', async () => {
       const store = await openStore();
+      const memory = new MemoryTaskStore();
+      const steps = [
+        { iteration: 1, messages: [{ role: 'assistant' as const, content: '', toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{}' }] }] },
+        { iteration: 1, messages: [{ role: 'tool' as const, toolCallId: 'c1', name: 'list_dir', content: 'a' }] },
+        { iteration: 1, messages: [{ role: 'assistant' as const, content: 'resumed, done' }] },
+      ];
       try {
-        await store.create(taskFixture({ id: 't_iter', status: 'running' }));
-        await store.appendCheckpoint('t_iter', { iteration: 1, messages: [{ role: 'assistant', content: 'a' }] });
-        await store.appendCheckpoint('t_iter', { iteration: 1, messages: [{ role: 'assistant', content: 'a' }] });
-        expect(await store.loadCheckpoint('t_iter')).toEqual({ iterations: 1, messages: [{ role: 'assistant', content: 'a' }] });
+        for (const target of [store, memory]) {
+          await target.create(taskFixture({ id: 't_steps', status: 'running' }));
+          for (const step of steps) await target.appendCheckpoint('t_steps', step);
+        }
+        expect(await store.loadCheckpoint('t_steps')).toEqual(await memory.loadCheckpoint('t_steps'));
+        expect((await store.loadCheckpoint('t_steps')).messages).toHaveLength(3);
       } finally {
         await store.close();
       }

@@ -64,7 +64,7 @@ export class RedisKeys {
   output(id: string): string {
     return `${this.prefix}:output:${id}`;
   }
-  /** Hash: iteration → that step's messages (JSON). */
+  /** List: the checkpointed steps, each `{iteration, messages}` as JSON, in order. */
   checkpoints(id: string): string {
     return `${this.prefix}:checkpoints:${id}`;
   }

@@ -52,10 +52,8 @@ export function steersFromReply(reply: string[]): SteerRecord[] {
   return steers.sort((a, b) => a.id - b.id);
 }
 
-/** The conversation of an HGETALL reply of `checkpoints:<id>`: steps in iteration order. */
+/** The conversation of the LRANGE reply of `checkpoints:<id>`: its steps' messages in order. */
 export function checkpointFromReply(reply: string[]): { iterations: number; messages: Message[] } {
-  const steps: Array<{ iteration: number; messages: Message[] }> = [];
-  for (let index = 0; index < reply.length; index += 2) steps.push({ iteration: Number(reply[index]), messages: JSON.parse(reply[index + 1]!) as Message[] });
-  steps.sort((a, b) => a.iteration - b.iteration);
+  const steps = reply.map((step) => JSON.parse(step) as { iteration: number; messages: Message[] });
   return { iterations: steps.at(-1)?.iteration ?? 0, messages: steps.flatMap((step) => step.messages) };
 }

@@ -76,7 +76,7 @@ return 'ok'
  *       7..12 status:<status> (every status, `taskStatuses` order).
  * ARGV: 1 op id, 2 id, 3 condition JSON {status?: [..], owner?: s, epoch?: n},
  *       4 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], lines?: [..],
- *         count?: n, checkpoint?: {iteration: n, messages: JSON}, record?: true},
+ *         count?: n, step?: checkpoint step JSON {iteration, messages}, record?: true},
  *       5 ended ttl ms, 6 output lines kept.
  * Returns {'ok'} (then the record's field/value pairs when change.record), {'not_found'},
  * {'status', current} or {'fenced', status, owner, epoch}.
@@ -131,8 +131,8 @@ if change.lines and #change.lines > 0 then
   redis.call('RPUSH', KEYS[2], unpack(change.lines))
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
 end
-if change.checkpoint then
-  redis.call('HSETNX', KEYS[3], tostring(change.checkpoint.iteration), change.checkpoint.messages)
+if change.step then
+  redis.call('RPUSH', KEYS[3], change.step)
 end
 local ttl = nil
 if terminal[now] then
@@ -196,8 +196,8 @@ return result
 
 /**
  * read — whether the task exists, and one of its collections.
- * KEYS: 1 task:<id>, 2 the collection (output:<id> list, checkpoints:<id> or steers:<id> hash).
- * ARGV: 1 'list' (then 2 = how many last lines, '' = all) or 'hash'.
+ * KEYS: 1 task:<id>, 2 the collection (output:<id> or checkpoints:<id> list, steers:<id> hash).
+ * ARGV: 1 'list' (then 2 = how many last entries, '' = all) or 'hash'.
  * Returns nil for an unknown task, else the LRANGE or HGETALL reply.
  */
 export const readScript = `

@@ -9,7 +9,7 @@
  *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
  *   task:<id>                   hash     the record: one field per record field, value JSON
  *   output:<id>                 list     the last `outputBufferLines` output lines
- *   checkpoints:<id>            hash     iteration → that step's messages (JSON); expires when the task ends
+ *   checkpoints:<id>            list     checkpointed steps {iteration, messages} (JSON), in order; expires when the task ends
  *   steers:<id>                 hash     steer id → steer record (JSON)
  *   steers-queued:<id>          list     ids of the queued steers, oldest first
  *   steer-seq                   string   last steer id given out
@@ -193,7 +193,7 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
-    return checkpointFromReply(await this.read(id, this.keys.checkpoints(id), ['hash']));
+    return checkpointFromReply(await this.read(id, this.keys.checkpoints(id), ['list', '']));
   }
 
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {
@@ -258,7 +258,7 @@ export class RedisTaskStore implements TaskStore {
       ...(fields && fields.unset.length > 0 && { unset: fields.unset }),
       // Lines that would be trimmed at once are never sent; all of them are counted.
       ...(lines && lines.length > 0 && { lines: lines.slice(-outputBufferLines), count: lines.length }),
-      ...(change.checkpoint && { checkpoint: { iteration: change.checkpoint.iteration, messages: JSON.stringify(change.checkpoint.messages) } }),
+      ...(change.checkpoint && { step: JSON.stringify({ iteration: change.checkpoint.iteration, messages: change.checkpoint.messages }) }),
       ...(returnRecord && { record: true }),
     };
     const reply = (await this.eval(scripts.writeScript,
