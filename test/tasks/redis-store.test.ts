@@ -76,7 +76,7 @@ describe.runIf(available)('Redis task store', () => {
         expect(taken).toEqual([{ ...steer, state: 'delivered', settledAt: taken[0]!.settledAt }]);
 
         // A late resend, after later writes: replay the first appendOutput exactly as it was sent.
-        const appendOne = sent.find((args) => String(args[args.length - 3]).includes('"one"'))!;
+        const appendOne = sent.find((args) => args.some((arg) => String(arg).includes('"lines":["one"]')))!;
         await store.appendOutput('t_twice', ['two']);
         await (store as unknown as { redis: Redis }).redis.eval(...(appendOne as Parameters<Redis['eval']>));
 
@@ -84,6 +84,30 @@ describe.runIf(available)('Redis task store', () => {
         expect(await store.get('t_twice')).toMatchObject({ status: 'running', outputLines: 2, apiCalls: 1 });
         expect(await store.loadCheckpoint('t_twice')).toEqual({ iterations: 1, messages: [{ role: 'assistant', content: 'step 1' }] });
         expect((await store.listSteers('t_twice')).map((entry) => [entry.id, entry.state])).toEqual([[steer.id, 'delivered']]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a connection killed under a stream of writes loses, repeats and reorders none of them', async () => {
+      const store = await openStore();
+      const redis = (store as unknown as { redis: Redis }).redis;
+      try {
+        await store.create(taskFixture({ id: 't_kill', status: 'running' }));
+        const id = await redis.client('ID');
+        const writes: Promise<void>[] = [];
+        for (let index = 0; index < 400; index++) {
+          writes.push(store.appendOutput('t_kill', [`line ${index}`], { apiCalls: index }));
+          if (index % 2 === 0) writes.push(store.appendCheckpoint('t_kill', { iteration: index, messages: [{ role: 'assistant', content: `step ${index}` }] }));
+          if (index === 150) void admin.client('KILL', 'ID', String(id));
+        }
+        await Promise.all(writes);
+        expect(await redis.client('ID')).not.toBe(id);
+        const lines = Array.from({ length: 400 }, (_, index) => `line ${index}`);
+        expect(await store.readOutput('t_kill')).toEqual(lines.slice(-200));
+        expect(await store.get('t_kill')).toMatchObject({ outputLines: 400, apiCalls: 399 });
+        const checkpoint = await store.loadCheckpoint('t_kill');
+        expect(checkpoint.messages.map((message) => message.content)).toEqual(Array.from({ length: 200 }, (_, index) => `step ${index * 2}`));
       } finally {
         await store.close();
       }

@@ -37,7 +37,7 @@ export class RedisKeys {
   get sessions(): string {
     return `${this.prefix}:sessions`;
   }
-  /** Hash + list: results of recent deployment-wide writes (prune), for replays. */
+  /** Hash + list: answers of recent prunes by op id, for replays. */
   get ops(): string {
     return `${this.prefix}:ops`;
   }
@@ -76,7 +76,11 @@ export class RedisKeys {
   queuedSteers(id: string): string {
     return `${this.prefix}:steers-queued:${id}`;
   }
-  /** Hash + list: results of the task's recent writes by op id, oldest op first in the list. */
+  /** Hash: writer → the last sequence number of that writer applied to the task. */
+  seen(id: string): string {
+    return `${this.prefix}:seen:${id}`;
+  }
+  /** Hash + list: kept answers (refusals, steers) of the task's writes by `writer:seq`, oldest first in the list. */
   taskOps(id: string): string {
     return `${this.prefix}:ops:${id}`;
   }

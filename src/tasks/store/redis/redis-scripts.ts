@@ -1,44 +1,57 @@
 import { isTerminal, taskStatuses } from '../../status.js';
 
 /**
- * The Lua scripts of the Redis task store. Each runs atomically in Redis; each write takes an op
- * id (made once per store call) and records it with its result in a small per-task log, so the
- * same command applied twice (ioredis resends unanswered commands after a reconnect) has the
- * effect of one and the same answer. Values in task hashes are JSON (`"running"`, `12`), written
- * by the client: a script compares and copies them, and only decodes the few it reasons about.
+ * The Lua scripts of the Redis task store. Each runs atomically in Redis. Values in task hashes
+ * are JSON (`"running"`, `12`), written by the client: a script compares and copies them, and
+ * decodes only the few it reasons about.
+ *
+ * Replays. ioredis resends, after a reconnect, every command it had sent without an answer, and
+ * some of them had already run. So every write of a task carries its writer (one id per store
+ * instance) and a sequence number (one counter per store, growing with each call); a task keeps
+ * the last number each writer applied (`seen:<id>`). A command whose number is not above it is a
+ * replay: it changes nothing and answers as the first time did. That needs no window, however
+ * many commands were in flight, because one writer's calls about one task reach Redis in call
+ * order. The few answers that carry data or a refusal (a new steer, the steers taken, "it is
+ * completed, not running") are kept in `ops:<id>` (the last `opLogLength`, oldest first in
+ * `opq:<id>`); the others answer "done" (with the record as it is now, for a transition).
  *
  * Scripts that walk many tasks (`query`, `heartbeat`, `prune`, `listSessions`) name per-task keys
  * from the prefix (`<prefix>:task:<id>`, the form `RedisKeys` uses), not from KEYS: they need a
  * single Redis (or every key on one cluster slot, with a `{hash tag}` prefix).
  */
 
-/** How many recent op ids a task (or the deployment, for prune) remembers for replays. */
+/** How many refusals and data-carrying answers a task keeps for replays. */
 export const opLogLength = 64;
 
 const statusSetIndex = `{${taskStatuses.map((status, index) => `['${status}']=${index}`).join(', ')}}`;
 const terminalTable = `{${taskStatuses.filter(isTerminal).map((status) => `['${status}']=true`).join(', ')}}`;
 
-/** Helpers every script starts with. */
+/**
+ * Helpers every task write starts with. Its KEYS begin 1 task:<id>, 2 seen:<id>, 3 ops:<id>,
+ * 4 opq:<id>; its ARGV 1 writer, 2 sequence number, 3 ended ttl ms.
+ */
 const prelude = `
 local terminal = ${terminalTable}
--- Offset of a status's set among the status KEYS (which start at KEYS[7]).
+-- Offset of a status's set among the six status KEYS.
 local statusIndex = ${statusSetIndex}
--- The result a replayed op gave the first time, or nil.
-local function replayed(ops, opId)
-  local done = redis.call('HGET', ops, opId)
-  if done then return done end
-  return nil
+local taskKey, seenKey, opsKey, opqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local writer, seq, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local op = writer .. ':' .. ARGV[2]
+-- nil for a new op; for a replay, its kept answer, or true when none was kept.
+local function replayed()
+  if seq > tonumber(redis.call('HGET', seenKey, writer) or '0') then return nil end
+  return redis.call('HGET', opsKey, op) or true
 end
--- Records op opId's result; keeps the last ${opLogLength}; expires the log with the task's
--- checkpoints when ttl is given (the task has ended).
-local function remember(ops, opq, opId, result, ttl)
-  redis.call('HSET', ops, opId, result)
-  if redis.call('RPUSH', opq, opId) > ${opLogLength} then
-    redis.call('HDEL', ops, redis.call('LPOP', opq))
+-- Marks the op applied, keeps its answer when given, and once the task has ended lets its replay
+-- keys expire with its checkpoints.
+local function applied(answer, ended)
+  redis.call('HSET', seenKey, writer, ARGV[2])
+  if answer then
+    redis.call('HSET', opsKey, op, answer)
+    if redis.call('RPUSH', opqKey, op) > ${opLogLength} then redis.call('HDEL', opsKey, redis.call('LPOP', opqKey)) end
   end
-  if ttl then
-    redis.call('PEXPIRE', ops, ttl)
-    redis.call('PEXPIRE', opq, ttl)
+  if ended then
+    for _, key in ipairs({seenKey, opsKey, opqKey}) do redis.call('PEXPIRE', key, ttl) end
   end
 end
 local function statusOf(task)
@@ -50,41 +63,46 @@ end
 
 /**
  * create — a new task record and its index entries.
- * KEYS: 1 task:<id>, 2 tasks, 3 session-tasks:<sessionId>, 4 ended, 5 ops:<id>, 6 opq:<id>,
- *       7..12 status:<status> (every status, `taskStatuses` order).
- * ARGV: 1 op id, 2 id, 3 createdAt, 4 status, 5 endedAt ('' = none), 6 ended ttl ms,
- *       7.. field, JSON value, field, JSON value…
+ * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 tasks, 6 session-tasks:<sessionId>,
+ *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
+ * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 createdAt, 6 status, 7 endedAt ('' = none),
+ *       8.. field, JSON value, field, JSON value…
  * Returns 'ok' or 'exists'.
  */
 export const createScript = `${prelude}
-if replayed(KEYS[5], ARGV[1]) then return 'ok' end
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
-local status = ARGV[4]
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-redis.call('SADD', KEYS[7 + statusIndex[status]], ARGV[2])
-if terminal[status] and ARGV[5] ~= '' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[2]) end
-remember(KEYS[5], KEYS[6], ARGV[1], 'ok', terminal[status] and ARGV[6] or nil)
+local again = replayed()
+if again then return again == true and 'ok' or again end
+local existing = statusOf(taskKey)
+if existing then
+  applied('exists', terminal[existing])
+  return 'exists'
+end
+local id, status = ARGV[4], ARGV[6]
+redis.call('HSET', taskKey, unpack(ARGV, 8))
+redis.call('ZADD', KEYS[5], ARGV[5], id)
+redis.call('ZADD', KEYS[6], ARGV[5], id)
+redis.call('SADD', KEYS[8 + statusIndex[status]], id)
+if terminal[status] and ARGV[7] ~= '' then redis.call('ZADD', KEYS[7], ARGV[7], id) end
+applied(nil, terminal[status])
 return 'ok'
 `;
 
 /**
  * write — the one conditional write of a task: a transition, progress, output lines and a
  * checkpoint step, any of them, applied together only if the condition holds.
- * KEYS: 1 task:<id>, 2 output:<id>, 3 checkpoints:<id>, 4 ops:<id>, 5 opq:<id>, 6 ended,
- *       7..12 status:<status> (every status, `taskStatuses` order).
- * ARGV: 1 op id, 2 id, 3 condition JSON {status?: [..], owner?: s, epoch?: n},
- *       4 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], lines?: [..],
+ * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 output:<id>, 6 checkpoints:<id>,
+ *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
+ * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 condition JSON {status?: [..], owner?: s, epoch?: n},
+ *       6 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], lines?: [..],
  *         count?: n, step?: checkpoint step JSON {iteration, messages}, record?: true},
- *       5 ended ttl ms, 6 output lines kept.
+ *       7 output lines kept.
  * Returns {'ok'} (then the record's field/value pairs when change.record), {'not_found'},
  * {'status', current} or {'fenced', status, owner, epoch}.
- * When the task is (or becomes) ended, its checkpoints and op log get the ended ttl.
+ * When the task is (or becomes) ended, its checkpoints get the ended ttl.
  */
 export const writeScript = `${prelude}
-local taskKey, id = KEYS[1], ARGV[2]
-local condition, change = cjson.decode(ARGV[3]), cjson.decode(ARGV[4])
+local id = ARGV[4]
+local condition, change = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
 local function answer()
   if change.record then
     local reply = redis.call('HGETALL', taskKey)
@@ -93,7 +111,15 @@ local function answer()
   end
   return {'ok'}
 end
-if replayed(KEYS[4], ARGV[1]) then return answer() end
+local function refuse(reply, status)
+  applied(cjson.encode(reply), terminal[status])
+  return reply
+end
+local again = replayed()
+if again then
+  if again == true then return answer() end
+  return cjson.decode(again)
+end
 local status = statusOf(taskKey)
 if not status then return {'not_found'} end
 if condition.status then
@@ -101,21 +127,21 @@ if condition.status then
   for _, expected in ipairs(condition.status) do
     if expected == status then allowed = true end
   end
-  if not allowed then return {'status', status} end
+  if not allowed then return refuse({'status', status}, status) end
 end
 if condition.owner ~= nil then
   local rawOwner = redis.call('HGET', taskKey, 'owner')
   local owner = rawOwner and cjson.decode(rawOwner) or ''
   local epoch = tonumber(redis.call('HGET', taskKey, 'epoch') or '0')
   if owner ~= condition.owner or (condition.epoch ~= nil and epoch ~= condition.epoch) then
-    return {'fenced', status, owner, tostring(epoch)}
+    return refuse({'fenced', status, owner, tostring(epoch)}, status)
   end
 end
 local now = status
 if change.status then
   now = change.status
   redis.call('HSET', taskKey, 'status', cjson.encode(now))
-  redis.call('SMOVE', KEYS[7 + statusIndex[status]], KEYS[7 + statusIndex[now]], id)
+  redis.call('SMOVE', KEYS[8 + statusIndex[status]], KEYS[8 + statusIndex[now]], id)
 end
 if change.set then
   for field, value in pairs(change.set) do redis.call('HSET', taskKey, field, value) end
@@ -128,69 +154,71 @@ if change.count and change.count > 0 then
   redis.call('HSET', taskKey, 'outputLines', tostring(lines))
 end
 if change.lines and #change.lines > 0 then
-  redis.call('RPUSH', KEYS[2], unpack(change.lines))
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
+  redis.call('RPUSH', KEYS[5], unpack(change.lines))
+  redis.call('LTRIM', KEYS[5], -tonumber(ARGV[7]), -1)
 end
 if change.step then
-  redis.call('RPUSH', KEYS[3], change.step)
+  redis.call('RPUSH', KEYS[6], change.step)
 end
-local ttl = nil
 if terminal[now] then
-  ttl = ARGV[5]
   if change.status and change.set and change.set.endedAt then
-    redis.call('ZADD', KEYS[6], change.set.endedAt, id)
+    redis.call('ZADD', KEYS[7], change.set.endedAt, id)
   end
-  redis.call('PEXPIRE', KEYS[3], ttl)
+  redis.call('PEXPIRE', KEYS[6], ttl)
 end
-remember(KEYS[4], KEYS[5], ARGV[1], 'ok', ttl)
+applied(nil, terminal[now])
 return answer()
 `;
 
 /**
  * addSteer — queue a steering message.
- * KEYS: 1 task:<id>, 2 steers:<id>, 3 steers-queued:<id>, 4 steer-seq, 5 ops:<id>, 6 opq:<id>.
- * ARGV: 1 op id, 2 task id, 3 message, 4 now, 5 ended ttl ms.
+ * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 steers:<id>, 6 steers-queued:<id>,
+ *       7 steer-seq.
+ * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 task id, 5 message, 6 now.
  * Returns the steer as JSON, or nil for an unknown task.
  */
 export const addSteerScript = `${prelude}
-local done = replayed(KEYS[5], ARGV[1])
-if done then return done end
-local status = statusOf(KEYS[1])
+local again = replayed()
+if again == true then return redis.error_reply('replayed addSteer: its answer is no longer kept') end
+if again then return again end
+local status = statusOf(taskKey)
 if not status then return false end
-local id = redis.call('INCR', KEYS[4])
-local steer = cjson.encode({id = id, taskId = ARGV[2], message = ARGV[3], state = 'queued', createdAt = tonumber(ARGV[4])})
-redis.call('HSET', KEYS[2], id, steer)
-redis.call('RPUSH', KEYS[3], id)
-remember(KEYS[5], KEYS[6], ARGV[1], steer, terminal[status] and ARGV[5] or nil)
+local id = redis.call('INCR', KEYS[7])
+local steer = cjson.encode({id = id, taskId = ARGV[4], message = ARGV[5], state = 'queued', createdAt = tonumber(ARGV[6])})
+redis.call('HSET', KEYS[5], id, steer)
+redis.call('RPUSH', KEYS[6], id)
+applied(steer, terminal[status])
 return steer
 `;
 
 /**
  * settleSteers — mark every queued steer delivered (takeSteers) or missed (missSteers).
- * KEYS: 1 task:<id>, 2 steers:<id>, 3 steers-queued:<id>, 4 ops:<id>, 5 opq:<id>.
- * ARGV: 1 op id, 2 new state, 3 now, 4 ended ttl ms.
+ * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 steers:<id>, 6 steers-queued:<id>.
+ * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 new state, 5 now.
  * Returns a JSON array of the settled steers in order, or nil for an unknown task.
  */
 export const settleSteersScript = `${prelude}
-local done = replayed(KEYS[4], ARGV[1])
-if done then return done end
-local status = statusOf(KEYS[1])
+local again = replayed()
+-- A replay with no kept answer settled nothing the first time.
+if again == true then return '[]' end
+if again then return again end
+local status = statusOf(taskKey)
 if not status then return false end
-local ids = redis.call('LRANGE', KEYS[3], 0, -1)
--- Nothing queued (the usual case, before every model call): nothing written, nothing to remember.
+local ids = redis.call('LRANGE', KEYS[6], 0, -1)
+-- Nothing queued (the usual case, before every model call): nothing written.
 if #ids == 0 then return '[]' end
-redis.call('DEL', KEYS[3])
+redis.call('DEL', KEYS[6])
 local settled = {}
 for _, steerId in ipairs(ids) do
-  local steer = cjson.decode(redis.call('HGET', KEYS[2], steerId))
-  steer.state = ARGV[2]
-  steer.settledAt = tonumber(ARGV[3])
+  local steer = cjson.decode(redis.call('HGET', KEYS[5], steerId))
+  steer.state = ARGV[4]
+  steer.settledAt = tonumber(ARGV[5])
   local encoded = cjson.encode(steer)
-  redis.call('HSET', KEYS[2], steerId, encoded)
+  redis.call('HSET', KEYS[5], steerId, encoded)
   settled[#settled + 1] = encoded
 end
 local result = '[' .. table.concat(settled, ',') .. ']'
-remember(KEYS[4], KEYS[5], ARGV[1], result, terminal[status] and ARGV[4] or nil)
+applied(result, terminal[status])
 return result
 `;
 
@@ -294,14 +322,15 @@ return renewed
 
 /**
  * prune — delete up to a batch of ended tasks that ended before a time, with all they hold.
- * KEYS: 1 ended, 2 tasks, 3 ops, 4 opq. Deletes, per task, <prefix>:task|output|checkpoints|
- *       steers|steers-queued|ops|opq:<id>, and its entries in session-tasks:<sessionId>,
- *       status:<status>, tasks and ended.
+ * KEYS: 1 ended, 2 tasks, 3 ops, 4 opq (prune's own replay log, by op id). Deletes, per task,
+ *       <prefix>:task|output|checkpoints|steers|steers-queued|seen|ops|opq:<id>, and its entries
+ *       in session-tasks:<sessionId>, status:<status>, tasks and ended.
  * ARGV: 1 op id, 2 prefix, 3 endedBefore (exclusive), 4 batch size.
  * Returns {pruned, examined}: the caller repeats while a full batch was examined.
  */
-export const pruneScript = `${prelude}
-local done = replayed(KEYS[3], ARGV[1])
+export const pruneScript = `
+local terminal = ${terminalTable}
+local done = redis.call('HGET', KEYS[3], ARGV[1])
 if done then return cjson.decode(done) end
 local prefix = ARGV[2]
 local pruned = 0
@@ -311,7 +340,7 @@ for _, id in ipairs(ids) do
   local fields = redis.call('HMGET', key, 'status', 'sessionId')
   if fields[1] and terminal[cjson.decode(fields[1])] then
     redis.call('DEL', key, prefix .. ':output:' .. id, prefix .. ':checkpoints:' .. id, prefix .. ':steers:' .. id,
-      prefix .. ':steers-queued:' .. id, prefix .. ':ops:' .. id, prefix .. ':opq:' .. id)
+      prefix .. ':steers-queued:' .. id, prefix .. ':seen:' .. id, prefix .. ':ops:' .. id, prefix .. ':opq:' .. id)
     redis.call('ZREM', prefix .. ':session-tasks:' .. cjson.decode(fields[2]), id)
     redis.call('SREM', prefix .. ':status:' .. cjson.decode(fields[1]), id)
     redis.call('ZREM', KEYS[2], id)
@@ -320,7 +349,8 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
 end
 local result = {pruned, #ids}
-remember(KEYS[3], KEYS[4], ARGV[1], cjson.encode(result), nil)
+redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(result))
+if redis.call('RPUSH', KEYS[4], ARGV[1]) > ${opLogLength} then redis.call('HDEL', KEYS[3], redis.call('LPOP', KEYS[4])) end
 return result
 `;
 

@@ -13,8 +13,9 @@
  *   steers:<id>                 hash     steer id → steer record (JSON)
  *   steers-queued:<id>          list     ids of the queued steers, oldest first
  *   steer-seq                   string   last steer id given out
- *   ops:<id> / opq:<id>         hash / list  the task's recent op ids → results, for replays
- *   ops / opq                   hash / list  the same for deployment-wide writes (prune)
+ *   seen:<id>                   hash     writer → last sequence number applied (replays)
+ *   ops:<id> / opq:<id>         hash / list  kept answers of the task's refused or data-carrying writes
+ *   ops / opq                   hash / list  kept answers of recent prunes, by op id
  *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages (JSON)
  *   sessions                    zset     session ids, score updatedAt
  *
@@ -22,8 +23,8 @@
  * HGETALL) synchronously when called, so calls reach Redis in call order and Redis runs them in
  * that order; after a reconnect ioredis resends unanswered commands before queued ones. Scripts
  * go as EVAL, not EVALSHA: a script cache emptied by a restart can never make a retried command
- * overtake a later one. Replays: every write carries an op id made once per call (see
- * `redis-scripts.ts`), so a command applied twice has the effect, and the answer, of one.
+ * overtake a later one. Replays: every write carries this store's writer id and a sequence number
+ * (see `redis-scripts.ts`), so a command applied twice has the effect, and the answer, of one.
  * Nothing here stores credentials: the records carry none.
  */
 import { randomUUID } from 'node:crypto';
@@ -78,6 +79,10 @@ export interface RedisTaskStoreOptions extends RedisConnectionOptions {
 export type WriteReply = ['ok', ...string[]] | ['status', TaskStatus] | ['fenced', TaskStatus, string, string];
 
 export class RedisTaskStore implements TaskStore {
+  /** This store's writer id and its last sequence number (see "Replays" in `redis-scripts.ts`). */
+  private readonly writer = randomUUID();
+  private seq = 0;
+
   private constructor(
     private readonly redis: Redis,
     private readonly url: string,
@@ -119,8 +124,8 @@ export class RedisTaskStore implements TaskStore {
     const { keys } = this;
     const ended = isTerminal(task.status) && task.endedAt !== undefined ? String(task.endedAt) : '';
     const reply = await this.eval(scripts.createScript,
-      [keys.task(task.id), keys.tasks, keys.sessionTasks(task.sessionId), keys.ended, keys.taskOps(task.id), keys.taskOpQueue(task.id), ...keys.statusSets],
-      [randomUUID(), task.id, String(task.createdAt), task.status, ended, String(this.endedTtlMs), ...recordToFields(task)]);
+      [...this.writeKeys(task.id), keys.tasks, keys.sessionTasks(task.sessionId), keys.ended, ...keys.statusSets],
+      [...this.writeArgs(), task.id, String(task.createdAt), task.status, ended, ...recordToFields(task)]);
     if (reply === 'exists') throw new LegateError('invalid_arguments', `task "${task.id}" already exists`, { taskId: task.id });
   }
 
@@ -199,8 +204,8 @@ export class RedisTaskStore implements TaskStore {
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {
     const { keys } = this;
     const reply = await this.eval(scripts.addSteerScript,
-      [keys.task(taskId), keys.steers(taskId), keys.queuedSteers(taskId), keys.steerSeq, keys.taskOps(taskId), keys.taskOpQueue(taskId)],
-      [randomUUID(), taskId, message, String(Date.now()), String(this.endedTtlMs)]);
+      [...this.writeKeys(taskId), keys.steers(taskId), keys.queuedSteers(taskId), keys.steerSeq],
+      [...this.writeArgs(), taskId, message, String(Date.now())]);
     if (reply === null) throw notFound(taskId);
     return JSON.parse(reply as string) as SteerRecord;
   }
@@ -262,8 +267,8 @@ export class RedisTaskStore implements TaskStore {
       ...(returnRecord && { record: true }),
     };
     const reply = (await this.eval(scripts.writeScript,
-      [keys.task(id), keys.output(id), keys.checkpoints(id), keys.taskOps(id), keys.taskOpQueue(id), keys.ended, ...keys.statusSets],
-      [randomUUID(), id, JSON.stringify(condition), JSON.stringify(encoded), String(this.endedTtlMs), String(outputBufferLines)])) as WriteReply | ['not_found'];
+      [...this.writeKeys(id), keys.output(id), keys.checkpoints(id), keys.ended, ...keys.statusSets],
+      [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines)])) as WriteReply | ['not_found'];
     if (reply[0] === 'not_found') throw notFound(id);
     if (reply[0] === 'fenced' || (reply[0] === 'status' && condition.status === undefined)) {
       throw new LegateError('illegal_transition', `task "${id}" refused a write: it is ${reply[1]}`, { taskId: id, reply });
@@ -274,10 +279,20 @@ export class RedisTaskStore implements TaskStore {
   private async settle(taskId: string, state: 'delivered' | 'missed'): Promise<SteerRecord[]> {
     const { keys } = this;
     const reply = await this.eval(scripts.settleSteersScript,
-      [keys.task(taskId), keys.steers(taskId), keys.queuedSteers(taskId), keys.taskOps(taskId), keys.taskOpQueue(taskId)],
-      [randomUUID(), state, String(Date.now()), String(this.endedTtlMs)]);
+      [...this.writeKeys(taskId), keys.steers(taskId), keys.queuedSteers(taskId)],
+      [...this.writeArgs(), state, String(Date.now())]);
     if (reply === null) throw notFound(taskId);
     return JSON.parse(reply as string) as SteerRecord[];
+  }
+
+  /** The KEYS every task write starts with: task, seen, ops, opq. */
+  private writeKeys(id: string): string[] {
+    return [this.keys.task(id), this.keys.seen(id), this.keys.taskOps(id), this.keys.taskOpQueue(id)];
+  }
+
+  /** The ARGV every task write starts with: writer, its next sequence number, the ended ttl. */
+  private writeArgs(): string[] {
+    return [this.writer, String(++this.seq), String(this.endedTtlMs)];
   }
 
   private async read(id: string, key: string, args: string[]): Promise<string[]> {
