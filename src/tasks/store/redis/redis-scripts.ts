@@ -93,9 +93,11 @@ return 'ok'
  * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 output:<id>, 6 checkpoints:<id>,
  *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
  * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 condition JSON {status?: [..], owner?: s, epoch?: n},
- *       6 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], lines?: [..],
- *         count?: n, step?: checkpoint step JSON {iteration, messages}, record?: true},
- *       7 output lines kept.
+ *       6 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], count?: n,
+ *         step?: checkpoint step JSON {iteration, messages}, record?: true},
+ *       7 output lines kept, 8.. output lines to append. (Lines travel as plain arguments, not in
+ *       the JSON: a line cut inside an emoji holds half a surrogate pair, which Lua's JSON
+ *       decoder refuses; every JSON value inside the change is itself JSON text, so ASCII-safe.)
  * Returns {'ok'} (then the record's field/value pairs when change.record), {'not_found'},
  * {'status', current} or {'fenced', status, owner, epoch}.
  * When the task is (or becomes) ended, its checkpoints get the ended ttl.
@@ -153,8 +155,8 @@ if change.count and change.count > 0 then
   local lines = tonumber(redis.call('HGET', taskKey, 'outputLines') or '0') + change.count
   redis.call('HSET', taskKey, 'outputLines', tostring(lines))
 end
-if change.lines and #change.lines > 0 then
-  redis.call('RPUSH', KEYS[5], unpack(change.lines))
+if #ARGV >= 8 then
+  redis.call('RPUSH', KEYS[5], unpack(ARGV, 8))
   redis.call('LTRIM', KEYS[5], -tonumber(ARGV[7]), -1)
 end
 if change.step then

@@ -261,14 +261,14 @@ export class RedisTaskStore implements TaskStore {
       ...(change.status !== undefined && { status: change.status }),
       ...(fields && Object.keys(fields.set).length > 0 && { set: fields.set }),
       ...(fields && fields.unset.length > 0 && { unset: fields.unset }),
-      // Lines that would be trimmed at once are never sent; all of them are counted.
-      ...(lines && lines.length > 0 && { lines: lines.slice(-outputBufferLines), count: lines.length }),
+      ...(lines && lines.length > 0 && { count: lines.length }),
       ...(change.checkpoint && { step: JSON.stringify({ iteration: change.checkpoint.iteration, messages: change.checkpoint.messages }) }),
       ...(returnRecord && { record: true }),
     };
     const reply = (await this.eval(scripts.writeScript,
       [...this.writeKeys(id), keys.output(id), keys.checkpoints(id), keys.ended, ...keys.statusSets],
-      [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines)])) as WriteReply | ['not_found'];
+      // Lines that would be trimmed at once are never sent; all of them are counted.
+      [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines), ...(lines ?? []).slice(-outputBufferLines)])) as WriteReply | ['not_found'];
     if (reply[0] === 'not_found') throw notFound(id);
     if (reply[0] === 'fenced' || (reply[0] === 'status' && condition.status === undefined)) {
       throw new LegateError('illegal_transition', `task "${id}" refused a write: it is ${reply[1]}`, { taskId: id, reply });
