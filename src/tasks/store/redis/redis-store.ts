@@ -167,7 +167,7 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
-    return (await this.eval(scripts.heartbeatScript, [this.keys.status('running')], [this.keys.prefix, owner, JSON.stringify(leaseExpiresAt)])) as string[];
+    return (await this.eval(scripts.heartbeatScript, [this.keys.status('running')], [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)])) as string[];
   }
 
   async prune(endedBefore: number): Promise<number> {
