@@ -25,10 +25,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts redis-server on a free port and resolves once it accepts connections. */
-export async function startRedisServer(): Promise<PrivateRedis> {
+/** Starts redis-server on a free port (`args` added last) and resolves once it accepts connections. */
+export async function startRedisServer(args: string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], {
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

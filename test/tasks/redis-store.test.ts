@@ -251,6 +251,18 @@ describe.runIf(available)('Redis task store', () => {
       await expect(opened).rejects.not.toMatchObject({ message: expect.stringContaining('s3cret') });
     });
 
+    it('refuses a Redis that may evict keys', async () => {
+      const evicting = await startRedisServer(['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru']);
+      try {
+        await expect(RedisTaskStore.open({ url: evicting.url, prefix: `${run}-${stores++}` })).rejects.toMatchObject({
+          code: 'config_invalid',
+          message: expect.stringContaining('maxmemory-policy allkeys-lru'),
+        });
+      } finally {
+        await evicting.stop();
+      }
+    });
+
     it('a command fails with store_unavailable once Redis is gone', async () => {
       const own = await startRedisServer();
       const store = await RedisTaskStore.open({ url: own.url, prefix: `${run}-${stores++}`, maxRetriesPerRequest: 1 });

@@ -34,7 +34,7 @@ import type { Message } from '../../../provider/types.js';
 import { assertTransition, canTransition, isTerminal, type TaskStatus } from '../../status.js';
 import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../../task-record.js';
 import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from '../task-store.js';
-import { connectRedis, storeError, type RedisConnectionOptions } from './redis-connection.js';
+import { connectRedis, maskRedisUrl, storeError, type RedisConnectionOptions } from './redis-connection.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkpointFromReply, patchToChange, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
 import * as scripts from './redis-scripts.js';
@@ -92,8 +92,10 @@ export class RedisTaskStore implements TaskStore {
 
   /**
    * Connects to `options.url` and checks the key layout version (writing it for a new prefix).
-   * Rejects with `store_unavailable` (masked URL) when Redis cannot be reached and `store_too_new`
-   * when the prefix was written by a newer legate.
+   * Rejects with `store_unavailable` (masked URL) when Redis cannot be reached, `store_too_new`
+   * when the prefix was written by a newer legate, and `config_invalid` when Redis may evict keys
+   * (a memory limit with a `maxmemory-policy` other than `noeviction`): an evicted record is a
+   * lost task.
    */
   static async open(options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
     const keys = new RedisKeys(options.prefix ?? defaultRedisPrefix);
@@ -108,6 +110,16 @@ export class RedisTaskStore implements TaskStore {
     const keys = new RedisKeys(options.prefix ?? defaultRedisPrefix);
     const store = new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000);
     try {
+      // A Redis whose ACL refuses INFO is not checked.
+      const memory = await store.command(redis.info('memory')).catch((error: unknown) => {
+        if (error instanceof LegateError) throw error;
+        return '';
+      });
+      const limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
+      const policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1] ?? 'noeviction';
+      if (limit > 0 && policy !== 'noeviction') {
+        throw new LegateError('config_invalid', `the Redis at ${maskRedisUrl(options.url)} may evict keys (maxmemory ${limit}, maxmemory-policy ${policy}): the task store needs maxmemory-policy noeviction`, { policy });
+      }
       await store.command(redis.set(keys.schema, String(redisSchemaVersion), 'NX'));
       const version = Number(await store.command(redis.get(keys.schema)));
       if (version > redisSchemaVersion) {
