@@ -212,7 +212,10 @@ describe.runIf(available)('Redis task store', () => {
       const store = await openStore();
       try {
         await store.create({ ...taskFixture({ id: 't_fence', status: 'running', owner: 'w1' }), epoch: 2 } as TaskRecord);
-        await expect(store.conditionalWrite('t_fence', { status: ['running'], owner: 'w2', epoch: 2 }, { lines: ['zombie'] })).rejects.toMatchObject({ code: 'illegal_transition' });
+        await expect(store.conditionalWrite('t_fence', { status: ['running'], owner: 'w2', epoch: 2 }, { lines: ['zombie'] })).rejects.toMatchObject({
+          code: 'illegal_transition',
+          message: 'task "t_fence" refused a write from owner "w2" at epoch 2: it is running, owned by "w1" at epoch 2',
+        });
         await expect(store.conditionalWrite('t_fence', { status: ['running'], owner: 'w1', epoch: 1 }, { lines: ['stale'] })).rejects.toMatchObject({ code: 'illegal_transition' });
         expect(await store.conditionalWrite('t_fence', { status: ['running'], owner: 'w1', epoch: 2 }, { lines: ['mine'] })).toEqual(['ok']);
         expect(await store.readOutput('t_fence')).toEqual(['mine']);

@@ -78,6 +78,11 @@ export interface RedisTaskStoreOptions extends RedisConnectionOptions {
 /** A conditional write's outcome: applied (with the record's field/value pairs when asked), or the status that failed the condition. */
 export type WriteReply = ['ok', ...string[]] | ['status', TaskStatus] | ['fenced', TaskStatus, string, string];
 
+/**
+ * The TaskStore of shared mode (layout and guarantees above; design note: docs/redis-store.md).
+ * Never throws for a reachable Redis except as the interface says; an unreachable one gives
+ * `store_unavailable`.
+ */
 export class RedisTaskStore implements TaskStore {
   /** This store's writer id and its last sequence number (see "Replays" in `redis-scripts.ts`). */
   private readonly writer = randomUUID();
@@ -282,8 +287,10 @@ export class RedisTaskStore implements TaskStore {
       // Lines that would be trimmed at once are never sent; all of them are counted.
       [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines), ...(lines ?? []).slice(-outputBufferLines)])) as WriteReply | ['not_found'];
     if (reply[0] === 'not_found') throw notFound(id);
-    if (reply[0] === 'fenced' || (reply[0] === 'status' && condition.status === undefined)) {
-      throw new LegateError('illegal_transition', `task "${id}" refused a write: it is ${reply[1]}`, { taskId: id, reply });
+    if (reply[0] === 'fenced') {
+      const [, status, owner, epoch] = reply;
+      const asked = `owner "${condition.owner}"${condition.epoch === undefined ? '' : ` at epoch ${condition.epoch}`}`;
+      throw new LegateError('illegal_transition', `task "${id}" refused a write from ${asked}: it is ${status}, owned by "${owner}" at epoch ${epoch}`, { taskId: id, status, owner, epoch: Number(epoch) });
     }
     return reply;
   }
