@@ -79,25 +79,28 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('collect')
-    .argument('<id>')
-    .description('wait for a task to end and print its summary')
-    .option('--timeout <seconds>', 'give up waiting after this long (the task keeps running)', '300')
+    .argument('<ids...>', 'one task id, or several')
+    .description('wait for tasks to end and print their summaries (several ids: all of them, or the first with --any)')
+    .option('--timeout <seconds>', 'give up waiting after this long (the tasks keep running)', '300')
+    .option('--any', 'with several ids: return as soon as one has ended')
     .option('--json', 'print the collect_task object')
     .action(
-      action(async (runtime, id: string, options: { timeout: string } & JsonOption) => {
+      action(async (runtime, ids: string[], options: { timeout: string; any?: boolean } & JsonOption) => {
         const timeout = Number(options.timeout);
         if (options.timeout.trim() === '' || !Number.isFinite(timeout)) throw new LegateError('invalid_arguments', `--timeout must be a number of seconds (got "${options.timeout}")`);
-        const view = await run(collectTask, runtime, { task_id: id, timeout });
-        const status = String(view.status);
-        const text = view.timed_out
-          ? `${id} is still ${status} after ${options.timeout}s`
-          : status === 'interrupted'
-            ? `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`
-            : status === 'completed'
-              ? String(view.summary)
-              : `${id} ${status}: ${String(view.error ?? '')}`;
+        if (ids.length === 1 && !options.any) {
+          const view = await run(collectTask, runtime, { task_id: ids[0], timeout });
+          print(view, options.json, collectText(view, options.timeout));
+          return view.status === 'completed' ? 0 : 1;
+        }
+        const view = await run(collectTask, runtime, { task_ids: ids, wait: options.any ? 'any' : 'all', timeout });
+        const results = view.results as Record<string, unknown>[];
+        // A summary gets its task id in front; the other lines already name it.
+        const text = results.map((entry) => `${entry.status === 'completed' ? `${String(entry.task_id)}: ` : ''}${collectText(entry, options.timeout, Boolean(options.any))}`).join('\n');
         print(view, options.json, text);
-        return status === 'completed' ? 0 : 1;
+        // Success: nothing timed out, and every task that ended completed (with --any, the others may still run).
+        const endedOk = results.filter((entry) => entry.status !== 'running' && entry.status !== 'queued').every((entry) => entry.status === 'completed');
+        return !view.timed_out && endedOk ? 0 : 1;
       }),
     );
 
@@ -141,6 +144,16 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
         return status === 'completed' ? 0 : 1;
       }, true),
     );
+}
+
+/** One collect_task object as a line for people: the summary, or why there is none. */
+function collectText(view: Record<string, unknown>, timeout: string, others = false): string {
+  const id = String(view.task_id);
+  const status = String(view.status);
+  if (view.timed_out) return `${id} is still ${status} after ${timeout}s`;
+  if (others && (status === 'running' || status === 'queued')) return `${id} is still ${status}`;
+  if (status === 'interrupted') return `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`;
+  return status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`;
 }
 
 /** The operator's DelegationSession: every task of the LEGATE_HOME, no spawning. */
