@@ -1,7 +1,10 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { join } from 'node:path';
+import { LegateError } from '../errors.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
 import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
+import type { TaskStore } from '../tasks/store/task-store.js';
+import { TaskService } from '../tasks/task-service.js';
 import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
 
 /** Options every command takes. */
@@ -35,11 +38,9 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
   const { mcp: connectMcp = true, ...runtimeOptions } = extra;
   const loaded = loadFor(options, streams);
   const cwd = options.cwd ?? process.cwd();
-  const store = extra.store ?? SqliteTaskStore.open(join(loaded.home, 'state.db'));
+  const store = extra.store ?? (await openStore(loaded));
   let mcp: McpToolsets = { toolsets: [], connections: [] };
   try {
-    const pruneDays = loaded.config.tasks.prune_after_days;
-    if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);
     if (connectMcp) {
       mcp = await connectMcpServers(loaded.config.mcp_servers, {
         cwd,
@@ -60,4 +61,51 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
     await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
     throw error;
   }
+}
+
+/** The task store of `loaded`'s LEGATE_HOME, with tasks older than `tasks.prune_after_days` pruned. */
+async function openStore(loaded: LoadedConfig): Promise<TaskStore> {
+  const store = SqliteTaskStore.open(join(loaded.home, 'state.db'));
+  try {
+    const pruneDays = loaded.config.tasks.prune_after_days;
+    if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);
+    return store;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** What commands that only read and manage stored tasks work with: no model, so no API key. */
+export interface TaskDesk {
+  tasks: TaskService;
+  cwd: string;
+  config: LoadedConfig['config'];
+  close(): Promise<void>;
+}
+
+/**
+ * The task service of this LEGATE_HOME without a runtime: `tasks list/show/collect/steer/cancel`
+ * need no endpoint and no key. It cannot run a task (`legate tasks resume` and `worker` open a
+ * runtime).
+ */
+export async function openTaskDesk(options: GlobalOptions, streams: Streams): Promise<TaskDesk> {
+  const loaded = loadFor(options, streams);
+  const store = await openStore(loaded);
+  const tasks = new TaskService({
+    store,
+    maxConcurrent: loaded.config.delegation.max_concurrent_children,
+    runner: {
+      run: (task) => Promise.reject(new LegateError('invalid_arguments', `task "${task.id}" cannot run in a process that only reads tasks`)),
+    },
+  });
+  return {
+    tasks,
+    cwd: options.cwd ?? process.cwd(),
+    config: loaded.config,
+    close: async () => {
+      await tasks.shutdown();
+      await store.close();
+    },
+  };
 }

@@ -29,7 +29,9 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
       failures++;
       out(`problem:   ${line}`);
     };
-    const mcp = await connectMcpServers(loaded.config.mcp_servers, { cwd, warn: problem });
+    // A server's tool list changing (or failing to re-list) while doctor looks is worth a note, never a failure.
+    const note = (line: string): void => out(`note:      ${line}`);
+    const mcp = await connectMcpServers(loaded.config.mcp_servers, { cwd, warn: problem, info: note, listFailed: note });
     for (const connection of mcp.connections) {
       const tools = mcp.toolsets.find((toolset) => toolset.name === connection.name)?.tools ?? [];
       out(`mcp:       ${connection.name}: ${tools.length} tools${tools.length ? ` (${tools.map((tool) => tool.name).join(', ')})` : ''}`);

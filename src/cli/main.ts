@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage, LegateError } from '../errors.js';
+import { legateVersion } from '../version.js';
 import { chatCommand } from './chat.js';
 import { processStreams, type Streams } from './context.js';
 import { demoCommand } from './demo.js';
@@ -14,6 +15,7 @@ export async function main(argv: string[], streams: Streams = processStreams()):
   let exitCode = 0;
   const program = new Command('legate')
     .description('An agent runtime with asynchronous subagents')
+    .version(legateVersion, '-V, --version', 'print the version')
     .option('--config <file>', 'config file (default: $LEGATE_HOME/config.yaml, LEGATE_HOME defaults to ~/.legate)')
     .option('--cwd <dir>', 'working directory for the agent (default: the current directory)')
     .showHelpAfterError()

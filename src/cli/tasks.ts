@@ -7,40 +7,42 @@ import { errorMessage, LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import { operator } from '../tasks/task-service.js';
-import { openRuntime, type GlobalOptions, type Streams } from './context.js';
+import { openRuntime, openTaskDesk, type GlobalOptions, type Streams, type TaskDesk } from './context.js';
 
 interface JsonOption {
   json?: boolean;
 }
 
 /**
- * `legate tasks list|show|collect|steer|cancel|resume`: the operator's view of every task of this
+ * `legate tasks list|show|collect|steer|cancel|resume|prune`: the operator's view of every task of this
  * LEGATE_HOME, from any process. Results are the same objects the agent tools return.
  */
 export function registerTasks(program: Command, streams: Streams, setExit: (code: number) => void): void {
-  const tasks = program.command('tasks').description('list, inspect, collect, steer, cancel and resume tasks of this LEGATE_HOME (any process)');
+  const tasks = program.command('tasks').description('list, inspect, collect, steer, cancel, resume and prune tasks of this LEGATE_HOME (any process)');
   const action =
-    <Args extends unknown[]>(body: (runtime: Runtime, ...args: Args) => Promise<number>, runsTasks = false) =>
+    <Args extends unknown[]>(body: (desk: TaskDesk, ...args: Args) => Promise<number>, runsTasks = false) =>
     async (...args: [...Args, Record<string, unknown>, Command]): Promise<void> => {
       const command = args.at(-1) as Command;
-      // Only a command that runs a child here needs the MCP servers' tools.
-      const runtime = await openRuntime(command.optsWithGlobals() as GlobalOptions, streams, { mcp: runsTasks });
+      const options = command.optsWithGlobals() as GlobalOptions;
+      // Only a command that runs a child here needs a runtime (a model, so a key) and the MCP servers' tools.
+      const desk = runsTasks ? deskOf(await openRuntime(options, streams, { mcp: true })) : await openTaskDesk(options, streams);
       try {
-        setExit(await body(runtime, ...(args.slice(0, -1) as Args)));
+        setExit(await body(desk, ...(args.slice(0, -1) as Args)));
       } catch (error) {
         streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-        setExit(1);
+        // Bad arguments are usage errors, like the ones commander reports.
+        setExit(error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1);
       } finally {
-        await runtime.close();
+        await desk.close();
       }
     };
   const print = (value: unknown, json: boolean | undefined, text: string): void => {
     streams.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : text.endsWith('\n') ? text : `${text}\n`);
   };
-  const run = (operation: Operation, runtime: Runtime, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+  const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    return operation.run(parsed.data, operatorSession(runtime), { signal: new AbortController().signal });
+    return operation.run(parsed.data, operatorSession(desk), { signal: new AbortController().signal });
   };
 
   tasks
@@ -50,14 +52,29 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .option('--status <status>', `only this status (${taskStatuses.join(', ')})`)
     .option('--json', 'print JSON')
     .action(
-      action(async (runtime, options: { all?: boolean; status?: string } & JsonOption) => {
+      action(async (desk, options: { all?: boolean; status?: string } & JsonOption) => {
         if (options.status !== undefined && !isTaskStatus(options.status)) {
           throw new LegateError('invalid_arguments', `unknown status "${options.status}"; expected one of ${taskStatuses.join(', ')}`);
         }
-        const list = await runtime.tasks.list(operator, { ...(options.all ? {} : { cwd: runtime.cwd }), ...(options.status ? { status: [options.status] } : {}), limit: 200 });
+        const list = await desk.tasks.list(operator, { ...(options.all ? {} : { cwd: desk.cwd }), ...(options.status ? { status: [options.status] } : {}), limit: 200 });
         const rows = list.map((task) => ({ task_id: task.id, status: task.status, goal: task.goal.slice(0, 80), session_id: task.sessionId, cwd: task.cwd, elapsed_seconds: elapsedSeconds(task), api_calls: task.apiCalls }));
-        const text = rows.length === 0 ? `no tasks${options.all ? '' : ` in ${runtime.cwd} (--all for every directory)`}` : rows.map((row) => `${row.task_id}  ${row.status.padEnd(11)} ${String(row.elapsed_seconds).padStart(7)}s  ${row.goal}`).join('\n');
+        const text = rows.length === 0 ? `no tasks${options.all ? '' : ` in ${desk.cwd} (--all for every directory)`}` : taskTable(rows, Boolean(options.all));
         print({ tasks: rows }, options.json, text);
+        return 0;
+      }),
+    );
+
+  tasks
+    .command('prune')
+    .description('delete ended tasks (completed, failed, cancelled) of this LEGATE_HOME with their output; running and interrupted ones stay')
+    .option('--older-than <age>', 'only tasks that ended longer ago than this: 30m, 12h, 7d (a bare number is days)', '0')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (desk, options: { olderThan: string } & JsonOption) => {
+        const ageMs = parseAge(options.olderThan);
+        const pruned = await desk.tasks.store.prune(Date.now() - ageMs);
+        const age = ageMs > 0 ? ` that ended more than ${options.olderThan.trim()}${/^[\d.]+$/.test(options.olderThan.trim()) ? ' days' : ''} ago` : '';
+        print({ pruned }, options.json, `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}`);
         return 0;
       }),
     );
@@ -68,10 +85,10 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .description('status, progress and the full output buffer of a task')
     .option('--json', 'print JSON')
     .action(
-      action(async (runtime, id: string, options: JsonOption) => {
-        const view = await run(checkTask, runtime, { task_id: id });
-        const output = await runtime.tasks.store.readOutput(id);
-        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await runtime.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), '', ...output].join('\n');
+      action(async (desk, id: string, options: JsonOption) => {
+        const view = await run(checkTask, desk, { task_id: id });
+        const output = await desk.tasks.store.readOutput(id);
+        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), '', ...output].join('\n');
         print({ ...view, output }, options.json, text);
         return 0;
       }),
@@ -79,25 +96,28 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('collect')
-    .argument('<id>')
-    .description('wait for a task to end and print its summary')
-    .option('--timeout <seconds>', 'give up waiting after this long (the task keeps running)', '300')
+    .argument('<ids...>', 'one task id, or several')
+    .description('wait for tasks to end and print their summaries (several ids: all of them, or the first with --any)')
+    .option('--timeout <seconds>', 'give up waiting after this long (the tasks keep running)', '300')
+    .option('--any', 'with several ids: return as soon as one has ended')
     .option('--json', 'print the collect_task object')
     .action(
-      action(async (runtime, id: string, options: { timeout: string } & JsonOption) => {
+      action(async (desk, ids: string[], options: { timeout: string; any?: boolean } & JsonOption) => {
         const timeout = Number(options.timeout);
         if (options.timeout.trim() === '' || !Number.isFinite(timeout)) throw new LegateError('invalid_arguments', `--timeout must be a number of seconds (got "${options.timeout}")`);
-        const view = await run(collectTask, runtime, { task_id: id, timeout });
-        const status = String(view.status);
-        const text = view.timed_out
-          ? `${id} is still ${status} after ${options.timeout}s`
-          : status === 'interrupted'
-            ? `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`
-            : status === 'completed'
-              ? String(view.summary)
-              : `${id} ${status}: ${String(view.error ?? '')}`;
+        if (ids.length === 1 && !options.any) {
+          const view = await run(collectTask, desk, { task_id: ids[0], timeout });
+          print(view, options.json, collectText(view, options.timeout));
+          return view.status === 'completed' ? 0 : 1;
+        }
+        const view = await run(collectTask, desk, { task_ids: ids, wait: options.any ? 'any' : 'all', timeout });
+        const results = view.results as Record<string, unknown>[];
+        // A summary gets its task id in front; the other lines already name it.
+        const text = results.map((entry) => `${entry.status === 'completed' ? `${String(entry.task_id)}: ` : ''}${collectText(entry, options.timeout, Boolean(options.any))}`).join('\n');
         print(view, options.json, text);
-        return status === 'completed' ? 0 : 1;
+        // Success: nothing timed out, and every task that ended completed (with --any, the others may still run).
+        const endedOk = results.filter((entry) => entry.status !== 'running' && entry.status !== 'queued').every((entry) => entry.status === 'completed');
+        return !view.timed_out && endedOk ? 0 : 1;
       }),
     );
 
@@ -108,8 +128,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .description("queue a message for the task's next model call (the owning process picks it up)")
     .option('--json', 'print JSON')
     .action(
-      action(async (runtime, id: string, message: string, options: JsonOption) => {
-        print(await run(steerTask, runtime, { task_id: id, message }), options.json, `steer queued for ${id}: delivered at its next model call`);
+      action(async (desk, id: string, message: string, options: JsonOption) => {
+        print(await run(steerTask, desk, { task_id: id, message }), options.json, `steer queued for ${id}: delivered at its next model call`);
         return 0;
       }),
     );
@@ -120,8 +140,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .description('stop a task now (the owning process aborts it within a second)')
     .option('--json', 'print JSON')
     .action(
-      action(async (runtime, id: string, options: JsonOption) => {
-        print(await run(cancelTask, runtime, { task_id: id }), options.json, `${id} cancelled`);
+      action(async (desk, id: string, options: JsonOption) => {
+        print(await run(cancelTask, desk, { task_id: id }), options.json, `${id} cancelled`);
         return 0;
       }),
     );
@@ -132,10 +152,10 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .description('continue an interrupted task in this process from its last checkpoint, and print its result')
     .option('--json', 'print the collect_task object')
     .action(
-      action(async (runtime, id: string, options: JsonOption) => {
-        await runtime.tasks.resume(operator, id);
+      action(async (desk, id: string, options: JsonOption) => {
+        await desk.tasks.resume(operator, id);
         streams.stderr.write(`  resumed ${id} from its last checkpoint\n`);
-        const view = await run(collectTask, runtime, { task_id: id, timeout: 365 * 86_400 });
+        const view = await run(collectTask, desk, { task_id: id, timeout: 365 * 86_400 });
         const status = String(view.status);
         print(view, options.json, status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`);
         return status === 'completed' ? 0 : 1;
@@ -143,16 +163,69 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     );
 }
 
+interface ListRow {
+  task_id: string;
+  status: string;
+  goal: string;
+  cwd: string;
+  elapsed_seconds: number;
+}
+
+/** `tasks list` for people: a header, then one row per task; with `--all`, the directory of each. */
+function taskTable(rows: ListRow[], all: boolean): string {
+  const columns: { title: string; cell(row: ListRow): string; right?: boolean }[] = [
+    { title: 'ID', cell: (row) => row.task_id },
+    { title: 'STATUS', cell: (row) => row.status },
+    { title: 'ELAPSED', cell: (row) => `${row.elapsed_seconds}s`, right: true },
+    ...(all ? [{ title: 'DIRECTORY', cell: (row: ListRow) => row.cwd }] : []),
+    { title: 'GOAL', cell: (row) => row.goal },
+  ];
+  const cells = [columns.map((column) => column.title), ...rows.map((row) => columns.map((column) => column.cell(row)))];
+  const widths = columns.map((_, index) => Math.max(...cells.map((line) => line[index]!.length)));
+  return cells
+    .map((line) =>
+      line
+        .map((cell, index) => (index === line.length - 1 ? cell : columns[index]!.right ? cell.padStart(widths[index]!) : cell.padEnd(widths[index]!)))
+        .join('  '),
+    )
+    .join('\n');
+}
+
+/** `--older-than`: `30m`, `12h`, `7d`, `90s`, or a bare number of days. Throws `invalid_arguments` naming the value. */
+function parseAge(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(text.trim());
+  if (!match) throw new LegateError('invalid_arguments', `--older-than must be an age such as 30m, 12h or 7d (got "${text}")`);
+  const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, '': 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd' | ''];
+  return Number(match[1]) * unitMs;
+}
+
+/** One collect_task object as a line for people: the summary, or why there is none. */
+function collectText(view: Record<string, unknown>, timeout: string, others = false): string {
+  const id = String(view.task_id);
+  const status = String(view.status);
+  if (view.timed_out) return `${id} is still ${status} after ${timeout}s`;
+  if (others && (status === 'running' || status === 'queued')) return `${id} is still ${status}`;
+  if (status === 'interrupted') return `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`;
+  return status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`;
+}
+
 /** The operator's DelegationSession: every task of the LEGATE_HOME, no spawning. */
-function operatorSession(runtime: Runtime): DelegationSession {
+function operatorSession(desk: TaskDesk): DelegationSession {
   return {
     sessionId: operator,
     depth: 0,
     toolsets: [],
     maxSpawnDepth: 0,
-    cwd: runtime.cwd,
-    service: runtime.tasks,
-    childModel: (route) => runtime.childEndpoint(route).model,
-    prices: runtime.config.prices,
+    cwd: desk.cwd,
+    service: desk.tasks,
+    childModel: () => {
+      throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
+    },
+    prices: desk.config.prices,
   };
+}
+
+/** A runtime as a task desk (for the commands that run tasks here). */
+function deskOf(runtime: Runtime): TaskDesk {
+  return { tasks: runtime.tasks, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
 }

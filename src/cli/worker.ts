@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js';
+import { sleep } from '../provider/sleep.js';
 import { openRuntime, type GlobalOptions, type Streams } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
@@ -7,8 +8,12 @@ export interface WorkerOptions extends GlobalOptions {
   untilIdle?: boolean;
 }
 
+/** How often an idle worker looks for new tasks in the store (another process may add them). */
+const pollIntervalMs = 500;
+
 /**
- * `legate worker`: run the queued and interrupted tasks of this LEGATE_HOME until stopped.
+ * `legate worker`: run the queued and interrupted tasks of this LEGATE_HOME until stopped, picking
+ * up tasks that other processes add while it waits (`--until-idle`: exit once there are none).
  * Ctrl-C (or SIGTERM) hands running tasks back as `interrupted`, resumable by the next worker.
  */
 export async function workerCommand(options: WorkerOptions, streams: Streams): Promise<number> {
@@ -29,15 +34,21 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     if (event.type === 'task.ended') say(`  ◂ ${event.task.id} ${event.task.status}`);
   });
   say(`legate worker: running tasks of ${runtime.configFile ?? 'this LEGATE_HOME'} (up to ${concurrency} at once; Ctrl-C hands them back)`);
+  let waiting = false;
   try {
     while (!stop.signal.aborted) {
       const free = concurrency - runtime.tasks.activeCount;
       const started = free > 0 ? await runtime.tasks.claimWaiting(free) : [];
-      if (options.untilIdle && started.length === 0 && runtime.tasks.activeCount === 0) {
-        const waiting = await runtime.tasks.list({ operator: true }, { status: ['queued', 'interrupted', 'running'], limit: 1 });
-        if (waiting.length === 0) break;
+      const idle = started.length === 0 && runtime.tasks.activeCount === 0;
+      if (options.untilIdle && idle) {
+        const open = await runtime.tasks.list({ operator: true }, { status: ['queued', 'interrupted', 'running'], limit: 1 });
+        if (open.length === 0) break;
       }
-      await new Promise((resolve) => setTimeout(resolve, 500).unref());
+      // Said once each time the worker runs out of work, not at every poll.
+      if (idle && !waiting && !options.untilIdle) say('  waiting for tasks (Ctrl-C to stop)');
+      waiting = idle;
+      // A referenced timer: it is what keeps the process alive while nothing runs.
+      await sleep(pollIntervalMs, stop.signal).catch(() => {});
     }
     return 0;
   } catch (error) {

@@ -4,10 +4,14 @@ import type { Tool, Toolset } from '../tools/tool.js';
 import { asyncDelegationOperations, delegationOperations, type Operation } from './operations.js';
 import type { DelegationSession } from './session.js';
 
-/** Longest refusal message: one quoting a huge value (a 1 MB task_id) stays valid JSON under the output cap. */
+/** Longest refusal message: one quoting a huge value (a 1 MB task_id) stays readable. */
 const MAX_ERROR_CHARS = 2000;
 
-/** An operation as an agent tool: JSON text results; refusals are error results naming the value. */
+/**
+ * An operation as an agent tool: JSON text results. A refusal is an error result reading
+ * `code: message` (`task_not_found: no task "t_1" in this session`), the same shape the executor
+ * gives bad arguments and unknown tools, for agents and MCP clients alike.
+ */
 export function operationTool(operation: Operation, session: DelegationSession): Tool {
   return {
     name: operation.name,
@@ -18,7 +22,7 @@ export function operationTool(operation: Operation, session: DelegationSession):
         return JSON.stringify(await operation.run(args, session, { signal: context.signal, progress: context.progress }));
       } catch (error) {
         if (!(error instanceof LegateError)) throw error;
-        return { content: JSON.stringify({ error: excerpt(errorMessage(error), MAX_ERROR_CHARS), code: error.code }), isError: true };
+        return { content: excerpt(errorMessage(error), MAX_ERROR_CHARS), isError: true };
       }
     },
   };

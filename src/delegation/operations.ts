@@ -1,34 +1,21 @@
-import type { z } from 'zod';
 import { LegateError } from '../errors.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
 import {
   cancelTaskParameters,
   checkTaskParameters,
-  collectTaskParameters,
   delegateTaskAsyncParameters,
   delegateTaskParameters,
   listTasksParameters,
   steerTaskParameters,
 } from './schemas.js';
+import { collectTask } from './collect-task.js';
+import { define, type Operation } from './operation.js';
 import type { DelegationSession } from './session.js';
 import { usageView } from './usage-view.js';
-import { batchResultView, checkView, collectView, listView, listViewLimit, spawnView } from './views.js';
+import { batchResultView, checkView, listView, listViewLimit, spawnView } from './views.js';
 
-export interface OperationContext {
-  signal: AbortSignal;
-  /** Progress while a blocking operation waits (MCP progress notifications). */
-  progress?: (done: number, total: number, message: string) => void;
-}
-
-/** One delegation tool: schema + behaviour, shared by the agent toolsets and the MCP server. */
-export interface Operation<Schema extends z.ZodType = z.ZodType> {
-  name: string;
-  description: string;
-  parameters: Schema;
-  run(args: z.infer<Schema>, session: DelegationSession, context: OperationContext): Promise<Record<string, unknown>>;
-}
-
-const define = <Schema extends z.ZodType>(operation: Operation<Schema>): Operation => operation as unknown as Operation;
+export type { Operation, OperationContext } from './operation.js';
+export { collectTask } from './collect-task.js';
 
 function childSpec(session: DelegationSession, goal: string, context: string | undefined, route: string | undefined, mode: TaskSpec['mode'], toolsets?: string[]): TaskSpec {
   if (typeof session.sessionId !== 'string') throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
@@ -124,51 +111,6 @@ export const steerTask = define({
     return { ok: true, task_id: args.task_id, delivery: 'queued', steer_id: steer.id, note: "delivered at the child's next model call" };
   },
 });
-
-export const collectTask = define({
-  name: 'collect_task',
-  description:
-    'Wait for a background task to end (up to timeout seconds, default 300) and return its summary. ' +
-    'On timeout it returns the partial output with timed_out: true and the task keeps running.',
-  parameters: collectTaskParameters,
-  async run(args, session, context) {
-    const stopTicking = context.progress ? tickWhileWaiting(session, args.task_id, args.timeout, context.progress) : () => {};
-    const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal).finally(stopTicking);
-    const { output, steers } = await session.service.trail(task.id);
-    if (!timedOut && typeof session.sessionId === 'string') await session.service.markReported(task.id);
-    return { ...collectView(task, output, steers, timedOut), usage: usageView(task.usage, task.model, session.prices) };
-  },
-});
-
-/** How often a waiting collect_task reports progress, when its caller listens. */
-const collectProgressIntervalMs = 1000;
-
-/**
- * While collect_task waits: every second, progress = seconds waited of `timeoutSeconds`, with the
- * task's status and current activity as the message. Returns the function that stops it.
- */
-function tickWhileWaiting(session: DelegationSession, taskId: string, timeoutSeconds: number, progress: NonNullable<OperationContext['progress']>): () => void {
-  const started = Date.now();
-  let stopped = false;
-  let last = 0;
-  const timer = setInterval(() => {
-    const waited = Math.round((Date.now() - started) / 100) / 10;
-    void session.service.get(session.sessionId, taskId).then(
-      (task) => {
-        // Never after the result, never going backwards (MCP requires increasing progress).
-        if (stopped || waited <= last) return;
-        last = waited;
-        progress(waited, timeoutSeconds, `task ${task.id} ${task.status}${task.lastActivity ? ` (${task.lastActivity})` : ''}, ${task.apiCalls} model calls`);
-      },
-      () => {},
-    );
-  }, collectProgressIntervalMs);
-  timer.unref?.();
-  return () => {
-    stopped = true;
-    clearInterval(timer);
-  };
-}
 
 export const cancelTask = define({
   name: 'cancel_task',

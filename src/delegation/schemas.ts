@@ -39,14 +39,34 @@ export const steerTaskParameters = z.object({
   message: z.string().trim().min(1, 'message must be a non-empty string').describe('Guidance for the child, delivered at its next model call.'),
 });
 
-export const collectTaskParameters = z.object({
-  task_id: taskId,
-  timeout: z
-    .number()
-    .min(0, 'timeout must be a number of seconds >= 0')
-    .default(300)
-    .describe('Seconds to wait for the task to end (default 300). On timeout the task keeps running and the partial output is returned.'),
-});
+export const collectTaskParameters = z
+  .object({
+    task_id: taskId.optional(),
+    task_ids: z
+      .array(z.string().min(1))
+      .min(1, 'task_ids must hold at least one task_id')
+      .optional()
+      .describe('Several task_ids to collect in one call (instead of task_id); results come back in this order.'),
+    wait: z
+      .enum(['all', 'any'])
+      .default('all')
+      .describe('With task_ids: "all" (default) waits until every task ended; "any" returns as soon as one has, listing the others with their status.'),
+    timeout: z
+      .number()
+      .min(0, 'timeout must be a number of seconds >= 0')
+      .default(300)
+      .describe('Seconds to wait (default 300). On timeout the tasks keep running and their partial output is returned.'),
+  })
+  .superRefine((args, context) => {
+    if ((args.task_id === undefined) === (args.task_ids === undefined)) {
+      context.addIssue({ code: 'custom', message: 'give either task_id (one task) or task_ids (several), not both and not neither' });
+    }
+    const seen = new Set<string>();
+    for (const [index, id] of (args.task_ids ?? []).entries()) {
+      if (seen.has(id)) context.addIssue({ code: 'custom', path: ['task_ids', index], message: `task "${id}" is listed more than once` });
+      seen.add(id);
+    }
+  });
 
 export const cancelTaskParameters = z.object({ task_id: taskId });
 

@@ -99,6 +99,11 @@ export class McpConnection {
     }
   }
 
+  /** True once legate started closing it or the server went away: nothing it says then is news. */
+  get closed(): boolean {
+    return this.closing || this.goneReason !== undefined;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await this.client.close();

@@ -13,34 +13,49 @@ export interface McpToolsets {
 /** Starting a server, its handshake and its tool list must take less than this. */
 const connectTimeoutMs = 20_000;
 
+/** Where the lines about a server go. */
+export interface McpReporter {
+  /** A server that failed to start, or died later. */
+  warn(line: string): void;
+  /** A live server's tool list really changed (default: `warn`). */
+  info?(line: string): void;
+  /** A live server said its tools changed, but listing them failed (default: `warn`). */
+  listFailed?(line: string): void;
+}
+
 /**
  * Connect every configured MCP server, in parallel. A server that fails to start, to answer in
  * time or to list its tools costs one warning naming it and the reason; the others go on. A
  * server that dies later costs one warning too, and its tools then return an error result.
  */
-export async function connectMcpServers(
-  servers: Record<string, McpServerSpec>,
-  options: { cwd: string; warn(line: string): void; info?(line: string): void; timeoutMs?: number },
-): Promise<McpToolsets> {
+export async function connectMcpServers(servers: Record<string, McpServerSpec>, options: McpReporter & { cwd: string; timeoutMs?: number }): Promise<McpToolsets> {
   const timeoutMs = options.timeoutMs ?? connectTimeoutMs;
   const opened = await Promise.all(
     Object.entries(servers).map(async ([name, spec]): Promise<{ toolset: Toolset; connection?: McpConnection }> => {
       let connection: McpConnection | undefined;
       let listed: McpConnection | undefined;
+      let noticedWhileConnecting = false;
+      // Re-listings run one after another, so an older listing never replaces a newer one.
+      let refreshing = Promise.resolve();
+      const refresh = (open: McpConnection, quiet: boolean): void => {
+        refreshing = refreshing.then(() => refreshTools(toolset, open, timeoutMs, quiet, options));
+      };
+      const toolset: Toolset = { name, mcp: true, tools: [], revision: 0 };
       try {
-        const toolset: Toolset = { name, mcp: true, tools: [], revision: 0 };
         connection = await McpConnection.open(name, spec, {
           cwd: options.cwd,
           timeoutMs,
           onGone: (reason) => options.warn(`MCP server "${name}" is gone (${reason}); its tools now return errors`),
-          // A change announced during startup is already in the first listing below.
           onToolsChanged: () => {
-            if (listed) void refreshTools(toolset, listed, timeoutMs, { info: options.info ?? options.warn, warn: options.warn });
+            if (!listed) noticedWhileConnecting = true;
+            else if (!listed.closed) refresh(listed, false);
           },
         });
         const open = connection;
         toolset.tools = (await connection.listTools(timeoutMs)).map((definition) => mcpTool(open, definition));
         listed = open;
+        // A notice during startup may predate the listing above: list once more, without news.
+        if (noticedWhileConnecting) refresh(open, true);
         return { toolset, connection };
       } catch (error) {
         await connection?.close().catch(() => {});
@@ -56,29 +71,38 @@ export async function connectMcpServers(
 }
 
 /**
- * The server says its tools changed: list them again and replace the toolset's tools, bumping its
- * revision so running agents take the new list at their next model call. One `info` line says
- * what changed; a failed re-list keeps the old tools and `warn`s why.
+ * The server says its tools changed: list them again. Only a real change replaces the toolset's
+ * tools and bumps its revision (running agents take the new list at their next model call), with
+ * one `info` line saying what changed unless `quiet`. A failed re-listing keeps the old tools and
+ * says why. A connection that is closing or gone says nothing: that is not news.
  */
-async function refreshTools(
-  toolset: Toolset,
-  connection: McpConnection,
-  timeoutMs: number,
-  { info, warn }: { info(line: string): void; warn(line: string): void },
-): Promise<void> {
+async function refreshTools(toolset: Toolset, connection: McpConnection, timeoutMs: number, quiet: boolean, reporter: McpReporter): Promise<void> {
+  if (connection.closed) return;
+  let tools: Tool[];
   try {
-    const tools = (await connection.listTools(timeoutMs)).map((definition) => mcpTool(connection, definition));
-    const before = new Set(toolset.tools.map((tool) => tool.name));
-    const after = new Set(tools.map((tool) => tool.name));
-    const added = [...after].filter((name) => !before.has(name));
-    const removed = [...before].filter((name) => !after.has(name));
-    toolset.tools = tools;
-    toolset.revision = (toolset.revision ?? 0) + 1;
-    const changes = [added.length > 0 ? `added ${added.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : ''].filter(Boolean);
-    info(`MCP server "${toolset.name}" changed its tools${changes.length > 0 ? ` (${changes.join('; ')})` : ''}; ${tools.length} now`);
+    tools = (await connection.listTools(timeoutMs)).map((definition) => mcpTool(connection, definition));
   } catch (error) {
-    warn(`MCP server "${toolset.name}" said its tools changed, but listing them failed: ${errorMessage(error)}; keeping the previous ${toolset.tools.length}`);
+    if (connection.closed) return;
+    (reporter.listFailed ?? reporter.warn)(`MCP server "${toolset.name}" said its tools changed, but listing them failed: ${errorMessage(error)}; keeping the previous ${toolset.tools.length}`);
+    return;
   }
+  if (connection.closed) return;
+  const before = new Map(toolset.tools.map((tool) => [tool.name, fingerprint(tool)]));
+  const after = new Map(tools.map((tool) => [tool.name, fingerprint(tool)]));
+  const added = [...after.keys()].filter((name) => !before.has(name));
+  const removed = [...before.keys()].filter((name) => !after.has(name));
+  const updated = [...after.keys()].filter((name) => before.has(name) && before.get(name) !== after.get(name));
+  if (added.length + removed.length + updated.length === 0) return;
+  toolset.tools = tools;
+  toolset.revision = (toolset.revision ?? 0) + 1;
+  if (quiet) return;
+  const changes = [added.length > 0 ? `added ${added.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : '', updated.length > 0 ? `updated ${updated.join(', ')}` : ''].filter(Boolean);
+  (reporter.info ?? reporter.warn)(`MCP server "${toolset.name}" changed its tools (${changes.join('; ')}); ${tools.length} now`);
+}
+
+/** What the model is shown of a tool: a change here is a change of the tool. */
+function fingerprint(tool: Tool): string {
+  return JSON.stringify([tool.description, tool.inputSchema ?? null]);
 }
 
 /** Arguments pass through unchecked: the tool's JSON Schema is what the model sees, and the server validates. */

@@ -159,18 +159,20 @@ describe('bad arguments get clear errors naming the value', () => {
     const results = lastToolResults(parent[2]!);
     const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
     expect(results[0]).toMatchObject({ status: 'completed' });
-    for (const index of [1, 2, 3, 4]) expect(text(results[index])).toContain('task_not_found: no task \\"t_nope1234\\" in this session');
+    for (const index of [1, 2, 3, 4]) expect(text(results[index])).toBe('task_not_found: no task "t_nope1234" in this session');
+    // One refusal shape for every tool result: plain `code: message` text, whether the executor or an operation refused.
+    for (const index of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) expect(results[index]).toMatch(/^(task_not_found|invalid_arguments|unknown_route): /);
     expect(text(results[5])).toMatch(/invalid_arguments: collect_task: timeout: timeout must be a number of seconds >= 0 \(got -1\)/);
     expect(text(results[6])).toMatch(/invalid_arguments: collect_task: timeout: .*number.*\(got "soon"\)/);
     expect(text(results[7])).toMatch(/invalid_arguments: list_tasks: status: .*\(got "bogus"\)/);
     expect(text(results[8])).toMatch(/give either goal \(one task\) or tasks/);
-    expect(text(results[9])).toMatch(/unknown_route: no route \\"nowhere\\"/);
+    expect(text(results[9])).toMatch(/unknown_route: no route "nowhere"/);
     expect(text(results[10])).toMatch(/goal must be a non-empty string/);
-    expect(text(results[11])).toMatch(/toolsets \\"telepathy\\" not available/);
+    expect(text(results[11])).toMatch(/toolsets "telepathy" not available/);
     expect(text(results[12])).toMatch(/invalid_arguments: arguments for check_task are not valid JSON/);
     const [steerLate, cancelLate] = lastToolResults(parent[3]!);
-    expect(text(steerLate)).toMatch(/task_not_running: task \\"t_[0-9a-f]+\\" is completed/);
-    expect(text(cancelLate)).toMatch(/task_finished: task \\"t_[0-9a-f]+\\" already ended \(completed\)/);
+    expect(text(steerLate)).toMatch(/^task_not_running: task "t_[0-9a-f]+" is completed/);
+    expect(text(cancelLate)).toMatch(/^task_finished: task "t_[0-9a-f]+" already ended \(completed\)/);
     server.assertDone();
   });
 });

@@ -50,7 +50,7 @@ describe('session isolation (library)', () => {
     const [list, check, steer, collect, cancel] = lastToolResults(bRequest);
     expect(list).toEqual({ tasks: [] });
     for (const refused of [check, steer, collect, cancel]) {
-      expect(refused.error).toBe(`task_not_found: no task "${taskA!.id}" in this session`);
+      expect(refused).toBe(`task_not_found: no task "${taskA!.id}" in this session`);
     }
     // Session A's task was untouched: still running, no steer, and it completes.
     expect(await runtime.tasks.store.listSteers(taskA!.id)).toEqual([]);

@@ -30,7 +30,8 @@ describe('legate mcp (stdio server)', () => {
     expect(spawn.description).toContain('BACKGROUND');
     expect(spawn.inputSchema).toMatchObject({ type: 'object', required: ['goal'], properties: { goal: { type: 'string' }, context: { type: 'string' }, toolsets: { type: 'array' } } });
     const collect = tools.find((tool) => tool.name === 'collect_task')!;
-    expect(collect.inputSchema).toMatchObject({ type: 'object', required: ['task_id'], properties: { timeout: { type: 'number', default: 300 } } });
+    expect(collect.inputSchema).toMatchObject({ type: 'object', properties: { task_id: { type: 'string' }, task_ids: { type: 'array' }, wait: { enum: ['all', 'any'] }, timeout: { type: 'number', default: 300 } } });
+    expect(collect.description).toContain('task_ids');
     const batch = tools.find((tool) => tool.name === 'delegate_task')!;
     expect(Object.keys(batch.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['goal', 'tasks']));
   });
@@ -102,12 +103,12 @@ describe('legate mcp (stdio server)', () => {
     const { legate } = await setup();
     const unknown = await legate.call('check_task', { task_id: 't_deadbeef' });
     expect(unknown.isError).toBe(true);
-    expect(unknown.json).toMatchObject({ code: 'task_not_found' });
-    expect(unknown.json.error).toContain('"t_deadbeef"');
+    // The same shape as bad arguments below: `code: message` text.
+    expect(unknown.text).toBe('task_not_found: no task "t_deadbeef" in this session');
 
     const bad = await legate.call('collect_task', { task_id: 't_1', timeout: 'soon' });
     expect(bad.isError).toBe(true);
-    expect(bad.text).toContain('invalid_arguments');
+    expect(bad.text).toMatch(/^invalid_arguments: collect_task: /);
     expect(bad.text).toContain('timeout');
     expect(bad.text).toContain('"soon"');
 
@@ -117,8 +118,44 @@ describe('legate mcp (stdio server)', () => {
 
     const noTool = await legate.call('delegate_everything', {});
     expect(noTool.isError).toBe(true);
-    expect(noTool.text).toContain('unknown_tool');
+    expect(noTool.text).toMatch(/^unknown_tool: /);
     expect(noTool.text).toContain('delegate_everything');
+  });
+
+  it('collect_task takes task_ids (all / any) over MCP, and legate tasks collect takes several ids (--any)', async () => {
+    const { model, legate, home: legateHome, configFile, work } = await setup();
+    model.enqueue(
+      { match: childWith('GOAL-MA'), reply: { delayMs: 300, text: 'SUMMARY-MA' } },
+      { match: childWith('GOAL-MB'), reply: { text: 'SUMMARY-MB' } },
+      { label: 'hung child', match: childWith('GOAL-MC'), reply: { hang: true } },
+    );
+    const a = (await legate.call('delegate_task_async', { goal: 'GOAL-MA: first' })).json.task_id;
+    const b = (await legate.call('delegate_task_async', { goal: 'GOAL-MB: second' })).json.task_id;
+    const c = (await legate.call('delegate_task_async', { goal: 'GOAL-MC: never ends' })).json.task_id;
+
+    const all = await legate.call('collect_task', { task_ids: [b, a], timeout: 30 });
+    expect(all.isError).toBe(false);
+    expect(all.json.results).toEqual([expect.objectContaining({ task_id: b, status: 'completed', summary: 'SUMMARY-MB' }), expect.objectContaining({ task_id: a, status: 'completed', summary: 'SUMMARY-MA' })]);
+    const any = await legate.call('collect_task', { task_ids: [c, a], wait: 'any', timeout: 30 });
+    expect(any.json).toMatchObject({ wait: 'any', timed_out: false, results: [{ task_id: c, status: 'running' }, { task_id: a, status: 'completed' }] });
+    const repeated = await legate.call('collect_task', { task_ids: [a, a] });
+    expect(repeated.isError).toBe(true);
+    expect(repeated.text).toContain(`task_ids.1: task "${a}" is listed more than once`);
+
+    const cli = (args: string[]) => runCli(['--config', configFile, 'tasks', 'collect', ...args], { home: legateHome, cwd: work });
+    const text = await cli([a, b]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(`${a}: SUMMARY-MA\n${b}: SUMMARY-MB\n`);
+    const json = await cli([c, b, '--any', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ wait: 'any', results: [{ task_id: c, status: 'running' }, { task_id: b, status: 'completed', summary: 'SUMMARY-MB' }] });
+    const timedOut = await cli([c, a, '--timeout', '0.2']);
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stdout).toBe(`${c} is still running after 0.2s\n${a}: SUMMARY-MA\n`);
+    const unknown = await cli([a, 't_nope0001']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('task_not_found: no task "t_nope0001" in this LEGATE_HOME; nothing was collected');
+    await legate.call('cancel_task', { task_id: c });
   });
 
   it("a restarted server's client collects the tasks of the previous one (same session for the same directory)", async () => {
@@ -154,7 +191,7 @@ describe('legate mcp (stdio server)', () => {
     const other = await start(['--session', 'other-client']);
     const seen = await other.call('check_task', { task_id: spawned.task_id });
     expect(seen.isError).toBe(true);
-    expect(seen.json.code).toBe('task_not_found');
+    expect(seen.text).toMatch(/^task_not_found: /);
     expect(other.stderr()).toContain('serving session other-client');
     expect((await legate.call('collect_task', { task_id: spawned.task_id, timeout: 10 })).json.summary).toBe('SUMMARY-S');
   });

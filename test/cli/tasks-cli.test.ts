@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import type { TaskRecord } from '../../src/tasks/task-record.js';
+import { runCli } from '../helpers/cli.js';
+import { taskFixture } from '../tasks/store-conformance.js';
+import { home } from './cli-harness.js';
+
+const day = 86_400_000;
+
+/** A LEGATE_HOME whose config names a model but no key, holding `tasks`. */
+async function keylessHome(tasks: Partial<TaskRecord>[]): Promise<{ home: string; work: string; configFile: string; cli(args: string[]): ReturnType<typeof runCli> }> {
+  const dirs = home({ model: { provider: 'openai', name: 'm', base_url: 'http://127.0.0.1:9/v1' } });
+  const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
+  for (const task of tasks) await store.create(taskFixture({ cwd: dirs.work, ...task }));
+  await store.appendOutput(tasks[0]!.id!, ['OUTPUT-LINE-1'], { apiCalls: 1 });
+  await store.close();
+  return { ...dirs, cli: (args) => runCli(['--config', dirs.configFile, ...args], { home: dirs.home, cwd: dirs.work }) };
+}
+
+describe('legate tasks', () => {
+  it('list, show and collect read the store without an API key; resume (which runs a model) still needs one', async () => {
+    const { cli } = await keylessHome([{ id: 't_done0001', status: 'completed', goal: 'GOAL-DONE', summary: 'SUMMARY-DONE', startedAt: Date.now() - 3000, endedAt: Date.now() }]);
+
+    const list = await cli(['tasks', 'list']);
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('t_done0001');
+    const show = await cli(['tasks', 'show', 't_done0001']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain('OUTPUT-LINE-1');
+    const collect = await cli(['tasks', 'collect', 't_done0001']);
+    expect(collect.code, collect.stderr).toBe(0);
+    expect(collect.stdout).toBe('SUMMARY-DONE\n');
+    const badStatus = await cli(['tasks', 'list', '--status', 'bogus']);
+    expect(badStatus.stderr).toContain('unknown status "bogus"');
+
+    const resume = await cli(['tasks', 'resume', 't_done0001']);
+    expect(resume.stderr).toContain('config_missing_key');
+  });
+
+  it('usage errors exit 2; an unknown task exits 1', async () => {
+    const { cli } = await keylessHome([{ id: 't_done0002', status: 'completed', summary: 'S', endedAt: Date.now() }]);
+    const usage = {
+      timeout: await cli(['tasks', 'collect', 't_done0002', '--timeout', 'abc']),
+      status: await cli(['tasks', 'list', '--status', 'bogus']),
+      repeated: await cli(['tasks', 'collect', 't_done0002', 't_done0002']),
+      age: await cli(['tasks', 'prune', '--older-than', 'soon']),
+      option: await cli(['tasks', 'list', '--frobnicate']),
+    };
+    expect(usage.timeout.stderr).toContain('--timeout must be a number of seconds (got "abc")');
+    expect(usage.repeated.stderr).toContain('task "t_done0002" is listed more than once');
+    expect(usage.age.stderr).toContain('--older-than must be an age such as 30m, 12h or 7d (got "soon")');
+    for (const [name, result] of Object.entries(usage)) expect(result.code, `${name}: ${result.stderr}`).toBe(2);
+    const unknown = await cli(['tasks', 'show', 't_nothere']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('task_not_found: no task "t_nothere" in this LEGATE_HOME');
+  });
+
+  it('list has a header; with --all it shows each task\'s directory', async () => {
+    const { cli, work } = await keylessHome([
+      { id: 't_here0001', status: 'completed', goal: 'GOAL-HERE', createdAt: Date.now() - 2000, startedAt: Date.now() - 2000, endedAt: Date.now() },
+      { id: 't_else0001', status: 'failed', goal: 'GOAL-ELSEWHERE', cwd: '/somewhere/else', createdAt: Date.now() - 1000, endedAt: Date.now() },
+    ]);
+
+    const here = (await cli(['tasks', 'list'])).stdout.trimEnd().split('\n');
+    expect(here[0]).toMatch(/^ID +STATUS +ELAPSED +GOAL$/);
+    expect(here.slice(1)).toEqual([expect.stringMatching(/^t_here0001 +completed +2s +GOAL-HERE$/)]);
+    const all = (await cli(['tasks', 'list', '--all'])).stdout.trimEnd().split('\n');
+    expect(all[0]).toMatch(/^ID +STATUS +ELAPSED +DIRECTORY +GOAL$/);
+    expect(all.slice(1)).toEqual([
+      expect.stringMatching(/^t_else0001 +failed +\d+(\.\d)?s +\/somewhere\/else +GOAL-ELSEWHERE$/),
+      expect.stringMatching(new RegExp(`^t_here0001 +completed +2s +${work} +GOAL-HERE$`)),
+    ]);
+  });
+
+  it('prune deletes ended tasks (older than --older-than, else all of them); queued, running and interrupted ones stay', async () => {
+    const { cli } = await keylessHome([
+      { id: 't_old00001', status: 'completed', endedAt: Date.now() - 10 * day },
+      { id: 't_new00001', status: 'cancelled', endedAt: Date.now() - 60_000 },
+      { id: 't_stuck001', status: 'interrupted', createdAt: Date.now() - 30 * day },
+      { id: 't_queued01', status: 'queued', createdAt: Date.now() - 30 * day },
+    ]);
+    const ids = async (): Promise<string[]> => JSON.parse((await cli(['tasks', 'list', '--json'])).stdout).tasks.map((task: { task_id: string }) => task.task_id).sort();
+
+    const week = await cli(['tasks', 'prune', '--older-than', '7d']);
+    expect(week.code, week.stderr).toBe(0);
+    expect(week.stdout).toBe('pruned 1 ended task that ended more than 7d ago\n');
+    expect(await ids()).toEqual(['t_new00001', 't_queued01', 't_stuck001']);
+    const rest = await cli(['tasks', 'prune', '--json']);
+    expect(JSON.parse(rest.stdout)).toEqual({ pruned: 1 });
+    expect(await ids()).toEqual(['t_queued01', 't_stuck001']);
+  });
+});
