@@ -33,7 +33,7 @@ export class Session {
   static async resume(runtime: Runtime, id?: string): Promise<Session> {
     const stored = id ? await runtime.tasks.store.loadSession(id) : (await runtime.tasks.store.listSessions({ cwd: runtime.cwd, limit: 1 }))[0];
     if (!stored) {
-      throw new LegateError('task_not_found', id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`);
+      throw new LegateError('session_not_found', id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`);
     }
     return new Session(runtime, stored.id, stored);
   }
