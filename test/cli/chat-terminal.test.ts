@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ScriptedServer } from '../../src/testing/scripted-server.js';
-import { scriptedConfig } from '../helpers/cli.js';
+import { runCli, scriptedConfig } from '../helpers/cli.js';
 import { childWith, isParent } from '../helpers/script.js';
 import { linesWith, startTmux, tmuxAvailable, type TmuxScreen } from '../helpers/tmux.js';
 import { home, scriptedServer } from './cli-harness.js';
@@ -102,5 +102,133 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
     const text = screen.capture();
     expect(text).toMatch(/t_[0-9a-f]+ handed back as interrupted: legate worker, or legate tasks resume t_[0-9a-f]+, continues it/);
     expect(linesWith(text, '◆')).toEqual([]);
+  });
+
+  test('/collect shows its wait; Ctrl-C stops the wait, not the task; a line typed meanwhile is kept; the result is not glued to the prompt', async () => {
+    const server = await scriptedServer();
+    let release: () => void = () => {};
+    const childDone = new Promise<void>((resolve) => (release = resolve));
+    server.enqueue(
+      ...spawnSteps('COLLECT-GOAL', 'SPAWNED-COLLECT'),
+      { label: 'child', match: childWith('COLLECT-GOAL'), reply: async () => (await childDone, { text: 'COLLECT-SUMMARY: all counted' }) },
+      { label: 'queued', match: (request) => isParent(request) && request.text.includes('typed while waiting'), reply: { text: 'QUEUED-REPLY' } },
+    );
+    const { screen } = chat(server);
+    await screen.waitFor(prompt, 'the prompt');
+    screen.type('start COLLECT-GOAL');
+    screen.keys('Enter');
+    const spawned = await screen.waitFor((text) => text.includes('SPAWNED-COLLECT') && /◆ t_[0-9a-f]+/.test(text), 'the task running');
+    const id = /◆ (t_[0-9a-f]+)/.exec(spawned)![1]!;
+
+    screen.type(`/collect ${id}`);
+    screen.keys('Enter');
+    await screen.waitFor((text) => new RegExp(`⧗ waiting for ${id} · Ctrl-C stops waiting \\(the task keeps running\\) [1-9]\\d*s`).test(text), 'the wait with its elapsed time');
+    screen.type('typed while waiting');
+    screen.keys('Enter');
+    await screen.waitFor((text) => text.includes('↳ queued: typed while waiting'), 'the queued line shown');
+    screen.keys('C-c');
+    await screen.waitFor((text) => text.includes(`stopped waiting for ${id}; it is still running`), 'the wait stopped');
+    await screen.waitFor((text) => text.includes('legate› QUEUED-REPLY'), 'the queued line answered');
+    expect(screen.capture()).toMatch(new RegExp(`◆ ${id} running`));
+
+    screen.type(`/collect ${id}`);
+    screen.keys('Enter');
+    await screen.waitFor((text) => linesWith(text, '⧗ waiting for').length === 1 && linesWith(text, `you› /collect ${id}`).length === 2, 'the second wait');
+    release();
+    const text = await screen.waitFor((screenText) => screenText.includes('COLLECT-SUMMARY: all counted') && prompt(screenText), 'the collected summary and the prompt');
+    const lines = text.split('\n');
+    const resultAt = lines.indexOf(`${id} completed`);
+    expect(resultAt).toBeGreaterThan(0);
+    expect(lines[resultAt + 1]).toContain('COLLECT-SUMMARY: all counted');
+    expect(lines.at(-1)).toBe('you›');
+    expect(linesWith(text, 'you› typed while waiting')).toHaveLength(1);
+    expect(lines.findIndex((line) => line.includes(`stopped waiting for ${id}`))).toBeLessThan(lines.indexOf('you› typed while waiting'));
+    expect(linesWith(text, /you›.*you›/)).toEqual([]);
+    expect(linesWith(text, '⧗')).toEqual([]);
+    server.assertDone();
+  });
+
+  test('a task finished by a worker reaches the open chat --resume as one notice turn; the resumed chat shows its last turns', async () => {
+    const server = await scriptedServer();
+    let childSeen: () => void = () => {};
+    const childInFlight = new Promise<void>((resolve) => (childSeen = resolve));
+    server.enqueue(
+      { label: 'spawn', match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'XPROC-GOAL' } }] } },
+      // The run ends only once its child's model call is in flight, so the task is handed back mid-call.
+      { label: 'spawned', match: isParent, reply: async () => (await childInFlight, { text: 'XPROC-STARTED' }) },
+      { label: 'child in the run', match: childWith('XPROC-GOAL'), reply: () => (childSeen(), { hang: true }) },
+      { label: 'child in the worker', match: childWith('XPROC-GOAL'), reply: { text: 'XPROC-SUMMARY: finished by the worker' } },
+      { label: 'notice', match: (request) => isParent(request) && request.text.includes('XPROC-SUMMARY'), reply: { text: 'XPROC-NOTICE-SEEN' } },
+    );
+    const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl));
+    const run = await runCli(['--config', configFile, 'run', '--no-wait', '--json', 'start XPROC-GOAL'], { home: legateHome, cwd: work });
+    expect(run.code, run.stderr).toBe(0);
+    const sessionId = JSON.parse(run.stdout).session_id as string;
+
+    const screen = startTmux(['--config', configFile, 'chat', '--resume', sessionId], { cwd: work, env: { HOME: legateHome, LEGATE_HOME: legateHome } });
+    screens.push(screen);
+    const opened = await screen.waitFor(prompt, 'the resumed prompt');
+    // The last turns of the conversation it continues.
+    expect(opened).toContain(`session ${sessionId} resumed`);
+    expect(opened).toContain('you› start XPROC-GOAL');
+    expect(opened).toContain('legate› XPROC-STARTED');
+    expect(opened).not.toContain('XPROC-NOTICE-SEEN');
+
+    const worker = await runCli(['--config', configFile, 'worker', '--until-idle'], { home: legateHome, cwd: work });
+    expect(worker.code, worker.stderr).toBe(0);
+    const workerDone = Date.now();
+    await screen.waitFor((text) => text.includes('legate› XPROC-NOTICE-SEEN'), 'the notice turn', 10_000);
+    expect(Date.now() - workerDone).toBeLessThan(5_000);
+    // Once: a later command (after more polls) brings no second notice.
+    await screen.waitFor(prompt, 'the prompt after the notice');
+    screen.type('/tasks');
+    screen.keys('Enter');
+    const text = await screen.waitFor((screenText) => /t_[0-9a-f]+ {2}completed +XPROC-GOAL/.test(screenText) && prompt(screenText), '/tasks');
+    expect(linesWith(text, '── A background task you started has ended.')).toHaveLength(1);
+    expect(linesWith(text, 'legate› XPROC-NOTICE-SEEN')).toHaveLength(1);
+    expect(linesWith(text, /you›.+──/)).toEqual([]);
+    expect(server.requests.filter((request) => isParent(request) && request.text.includes('XPROC-SUMMARY'))).toHaveLength(1);
+    server.assertDone();
+  });
+
+  test('colours in a terminal; none with NO_COLOR', async () => {
+    const server = await scriptedServer([{ match: isParent, reply: { text: 'COLOUR-REPLY' } }, { match: isParent, reply: { text: 'PLAIN-REPLY' } }]);
+    const sgr = /\x1b\[[0-9;]*m/;
+    const coloured = chat(server).screen;
+    await coloured.waitFor(prompt, 'the prompt');
+    coloured.type('hello');
+    coloured.keys('Enter');
+    const withColour = await coloured.waitFor((text) => text.includes('COLOUR-REPLY'), 'the reply', 15_000, { escapes: true });
+    expect(withColour).toMatch(sgr);
+    expect(linesWith(withColour, 'COLOUR-REPLY')[0]).toMatch(/\x1b\[[0-9;]*m.*legate›/);
+
+    const plain = chat(server, [], { NO_COLOR: '1' }).screen;
+    await plain.waitFor(prompt, 'the prompt');
+    plain.type('hello');
+    plain.keys('Enter');
+    const withoutColour = await plain.waitFor((text) => text.includes('PLAIN-REPLY'), 'the reply', 15_000, { escapes: true });
+    expect(withoutColour).not.toMatch(sgr);
+    server.assertDone();
+  });
+});
+
+describe('legate chat without a terminal', () => {
+  test('no colours on a pipe', async () => {
+    const server = await scriptedServer([{ match: isParent, reply: { text: 'PIPE-REPLY' } }]);
+    const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl));
+    const result = await runCli(['--config', configFile, 'chat'], { home: legateHome, cwd: work, input: 'hello\n/help\n' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('legate› PIPE-REPLY');
+    expect(result.stdout).toContain('/collect ID');
+    expect(result.stdout + result.stderr).not.toContain('\x1b[');
+  });
+
+  test('chat --resume of an unknown session says session_not_found and exits 1, like any not-found', async () => {
+    const { home: legateHome, work, configFile } = home(scriptedConfig('http://127.0.0.1:9/v1'));
+    const result = await runCli(['--config', configFile, 'chat', '--resume', 's_bogus'], { home: legateHome, cwd: work });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('legate: session_not_found: no session "s_bogus" in this LEGATE_HOME\n');
+    const show = await runCli(['--config', configFile, 'tasks', 'show', 't_bogus'], { home: legateHome, cwd: work });
+    expect(show.code).toBe(result.code);
   });
 });
