@@ -18,8 +18,8 @@ export interface ChatCommandContext {
   sessionId: string;
   /** Transcript text. */
   write(text: string): void;
-  /** Run a wait that the live area shows (with `label` and elapsed time) and Ctrl-C stops. */
-  waitFor<T>(label: string, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** Run a wait that the live area shows (`label`, elapsed time, `hint`) and Ctrl-C stops. */
+  waitFor<T>(label: string, hint: string, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
   leave(): void;
   palette: Palette;
 }
@@ -56,7 +56,7 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
     case '/collect': {
       if (!id) throw new Error('usage: /collect ID');
       let stopped = false;
-      const { task, timedOut } = await context.waitFor(`waiting for ${id} · Ctrl-C stops waiting (the task keeps running)`, async (signal) => {
+      const { task, timedOut } = await context.waitFor(`waiting for ${id}`, 'Ctrl-C stops waiting (the task keeps running)', async (signal) => {
         const result = await tasks.waitForEnd(sessionId, id, 300_000, signal);
         stopped = signal.aborted;
         return result;

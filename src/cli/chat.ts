@@ -24,6 +24,8 @@ const pollMs = 1000;
 interface Activity {
   kind: 'turn' | 'collect' | 'leave';
   label: string;
+  /** What Ctrl-C does now, shown after the elapsed time. */
+  hint: string;
   since: number;
   controller: AbortController;
 }
@@ -58,7 +60,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   const seconds = (since: number): string => `${Math.max(0, Math.round((Date.now() - since) / 1000))}s`;
   screen.setLive(() => {
     const lines: string[] = [];
-    if (activity) lines.push(dim(`  ⧗ ${activity.label} ${seconds(activity.since)}`));
+    if (activity) lines.push(dim(`  ⧗ ${activity.label} ${seconds(activity.since)} · ${activity.hint}`));
     lines.push(...dock.lines());
     for (const line of queued) lines.push(dim(`  ↳ queued: ${line}`));
     return lines;
@@ -90,9 +92,9 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     screen.refresh();
   });
 
-  /** Run `work` with `kind` as what Ctrl-C stops; the live area shows `label` and the time since. */
-  const during = async <T,>(kind: Activity['kind'], label: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-    const mine: Activity = { kind, label, since: Date.now(), controller: new AbortController() };
+  /** Run `work` with `kind` as what Ctrl-C stops; the live area shows `label`, the time since and `hint`. */
+  const during = async <T,>(kind: Activity['kind'], label: string, hint: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const mine: Activity = { kind, label, hint, since: Date.now(), controller: new AbortController() };
     activity = mine;
     screen.refresh();
     try {
@@ -105,7 +107,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
 
   const turn = async (text: string): Promise<void> => {
     streamed = false;
-    const result = await during('turn', 'working · Ctrl-C interrupts', (signal) => session.turn(text, signal));
+    const result = await during('turn', 'working', 'Ctrl-C interrupts', (signal) => session.turn(text, signal));
     if (streamed) screen.write('\n');
     else if (result.status === 'completed') screen.write(`${bold(cyan('legate›'))} ${result.final}\n`);
     streamed = false;
@@ -143,7 +145,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
         tasks: rt.tasks,
         sessionId: session.id,
         write: (text) => screen.write(text),
-        waitFor: (label, work) => during('collect', label, work),
+        waitFor: (label, hint, work) => during('collect', label, hint, work),
         leave: () => void leave(),
         palette: screen.palette,
       });
@@ -186,7 +188,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
       if (open > 0 && !leaveNow) {
         const tasksWord = `${open} background task${open === 1 ? '' : 's'}`;
         err(`  … waiting for ${tasksWord} before leaving (Ctrl-C leaves ${open === 1 ? 'it' : 'them'} interrupted, for legate worker or legate tasks resume)`);
-        await during('leave', `waiting for ${tasksWord} · Ctrl-C leaves now`, (signal) => rt.tasks.waitForSession(session.id, signal));
+        await during('leave', `waiting for ${tasksWord}`, 'Ctrl-C leaves now', (signal) => rt.tasks.waitForSession(session.id, signal));
         if (!leaveNow) {
           requestNotices();
           await chain;

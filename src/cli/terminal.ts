@@ -27,7 +27,8 @@ export class TerminalScreen implements ChatScreen {
   private readonly editor = new LineEditor();
   private live: () => string[] = () => [];
   private partial = '';
-  private rows = 0;
+  /** The live area on screen: each row's width, and the cursor's column on the last row. */
+  private drawn: { widths: number[]; column: number } = { widths: [], column: 0 };
   private promptVisible = true;
   private handlers: ScreenHandlers | undefined;
   private closed = false;
@@ -126,7 +127,7 @@ export class TerminalScreen implements ChatScreen {
         this.handlers?.eof();
         return;
       case 'redraw':
-        this.rows = 0;
+        this.drawn = { widths: [], column: 0 };
         this.stdout.write(`\x1b[2J\x1b[H${this.frame()}`);
         return;
       case 'edit':
@@ -143,11 +144,18 @@ export class TerminalScreen implements ChatScreen {
     return Math.max(20, this.stdout.columns || 80) - 1;
   }
 
-  /** Erase the live area; the cursor ends at the start of its first row. */
+  /**
+   * Erase the live area; the cursor ends at the start of its first row. Rows were drawn narrower
+   * than the terminal, so each is one screen row, unless the terminal has since become narrower and
+   * re-wrapped them (as tmux, VTE, iTerm2, kitty do): count the rows they take now.
+   */
   private erase(): string {
-    const up = this.rows > 1 ? `\x1b[${this.rows - 1}A` : '';
-    this.rows = 0;
-    return `\r${up}\x1b[J`;
+    const columns = this.width() + 1;
+    const { widths, column } = this.drawn;
+    let up = Math.floor(column / columns);
+    for (const width of widths.slice(0, -1)) up += Math.max(1, Math.ceil(width / columns));
+    this.drawn = { widths: [], column: 0 };
+    return `\r${up > 0 ? `\x1b[${up}A` : ''}\x1b[J`;
   }
 
   /** Draw the live area from the cursor's row; the cursor ends on the prompt (or the last row). */
@@ -166,7 +174,8 @@ export class TerminalScreen implements ChatScreen {
       rows.push(`${this.prompt}${text}`);
       column = displayWidth(this.prompt) + cursor;
     }
-    this.rows = rows.length;
+    const widths = rows.map((row) => displayWidth(row));
+    this.drawn = { widths, column: column >= 0 ? column : (widths.at(-1) ?? 0) };
     if (rows.length === 0) return '';
     return `${rows.join('\r\n')}${column >= 0 ? `\r${column > 0 ? `\x1b[${column}C` : ''}` : ''}`;
   }

@@ -85,6 +85,33 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
     server.assertDone();
   });
 
+  test('a narrower terminal: the re-wrapped dock is still erased whole, the prompt and typing stay', async () => {
+    const server = await scriptedServer();
+    let release: () => void = () => {};
+    const childDone = new Promise<void>((resolve) => (release = resolve));
+    const goal = 'RESIZE-GOAL with a long description so that the dock line is wider than the narrowed window';
+    server.enqueue(
+      ...spawnSteps(goal, 'SPAWNED-RESIZE'),
+      { label: 'child', match: childWith('RESIZE-GOAL'), reply: async () => (await childDone, { text: 'RESIZE-SUMMARY' }) },
+      { label: 'notice', match: (request) => isParent(request) && request.text.includes('RESIZE-SUMMARY'), reply: { text: 'RESIZE-NOTICE' } },
+    );
+    const { screen } = chat(server);
+    await screen.waitFor(prompt, 'the prompt');
+    screen.type(`start ${goal}`);
+    screen.keys('Enter');
+    await screen.waitFor((text) => text.includes('SPAWNED-RESIZE') && /◆ t_[0-9a-f]+ running +\d+s/.test(text), 'the dock');
+    screen.type('still typing');
+    screen.resize(70, 40);
+    await screen.waitFor((text) => /◆ t_[0-9a-f]+ running +[3-9]s/.test(text), 'the dock redrawn after the resize');
+    const narrow = screen.capture();
+    expect(linesWith(narrow, '◆')).toHaveLength(1);
+    expect(linesWith(narrow, 'you›')).toEqual([`you› start ${goal}`, 'you› still typing']);
+    release();
+    const text = await screen.waitFor((screenText) => screenText.includes('RESIZE-NOTICE') && !screenText.includes('◆'), 'the notice');
+    expect(text.split('\n').at(-1)).toBe('you› still typing');
+    server.assertDone();
+  });
+
   test('the second Ctrl-C leaves at once and hands the running task back as interrupted', async () => {
     const server = await scriptedServer();
     server.enqueue(...spawnSteps('HANG-GOAL', 'SPAWNED-HANG'), { label: 'child', match: childWith('HANG-GOAL'), reply: { hang: true } });
@@ -122,7 +149,7 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
 
     screen.type(`/collect ${id}`);
     screen.keys('Enter');
-    await screen.waitFor((text) => new RegExp(`⧗ waiting for ${id} · Ctrl-C stops waiting \\(the task keeps running\\) [1-9]\\d*s`).test(text), 'the wait with its elapsed time');
+    await screen.waitFor((text) => new RegExp(`⧗ waiting for ${id} [1-9]\\d*s · Ctrl-C stops waiting \\(the task keeps running\\)`).test(text), 'the wait with its elapsed time');
     screen.type('typed while waiting');
     screen.keys('Enter');
     await screen.waitFor((text) => text.includes('↳ queued: typed while waiting'), 'the queued line shown');

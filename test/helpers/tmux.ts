@@ -23,6 +23,8 @@ export interface TmuxScreen {
   /** Keys as tmux names them (`Enter`, `C-c`, `BSpace`) or, with `literal`, text typed as is. */
   keys(...keys: string[]): void;
   type(text: string): void;
+  /** Resize the window (the program gets SIGWINCH). */
+  resize(width: number, height: number): void;
   /** Wait until the screen satisfies `predicate` (polling); the error shows the last screen. */
   waitFor(predicate: (screen: string) => boolean, what: string, timeoutMs?: number, options?: { escapes?: boolean }): Promise<string>;
   /** Resolves with the exit code once the command has ended (the pane stays, `remain-on-exit`). */
@@ -85,6 +87,7 @@ export function startTmux(args: string[], options: { cwd: string; env: Record<st
     capture,
     keys: (...keys) => void tmux('send-keys', '-t', name, ...keys),
     type: (text) => void tmux('send-keys', '-t', name, '-l', text),
+    resize: (width, height) => void tmux('resize-window', '-t', name, '-x', String(width), '-y', String(height)),
     waitFor,
     waitForExit: async (timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
