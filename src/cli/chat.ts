@@ -56,6 +56,8 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
 
   let activity: Activity | undefined;
   let leaving = false;
+  /** The second Ctrl-C: nothing more runs, the tasks are handed back. */
+  let leaveNow = false;
   const queued: string[] = [];
   const seconds = (since: number): string => `${Math.max(0, Math.round((Date.now() - since) / 1000))}s`;
   screen.setLive(() => {
@@ -93,7 +95,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   });
 
   /** Run `work` with `kind` as what Ctrl-C stops; the live area shows `label`, the time since and `hint`. */
-  const during = async <T,>(kind: Activity['kind'], label: string, hint: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  const during = async <T>(kind: Activity['kind'], label: string, hint: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const mine: Activity = { kind, label, hint, since: Date.now(), controller: new AbortController() };
     activity = mine;
     screen.refresh();
@@ -126,6 +128,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     noticesQueued = true;
     void enqueue(async () => {
       noticesQueued = false;
+      if (leaveNow) return;
       const notices = await session.takeNotices();
       if (!notices) return;
       err(yellow(`  ── ${notices.split('\n')[0]}`));
@@ -140,6 +143,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     screen.refresh();
     void enqueue(async () => {
       queued.shift();
+      if (leaveNow) return;
       if (interactive) screen.write(`${bold(green('you›'))} ${line}\n`);
       const handled = await runChatCommand(line, {
         tasks: rt.tasks,
@@ -175,12 +179,10 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
 
   let left: () => void = () => {};
   const finished = new Promise<void>((resolve) => (left = resolve));
-  let leaveNow = false;
   /** Ctrl-D, /exit or Ctrl-C when idle: finish what runs, wait for the session's tasks, then go. */
   const leave = async (): Promise<void> => {
     if (leaving) return;
     leaving = true;
-    queued.length = 0;
     screen.showPrompt(false);
     try {
       await chain;
@@ -225,6 +227,9 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   screen.start({ line: onLine, interrupt, eof: () => void leave() });
 
   await finished;
+  // After a second Ctrl-C only the aborted turn or wait is left in the chain (the rest is skipped):
+  // let it end, so an interrupted turn is still saved before the store closes.
+  if (leaveNow) await chain;
   const handedBack = leaveNow ? await rt.tasks.list(session.id, { status: ['running'] }).catch(() => []) : [];
   process.removeListener('SIGINT', interrupt);
   clearInterval(poller);

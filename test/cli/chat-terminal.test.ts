@@ -115,7 +115,7 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
   test('the second Ctrl-C leaves at once and hands the running task back as interrupted', async () => {
     const server = await scriptedServer();
     server.enqueue(...spawnSteps('HANG-GOAL', 'SPAWNED-HANG'), { label: 'child', match: childWith('HANG-GOAL'), reply: { hang: true } });
-    const { screen } = chat(server);
+    const { screen, legateHome, work, configFile } = chat(server);
     await screen.waitFor(prompt, 'the prompt');
     screen.type('start HANG-GOAL');
     screen.keys('Enter');
@@ -129,6 +129,8 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
     const text = screen.capture();
     expect(text).toMatch(/t_[0-9a-f]+ handed back as interrupted: legate worker, or legate tasks resume t_[0-9a-f]+, continues it/);
     expect(linesWith(text, '◆')).toEqual([]);
+    const listed = await runCli(['--config', configFile, 'tasks', 'list', '--json'], { home: legateHome, cwd: work });
+    expect(JSON.parse(listed.stdout).tasks).toEqual([expect.objectContaining({ status: 'interrupted' })]);
   });
 
   test('/collect shows its wait; Ctrl-C stops the wait, not the task; a line typed meanwhile is kept; the result is not glued to the prompt', async () => {
