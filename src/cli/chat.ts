@@ -64,7 +64,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     const lines: string[] = [];
     if (activity) lines.push(dim(`  ⧗ ${activity.label} ${seconds(activity.since)} · ${activity.hint}`));
     lines.push(...dock.lines());
-    for (const line of queued) lines.push(dim(`  ↳ queued: ${line}`));
+    for (const line of queued) lines.push(dim(`  ↳ queued: ${line.replace(/\n/g, ' ↵ ')}`));
     return lines;
   });
 

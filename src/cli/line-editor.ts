@@ -21,7 +21,7 @@ export type EditorAction =
 /**
  * The input line of the chat prompt: text, cursor, history. Pure state: keys in, actions out; the
  * terminal draws it. Emacs-style keys as readline has them (Ctrl-A/E/B/F/U/K/W, arrows, Home/End,
- * Up/Down for history).
+ * Up/Down for history). A bracketed paste keeps its newlines: pasted lines make one message.
  */
 export class LineEditor {
   /** The line as code points, so the cursor never splits a character. */
@@ -31,6 +31,8 @@ export class LineEditor {
   /** Position in history while browsing (history.length: the line being typed). */
   private browsing = 0;
   private draft: string[] = [];
+  /** Inside a bracketed paste: Enter is a newline in the message, not a submit. */
+  private pasting = false;
 
   get text(): string {
     return this.chars.join('');
@@ -38,6 +40,11 @@ export class LineEditor {
 
   handle(input: string | undefined, key: Key = {}): EditorAction {
     const name = key.name;
+    if (name === 'paste-start' || name === 'paste-end') {
+      this.pasting = name === 'paste-start';
+      return { type: 'none' };
+    }
+    if (this.pasting && (name === 'return' || name === 'enter')) return this.insert('\n');
     if (key.ctrl && !key.meta) {
       switch (name) {
         case 'c':

@@ -90,6 +90,8 @@ export class TerminalScreen implements ChatScreen {
     this.stdin.on('keypress', this.onKey);
     this.stdin.resume();
     this.stdout.on('resize', this.onResize);
+    // Bracketed paste: a pasted text arrives marked, so its newlines do not send it line by line.
+    this.stdout.write('\x1b[?2004h');
     this.refresh();
   }
 
@@ -97,7 +99,7 @@ export class TerminalScreen implements ChatScreen {
     if (this.closed) return;
     this.promptVisible = false;
     this.live = () => [];
-    this.stdout.write(`${this.erase()}${this.partial ? `${this.partial}\r\n` : ''}\x1b[0m`);
+    this.stdout.write(`${this.erase()}${this.partial ? `${this.partial}\r\n` : ''}\x1b[0m\x1b[?2004l`);
     this.partial = '';
     this.closed = true;
     this.stdin.off('keypress', this.onKey);
@@ -182,7 +184,9 @@ export class TerminalScreen implements ChatScreen {
 
   /** The visible part of the input line in `room` columns, scrolled so the cursor shows. */
   private inputRow(room: number): { text: string; cursor: number } {
-    const { before, after } = this.editor.split();
+    const visible = (text: string): string => text.replace(/\n/g, '↵');
+    const before = visible(this.editor.split().before);
+    const after = visible(this.editor.split().after);
     const beforeWidth = displayWidth(before);
     if (beforeWidth < room) return { text: before + splitAt(after, room - beforeWidth).head, cursor: beforeWidth };
     const chars = [...before];

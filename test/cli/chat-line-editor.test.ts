@@ -39,6 +39,13 @@ describe('the chat line editor', () => {
     expect(press(editor, { name: 'd', ctrl: true })).toEqual([{ type: 'eof' }]);
   });
 
+  test('inside a bracketed paste, Enter is a newline of the message', () => {
+    const editor = new LineEditor();
+    const actions = press(editor, { name: 'paste-start' }, 'a', { name: 'return' }, 'b', { name: 'paste-end' });
+    expect(actions.some((action) => action.type === 'submit')).toBe(false);
+    expect(press(editor, { name: 'return' })).toEqual([{ type: 'submit', line: 'a\nb' }]);
+  });
+
   test('control characters are not inserted; wide characters are one step of the cursor', () => {
     const editor = new LineEditor();
     press(editor, '\x1b', 'a', '日', '本');

@@ -112,6 +112,24 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
     server.assertDone();
   });
 
+  test('a pasted text of several lines is one message; long typing scrolls within the prompt row', async () => {
+    const server = await scriptedServer([
+      { label: 'pasted', match: (request) => isParent(request) && request.text.includes('PASTE-ONE\nPASTE-TWO'), reply: { text: 'PASTE-REPLY' } },
+    ]);
+    const { screen } = chat(server, [], {});
+    await screen.waitFor(prompt, 'the prompt');
+    screen.paste('PASTE-ONE\nPASTE-TWO');
+    await screen.waitFor((text) => text.split('\n').at(-1) === 'you› PASTE-ONE↵PASTE-TWO', 'the pasted text in the prompt');
+    screen.keys('Enter');
+    const text = await screen.waitFor((screenText) => screenText.includes('legate› PASTE-REPLY') && prompt(screenText), 'the reply');
+    expect(text).toContain('you› PASTE-ONE\nPASTE-TWO\nlegate› PASTE-REPLY');
+    screen.type('x'.repeat(300));
+    const long = await screen.waitFor((screenText) => /^you› …x{100,}$/.test(screenText.split('\n').at(-1)!), 'the long line, scrolled');
+    expect(long.split('\n').at(-1)!.length).toBeLessThan(120);
+    expect(linesWith(long, 'xxx')).toHaveLength(1);
+    server.assertDone();
+  });
+
   test('the second Ctrl-C leaves at once and hands the running task back as interrupted', async () => {
     const server = await scriptedServer();
     server.enqueue(...spawnSteps('HANG-GOAL', 'SPAWNED-HANG'), { label: 'child', match: childWith('HANG-GOAL'), reply: { hang: true } });

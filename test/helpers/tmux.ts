@@ -23,6 +23,8 @@ export interface TmuxScreen {
   /** Keys as tmux names them (`Enter`, `C-c`, `BSpace`) or, with `literal`, text typed as is. */
   keys(...keys: string[]): void;
   type(text: string): void;
+  /** Paste `text` as a terminal does (bracketed, when the program asked for it). */
+  paste(text: string): void;
   /** Resize the window (the program gets SIGWINCH). */
   resize(width: number, height: number): void;
   /** Wait until the screen satisfies `predicate` (polling); the error shows the last screen. */
@@ -87,6 +89,10 @@ export function startTmux(args: string[], options: { cwd: string; env: Record<st
     capture,
     keys: (...keys) => void tmux('send-keys', '-t', name, ...keys),
     type: (text) => void tmux('send-keys', '-t', name, '-l', text),
+    paste: (text) => {
+      tmux('set-buffer', '-b', 'paste', text);
+      tmux('paste-buffer', '-p', '-d', '-b', 'paste', '-t', name);
+    },
     resize: (width, height) => void tmux('resize-window', '-t', name, '-x', String(width), '-y', String(height)),
     waitFor,
     waitForExit: async (timeoutMs = 15_000) => {
