@@ -109,11 +109,17 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
 
   const turn = async (text: string): Promise<void> => {
     streamed = false;
-    const result = await during('turn', 'working', 'Ctrl-C interrupts', (signal) => session.turn(text, signal));
+    let interrupted = false;
+    const result = await during('turn', 'working', 'Ctrl-C interrupts', async (signal) => {
+      const ended = await session.turn(text, signal);
+      interrupted = signal.aborted;
+      return ended;
+    });
     if (streamed) screen.write('\n');
     else if (result.status === 'completed') screen.write(`${bold(cyan('legate›'))} ${result.final}\n`);
     streamed = false;
-    if (result.status !== 'completed') err(red(`  ! turn ${result.status}: ${result.error ?? result.exitReason}`));
+    // Ctrl-C already said "(turn interrupted)".
+    if (result.status !== 'completed' && !interrupted) err(red(`  ! turn ${result.status}: ${result.error ?? result.exitReason}`));
   };
 
   // One thing at a time: typed lines and notices queue behind the running one.
@@ -212,7 +218,11 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     }
     if (activity) {
       activity.controller.abort();
-      if (activity.kind === 'turn') err(yellow('  (turn interrupted)'));
+      if (activity.kind === 'turn') {
+        if (streamed) screen.write('\n');
+        streamed = false;
+        err(yellow('  (turn interrupted)'));
+      }
       return;
     }
     void leave();

@@ -130,6 +130,28 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
     server.assertDone();
   });
 
+  test('Ctrl-C interrupts a turn that is streaming; the next line is answered', async () => {
+    const server = await scriptedServer([
+      { label: 'slow', match: (request) => isParent(request) && request.text.includes('tell a long story'), reply: { text: `ONCE-UPON ${'and then '.repeat(400)}`, chunkDelayMs: 50 } },
+      { label: 'next', match: (request) => isParent(request) && request.text.includes('shorter please'), reply: { text: 'SHORT-REPLY' } },
+    ]);
+    const { screen } = chat(server);
+    await screen.waitFor(prompt, 'the prompt');
+    screen.type('tell a long story');
+    screen.keys('Enter');
+    await screen.waitFor((text) => text.includes('legate› ONCE-UPON and then and then') && /⧗ working \d+s · Ctrl-C interrupts/.test(text), 'the streaming turn and its status');
+    screen.keys('C-c');
+    await screen.waitFor((text) => text.includes('(turn interrupted)') && prompt(text) && !text.includes('⧗'), 'the interrupted turn');
+    screen.type('shorter please');
+    screen.keys('Enter');
+    const text = await screen.waitFor((screenText) => screenText.includes('legate› SHORT-REPLY') && prompt(screenText), 'the next reply');
+    const lines = text.split('\n');
+    const interruptedAt = lines.findIndex((line) => line.includes('(turn interrupted)'));
+    expect(lines[interruptedAt - 1]).toMatch(/and then\s*$/);
+    expect(lines[interruptedAt + 1]).toBe('you› shorter please');
+    server.assertDone();
+  });
+
   test('the second Ctrl-C leaves at once and hands the running task back as interrupted', async () => {
     const server = await scriptedServer();
     server.enqueue(...spawnSteps('HANG-GOAL', 'SPAWNED-HANG'), { label: 'child', match: childWith('HANG-GOAL'), reply: { hang: true } });
