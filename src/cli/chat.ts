@@ -135,10 +135,17 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     void enqueue(async () => {
       noticesQueued = false;
       if (leaveNow) return;
-      const notices = await session.takeNotices();
+      // Typed lines and notices run one at a time, so no other notice turn can take these tasks
+      // before this one has stored the conversation and marked them.
+      const notices = await session.pendingNotices();
       if (!notices) return;
-      err(yellow(`  ── ${notices.split('\n')[0]}`));
-      await turn(notices);
+      err(yellow(`  ── ${notices.text.split('\n')[0]}`));
+      try {
+        await turn(notices.text);
+      } finally {
+        // Also after a failed save: the notice is in this process's conversation; never loop on it.
+        await session.markReported(notices.taskIds);
+      }
     });
   }
 
