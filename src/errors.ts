@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unknown_tool'
   | 'tool_failed'
   | 'task_not_found'
+  | 'session_not_found'
   | 'task_not_running'
   | 'task_finished'
   | 'illegal_transition'

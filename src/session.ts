@@ -33,7 +33,7 @@ export class Session {
   static async resume(runtime: Runtime, id?: string): Promise<Session> {
     const stored = id ? await runtime.tasks.store.loadSession(id) : (await runtime.tasks.store.listSessions({ cwd: runtime.cwd, limit: 1 }))[0];
     if (!stored) {
-      throw new LegateError('task_not_found', id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`);
+      throw new LegateError('session_not_found', id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`);
     }
     return new Session(runtime, stored.id, stored);
   }
@@ -51,11 +51,25 @@ export class Session {
    * undefined when there are none. Marks them reported: each notice is delivered once.
    */
   async takeNotices(): Promise<string | undefined> {
+    const pending = await this.pendingNotices();
+    if (!pending) return undefined;
+    await this.markReported(pending.taskIds);
+    return pending.text;
+  }
+
+  /**
+   * Like `takeNotices`, without marking: the caller marks `taskIds` reported once the notice is in
+   * the stored conversation (a crash before that delivers it again rather than never).
+   */
+  async pendingNotices(): Promise<{ text: string; taskIds: string[] } | undefined> {
     const tasks = await this.runtime.tasks.unreported(this.id);
     if (tasks.length === 0) return undefined;
-    for (const task of tasks) await this.runtime.tasks.markReported(task.id);
     const header = tasks.length === 1 ? 'A background task you started has ended.' : `${tasks.length} background tasks you started have ended.`;
-    return `${header}\n\n${tasks.map(completionNotice).join('\n\n')}`;
+    return { text: `${header}\n\n${tasks.map(completionNotice).join('\n\n')}`, taskIds: tasks.map((task) => task.id) };
+  }
+
+  async markReported(taskIds: string[]): Promise<void> {
+    for (const taskId of taskIds) await this.runtime.tasks.markReported(taskId);
   }
 
   /** Tasks of this session that have not ended yet. */

@@ -1,31 +1,41 @@
-import { createInterface } from 'node:readline';
+import type { ReadStream, WriteStream } from 'node:tty';
 import { errorMessage } from '../errors.js';
-import { collectView } from '../delegation/views.js';
 import { Session } from '../session.js';
 import type { Runtime } from '../runtime.js';
+import { isTerminal } from '../tasks/status.js';
+import { PlainScreen, type ChatScreen } from './chat-screen.js';
+import { runChatCommand } from './chat-commands.js';
+import { recapLines } from './chat-recap.js';
+import { noColors, paletteFor } from './colors.js';
 import { openRuntime, type GlobalOptions, type Streams } from './context.js';
-import { TaskDock } from './task-dock.js';
 import { progressLine, taskLine } from './progress.js';
+import { TaskDock } from './task-dock.js';
+import { TerminalScreen } from './terminal.js';
 
 export interface ChatOptions extends GlobalOptions {
   /** `--resume [SESSION]`: true for the most recent session in this directory. */
   resume?: string | true;
 }
 
-const help = [
-  'Type a message to talk to the agent. Commands:',
-  '  /tasks              this session\'s background tasks',
-  '  /steer ID text      send guidance to a running task',
-  '  /cancel ID          stop a task now',
-  '  /collect ID         wait for a task and show its summary',
-  '  /help               this help',
-  '  /exit               leave (Ctrl-D too)',
-].join('\n');
+/** How often the store is read for this session's tasks (ended elsewhere, or run by a worker), ms. */
+const pollMs = 1000;
+
+/** What Ctrl-C stops now: a turn, a `/collect` wait, or the wait for tasks before leaving. */
+interface Activity {
+  kind: 'turn' | 'collect' | 'leave';
+  label: string;
+  /** What Ctrl-C does now, shown after the elapsed time. */
+  hint: string;
+  since: number;
+  controller: AbortController;
+}
 
 /**
- * `legate chat`: an interactive session. Agent text streams to stdout, tool and task lines go to
- * stderr, a dock above the prompt shows running tasks. A task that ends while the agent is idle
- * enters the conversation as a new turn (its completion notice).
+ * `legate chat`: an interactive session. In a terminal, the transcript scrolls above a live area
+ * (status, task dock, queued lines, prompt) that is redrawn in place (see `TerminalScreen`); with
+ * pipes, agent text goes to stdout and progress to stderr. Typed lines are handled one at a time,
+ * in order; each enters the transcript when its turn starts. A task of the session that ends here
+ * or in another process enters the conversation as a new turn (its completion notice), once.
  */
 export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
   const rt = runtime ?? (await openRuntime(options, streams));
@@ -36,157 +46,219 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     if (!runtime) await rt.close();
     throw error;
   }
-  const tty = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
-  const rl = createInterface({ input: streams.stdin, output: streams.stdout, terminal: tty, prompt: 'you› ' });
-  const dock = new TaskDock(streams.stdout, () => rl.prompt(true), tty);
-  const out = (text: string): void => {
-    dock.clear();
-    streams.stdout.write(text);
-  };
-  const err = (line: string): void => {
-    dock.clear();
-    streams.stderr.write(`${line}\n`);
-  };
-  let busy = false;
-  let current: AbortController | undefined;
-  let streamed = false;
+  const interactive = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
+  const screen: ChatScreen = interactive
+    ? new TerminalScreen(streams.stdin as ReadStream, streams.stdout as WriteStream, paletteFor(streams.stdout, streams.env))
+    : new PlainScreen(streams, noColors);
+  const { bold, cyan, green, dim, red, yellow } = screen.palette;
+  const dock = new TaskDock(session.id, screen.palette);
+  const err = (line: string): void => screen.note(line);
 
+  let activity: Activity | undefined;
+  let leaving = false;
+  /** The second Ctrl-C: nothing more runs, the tasks are handed back. */
+  let leaveNow = false;
+  const queued: string[] = [];
+  const seconds = (since: number): string => `${Math.max(0, Math.round((Date.now() - since) / 1000))}s`;
+  screen.setLive(() => {
+    const lines: string[] = [];
+    if (activity) lines.push(dim(`  ⧗ ${activity.label} ${seconds(activity.since)} · ${activity.hint}`));
+    lines.push(...dock.lines());
+    for (const line of queued) lines.push(dim(`  ↳ queued: ${line.replace(/\n/g, ' ↵ ')}`));
+    return lines;
+  });
+
+  let streamed = false;
   session.agent.subscribe((event) => {
     if (event.type === 'text.delta') {
-      if (!streamed) out('legate› ');
+      if (!streamed) screen.write(`${bold(cyan('legate›'))} `);
       streamed = true;
-      out(event.text);
+      screen.write(event.text);
       return;
     }
     const line = progressLine(event);
     if (line) {
-      if (streamed) out('\n');
+      if (streamed) screen.write('\n');
       streamed = false;
-      err(line);
+      err(dim(line));
     }
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
     if (event.type === 'task.spawned' || event.type === 'task.started' || event.type === 'task.ended') dock.update(event.task);
     if (event.type === 'task.activity') dock.activity(event.taskId, event.activity);
-    if (!tty) {
+    if (!interactive) {
       const line = taskLine(event);
       if (line) err(line);
     }
-    if (event.type === 'task.ended' && event.task.sessionId === session.id) void deliverNotices();
+    if (event.type === 'task.ended' && event.task.sessionId === session.id) requestNotices();
+    screen.refresh();
   });
+
+  /** Run `work` with `kind` as what Ctrl-C stops; the live area shows `label`, the time since and `hint`. */
+  const during = async <T>(kind: Activity['kind'], label: string, hint: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const mine: Activity = { kind, label, hint, since: Date.now(), controller: new AbortController() };
+    activity = mine;
+    screen.refresh();
+    try {
+      return await work(mine.controller.signal);
+    } finally {
+      if (activity === mine) activity = undefined;
+      screen.refresh();
+    }
+  };
 
   const turn = async (text: string): Promise<void> => {
-    busy = true;
-    current = new AbortController();
     streamed = false;
-    const result = await session.turn(text, current.signal);
-    if (streamed) out('\n');
-    else if (result.status === 'completed') out(`legate› ${result.final}\n`);
-    if (result.status !== 'completed') err(`  ! turn ${result.status}: ${result.error ?? result.exitReason}`);
-    busy = false;
-    current = undefined;
+    let interrupted = false;
+    const result = await during('turn', 'working', 'Ctrl-C interrupts', async (signal) => {
+      const ended = await session.turn(text, signal);
+      interrupted = signal.aborted;
+      return ended;
+    });
+    if (streamed) screen.write('\n');
+    else if (result.status === 'completed') screen.write(`${bold(cyan('legate›'))} ${result.final}\n`);
+    streamed = false;
+    // Ctrl-C already said "(turn interrupted)".
+    if (result.status !== 'completed' && !interrupted) err(red(`  ! turn ${result.status}: ${result.error ?? result.exitReason}`));
   };
 
-  // One thing at a time: typed lines and notices queue behind the running turn.
+  // One thing at a time: typed lines and notices queue behind the running one.
   let chain: Promise<void> = Promise.resolve();
   const enqueue = (work: () => Promise<void>): Promise<void> => {
-    chain = chain.then(work).catch((error) => err(`  ! ${errorMessage(error)}`)).then(() => {
-      if (!busy && tty) {
-        dock.render();
-        rl.prompt(true);
-      }
-    });
+    chain = chain.then(work).catch((error) => err(red(`  ! ${errorMessage(error)}`)));
     return chain;
   };
-  const deliverNotices = (): Promise<void> =>
-    enqueue(async () => {
-      const notices = await session.takeNotices();
+  let noticesQueued = false;
+  function requestNotices(): void {
+    if (noticesQueued) return;
+    noticesQueued = true;
+    void enqueue(async () => {
+      noticesQueued = false;
+      if (leaveNow) return;
+      // Typed lines and notices run one at a time, so no other notice turn can take these tasks
+      // before this one has stored the conversation and marked them.
+      const notices = await session.pendingNotices();
       if (!notices) return;
-      err(`  ── ${notices.split('\n')[0]}`);
-      await turn(notices);
+      err(yellow(`  ── ${notices.text.split('\n')[0]}`));
+      try {
+        await turn(notices.text);
+      } finally {
+        // Also after a failed save: the notice is in this process's conversation; never loop on it.
+        await session.markReported(notices.taskIds);
+      }
     });
+  }
 
-  const command = async (line: string): Promise<boolean> => {
-    const [name, id, ...rest] = line.split(/\s+/);
-    const tasks = rt.tasks;
-    switch (name) {
-      case '/help':
-        out(`${help}\n`);
-        return true;
-      case '/exit':
-      case '/quit':
-        rl.close();
-        return true;
-      case '/tasks': {
-        const list = await tasks.list(session.id);
-        out(list.length === 0 ? 'no tasks in this session\n' : `${list.map((task) => `${task.id}  ${task.status.padEnd(11)} ${task.goal.slice(0, 70)}`).join('\n')}\n`);
-        return true;
-      }
-      case '/steer':
-        if (!id || rest.length === 0) throw new Error('usage: /steer ID text');
-        await tasks.steer(session.id, id, rest.join(' '));
-        out(`steer queued for ${id}: delivered at its next model call\n`);
-        return true;
-      case '/cancel':
-        if (!id) throw new Error('usage: /cancel ID');
-        out(`${(await tasks.cancel(session.id, id)).id} cancelled\n`);
-        return true;
-      case '/collect': {
-        if (!id) throw new Error('usage: /collect ID');
-        const { task, timedOut } = await tasks.waitForEnd(session.id, id, 300_000);
-        if (!timedOut) await tasks.markReported(id);
-        const { output, steers } = await tasks.trail(id);
-        const view = collectView(task, output, steers, timedOut);
-        out(`${task.id} ${task.status}${timedOut ? ' (still running)' : ''}\n${String(view.summary || view.error || view.output)}\n`);
-        return true;
-      }
-      default:
-        if (!name?.startsWith('/')) return false;
-        throw new Error(`unknown command "${name}"; /help lists them`);
-    }
+  const onLine = (input: string): void => {
+    const line = input.trim();
+    if (!line || leaving) return;
+    queued.push(line);
+    screen.refresh();
+    void enqueue(async () => {
+      queued.shift();
+      if (leaveNow) return;
+      if (interactive) screen.write(`${bold(green('you›'))} ${line}\n`);
+      const handled = await runChatCommand(line, {
+        tasks: rt.tasks,
+        sessionId: session.id,
+        write: (text) => screen.write(text),
+        waitFor: (label, hint, work) => during('collect', label, hint, work),
+        leave: () => void leave(),
+        palette: screen.palette,
+      });
+      if (!handled) await turn(line);
+    });
   };
 
-  out(`legate chat: ${rt.endpoints.parent.model} via ${rt.endpoints.parent.provider} (${rt.endpoints.parent.baseUrl}). /help for commands, Ctrl-D to leave.\n`);
-  out(`session ${session.id}${options.resume === undefined ? '' : ` resumed (${session.agent.messages.length} messages)`}: continue it later with legate chat --resume ${session.id}\n`);
-  // Tasks that ended while this session was not running: their notices arrive now, once.
-  if (options.resume !== undefined) void deliverNotices();
-  if (tty) rl.prompt();
-  rl.on('line', (input) => {
-    const line = input.trim();
-    if (!line) {
-      if (tty && !busy) rl.prompt();
+  // Tasks of this session that end in another process (a worker, `tasks resume`) tell this one
+  // nothing: read the store at a modest interval, for the dock and for their notices.
+  let polling = false;
+  const poll = async (): Promise<void> => {
+    if (polling || leaving) return;
+    polling = true;
+    try {
+      const tasks = await rt.tasks.list(session.id);
+      dock.sync(tasks);
+      if (tasks.some((task) => isTerminal(task.status) && !task.reported && task.mode === 'async')) requestNotices();
+      screen.refresh();
+    } catch {
+      // The store is closing, or busy: the next tick tries again.
+    } finally {
+      polling = false;
+    }
+  };
+  const poller = setInterval(() => void poll(), pollMs);
+  const ticker = interactive ? setInterval(() => (activity || dock.size > 0) && screen.refresh(), 1000) : undefined;
+
+  let left: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (left = resolve));
+  /** Ctrl-D, /exit or Ctrl-C when idle: finish what runs, wait for the session's tasks, then go. */
+  const leave = async (): Promise<void> => {
+    if (leaving) return;
+    leaving = true;
+    screen.showPrompt(false);
+    try {
+      await chain;
+      const open = await session.openTasks();
+      if (open > 0 && !leaveNow) {
+        const tasksWord = `${open} background task${open === 1 ? '' : 's'}`;
+        err(`  … waiting for ${tasksWord} before leaving (Ctrl-C leaves ${open === 1 ? 'it' : 'them'} interrupted, for legate worker or legate tasks resume)`);
+        await during('leave', `waiting for ${tasksWord}`, 'Ctrl-C leaves now', (signal) => rt.tasks.waitForSession(session.id, signal));
+        if (!leaveNow) {
+          requestNotices();
+          await chain;
+        }
+      }
+    } catch (error) {
+      if (!leaveNow) err(red(`  ! ${errorMessage(error)}`));
+    } finally {
+      left();
+    }
+  };
+  const interrupt = (): void => {
+    if (leaving) {
+      // The second Ctrl-C: stop everything now; running tasks are handed back on close.
+      leaveNow = true;
+      activity?.controller.abort();
+      left();
       return;
     }
-    void enqueue(async () => {
-      if (!(await command(line))) await turn(line);
-    });
-  });
-  const onSigint = (): void => {
-    if (current) {
-      current.abort();
-      err('  (turn interrupted)');
-    } else rl.close();
-  };
-  rl.on('SIGINT', onSigint);
-  process.on('SIGINT', onSigint);
-
-  await new Promise<void>((resolve) => rl.once('close', resolve));
-  try {
-    await chain;
-    const open = await session.openTasks();
-    if (open > 0) {
-      err(`  … waiting for ${open} background task${open === 1 ? '' : 's'} before leaving (Ctrl-C leaves them interrupted, for legate worker or legate tasks resume)`);
-      const controller = new AbortController();
-      process.once('SIGINT', () => controller.abort());
-      await rt.tasks.waitForSession(session.id, controller.signal);
-      await deliverNotices();
+    if (activity) {
+      activity.controller.abort();
+      if (activity.kind === 'turn') {
+        if (streamed) screen.write('\n');
+        streamed = false;
+        err(yellow('  (turn interrupted)'));
+      }
+      return;
     }
-    await chain;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    unsubscribe();
-    dock.stop();
+    void leave();
+  };
+  process.on('SIGINT', interrupt);
+
+  screen.write(`${dim(`legate chat: ${rt.endpoints.parent.model} via ${rt.endpoints.parent.provider} (${rt.endpoints.parent.baseUrl}). /help for commands, Ctrl-D to leave.`)}\n`);
+  screen.write(`${dim(`session ${session.id}${options.resume === undefined ? '' : ` resumed (${session.agent.messages.length} messages)`}: continue it later with legate chat --resume ${session.id}`)}\n`);
+  if (options.resume !== undefined) for (const line of recapLines(session.agent.messages, screen.palette)) screen.write(`${line}\n`);
+  // Tasks that ended while this session was not running: their notices arrive now, once.
+  if (options.resume !== undefined) requestNotices();
+  screen.start({ line: onLine, interrupt, eof: () => void leave() });
+
+  await finished;
+  // After a second Ctrl-C only the aborted turn or wait is left in the chain (the rest is skipped):
+  // let it end, so an interrupted turn is still saved before the store closes.
+  if (leaveNow) await chain;
+  const handedBack = leaveNow ? await rt.tasks.list(session.id, { status: ['running'] }).catch(() => []) : [];
+  process.removeListener('SIGINT', interrupt);
+  clearInterval(poller);
+  clearInterval(ticker);
+  unsubscribe();
+  screen.close();
+  try {
     if (!runtime) await rt.close();
+  } finally {
+    for (const task of handedBack) {
+      streams.stderr.write(`  ${task.id} handed back as interrupted: legate worker, or legate tasks resume ${task.id}, continues it\n`);
+    }
   }
   return 0;
 }

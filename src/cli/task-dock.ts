@@ -1,5 +1,6 @@
 import type { TaskRecord } from '../tasks/task-record.js';
 import { oneLine } from '../tasks/output-lines.js';
+import { noColors, type Palette } from './colors.js';
 
 interface DockEntry {
   id: string;
@@ -10,35 +11,27 @@ interface DockEntry {
 }
 
 /**
- * The live dock of running tasks drawn just above the chat prompt: one line per task (id, status,
- * elapsed, last activity, goal). It redraws in place and re-prompts so typing is not disturbed;
- * anything else printed first calls `clear()`. Without a TTY it draws nothing.
+ * The dock of a session's open top-level tasks, shown in the chat's live area: one line per task
+ * (id, status, elapsed, last activity, goal). It only keeps state and makes lines; the terminal
+ * draws them in place. Fed by this process's task events and by `sync` with the store (tasks run
+ * by another process).
  */
 export class TaskDock {
   private readonly entries = new Map<string, DockEntry>();
-  private drawn = 0;
-  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly out: NodeJS.WritableStream,
-    private readonly reprompt: () => void,
-    private readonly enabled: boolean,
-  ) {
-    if (enabled) {
-      this.timer = setInterval(() => this.entries.size > 0 && this.drawn > 0 && this.render(true), 1000);
-      this.timer.unref();
-    }
-  }
+    private readonly sessionId: string,
+    private readonly palette: Palette = noColors,
+  ) {}
 
   update(task: TaskRecord): void {
-    if (task.depth !== 1) return;
+    if (task.depth !== 1 || task.sessionId !== this.sessionId) return;
     if (task.status === 'queued' || task.status === 'running') {
       const previous = this.entries.get(task.id);
       this.entries.set(task.id, { id: task.id, goal: task.goal, status: task.status, since: task.startedAt ?? task.createdAt, activity: previous?.activity ?? '' });
     } else {
       this.entries.delete(task.id);
     }
-    if (this.drawn > 0) this.render(true);
   }
 
   activity(taskId: string, activity: string): void {
@@ -46,32 +39,25 @@ export class TaskDock {
     if (entry) entry.activity = activity;
   }
 
+  /** Make the dock match the store's view of the session's tasks (`list` holds all of them). */
+  sync(tasks: TaskRecord[]): void {
+    const present = new Set<string>();
+    for (const task of tasks) {
+      present.add(task.id);
+      this.update(task);
+    }
+    for (const id of this.entries.keys()) if (!present.has(id)) this.entries.delete(id);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
   lines(now = Date.now()): string[] {
+    const { yellow, dim, cyan } = this.palette;
     return [...this.entries.values()].map((entry) => {
-      const elapsed = `${Math.round((now - entry.since) / 1000)}s`;
-      return `  ◆ ${entry.id} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}  ${oneLine(entry.activity || '…', 30).padEnd(30)}  ${oneLine(entry.goal, 50)}`;
+      const elapsed = `${Math.max(0, Math.round((now - entry.since) / 1000))}s`;
+      return `  ${yellow('◆')} ${cyan(entry.id)} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}`;
     });
-  }
-
-  /** Draw (or redraw in place) the dock above the prompt. */
-  render(inPlace = false): void {
-    if (!this.enabled) return;
-    if (inPlace) this.clear();
-    const lines = this.lines();
-    if (lines.length === 0) return;
-    this.out.write(`\r\x1b[K${lines.join('\n')}\n`);
-    this.drawn = lines.length;
-    if (inPlace) this.reprompt();
-  }
-
-  /** Erase the dock (and the prompt line) before other output. */
-  clear(): void {
-    if (!this.enabled || this.drawn === 0) return;
-    this.out.write(`\r\x1b[K\x1b[${this.drawn}A\x1b[J`);
-    this.drawn = 0;
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
   }
 }

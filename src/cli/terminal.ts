@@ -1,0 +1,197 @@
+import { emitKeypressEvents } from 'node:readline';
+import type { ReadStream, WriteStream } from 'node:tty';
+import type { ChatScreen, ScreenHandlers } from './chat-screen.js';
+import type { Palette } from './colors.js';
+import { LineEditor, type Key } from './line-editor.js';
+import { clip, displayWidth, splitAt } from './screen-text.js';
+
+/** Control characters other than newline and colour (SGR) sequences: never sent to the terminal as is. */
+const unsafe = /\x1b\[[0-9;]*m|\t|[\x00-\x09\x0b-\x1f\x7f]/g;
+
+/**
+ * The interactive chat screen. Below the transcript sits a live area, redrawn in place:
+ *
+ *     legate› the reply being stream…      ← the transcript's unfinished line
+ *       ⧗ waiting for t_1a2b 4s …          ← status, dock and queued lines (`setLive`)
+ *     you› what the user is typi▌          ← the prompt and its line editor
+ *
+ * Every row of the live area is cut to the terminal's width minus one, so each takes exactly one
+ * screen row and the area's height is known: erasing it is "carriage return, up height-1 rows,
+ * erase to end of screen". Transcript text is written only after erasing, and only whole rows
+ * (long lines are wrapped here, at a space when there is one), so nothing the transcript holds is
+ * ever redrawn or overwritten, and nothing of an old live area stays behind. The terminal is in raw
+ * mode; keys go to a `LineEditor`, so what is being typed is part of every redraw.
+ */
+export class TerminalScreen implements ChatScreen {
+  readonly interactive = true;
+  private readonly editor = new LineEditor();
+  private live: () => string[] = () => [];
+  private partial = '';
+  /** The live area on screen: each row's width, and the cursor's column on the last row. */
+  private drawn: { widths: number[]; column: number } = { widths: [], column: 0 };
+  private promptVisible = true;
+  private handlers: ScreenHandlers | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly stdin: ReadStream,
+    private readonly stdout: WriteStream,
+    readonly palette: Palette,
+  ) {}
+
+  private get prompt(): string {
+    return this.palette.bold(this.palette.green('you› '));
+  }
+
+  write(text: string): void {
+    if (this.closed) {
+      this.stdout.write(text);
+      return;
+    }
+    const width = this.width();
+    let out = this.erase();
+    const lines = text.replace(unsafe, (match) => (match === '\t' ? '    ' : match.startsWith('\x1b') ? match : '')).split('\n');
+    lines.forEach((line, index) => {
+      this.partial += line;
+      while (displayWidth(this.partial) > width) {
+        const { head, tail } = splitAt(this.partial, width, true);
+        out += `${head}\r\n`;
+        this.partial = tail;
+      }
+      if (index < lines.length - 1) {
+        out += `${this.partial}\r\n`;
+        this.partial = '';
+      }
+    });
+    this.stdout.write(out + this.frame());
+  }
+
+  note(line: string): void {
+    this.write(`${this.partial ? '\n' : ''}${line}\n`);
+  }
+
+  setLive(lines: () => string[]): void {
+    this.live = lines;
+  }
+
+  refresh(): void {
+    if (!this.closed) this.stdout.write(this.erase() + this.frame());
+  }
+
+  showPrompt(visible: boolean): void {
+    this.promptVisible = visible;
+    this.refresh();
+  }
+
+  start(handlers: ScreenHandlers): void {
+    this.handlers = handlers;
+    emitKeypressEvents(this.stdin);
+    this.stdin.setRawMode(true);
+    this.stdin.on('keypress', this.onKey);
+    this.stdin.resume();
+    this.stdout.on('resize', this.onResize);
+    // Bracketed paste: a pasted text arrives marked, so its newlines do not send it line by line.
+    this.stdout.write('\x1b[?2004h');
+    this.refresh();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.promptVisible = false;
+    this.live = () => [];
+    this.stdout.write(`${this.erase()}${this.partial ? `${this.partial}\r\n` : ''}\x1b[0m\x1b[?2004l`);
+    this.partial = '';
+    this.closed = true;
+    this.stdin.off('keypress', this.onKey);
+    this.stdout.off('resize', this.onResize);
+    if (this.stdin.isTTY) this.stdin.setRawMode(false);
+    this.stdin.pause();
+  }
+
+  private readonly onKey = (input: string | undefined, key: Key | undefined): void => {
+    const action = this.editor.handle(input, key ?? {});
+    if (!this.promptVisible && action.type !== 'interrupt' && action.type !== 'eof') {
+      this.editor.clear();
+      return;
+    }
+    switch (action.type) {
+      case 'submit':
+        this.refresh();
+        this.handlers?.line(action.line);
+        return;
+      case 'interrupt':
+        if (this.editor.text) {
+          this.editor.clear();
+          this.refresh();
+        } else this.handlers?.interrupt();
+        return;
+      case 'eof':
+        this.handlers?.eof();
+        return;
+      case 'redraw':
+        this.drawn = { widths: [], column: 0 };
+        this.stdout.write(`\x1b[2J\x1b[H${this.frame()}`);
+        return;
+      case 'edit':
+        this.refresh();
+        return;
+      case 'none':
+        return;
+    }
+  };
+
+  private readonly onResize = (): void => this.refresh();
+
+  private width(): number {
+    return Math.max(20, this.stdout.columns || 80) - 1;
+  }
+
+  /**
+   * Erase the live area; the cursor ends at the start of its first row. Rows were drawn narrower
+   * than the terminal, so each is one screen row, unless the terminal has since become narrower and
+   * re-wrapped them (as tmux, VTE, iTerm2, kitty do): count the rows they take now.
+   */
+  private erase(): string {
+    const columns = this.width() + 1;
+    const { widths, column } = this.drawn;
+    let up = Math.floor(column / columns);
+    for (const width of widths.slice(0, -1)) up += Math.max(1, Math.ceil(width / columns));
+    this.drawn = { widths: [], column: 0 };
+    return `\r${up > 0 ? `\x1b[${up}A` : ''}\x1b[J`;
+  }
+
+  /** Draw the live area from the cursor's row; the cursor ends on the prompt (or the last row). */
+  private frame(): string {
+    const width = this.width();
+    const height = Math.max(3, this.stdout.rows || 24);
+    const rows: string[] = [];
+    if (this.partial) rows.push(this.partial);
+    let live = this.live().map((line) => clip(line, width));
+    const room = height - 1 - rows.length - (this.promptVisible ? 1 : 0);
+    if (live.length > room) live = [...live.slice(0, Math.max(0, room - 1)), this.palette.dim(`  … ${live.length - Math.max(0, room - 1)} more`)];
+    rows.push(...live);
+    let column = -1;
+    if (this.promptVisible) {
+      const { text, cursor } = this.inputRow(width - displayWidth(this.prompt));
+      rows.push(`${this.prompt}${text}`);
+      column = displayWidth(this.prompt) + cursor;
+    }
+    const widths = rows.map((row) => displayWidth(row));
+    this.drawn = { widths, column: column >= 0 ? column : (widths.at(-1) ?? 0) };
+    if (rows.length === 0) return '';
+    return `${rows.join('\r\n')}${column >= 0 ? `\r${column > 0 ? `\x1b[${column}C` : ''}` : ''}`;
+  }
+
+  /** The visible part of the input line in `room` columns, scrolled so the cursor shows. */
+  private inputRow(room: number): { text: string; cursor: number } {
+    const visible = (text: string): string => text.replace(/\n/g, '↵');
+    const before = visible(this.editor.split().before);
+    const after = visible(this.editor.split().after);
+    const beforeWidth = displayWidth(before);
+    if (beforeWidth < room) return { text: before + splitAt(after, room - beforeWidth).head, cursor: beforeWidth };
+    const chars = [...before];
+    let shown = '';
+    while (chars.length > 0 && displayWidth(chars.at(-1)! + shown) <= room - 2) shown = chars.pop()! + shown;
+    return { text: `…${shown}`, cursor: 1 + displayWidth(shown) };
+  }
+}
