@@ -22,7 +22,7 @@ import { timedStore } from './timed-store.js';
 
 export interface FanoutResult {
   kind: 'fanout';
-  impl: 'legate' | 'peer' | 'peer-stream' | 'floor';
+  impl: 'legate' | 'peer' | 'peer-stream' | 'ai-sdk' | 'floor';
   store: 'memory' | 'sqlite' | 'none';
   n: number;
   steps: number;

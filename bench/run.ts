@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     { impl: 'legate', store: 'sqlite', script: 'fanout-legate.js', args: ['--store=sqlite'] },
     { impl: 'peer', store: 'none', script: 'fanout-peer.js', args: [] },
     { impl: 'peer-stream', store: 'none', script: 'fanout-peer.js', args: ['--stream'] },
+    { impl: 'ai-sdk', store: 'none', script: 'fanout-aisdk.js', args: [] },
     { impl: 'floor', store: 'none', script: 'fanout-floor.js', args: [] },
   ];
   const fanout: FanoutResult[] = [];
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
       { title: 'legate fan-out, N = 1000, memory store', script: 'fanout-legate.js', args: ['--store=memory', '--n=1000'] },
       { title: 'legate fan-out, N = 1000, SQLite store', script: 'fanout-legate.js', args: ['--store=sqlite', '--n=1000'] },
       { title: 'peer fan-out, N = 1000', script: 'fanout-peer.js', args: ['--n=1000'] },
+      { title: 'ai-sdk fan-out, N = 1000', script: 'fanout-aisdk.js', args: ['--n=1000'] },
       { title: 'lifecycle, 1000 live tasks, tool layer, memory store', script: 'lifecycle.js', args: ['--store=memory', '--layer=tool', '--tasks=1000'] },
     ];
     mkdirSync(profileRoot, { recursive: true });
@@ -127,6 +129,8 @@ async function main(): Promise<void> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     peerVersion: packageVersion('@openai/agents'),
     openaiVersion: packageVersion('openai'),
+    aiSdkVersion: packageVersion('ai'),
+    aiSdkProviderVersion: packageVersion('@ai-sdk/openai-compatible'),
     durationSeconds: (Date.now() - started) / 1000,
     loadAverage: { before: loadBefore, after: loadavg() },
     quick,
