@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 describe('dist/ under test', () => {
   it('is up to date with src/ (tsc -b would build nothing)', () => {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const report = execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json', '--dry'], { cwd: resolve(import.meta.dirname, '../..'), encoding: 'utf8' });
+    const report = execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json', '--dry'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+    });
     expect(report).not.toMatch(/would build/);
   });
 });

@@ -40,7 +40,8 @@ export default function setup(project: TestProject): () => void {
   return () => {
     // Helpers remove what they make; whatever a test still left here is named, then removed with the root.
     const left = readdirSync(tempRoot);
-    if (left.length > 0) process.stderr.write(`legate: tests left ${left.length} temp entries (${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}); removed\n`);
+    if (left.length > 0)
+      process.stderr.write(`legate: tests left ${left.length} temp entries (${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}); removed\n`);
     rmSync(tempRoot, { recursive: true, force: true, maxRetries: 3 });
   };
 }
