@@ -1,7 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './cli.js';
 import { maskUrl, startTestRedis, useTestRedis } from './redis.js';
 
 const redis = await useTestRedis();
@@ -23,7 +21,7 @@ describe.skipIf(!redis)('test Redis helper', () => {
   });
 
   it('a private server with AOF keeps its keys across a restart, and is gone after stop', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'legate-redis-aof-'));
+    const dir = tempDir('legate-redis-aof-');
     const own = await startTestRedis({ aof: { dir } });
     expect(own?.source).toBe('private');
     const client = own!.connect();
