@@ -85,6 +85,8 @@ export function startCli(args: string[], options: { home: string; cwd?: string; 
   if (options.input !== undefined) child.stdin.end(options.input);
   const done = new Promise<CliResult>((resolveDone) => {
     child.on('close', (code) => resolveDone({ code, stdout, stderr }));
+    // A spawn that fails (e.g. its cwd is gone: a timed-out test whose dirs were already removed) is a result, not an uncaught error.
+    child.on('error', (error) => resolveDone({ code: null, stdout, stderr: `${stderr}spawn failed: ${error.message}\n` }));
   });
   return {
     done,
