@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { until } from '../helpers/cli.js';
-import { runLoop, scriptedServer } from './loop-harness.js';
+import { runLoop, scriptedServer, workDir } from './loop-harness.js';
 
 /** `promise`, or a rejection naming `what` after `ms` (so a missed abort fails fast and clearly). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -32,13 +34,16 @@ test('abort during a hanging model reply → cancelled within ~1 s, and the serv
 
 test('abort during a long tool call → cancelled promptly, no further model call', async () => {
   const server = await scriptedServer([
-    { label: 'long command', reply: { toolCalls: [{ name: 'terminal', arguments: { command: 'sleep 30' } }] } },
+    { label: 'long command', reply: { toolCalls: [{ name: 'terminal', arguments: { command: 'echo started > started && sleep 30' } }] } },
   ]);
   const controller = new AbortController();
+  const cwd = await workDir();
   const running = runLoop(server, {
+    cwd,
     signal: controller.signal,
     emit: (event) => {
-      if (event.type === 'tool.started') setTimeout(() => controller.abort(), 200);
+      // Abort once the command is really running (it wrote its marker), not merely announced.
+      if (event.type === 'tool.started') void until(() => existsSync(join(cwd, 'started')), 5000, 'the command to start').then(() => controller.abort());
     },
   });
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 
 const bin = resolve(import.meta.dirname, '../../bin/legate.js');
@@ -12,10 +13,38 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A temp LEGATE_HOME (and a work dir) for one test. */
+const fileDirs: string[] = [];
+afterAll(() => removeDirs(fileDirs.splice(0)));
+
+function removeDirs(dirs: string[]): void {
+  // A CLI the test killed may still be writing: retry, and never fail the test over cleanup (the run's temp root is removed anyway).
+  for (const dir of dirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // left for the run's temp root
+    }
+  }
+}
+
+/**
+ * A temp directory, removed when the current test finishes (or, made outside a test, when the file's tests finish).
+ * For anything a test makes under `os.tmpdir()`.
+ */
+export function tempDir(prefix = 'legate-tmp-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    onTestFinished(() => removeDirs([dir]));
+  } catch {
+    fileDirs.push(dir);
+  }
+  return dir;
+}
+
+/** A temp LEGATE_HOME (and a work dir) for one test; both are removed when the test finishes. */
 export function tempHome(config?: Record<string, unknown>): { home: string; work: string; configFile: string } {
-  const home = mkdtempSync(join(tmpdir(), 'legate-home-'));
-  const work = mkdtempSync(join(tmpdir(), 'legate-work-'));
+  const home = tempDir('legate-home-');
+  const work = tempDir('legate-work-');
   const configFile = join(home, 'config.yaml');
   if (config) writeFileSync(configFile, stringify(config));
   return { home, work, configFile };
@@ -56,6 +85,8 @@ export function startCli(args: string[], options: { home: string; cwd?: string; 
   if (options.input !== undefined) child.stdin.end(options.input);
   const done = new Promise<CliResult>((resolveDone) => {
     child.on('close', (code) => resolveDone({ code, stdout, stderr }));
+    // A spawn that fails (e.g. its cwd is gone: a timed-out test whose dirs were already removed) is a result, not an uncaught error.
+    child.on('error', (error) => resolveDone({ code: null, stdout, stderr: `${stderr}spawn failed: ${error.message}\n` }));
   });
   return {
     done,

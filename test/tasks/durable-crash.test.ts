@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type RecordedRequest, type ScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, startCli, tempHome, until, type RunningCli } from '../helpers/cli.js';
@@ -76,7 +78,8 @@ describe('durable tasks across processes', () => {
 
     const first = start(['--config', configFile, 'run', 'go'], { home, cwd: work });
     await until(async () => (await listJson(configFile, home, work))[0]?.status === 'running' && server.requests.filter(isChild).length === 1, 15_000, 'the tool to be running');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The command has started once its marker exists: kill the process while the tool call runs.
+    await until(() => existsSync(join(work, 'marker')), 15_000, 'the tool to write its marker');
     first.kill('SIGKILL');
     await first.done;
 
@@ -91,6 +94,8 @@ describe('durable tasks across processes', () => {
   });
 
   it('cross-process steer and cancel reach the owning process', async () => {
+    let markSteerAccepted!: () => void;
+    const steerAccepted = new Promise<void>((resolve) => (markSteerAccepted = resolve));
     server = await startScriptedServer();
     server.enqueue(
       {
@@ -99,7 +104,8 @@ describe('durable tasks across processes', () => {
       },
       { match: isParent, reply: (request) => ({ toolCalls: taskIds(request).map((id) => ({ name: 'collect_task', arguments: { task_id: id, timeout: 60 } })) }) },
       { match: isParent, reply: { text: 'owner done' } },
-      { match: childWith('STEER-ME'), reply: { delayMs: 2500, toolCalls: [{ name: 'list_dir', arguments: {} }] } },
+      // The first reply waits until the outside steer was accepted, so the steer is always pending at the next call.
+      { match: childWith('STEER-ME'), reply: () => steerAccepted.then(() => ({ toolCalls: [{ name: 'list_dir', arguments: {} }] })) },
       { match: childWith('STEER-ME', 'OUTSIDE-STEER'), reply: { text: 'steered from outside' } },
       { match: childWith('CANCEL-ME'), reply: { hang: true } },
     );
@@ -112,10 +118,12 @@ describe('durable tasks across processes', () => {
     const cancelId = tasks.find((task) => task.goal === 'CANCEL-ME')!.task_id;
 
     const steered = await runCli(['--config', configFile, 'tasks', 'steer', steerId, 'OUTSIDE-STEER: use the short form'], { home, cwd: work });
-    expect(steered.code).toBe(0);
-    const cancelledAt = Date.now();
+    expect(steered.code, steered.stderr).toBe(0);
+    markSteerAccepted();
     const cancelled = await runCli(['--config', configFile, 'tasks', 'cancel', cancelId], { home, cwd: work });
     expect(cancelled.code).toBe(0);
+    // From the moment the cancel is stored (the CLI's own start-up, seconds on a loaded machine, is not the owner's latency).
+    const cancelledAt = Date.now();
     const cancelRequest = server.requests.find(childWith('CANCEL-ME'))!;
     await until(() => cancelRequest.aborted, 5000, 'the owner to abort the cancelled child');
     expect(Date.now() - cancelledAt).toBeLessThan(3000);
