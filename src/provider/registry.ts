@@ -30,8 +30,6 @@ export interface ProviderSettings {
   retryBaseDelayMs?: number;
   /** Cap on one backoff delay. Default 30 s. */
   maxRetryDelayMs?: number;
-  /** Longest 429 `retry-after` waited out on the same key. Default 10 s. */
-  maxRetryAfterMs?: number;
   /** Random source for backoff jitter (tests). */
   random?: () => number;
 }
@@ -48,7 +46,6 @@ export function createProvider(settings: ProviderSettings): Provider {
     maxAttempts: settings.maxAttempts,
     retryBaseDelayMs: settings.retryBaseDelayMs,
     maxRetryDelayMs: settings.maxRetryDelayMs,
-    maxRetryAfterMs: settings.maxRetryAfterMs,
     random: settings.random,
   });
 }
