@@ -5,9 +5,9 @@ import { maskKey } from '../secrets.js';
  * How `acquire()` picks among available keys: `fill_first` uses the first key until it is out,
  * `round_robin` cycles, `least_used` picks the key acquired the fewest times, `random` picks any.
  */
-export type PoolStrategy = 'fill_first' | 'round_robin' | 'least_used' | 'random';
+export const poolStrategies = ['fill_first', 'round_robin', 'least_used', 'random'] as const;
 
-export const poolStrategies: readonly PoolStrategy[] = ['fill_first', 'round_robin', 'least_used', 'random'];
+export type PoolStrategy = (typeof poolStrategies)[number];
 
 export interface CredentialPoolOptions {
   /** One or more API keys for the same endpoint. Duplicates are dropped. */
