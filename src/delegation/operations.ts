@@ -11,7 +11,6 @@ import {
   steerTaskParameters,
 } from './schemas.js';
 import type { DelegationSession } from './session.js';
-import { usageView } from './usage-view.js';
 import { batchResultView, checkView, collectView, listView, listViewLimit, spawnView } from './views.js';
 
 export interface OperationContext {
@@ -82,7 +81,7 @@ export const delegateTask = define({
         }),
       );
       return {
-        results: ended.map((task, index) => ({ ...batchResultView(task, index), usage: usageView(task.usage, task.model, session.prices) })),
+        results: ended.map((task, index) => batchResultView(task, index, session.prices)),
         total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
       };
     } finally {
@@ -111,7 +110,7 @@ export const checkTask = define({
   async run(args, session) {
     const task = await session.service.get(session.sessionId, args.task_id);
     const { output, steers } = await session.service.trail(task.id, 10);
-    return { ...checkView(task, output, steers), usage: usageView(task.usage, task.model, session.prices) };
+    return checkView(task, output, steers, session.prices);
   },
 });
 
@@ -136,7 +135,7 @@ export const collectTask = define({
     const { task, timedOut } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal).finally(stopTicking);
     const { output, steers } = await session.service.trail(task.id);
     if (!timedOut && typeof session.sessionId === 'string') await session.service.markReported(task.id);
-    return { ...collectView(task, output, steers, timedOut), usage: usageView(task.usage, task.model, session.prices) };
+    return collectView(task, output, steers, timedOut, session.prices);
   },
 });
 
