@@ -17,7 +17,7 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     out(`home:      ${loaded.home}`);
     const endpoints = resolveEndpoints(loaded);
     const describe = (label: string, endpoint: EndpointSpec): void => {
-      out(`${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}`);
+      out(`${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}${endpoint.maxTokens !== undefined ? `; max_tokens ${endpoint.maxTokens}` : ''}`);
     };
     describe('parent:', endpoints.parent);
     describe('children:', endpoints.child);
