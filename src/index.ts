@@ -10,7 +10,7 @@ export { Session } from './session.js';
 export { LegateError, type ErrorCode } from './errors.js';
 export { createProvider, type ProviderSettings } from './provider/registry.js';
 export { CredentialPool } from './provider/credential-pool.js';
-export type { Provider, ProviderEvent, Message, ModelRequest, ToolCall, Usage } from './provider/types.js';
+export type { Provider, ProviderEvent, Message, ModelRequest, StopReason, ToolCall, Usage } from './provider/types.js';
 export { defineTool, type Tool, type Toolset, type ToolContext, type ToolIO } from './tools/tool.js';
 export { builtinToolsets } from './tools/toolsets.js';
 export { createNodeIO } from './tools/node-io.js';

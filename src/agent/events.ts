@@ -1,7 +1,10 @@
-import type { Message, Usage } from '../provider/types.js';
+import type { Message, StopReason, Usage } from '../provider/types.js';
 
-/** Why a run ended. `completed` is the only one that carries a usable answer. */
-export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'timeout' | 'cancelled';
+/**
+ * Why a run ended. `completed` is the only one that carries a usable answer. `max_tokens`: the
+ * model's replies were cut off at the output token limit several times in a row.
+ */
+export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'max_tokens' | 'timeout' | 'cancelled';
 
 /**
  * The outcome of one agent run. `status: 'completed'` means the model gave a non-empty final
@@ -25,7 +28,8 @@ export type AgentEvent =
   | { type: 'model.started'; iteration: number; model: string }
   | { type: 'text.delta'; text: string }
   | { type: 'model.retry'; attempt: number; delayMs: number; reason: string }
-  | { type: 'model.finished'; iteration: number; text: string; toolCalls: number; usage: Usage }
+  /** `stopReason: 'max_tokens'`: the reply was cut off; its tool calls are not run and the model is asked again. */
+  | { type: 'model.finished'; iteration: number; text: string; toolCalls: number; usage: Usage; stopReason: StopReason }
   | { type: 'usage'; call: Usage; total: Usage }
   | { type: 'tool.started'; callId: string; name: string; arguments: string }
   | { type: 'tool.finished'; callId: string; name: string; content: string; isError: boolean; durationMs: number }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage, LegateError } from '../errors.js';
-import type { Message, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
+import type { AssistantMessage, Message, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
 import { addUsage, emptyUsage } from '../provider/types.js';
 import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
@@ -24,6 +24,7 @@ export interface LoopOptions {
   io: ToolIO;
   /** Model calls allowed in this run. */
   maxIterations: number;
+  /** Output token limit per model call (absent: the provider's default for the model). */
   maxTokens?: number;
   /** Cancels the run: aborts the in-flight model call and tools. A `LegateError('timeout')` reason reads as a timeout. */
   signal: AbortSignal;
@@ -37,10 +38,15 @@ export interface LoopOptions {
   persisted?: () => Promise<void>;
 }
 
+/** Replies cut off at the output token limit in a row before the run fails with `max_tokens`. */
+export const maxTruncatedReplies = 3;
+
 /**
  * The agent loop: model call → run the tool calls (concurrently) → feed results back, until the
- * model answers without tool calls or `maxIterations` model calls were made. Never throws: every
- * outcome is a `RunResult`, also emitted as the `done` event.
+ * model answers without tool calls or `maxIterations` model calls were made. A reply cut off at the
+ * output token limit is never an answer: its tool calls get error results (not run), the model is
+ * asked again, and `maxTruncatedReplies` such replies in a row end the run with `max_tokens`.
+ * Never throws: every outcome is a `RunResult`, also emitted as the `done` event.
  */
 export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   const { provider, signal, steering } = options;
@@ -55,6 +61,8 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   let usage: Usage = emptyUsage();
   let apiCalls = 0;
   let lastText = '';
+  let truncatedInARow = 0;
+  const limit = options.maxTokens !== undefined ? `max_tokens ${options.maxTokens}` : 'max_tokens';
   let checkpointed = messages.length;
   const checkpoint = (iteration: number): void => {
     emit({ type: 'step.completed', iteration, messages: messages.slice(checkpointed) });
@@ -98,6 +106,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       emit({ type: 'model.started', iteration, model: options.model });
       const request = { model: options.model, system: options.system, messages: [...messages], tools: toolSpecs, ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}) };
       let reply: Extract<Message, { role: 'assistant' }> | undefined;
+      let truncated = false;
       for await (const event of provider.stream(request, signal)) {
         if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
         else if (event.type === 'retry') emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
@@ -106,9 +115,10 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           return finish('failed', 'error', event.failure.message);
         } else {
           reply = event.message;
+          truncated = event.stopReason === 'max_tokens';
           apiCalls++;
           usage = addUsage(usage, event.usage);
-          emit({ type: 'model.finished', iteration, text: reply.content, toolCalls: reply.toolCalls?.length ?? 0, usage: event.usage });
+          emit({ type: 'model.finished', iteration, text: reply.content, toolCalls: reply.toolCalls?.length ?? 0, usage: event.usage, stopReason: event.stopReason });
           emit({ type: 'usage', call: event.usage, total: usage });
         }
       }
@@ -118,6 +128,23 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       // Checkpoint the reply before running its tools: a crash mid-tool then resumes without
       // repeating this model call, knowing which tool calls were in flight.
       checkpoint(iteration);
+
+      if (truncated) {
+        truncatedInARow += 1;
+        messages.push(...truncatedToolResults(reply, limit));
+        if (truncatedInARow >= maxTruncatedReplies) {
+          checkpoint(iteration);
+          return finish(
+            'failed',
+            'max_tokens',
+            `the model's reply was cut off at the output token limit (${limit}) ${truncatedInARow} times in a row; raise max_tokens in the config (model.max_tokens, delegation.max_tokens or the route's) or ask for a shorter answer`,
+          );
+        }
+        messages.push({ role: 'user', content: truncatedNote(reply, limit) });
+        checkpoint(iteration);
+        continue;
+      }
+      truncatedInARow = 0;
 
       const calls = reply.toolCalls ?? [];
       if (calls.length > 0 && options.persisted) {
@@ -153,4 +180,23 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
     if (signal.aborted) return stopped();
     return finish('failed', 'error', `internal error: ${errorMessage(error)}`);
   }
+}
+
+/** Error results for the tool calls of a cut-off reply: their arguments may be incomplete, so none is run. */
+function truncatedToolResults(reply: AssistantMessage, limit: string): ToolResultMessage[] {
+  return (reply.toolCalls ?? []).map((call) => ({
+    role: 'tool',
+    toolCallId: call.id,
+    name: call.name,
+    content: `not run: your reply was cut off at the output token limit (${limit}) while it was being written, so the arguments of this ${call.name} call may be incomplete`,
+    isError: true,
+  }));
+}
+
+/** The turn that asks the model again after a cut-off reply. */
+function truncatedNote(reply: AssistantMessage, limit: string): string {
+  const what = reply.toolCalls?.length
+    ? 'None of its tool calls was run. Make them again with smaller arguments (split large file content into several calls).'
+    : 'It was not delivered as your answer. Give your complete answer again, more concisely, or write long content to files in several smaller steps.';
+  return `[Your previous reply was cut off at the output token limit (${limit}).] ${what}`;
 }

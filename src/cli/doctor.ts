@@ -2,6 +2,7 @@ import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { errorMessage } from '../errors.js';
 import { connectMcpServers } from '../mcp/mcp-toolsets.js';
+import { providerEntry } from '../provider/registry.js';
 import { Runtime } from '../runtime.js';
 import { maskKey } from '../secrets.js';
 import { loadFor, type GlobalOptions, type Streams } from './context.js';
@@ -16,7 +17,7 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     out(`home:      ${loaded.home}`);
     const endpoints = resolveEndpoints(loaded);
     const describe = (label: string, endpoint: EndpointSpec): void => {
-      out(`${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}`);
+      out(`${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}${endpoint.maxTokens !== undefined ? `; max_tokens ${endpoint.maxTokens}` : ''}`);
     };
     describe('parent:', endpoints.parent);
     describe('children:', endpoints.child);
@@ -59,10 +60,7 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
 }
 
 async function checkEndpoint(endpoint: EndpointSpec): Promise<{ ok: boolean; message: string }> {
-  const key = endpoint.keys[0] ?? '';
-  const url = endpoint.provider === 'anthropic' ? `${endpoint.baseUrl}/v1/models` : `${endpoint.baseUrl}/models`;
-  const headers: Record<string, string> =
-    endpoint.provider === 'anthropic' ? { 'x-api-key': key, 'anthropic-version': '2023-06-01' } : { authorization: `Bearer ${key}` };
+  const { url, headers } = providerEntry(endpoint.provider).probe(endpoint.baseUrl, endpoint.keys[0] ?? '');
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
     if (response.ok) return { ok: true, message: `reachable (HTTP ${response.status})` };

@@ -1,9 +1,8 @@
 import { errorMessage } from '../errors.js';
 import { Session } from '../session.js';
-import { tokens } from '../delegation/views.js';
-import { estimateCost } from '../delegation/usage-view.js';
+import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
 import type { Runtime } from '../runtime.js';
-import type { Usage } from '../provider/types.js';
+import { addUsage, emptyUsage, type Usage } from '../provider/types.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { openRuntime, type GlobalOptions, type Streams } from './context.js';
 import { progressLine, taskLine } from './progress.js';
@@ -45,7 +44,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     }
     const tasks = await rt.tasks.list(session.id);
     if (options.json) {
-      const childUsage = tasks.reduce((sum, task) => ({ input: sum.input + task.usage.inputTokens, output: sum.output + task.usage.outputTokens }), { input: 0, output: 0 });
+      const childUsage = tasks.reduce((sum, task) => addUsage(sum, task.usage), emptyUsage());
       streams.stdout.write(
         `${JSON.stringify(
           {
@@ -56,13 +55,17 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
             session_id: session.id,
             api_calls: result.apiCalls,
             usage: {
-              input_tokens: session.usage.inputTokens + childUsage.input,
-              output_tokens: session.usage.outputTokens + childUsage.output,
-              parent: { input_tokens: session.usage.inputTokens, output_tokens: session.usage.outputTokens },
-              children: { input_tokens: childUsage.input, output_tokens: childUsage.output },
+              ...tokenCounts(addUsage(session.usage, childUsage)),
+              parent: tokenCounts(session.usage),
+              children: tokenCounts(childUsage),
               ...costOf(rt, session.usage, tasks),
             },
-            tasks: tasks.map((task) => ({ task_id: task.id, goal: task.goal.slice(0, 80), status: task.status, tokens: tokens(task) })),
+            tasks: tasks.map((task) => ({
+              task_id: task.id,
+              goal: task.goal.slice(0, 80),
+              status: task.status,
+              usage: usageView(task.usage, task.model, rt.config.prices),
+            })),
           },
           null,
           2,

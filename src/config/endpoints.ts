@@ -1,16 +1,19 @@
 import { LegateError } from '../errors.js';
+import type { PoolStrategy } from '../provider/credential-pool.js';
+import { providerEntry, type WireName } from '../provider/registry.js';
 import type { LoadedConfig } from './load.js';
-import type { ConfigFile, keyStrategies } from './schema.js';
+import type { ConfigFile } from './schema.js';
 
 /** Everything needed to call one model on one endpoint. `keys` are secrets: never log them. */
 export interface EndpointSpec {
-  provider: 'openai' | 'anthropic';
+  provider: WireName;
   baseUrl: string;
   model: string;
   keys: string[];
-  keyStrategy: (typeof keyStrategies)[number];
+  keyStrategy: PoolStrategy;
   /** Same provider, endpoint and keys as the parent: children share the parent's credential pool. */
   sharesParentPool: boolean;
+  /** Output token limit per call: the layer's `max_tokens`, else the inherited one, else the provider's default for the model (undefined: none sent). */
   maxTokens: number | undefined;
   timeoutMs: number;
   maxRetries: number;
@@ -23,10 +26,10 @@ export interface ResolvedEndpoints {
   routes: Map<string, EndpointSpec>;
 }
 
-const defaultBaseUrl = { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com' } as const;
+const defaultBaseUrl = (provider: WireName): string => providerEntry(provider).defaultBaseUrl;
 
 interface EndpointFields {
-  provider?: 'openai' | 'anthropic' | undefined;
+  provider?: WireName | undefined;
   base_url?: string | undefined;
   api_key?: string | undefined;
   api_keys?: string[] | undefined;
@@ -46,18 +49,24 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
   if (parentKeys.length === 0) throw missingKey(loaded, provider);
   const parent: EndpointSpec = {
     provider,
-    baseUrl: trimSlash(model.base_url ?? defaultBaseUrl[provider]),
+    baseUrl: trimSlash(model.base_url ?? defaultBaseUrl(provider)),
     model: model.name,
     keys: parentKeys,
     keyStrategy: model.key_strategy,
     sharesParentPool: true,
-    maxTokens: model.max_tokens,
+    maxTokens: model.max_tokens ?? providerEntry(provider).defaultMaxTokens(model.name),
     timeoutMs: model.request_timeout_seconds * 1000,
     maxRetries: model.max_retries,
   };
-  const layer = (base: EndpointSpec, fields: EndpointFields, modelName: string | undefined, path: string): EndpointSpec => {
+  const layer = (
+    base: EndpointSpec,
+    fields: EndpointFields & { max_tokens?: number | undefined },
+    modelName: string | undefined,
+    path: string,
+    maxTokensAbove: number | undefined,
+  ): EndpointSpec => {
     const layerProvider = fields.provider ?? base.provider;
-    const baseUrl = trimSlash(fields.base_url ?? (fields.provider && fields.provider !== base.provider ? defaultBaseUrl[layerProvider] : base.baseUrl));
+    const baseUrl = trimSlash(fields.base_url ?? (fields.provider && fields.provider !== base.provider ? defaultBaseUrl(layerProvider) : base.baseUrl));
     const ownKeys = keysOf(fields);
     const sameEndpoint = layerProvider === parent.provider && baseUrl === parent.baseUrl;
     if (ownKeys.length === 0 && !sameEndpoint && !(base !== parent && baseUrl === base.baseUrl && layerProvider === base.provider)) {
@@ -68,20 +77,23 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
       );
     }
     const keys = ownKeys.length > 0 ? ownKeys : baseUrl === parent.baseUrl && layerProvider === parent.provider ? parent.keys : base.keys;
+    const layerModel = modelName || base.model;
     return {
       ...base,
       provider: layerProvider,
       baseUrl,
-      model: modelName || base.model,
+      model: layerModel,
+      // A configured limit is inherited; a default one is the layer model's own default.
+      maxTokens: fields.max_tokens ?? maxTokensAbove ?? providerEntry(layerProvider).defaultMaxTokens(layerModel),
       keys,
       sharesParentPool: sameEndpoint && keys === parent.keys,
     };
   };
   const delegation = config.delegation;
-  const child = layer(parent, delegation, delegation.model, 'delegation');
+  const child = layer(parent, delegation, delegation.model, 'delegation', model.max_tokens);
   const routes = new Map<string, EndpointSpec>();
   for (const [name, route] of Object.entries(delegation.routes)) {
-    routes.set(name, layer(child, route, route.model, `delegation.routes.${name}`));
+    routes.set(name, layer(child, route, route.model, `delegation.routes.${name}`, delegation.max_tokens ?? model.max_tokens));
   }
   return { parent, child, routes };
 }
@@ -95,8 +107,8 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function missingKey(loaded: LoadedConfig, provider: string): LegateError {
-  const envName = provider === 'anthropic' ? 'ANTHROPIC_API_KEY' : 'OPENAI_API_KEY';
+function missingKey(loaded: LoadedConfig, provider: WireName): LegateError {
+  const envName = providerEntry(provider).apiKeyEnv;
   const because = unsetNote(loaded, 'model');
   const configFile = loaded.file ?? `${loaded.home}/config.yaml`;
   return new LegateError(

@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { poolStrategies } from '../provider/credential-pool.js';
+import { wireNames } from '../provider/registry.js';
 
 /** The config.yaml schema. Unknown keys are errors (strict objects), so typos never pass silently. */
 
-export const providerNames = ['openai', 'anthropic'] as const;
-export const keyStrategies = ['fill_first', 'round_robin', 'least_used', 'random'] as const;
-
 const endpointFields = {
-  provider: z.enum(providerNames).optional(),
+  provider: z.enum(wireNames).optional(),
   base_url: z.string().url().optional(),
   api_key: z.string().optional(),
   api_keys: z.array(z.string()).optional(),
@@ -15,7 +14,7 @@ const endpointFields = {
 export const modelSchema = z.strictObject({
   ...endpointFields,
   name: z.string().min(1),
-  key_strategy: z.enum(keyStrategies).default('fill_first'),
+  key_strategy: z.enum(poolStrategies).default('fill_first'),
   max_tokens: z.number().int().positive().optional(),
   request_timeout_seconds: z.number().positive().default(600),
   max_retries: z.number().int().min(0).max(20).default(3),
@@ -24,11 +23,13 @@ export const modelSchema = z.strictObject({
 export const routeSchema = z.strictObject({
   ...endpointFields,
   model: z.string().min(1).optional(),
+  max_tokens: z.number().int().positive().optional(),
 });
 
 export const delegationSchema = z.strictObject({
   ...endpointFields,
   model: z.string().optional(),
+  max_tokens: z.number().int().positive().optional(),
   max_spawn_depth: z.number().int().min(0).max(10).default(1),
   max_concurrent_children: z.number().int().min(1).default(10),
   max_iterations: z.number().int().min(1).default(50),
@@ -47,9 +48,15 @@ export const tasksSchema = z.strictObject({
   prune_after_days: z.number().min(0).default(14),
 });
 
+/**
+ * USD per million tokens. Cache prices default from the input price: reads at 10% of it (OpenAI's
+ * and Anthropic's cached-input rate), writes at 125% (Anthropic's 5-minute cache write).
+ */
 export const priceSchema = z.strictObject({
   input_per_million: z.number().min(0),
   output_per_million: z.number().min(0),
+  cache_read_per_million: z.number().min(0).optional(),
+  cache_write_per_million: z.number().min(0).optional(),
 });
 
 export const mcpServerSchema = z.union([
@@ -74,3 +81,4 @@ export type ConfigFile = z.infer<typeof configSchema>;
 export type ModelSection = z.infer<typeof modelSchema>;
 export type DelegationSection = z.infer<typeof delegationSchema>;
 export type RouteSection = z.infer<typeof routeSchema>;
+export type PriceSection = z.infer<typeof priceSchema>;

@@ -4,7 +4,6 @@ import type { TaskRecord } from '../tasks/task-record.js';
 import { define, type OperationContext } from './operation.js';
 import { collectTaskParameters } from './schemas.js';
 import type { DelegationSession } from './session.js';
-import { usageView } from './usage-view.js';
 import { collectView } from './views.js';
 
 /**
@@ -59,11 +58,10 @@ async function collectEntry(session: DelegationSession, task: TaskRecord, waited
   const done = ended(task);
   const { output, steers } = await session.service.trail(task.id);
   if (done && typeof session.sessionId === 'string') await session.service.markReported(task.id);
-  const view = collectView(task, output, steers, !done && waitedOut);
+  const view = collectView(task, output, steers, !done && waitedOut, session.prices);
   return {
     ...view,
     ...(!done && !waitedOut ? { note: 'still running (another task ended first); collect it later, check it, or cancel it.' } : {}),
-    usage: usageView(task.usage, task.model, session.prices),
   };
 }
 

@@ -11,7 +11,6 @@ import {
 import { collectTask } from './collect-task.js';
 import { define, type Operation } from './operation.js';
 import type { DelegationSession } from './session.js';
-import { usageView } from './usage-view.js';
 import { batchResultView, checkView, listView, listViewLimit, spawnView } from './views.js';
 
 export type { Operation, OperationContext } from './operation.js';
@@ -69,7 +68,7 @@ export const delegateTask = define({
         }),
       );
       return {
-        results: ended.map((task, index) => ({ ...batchResultView(task, index), usage: usageView(task.usage, task.model, session.prices) })),
+        results: ended.map((task, index) => batchResultView(task, index, session.prices)),
         total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
       };
     } finally {
@@ -98,7 +97,7 @@ export const checkTask = define({
   async run(args, session) {
     const task = await session.service.get(session.sessionId, args.task_id);
     const { output, steers } = await session.service.trail(task.id, 10);
-    return { ...checkView(task, output, steers), usage: usageView(task.usage, task.model, session.prices) };
+    return checkView(task, output, steers, session.prices);
   },
 });
 

@@ -1,20 +1,50 @@
-import type { Usage } from '../provider/types.js';
+import type { PriceSection } from '../config/schema.js';
+import { totalTokens, type Usage } from '../provider/types.js';
 
-/** Per-model prices from config (`prices: {model: {input_per_million, output_per_million}}`). */
-export type Prices = Record<string, { input_per_million: number; output_per_million: number }>;
+/**
+ * Per-model prices from config, USD per million tokens:
+ * `prices: {model: {input_per_million, output_per_million, cache_read_per_million?, cache_write_per_million?}}`.
+ */
+export type Prices = Record<string, PriceSection>;
 
-/** The `usage` block: tokens, and a cost estimate in USD when the model has a price in config. */
+/** Cache reads cost this share of the input price when the config names none (OpenAI's and Anthropic's rate). */
+export const defaultCacheReadShare = 0.1;
+/** Cache writes cost this multiple of the input price when the config names none (Anthropic's 5-minute cache). */
+export const defaultCacheWriteShare = 1.25;
+
+/**
+ * The `usage` block of every result: the input tokens read at full price, the cache reads and
+ * writes (each its own count, none included in another), output, their total, and a cost estimate
+ * in USD when the model has a price in config.
+ */
 export function usageView(usage: Usage, model: string, prices: Prices = {}): Record<string, number> {
   const price = prices[model];
   return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    total_tokens: usage.inputTokens + usage.outputTokens,
+    ...tokenCounts(usage),
     ...(price ? { cost_usd: estimateCost(usage, price) } : {}),
   };
 }
 
-export function estimateCost(usage: Usage, price: { input_per_million: number; output_per_million: number }): number {
-  const cost = (usage.inputTokens * price.input_per_million + usage.outputTokens * price.output_per_million) / 1_000_000;
+/** The token counts of `usage` in the snake_case shape of results. */
+export function tokenCounts(usage: Usage): Record<string, number> {
+  return {
+    input_tokens: usage.inputTokens,
+    cache_read_tokens: usage.cacheReadTokens ?? 0,
+    cache_write_tokens: usage.cacheWriteTokens ?? 0,
+    output_tokens: usage.outputTokens,
+    total_tokens: totalTokens(usage),
+  };
+}
+
+/** USD, rounded to a millionth; cache prices default from the input price (see above). */
+export function estimateCost(usage: Usage, price: PriceSection): number {
+  const cacheRead = price.cache_read_per_million ?? price.input_per_million * defaultCacheReadShare;
+  const cacheWrite = price.cache_write_per_million ?? price.input_per_million * defaultCacheWriteShare;
+  const cost =
+    (usage.inputTokens * price.input_per_million +
+      (usage.cacheReadTokens ?? 0) * cacheRead +
+      (usage.cacheWriteTokens ?? 0) * cacheWrite +
+      usage.outputTokens * price.output_per_million) /
+    1_000_000;
   return Math.round(cost * 1_000_000) / 1_000_000;
 }

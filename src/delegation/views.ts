@@ -1,10 +1,10 @@
 import type { TaskRecord, SteerRecord } from '../tasks/task-record.js';
+import { usageView, type Prices } from './usage-view.js';
 
-/** The JSON shapes the delegation tools (and `legate tasks`, and MCP) return. snake_case on the wire. */
-
-export function tokens(task: Pick<TaskRecord, 'usage'>): { input: number; output: number; total: number } {
-  return { input: task.usage.inputTokens, output: task.usage.outputTokens, total: task.usage.inputTokens + task.usage.outputTokens };
-}
+/**
+ * The JSON shapes the delegation tools (and `legate tasks`, and MCP) return. snake_case on the wire.
+ * Token counts appear once, as `usage` (with `cost_usd` when `prices` has the task's model).
+ */
 
 export function elapsedSeconds(task: TaskRecord, now = Date.now()): number {
   const from = task.startedAt ?? task.createdAt;
@@ -35,7 +35,7 @@ export function spawnView(task: TaskRecord): Record<string, unknown> {
   };
 }
 
-export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[]): Record<string, unknown> {
+export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], prices: Prices = {}): Record<string, unknown> {
   return {
     task_id: task.id,
     status: task.status,
@@ -45,14 +45,14 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     ...(task.currentTool ? { current_tool: task.currentTool } : {}),
     output_preview: output.slice(-10),
     output_lines: task.outputLines,
-    tokens: tokens(task),
+    usage: usageView(task.usage, task.model, prices),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
     ...(task.error ? { error: task.error } : {}),
     ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
   };
 }
 
-export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean): Record<string, unknown> {
+export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean, prices: Prices = {}): Record<string, unknown> {
   const completed = task.status === 'completed';
   return {
     task_id: task.id,
@@ -65,7 +65,7 @@ export function collectView(task: TaskRecord, output: string[], steers: SteerRec
     api_calls: task.apiCalls,
     duration_seconds: elapsedSeconds(task),
     model: task.model,
-    tokens: tokens(task),
+    usage: usageView(task.usage, task.model, prices),
     ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
     ...(timedOut ? { note: 'timed out waiting; the task is still running. Collect again later, check it, or cancel it.' } : {}),
   };
@@ -90,7 +90,7 @@ export function listView(tasks: TaskRecord[], total = tasks.length): Record<stri
 }
 
 /** One `delegate_task` result entry. */
-export function batchResultView(task: TaskRecord, index: number): Record<string, unknown> {
+export function batchResultView(task: TaskRecord, index: number, prices: Prices = {}): Record<string, unknown> {
   return {
     task_index: index,
     task_id: task.id,
@@ -101,7 +101,7 @@ export function batchResultView(task: TaskRecord, index: number): Record<string,
     duration_seconds: elapsedSeconds(task),
     model: task.model,
     exit_reason: task.exitReason ?? 'error',
-    tokens: tokens(task),
+    usage: usageView(task.usage, task.model, prices),
   };
 }
 

@@ -7,14 +7,24 @@ import type {
   Tool,
 } from '@anthropic-ai/sdk/resources/messages';
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
-import type { AssistantMessage, ModelRequest, ProviderEvent, ToolCall, Usage } from './types.js';
+import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
 import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
 import { clientCache } from './client-cache.js';
 
 /** The Anthropic Messages wire, streaming. `baseUrl` is the API root: the SDK appends `/v1/messages`. */
 
 export const defaultAnthropicBaseUrl = 'https://api.anthropic.com';
-export const defaultAnthropicMaxTokens = 4096;
+
+/**
+ * The Messages API requires `max_tokens`. Unless configured (`model.max_tokens`), each model gets
+ * its family's output limit where that is small (Claude 3: 4096, Claude 3.5: 8192) and 16384
+ * otherwise (Claude 3.7 and 4 allow 32k–64k; 16k keeps a runaway reply bounded).
+ */
+export function anthropicMaxTokensFor(model: string): number {
+  if (/claude-(instant|2)|claude-3-(opus|sonnet|haiku)/.test(model)) return 4096;
+  if (/claude-3[-.]5/.test(model)) return 8192;
+  return 16_384;
+}
 
 /** One SDK client per (endpoint, key), shared by every adapter in the process. */
 const clientFor = clientCache((baseUrl, apiKey) => new Anthropic({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' }));
@@ -70,7 +80,7 @@ export function toAnthropicRequest(request: ModelRequest): MessageCreateParamsSt
   }
   const params: MessageCreateParamsStreaming = {
     model: request.model,
-    max_tokens: request.maxTokens ?? defaultAnthropicMaxTokens,
+    max_tokens: request.maxTokens ?? anthropicMaxTokensFor(request.model),
     messages,
     stream: true,
   };
@@ -109,12 +119,9 @@ async function* readAnthropicStream(
     for await (const event of stream) {
       options.onActivity?.();
       switch (event.type) {
-        case 'message_start': {
-          const u = event.message.usage;
-          usage.inputTokens = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
-          usage.outputTokens = u.output_tokens;
+        case 'message_start':
+          readAnthropicUsage(usage, event.message.usage);
           break;
-        }
         case 'content_block_start':
           if (event.content_block.type === 'tool_use') {
             const block = event.content_block;
@@ -133,11 +140,7 @@ async function* readAnthropicStream(
         case 'message_delta':
           if (event.delta.stop_reason) stopReason = event.delta.stop_reason;
           // Cumulative counts: the last message_delta holds the totals.
-          usage.outputTokens = event.usage.output_tokens;
-          if (event.usage.input_tokens != null) {
-            usage.inputTokens =
-              event.usage.input_tokens + (event.usage.cache_creation_input_tokens ?? 0) + (event.usage.cache_read_input_tokens ?? 0);
-          }
+          readAnthropicUsage(usage, event.usage);
           break;
         case 'message_stop':
           stopped = true;
@@ -162,5 +165,37 @@ async function* readAnthropicStream(
     .sort(([a], [b]) => a - b)
     .map(([, call]): ToolCall => ({ id: call.id, name: call.name, arguments: call.arguments || JSON.stringify(call.initialInput ?? {}) }));
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
-  yield { type: 'done', message, usage, stopReason };
+  yield { type: 'done', message, usage, stopReason: anthropicStopReason(stopReason), rawStopReason: stopReason };
+}
+
+/** `model_context_window_exceeded` is also a reply cut off for lack of room. */
+export function anthropicStopReason(stopReason: string): StopReason {
+  switch (stopReason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'end_turn';
+    case 'tool_use':
+      return 'tool_use';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'max_tokens';
+    case 'refusal':
+      return 'refusal';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * Copies the counts an event carries (message_start has all; message_delta's are cumulative and
+ * may omit the input ones). Anthropic's three input counts are already disjoint.
+ */
+function readAnthropicUsage(
+  usage: Usage,
+  from: { input_tokens?: number | null; output_tokens?: number | null; cache_read_input_tokens?: number | null; cache_creation_input_tokens?: number | null },
+): void {
+  if (from.input_tokens != null) usage.inputTokens = from.input_tokens;
+  if (from.output_tokens != null) usage.outputTokens = from.output_tokens;
+  if (from.cache_read_input_tokens) usage.cacheReadTokens = from.cache_read_input_tokens;
+  if (from.cache_creation_input_tokens) usage.cacheWriteTokens = from.cache_creation_input_tokens;
 }

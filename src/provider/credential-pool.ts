@@ -5,9 +5,9 @@ import { maskKey } from '../secrets.js';
  * How `acquire()` picks among available keys: `fill_first` uses the first key until it is out,
  * `round_robin` cycles, `least_used` picks the key acquired the fewest times, `random` picks any.
  */
-export type PoolStrategy = 'fill_first' | 'round_robin' | 'least_used' | 'random';
+export const poolStrategies = ['fill_first', 'round_robin', 'least_used', 'random'] as const;
 
-export const poolStrategies: readonly PoolStrategy[] = ['fill_first', 'round_robin', 'least_used', 'random'];
+export type PoolStrategy = (typeof poolStrategies)[number];
 
 export interface CredentialPoolOptions {
   /** One or more API keys for the same endpoint. Duplicates are dropped. */
@@ -15,7 +15,7 @@ export interface CredentialPoolOptions {
   strategy?: PoolStrategy;
   /** Names the endpoint in error messages (never a key). */
   endpoint?: string;
-  /** Cool-down after a 429 without a reset time. Default 60 s. */
+  /** Cool-down after a 429 that named no `retry-after` or reset time. Default 60 s. */
   rateLimitCooldownMs?: number;
   /** How long a key that failed authentication stays out of rotation. Default 1 hour. */
   authCooldownMs?: number;
@@ -35,6 +35,20 @@ export interface KeyStatus {
   until?: number;
   reason?: string;
   uses: number;
+}
+
+/** What `acquire()` may pick: never a key in `exclude`; a key in `avoid` only when nothing else is available. */
+export interface KeyChoice {
+  avoid?: ReadonlySet<string>;
+  exclude?: ReadonlySet<string>;
+}
+
+/** One key's state in words: `sk-...a1b2 rate limited (HTTP 429) (back in 9s)` or `sk-...a1b2 refused (HTTP 401: …)`. */
+export function describeKey(status: KeyStatus, now: number): string {
+  const why = status.reason ?? status.state.replace('_', ' ');
+  if (status.state === 'auth_failed') return `${status.masked} ${why}`;
+  const back = status.until !== undefined && status.until > now ? ` (back in ${Math.ceil((status.until - now) / 1000)}s)` : '';
+  return `${status.masked} ${why}${back}`;
 }
 
 interface KeyState {
@@ -91,27 +105,34 @@ export class CredentialPool {
     return this.states.map((state) => state.key);
   }
 
-  /** Picks an available key by the pool's strategy and counts a use, or `undefined` when all are out. */
-  acquire(): string | undefined {
-    const available = this.available();
-    if (available.length === 0) return undefined;
-    const chosen = this.pick(available);
+  /**
+   * Picks an available key by the pool's strategy and counts a use, or `undefined` when none is.
+   * Keys in `exclude` are never picked; keys in `avoid` only when no other key is available (a call
+   * passes the keys that already failed it, so it moves on to a key it has not tried).
+   */
+  acquire(choice: KeyChoice = {}): string | undefined {
+    const usable = this.available().filter((state) => !choice.exclude?.has(state.key));
+    if (usable.length === 0) return undefined;
+    const fresh = usable.filter((state) => !choice.avoid?.has(state.key));
+    const chosen = this.pick(fresh.length > 0 ? fresh : usable);
     chosen.uses += 1;
     return chosen.key;
   }
 
-  /** Epoch ms when the earliest cooling key comes back; `undefined` if one is available now. */
-  nextAvailableAt(): number | undefined {
-    if (this.available().length > 0) return undefined;
-    return Math.min(...this.states.map((state) => state.outUntil));
+  /** Epoch ms when the earliest cooling key (not in `exclude`) comes back; `undefined` if one is available now or none is left. */
+  nextAvailableAt(exclude?: ReadonlySet<string>): number | undefined {
+    const candidates = this.states.filter((state) => !exclude?.has(state.key));
+    const now = this.now();
+    if (candidates.length === 0 || candidates.some((state) => state.outUntil <= now)) return undefined;
+    return Math.min(...candidates.map((state) => state.outUntil));
   }
 
-  /** A 429: cool the key down until `resetAtMs`, or for the default cool-down. */
-  reportRateLimited(key: string, resetAtMs?: number): void {
+  /** A 429: cool the key down until `untilMs` (from `retry-after` or a reset header, even if that is now), else for the default cool-down. */
+  reportRateLimited(key: string, untilMs?: number): void {
     const state = this.find(key);
     if (!state) return;
     const now = this.now();
-    const until = resetAtMs !== undefined && resetAtMs > now ? resetAtMs : now + this.rateLimitCooldownMs;
+    const until = untilMs ?? now + this.rateLimitCooldownMs;
     state.state = 'rate_limited';
     state.failedAt = now;
     state.outUntil = Math.max(state.outUntil, until);
@@ -125,7 +146,7 @@ export class CredentialPool {
     state.state = 'auth_failed';
     state.failedAt = this.now();
     state.outUntil = this.now() + this.authCooldownMs;
-    state.reason = `auth failed (HTTP ${status}${reason ? `: ${reason}` : ''})`;
+    state.reason = `refused (HTTP ${status}${reason ? `: ${reason}` : ''})`;
   }
 
   /**
@@ -155,12 +176,14 @@ export class CredentialPool {
     });
   }
 
-  /** Each key that is out, masked, with why and for how long: `sk-...a1b2 HTTP 401: bad key (back in 3600s)`. */
+  /**
+   * Each key that is out, masked, with why: `sk-...a1b2 rate limited (HTTP 429) (back in 9s)`,
+   * `sk-...c3d4 refused (HTTP 401: bad key)` (a refused key is out until it is fixed, so no "back in").
+   */
   describeUnavailable(): string {
-    const now = this.now();
     return this.status()
       .filter((status) => status.state !== 'available')
-      .map((status) => `${status.masked} ${status.reason ?? status.state} (back in ${Math.ceil(((status.until ?? now) - now) / 1000)}s)`)
+      .map((status) => describeKey(status, this.now()))
       .join('; ');
   }
 

@@ -5,7 +5,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
-import type { AssistantMessage, ModelRequest, ProviderEvent, ToolCall, Usage } from './types.js';
+import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
 import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
 import { clientCache } from './client-cache.js';
 
@@ -86,7 +86,7 @@ async function* readOpenAIStream(
   try {
     for await (const chunk of stream) {
       options.onActivity?.();
-      if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+      if (chunk.usage) usage = openAIUsage(chunk.usage);
       for (const choice of chunk.choices ?? []) {
         const delta = choice.delta;
         if (delta?.content) {
@@ -121,5 +121,30 @@ async function* readOpenAIStream(
     .sort(([a], [b]) => a - b)
     .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
-  yield { type: 'done', message, usage, stopReason: finishReason };
+  yield { type: 'done', message, usage, stopReason: openAIStopReason(finishReason), rawStopReason: finishReason };
+}
+
+/** `length` is the token limit; `function_call` is the legacy form of `tool_calls`. */
+export function openAIStopReason(finishReason: string): StopReason {
+  switch (finishReason) {
+    case 'stop':
+      return 'end_turn';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_use';
+    case 'length':
+      return 'max_tokens';
+    case 'content_filter':
+      return 'refusal';
+    default:
+      return 'other';
+  }
+}
+
+/** `cached_tokens` are part of `prompt_tokens`: they are taken out, so the counts stay disjoint. */
+function openAIUsage(usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } | null }): Usage {
+  const cached = Math.min(usage.prompt_tokens, usage.prompt_tokens_details?.cached_tokens ?? 0);
+  const result: Usage = { inputTokens: usage.prompt_tokens - cached, outputTokens: usage.completion_tokens };
+  if (cached > 0) result.cacheReadTokens = cached;
+  return result;
 }

@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors.js';
 import { maskKey, redactSecrets } from '../secrets.js';
 import { createAttemptSignal } from './attempt-signal.js';
+import { CallAttempts } from './call-attempts.js';
 import type { CredentialPool } from './credential-pool.js';
 import { decideRetry, defaultRetryOptions, type RetryOptions } from './retry-policy.js';
 import { sleep } from './sleep.js';
@@ -9,7 +10,9 @@ import { AttemptError, type WireAdapter } from './wire-adapter.js';
 
 /**
  * A `Provider` over one wire adapter and a credential pool: picks a key, makes an attempt, and on a
- * failure before streaming retries, rotates keys or gives up (retry-policy.ts). Once an attempt has
+ * failure before streaming retries, rotates keys or gives up (retry-policy.ts). After a 429 or a
+ * refused key the next attempt goes at once to a key this call has not seen fail; it waits for a
+ * cooling key only when no other is available. Once an attempt has
  * started streaming its events pass through as they are: a stream cut mid-message is final, never
  * replayed (the consumer has already seen its deltas). Never throws; failure messages name the
  * status, endpoint and masked key and never contain a raw key.
@@ -27,32 +30,31 @@ export function createResilientProvider(
   const aborted: ProviderEvent = { type: 'error', failure: abortedFailure };
 
   async function* stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<ProviderEvent> {
-    let attempt = 0;
+    const attempts = new CallAttempts();
     let waits = 0;
-    const tried = new Set<string>();
-    let pinnedKey: string | undefined;
     let last: ProviderFailure | undefined;
-    const gaveUp = (): ProviderEvent =>
-      fail({ ...last!, message: `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${last!.message}`, retryable: last!.retryable });
+    const gaveUp = (): ProviderEvent => {
+      const count = attempts.total;
+      return fail({ ...last!, message: `gave up after ${count} attempt${count === 1 ? '' : 's'}: ${last!.message}`, retryable: last!.retryable });
+    };
 
     while (true) {
       if (signal.aborted) {
         yield aborted;
         return;
       }
-      const key = pinnedKey ?? pool.acquire();
-      pinnedKey = undefined;
+      // A key this call has not seen fail first; a key tried maxAttempts times never again.
+      const exhausted = attempts.exhausted(policy.maxAttempts);
+      const key = pool.acquire({ avoid: attempts.avoid(pool.secrets()), exclude: exhausted });
       if (key === undefined) {
-        const waitMs = Math.max(0, (pool.nextAvailableAt() ?? pool.now()) - pool.now());
+        const nextAt = pool.nextAvailableAt(exhausted);
+        const waitMs = nextAt === undefined ? undefined : Math.max(0, nextAt - pool.now());
         // Waits are bounded too: a shared pool can be cooled down again by others while we sleep.
-        if (waitMs > pool.maxWaitMs || attempt >= policy.maxAttempts || waits >= policy.maxAttempts) {
-          const message = `no API key available for ${where}: ${pool.describeUnavailable()}${last ? ` (last error: ${last.message})` : ''}`;
-          const failure: ProviderFailure = { kind: 'no_keys', message, retryable: false };
-          if (last?.status !== undefined) failure.status = last.status;
-          yield fail(failure);
+        if (waitMs === undefined || waitMs > pool.maxWaitMs || waits >= policy.maxAttempts * pool.size) {
+          yield fail(attempts.noKeysFailure(pool, where, last?.status));
           return;
         }
-        yield { type: 'retry', attempt: attempt + 1, delayMs: waitMs, reason: redact(`every key for ${where} is cooling down; waiting for the first`) };
+        yield { type: 'retry', attempt: attempts.total + 1, delayMs: waitMs, reason: redact(`every key for ${where} is cooling down; waiting for the first`) };
         waits += 1;
         if (!(await pause(waitMs, signal))) {
           yield aborted;
@@ -60,12 +62,7 @@ export function createResilientProvider(
         }
         continue;
       }
-      if (attempt >= policy.maxAttempts && tried.has(key) && last) {
-        yield gaveUp();
-        return;
-      }
-      attempt += 1;
-      tried.add(key);
+      attempts.started(key);
 
       const watch = createAttemptSignal(signal, policy.timeoutMs);
       const startedAt = pool.now();
@@ -80,23 +77,25 @@ export function createResilientProvider(
           return;
         }
         last = { ...error.failure, message: `${error.failure.message} [${where}, key ${maskKey(key)}]` };
-        const decision = decideRetry(error, key, attempt, pool, policy);
+        const decision = decideRetry(error, key, attempts.serverFailures + 1, pool, policy);
         if (decision.action === 'fail') {
-          yield attempt > 1 ? gaveUp() : fail(last);
+          yield attempts.total > 1 ? gaveUp() : fail(last);
           return;
         }
         if (decision.action === 'rotate') {
-          if (pool.nextAvailableAt() === undefined) {
-            yield { type: 'retry', attempt: attempt + 1, delayMs: 0, reason: redact(`${last.message}; switching to the next key`) };
+          attempts.keyFailed(key, error.failure);
+          const spent = attempts.exhausted(policy.maxAttempts);
+          if (spent.size < pool.size && pool.nextAvailableAt(spent) === undefined) {
+            yield { type: 'retry', attempt: attempts.total + 1, delayMs: 0, reason: redact(`${last.message}; switching to the next key`) };
           }
           continue;
         }
-        if (attempt >= policy.maxAttempts) {
+        attempts.serverFailures += 1;
+        if (attempts.serverFailures >= policy.maxAttempts) {
           yield gaveUp();
           return;
         }
-        if (decision.sameKey) pinnedKey = key;
-        yield { type: 'retry', attempt: attempt + 1, delayMs: decision.delayMs, reason: redact(last.message) };
+        yield { type: 'retry', attempt: attempts.total + 1, delayMs: decision.delayMs, reason: redact(last.message) };
         if (!(await pause(decision.delayMs, signal))) {
           yield aborted;
           return;

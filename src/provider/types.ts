@@ -45,21 +45,51 @@ export interface ModelRequest {
   system: string;
   messages: Message[];
   tools: ToolSpec[];
-  /** Upper bound on output tokens. Anthropic requires one; defaults to 4096 there. */
+  /**
+   * Upper bound on output tokens. Absent: OpenAI sends none (the model's own limit); Anthropic,
+   * which requires one, uses `anthropicMaxTokensFor(model)`.
+   */
   maxTokens?: number;
   temperature?: number;
 }
 
+/**
+ * Tokens of one or more model calls. The three input counts are disjoint, so each can be priced on
+ * its own: `inputTokens` read at the full price, `cacheReadTokens` served from the provider's prompt
+ * cache (OpenAI `cached_tokens`, Anthropic `cache_read_input_tokens`), `cacheWriteTokens` written
+ * to it (Anthropic `cache_creation_input_tokens`). The cache counts are absent when zero (and in
+ * records stored before they existed): read them with `?? 0`.
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
 }
 
 export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
 
+/** The sum; the cache counts appear only when one of them is non-zero. */
 export function addUsage(a: Usage, b: Usage): Usage {
-  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  const sum: Usage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
+  const cacheRead = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
+  const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
+  if (cacheRead > 0) sum.cacheReadTokens = cacheRead;
+  if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
+  return sum;
 }
+
+/** Every input token, cached or not, plus the output. */
+export function totalTokens(usage: Usage): number {
+  return usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0) + usage.outputTokens;
+}
+
+/**
+ * Why the model stopped, the same on both wires. `max_tokens`: the reply was cut off at the output
+ * token limit (OpenAI `finish_reason: "length"`, Anthropic `stop_reason: "max_tokens"`), so its text
+ * is incomplete and its tool calls may have broken arguments: never a final answer.
+ */
+export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal' | 'other';
 
 /** Why a provider call failed. `retryable` is what the retry policy consults. */
 export interface ProviderFailure {
@@ -77,7 +107,8 @@ export interface ProviderFailure {
 export type ProviderEvent =
   | { type: 'text.delta'; text: string }
   | { type: 'retry'; attempt: number; delayMs: number; reason: string }
-  | { type: 'done'; message: AssistantMessage; usage: Usage; stopReason: string }
+  /** `rawStopReason` is the wire's own value (`stop`, `length`, `end_turn`…), for logs. */
+  | { type: 'done'; message: AssistantMessage; usage: Usage; stopReason: StopReason; rawStopReason: string }
   | { type: 'error'; failure: ProviderFailure };
 
 export interface Provider {

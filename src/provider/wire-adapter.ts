@@ -16,7 +16,8 @@ export interface AttemptOptions {
  * with exactly one `done` or `error` event.
  */
 export interface WireAdapter {
-  readonly wire: 'openai' | 'anthropic';
+  /** The provider's name in the registry (`openai`, `anthropic`). */
+  readonly wire: string;
   /** The base URL requests go to. Never contains a key. */
   readonly endpoint: string;
   attempt(request: ModelRequest, options: AttemptOptions): Promise<AsyncIterable<ProviderEvent>>;

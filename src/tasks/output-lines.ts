@@ -6,8 +6,10 @@ import type { AgentEvent } from '../agent/events.js';
  */
 export function outputLinesFor(event: AgentEvent): string[] {
   switch (event.type) {
-    case 'model.finished':
-      return event.text.trim() ? event.text.trim().split('\n').filter((line) => line.trim() !== '') : [];
+    case 'model.finished': {
+      const lines = event.text.trim() ? event.text.trim().split('\n').filter((line) => line.trim() !== '') : [];
+      return event.stopReason === 'max_tokens' ? [...lines, '✂ reply cut off at the output token limit (max_tokens)'] : lines;
+    }
     case 'tool.started':
       return [`→ ${event.name} ${oneLine(event.arguments, 200)}`];
     case 'tool.finished':

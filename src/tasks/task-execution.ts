@@ -108,7 +108,8 @@ export async function executeTask(
   }
   await store.missSteers(task.id);
   return {
-    status: result.status,
+    // A run that ran out of output tokens has no answer, whatever its runner said.
+    status: result.exitReason === 'max_tokens' ? 'failed' : result.status,
     patch: {
       ...totals,
       endedAt: Date.now(),

@@ -1,4 +1,4 @@
-import { contentText, halves, textPieces } from './scripted-script.js';
+import { contentText, halves, textPieces, type ResolvedReply, type ScriptedUsage } from './scripted-script.js';
 import { sseEvent, type WireEncoder } from './wire-encoder.js';
 
 /** The server side of Anthropic Messages: message_start … content blocks … message_delta, message_stop. */
@@ -13,8 +13,7 @@ export const anthropicWire: WireEncoder = {
   },
 
   streamFrames(reply, request) {
-    const stopReason = reply.toolCalls.length > 0 ? 'tool_use' : 'end_turn';
-    const message = { ...messageShell(request), content: [], stop_reason: null, usage: usageOf(reply.usage.inputTokens, 1) };
+    const message = { ...messageShell(request), content: [], stop_reason: null, usage: usageOf({ ...reply.usage, outputTokens: 1 }) };
     const frames = [sseEvent('message_start', { type: 'message_start', message })];
     let index = 0;
     if (reply.text) {
@@ -36,7 +35,7 @@ export const anthropicWire: WireEncoder = {
     }
     frames.push(sseEvent('message_delta', {
       type: 'message_delta',
-      delta: { stop_reason: stopReason, stop_sequence: null },
+      delta: { stop_reason: stopReason(reply), stop_sequence: null },
       usage: { output_tokens: reply.usage.outputTokens },
     }));
     frames.push(sseEvent('message_stop', { type: 'message_stop' }));
@@ -54,8 +53,8 @@ export const anthropicWire: WireEncoder = {
     return {
       ...messageShell(request),
       content,
-      stop_reason: reply.toolCalls.length > 0 ? 'tool_use' : 'end_turn',
-      usage: usageOf(reply.usage.inputTokens, reply.usage.outputTokens),
+      stop_reason: stopReason(reply),
+      usage: usageOf(reply.usage),
     };
   },
 
@@ -74,8 +73,18 @@ function messageShell(request: { index: number; model: string | undefined }): Re
   return { id: `msg_scripted_${request.index}`, type: 'message', role: 'assistant', model: request.model ?? 'scripted-model', stop_sequence: null };
 }
 
-function usageOf(input: number, output: number): object {
-  return { input_tokens: input, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+function stopReason(reply: ResolvedReply): string {
+  if (reply.truncated) return 'max_tokens';
+  return reply.toolCalls.length > 0 ? 'tool_use' : 'end_turn';
+}
+
+function usageOf(usage: ScriptedUsage): object {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cache_creation_input_tokens: usage.cacheWriteTokens ?? 0,
+    cache_read_input_tokens: usage.cacheReadTokens ?? 0,
+  };
 }
 
 function parseOrRaw(json: string): unknown {

@@ -1,4 +1,4 @@
-import { contentText, halves, textPieces } from './scripted-script.js';
+import { contentText, halves, textPieces, type ResolvedReply, type ScriptedUsage } from './scripted-script.js';
 import { sseData, type WireEncoder } from './wire-encoder.js';
 
 /** The server side of OpenAI chat completions: chunk stream with tool_calls deltas by index, usage, `[DONE]`. */
@@ -25,7 +25,7 @@ export const openaiWire: WireEncoder = {
       frames.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }));
       for (const piece of halves(call.arguments)) frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
     });
-    frames.push(chunk({}, reply.toolCalls.length > 0 ? 'tool_calls' : 'stop'));
+    frames.push(chunk({}, finishReason(reply)));
     if (request.body?.stream_options?.include_usage) frames.push(sseData({ ...base, choices: [], usage: usageOf(reply.usage) }));
     frames.push(sseData('[DONE]'));
     return frames;
@@ -45,7 +45,7 @@ export const openaiWire: WireEncoder = {
       object: 'chat.completion',
       created: nowSeconds(),
       model: request.model ?? 'scripted-model',
-      choices: [{ index: 0, message, logprobs: null, finish_reason: reply.toolCalls.length > 0 ? 'tool_calls' : 'stop' }],
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(reply) }],
       usage: usageOf(reply.usage),
     };
   },
@@ -59,8 +59,20 @@ export const openaiWire: WireEncoder = {
   },
 };
 
-function usageOf(usage: { inputTokens: number; outputTokens: number }): object {
-  return { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens };
+function finishReason(reply: ResolvedReply): string {
+  if (reply.truncated) return 'length';
+  return reply.toolCalls.length > 0 ? 'tool_calls' : 'stop';
+}
+
+/** `prompt_tokens` includes the cached ones, reported again in `prompt_tokens_details`. */
+function usageOf(usage: ScriptedUsage): object {
+  const prompt = usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0);
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: usage.outputTokens,
+    total_tokens: prompt + usage.outputTokens,
+    prompt_tokens_details: { cached_tokens: usage.cacheReadTokens ?? 0 },
+  };
 }
 
 function nowSeconds(): number {

@@ -9,8 +9,18 @@ export interface ScriptedReply {
   text?: string;
   /** Tool calls. An object `arguments` is JSON-encoded; a string is sent raw (lets tests send malformed JSON). */
   toolCalls?: { id?: string; name: string; arguments: unknown }[];
-  /** Default: a rough count (characters / 4). */
-  usage?: { inputTokens: number; outputTokens: number };
+  /**
+   * Default: a rough count (characters / 4), no cache. `inputTokens` are the uncached ones: on the
+   * OpenAI wire `prompt_tokens` is their sum with `cacheReadTokens` (sent as
+   * `prompt_tokens_details.cached_tokens`; OpenAI has no cache writes, so `cacheWriteTokens` count
+   * as prompt tokens there); on the Anthropic wire each is its own field.
+   */
+  usage?: ScriptedUsage;
+  /**
+   * The reply stops at the output token limit: OpenAI `finish_reason: "length"`, Anthropic
+   * `stop_reason: "max_tokens"`. Script the cut-off text or tool arguments (a raw string) yourself.
+   */
+  truncated?: boolean;
   /** Latency before the response starts; cut short if the client disconnects. */
   delayMs?: number;
   /** Delay between streamed chunks. */
@@ -29,6 +39,13 @@ export interface ScriptedReply {
   resetConnection?: boolean;
   /** Invalid JSON in the body / a stream chunk. */
   malformed?: boolean;
+}
+
+export interface ScriptedUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
 }
 
 export interface RecordedRequest {
@@ -65,7 +82,9 @@ export interface ScriptedStep {
 export interface ResolvedReply {
   text: string;
   toolCalls: { id: string; name: string; arguments: string }[];
-  usage: { inputTokens: number; outputTokens: number };
+  usage: ScriptedUsage;
+  /** Stopped at the token limit. */
+  truncated: boolean;
 }
 
 /** Fills in tool-call ids (`<idPrefix><request>_<n>`), JSON-encodes arguments and estimates usage. */
@@ -81,7 +100,7 @@ export function resolveReply(reply: ScriptedReply, request: RecordedRequest, idP
     inputTokens: Math.max(1, Math.ceil(request.text.length / 4)),
     outputTokens: Math.max(1, Math.ceil(outputChars / 4)),
   };
-  return { text, toolCalls, usage };
+  return { text, toolCalls, usage, truncated: reply.truncated === true };
 }
 
 /** Splits text into word-sized pieces (each keeps its trailing space), so streams have several deltas. */

@@ -39,7 +39,7 @@ describe('legate doctor', () => {
     const result = await runCli(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/parent:\s+anthropic parent-model/);
+    expect(result.stdout).toMatch(/parent:\s+anthropic parent-model .*; max_tokens 16384\n/);
     expect(result.stdout).toContain(`check:     ${server.anthropicBaseUrl}: reachable`);
   });
 

@@ -84,7 +84,7 @@ describe('cool-downs', () => {
       masked: 'sk-...0001',
       state: 'auth_failed',
       until: clock.now() + 3_600_000,
-      reason: 'auth failed (HTTP 401: invalid x-api-key)',
+      reason: 'refused (HTTP 401: invalid x-api-key)',
       uses: 0,
     });
     clock.advance(3_599_999);
@@ -145,10 +145,26 @@ describe('all keys out', () => {
     expect(error.message).toBe(
       'no API key available for https://api.example.test/v1: ' +
         'sk-...0001 rate limited (HTTP 429) (back in 9s); ' +
-        'sk-...0002 auth failed (HTTP 401: bad key) (back in 3600s); ' +
-        'sk-...0003 auth failed (HTTP 402: payment required) (back in 3600s)',
+        'sk-...0002 refused (HTTP 401: bad key); ' +
+        'sk-...0003 refused (HTTP 402: payment required)',
     );
     for (const key of KEYS) expect(error.message).not.toContain(key);
+  });
+
+  test('a retry-after of 0 cools the key down for no time at all, not the default', () => {
+    const clock = fakeClock();
+    const p = pool({ now: clock.now, rateLimitCooldownMs: 60_000 });
+    p.reportRateLimited(KEYS[0]!, clock.now());
+    expect(p.acquire()).toBe(KEYS[0]);
+  });
+
+  test('acquire prefers keys not in avoid, falls back to them, and never picks excluded ones', () => {
+    const p = pool();
+    expect(p.acquire({ avoid: new Set([KEYS[0]!]) })).toBe(KEYS[1]);
+    expect(p.acquire({ avoid: new Set(KEYS) })).toBe(KEYS[0]);
+    expect(p.acquire({ avoid: new Set(KEYS), exclude: new Set([KEYS[0]!]) })).toBe(KEYS[1]);
+    expect(p.acquire({ exclude: new Set(KEYS) })).toBeUndefined();
+    expect(p.nextAvailableAt(new Set(KEYS))).toBeUndefined();
   });
 
   test('the wait bound is configurable (default 30 s)', () => {

@@ -55,7 +55,8 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter over real HTTP', (wi
       ],
     });
     expect(done.usage).toEqual({ inputTokens: 42, outputTokens: 17 });
-    expect(done.stopReason).toBe(wire === 'openai' ? 'tool_calls' : 'tool_use');
+    expect(done.stopReason).toBe('tool_use');
+    expect(done.rawStopReason).toBe(wire === 'openai' ? 'tool_calls' : 'tool_use');
     expect(server.requests[0]!.stream).toBe(true);
     server.assertDone();
   });
@@ -64,7 +65,30 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter over real HTTP', (wi
     server = await startScriptedServer({ steps: [{ reply: { text: 'Just text.' } }] });
     const done = doneOf(await collect(providerFor(server, wire), request()));
     expect(done.message).toEqual({ role: 'assistant', content: 'Just text.' });
-    expect(done.stopReason).toBe(wire === 'openai' ? 'stop' : 'end_turn');
+    expect(done.stopReason).toBe('end_turn');
+    expect(done.rawStopReason).toBe(wire === 'openai' ? 'stop' : 'end_turn');
+  });
+
+  test('a reply cut off at the token limit reports stop reason max_tokens, with the cut-off call as it came', async () => {
+    server = await startScriptedServer({ steps: [{ reply: { text: 'Writing', toolCalls: [{ name: 'write_file', arguments: '{"path":"a' }], truncated: true } }] });
+    const done = doneOf(await collect(providerFor(server, wire), request({ maxTokens: 20 })));
+    expect(done.stopReason).toBe('max_tokens');
+    expect(done.rawStopReason).toBe(wire === 'openai' ? 'length' : 'max_tokens');
+    expect(done.message.toolCalls?.[0]?.arguments).toBe('{"path":"a');
+    expect(server.requests[0]!.body.max_tokens).toBe(20);
+  });
+
+  test('cache reads and writes are their own usage fields, never folded into input tokens', async () => {
+    server = await startScriptedServer({
+      steps: [{ reply: { text: 'cached', usage: { inputTokens: 30, outputTokens: 5, cacheReadTokens: 1200, cacheWriteTokens: wire === 'anthropic' ? 400 : 0 } } }],
+    });
+    const done = doneOf(await collect(providerFor(server, wire), request()));
+    if (wire === 'openai') {
+      // prompt_tokens 1230 of which cached_tokens 1200: 30 uncached.
+      expect(done.usage).toEqual({ inputTokens: 30, outputTokens: 5, cacheReadTokens: 1200 });
+    } else {
+      expect(done.usage).toEqual({ inputTokens: 30, outputTokens: 5, cacheReadTokens: 1200, cacheWriteTokens: 400 });
+    }
   });
 
   test('malformed tool-call arguments are passed through raw', async () => {
@@ -164,7 +188,8 @@ describe('request shape on the wire', () => {
     await collect(providerFor(server, 'anthropic'), request({ system: 'SYSTEM RULES', messages: conversation, tools: [readFileTool] }));
     const body = server.requests[0]!.body;
     expect(body.system).toBe('SYSTEM RULES');
-    expect(body.max_tokens).toBe(4096);
+    // No max_tokens configured: the model's default (16384 for a model of no known older family).
+    expect(body.max_tokens).toBe(16384);
     expect(body.stream).toBe(true);
     expect(body.messages).toEqual([
       { role: 'user', content: 'read both files' },

@@ -99,7 +99,7 @@ const childRequests = (name: string): RecordedRequest[] => server.requests.filte
 describe('provider faults in a child, through the CLI', () => {
   it('429 / 5xx / reset / cut / malformed / bad tool arguments: each child retried, rotated or failed with the reason', async () => {
     const faults: Fault[] = [
-      { name: 'F-429-WAIT', steps: [{ status: 429, headers: { 'retry-after': '0.2' } }, { text: answer('F-429-WAIT') }], expected: 'completed', output: /retry 2 in 200 ms: HTTP 429/ },
+      { name: 'F-429-SHORT', steps: [{ status: 429, headers: { 'retry-after': '0.2' } }, { text: answer('F-429-SHORT') }], expected: 'completed', output: /retry 2 in \d+ ms: (HTTP 429|every key)/ },
       { name: 'F-429-ROTATE', steps: [{ status: 429 }, { text: answer('F-429-ROTATE') }], expected: 'completed' },
       { name: 'F-500', steps: [{ status: 500 }, { text: answer('F-500') }], expected: 'completed', output: /retry 2 in \d+ ms: HTTP 500/ },
       { name: 'F-502', steps: [{ status: 502 }, { text: answer('F-502') }], expected: 'completed', output: /retry 2 in \d+ ms: HTTP 502/ },
@@ -121,12 +121,12 @@ describe('provider faults in a child, through the CLI', () => {
     const results = batchResults(faults);
     for (const fault of faults) expectHonest(results.get(fault.name)!, fault);
 
-    // 429 with a short retry-after: waited out on the same key. Without: key A cools down, key B takes over.
-    const wait = childRequests('F-429-WAIT');
-    expect(wait.map((request) => request.apiKey)).toHaveLength(2);
-    expect(wait[1]!.apiKey).toBe(wait[0]!.apiKey);
-    expect(wait[1]!.startedAt - wait[0]!.startedAt).toBeGreaterThanOrEqual(150);
-    expect(childRequests('F-429-ROTATE').map((request) => request.apiKey)).toEqual([KEY_A, KEY_B]);
+    // 429, with a short retry-after or none: the limited key rests and the next attempt takes the
+    // other key (key B: A is the first key, and whichever child limits it first keeps it resting).
+    const short = childRequests('F-429-SHORT');
+    expect(short).toHaveLength(2);
+    expect(short[1]!.apiKey).toBe(KEY_B);
+    expect(new Set(childRequests('F-429-ROTATE').map((request) => request.apiKey))).toEqual(new Set([KEY_A, KEY_B]));
     // max_retries 2: three attempts, then the status in the error; a started stream is never replayed.
     expect(childRequests('F-500-FOREVER')).toHaveLength(3);
     expect(childRequests('F-CUT')).toHaveLength(1);
