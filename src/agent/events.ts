@@ -1,7 +1,7 @@
 import type { Message, Usage } from '../provider/types.js';
 
 /** Why a run ended. `completed` is the only one that carries a usable answer. */
-export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'timeout' | 'cancelled';
+export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'timeout' | 'cancelled' | 'max_resumes';
 
 /**
  * The outcome of one agent run. `status: 'completed'` means the model gave a non-empty final

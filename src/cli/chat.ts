@@ -129,13 +129,13 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
         return true;
       case '/cancel':
         if (!id) throw new Error('usage: /cancel ID');
-        out(`${(await tasks.cancel(session.id, id)).id} cancelled\n`);
+        out(`${(await tasks.cancel(session.id, id, 'user')).id} cancelled\n`);
         return true;
       case '/collect': {
         if (!id) throw new Error('usage: /collect ID');
         const { task, timedOut } = await tasks.waitForEnd(session.id, id, 300_000);
-        if (!timedOut) await tasks.markReported(id);
-        const { output, steers } = await tasks.trail(id);
+        if (!timedOut) await tasks.markReported(session.id, id);
+        const { output, steers } = await tasks.trail(session.id, id);
         const view = collectView(task, output, steers, timedOut);
         out(`${task.id} ${task.status}${timedOut ? ' (still running)' : ''}\n${String(view.summary || view.error || view.output)}\n`);
         return true;

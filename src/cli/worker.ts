@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js';
+import { operator } from '../tasks/caller.js';
 import { openRuntime, type GlobalOptions, type Streams } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
@@ -34,7 +35,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
       const free = concurrency - runtime.tasks.activeCount;
       const started = free > 0 ? await runtime.tasks.claimWaiting(free) : [];
       if (options.untilIdle && started.length === 0 && runtime.tasks.activeCount === 0) {
-        const waiting = await runtime.tasks.list({ operator: true }, { status: ['queued', 'interrupted', 'running'], limit: 1 });
+        const waiting = await runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 });
         if (waiting.length === 0) break;
       }
       await new Promise((resolve) => setTimeout(resolve, 500).unref());
