@@ -71,7 +71,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       action(async (runtime, id: string, options: JsonOption) => {
         const view = await run(checkTask, runtime, { task_id: id });
         const { output } = await runtime.tasks.trail(operator, id);
-        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await runtime.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), '', ...output].join('\n');
+        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await runtime.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []), '', ...output].join('\n');
         print({ ...view, output }, options.json, text);
         return 0;
       }),
