@@ -21,7 +21,6 @@ export type ErrorCode =
   | 'resume_limit'
   | 'depth_limit'
   | 'unknown_route'
-  | 'provider_error'
   | 'rate_limited'
   | 'auth_failed'
   | 'no_keys_available'
