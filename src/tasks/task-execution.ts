@@ -37,6 +37,8 @@ export interface LiveTask {
   failure?: LegateError;
   /** Set when the process hands the task back (shutdown): it ends `interrupted`, not cancelled. */
   handBack: boolean;
+  /** Set when this process already announced the task's end (it cancelled it here). */
+  endAnnounced?: boolean;
   /** Resolves when the run is over and its final status written. */
   finished: Promise<void>;
 }

@@ -169,7 +169,9 @@ export class TaskService {
     const cancelledBy = by ?? (who.kind === 'operator' ? 'user' : 'parent');
     this.dispatcher.withdraw(taskId);
     const cancelled = await this.store.transition(taskId, task.status, 'cancelled', { endedAt: Date.now(), exitReason: 'cancelled', error: `cancelled by ${cancellerName[cancelledBy]}`, cancelledBy });
-    this.live.get(taskId)?.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled`));
+    const live = this.live.get(taskId);
+    if (live) live.endAnnounced = true;
+    live?.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled`));
     await this.store.missSteers(taskId);
     this.ended(cancelled);
     return cancelled;
@@ -316,7 +318,7 @@ export class TaskService {
       if ('lost' in end) {
         // Not ours any more: write nothing; if it ended elsewhere (a cancel), tell the waiters here.
         const now = await this.store.get(taskId).catch(() => undefined);
-        if (now && isTerminal(now.status)) this.ended(now);
+        if (now && isTerminal(now.status) && !live.endAnnounced) this.ended(now);
         return;
       }
       try {
