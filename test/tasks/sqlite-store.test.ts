@@ -311,6 +311,24 @@ describe('SqliteTaskStore', () => {
     withRawDb(file, (db) => expect(db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion));
   });
 
+  it('reads a database written at schema version 2 (fixture): checkpoints renumbered per task, sessions, epochs absent', async () => {
+    const file = freshFile();
+    withRawDb(file, (db) => db.exec(fixture('v2.sql')));
+    const store = SqliteTaskStore.open(file);
+    expect(await store.loadCheckpoint('t_v2a')).toEqual({ iterations: 2, steps: 2, messages: [{ role: 'assistant', content: 'a1' }, { role: 'assistant', content: 'a2' }] });
+    expect(await store.loadCheckpoint('t_v2b')).toEqual({ iterations: 1, steps: 1, messages: [{ role: 'assistant', content: 'b1' }] });
+    expect((await store.loadSession('s_v2'))!.messages).toEqual([{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'hi' }]);
+    const running = await store.get('t_v2b');
+    expect(running).toMatchObject({ status: 'running', owner: 'oldhost:4242:abcdef' });
+    expect(running!.epoch).toBeUndefined();
+    // It keeps working: a claim starts epoch 1, and the next step continues the numbering.
+    const claimed = await store.claim('t_v2a', 'interrupted', 'new-owner', Date.now() + 1000);
+    expect(claimed.epoch).toBe(1);
+    await store.appendCheckpoint('t_v2a', { step: 2, iteration: 3, messages: [{ role: 'assistant', content: 'a3' }] }, { owner: 'new-owner', epoch: 1 });
+    expect((await store.loadCheckpoint('t_v2a')).messages.map((message) => message.content)).toEqual(['a1', 'a2', 'a3']);
+    await store.close();
+  });
+
   it('the v1 fixture has exactly the schema migration 1 builds', () => {
     const shape = (db: Database.Database) =>
       (db.prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all() as { type: string; name: string }[])
