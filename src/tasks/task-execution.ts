@@ -73,18 +73,20 @@ export async function executeTask(
   // Writes are issued in event order without waiting for each other (a store applies one task's
   // calls in the order they are made); `live.writes` settles when all issued so far have. After a
   // failure nothing more is issued.
+  const failed = (what: string, error: unknown): LegateError => {
+    const reason = error instanceof LegateError && error.code === 'lease_lost'
+      ? error
+      : new LegateError('store_write_failed', `task "${task.id}": ${what} was not written: ${errorMessage(error)}`, { taskId: task.id });
+    stopLive(live, reason);
+    return live.failure ?? reason;
+  };
   const write = (what: string, action: () => Promise<unknown>): void => {
     if (live.failure) return;
     const done = Promise.resolve()
       .then(action)
       .then(
         () => undefined,
-        (error: unknown) => {
-          const reason = error instanceof LegateError && error.code === 'lease_lost'
-            ? error
-            : new LegateError('store_write_failed', `task "${task.id}": ${what} was not written: ${errorMessage(error)}`, { taskId: task.id });
-          stopLive(live, reason);
-        },
+        (error: unknown) => void failed(what, error),
       );
     live.writes = Promise.all([live.writes, done]).then(() => undefined);
   };
@@ -110,7 +112,8 @@ export async function executeTask(
   const steering: SteeringSource = {
     pull: async () => {
       await settled();
-      return (await store.takeSteers(task.id, fence)).map((steer) => steer.message);
+      const steers = await store.takeSteers(task.id, fence).catch((error: unknown) => Promise.reject(failed('taking steers', error)));
+      return steers.map((steer) => steer.message);
     },
   };
   const emit = (event: AgentEvent): void => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/agent/events.js';
-import type { LeaseKeeper } from '../../src/tasks/lease-keeper.js';
+import { StoreLeaseKeeper, type LeaseKeeper } from '../../src/tasks/lease-keeper.js';
 import { machineKey, newOwnerId, ownerIsGone } from '../../src/tasks/owner.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
@@ -59,6 +59,35 @@ describe('resume limit (tasks.max_resumes)', () => {
     const again = new TaskService({ store, runner: hangingRunner, maxConcurrent: 1, maxResumes: 0 });
     await expect(again.resume(operator, other.id)).resolves.toMatchObject({ status: 'running' });
     await again.shutdown();
+  });
+});
+
+describe('StoreLeaseKeeper', () => {
+  it('renews held leases, and gives up a task cancelled or claimed again under another epoch', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(taskFixture({ id: 't_kept' }));
+    await store.create(taskFixture({ id: 't_reclaimed' }));
+    await store.create(taskFixture({ id: 't_cancelled' }));
+    const fences = new Map<string, number>();
+    for (const id of ['t_kept', 't_reclaimed', 't_cancelled']) fences.set(id, (await store.claim(id, 'queued', 'me', 1)).epoch!);
+    // t_reclaimed: interrupted and claimed again by this same owner id (a new epoch); t_cancelled: cancelled elsewhere.
+    await store.transition('t_reclaimed', 'running', 'interrupted', {}, { owner: 'me', epoch: 1 });
+    await store.claim('t_reclaimed', 'interrupted', 'me', 1);
+    await store.transition('t_cancelled', 'running', 'cancelled');
+    const keeper = new StoreLeaseKeeper(store, 'me', 60_000, 10);
+    const lost = new Map<string, string>();
+    const allLost = new Promise<void>((resolve) => {
+      for (const id of fences.keys()) {
+        keeper.hold(id, { owner: 'me', epoch: fences.get(id)! }, 1, (reason) => {
+          lost.set(id, reason.code);
+          if (lost.size === 2) resolve();
+        });
+      }
+    });
+    await allLost;
+    keeper.stop();
+    expect(Object.fromEntries(lost)).toEqual({ t_reclaimed: 'lease_lost', t_cancelled: 'lease_lost' });
+    expect((await store.get('t_kept'))!.leaseExpiresAt).toBeGreaterThan(Date.now());
   });
 });
 
