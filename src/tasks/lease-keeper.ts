@@ -30,8 +30,8 @@ interface Held {
 /**
  * Leases as fields of the task record, renewed for all held tasks by one `store.heartbeat` call
  * every `heartbeatMs`. A task missing from the reply (or under another epoch) is lost at once; when
- * the call fails, tasks are lost as their lease runs out (a renewal that did not land cannot be
- * relied on), not kept as if renewed.
+ * the call fails, tasks are lost just before their lease runs out (a renewal that did not land
+ * cannot be relied on), not kept as if renewed.
  */
 export class StoreLeaseKeeper implements LeaseKeeper {
   private readonly held = new Map<string, Held>();
@@ -75,9 +75,10 @@ export class StoreLeaseKeeper implements LeaseKeeper {
         else this.lose(taskId, held, new LegateError('lease_lost', `task "${taskId}" is no longer held by ${this.owner} epoch ${held.fence.epoch}: cancelled or taken over by another process`, { taskId }));
       }
     } catch (error) {
+      // Give a task up one heartbeat before its lease runs out: past that, another process may take it over.
       const now = Date.now();
       for (const [taskId, held] of this.held) {
-        if (now < held.expiresAt) continue;
+        if (now + this.heartbeatMs < held.expiresAt) continue;
         this.lose(taskId, held, new LegateError('lease_lost', `task "${taskId}": its lease could not be renewed before it ran out (${errorMessage(error)})`, { taskId }));
       }
     } finally {
