@@ -4,6 +4,7 @@ import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
+import { operator } from '../src/tasks/caller.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
 import { measureFanout } from './fanout-window.js';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   const failures = collected.filter((task) => task.status !== 'completed' || task.api_calls !== steps).map((task) => `${String(task.task_id)}: ${String(task.status)} ${String(task.error ?? '')} api_calls=${String(task.api_calls)}`);
   const retries = collected.filter((task) => String(task.output ?? '').includes('↻ retry')).length;
   const sample = collected[0]?.task_id as string | undefined;
-  const checkpoint = sample ? await runtime.tasks.store.loadCheckpoint(sample) : { messages: [] };
+  const checkpoint = sample ? await runtime.tasks.checkpoint(operator, sample) : { messages: [] };
   const messageBytesPerTask = Buffer.byteLength(JSON.stringify(checkpoint.messages));
   const serverStats = await server.stats();
   await runtime.close();

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
         : (await service.spawn(spec(`task ${index}: list the working directory`))).id,
     check: async (id: string): Promise<void> => {
       if (layer === 'tool') await call('check_task', { task_id: id });
-      else await service.trail((await service.get(sessionId, id)).id);
+      else await service.trail(sessionId, id);
     },
     steer: async (id: string): Promise<void> => {
       if (layer === 'tool') await call('steer_task', { task_id: id, message: 'focus on the largest file' });

@@ -14,11 +14,29 @@ export type { Provider, ProviderEvent, Message, ModelRequest, StopReason, ToolCa
 export { defineTool, type Tool, type Toolset, type ToolContext, type ToolIO } from './tools/tool.js';
 export { builtinToolsets } from './tools/toolsets.js';
 export { createNodeIO } from './tools/node-io.js';
-export { TaskService, type TaskRunner } from './tasks/task-service.js';
-export type { TaskRecord, TaskSpec } from './tasks/task-record.js';
-export type { TaskStatus } from './tasks/status.js';
-export type { TaskStore } from './tasks/store/task-store.js';
+export { TaskService, type TaskRunner, type RunControl, type TaskServiceOptions } from './tasks/task-service.js';
+export { operator, sessionCaller, type Caller, type CallerLike } from './tasks/caller.js';
+export type { TaskRecord, TaskSpec, TaskProgress, SessionRecord, SteerRecord, SteerState, Fence, CancelledBy } from './tasks/task-record.js';
+export { transitions, type TaskStatus } from './tasks/status.js';
+export type { TaskEvent, TaskListener } from './tasks/task-events.js';
+export {
+  outputBufferLines,
+  outputLineChars,
+  type TaskStore,
+  type TaskFilter,
+  type TransitionPatch,
+  type Checkpoint,
+  type CheckpointStep,
+  type OutputWrite,
+} from './tasks/store/task-store.js';
+export { parseStoredMessages, storedFormat } from './tasks/store/stored-shapes.js';
+export { fenceHolds, leaseLost } from './tasks/store/fence.js';
 export { MemoryTaskStore } from './tasks/store/memory-store.js';
+/** The SQLite store lives at `legate/sqlite` (so this entry does not load the native module); its type is here. */
+export type { SqliteTaskStore } from './tasks/store/sqlite-store.js';
+export { LocalDispatcher, type Dispatcher } from './tasks/dispatcher.js';
+export { StoreLeaseKeeper, type LeaseKeeper } from './tasks/lease-keeper.js';
+export { LocalTaskEnds, type TaskEnds } from './tasks/task-ends.js';
 export { connectMcpServers, type McpToolsets } from './mcp/mcp-toolsets.js';
 export { createDelegationServer, defaultMcpSessionId } from './mcp/server.js';
 export { startScriptedServer, type ScriptedServer } from './testing/scripted-server.js';

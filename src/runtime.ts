@@ -13,7 +13,7 @@ import { redactSecrets } from './secrets.js';
 import type { Provider } from './provider/types.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
-import { TaskService } from './tasks/task-service.js';
+import { sessionCaller, TaskService } from './tasks/task-service.js';
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets, resolveToolsets } from './tools/toolsets.js';
@@ -89,6 +89,7 @@ export class Runtime {
       runner: new ChildRunner(this),
       maxConcurrent: this.config.delegation.max_concurrent_children,
       childTimeoutSeconds: this.config.delegation.child_timeout_seconds,
+      maxResumes: this.config.tasks.max_resumes,
     });
   }
 
@@ -167,7 +168,7 @@ export class Runtime {
   /** What the delegation tools of an agent at `depth` in `sessionId` act on (the MCP server's client is one, at depth 0). */
   delegationSession(session: { sessionId: string; depth: number; toolsets: string[] }): DelegationSession {
     return {
-      sessionId: session.sessionId,
+      sessionId: sessionCaller(session.sessionId),
       depth: session.depth,
       toolsets: session.toolsets,
       maxSpawnDepth: this.config.delegation.max_spawn_depth,
@@ -192,8 +193,7 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
-    await this.tasks.shutdown();
-    await this.tasks.store.close();
+    await this.tasks.close();
     for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
   }
 }

@@ -31,7 +31,7 @@ export class Session {
    * naming the id when there is none.
    */
   static async resume(runtime: Runtime, id?: string): Promise<Session> {
-    const stored = id ? await runtime.tasks.store.loadSession(id) : (await runtime.tasks.store.listSessions({ cwd: runtime.cwd, limit: 1 }))[0];
+    const stored = await runtime.tasks.loadSession(id ? { id } : { cwd: runtime.cwd });
     if (!stored) {
       throw new LegateError('session_not_found', id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`);
     }
@@ -42,7 +42,7 @@ export class Session {
   async turn(text: string, signal?: AbortSignal): Promise<RunResult> {
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
-    await this.runtime.tasks.store.saveSession({ id: this.id, cwd: this.runtime.cwd, createdAt: this.createdAt, updatedAt: Date.now(), messages: this.agent.messages });
+    await this.runtime.tasks.saveSession({ id: this.id, cwd: this.runtime.cwd, createdAt: this.createdAt, updatedAt: Date.now(), messages: this.agent.messages });
     return result;
   }
 
@@ -69,7 +69,7 @@ export class Session {
   }
 
   async markReported(taskIds: string[]): Promise<void> {
-    for (const taskId of taskIds) await this.runtime.tasks.markReported(taskId);
+    for (const taskId of taskIds) await this.runtime.tasks.markReported(this.id, taskId);
   }
 
   /** Tasks of this session that have not ended yet. */

@@ -2,9 +2,10 @@ import type { Message, StopReason, Usage } from '../provider/types.js';
 
 /**
  * Why a run ended. `completed` is the only one that carries a usable answer. `max_tokens`: the
- * model's replies were cut off at the output token limit several times in a row.
+ * model's replies were cut off at the output token limit several times in a row. `max_resumes`: the task was taken over more often than
+ * `tasks.max_resumes` allows.
  */
-export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'max_tokens' | 'timeout' | 'cancelled';
+export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'max_tokens' | 'timeout' | 'cancelled' | 'max_resumes';
 
 /**
  * The outcome of one agent run. `status: 'completed'` means the model gave a non-empty final

@@ -33,7 +33,9 @@ export interface LoopOptions {
   /**
    * Resolves once the `step.completed` checkpoints emitted so far are stored. The loop waits for it
    * before running a reply's tools, so a crash mid-tool resumes knowing the reply and which of its
-   * calls were in flight. (Before each model call the steering pull is the wait.)
+   * calls were in flight, and after a steering turn before the model call that carries it. (Before
+   * each other model call the steering pull is the wait.) May reject (the run's store writes failed):
+   * the loop then stops.
    */
   persisted?: () => Promise<void>;
 }
@@ -92,7 +94,13 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   try {
     for (let iteration = 1; ; iteration++) {
       if (signal.aborted) return stopped();
-      await deliverSteering();
+      if (await deliverSteering()) {
+        // The steer is now marked delivered: store its turn before the call that carries it, so a
+        // process that stops during the call resumes with it.
+        checkpoint(iteration);
+        if (options.persisted) await options.persisted();
+        if (signal.aborted) return stopped();
+      }
       if (iteration > options.maxIterations) {
         return finish('failed', 'max_iterations', `stopped after ${options.maxIterations} model calls without a final answer (max_iterations)`);
       }

@@ -51,7 +51,7 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
       return true;
     case '/cancel':
       if (!id) throw new Error('usage: /cancel ID');
-      write(`${(await tasks.cancel(sessionId, id)).id} cancelled\n`);
+      write(`${(await tasks.cancel(sessionId, id, 'user')).id} cancelled\n`);
       return true;
     case '/collect': {
       if (!id) throw new Error('usage: /collect ID');
@@ -65,8 +65,8 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
         write(context.palette.yellow(`stopped waiting for ${task.id}; it is still ${task.status} (/collect ${task.id} waits again)\n`));
         return true;
       }
-      if (!timedOut) await tasks.markReported(task.id);
-      const { output, steers } = await tasks.trail(task.id);
+      if (!timedOut) await tasks.markReported(sessionId, task.id);
+      const { output, steers } = await tasks.trail(sessionId, task.id);
       const view = collectView(task, output, steers, timedOut);
       write(`${task.id} ${task.status}${timedOut ? ' (still running)' : ''}\n${String(view.summary || view.error || view.output)}\n`);
       return true;

@@ -72,7 +72,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .action(
       action(async (desk, options: { olderThan: string } & JsonOption) => {
         const ageMs = parseAge(options.olderThan);
-        const pruned = await desk.tasks.store.prune(Date.now() - ageMs);
+        const pruned = await desk.tasks.prune(operator, Date.now() - ageMs);
         const age = ageMs > 0 ? ` that ended more than ${options.olderThan.trim()}${/^[\d.]+$/.test(options.olderThan.trim()) ? ' days' : ''} ago` : '';
         print({ pruned }, options.json, `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}`);
         return 0;
@@ -87,8 +87,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .action(
       action(async (desk, id: string, options: JsonOption) => {
         const view = await run(checkTask, desk, { task_id: id });
-        const output = await desk.tasks.store.readOutput(id);
-        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), '', ...output].join('\n');
+        const { output } = await desk.tasks.trail(operator, id);
+        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []), '', ...output].join('\n');
         print({ ...view, output }, options.json, text);
         return 0;
       }),

@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
+import { operator } from '../tasks/caller.js';
 import { openRuntime, type GlobalOptions, type Streams } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
@@ -41,7 +42,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
       const started = free > 0 ? await runtime.tasks.claimWaiting(free) : [];
       const idle = started.length === 0 && runtime.tasks.activeCount === 0;
       if (options.untilIdle && idle) {
-        const open = await runtime.tasks.list({ operator: true }, { status: ['queued', 'interrupted', 'running'], limit: 1 });
+        const open = await runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 });
         if (open.length === 0) break;
       }
       // Said once each time the worker runs out of work, not at every poll.

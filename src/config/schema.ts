@@ -46,6 +46,8 @@ export const agentSchema = z.strictObject({
 
 export const tasksSchema = z.strictObject({
   prune_after_days: z.number().min(0).default(14),
+  /** Times a task whose process died is resumed before it fails instead (a task that kills its process would otherwise be resumed forever). */
+  max_resumes: z.number().int().min(0).default(3),
 });
 
 /**

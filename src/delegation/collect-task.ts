@@ -56,8 +56,8 @@ function ended(task: TaskRecord): boolean {
  */
 async function collectEntry(session: DelegationSession, task: TaskRecord, waitedOut: boolean): Promise<Record<string, unknown>> {
   const done = ended(task);
-  const { output, steers } = await session.service.trail(task.id);
-  if (done && typeof session.sessionId === 'string') await session.service.markReported(task.id);
+  const { output, steers } = await session.service.trail(session.sessionId, task.id);
+  if (done) await session.service.markReported(session.sessionId, task.id);
   const view = collectView(task, output, steers, !done && waitedOut, session.prices);
   return {
     ...view,
@@ -75,7 +75,7 @@ async function assertKnown(session: DelegationSession, ids: string[]): Promise<v
     });
   }
   if (unknown.length === 0) return;
-  const where = typeof session.sessionId === 'string' ? 'in this session' : 'in this LEGATE_HOME';
+  const where = session.sessionId.kind === 'session' ? 'in this session' : 'in this LEGATE_HOME';
   throw new LegateError('task_not_found', `no task ${unknown.map((id) => `"${id}"`).join(', ')} ${where}; nothing was collected`, { taskIds: unknown });
 }
 

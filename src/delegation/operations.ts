@@ -17,7 +17,7 @@ export type { Operation, OperationContext } from './operation.js';
 export { collectTask } from './collect-task.js';
 
 function childSpec(session: DelegationSession, goal: string, context: string | undefined, route: string | undefined, mode: TaskSpec['mode'], toolsets?: string[]): TaskSpec {
-  if (typeof session.sessionId !== 'string') throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
+  if (session.sessionId.kind !== 'session') throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
   if (session.depth >= session.maxSpawnDepth) {
     throw new LegateError('depth_limit', `delegation depth limit reached: this agent is at depth ${session.depth} and delegation.max_spawn_depth is ${session.maxSpawnDepth}`);
   }
@@ -34,7 +34,7 @@ function childSpec(session: DelegationSession, goal: string, context: string | u
     toolsets: toolsets ?? session.toolsets,
     model: session.childModel(route),
     depth: session.depth + 1,
-    sessionId: session.sessionId,
+    sessionId: session.sessionId.sessionId,
     mode,
     cwd: session.cwd,
   };
@@ -63,7 +63,7 @@ export const delegateTask = define({
         tasks.map(async (task) => {
           const { task: final } = await session.service.waitForEnd(session.sessionId, task.id, 2 ** 31 - 1, context.signal);
           context.progress?.(++done, tasks.length, `task ${final.id} ${final.status}`);
-          if (typeof session.sessionId === 'string') await session.service.markReported(task.id);
+          await session.service.markReported(session.sessionId, task.id);
           return final;
         }),
       );
@@ -96,7 +96,7 @@ export const checkTask = define({
   parameters: checkTaskParameters,
   async run(args, session) {
     const task = await session.service.get(session.sessionId, args.task_id);
-    const { output, steers } = await session.service.trail(task.id, 10);
+    const { output, steers } = await session.service.trail(session.sessionId, task.id, 10);
     return checkView(task, output, steers, session.prices);
   },
 });
@@ -117,8 +117,8 @@ export const cancelTask = define({
   parameters: cancelTaskParameters,
   async run(args, session) {
     const task = await session.service.cancel(session.sessionId, args.task_id);
-    const output = await session.service.store.readOutput(task.id);
-    if (typeof session.sessionId === 'string') await session.service.markReported(task.id);
+    const { output } = await session.service.trail(session.sessionId, task.id);
+    await session.service.markReported(session.sessionId, task.id);
     return { ok: true, task_id: task.id, status: task.status, output_preview: output.slice(-10), api_calls: task.apiCalls };
   },
 });

@@ -48,6 +48,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     usage: usageView(task.usage, task.model, prices),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
     ...(task.error ? { error: task.error } : {}),
+    ...(task.cancelledBy ? { cancelled_by: task.cancelledBy } : {}),
     ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
   };
 }
@@ -62,6 +63,7 @@ export function collectView(task: TaskRecord, output: string[], steers: SteerRec
     output: output.join('\n'),
     ...(task.error && !completed ? { error: task.error } : {}),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
+    ...(task.cancelledBy ? { cancelled_by: task.cancelledBy } : {}),
     api_calls: task.apiCalls,
     duration_seconds: elapsedSeconds(task),
     model: task.model,

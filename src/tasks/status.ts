@@ -10,14 +10,31 @@ export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancel
 
 export const taskStatuses: readonly TaskStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'];
 
+/**
+ * Every move a task makes, and who makes it (one line each). A move not listed here is refused by
+ * every store (`illegal_transition`). `→ running` happens only through `TaskStore.claim`.
+ */
+export const transitions: ReadonlyArray<{ from: TaskStatus; to: TaskStatus; why: string }> = [
+  { from: 'queued', to: 'running', why: 'claimed by a process with a free slot (TaskService.start, via the Dispatcher)' },
+  { from: 'queued', to: 'cancelled', why: 'cancelled before it started (TaskService.cancel)' },
+  { from: 'running', to: 'completed', why: 'the child gave a final answer (the owner\'s fenced final transition)' },
+  { from: 'running', to: 'failed', why: 'the child failed, timed out, or a store write failed (the owner\'s fenced final transition)' },
+  { from: 'running', to: 'cancelled', why: 'cancelled by the parent, the user or shutdown, from any process (TaskService.cancel)' },
+  { from: 'running', to: 'interrupted', why: 'its owner is gone (Reaper, fenced on the dead owner) or handed it back on shutdown' },
+  { from: 'interrupted', to: 'running', why: 'resumed from its checkpoint by a worker, `tasks resume` or an MCP server (a claim: epoch + 1)' },
+  { from: 'interrupted', to: 'cancelled', why: 'cancelled while nobody ran it (TaskService.cancel)' },
+  { from: 'interrupted', to: 'failed', why: 'taken over more than tasks.max_resumes times: not resumed again (exit reason max_resumes)' },
+];
+
 const legal: Record<TaskStatus, readonly TaskStatus[]> = {
-  queued: ['running', 'cancelled'],
-  running: ['completed', 'failed', 'cancelled', 'interrupted'],
-  interrupted: ['running', 'cancelled', 'failed'],
+  queued: [],
+  running: [],
+  interrupted: [],
   completed: [],
   failed: [],
   cancelled: [],
 };
+for (const { from, to } of transitions) (legal[from] as TaskStatus[]).push(to);
 
 export function isTerminal(status: TaskStatus): boolean {
   return legal[status].length === 0;

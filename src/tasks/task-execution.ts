@@ -1,11 +1,11 @@
 import type { AgentEvent, RunResult } from '../agent/events.js';
 import type { SteeringSource } from '../agent/steering.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, LegateError } from '../errors.js';
 import { addUsage, type Message, type Usage } from '../provider/types.js';
 import { outputLinesFor, oneLine } from './output-lines.js';
 import type { TaskStore, TransitionPatch } from './store/task-store.js';
 import type { TaskEvent } from './task-events.js';
-import type { TaskProgress, TaskRecord } from './task-record.js';
+import type { Fence, TaskProgress, TaskRecord } from './task-record.js';
 
 /** What a runner needs to run one task's child agent. */
 export interface RunControl {
@@ -14,7 +14,10 @@ export interface RunControl {
   emit(event: AgentEvent): void;
   /** The checkpointed conversation after the brief, when resuming; undefined for a fresh start. */
   resumeFrom?: Message[];
-  /** Resolves when every store write issued for the task so far has settled (the loop's `persisted`). */
+  /**
+   * Resolves when every store write issued for the task so far has been written (the loop's
+   * `persisted`). Rejects, with `signal` aborted, once a write failed or was refused: the run must stop.
+   */
   persisted(): Promise<void>;
 }
 
@@ -26,52 +29,91 @@ export interface TaskRunner {
 /** A task this process is running. */
 export interface LiveTask {
   controller: AbortController;
+  /** The owner and epoch of this run's claim: every write carries it. */
+  fence: Fence;
   /** Settles when every store write issued for the task so far has: the final status waits for it. */
   writes: Promise<void>;
+  /** The first write that failed or was refused (`lease_lost`), or the lost lease: the run stops, and nothing more is written. */
+  failure?: LegateError;
   /** Set when the process hands the task back (shutdown): it ends `interrupted`, not cancelled. */
   handBack: boolean;
+  /** Set when this process already announced the task's end (it cancelled it here). */
+  endAnnounced?: boolean;
   /** Resolves when the run is over and its final status written. */
   finished: Promise<void>;
 }
 
+/** How a run ends: a final transition to make (fenced), or nothing to write (the task was lost). */
+export type RunEnd = { status: RunResult['status'] | 'interrupted'; patch: TransitionPatch } | { lost: LegateError };
+
+/** Stop the run: remember why (the first reason wins) and abort the child. */
+export function stopLive(live: LiveTask, reason: LegateError): void {
+  live.failure ??= reason;
+  live.controller.abort(reason);
+}
+
 /**
  * Run one task to its end: stream the child's events into the store (output lines, progress,
- * checkpoints), then write its terminal status. `task` carries the counters so far (non-zero when
- * resuming). Returns the final transition's patch and status, or undefined when the task was
- * already moved elsewhere (cancelled, or taken over).
+ * checkpoints), each write fenced with the run's owner and epoch, then return how it ended.
+ * `task` carries the counters so far (non-zero when resuming); `resume` where the checkpoint stands.
+ * A write that fails stops the child: `lease_lost` (refused) means the task is no longer this
+ * process's, and nothing more is written for it; any other failure ends the task `failed` saying so.
  */
 export async function executeTask(
   task: TaskRecord,
   live: LiveTask,
-  deps: { store: TaskStore; runner: TaskRunner; signal: AbortSignal; announce: (event: TaskEvent) => void; resumeFrom?: Message[] },
-): Promise<{ status: RunResult['status'] | 'interrupted'; patch: TransitionPatch }> {
+  deps: { store: TaskStore; runner: TaskRunner; signal: AbortSignal; announce: (event: TaskEvent) => void; resume?: { messages: Message[]; steps: number } },
+): Promise<RunEnd> {
   const { store } = deps;
+  const { fence } = live;
   const base = { apiCalls: task.apiCalls, usage: task.usage };
   let apiCalls = task.apiCalls;
+  let outputLines = task.outputLines;
+  let step = deps.resume?.steps ?? 0;
   // Writes are issued in event order without waiting for each other (a store applies one task's
-  // calls in the order they are made); `live.writes` settles when all issued so far have.
-  const write = (action: () => Promise<unknown>): void => {
-    const done = Promise.resolve().then(action).then(() => undefined, () => undefined);
+  // calls in the order they are made); `live.writes` settles when all issued so far have. After a
+  // failure nothing more is issued.
+  const failed = (what: string, error: unknown): LegateError => {
+    const reason = error instanceof LegateError && error.code === 'lease_lost'
+      ? error
+      : new LegateError('store_write_failed', `task "${task.id}": ${what} was not written: ${errorMessage(error)}`, { taskId: task.id });
+    stopLive(live, reason);
+    return live.failure ?? reason;
+  };
+  const write = (what: string, action: () => Promise<unknown>): void => {
+    if (live.failure) return;
+    const done = Promise.resolve()
+      .then(action)
+      .then(
+        () => undefined,
+        (error: unknown) => void failed(what, error),
+      );
     live.writes = Promise.all([live.writes, done]).then(() => undefined);
+  };
+  const settled = async (): Promise<void> => {
+    await live.writes;
+    if (live.failure) throw live.failure;
   };
   // Output lines and progress of one burst of events (a reply: its text, usage; a tool: start or
   // finish) accumulate and go to the store in one write.
-  let pending: { lines: string[]; progress: TaskProgress } | undefined;
+  let pending: { lines: string[]; progress: TaskProgress; at: number } | undefined;
   const record = (lines: string[], progress: TaskProgress = {}): void => {
     if (!pending) {
-      const batch = (pending = { lines: [], progress: {} });
-      write(() => {
+      const batch = (pending = { lines: [], progress: {}, at: outputLines });
+      write('output', () => {
         pending = undefined;
-        return store.appendOutput(task.id, batch.lines, batch.progress);
+        return store.appendOutput(task.id, batch, fence);
       });
     }
     pending.lines.push(...lines);
+    outputLines += lines.length;
     Object.assign(pending.progress, progress);
   };
   const steering: SteeringSource = {
     pull: async () => {
-      await live.writes;
-      return (await store.takeSteers(task.id)).map((steer) => steer.message);
+      await settled();
+      const steers = await store.takeSteers(task.id, fence).catch((error: unknown) => Promise.reject(failed('taking steers', error)));
+      return steers.map((steer) => steer.message);
     },
   };
   const emit = (event: AgentEvent): void => {
@@ -88,7 +130,8 @@ export async function executeTask(
     } else if (event.type === 'usage') {
       record([], { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) });
     } else if (event.type === 'step.completed') {
-      write(() => store.appendCheckpoint(task.id, { iteration: event.iteration, messages: event.messages }));
+      const checkpoint = { step: step++, iteration: event.iteration, messages: event.messages };
+      write(`checkpoint step ${checkpoint.step}`, () => store.appendCheckpoint(task.id, checkpoint, fence));
     } else if (lines.length > 0) {
       record(lines);
     }
@@ -96,17 +139,19 @@ export async function executeTask(
 
   let result: RunResult;
   try {
-    const persisted = (): Promise<void> => live.writes;
-    result = await deps.runner.run(task, { signal: deps.signal, steering, emit, persisted, ...(deps.resumeFrom ? { resumeFrom: deps.resumeFrom } : {}) });
+    result = await deps.runner.run(task, { signal: deps.signal, steering, emit, persisted: settled, ...(deps.resume ? { resumeFrom: deps.resume.messages } : {}) });
   } catch (error) {
     result = { status: 'failed', exitReason: 'error', error: `internal error: ${errorMessage(error)}`, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0, iterations: 0 };
   }
   await live.writes;
+  if (live.failure?.code === 'lease_lost') return { lost: live.failure };
   const totals: { apiCalls: number; usage: Usage } = { apiCalls: base.apiCalls + result.apiCalls, usage: addUsage(base.usage, result.usage) };
+  if (live.failure) {
+    return { status: 'failed', patch: { ...totals, endedAt: Date.now(), exitReason: 'error', currentTool: '', error: live.failure.toString() } };
+  }
   if (live.handBack) {
     return { status: 'interrupted', patch: { ...totals, currentTool: '', owner: undefined, leaseExpiresAt: undefined } };
   }
-  await store.missSteers(task.id);
   return {
     // A run that ran out of output tokens has no answer, whatever its runner said.
     status: result.exitReason === 'max_tokens' ? 'failed' : result.status,
@@ -115,6 +160,7 @@ export async function executeTask(
       endedAt: Date.now(),
       exitReason: result.exitReason,
       currentTool: '',
+      ...(result.exitReason === 'timeout' ? { cancelledBy: 'timeout' as const } : {}),
       ...(result.final ? { summary: result.final } : {}),
       ...(result.error !== undefined ? { error: result.error } : {}),
     },

@@ -43,6 +43,29 @@ export interface TaskRecord extends TaskSpec {
   /** Owner (process) running it and when its lease expires. */
   owner?: string;
   leaseExpiresAt?: number;
+  /**
+   * Takeover counter: incremented by every claim (`TaskStore.claim`), so 1 while the first run holds
+   * it, 2 after one resume… Absent = never claimed. Writes of a running task carry the owner and
+   * epoch they were made under (a `Fence`); the store refuses them once either changed.
+   */
+  epoch?: number;
+  /** Times it was interrupted because its owner was gone (died, froze past its lease); hand-backs do not count. Past `tasks.max_resumes` it is not resumed again. */
+  takeovers?: number;
+  /** Who stopped it, when it was cancelled (or timed out). */
+  cancelledBy?: CancelledBy;
+}
+
+/**
+ * Who cancelled a task: `parent` (the agent that spawned it, via cancel_task or an aborted
+ * delegate_task), `user` (the operator, from `legate tasks cancel` or the chat), `timeout`
+ * (`child_timeout_seconds`), `shutdown` (the process stopped and was told not to hand it back).
+ */
+export type CancelledBy = 'parent' | 'user' | 'timeout' | 'shutdown';
+
+/** The owner and epoch a running task's write is made under; the store applies it only if both still hold. */
+export interface Fence {
+  owner: string;
+  epoch: number;
 }
 
 export type TaskProgress = Partial<Pick<TaskRecord, 'apiCalls' | 'usage' | 'currentTool' | 'lastActivity' | 'reported'>>;

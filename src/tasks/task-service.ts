@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { repairInterrupted } from '../agent/resume.js';
-import { LegateError } from '../errors.js';
+import { errorMessage, LegateError } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
-import { newOwnerId, ownerIsGone } from './owner.js';
-import { Scheduler } from './scheduler.js';
+import { asCaller, callerScope, sees, taskNotFound, type CallerLike } from './caller.js';
+import { LocalDispatcher, type Dispatcher } from './dispatcher.js';
+import { StoreLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+import { newOwnerId } from './owner.js';
+import { Reaper } from './reaper.js';
 import { isTerminal } from './status.js';
-import type { TaskFilter, TaskStore } from './store/task-store.js';
+import type { Checkpoint, TaskFilter, TaskStore } from './store/task-store.js';
+import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
-import { executeTask, type LiveTask, type TaskRunner } from './task-execution.js';
-import type { SteerRecord, TaskRecord, TaskSpec } from './task-record.js';
+import { executeTask, stopLive, type LiveTask, type TaskRunner } from './task-execution.js';
+import type { CancelledBy, SessionRecord, SteerRecord, TaskRecord, TaskSpec } from './task-record.js';
 
+export { operator, sessionCaller, type Caller, type CallerLike } from './caller.js';
 export type { RunControl, TaskRunner } from './task-execution.js';
 
 export interface TaskServiceOptions {
@@ -25,47 +30,52 @@ export interface TaskServiceOptions {
   leaseMs?: number;
   /** How often leases are renewed, and cancels from other processes noticed, ms (default 500). */
   heartbeatMs?: number;
-  /** This process's owner id (default `host:pid:nonce`). */
+  /** This process's owner id (default `host:pid:nonce:machine`). */
   owner?: string;
+  /** Takeovers after the owner was gone past which a task is failed instead of resumed (`tasks.max_resumes`, default 3). */
+  maxResumes?: number;
+  /** Where tasks run (default: a FIFO queue in this process, `maxConcurrent` at once). */
+  dispatcher?: Dispatcher;
+  /** How leases are held (default: store heartbeats). */
+  leaseKeeper?: LeaseKeeper;
+  /** How waiters learn a task ended (default: in-process, and store polling for other processes' tasks). */
+  ends?: TaskEnds;
 }
 
 /**
- * Who is asking: a session id (an agent's tools: only that session's tasks exist for it), or
- * `operator` (the user at the CLI: every task of this LEGATE_HOME).
- */
-export type Caller = string | { operator: true };
-export const operator: Caller = { operator: true };
-
-/**
  * Spawns, tracks and controls tasks. The store is the source of truth, shared by every process of
- * a LEGATE_HOME: this process runs what it spawned or claimed, holding a renewed lease on each,
- * and notices through the store when another process cancelled one. A task whose owner is gone
- * is reported `interrupted` and can be resumed from its last checkpoint.
+ * a LEGATE_HOME: this process runs what it spawned or claimed, holding a lease on each (the
+ * `LeaseKeeper`), and stops a child whose lease it lost. A task whose owner is gone is reported
+ * `interrupted` (the `Reaper`) and can be resumed from its last checkpoint. Every method takes the
+ * caller: a session sees only its own tasks, the operator every task.
  */
 export class TaskService {
-  readonly store: TaskStore;
-  readonly owner: string;
+  private readonly store: TaskStore;
   private readonly runner: TaskRunner;
-  private readonly scheduler: Scheduler;
+  private readonly dispatcher: Dispatcher;
+  private readonly leases: LeaseKeeper;
+  private readonly ends: TaskEnds;
+  private readonly reaper: Reaper;
   private readonly live = new Map<string, LiveTask>();
   private readonly listeners = new Set<TaskListener>();
-  private readonly enders = new Map<string, Set<() => void>>();
   private readonly timeoutMs: number;
-  private readonly pollIntervalMs: number;
-  private readonly leaseMs: number;
-  private readonly heartbeatMs: number;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private reapedAt = 0;
+  private readonly maxResumes: number;
 
   constructor(options: TaskServiceOptions) {
     this.store = options.store;
     this.runner = options.runner;
-    this.scheduler = new Scheduler(options.maxConcurrent);
+    this.dispatcher = options.dispatcher ?? new LocalDispatcher(options.maxConcurrent);
+    const heartbeatMs = options.heartbeatMs ?? 500;
+    this.leases = options.leaseKeeper ?? new StoreLeaseKeeper(options.store, options.owner ?? newOwnerId(), options.leaseMs ?? 10_000, heartbeatMs);
+    this.ends = options.ends ?? new LocalTaskEnds(options.pollIntervalMs ?? 250);
+    this.reaper = new Reaper(options.store, this.leases.owner, heartbeatMs);
     this.timeoutMs = (options.childTimeoutSeconds ?? 0) * 1000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 250;
-    this.leaseMs = options.leaseMs ?? 10_000;
-    this.heartbeatMs = options.heartbeatMs ?? 500;
-    this.owner = options.owner ?? newOwnerId();
+    this.maxResumes = options.maxResumes ?? 3;
+  }
+
+  /** This process's owner id. */
+  get owner(): string {
+    return this.leases.owner;
   }
 
   subscribe(listener: TaskListener): () => void {
@@ -85,52 +95,54 @@ export class TaskService {
    * Continue an interrupted task (or start an orphaned queued one) in this process, from its
    * last checkpoint. Tool calls that were in flight get a result saying their effects are unknown.
    */
-  async resume(caller: Caller, taskId: string): Promise<TaskRecord> {
+  async resume(caller: CallerLike, taskId: string): Promise<TaskRecord> {
     const task = await this.get(caller, taskId);
     if (task.status !== 'interrupted' && task.status !== 'queued') {
       throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted or queued task can be resumed`, { taskId, status: task.status });
     }
     const started = await this.schedule(task.id, task.status);
-    if (!started) throw new LegateError('task_not_running', `task "${taskId}" was taken by another process`, { taskId });
+    if (!started) {
+      const now = await this.store.get(taskId);
+      if (now?.exitReason === 'max_resumes') throw new LegateError('resume_limit', now.error ?? `task "${taskId}" was not resumed`, { taskId });
+      throw new LegateError('task_not_running', `task "${taskId}" was taken by another process`, { taskId });
+    }
     return started;
   }
 
   /** Claim and start queued and interrupted tasks of this LEGATE_HOME (a worker's job). Returns the ids started. */
   async claimWaiting(limit: number): Promise<string[]> {
-    await this.reap(true);
+    await this.reaper.reap(true);
     const waiting = (await this.store.list({ status: ['queued', 'interrupted'], limit: 10_000 })).reverse();
     const started: string[] = [];
     for (const task of waiting) {
       if (started.length >= limit) break;
-      if (this.live.has(task.id) || this.scheduler.has(task.id)) continue;
+      if (this.live.has(task.id) || this.dispatcher.waiting(task.id)) continue;
       if (await this.schedule(task.id, task.status as 'queued' | 'interrupted').catch(() => undefined)) started.push(task.id);
     }
     return started;
   }
 
   /** A task the caller may see, or `task_not_found` naming the id. Reports a dead owner's task as interrupted. */
-  async get(caller: Caller, taskId: string): Promise<TaskRecord> {
+  async get(caller: CallerLike, taskId: string): Promise<TaskRecord> {
+    const who = asCaller(caller);
     const task = typeof taskId === 'string' ? await this.store.get(taskId) : undefined;
-    if (!task || (typeof caller === 'string' && task.sessionId !== caller)) {
-      const where = typeof caller === 'string' ? 'in this session' : 'in this LEGATE_HOME';
-      throw new LegateError('task_not_found', `no task "${String(taskId)}" ${where}`, { taskId });
-    }
-    return this.refresh(task);
+    if (!task || !sees(who, task)) throw taskNotFound(who, taskId);
+    return this.reaper.refresh(task);
   }
 
-  async list(caller: Caller, filter: Omit<TaskFilter, 'sessionId'> = {}): Promise<TaskRecord[]> {
-    await this.reap();
-    return this.store.list({ limit: 10_000, ...filter, ...(typeof caller === 'string' ? { sessionId: caller } : {}) });
+  async list(caller: CallerLike, filter: Omit<TaskFilter, 'sessionId'> = {}): Promise<TaskRecord[]> {
+    await this.reaper.reap();
+    return this.store.list({ limit: 10_000, ...filter, ...callerScope(asCaller(caller)) });
   }
 
   /** How many tasks the caller sees that match `filter`. */
-  async count(caller: Caller, filter: Omit<TaskFilter, 'sessionId' | 'limit'> = {}): Promise<number> {
-    await this.reap();
-    return this.store.count({ ...filter, ...(typeof caller === 'string' ? { sessionId: caller } : {}) });
+  async count(caller: CallerLike, filter: Omit<TaskFilter, 'sessionId' | 'limit'> = {}): Promise<number> {
+    await this.reaper.reap();
+    return this.store.count({ ...filter, ...callerScope(asCaller(caller)) });
   }
 
   /** Queue a message for the task's next model call. Refused once the task has ended. */
-  async steer(caller: Caller, taskId: string, message: string): Promise<SteerRecord> {
+  async steer(caller: CallerLike, taskId: string, message: string): Promise<SteerRecord> {
     const task = await this.get(caller, taskId);
     if (isTerminal(task.status)) {
       throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only a queued or running task can be steered`, { taskId, status: task.status });
@@ -145,16 +157,21 @@ export class TaskService {
 
   /**
    * Stop a task now: abort its model call and tool (here, or through the store in the process
-   * that owns it), keep its partial output. Refused once it has ended.
+   * that owns it), keep its partial output. Refused once it has ended. `by` is recorded on the task
+   * (default: `parent` for a session, `user` for the operator).
    */
-  async cancel(caller: Caller, taskId: string): Promise<TaskRecord> {
-    const task = await this.get(caller, taskId);
+  async cancel(caller: CallerLike, taskId: string, by?: CancelledBy): Promise<TaskRecord> {
+    const who = asCaller(caller);
+    const task = await this.get(who, taskId);
     if (isTerminal(task.status)) {
       throw new LegateError('task_finished', `task "${taskId}" already ended (${task.status}); nothing to cancel`, { taskId, status: task.status });
     }
-    this.scheduler.remove(taskId);
-    const cancelled = await this.store.transition(taskId, task.status, 'cancelled', { endedAt: Date.now(), exitReason: 'cancelled', error: 'cancelled by the parent' });
-    this.live.get(taskId)?.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled`));
+    const cancelledBy = by ?? (who.kind === 'operator' ? 'user' : 'parent');
+    this.dispatcher.withdraw(taskId);
+    const cancelled = await this.store.transition(taskId, task.status, 'cancelled', { endedAt: Date.now(), exitReason: 'cancelled', error: `cancelled by ${cancellerName[cancelledBy]}`, cancelledBy });
+    const live = this.live.get(taskId);
+    if (live) live.endAnnounced = true;
+    live?.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled`));
     await this.store.missSteers(taskId);
     this.ended(cancelled);
     return cancelled;
@@ -164,29 +181,15 @@ export class TaskService {
    * Wait until the task ends or `timeoutMs` passes (or `signal` aborts). Returns the task as it is
    * then: a timeout leaves it running. An interrupted task returns at once (nobody runs it).
    */
-  async waitForEnd(caller: Caller, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<{ task: TaskRecord; timedOut: boolean }> {
+  async waitForEnd(caller: CallerLike, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<{ task: TaskRecord; timedOut: boolean }> {
     let task = await this.get(caller, taskId);
     if (settled(task)) return { task, timedOut: false };
-    await new Promise<void>((resolve) => {
-      const waiters = this.enders.get(taskId) ?? new Set<() => void>();
-      this.enders.set(taskId, waiters);
-      const done = (): void => {
-        waiters.delete(done);
-        clearTimeout(timer);
-        clearInterval(poll);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      waiters.add(done);
-      const timer = setTimeout(done, Math.min(timeoutMs, 2 ** 31 - 1));
-      // Tasks run by another process end without telling this one: re-read the store.
-      const poll = setInterval(() => {
-        // A task this process runs reports its end through `ended()`: no store read needed.
-        if (this.live.has(taskId)) return;
-        void this.get(caller, taskId).then((current) => settled(current) && done(), () => {});
-      }, this.pollIntervalMs);
-      poll.unref?.();
-      signal?.addEventListener('abort', done, { once: true });
+    await this.ends.wait(taskId, {
+      check: async () => settled(await this.get(caller, taskId)),
+      // A task this process runs reports its end through `ended()`: no store read needed.
+      local: () => this.live.has(taskId),
+      timeoutMs,
+      ...(signal ? { signal } : {}),
     });
     task = await this.get(caller, taskId);
     return { task, timedOut: !settled(task) };
@@ -207,34 +210,52 @@ export class TaskService {
     return tasks.filter((task) => isTerminal(task.status) && !task.reported && task.mode === 'async').reverse();
   }
 
-  async markReported(taskId: string): Promise<void> {
-    await this.store.update(taskId, { reported: true });
+  /** The task's result reached its parent session. The operator's reads never count (a no-op for it). */
+  async markReported(caller: CallerLike, taskId: string): Promise<void> {
+    const who = asCaller(caller);
+    await this.get(who, taskId);
+    if (who.kind === 'session') await this.store.update(taskId, { reported: true });
   }
 
   /** What a task left behind so far: its output buffer (the last `last` lines) and its steering messages. */
-  async trail(taskId: string, last?: number): Promise<{ output: string[]; steers: SteerRecord[] }> {
+  async trail(caller: CallerLike, taskId: string, last?: number): Promise<{ output: string[]; steers: SteerRecord[] }> {
+    await this.get(caller, taskId);
     const [output, steers] = await Promise.all([this.store.readOutput(taskId, last), this.store.listSteers(taskId)]);
     return { output, steers };
   }
 
-  /**
-   * Running tasks whose owner is gone become `interrupted`. Returns how many. At most once per
-   * heartbeat interval unless `force`d: every `list` calls it.
-   */
-  async reap(force = false): Promise<number> {
-    const now = Date.now();
-    if (!force && now - this.reapedAt < this.heartbeatMs) return 0;
-    this.reapedAt = now;
-    let reaped = 0;
-    for (const task of await this.store.list({ status: ['running'], limit: 100_000 })) {
-      if ((await this.refresh(task)).status === 'interrupted') reaped++;
-    }
-    return reaped;
+  /** The task's checkpointed conversation (`store_corrupt` naming the task when a stored step is damaged). */
+  async checkpoint(caller: CallerLike, taskId: string): Promise<Checkpoint> {
+    await this.get(caller, taskId);
+    return this.store.loadCheckpoint(taskId);
+  }
+
+  /** Store a session's conversation (create or replace). */
+  async saveSession(session: SessionRecord): Promise<void> {
+    await this.store.saveSession(session);
+  }
+
+  /** A stored session by id, or the most recently updated one in `cwd`. */
+  async loadSession(which: { id: string } | { cwd: string }): Promise<SessionRecord | undefined> {
+    if ('id' in which) return this.store.loadSession(which.id);
+    const [latest] = await this.store.listSessions({ cwd: which.cwd, limit: 1 });
+    return latest;
+  }
+
+  /** Delete ended tasks (with their output, checkpoints and steers) that ended before `endedBefore` (ms). Only the operator may. Returns how many. */
+  async prune(caller: CallerLike, endedBefore: number): Promise<number> {
+    if (asCaller(caller).kind !== 'operator') throw new LegateError('invalid_arguments', 'only the operator (legate tasks prune) prunes tasks');
+    return this.store.prune(endedBefore);
+  }
+
+  /** Running tasks whose owner is gone become `interrupted`. Returns how many. At most once per heartbeat interval unless `force`d. */
+  reap(force = false): Promise<number> {
+    return this.reaper.reap(force);
   }
 
   /**
-   * Stop running tasks (process shutdown). By default they are handed back as `interrupted`, to be
-   * resumed by `legate tasks resume` or a worker; queued tasks stay queued.
+   * Stop running tasks (process shutdown). They are handed back as `interrupted`, to be resumed by
+   * `legate tasks resume` or a worker; queued tasks stay queued.
    */
   async shutdown(): Promise<void> {
     const running = [...this.live.values()];
@@ -243,17 +264,23 @@ export class TaskService {
       live.controller.abort(new LegateError('aborted', 'legate is shutting down; the task is handed back'));
     }
     await Promise.all(running.map((live) => live.finished));
-    this.stopHeartbeat();
+    this.leases.stop();
+  }
+
+  /** Shut down, then close the store. */
+  async close(): Promise<void> {
+    await this.shutdown();
+    await this.store.close();
   }
 
   get activeCount(): number {
-    return this.scheduler.active;
+    return this.dispatcher.active;
   }
 
-  /** Submit a task to the scheduler; resolves with the running record if it started now, undefined if it waits. */
+  /** Submit a task to the dispatcher; resolves with the running record if it started now, undefined if it waits. */
   private async schedule(taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRecord | undefined> {
     let started: Promise<TaskRecord | undefined> | undefined;
-    this.scheduler.submit(taskId, () => {
+    this.dispatcher.submit(taskId, () => {
       const run = this.start(taskId, from);
       started = run.then((state) => state.record);
       return run.then((state) => state.finished);
@@ -261,75 +288,74 @@ export class TaskService {
     return started ? await started : undefined;
   }
 
+  /** Claim the task, load its checkpoint when resuming, and run it under the claim's fence. */
   private async start(taskId: string, from: 'queued' | 'interrupted'): Promise<{ record: TaskRecord | undefined; finished: Promise<void> }> {
+    const none = { record: undefined, finished: Promise.resolve() };
     let task: TaskRecord;
     try {
-      task = await this.store.transition(taskId, from, 'running', { startedAt: Date.now(), owner: this.owner, leaseExpiresAt: Date.now() + this.leaseMs });
+      if (from === 'interrupted' && (await this.failIfResumedTooOften(taskId))) return none;
+      task = await this.store.claim(taskId, from, this.owner, Date.now() + this.leases.leaseMs, { startedAt: Date.now() });
     } catch {
       // Cancelled while queued, or claimed by another process.
-      return { record: undefined, finished: Promise.resolve() };
+      return none;
     }
-    const resumeFrom = from === 'interrupted' ? repairInterrupted((await this.store.loadCheckpoint(taskId)).messages) : undefined;
+    const fence = { owner: this.owner, epoch: task.epoch ?? 0 };
     const controller = new AbortController();
-    const live: LiveTask = { controller, writes: Promise.resolve(), handBack: false, finished: Promise.resolve() };
+    const live: LiveTask = { controller, fence, writes: Promise.resolve(), handBack: false, finished: Promise.resolve() };
     this.live.set(taskId, live);
-    this.startHeartbeat();
+    this.leases.hold(taskId, fence, task.leaseExpiresAt ?? 0, (reason) => stopLive(live, reason));
     this.announce({ type: 'task.started', task });
-    const signal = this.timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(this.timeoutMs)]) : controller.signal;
-    live.finished = executeTask(task, live, { store: this.store, runner: this.runner, signal, announce: (event) => this.announce(event), ...(resumeFrom ? { resumeFrom } : {}) })
-      .then(async ({ status, patch }) => {
-        this.live.delete(taskId);
+    live.finished = (async () => {
+      let resume: { messages: Checkpoint['messages']; steps: number } | undefined;
+      if (from === 'interrupted') {
         try {
-          const final = await this.store.transition(taskId, 'running', status, patch);
-          if (isTerminal(final.status)) {
-            // A steer added after executeTask missed the queue but before this transition would stay queued forever.
-            await this.store.missSteers(taskId);
-            this.ended(final);
-          }
-        } catch {
-          // Already cancelled (or taken over): the first status stands.
+          const checkpoint = await this.store.loadCheckpoint(taskId);
+          resume = { messages: repairInterrupted(checkpoint.messages), steps: checkpoint.steps };
+        } catch (error) {
+          stopLive(live, error instanceof LegateError ? error : new LegateError('store_corrupt', `task "${taskId}": its checkpoint could not be read: ${errorMessage(error)}`, { taskId }));
         }
-        if (this.live.size === 0) this.stopHeartbeat();
-      });
+      }
+      const signal = this.timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(this.timeoutMs)]) : controller.signal;
+      const end = live.failure
+        ? { status: 'failed' as const, patch: { endedAt: Date.now(), exitReason: 'error' as const, currentTool: '', error: live.failure.toString() } }
+        : await executeTask(task, live, { store: this.store, runner: this.runner, signal, announce: (event) => this.announce(event), ...(resume ? { resume } : {}) });
+      this.live.delete(taskId);
+      this.leases.release(taskId);
+      if ('lost' in end) {
+        // Not ours any more: write nothing; if it ended elsewhere (a cancel), tell the waiters here.
+        const now = await this.store.get(taskId).catch(() => undefined);
+        if (now && isTerminal(now.status) && !live.endAnnounced) this.ended(now);
+        return;
+      }
+      try {
+        const final = await this.store.transition(taskId, 'running', end.status, end.patch, fence);
+        if (isTerminal(final.status)) {
+          // A steer added after the child's last pull but before this transition would stay queued forever.
+          await this.store.missSteers(taskId);
+          this.ended(final);
+        }
+      } catch {
+        // Already cancelled (or taken over): the first status stands.
+      }
+    })();
     return { record: task, finished: live.finished };
   }
 
-  /** If a running task's owner is gone, move it to interrupted (conditionally: a live owner wins). */
-  private async refresh(task: TaskRecord): Promise<TaskRecord> {
-    if (task.status !== 'running' || task.owner === this.owner || !ownerIsGone(task.owner, task.leaseExpiresAt)) return task;
-    try {
-      return await this.store.transition(task.id, 'running', 'interrupted', { owner: undefined, leaseExpiresAt: undefined, currentTool: '' });
-    } catch {
-      return (await this.store.get(task.id)) ?? task;
-    }
-  }
-
-  private startHeartbeat(): void {
-    if (this.heartbeatTimer) return;
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
-    this.heartbeatTimer.unref();
-  }
-
-  private stopHeartbeat(): void {
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
-  }
-
-  /** Renew leases; a task no longer running under this owner was cancelled elsewhere: stop it. */
-  private async heartbeat(): Promise<void> {
-    const owned = new Set(await this.store.heartbeat(this.owner, Date.now() + this.leaseMs).catch(() => [...this.live.keys()]));
-    for (const [taskId, live] of this.live) {
-      if (owned.has(taskId) || live.controller.signal.aborted) continue;
-      live.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled by another process`));
-      const task = await this.store.get(taskId);
-      if (task && isTerminal(task.status)) this.ended(task);
-    }
+  /** An interrupted task taken over more than `maxResumes` times is failed rather than resumed. Returns true if it was. */
+  private async failIfResumedTooOften(taskId: string): Promise<boolean> {
+    const task = await this.store.get(taskId);
+    const takeovers = task?.takeovers ?? 0;
+    if (!task || takeovers <= this.maxResumes) return false;
+    const error = `resume_limit: task "${taskId}" lost its process ${takeovers} times (tasks.max_resumes is ${this.maxResumes}); it is not resumed again, as it may be what stops its process`;
+    const failed = await this.store.transition(taskId, 'interrupted', 'failed', { endedAt: Date.now(), exitReason: 'max_resumes', error });
+    await this.store.missSteers(taskId);
+    this.ended(failed);
+    return true;
   }
 
   private ended(task: TaskRecord): void {
     this.announce({ type: 'task.ended', task });
-    for (const done of [...(this.enders.get(task.id) ?? [])]) done();
-    this.enders.delete(task.id);
+    this.ends.ended(task.id);
   }
 
   private announce(event: TaskEvent): void {
@@ -342,6 +368,13 @@ export class TaskService {
     }
   }
 }
+
+const cancellerName: Record<CancelledBy, string> = {
+  parent: 'the parent',
+  user: 'the user',
+  timeout: 'its timeout',
+  shutdown: 'shutdown',
+};
 
 /** Ended, or interrupted (nobody is running it, so waiting would not end). */
 function settled(task: TaskRecord): boolean {

@@ -13,7 +13,7 @@ async function keylessHome(tasks: Partial<TaskRecord>[]): Promise<{ home: string
   const dirs = home({ model: { provider: 'openai', name: 'm', base_url: 'http://127.0.0.1:9/v1' } });
   const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
   for (const task of tasks) await store.create(taskFixture({ cwd: dirs.work, ...task }));
-  await store.appendOutput(tasks[0]!.id!, ['OUTPUT-LINE-1'], { apiCalls: 1 });
+  await store.appendOutput(tasks[0]!.id!, { lines: ['OUTPUT-LINE-1'], progress: { apiCalls: 1 } });
   await store.close();
   return { ...dirs, cli: (args) => runCli(['--config', dirs.configFile, ...args], { home: dirs.home, cwd: dirs.work }) };
 }

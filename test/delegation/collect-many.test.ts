@@ -1,3 +1,4 @@
+import { operator } from '../../src/tasks/caller.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ async function setup(): Promise<{ call(name: string, args: unknown): Promise<{ i
   return { call, spawn };
 }
 
-const reported = async (id: string): Promise<boolean> => (await runtime!.tasks.store.get(id))!.reported;
+const reported = async (id: string): Promise<boolean> => (await runtime!.tasks.get(operator, id)).reported;
 
 describe('collect_task with task_ids', () => {
   it('wait "all" (the default) returns one single-collect object per task, in the order given, and marks each reported', async () => {

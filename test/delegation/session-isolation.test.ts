@@ -53,7 +53,7 @@ describe('session isolation (library)', () => {
       expect(refused).toBe(`task_not_found: no task "${taskA!.id}" in this session`);
     }
     // Session A's task was untouched: still running, no steer, and it completes.
-    expect(await runtime.tasks.store.listSteers(taskA!.id)).toEqual([]);
+    expect((await runtime.tasks.trail(a.id, taskA!.id)).steers).toEqual([]);
     const { task } = await runtime.tasks.waitForEnd(a.id, taskA!.id, 10_000);
     expect(task.status).toBe('completed');
   });

@@ -150,14 +150,14 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     const after = await runtime.tasks.list(operator);
     const open = after.filter((task) => !isTerminal(task.status));
     expect(open.map((task) => `${task.id} ${task.status}`)).toEqual([]);
-    const queuedSteers = (await Promise.all(after.map((task) => runtime!.tasks.store.listSteers(task.id)))).flat().filter((steer) => steer.state === 'queued');
+    const queuedSteers = (await Promise.all(after.map(async (task) => (await runtime!.tasks.trail(operator, task.id)).steers))).flat().filter((steer) => steer.state === 'queued');
     expect(queuedSteers).toEqual([]);
 
     // The other session's task was never reached: not steered, not cancelled, not collected.
     const otherAfter = await runtime.tasks.get(operator, other.id);
     expect(otherAfter.status).toBe('completed');
     expect(otherAfter.reported).toBe(false);
-    expect(await runtime.tasks.store.listSteers(other.id)).toEqual([]);
+    expect((await runtime.tasks.trail(operator, other.id)).steers).toEqual([]);
 
     expect(crashes).toEqual([]);
     expect(stats.thrown).toBe(0);
@@ -170,7 +170,7 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     // (Loose bounds: how many junk calls land on a still-running task depends on timing.)
     expect(after.length).toBeGreaterThan(50);
     for (const name of delegationTools) expect(stats.okByTool.get(name) ?? 0, name).toBeGreaterThan(3);
-    const steers = (await Promise.all(after.map((task) => runtime!.tasks.store.listSteers(task.id)))).flat();
+    const steers = (await Promise.all(after.map(async (task) => (await runtime!.tasks.trail(operator, task.id)).steers))).flat();
     expect(steers.filter((steer) => steer.state === 'delivered').length).toBeGreaterThan(0);
     expect(after.filter((task) => task.status === 'cancelled').length).toBeGreaterThan(2);
     if (process.env.FUZZ_STATS) console.log({ ...stats, byKind: Object.fromEntries(stats.byKind), errorsByTool: Object.fromEntries(stats.errorsByTool), okByTool: Object.fromEntries(stats.okByTool), steers: steers.reduce<Record<string, number>>((count, steer) => ({ ...count, [steer.state]: (count[steer.state] ?? 0) + 1 }), {}), tasks: after.length, statuses: after.reduce<Record<string, number>>((count, task) => ({ ...count, [task.status]: (count[task.status] ?? 0) + 1 }), {}) });

@@ -67,9 +67,9 @@ describe('SqliteTaskStore', () => {
     const first = SqliteTaskStore.open(file);
     await first.create(full);
     await first.create(taskFixture({ id: 't_other', sessionId: 's_2', createdAt: full.createdAt + 1 }));
-    await first.appendOutput('t_all', Array.from({ length: outputBufferLines + 3 }, (_, index) => `out ${index}`));
-    await first.appendCheckpoint('t_all', { iteration: 1, messages: [{ role: 'user', content: 'hi' }] });
-    await first.appendCheckpoint('t_all', { iteration: 2, messages: [{ role: 'assistant', content: 'done' }] });
+    await first.appendOutput('t_all', { lines: Array.from({ length: outputBufferLines + 3 }, (_, index) => `out ${index}`) });
+    await first.appendCheckpoint('t_all', { step: 0, iteration: 1, messages: [{ role: 'user', content: 'hi' }] });
+    await first.appendCheckpoint('t_all', { step: 1, iteration: 2, messages: [{ role: 'assistant', content: 'done' }] });
     await first.addSteer('t_all', 'taken');
     await first.takeSteers('t_all');
     await first.addSteer('t_all', 'waiting');
@@ -80,7 +80,7 @@ describe('SqliteTaskStore', () => {
     expect((await second.list()).map((task) => task.id)).toEqual(['t_other', 't_all']);
     const output = await second.readOutput('t_all');
     expect([output.length, output[0], output.at(-1)]).toEqual([outputBufferLines, 'out 3', `out ${outputBufferLines + 2}`]);
-    expect(await second.loadCheckpoint('t_all')).toEqual({ iterations: 2, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'done' }] });
+    expect(await second.loadCheckpoint('t_all')).toEqual({ iterations: 2, steps: 2, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'done' }] });
     expect((await second.listSteers('t_all')).map((steer) => [steer.message, steer.state])).toEqual([['taken', 'delivered'], ['waiting', 'queued']]);
     expect((await second.takeSteers('t_all')).map((steer) => steer.message)).toEqual(['waiting']);
     await second.close();
@@ -108,7 +108,7 @@ describe('SqliteTaskStore', () => {
     const [a, b] = [SqliteTaskStore.open(file), SqliteTaskStore.open(file)];
     await a.create(taskFixture({ id: 't_shared', status: 'running' }));
     expect((await b.get('t_shared'))!.status).toBe('running');
-    await b.appendOutput('t_shared', ['from b']);
+    await b.appendOutput('t_shared', { lines: ['from b'] });
     await a.update('t_shared', { apiCalls: 2 });
     expect(await a.readOutput('t_shared')).toEqual(['from b']);
     expect(await b.get('t_shared')).toMatchObject({ apiCalls: 2, outputLines: 1 });
@@ -175,11 +175,11 @@ describe('SqliteTaskStore', () => {
       const store = SqliteTaskStore.open(file);
       for (const id of ['t_a', 't_b']) await store.create(taskFixture({ id, status: 'running' }));
       const writes = [
-        store.appendOutput('t_a', ['a1', 'a2'], { currentTool: 'list_dir' }),
-        store.appendCheckpoint('t_b', { iteration: 1, messages: [{ role: 'assistant', content: 'b' }] }),
-        store.appendOutput('t_b', ['b1']),
+        store.appendOutput('t_a', { lines: ['a1', 'a2'], progress: { currentTool: 'list_dir' } }),
+        store.appendCheckpoint('t_b', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'b' }] }),
+        store.appendOutput('t_b', { lines: ['b1'] }),
         store.update('t_a', { apiCalls: 3 }),
-        store.appendOutput('t_a', ['a3'], { currentTool: '' }),
+        store.appendOutput('t_a', { lines: ['a3'], progress: { currentTool: '' } }),
       ];
       // Not in the file yet: another connection sees none of it.
       expect(rawOutput(file, 't_a')).toEqual([]);
@@ -192,8 +192,8 @@ describe('SqliteTaskStore', () => {
       expect(await store.get('t_a')).toMatchObject({ apiCalls: 3, currentTool: '', outputLines: 3 });
 
       // The store's own reads never wait for the next turn.
-      void store.appendOutput('t_a', ['a4'], { lastActivity: 'now' });
-      void store.appendCheckpoint('t_a', { iteration: 2, messages: [{ role: 'user', content: 'x' }] });
+      void store.appendOutput('t_a', { lines: ['a4'], progress: { lastActivity: 'now' } });
+      void store.appendCheckpoint('t_a', { step: 1, iteration: 2, messages: [{ role: 'user', content: 'x' }] });
       expect(await store.readOutput('t_a', 1)).toEqual(['a4']);
       expect(await store.get('t_a')).toMatchObject({ lastActivity: 'now', outputLines: 4 });
       expect((await store.loadCheckpoint('t_a')).iterations).toBe(2);
@@ -204,10 +204,10 @@ describe('SqliteTaskStore', () => {
       const file = freshFile();
       const store = SqliteTaskStore.open(file);
       await store.create(taskFixture({ id: 't_end', status: 'running' }));
-      void store.appendOutput('t_end', ['last words']);
+      void store.appendOutput('t_end', { lines: ['last words'] });
       const ended = await store.transition('t_end', 'running', 'completed', { summary: 'done' });
       expect(ended.outputLines).toBe(1);
-      void store.appendOutput('t_end', ['after the end']);
+      void store.appendOutput('t_end', { lines: ['after the end'] });
       await store.close();
       expect(rawOutput(file, 't_end')).toEqual(['last words', 'after the end']);
     });
@@ -217,9 +217,9 @@ describe('SqliteTaskStore', () => {
       const store = SqliteTaskStore.open(file);
       await store.create(taskFixture({ id: 't_known', status: 'running' }));
       const results = await Promise.allSettled([
-        store.appendOutput('t_known', ['kept']),
-        store.appendOutput('t_ghost', ['lost']),
-        store.appendCheckpoint('t_ghost', { iteration: 1, messages: [] }),
+        store.appendOutput('t_known', { lines: ['kept'] }),
+        store.appendOutput('t_ghost', { lines: ['lost'] }),
+        store.appendCheckpoint('t_ghost', { step: 0, iteration: 1, messages: [] }),
         store.update('t_ghost', {}),
       ]);
       expect(results[0]!.status).toBe('fulfilled');
@@ -234,10 +234,10 @@ describe('SqliteTaskStore', () => {
       for (const id of ['t_x', 't_y', 't_z']) await store.create(taskFixture({ id, status: 'running' }));
       withRawDb(file, (db) => db.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON task_output WHEN NEW.line = 'boom' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`));
       const results = await Promise.allSettled([
-        store.appendOutput('t_x', ['fine']),
-        store.appendOutput('t_y', ['first', 'boom'], { currentTool: 'never' }),
-        store.appendCheckpoint('t_y', { iteration: 1, messages: [] }),
-        store.appendCheckpoint('t_z', { iteration: 1, messages: [{ role: 'assistant', content: 'kept' }] }),
+        store.appendOutput('t_x', { lines: ['fine'] }),
+        store.appendOutput('t_y', { lines: ['first', 'boom'], progress: { currentTool: 'never' } }),
+        store.appendCheckpoint('t_y', { step: 0, iteration: 1, messages: [] }),
+        store.appendCheckpoint('t_z', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'kept' }] }),
       ]);
       expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
       expect(results[1]).toMatchObject({ reason: { message: 'disk says no' } });
@@ -248,7 +248,7 @@ describe('SqliteTaskStore', () => {
       expect((await store.get('t_y'))!.currentTool).toBeUndefined();
       expect((await store.loadCheckpoint('t_y')).iterations).toBe(0);
       expect((await store.loadCheckpoint('t_z')).messages).toEqual([{ role: 'assistant', content: 'kept' }]);
-      await store.appendOutput('t_y', ['again']);
+      await store.appendOutput('t_y', { lines: ['again'] });
       expect(rawOutput(file, 't_y')).toEqual(['again']);
       await store.close();
     });
@@ -294,6 +294,7 @@ describe('SqliteTaskStore', () => {
     expect(await store.readOutput('t_v1')).toEqual(['→ list_dir {"path":"src"}', '← list_dir: 42 entries']);
     expect(await store.loadCheckpoint('t_v1')).toEqual({
       iterations: 2,
+      steps: 2,
       messages: [
         { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{"path":"src"}' }] },
         { role: 'tool', toolCallId: 'c1', name: 'list_dir', content: 'a.ts\nb.ts' },
@@ -308,6 +309,24 @@ describe('SqliteTaskStore', () => {
     expect((await store.addSteer('t_v1', 'late')).id).toBe(3);
     await store.close();
     withRawDb(file, (db) => expect(db.pragma('user_version', { simple: true })).toBe(latestSchemaVersion));
+  });
+
+  it('reads a database written at schema version 2 (fixture): checkpoints renumbered per task, sessions, epochs absent', async () => {
+    const file = freshFile();
+    withRawDb(file, (db) => db.exec(fixture('v2.sql')));
+    const store = SqliteTaskStore.open(file);
+    expect(await store.loadCheckpoint('t_v2a')).toEqual({ iterations: 2, steps: 2, messages: [{ role: 'assistant', content: 'a1' }, { role: 'assistant', content: 'a2' }] });
+    expect(await store.loadCheckpoint('t_v2b')).toEqual({ iterations: 1, steps: 1, messages: [{ role: 'assistant', content: 'b1' }] });
+    expect((await store.loadSession('s_v2'))!.messages).toEqual([{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'hi' }]);
+    const running = await store.get('t_v2b');
+    expect(running).toMatchObject({ status: 'running', owner: 'oldhost:4242:abcdef' });
+    expect(running!.epoch).toBeUndefined();
+    // It keeps working: a claim starts epoch 1, and the next step continues the numbering.
+    const claimed = await store.claim('t_v2a', 'interrupted', 'new-owner', Date.now() + 1000);
+    expect(claimed.epoch).toBe(1);
+    await store.appendCheckpoint('t_v2a', { step: 2, iteration: 3, messages: [{ role: 'assistant', content: 'a3' }] }, { owner: 'new-owner', epoch: 1 });
+    expect((await store.loadCheckpoint('t_v2a')).messages.map((message) => message.content)).toEqual(['a1', 'a2', 'a3']);
+    await store.close();
   });
 
   it('the v1 fixture has exactly the schema migration 1 builds', () => {

@@ -1,12 +1,16 @@
 import { LegateError } from '../../errors.js';
 import type { Message } from '../../provider/types.js';
 import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
-import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
-import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from './task-store.js';
+import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import { fenceHolds, leaseLost } from './fence.js';
+import {
+  outputBufferLines, outputLineChars, type Checkpoint, type CheckpointStep, type OutputWrite, type TaskFilter, type TaskStore, type TransitionPatch,
+} from './task-store.js';
 
 interface Entry {
   task: TaskRecord;
   output: string[];
+  /** Indexed by step number. */
   steps: { iteration: number; messages: Message[] }[];
   steers: SteerRecord[];
 }
@@ -40,30 +44,32 @@ export class MemoryTaskStore implements TaskStore {
     return count;
   }
 
-  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
-    const entry = this.entry(id);
-    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
-    if (!expected.includes(entry.task.status)) {
-      throw new LegateError('illegal_transition', `task "${id}" is ${entry.task.status}, not ${expected.join(' or ')}`, { taskId: id, from: entry.task.status, to });
-    }
-    assertTransition(id, entry.task.status, to);
+  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}, fence?: Fence): Promise<TaskRecord> {
+    if (to === 'running') throw new LegateError('illegal_transition', `task "${id}" can only become running by a claim`, { taskId: id, to });
+    const entry = this.movable(id, from, to, fence);
     entry.task = { ...entry.task, ...patch, status: to };
     return { ...entry.task };
   }
 
-  async update(id: string, progress: TaskProgress): Promise<void> {
-    const entry = this.entry(id);
+  async claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch: TransitionPatch = {}): Promise<TaskRecord> {
+    const entry = this.movable(id, from, 'running');
+    entry.task = { ...entry.task, ...patch, status: 'running', owner, leaseExpiresAt, epoch: (entry.task.epoch ?? 0) + 1 };
+    return { ...entry.task };
+  }
+
+  async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
+    const entry = this.fenced(id, fence);
     entry.task = { ...entry.task, ...progress };
   }
 
-  async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
-    const ids: string[] = [];
+  async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
+    const held: Array<Fence & { id: string }> = [];
     for (const entry of this.entries.values()) {
       if (entry.task.status !== 'running' || entry.task.owner !== owner) continue;
       entry.task.leaseExpiresAt = leaseExpiresAt;
-      ids.push(entry.task.id);
+      held.push({ id: entry.task.id, owner, epoch: entry.task.epoch ?? 0 });
     }
-    return ids;
+    return held;
   }
 
   async prune(endedBefore: number): Promise<number> {
@@ -77,8 +83,11 @@ export class MemoryTaskStore implements TaskStore {
     return pruned;
   }
 
-  async appendOutput(id: string, lines: string[], progress?: TaskProgress): Promise<void> {
-    const entry = this.entry(id);
+  async appendOutput(id: string, write: OutputWrite, fence?: Fence): Promise<void> {
+    const entry = this.fenced(id, fence);
+    const { progress } = write;
+    // Lines already counted past `at` were written by an earlier copy of this write.
+    const lines = write.at === undefined ? write.lines : write.lines.slice(Math.max(0, entry.task.outputLines - write.at));
     if (progress) entry.task = { ...entry.task, ...progress };
     for (const line of lines) entry.output.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
     if (entry.output.length > outputBufferLines) entry.output.splice(0, entry.output.length - outputBufferLines);
@@ -90,13 +99,14 @@ export class MemoryTaskStore implements TaskStore {
     return last === undefined ? [...output] : output.slice(-last);
   }
 
-  async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
-    this.entry(id).steps.push(structuredClone(step));
+  async appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void> {
+    const steps = this.fenced(id, fence).steps;
+    if (steps[step.step] === undefined) steps[step.step] = structuredClone({ iteration: step.iteration, messages: step.messages });
   }
 
-  async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
-    const steps = this.entry(id).steps;
-    return { iterations: steps.at(-1)?.iteration ?? 0, messages: structuredClone(steps.flatMap((step) => step.messages)) };
+  async loadCheckpoint(id: string): Promise<Checkpoint> {
+    const steps = this.entry(id).steps.filter((step) => step !== undefined);
+    return { iterations: steps.at(-1)?.iteration ?? 0, steps: steps.length, messages: structuredClone(steps.flatMap((step) => step.messages)) };
   }
 
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {
@@ -105,7 +115,8 @@ export class MemoryTaskStore implements TaskStore {
     return { ...steer };
   }
 
-  async takeSteers(taskId: string): Promise<SteerRecord[]> {
+  async takeSteers(taskId: string, fence?: Fence): Promise<SteerRecord[]> {
+    this.fenced(taskId, fence);
     return this.settle(taskId, 'delivered');
   }
 
@@ -145,6 +156,24 @@ export class MemoryTaskStore implements TaskStore {
       settled.push({ ...steer });
     }
     return settled;
+  }
+
+  /** The entry, if it is in one of `from`, `from → to` is legal and `fence` holds; throws otherwise. */
+  private movable(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, fence?: Fence): Entry {
+    const entry = this.entry(id);
+    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
+    if (!expected.includes(entry.task.status)) {
+      throw new LegateError('illegal_transition', `task "${id}" is ${entry.task.status}, not ${expected.join(' or ')}`, { taskId: id, from: entry.task.status, to });
+    }
+    assertTransition(id, entry.task.status, to);
+    if (!fenceHolds(entry.task, fence)) throw leaseLost(id, fence!, entry.task);
+    return entry;
+  }
+
+  private fenced(id: string, fence: Fence | undefined): Entry {
+    const entry = this.entry(id);
+    if (!fenceHolds(entry.task, fence)) throw leaseLost(id, fence!, entry.task);
+    return entry;
   }
 
   private entry(id: string): Entry {

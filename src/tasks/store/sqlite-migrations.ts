@@ -89,6 +89,30 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX tasks_owner ON tasks (owner) WHERE owner IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'fencing epoch, takeovers and who cancelled on tasks; checkpoints keyed by (task, step); stored formats',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN epoch INTEGER;          -- takeover counter, +1 at each claim; NULL = never claimed
+      ALTER TABLE tasks ADD COLUMN cancelled_by TEXT;      -- parent | user | timeout | shutdown
+      ALTER TABLE tasks ADD COLUMN takeovers INTEGER;      -- interruptions because the owner was gone
+
+      CREATE TABLE task_checkpoints_v3 (
+        task_id   TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+        step      INTEGER NOT NULL,         -- 0-based step number within the task: the idempotency key
+        iteration INTEGER NOT NULL,
+        format    INTEGER NOT NULL DEFAULT 1,
+        messages  TEXT NOT NULL,            -- JSON Message[] (format 1)
+        PRIMARY KEY (task_id, step)
+      ) WITHOUT ROWID;
+      INSERT INTO task_checkpoints_v3 (task_id, step, iteration, messages)
+        SELECT task_id, row_number() OVER (PARTITION BY task_id ORDER BY step) - 1, iteration, messages FROM task_checkpoints;
+      DROP TABLE task_checkpoints;
+      ALTER TABLE task_checkpoints_v3 RENAME TO task_checkpoints;
+
+      ALTER TABLE sessions ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = sqliteMigrations.at(-1)!.version;

@@ -2,17 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage, LegateError } from '../../errors.js';
-import type { Message } from '../../provider/types.js';
 import { assertTransition, canTransition, type TaskStatus } from '../status.js';
-import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import { fenceHolds, leaseLost } from './fence.js';
 import { migrate } from './sqlite-migrations.js';
 import { assignments, steerFromRow, taskColumns, taskFromRow, taskToRow, type TaskRow } from './sqlite-task-row.js';
-import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from './task-store.js';
+import { parseStoredMessages, storedFormat } from './stored-shapes.js';
+import {
+  outputBufferLines, outputLineChars, type Checkpoint, type CheckpointStep, type OutputWrite, type TaskFilter, type TaskStore, type TransitionPatch,
+} from './task-store.js';
 import { WriteBatch, type TaskWrites } from './sqlite-write-batch.js';
 
 const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
 const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool',
+  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool', 'cancelledBy', 'takeovers',
 ]);
 
 const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.column).join(', ')}, extra)
@@ -101,40 +104,23 @@ export class SqliteTaskStore implements TaskStore {
     return this.statement(`SELECT count(*) AS count FROM tasks ${where}`).get(params)!.count as number;
   }
 
-  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
-    this.flushFor(id);
-    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
-    // Only states from which `to` is a legal move go into the condition.
-    const legalFrom = expected.filter((status) => canTransition(status, to));
-    if (legalFrom.length > 0) {
-      const set = assignments(patch, patchFields);
-      const params: TaskRow = { ...set.params, id, to };
-      legalFrom.forEach((status, index) => (params[`from${index}`] = status));
-      const sql = `UPDATE tasks SET ${['status = @to', ...set.sql].join(', ')}
-        WHERE id = @id AND status IN (${legalFrom.map((_, index) => `@from${index}`).join(', ')}) RETURNING *`;
-      const row = this.statement(sql).get(params);
-      if (row) return taskFromRow(row);
-    }
-    // Nothing changed: say why, from the row as it is now.
-    const current = this.getTask.get(id);
-    if (!current) throw notFound(id);
-    const status = current.status as TaskStatus;
-    if (!expected.includes(status)) {
-      throw new LegateError('illegal_transition', `task "${id}" is ${status}, not ${expected.join(' or ')}`, { taskId: id, from: status, to });
-    }
-    assertTransition(id, status, to);
-    // Another process moved it into `expected` between the update and this read.
-    throw new LegateError('illegal_transition', `task "${id}" was not ${expected.join(' or ')} when asked to become ${to} (it is ${status} now)`, { taskId: id, from: status, to });
+  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}, fence?: Fence): Promise<TaskRecord> {
+    if (to === 'running') throw new LegateError('illegal_transition', `task "${id}" can only become running by a claim`, { taskId: id, to });
+    return this.move(id, from, to, patch, [], fence);
   }
 
-  async update(id: string, progress: TaskProgress): Promise<void> {
-    return this.batch.add(id, (writes) => Object.assign(writes.progress, progress));
+  async claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch: TransitionPatch = {}): Promise<TaskRecord> {
+    return this.move(id, from, 'running', { ...patch, owner, leaseExpiresAt }, ['epoch = coalesce(epoch, 0) + 1']);
   }
 
-  async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
-    return this.statement(`UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND status = 'running' RETURNING id`)
+  async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
+    return this.batch.add(id, (writes) => Object.assign(writes.progress, progress), fence);
+  }
+
+  async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
+    return this.statement(`UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND status = 'running' RETURNING id, coalesce(epoch, 0) AS epoch`)
       .all(leaseExpiresAt, owner)
-      .map((row) => row.id as string);
+      .map((row) => ({ id: row.id as string, owner, epoch: row.epoch as number }));
   }
 
   async prune(endedBefore: number): Promise<number> {
@@ -143,11 +129,12 @@ export class SqliteTaskStore implements TaskStore {
     return changes;
   }
 
-  async appendOutput(id: string, lines: string[], progress: TaskProgress = {}): Promise<void> {
+  async appendOutput(id: string, write: OutputWrite, fence?: Fence): Promise<void> {
     return this.batch.add(id, (writes) => {
-      for (const line of lines) writes.lines.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
-      Object.assign(writes.progress, progress);
-    });
+      if (writes.at === undefined && write.at !== undefined) writes.at = write.at - writes.lines.length;
+      for (const line of write.lines) writes.lines.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
+      Object.assign(writes.progress, write.progress ?? {});
+    }, fence);
   }
 
   async readOutput(id: string, last?: number): Promise<string[]> {
@@ -160,18 +147,19 @@ export class SqliteTaskStore implements TaskStore {
     return lines;
   }
 
-  async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
+  async appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void> {
     const messages = JSON.stringify(step.messages);
-    return this.batch.add(id, (writes) => writes.checkpoints.push({ iteration: step.iteration, messages }));
+    return this.batch.add(id, (writes) => writes.checkpoints.push({ step: step.step, iteration: step.iteration, messages }), fence);
   }
 
-  async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
+  async loadCheckpoint(id: string): Promise<Checkpoint> {
     this.flushFor(id);
-    const rows = this.statement('SELECT iteration, messages FROM task_checkpoints WHERE task_id = ? ORDER BY step').all(id);
+    const rows = this.statement('SELECT step, iteration, format, messages FROM task_checkpoints WHERE task_id = ? ORDER BY step').all(id);
     if (rows.length === 0) this.requireTask(id);
     return {
       iterations: (rows.at(-1)?.iteration as number | undefined) ?? 0,
-      messages: rows.flatMap((row) => JSON.parse(row.messages as string) as Message[]),
+      steps: rows.length,
+      messages: rows.flatMap((row) => parseStoredMessages(row.messages, row.format as number, `task "${id}" checkpoint step ${String(row.step)}`)),
     };
   }
 
@@ -182,8 +170,8 @@ export class SqliteTaskStore implements TaskStore {
     return steerFromRow(row);
   }
 
-  async takeSteers(taskId: string): Promise<SteerRecord[]> {
-    return this.settle(taskId, 'delivered');
+  async takeSteers(taskId: string, fence?: Fence): Promise<SteerRecord[]> {
+    return this.settle(taskId, 'delivered', fence);
   }
 
   async missSteers(taskId: string): Promise<number> {
@@ -197,9 +185,9 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async saveSession(session: SessionRecord): Promise<void> {
-    this.statement(`INSERT INTO sessions (id, cwd, created_at, updated_at, messages) VALUES (@id, @cwd, @createdAt, @updatedAt, @messages)
-      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, messages = excluded.messages`)
-      .run({ ...session, messages: JSON.stringify(session.messages) });
+    this.statement(`INSERT INTO sessions (id, cwd, created_at, updated_at, format, messages) VALUES (@id, @cwd, @createdAt, @updatedAt, @format, @messages)
+      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, format = excluded.format, messages = excluded.messages`)
+      .run({ id: session.id, cwd: session.cwd, createdAt: session.createdAt, updatedAt: session.updatedAt, format: storedFormat, messages: JSON.stringify(session.messages) });
   }
 
   async loadSession(id: string): Promise<SessionRecord | undefined> {
@@ -228,7 +216,21 @@ export class SqliteTaskStore implements TaskStore {
   private commitWrites(batch: Map<string, TaskWrites>): Map<string, unknown> {
     const refused = new Map<string, unknown>();
     for (const [id, writes] of batch) {
-      const { lines } = writes;
+      let { lines } = writes;
+      if (writes.fence || writes.at !== undefined) {
+        const row = this.statement('SELECT status, owner, epoch, output_lines FROM tasks WHERE id = ?').get(id);
+        if (!row) {
+          refused.set(id, notFound(id));
+          continue;
+        }
+        const current = { status: row.status as TaskStatus, owner: (row.owner ?? undefined) as string | undefined, epoch: (row.epoch ?? 0) as number };
+        if (!fenceHolds(current, writes.fence)) {
+          refused.set(id, leaseLost(id, writes.fence!, current));
+          continue;
+        }
+        // Lines already counted past `at` came from an earlier copy of this write.
+        if (writes.at !== undefined) lines = lines.slice(Math.max(0, (row.output_lines as number) - writes.at));
+      }
       const set = assignments(writes.progress, progressFields);
       let total = 0;
       if (lines.length > 0 || set.sql.length > 0) {
@@ -249,29 +251,68 @@ export class SqliteTaskStore implements TaskStore {
         for (let index = Math.max(0, lines.length - outputBufferLines); index < lines.length; index++) insert.run(id, total - lines.length + index, lines[index]!);
         if (total > outputBufferLines) this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
       }
-      const checkpoint = this.statement('INSERT INTO task_checkpoints (task_id, iteration, messages) VALUES (?, ?, ?)');
-      for (const step of writes.checkpoints) checkpoint.run(id, step.iteration, step.messages);
+      const checkpoint = this.statement('INSERT INTO task_checkpoints (task_id, step, iteration, format, messages) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      for (const step of writes.checkpoints) checkpoint.run(id, step.step, step.iteration, storedFormat, step.messages);
     }
     return refused;
   }
 
   /** Marks every queued steer of the task settled, atomically; returns them in order. */
-  private settle(taskId: string, state: 'delivered' | 'missed'): SteerRecord[] {
+  private settle(taskId: string, state: 'delivered' | 'missed', fence?: Fence): SteerRecord[] {
     // Called before every model call and almost always empty: look before taking the write lock.
     if (!this.statement(`SELECT 1 FROM task_steers WHERE task_id = ? AND state = 'queued' LIMIT 1`).get(taskId)) {
-      this.requireTask(taskId);
+      this.requireTask(taskId, fence);
       return [];
     }
     return this.db.transaction(() => {
-      this.requireTask(taskId);
+      this.requireTask(taskId, fence);
       const rows = this.statement(`UPDATE task_steers SET state = ?, settled_at = ? WHERE task_id = ? AND state = 'queued' RETURNING *`)
         .all(state, Date.now(), taskId);
       return rows.map(steerFromRow).sort((a, b) => a.id - b.id);
     }).immediate();
   }
 
-  private requireTask(id: string): void {
-    if (!this.statement('SELECT 1 FROM tasks WHERE id = ?').get(id)) throw notFound(id);
+  /** Throws `task_not_found`, or `lease_lost` when `fence` does not hold. */
+  private requireTask(id: string, fence?: Fence): void {
+    const row = this.statement('SELECT status, owner, epoch FROM tasks WHERE id = ?').get(id);
+    if (!row) throw notFound(id);
+    const current = { status: row.status as TaskStatus, owner: (row.owner ?? undefined) as string | undefined, epoch: (row.epoch ?? 0) as number };
+    if (!fenceHolds(current, fence)) throw leaseLost(id, fence!, current);
+  }
+
+  /**
+   * The conditional UPDATE behind `transition` and `claim`: status in `from` (those from which `to`
+   * is legal), owner and epoch when fenced; `extra` are further SET clauses.
+   */
+  private move(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch, extra: string[], fence?: Fence): TaskRecord {
+    this.flushFor(id);
+    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
+    // Only states from which `to` is a legal move go into the condition.
+    const legalFrom = expected.filter((status) => canTransition(status, to));
+    if (legalFrom.length > 0) {
+      const set = assignments(patch, patchFields);
+      const params: TaskRow = { ...set.params, id, to };
+      legalFrom.forEach((status, index) => (params[`from${index}`] = status));
+      const conditions = [`id = @id`, `status IN (${legalFrom.map((_, index) => `@from${index}`).join(', ')})`];
+      if (fence) {
+        conditions.push('owner = @fenceOwner', 'coalesce(epoch, 0) = @fenceEpoch');
+        Object.assign(params, { fenceOwner: fence.owner, fenceEpoch: fence.epoch });
+      }
+      const row = this.statement(`UPDATE tasks SET ${['status = @to', ...set.sql, ...extra].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING *`).get(params);
+      if (row) return taskFromRow(row);
+    }
+    // Nothing changed: say why, from the row as it is now.
+    const current = this.getTask.get(id);
+    if (!current) throw notFound(id);
+    const status = current.status as TaskStatus;
+    if (!expected.includes(status)) {
+      throw new LegateError('illegal_transition', `task "${id}" is ${status}, not ${expected.join(' or ')}`, { taskId: id, from: status, to });
+    }
+    assertTransition(id, status, to);
+    const held = { status, owner: (current.owner ?? undefined) as string | undefined, epoch: (current.epoch ?? 0) as number };
+    if (!fenceHolds(held, fence)) throw leaseLost(id, fence!, held);
+    // Another process moved it into `expected` between the update and this read.
+    throw new LegateError('illegal_transition', `task "${id}" was not ${expected.join(' or ')} when asked to become ${to} (it is ${status} now)`, { taskId: id, from: status, to });
   }
 
   private flushFor(taskId: string): void {
@@ -324,6 +365,6 @@ function sessionFromRow(row: TaskRow): SessionRecord {
     cwd: row.cwd as string,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
-    messages: JSON.parse(row.messages as string) as Message[],
+    messages: parseStoredMessages(row.messages, row.format as number, `session "${String(row.id)}"`),
   };
 }

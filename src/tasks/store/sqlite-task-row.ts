@@ -1,3 +1,5 @@
+import { LegateError } from '../../errors.js';
+import { isTaskStatus } from '../status.js';
 import type { SteerRecord, TaskRecord } from '../task-record.js';
 
 /** How a record field is kept in its column: as is, as 0/1, or as JSON text. */
@@ -11,7 +13,7 @@ interface TaskColumn {
 
 const column = (field: keyof TaskRecord, name: string, kind: ColumnKind = 'value'): TaskColumn => ({ field, column: name, kind });
 
-/** Every TaskRecord field that has a column in `tasks` (schema v1). Other fields go to `extra`. */
+/** Every TaskRecord field that has a column in `tasks` (schema v3). Other fields go to `extra`. */
 export const taskColumns: readonly TaskColumn[] = [
   column('id', 'id'),
   column('sessionId', 'session_id'),
@@ -38,6 +40,9 @@ export const taskColumns: readonly TaskColumn[] = [
   column('reported', 'reported', 'boolean'),
   column('owner', 'owner'),
   column('leaseExpiresAt', 'lease_expires_at'),
+  column('epoch', 'epoch'),
+  column('cancelledBy', 'cancelled_by'),
+  column('takeovers', 'takeovers'),
 ];
 
 const columnByField = new Map<string, TaskColumn>(taskColumns.map((spec) => [spec.field, spec]));
@@ -59,13 +64,26 @@ export function taskToRow(task: TaskRecord): TaskRow {
 
 /** The record a `tasks` row holds. NULL columns become absent fields. */
 export function taskFromRow(row: TaskRow): TaskRecord {
-  const record: Record<string, unknown> = typeof row.extra === 'string' ? JSON.parse(row.extra) : {};
+  const record: Record<string, unknown> = typeof row.extra === 'string' ? parseColumn(row, 'extra') as Record<string, unknown> : {};
   for (const spec of taskColumns) {
     const value = row[spec.column];
     if (value === null || value === undefined) continue;
-    record[spec.field] = decode(spec.kind, value);
+    record[spec.field] = spec.kind === 'json' ? parseColumn(row, spec.column) : decode(spec.kind, value);
   }
+  if (!isTaskStatus(record.status)) throw corruptTask(row, 'status', `unknown status ${JSON.stringify(record.status)}`);
   return record as unknown as TaskRecord;
+}
+
+function parseColumn(row: TaskRow, name: string): unknown {
+  try {
+    return JSON.parse(row[name] as string);
+  } catch (error) {
+    throw corruptTask(row, name, `not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function corruptTask(row: TaskRow, column: string, problem: string): LegateError {
+  return new LegateError('store_corrupt', `task "${String(row.id)}" column ${column} is damaged: ${problem}`, { taskId: row.id, column });
 }
 
 /**

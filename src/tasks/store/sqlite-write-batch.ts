@@ -1,12 +1,16 @@
-import type { TaskProgress } from '../task-record.js';
+import type { Fence, TaskProgress } from '../task-record.js';
 
 /** One task's writes waiting for the next group commit: merged, in the order they were made. */
 export interface TaskWrites {
+  /** The fence every write here was made under (undefined: unfenced). */
+  fence: Fence | undefined;
   lines: string[];
+  /** The task's line count before `lines`, as the first write's caller counted it (see `OutputWrite.at`). */
+  at: number | undefined;
   /** Later fields win, as consecutive updates would. */
   progress: TaskProgress;
   /** Checkpointed steps, their messages already JSON. */
-  checkpoints: Array<{ iteration: number; messages: string }>;
+  checkpoints: Array<{ step: number; iteration: number; messages: string }>;
   /** The callers waiting for these writes to commit. */
   waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
 }
@@ -35,11 +39,16 @@ export class WriteBatch {
     private readonly maxDelayMs = 2,
   ) {}
 
-  /** Queue `add`'s writes for `taskId`; resolves once they are committed. */
-  add(taskId: string, add: (writes: TaskWrites) => void): Promise<void> {
+  /** Queue `add`'s writes for `taskId` under `fence`; resolves once they are committed. */
+  add(taskId: string, add: (writes: TaskWrites) => void, fence?: Fence): Promise<void> {
     let writes = this.pending.get(taskId);
+    // Writes under another fence (a takeover within this process) never merge with these: commit first.
+    if (writes && (writes.fence?.owner !== fence?.owner || writes.fence?.epoch !== fence?.epoch)) {
+      this.flush();
+      writes = undefined;
+    }
     if (!writes) {
-      writes = { lines: [], progress: {}, checkpoints: [], waiters: [] };
+      writes = { fence, lines: [], at: undefined, progress: {}, checkpoints: [], waiters: [] };
       this.pending.set(taskId, writes);
     }
     add(writes);

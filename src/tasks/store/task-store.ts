@@ -1,6 +1,6 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
 
 export interface TaskFilter {
   sessionId?: string;
@@ -11,18 +11,57 @@ export interface TaskFilter {
 }
 
 /** Fields a transition may set together with the new status. */
-export type TransitionPatch = Partial<Pick<TaskRecord, 'startedAt' | 'endedAt' | 'exitReason' | 'error' | 'summary' | 'apiCalls' | 'usage' | 'owner' | 'leaseExpiresAt' | 'currentTool'>>;
+export type TransitionPatch = Partial<Pick<TaskRecord, 'startedAt' | 'endedAt' | 'exitReason' | 'error' | 'summary' | 'apiCalls' | 'usage' | 'owner' | 'leaseExpiresAt' | 'currentTool' | 'cancelledBy' | 'takeovers'>>;
 
 /** Output buffer size: the last `outputBufferLines` lines of `outputLineChars` characters each. */
 export const outputBufferLines = 200;
 export const outputLineChars = 500;
 
+/** A checkpointed step: the messages the child's conversation gained since the previous step. */
+export interface CheckpointStep {
+  /** 0-based number of the step among the task's checkpoints: the idempotency key. */
+  step: number;
+  /** The model call (loop iteration) it belongs to. */
+  iteration: number;
+  messages: Message[];
+}
+
+/** A task's checkpointed conversation. */
+export interface Checkpoint {
+  /** The iteration of the last step (0 when there is none). */
+  iterations: number;
+  /** How many steps are stored: the `step` number of the next one. */
+  steps: number;
+  /** The steps' messages concatenated in step order. */
+  messages: Message[];
+}
+
+/** An output write: lines and progress of one burst of a running task's events. */
+export interface OutputWrite {
+  lines: string[];
+  progress?: TaskProgress;
+  /**
+   * The task's `outputLines` before these lines, as the writer counts them. When given, lines the
+   * store already counted past that point are not added again: a write applied twice adds its
+   * lines once.
+   */
+  at?: number;
+}
+
 /**
- * Where tasks live. Every backend (memory, SQLite, later Redis) passes one conformance suite
- * (`test/tasks/store-conformance.ts`). Methods reject with `task_not_found` for an unknown id and
- * `illegal_transition` when a conditional transition finds another state. Calls about one task
- * take effect in the order they are made, whether or not the caller awaits each before the next
- * (a networked backend keeps an ordered queue per task).
+ * Where tasks live. Every backend (memory, SQLite, Redis) passes one conformance suite
+ * (`storeConformance` from `legate/testing`). Methods reject with `task_not_found` for an unknown
+ * id, `illegal_transition` when a conditional transition finds another state, and `lease_lost`
+ * when a fenced write finds another owner or epoch (or the task no longer running). Calls about one
+ * task take effect in the order they are made, whether or not the caller awaits each before the
+ * next (a networked backend keeps an ordered queue per task). Every write is safe to apply twice
+ * (a networked client may resend one): claims and transitions are conditional, checkpoints keyed by
+ * step, output by line number.
+ *
+ * Fencing: a running task's writes (output, progress, checkpoints, taking steers, its final
+ * transition) carry the `Fence` (owner, epoch) of the claim they run under; the store checks it
+ * atomically with the write and refuses it with `lease_lost` once the task was taken over,
+ * cancelled or handed back, writing nothing.
  */
 export interface TaskStore {
   create(task: TaskRecord): Promise<void>;
@@ -31,19 +70,27 @@ export interface TaskStore {
   /** How many tasks match `filter` (its `limit` ignored). */
   count(filter?: Omit<TaskFilter, 'limit'>): Promise<number>;
   /**
-   * Conditional, atomic: applies only if the task is in one of `from` and `from → to` is legal.
-   * Returns the updated record.
+   * Conditional, atomic: applies only if the task is in one of `from`, `from → to` is legal and,
+   * with a `fence`, the task's owner and epoch are the fence's (`lease_lost` otherwise). Never
+   * moves a task to `running` (that is `claim`). Returns the updated record.
    */
-  transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch?: TransitionPatch): Promise<TaskRecord>;
-  /** Progress while running (no status change). */
-  update(id: string, progress: TaskProgress): Promise<void>;
+  transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch?: TransitionPatch, fence?: Fence): Promise<TaskRecord>;
+  /**
+   * Take a queued or interrupted task (one of `from`) to `running` under `owner`, atomically: sets
+   * the owner and lease, increments `epoch` (absent counts as 0) and applies `patch`. The returned
+   * record's owner and epoch are the fence for its writes. `illegal_transition` if it is in
+   * another state (another process claimed it first).
+   */
+  claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch?: TransitionPatch): Promise<TaskRecord>;
+  /** Progress without a status change; with a `fence`, only while the fence holds. */
+  update(id: string, progress: TaskProgress, fence?: Fence): Promise<void>;
 
   /**
    * Renew the lease of every `running` task owned by `owner` until `leaseExpiresAt`. Returns the
-   * ids still running under that owner: a task missing from it was cancelled or taken over
-   * elsewhere, and its runner must stop.
+   * tasks still running under that owner with their epochs: a task missing from it (or with another
+   * epoch) was cancelled or taken over elsewhere, and its runner must stop.
    */
-  heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]>;
+  heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>>;
   /** Delete ended tasks (completed, failed, cancelled) that ended before `endedBefore`, with all they hold. Returns how many. */
   prune(endedBefore: number): Promise<number>;
 
@@ -51,24 +98,25 @@ export interface TaskStore {
    * Append lines (each capped to `outputLineChars`; the store keeps the last `outputBufferLines`),
    * and apply `progress` in the same write: a running task's output and progress land together.
    */
-  appendOutput(id: string, lines: string[], progress?: TaskProgress): Promise<void>;
+  appendOutput(id: string, write: OutputWrite, fence?: Fence): Promise<void>;
   /** The buffered output, oldest first; only the last `last` lines when given. */
   readOutput(id: string, last?: number): Promise<string[]>;
 
-  /** Checkpoint one completed step of the child's conversation. */
-  appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void>;
-  /** The checkpointed conversation, steps concatenated in order. */
-  loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }>;
+  /** Checkpoint one completed step of the child's conversation. A step number already stored is left as it is. */
+  appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void>;
+  /** The checkpointed conversation. A stored step that is not a valid conversation rejects with `store_corrupt` naming the task. */
+  loadCheckpoint(id: string): Promise<Checkpoint>;
 
   addSteer(taskId: string, message: string): Promise<SteerRecord>;
-  /** Atomically mark every queued steer of the task delivered and return them in order. */
-  takeSteers(taskId: string): Promise<SteerRecord[]>;
+  /** Atomically mark every queued steer of the task delivered and return them in order; with a `fence`, only while it holds. */
+  takeSteers(taskId: string, fence?: Fence): Promise<SteerRecord[]>;
   /** Mark every still-queued steer missed (the task ended first); returns how many. */
   missSteers(taskId: string): Promise<number>;
   listSteers(taskId: string): Promise<SteerRecord[]>;
 
   /** Create or replace a session (a chat/run conversation). */
   saveSession(session: SessionRecord): Promise<void>;
+  /** A stored session; one whose conversation is not valid rejects with `store_corrupt` naming the session. */
   loadSession(id: string): Promise<SessionRecord | undefined>;
   /** Most recently updated first; default limit 20. */
   listSessions(filter?: { cwd?: string; limit?: number }): Promise<SessionRecord[]>;

@@ -1,0 +1,5 @@
+/**
+ * `legate/store-conformance`: the conformance suite every `TaskStore` backend passes, for a backend
+ * written outside this repository. It imports no test framework: pass `{ describe, it, expect }`.
+ */
+export { storeConformance, taskFixture, type ConformanceHarness, type StoreSetup } from './tasks/store/conformance.js';

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { LegateError } from '../../errors.js';
+import type { Message } from '../../provider/types.js';
+
+/**
+ * The shapes a store keeps as JSON (checkpointed steps, sessions' conversations) and their
+ * validation on load: a damaged row is a `store_corrupt` error naming the task or session, never a
+ * malformed conversation reaching the loop. Each stored conversation carries the `format` it was
+ * written in; format 1 is a plain `Message[]`. A backend writes `storedFormat` and reads with
+ * `parseStoredMessages`.
+ */
+export const storedFormat = 1;
+
+const toolCall = z.object({ id: z.string(), name: z.string(), arguments: z.string() });
+const message = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({ role: z.literal('assistant'), content: z.string(), toolCalls: z.array(toolCall).optional() }),
+  z.object({ role: z.literal('tool'), toolCallId: z.string(), name: z.string(), content: z.string(), isError: z.boolean().optional() }),
+]);
+const messages = z.array(message);
+
+/**
+ * `json` (stored in `format`) as a conversation, or `store_corrupt` naming `where` (for example
+ * `task "t_1" checkpoint step 3`) and what is wrong.
+ */
+export function parseStoredMessages(json: unknown, format: number, where: string): Message[] {
+  if (format !== storedFormat) {
+    throw new LegateError('store_corrupt', `${where} was stored in format ${format}; this legate reads format ${storedFormat}`, { where, format });
+  }
+  let value: unknown;
+  try {
+    value = typeof json === 'string' ? JSON.parse(json) : json;
+  } catch (error) {
+    throw new LegateError('store_corrupt', `${where} is not valid JSON: ${(error as Error).message}`, { where });
+  }
+  const parsed = messages.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LegateError('store_corrupt', `${where} is not a valid conversation: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { where });
+  }
+  return parsed.data as Message[];
+}
