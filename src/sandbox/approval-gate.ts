@@ -40,7 +40,7 @@ export async function enforce(decision: SandboxDecision, request: SandboxRequest
   if (decision.verdict === 'ask') {
     const answer = await gate.request({ request, mode, reason: decision.reason }, signal);
     if (answer.approved) return;
-    throw new LegateError('sandbox_denied', `sandbox: ${answer.reason}`, { mode });
+    throw new LegateError('sandbox_denied', answer.reason, { mode });
   }
-  throw new LegateError('sandbox_denied', `sandbox: ${decision.reason}`, { mode });
+  throw new LegateError('sandbox_denied', decision.reason, { mode });
 }
