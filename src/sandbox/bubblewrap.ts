@@ -1,4 +1,4 @@
-import { decide, type SandboxSettings } from './policy.js';
+import { decide, isWithin, type SandboxSettings } from './policy.js';
 
 /**
  * The bubblewrap command line that runs `command` (with bash -c) in `cwd` under `settings`: the
@@ -16,8 +16,10 @@ export function bubblewrapArgs(settings: SandboxSettings, command: string, cwd: 
     for (const root of settings.writableRoots) args.push('--bind', root, root);
   }
   // After the binds: a protected path inside a writable root stays hidden.
+  const hiddenDirs = settings.protectedPaths.filter((entry) => entry.present && entry.kind === 'directory').map((entry) => entry.path);
   for (const entry of settings.protectedPaths) {
     if (!entry.present) continue;
+    if (entry.kind === 'file' && hiddenDirs.some((dir) => isWithin(entry.path, dir))) continue; // already under an empty tmpfs
     if (entry.kind === 'directory') args.push('--tmpfs', entry.path);
     else args.push('--ro-bind', '/dev/null', entry.path);
   }
