@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolIO } from '../tools/tool.js';
@@ -10,11 +11,12 @@ import { sandboxSettings, type SandboxSettingsInput } from './settings.js';
 /**
  * The tool IO of each sandbox mode a runtime's agents run in (the parent's, and narrower ones its
  * children were given), built on first use over one base IO. They share one private temporary
- * directory, created on first use and removed by `close`.
+ * directory, created before the first sandboxed command (so a runtime that runs none leaves
+ * nothing behind) and removed by `close`.
  */
 export class IOPerMode {
   private readonly ios = new Map<SandboxMode, ToolIO>();
-  private tempDir: string | undefined;
+  private readonly tempDir = join(realpathSync(tmpdir()), `legate-sandbox-${process.pid}-${randomBytes(4).toString('hex')}`);
 
   constructor(
     private readonly base: ToolIO,
@@ -28,9 +30,9 @@ export class IOPerMode {
       if (mode === 'danger-full-access') {
         io = this.base;
       } else {
-        this.tempDir ??= mkdtempSync(join(tmpdir(), 'legate-sandbox-'));
         const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
-        io = createSandboxedIO(this.base, { settings, ...(this.gate ? { gate: this.gate } : {}) });
+        const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
+        io = createSandboxedIO(this.base, { settings, prepare, ...(this.gate ? { gate: this.gate } : {}) });
       }
       this.ios.set(mode, io);
     }
@@ -38,8 +40,7 @@ export class IOPerMode {
   }
 
   close(): void {
-    if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
-    this.tempDir = undefined;
+    rmSync(this.tempDir, { recursive: true, force: true });
     this.ios.clear();
   }
 }

@@ -12,6 +12,8 @@ export interface SandboxedIOOptions {
   gate?: ApprovalGate;
   /** The OS sandbox probe (tests pass an unavailable one). */
   osSandbox?: () => OsSandboxStatus;
+  /** Called before each sandboxed command (creates the private temporary directory). */
+  prepare?: () => void;
 }
 
 /** Files looked at, at most, when searching a protected directory for another name of a file. */
@@ -80,6 +82,7 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
       const request: SandboxRequest = { kind: 'exec', command, cwd, osSandbox: os };
       await enforce(decide(settings, request), request, settings.mode, gate, execOptions.signal);
       if (!os.available) throw new Error('unreachable: the policy runs no command without an OS sandbox');
+      options.prepare?.();
       const argv =
         os.kind === 'bubblewrap'
           ? [os.executable, ...bubblewrapArgs(settings, command, cwd)]

@@ -14,17 +14,18 @@ export interface SandboxSettingsInput {
   /** `sandbox.writable_roots`: absolute, `~/…`, or relative to the working directory. */
   writableRoots: string[];
   network: boolean;
-  /** The private temporary directory (exists). */
+  /** The private temporary directory: a real path; it may not exist yet (created before the first command). */
   tempDir: string;
 }
 
 /**
  * The policy's settings for an agent, with every path made real (symlinks resolved, so `/tmp` on
- * macOS is `/private/tmp`). Writable roots that do not exist are left out (nothing to bind).
+ * macOS is `/private/tmp`). Writable roots that do not exist are left out (nothing to bind); the
+ * private temporary directory is kept as given.
  */
 export function sandboxSettings(input: SandboxSettingsInput): SandboxSettings {
-  const roots = [input.cwd, input.tempDir, ...input.writableRoots.map((root) => resolvePath(root, input.cwd))];
-  const writableRoots = [...new Set(roots.filter((root) => existsSync(root)).map((root) => realpathSync(root)))];
+  const roots = [input.cwd, ...input.writableRoots.map((root) => resolvePath(root, input.cwd))];
+  const writableRoots = [...new Set([...roots.filter((root) => existsSync(root)).map((root) => realpathSync(root)), input.tempDir])];
   const protectedPaths: ProtectedPath[] = [];
   for (const [path, kind] of [[input.home, 'directory'], [input.configFile, 'file']] as const) {
     if (path === undefined) continue;
@@ -34,5 +35,5 @@ export function sandboxSettings(input: SandboxSettingsInput): SandboxSettings {
     }
     protectedPaths.push({ path: realpathSync(path), kind: statSync(path).isDirectory() ? 'directory' : 'file', present: true });
   }
-  return { mode: input.mode, writableRoots, protectedPaths, network: input.network, tempDir: realpathSync(input.tempDir) };
+  return { mode: input.mode, writableRoots, protectedPaths, network: input.network, tempDir: input.tempDir };
 }
