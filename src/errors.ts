@@ -19,7 +19,6 @@ export type ErrorCode =
   | 'depth_limit'
   | 'unknown_route'
   | 'sandbox_denied'
-  | 'sandbox_unavailable'
   | 'sandbox_wider'
   | 'provider_error'
   | 'rate_limited'

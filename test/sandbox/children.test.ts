@@ -22,6 +22,11 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** A delegation refusal's text, whether the tool result is `{error, code}` JSON or a plain `code: message`. */
+function refusal(result: unknown): string {
+  return typeof result === 'string' ? result : String((result as { error?: unknown }).error);
+}
+
 function start(extra: Record<string, unknown>, sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access'): { ws: string } {
   root = realpathSync(mkdtempSync(join(tmpdir(), 'legate-sandbox-children-')));
   const ws = join(root, 'ws');
@@ -59,12 +64,12 @@ describe('children and the sandbox', () => {
     const childSecond = server.requests.filter(childWith('RO-CHILD'))[1]!;
     const [write, grandchild] = lastToolResults(childSecond);
     expect(write).toBe(`tool_failed: write_file: sandbox_denied: write to ${join(ws, 'child.txt')} refused in read-only mode: no tool may write (choose --sandbox workspace-write to write in the working directory)`);
-    expect(grandchild.error).toContain(`sandbox "workspace-write" is wider than this agent's own "read-only"`);
+    expect(refusal(grandchild)).toContain(`sandbox "workspace-write" is wider than this agent's own "read-only"`);
     expect(existsSync(join(ws, 'child.txt'))).toBe(false);
 
     const parentSecond = server.requests.filter(isParent)[1]!;
     const [, wide] = lastToolResults(parentSecond);
-    expect(wide.error).toBe(
+    expect(refusal(wide)).toBe(
       `sandbox_wider: sandbox "danger-full-access" is wider than this agent's own "workspace-write": a child gets the same mode or a narrower one (read-only, workspace-write)`,
     );
     const tasks = await runtime!.tasks.store.list();
