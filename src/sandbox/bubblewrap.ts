@@ -3,7 +3,7 @@ import { decide, isWithin, type SandboxSettings } from './policy.js';
 /**
  * The bubblewrap command line that runs `command` (with bash -c) in `cwd` under `settings`: the
  * whole file system read-only, the writable roots bound writable (none in `read-only`), `$LEGATE_HOME`
- * under an empty tmpfs and the config file under an empty file, a new /proc and /dev, no network
+ * under an empty read-only tmpfs and the config file under an empty file, a new /proc and /dev, no network
  * unless the policy allows it, and a new PID namespace so every process the command started dies
  * with it (bwrap is pid 1 there; `--die-with-parent` takes it down when legate kills or loses it).
  * Pure: the caller decided the command may run at all.
@@ -20,7 +20,7 @@ export function bubblewrapArgs(settings: SandboxSettings, command: string, cwd: 
   for (const entry of settings.protectedPaths) {
     if (!entry.present) continue;
     if (entry.kind === 'file' && hiddenDirs.some((dir) => isWithin(entry.path, dir))) continue; // already under an empty tmpfs
-    if (entry.kind === 'directory') args.push('--tmpfs', entry.path);
+    if (entry.kind === 'directory') args.push('--tmpfs', entry.path, '--remount-ro', entry.path); // empty, and a write there fails rather than vanishing
     else args.push('--ro-bind', '/dev/null', entry.path);
   }
   args.push('--setenv', 'TMPDIR', settings.tempDir, '--chdir', cwd, '--', 'bash', '-c', command);

@@ -72,6 +72,7 @@ describe.skipIf(!available)('terminal in bubblewrap (workspace-write)', () => {
       expect(result.content).not.toContain(SECRET);
     }
     expect((await run(`ls -A ${f.home}`)).content).toBe('exit code: 0\n(no output)');
+    refusedWrite((await run(`echo x > ${f.home}/planted`)).content, `${f.home}/planted`);
   });
 
   it('a network connection to a server on 127.0.0.1 fails', async () => {
