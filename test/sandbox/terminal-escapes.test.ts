@@ -94,6 +94,16 @@ describe.skipIf(!available)('terminal in bubblewrap (workspace-write)', () => {
     expect(statSync(beat).mtimeMs).toBe(before);
   });
 
+  it('a command killed at its timeout takes its background processes with it', async () => {
+    const beat = join(f.ws, 'heartbeat-timeout');
+    const result = await f.call('workspace-write', 'terminal', { command: `(while true; do date +%s%N > ${beat}; sleep 0.05; done) & sleep 30`, timeout_seconds: 1 });
+    expect(result.content).toMatch(/^timed out after 1s; the command was killed/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = statSync(beat).mtimeMs;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(statSync(beat).mtimeMs).toBe(before);
+  });
+
   it('inside the workspace and the private temp dir, commands write', async () => {
     const result = await run('echo made > made.txt && cp made.txt copy.txt && ln -s made.txt link && node -e "require(\'fs\').writeFileSync(require(\'os\').tmpdir() + \'/t\', \'x\')" && echo "$TMPDIR"');
     expect(result.content).toBe(`exit code: 0\n${f.tempDir}\n`);
