@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'resume_limit'
   | 'depth_limit'
   | 'unknown_route'
+  | 'sandbox_denied'
+  | 'sandbox_wider'
   | 'rate_limited'
   | 'auth_failed'
   | 'no_keys_available'

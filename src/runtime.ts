@@ -10,6 +10,9 @@ import { LegateError } from './errors.js';
 import { CredentialPool } from './provider/credential-pool.js';
 import { createProvider } from './provider/registry.js';
 import { redactSecrets } from './secrets.js';
+import type { ApprovalGate } from './sandbox/approval-gate.js';
+import { IOPerMode } from './sandbox/io-per-mode.js';
+import { isNarrowerOrEqual, type SandboxMode } from './sandbox/modes.js';
 import type { Provider } from './provider/types.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
@@ -22,6 +25,10 @@ export interface RuntimeOptions {
   loaded: LoadedConfig;
   cwd: string;
   io?: ToolIO;
+  /** `--sandbox`: overrides `agent.sandbox`. The tools' IO (given or not) is wrapped in it. */
+  sandbox?: SandboxMode;
+  /** Where the sandbox's `ask` decisions go (default: refused). */
+  approvals?: ApprovalGate;
   store?: TaskStore;
   /** More toolsets (MCP servers…), usable by name in `agent.toolsets` and by children. */
   extraToolsets?: Toolset[];
@@ -53,7 +60,10 @@ export class Runtime {
   readonly configFile: string | undefined;
   readonly endpoints: ResolvedEndpoints;
   readonly cwd: string;
+  /** The top-level agent's IO: the base IO inside the runtime's sandbox mode. */
   readonly io: ToolIO;
+  /** The top-level agent's sandbox mode; children get it or a narrower one. */
+  readonly sandboxMode: SandboxMode;
   readonly tasks: TaskService;
   /** The top-level agent's toolsets (children's default): `agent.toolsets` and every MCP server's. */
   readonly agentToolsets: string[];
@@ -65,6 +75,7 @@ export class Runtime {
   private readonly options: RuntimeOptions;
   /** Every configured API key (longer than 8 characters: shorter ones are placeholders like `none`). */
   private readonly secrets: string[];
+  private readonly ioPerMode: IOPerMode;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -74,7 +85,14 @@ export class Runtime {
     const endpoints = [this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()];
     this.secrets = [...new Set(endpoints.flatMap((endpoint) => endpoint.keys))].filter((key) => key.length > 8);
     this.cwd = options.cwd;
-    this.io = options.io ?? createNodeIO();
+    this.sandboxMode = options.sandbox ?? this.config.agent.sandbox;
+    const sandbox = this.config.sandbox;
+    this.ioPerMode = new IOPerMode(
+      options.io ?? createNodeIO(),
+      { cwd: this.cwd, home: options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
+      options.approvals,
+    );
+    this.io = this.ioPerMode.for(this.sandboxMode);
     this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
@@ -130,8 +148,20 @@ export class Runtime {
     return endpoint;
   }
 
+  /**
+   * The IO of an agent in sandbox `mode` (a child's, as stored on its task): never wider than the
+   * runtime's own mode, whatever the task says (a worker started with a narrower `--sandbox`).
+   */
+  ioFor(mode: SandboxMode | undefined): ToolIO {
+    return this.ioPerMode.for(this.effectiveSandbox(mode));
+  }
+
+  private effectiveSandbox(mode: SandboxMode | undefined): SandboxMode {
+    return mode !== undefined && isNarrowerOrEqual(mode, this.sandboxMode) ? mode : this.sandboxMode;
+  }
+
   /** The tools of an agent at `depth` in `sessionId`: delegation tools only below the depth limit. */
-  toolsFor(session: { sessionId: string; depth: number; toolsets: string[] }): Tool[] {
+  toolsFor(session: AgentScope): Tool[] {
     const canDelegate = session.depth < this.config.delegation.max_spawn_depth;
     const available = [...this.toolsets, ...(canDelegate ? delegationToolsets(this.delegationSession(session)) : [])];
     const names = session.toolsets
@@ -146,7 +176,7 @@ export class Runtime {
    * `toolsFor`, kept current: the function returns the same array until a toolset changes its
    * tools (an MCP server's `tools/list_changed`), then the new list. For the agent loop's `tools`.
    */
-  liveToolsFor(session: { sessionId: string; depth: number; toolsets: string[] }): () => readonly Tool[] {
+  liveToolsFor(session: AgentScope): () => readonly Tool[] {
     let revision = -1;
     let tools: Tool[] = [];
     return () => {
@@ -166,7 +196,7 @@ export class Runtime {
   }
 
   /** What the delegation tools of an agent at `depth` in `sessionId` act on (the MCP server's client is one, at depth 0). */
-  delegationSession(session: { sessionId: string; depth: number; toolsets: string[] }): DelegationSession {
+  delegationSession(session: AgentScope): DelegationSession {
     return {
       sessionId: sessionCaller(session.sessionId),
       depth: session.depth,
@@ -175,6 +205,8 @@ export class Runtime {
       cwd: this.cwd,
       service: this.tasks,
       childModel: (route) => this.childEndpoint(route).model,
+      sandbox: this.effectiveSandbox(session.sandbox),
+      routeSandbox: (route) => this.config.delegation.routes[route]?.sandbox,
       prices: this.config.prices,
     };
   }
@@ -195,7 +227,16 @@ export class Runtime {
   async close(): Promise<void> {
     await this.tasks.close();
     for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
+    this.ioPerMode.close();
   }
+}
+
+/** Which agent tools are built for: its session, depth, toolsets and sandbox mode (default: the runtime's). */
+export interface AgentScope {
+  sessionId: string;
+  depth: number;
+  toolsets: string[];
+  sandbox?: SandboxMode;
 }
 
 /**

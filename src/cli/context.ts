@@ -6,11 +6,14 @@ import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
 import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
+import { parseSandboxMode } from '../sandbox/modes.js';
 
 /** Options every command takes. */
 export interface GlobalOptions {
   config?: string;
   cwd?: string;
+  /** `--sandbox MODE` (run, chat, mcp, worker): overrides `agent.sandbox`. */
+  sandbox?: string;
 }
 
 /** The streams a command writes to (tests pass their own). */
@@ -37,6 +40,7 @@ export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig 
 export async function openRuntime(options: GlobalOptions, streams: Streams, extra: Partial<RuntimeOptions> & { mcp?: boolean } = {}): Promise<Runtime> {
   const { mcp: connectMcp = true, ...runtimeOptions } = extra;
   const loaded = loadFor(options, streams);
+  const sandbox = options.sandbox === undefined ? undefined : parseSandboxMode(options.sandbox);
   const cwd = options.cwd ?? process.cwd();
   const store = extra.store ?? (await openStore(loaded));
   let mcp: McpToolsets = { toolsets: [], connections: [] };
@@ -51,6 +55,7 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
     return new Runtime({
       loaded,
       cwd,
+      ...(sandbox ? { sandbox } : {}),
       ...runtimeOptions,
       store,
       extraToolsets: [...(extra.extraToolsets ?? []), ...mcp.toolsets],

@@ -4,6 +4,7 @@ import { errorMessage } from '../errors.js';
 import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { providerEntry } from '../provider/registry.js';
 import { Runtime } from '../runtime.js';
+import { describeSandbox } from '../sandbox/availability.js';
 import { maskKey } from '../secrets.js';
 import { loadFor, type GlobalOptions, type Streams } from './context.js';
 
@@ -25,6 +26,7 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     const delegation = loaded.config.delegation;
     out(`limits:    depth ${delegation.max_spawn_depth}, ${delegation.max_concurrent_children} children at once, ${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`);
     out(`toolsets:  ${loaded.config.agent.toolsets.join(', ')}`);
+    out(`sandbox:   ${describeSandbox(options.sandbox ?? loaded.config.agent.sandbox)}`);
     const cwd = options.cwd ?? process.cwd();
     const problem = (line: string): void => {
       failures++;

@@ -31,6 +31,7 @@ export async function main(argv: string[], streams: Streams = processStreams()):
     .argument('<prompt>', 'what the agent should do')
     .option('--json', 'print {final, status, usage, tasks, ...} as JSON')
     .option('--no-wait', 'do not wait for background tasks after the final answer')
+    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (prompt: string, options: { json?: boolean; wait?: boolean }, command: Command) => {
       exitCode = await runCommand(prompt, { ...command.optsWithGlobals(), ...options }, streams);
     });
@@ -39,6 +40,7 @@ export async function main(argv: string[], streams: Streams = processStreams()):
     .command('chat')
     .description('interactive session with streaming output and a live task dock')
     .option('--resume [session]', 'continue a stored session (default: the most recent in this directory)')
+    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { resume?: string | true }, command: Command) => {
       exitCode = await chatCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
@@ -62,6 +64,7 @@ export async function main(argv: string[], streams: Streams = processStreams()):
     .command('mcp')
     .description('serve the delegation tools to an MCP client over stdio (stdout is the MCP channel)')
     .option('--session <name>', "session the client's tasks belong to (default: one per working directory)")
+    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { session?: string }, command: Command) => {
       exitCode = await mcpCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
@@ -73,6 +76,7 @@ export async function main(argv: string[], streams: Streams = processStreams()):
     .description('run queued and interrupted tasks of this LEGATE_HOME until stopped (Ctrl-C hands them back)')
     .option('--concurrency <n>', 'tasks at once (default: delegation.max_concurrent_children)')
     .option('--until-idle', 'exit once no task is queued, interrupted or running')
+    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { concurrency?: string; untilIdle?: boolean }, command: Command) => {
       exitCode = await workerCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });

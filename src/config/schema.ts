@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { poolStrategies } from '../provider/credential-pool.js';
 import { wireNames } from '../provider/registry.js';
+import { defaultSandboxMode, sandboxModes } from '../sandbox/modes.js';
 
 /** The config.yaml schema. Unknown keys are errors (strict objects), so typos never pass silently. */
 
@@ -24,6 +25,8 @@ export const routeSchema = z.strictObject({
   ...endpointFields,
   model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
+  /** Children on this route run in this mode when it is narrower than their parent's (a cap). */
+  sandbox: z.enum(sandboxModes).optional(),
 });
 
 export const delegationSchema = z.strictObject({
@@ -42,6 +45,14 @@ export const agentSchema = z.strictObject({
   max_iterations: z.number().int().min(1).default(90),
   toolsets: z.array(z.string()).default(['file', 'terminal', 'delegation', 'async_delegation']),
   system_prompt: z.string().optional(),
+  sandbox: z.enum(sandboxModes).default(defaultSandboxMode),
+});
+
+export const sandboxSchema = z.strictObject({
+  /** More directories `workspace-write` may write (absolute, `~/…`, or relative to the working directory). */
+  writable_roots: z.array(z.string().min(1)).default([]),
+  /** Commands may use the network in `read-only` and `workspace-write`. */
+  network: z.boolean().default(false),
 });
 
 export const tasksSchema = z.strictObject({
@@ -75,6 +86,7 @@ export const configSchema = z.strictObject({
   delegation: delegationSchema.default(delegationSchema.parse({})),
   agent: agentSchema.default(agentSchema.parse({})),
   tasks: tasksSchema.default(tasksSchema.parse({})),
+  sandbox: sandboxSchema.default(sandboxSchema.parse({})),
   prices: z.record(z.string(), priceSchema).default({}),
   mcp_servers: z.record(z.string(), mcpServerSchema).default({}),
 });

@@ -16,7 +16,7 @@ export class ChildRunner implements TaskRunner {
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const runtime = this.runtime;
     const endpoint = runtime.childEndpoint(task.route);
-    const tools = runtime.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? runtime.agentToolsets });
+    const tools = runtime.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? runtime.agentToolsets, ...(task.sandbox ? { sandbox: task.sandbox } : {}) });
     const brief = { role: 'user' as const, content: childBrief(task) };
     return runAgentLoop({
       provider: runtime.provider(endpoint),
@@ -25,7 +25,7 @@ export class ChildRunner implements TaskRunner {
       messages: [brief, ...(control.resumeFrom ?? [])],
       tools,
       cwd: task.cwd,
-      io: runtime.io,
+      io: runtime.ioFor(task.sandbox),
       // A resumed task has already used some of its model calls.
       maxIterations: Math.max(1, runtime.config.delegation.max_iterations - task.apiCalls),
       ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),

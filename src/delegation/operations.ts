@@ -1,4 +1,5 @@
 import { LegateError } from '../errors.js';
+import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
 import {
   cancelTaskParameters,
@@ -16,7 +17,7 @@ import { batchResultView, checkView, listView, listViewLimit, spawnView } from '
 export type { Operation, OperationContext } from './operation.js';
 export { collectTask } from './collect-task.js';
 
-function childSpec(session: DelegationSession, goal: string, context: string | undefined, route: string | undefined, mode: TaskSpec['mode'], toolsets?: string[]): TaskSpec {
+function childSpec(session: DelegationSession, goal: string, context: string | undefined, route: string | undefined, mode: TaskSpec['mode'], toolsets?: string[], sandbox?: SandboxMode): TaskSpec {
   if (session.sessionId.kind !== 'session') throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
   if (session.depth >= session.maxSpawnDepth) {
     throw new LegateError('depth_limit', `delegation depth limit reached: this agent is at depth ${session.depth} and delegation.max_spawn_depth is ${session.maxSpawnDepth}`);
@@ -27,9 +28,13 @@ function childSpec(session: DelegationSession, goal: string, context: string | u
       throw new LegateError('invalid_arguments', `toolsets ${unknown.map((name) => `"${name}"`).join(', ')} not available to this agent; available: ${session.toolsets.join(', ')}`);
     }
   }
+  // The `sandbox` argument may only narrow; a route's `sandbox` caps its children's mode.
+  const childSandbox =
+    session.sandbox === undefined ? undefined : childSandboxMode(session.sandbox, sandbox, route === undefined ? undefined : session.routeSandbox?.(route));
   return {
     goal,
     ...(context ? { context } : {}),
+    ...(childSandbox ? { sandbox: childSandbox } : {}),
     ...(route ? { route } : {}),
     toolsets: toolsets ?? session.toolsets,
     model: session.childModel(route),
@@ -49,8 +54,8 @@ export const delegateTask = define({
   parameters: delegateTaskParameters,
   async run(args, session, context) {
     const started = Date.now();
-    const entries = args.tasks ?? [{ goal: args.goal!, context: args.context, route: args.route }];
-    const specs = entries.map((entry) => childSpec(session, entry.goal, entry.context, entry.route, 'sync'));
+    const entries = args.tasks ?? [{ goal: args.goal!, context: args.context, route: args.route, sandbox: args.sandbox }];
+    const specs = entries.map((entry) => childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox));
     const tasks: TaskRecord[] = [];
     for (const spec of specs) tasks.push(await session.service.spawn(spec));
     const cancelAll = (): void => {
@@ -85,7 +90,7 @@ export const delegateTaskAsync = define({
     'collect_task to get its summary, cancel_task to stop it. When it ends you also get a notice.',
   parameters: delegateTaskAsyncParameters,
   async run(args, session) {
-    const task = await session.service.spawn(childSpec(session, args.goal, args.context, args.route, 'async', args.toolsets));
+    const task = await session.service.spawn(childSpec(session, args.goal, args.context, args.route, 'async', args.toolsets, args.sandbox));
     return spawnView(task);
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sandboxModes } from '../sandbox/modes.js';
 import { taskStatuses } from '../tasks/status.js';
 
 /**
@@ -8,6 +9,10 @@ import { taskStatuses } from '../tasks/status.js';
 const goal = z.string().trim().min(1, 'goal must be a non-empty string').describe('What the child must achieve, stated completely: it sees nothing of your conversation.');
 const context = z.string().optional().describe('Everything the child needs to know: file paths, constraints, what was tried, what form the answer should take.');
 const route = z.string().optional().describe('Name of a route from delegation.routes in config.yaml (for example a cheaper model).');
+const sandbox = z
+  .enum(sandboxModes)
+  .optional()
+  .describe('Run the child in this sandbox mode: your own (the default) or a narrower one (read-only < workspace-write < danger-full-access). A wider one is refused.');
 const taskId = z.string().min(1).describe('The task_id returned by delegate_task_async.');
 
 export const delegateTaskParameters = z
@@ -15,8 +20,9 @@ export const delegateTaskParameters = z
     goal: goal.optional(),
     context,
     route,
+    sandbox,
     tasks: z
-      .array(z.object({ goal, context, route }))
+      .array(z.object({ goal, context, route, sandbox }))
       .min(1, 'tasks must hold at least one task')
       .optional()
       .describe('A batch of independent tasks to run side by side; use instead of goal/context.'),
@@ -29,6 +35,7 @@ export const delegateTaskAsyncParameters = z.object({
   goal,
   context,
   route,
+  sandbox,
   toolsets: z.array(z.string()).optional().describe("Toolsets the child may use (default: yours), e.g. ['file']."),
 });
 

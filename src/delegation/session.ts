@@ -1,3 +1,4 @@
+import type { SandboxMode } from '../sandbox/modes.js';
 import type { Caller, TaskService } from '../tasks/task-service.js';
 import type { Prices } from './usage-view.js';
 
@@ -18,6 +19,10 @@ export interface DelegationSession {
   service: TaskService;
   /** The model a child on `route` (or the default child model) runs on; throws `unknown_route`. */
   childModel(route: string | undefined): string;
+  /** The sandbox mode of the agent holding these tools: its children get it or a narrower one. */
+  sandbox?: SandboxMode;
+  /** A route's `sandbox` (a cap on its children's mode), if it sets one. */
+  routeSandbox?(route: string): SandboxMode | undefined;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
 }

@@ -1,5 +1,6 @@
 import type { ExitReason } from '../agent/events.js';
 import type { Message, Usage } from '../provider/types.js';
+import type { SandboxMode } from '../sandbox/modes.js';
 import type { TaskStatus } from './status.js';
 
 /** What a task was asked to do. Immutable once created. */
@@ -19,6 +20,8 @@ export interface TaskSpec {
   /** `sync` tasks belong to a `delegate_task` call that returns their results itself. */
   mode: 'async' | 'sync';
   cwd: string;
+  /** The child's sandbox mode (its parent's or narrower); undefined on tasks from before sandboxing: the runtime's. */
+  sandbox?: SandboxMode;
 }
 
 /** A task as stored. Progress fields are updated while it runs. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { lstat, mkdir, readdir, readFile, readlink, realpath, stat, writeFile } from 'node:fs/promises';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { ToolIO } from './tool.js';
 
@@ -28,7 +28,7 @@ export function createNodeIO(): ToolIO {
     async stat(path) {
       try {
         const info = await stat(path);
-        return { isFile: info.isFile(), isDirectory: info.isDirectory(), size: info.size };
+        return { isFile: info.isFile(), isDirectory: info.isDirectory(), size: info.size, links: info.nlink, id: `${info.dev}:${info.ino}` };
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -38,8 +38,30 @@ export function createNodeIO(): ToolIO {
     mkdirp: async (path) => {
       await mkdir(path, { recursive: true });
     },
+    realPath,
     exec,
   };
+}
+
+/**
+ * `path` (absolute) with symlinks resolved in its longest existing prefix and the rest appended. A
+ * dangling symlink resolves to where it points (writing through it would create that file).
+ */
+async function realPath(path: string, hops = 0): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const parent = dirname(path);
+    if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === path) throw error;
+    const link = await lstat(path).catch(() => undefined);
+    if (link?.isSymbolicLink()) {
+      if (hops >= 40) throw Object.assign(new Error(`too many levels of symbolic links: ${path}`), { code: 'ELOOP' });
+      // Against the parent's real path: `..` in the target climbs from where the link really is.
+      return realPath(resolve(await realPath(parent, hops), await readlink(path)), hops + 1);
+    }
+    return join(await realPath(parent, hops), basename(path));
+  }
 }
 
 type ExecResult = Awaited<ReturnType<ToolIO['exec']>>;

@@ -9,9 +9,18 @@ export interface ToolIO {
   writeFile(path: string, content: string): Promise<void>;
   /** Entries of a directory, directories suffixed with `/`. */
   listDir(path: string): Promise<string[]>;
-  stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean; size: number } | undefined>;
+  /** Follows symlinks. `links` (hard-link count) and `id` (device and inode) when the IO knows them. */
+  stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean; size: number; links?: number; id?: string } | undefined>;
   mkdirp(path: string): Promise<void>;
-  /** Run a shell command. Resolves (never rejects) with its exit code and combined output. */
+  /**
+   * `path` with every symlink resolved; the part that does not exist yet is appended as is. An IO
+   * without symlinks (a fake) may leave it out: the sandbox then takes paths as given.
+   */
+  realPath?(path: string): Promise<string>;
+  /**
+   * Run a shell command. Resolves with its exit code and combined output, whatever the command
+   * does; rejects only when the sandbox refuses to run it at all (`sandbox_denied`).
+   */
   exec(command: string, options: { cwd: string; timeoutMs: number; signal: AbortSignal }): Promise<{
     exitCode: number | null;
     output: string;

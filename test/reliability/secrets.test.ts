@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, startCli, tempHome, until, type CliResult } from '../helpers/cli.js';
 import { childWith, isParent, lastToolResults, taskIds } from '../helpers/script.js';
+import { sandboxArgsForCommands } from '../sandbox/commands-sandbox.js';
 
 /**
  * No API key in any output or any file under LEGATE_HOME: a full CLI scenario (children, a 401 on
@@ -189,7 +190,7 @@ describe('secrets: no raw API key in any output or file under LEGATE_HOME', () =
     const { home, work } = tempHome();
     const env = { OPENAI_API_KEY: KEYS.ENV, OPENAI_BASE_URL: main.openaiBaseUrl };
 
-    const result = await runCli(['run', '--json', 'dump'], { home, cwd: work, env });
+    const result = await runCli(['run', ...sandboxArgsForCommands(), '--json', 'dump'], { home, cwd: work, env });
 
     expect(result.code, result.stderr).toBe(0);
     // `env` did run: the tool result the child's model got shows the variable, masked.

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type RecordedRequest, type ScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, startCli, tempHome, until, type RunningCli } from '../helpers/cli.js';
 import { childWith, isChild, isParent, taskIds } from '../helpers/script.js';
+import { sandboxArgsForCommands } from '../sandbox/commands-sandbox.js';
 
 let server: ScriptedServer;
 let running: RunningCli[] = [];
@@ -76,7 +77,7 @@ describe('durable tasks across processes', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const first = start(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const first = start(['--config', configFile, 'run', ...sandboxArgsForCommands(), 'go'], { home, cwd: work });
     await until(async () => (await listJson(configFile, home, work))[0]?.status === 'running' && server.requests.filter(isChild).length === 1, 15_000, 'the tool to be running');
     // The command has started once its marker exists: kill the process while the tool call runs.
     await until(() => existsSync(join(work, 'marker')), 15_000, 'the tool to write its marker');

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNodeIO } from '../../src/tools/node-io.js';
@@ -14,7 +14,7 @@ describe('createNodeIO', () => {
     await io.writeFile(join(dir, 'a/file.txt'), 'ünïcode');
     expect(await io.readFile(join(dir, 'a/file.txt'))).toBe('ünïcode');
     expect(await io.listDir(join(dir, 'a'))).toEqual(['b/', 'file.txt']);
-    expect(await io.stat(join(dir, 'a/file.txt'))).toEqual({ isFile: true, isDirectory: false, size: 9 });
+    expect(await io.stat(join(dir, 'a/file.txt'))).toMatchObject({ isFile: true, isDirectory: false, size: 9, links: 1, id: expect.stringMatching(/^\d+:\d+$/) });
     expect(await io.stat(join(dir, 'a/b'))).toMatchObject({ isFile: false, isDirectory: true });
     expect(await io.stat(join(dir, 'missing'))).toBeUndefined();
     expect(await io.stat(join(dir, 'a/file.txt/below'))).toBeUndefined();
@@ -56,5 +56,14 @@ describe('createNodeIO', () => {
     expect(result.output.length).toBeLessThan(1_100_000);
     expect(result.output).toMatch(/END\n$/);
     expect(result.output).toContain('characters omitted');
+  });
+
+  it('resolves real paths: symlinks in the existing prefix, a dangling symlink to its target, the missing rest as is', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'real/sub'), { recursive: true });
+    await symlink(join(dir, 'real'), join(dir, 'link'));
+    await symlink('../real/sub/new.txt', join(dir, 'real/dangling'));
+    expect(await io.realPath!(join(dir, 'link/sub/missing/file.txt'))).toBe(join(dir, 'real/sub/missing/file.txt'));
+    expect(await io.realPath!(join(dir, 'link/dangling'))).toBe(join(dir, 'real/sub/new.txt'));
   });
 });

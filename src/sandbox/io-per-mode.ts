@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ToolIO } from '../tools/tool.js';
+import type { ApprovalGate } from './approval-gate.js';
+import type { SandboxMode } from './modes.js';
+import { createSandboxedIO } from './sandboxed-io.js';
+import { sandboxSettings, type SandboxSettingsInput } from './settings.js';
+
+/**
+ * The tool IO of each sandbox mode a runtime's agents run in (the parent's, and narrower ones its
+ * children were given), built on first use over one base IO. They share one private temporary
+ * directory, created before the first sandboxed command (so a runtime that runs none leaves
+ * nothing behind) and removed by `close`.
+ */
+export class IOPerMode {
+  private readonly ios = new Map<SandboxMode, ToolIO>();
+  private readonly tempDir = join(realpathSync(tmpdir()), `legate-sandbox-${process.pid}-${randomBytes(4).toString('hex')}`);
+
+  constructor(
+    private readonly base: ToolIO,
+    private readonly input: Omit<SandboxSettingsInput, 'mode' | 'tempDir'>,
+    private readonly gate?: ApprovalGate,
+  ) {}
+
+  for(mode: SandboxMode): ToolIO {
+    let io = this.ios.get(mode);
+    if (!io) {
+      if (mode === 'danger-full-access') {
+        io = this.base;
+      } else {
+        const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
+        const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
+        io = createSandboxedIO(this.base, { settings, prepare, ...(this.gate ? { gate: this.gate } : {}) });
+      }
+      this.ios.set(mode, io);
+    }
+    return io;
+  }
+
+  close(): void {
+    rmSync(this.tempDir, { recursive: true, force: true });
+    this.ios.clear();
+  }
+}
