@@ -1,4 +1,3 @@
-import { Server } from 'node:http';
 import { startScriptedServer, type RecordedRequest, type ScriptedReply } from '../src/testing/scripted-server.js';
 
 /**
@@ -60,24 +59,12 @@ function stats(requests: RecordedRequest[], unexpected: string[], cpuMs: number)
   return { requests: requests.length, maxInFlight, durationP50: at(0.5), durationP99: at(0.99), durationMax: durations.at(-1) ?? 0, cpuMs, unexpected: unexpected.slice(0, 5) };
 }
 
-/**
- * Keep idle connections for 60 s, as a hosted model API does, instead of Node's 5 s: on a starved
- * machine a client's pause between two calls can outlast 5 s while its own pool, whose timers run
- * late, still holds the socket, and the next request fails with "other side closed". (Set on the
- * server before it listens; `startScriptedServer` does not expose it.)
- */
-function keepIdleConnections(timeoutMs: number): void {
-  const listen = Server.prototype.listen;
-  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
-    this.keepAliveTimeout = timeoutMs;
-    return listen.apply(this, args as Parameters<typeof listen>);
-  } as typeof listen;
-}
-
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as ModelServerOptions;
-  keepIdleConnections(60_000);
-  const server = await startScriptedServer({ handler: (request) => replyFor(options, request), models: ['bench-model'] });
+  // Keep idle connections for 60 s, as a hosted model API does, instead of Node's 5 s: on a starved
+  // machine a client's pause between two calls can outlast 5 s while its own pool still holds the
+  // socket, and the next request fails with "other side closed".
+  const server = await startScriptedServer({ handler: (request) => replyFor(options, request), models: ['bench-model'], keepAliveTimeoutMs: 60_000 });
   let cpuFrom = process.cpuUsage();
   process.on('message', (message: { type: string }) => {
     if (message.type === 'stats') {

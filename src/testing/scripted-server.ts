@@ -46,6 +46,8 @@ export interface ScriptedServerOptions {
   port?: number;
   /** Model ids listed by `GET /v1/models`. Default `['scripted-model']`. */
   models?: string[];
+  /** How long an idle keep-alive connection stays open, ms (Node's default 5 s; a hosted API keeps them longer). */
+  keepAliveTimeoutMs?: number;
 }
 
 interface QueuedStep {
@@ -185,6 +187,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       else sendJson(res, 500, {}, JSON.stringify({ error: { message: `scripted server failed: ${String(error)}` } }));
     });
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
