@@ -7,6 +7,7 @@ import { errorMessage, LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import { operator } from '../tasks/task-service.js';
+import { exitCodeFor } from './usage.js';
 import { openRuntime, openTaskDesk, type GlobalOptions, type Streams, type TaskDesk } from './context.js';
 
 interface JsonOption {
@@ -31,7 +32,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       } catch (error) {
         streams.stderr.write(`legate: ${errorMessage(error)}\n`);
         // Bad arguments are usage errors, like the ones commander reports.
-        setExit(error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1);
+        setExit(exitCodeFor(error));
       } finally {
         await desk.close();
       }
