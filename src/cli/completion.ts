@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { Argument, type Command } from 'commander';
 import type { Streams } from './context.js';
 
 export const completionShells = ['bash', 'zsh', 'fish'] as const;
@@ -9,10 +9,7 @@ export function registerCompletion(program: Command, streams: Streams): void {
   program
     .command('completion')
     .description('print a shell completion script: source <(legate completion bash); zsh and fish too')
-    .argument('<shell>', completionShells.join(' | '), (value: string) => {
-      if (!(completionShells as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${completionShells.join(', ')}`);
-      return value;
-    })
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(completionShells))
     .action((shell: CompletionShell) => {
       streams.stdout.write(completionScript(program, shell));
     });
@@ -21,6 +18,7 @@ export function registerCompletion(program: Command, streams: Streams): void {
 interface Node {
   /** Subcommand names from the top, space-separated (`''` for `legate` itself, `'tasks list'`). */
   path: string;
+  /** Subcommands, and the fixed choices of its arguments (`completion bash|zsh|fish`). */
   commands: { name: string; description: string }[];
   options: { flags: string[]; description: string; takesValue: boolean }[];
 }
@@ -29,7 +27,10 @@ interface Node {
 function walk(command: Command, path = ''): Node[] {
   const node: Node = {
     path,
-    commands: command.commands.map((sub) => ({ name: sub.name(), description: sub.description() })),
+    commands: [
+      ...command.commands.map((sub) => ({ name: sub.name(), description: sub.description() })),
+      ...command.registeredArguments.flatMap((argument) => (argument.argChoices ?? []).map((choice) => ({ name: choice, description: argument.description }))),
+    ],
     options: [
       ...command.options.map((option) => ({
         flags: [option.long, option.short].filter((flag): flag is string => Boolean(flag)),
