@@ -89,7 +89,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       action(async (desk, id: string, options: JsonOption) => {
         const view = await run(checkTask, desk, { task_id: id });
         const output = await desk.tasks.store.readOutput(id);
-        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), '', ...output].join('\n');
+        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), '', ...output].join('\n');
         print({ ...view, output }, options.json, text);
         return 0;
       }),
@@ -229,4 +229,9 @@ function operatorSession(desk: TaskDesk): DelegationSession {
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
   return { tasks: runtime.tasks, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+}
+
+/** `1 model call`, `3 model calls`. */
+function modelCalls(count: number): string {
+  return `${count} model call${count === 1 ? '' : 's'}`;
 }
