@@ -16,6 +16,8 @@ export function logFilePath(home: string): string {
 export class CommandLog {
   private readonly secrets = new Set<string>();
   private broken = false;
+  /** Lines held back until the keys are known (`addSecrets`) or `flush()`: the first lines (argv) may hold a key too. */
+  private pending: { at: Date; text: string }[] | undefined = [];
 
   constructor(
     /** The log file, or undefined for no file (a library caller, tests of one function). */
@@ -28,25 +30,34 @@ export class CommandLog {
   /** Keys to redact from every later line (config keys, once the config is read). Placeholders of 8 characters or fewer are left alone. */
   addSecrets(keys: Iterable<string>): void {
     for (const key of keys) if (key.length > 8) this.secrets.add(key);
+    this.flush();
   }
 
   /** Extra detail: stderr with `--verbose`, and the log file. */
   detail(line: string): void {
-    const text = redactSecrets(line, this.secrets);
-    if (this.verbose) this.stderr?.write(`legate: ${text}\n`);
-    this.append(text);
+    if (this.verbose) this.stderr?.write(`legate: ${redactSecrets(line, this.secrets)}\n`);
+    this.record(line);
   }
 
   /** The log file only (what stderr already shows, or what only a post-mortem needs). */
   record(line: string): void {
-    this.append(redactSecrets(line, this.secrets));
+    if (!this.file || this.broken) return;
+    if (this.pending) this.pending.push({ at: new Date(), text: line });
+    else this.append([{ at: new Date(), text: line }]);
   }
 
-  private append(text: string): void {
+  /** Write the held-back lines (the command ends, or the keys are known). */
+  flush(): void {
+    const pending = this.pending ?? [];
+    this.pending = undefined;
+    if (pending.length > 0) this.append(pending);
+  }
+
+  private append(entries: { at: Date; text: string }[]): void {
     if (!this.file || this.broken) return;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
-      const lines = text.split('\n').map((part) => `${new Date().toISOString()} ${process.pid} ${this.command}: ${part}`);
+      const lines = entries.flatMap(({ at, text }) => redactSecrets(text, this.secrets).split('\n').map((part) => `${at.toISOString()} ${process.pid} ${this.command}: ${part}`));
       appendFileSync(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
     } catch {
       this.broken = true;

@@ -112,6 +112,7 @@ export async function main(argv: string[], processStreamsArg: Streams = processS
     }
   }
   streams.log?.record(`exit ${exitCode}`);
+  streams.log?.flush();
   return exitCode;
 }
 
