@@ -8,6 +8,7 @@ import { TaskService } from '../tasks/task-service.js';
 import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { maskKey } from '../secrets.js';
+import { oneLine } from '../tasks/output-lines.js';
 import { silentLog, type CommandLog } from './command-log.js';
 
 /** Options every command takes. */
@@ -83,7 +84,7 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
         },
       });
     }
-    return new Runtime({
+    const runtime = new Runtime({
       loaded,
       cwd,
       ...runtimeOptions,
@@ -91,11 +92,24 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
       extraToolsets: [...(extra.extraToolsets ?? []), ...mcp.toolsets],
       resources: [...(extra.resources ?? []), ...mcp.connections],
     });
+    logTasks(runtime, log);
+    return runtime;
   } catch (error) {
     await store.close();
     await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
     throw error;
   }
+}
+
+/** Every command that runs tasks logs their lifecycle; a child's model calls are `--verbose` detail. */
+function logTasks(runtime: Runtime, log: CommandLog): void {
+  runtime.tasks.subscribe((event) => {
+    if (event.type === 'task.spawned') log.record(`task ${event.task.id} spawned (${event.task.model}, depth ${event.task.depth}): ${oneLine(event.task.goal, 120)}`);
+    if (event.type === 'task.started') log.detail(`task ${event.task.id} running`);
+    if (event.type === 'task.steered') log.record(`task ${event.taskId} steered: ${oneLine(event.message, 120)}`);
+    if (event.type === 'task.activity') log.detail(`task ${event.taskId}: ${oneLine(event.activity, 120)}`);
+    if (event.type === 'task.ended') log.record(`task ${event.task.id} ${event.task.status} after ${event.task.apiCalls} model call${event.task.apiCalls === 1 ? '' : 's'}${event.task.error ? `: ${oneLine(event.task.error, 200)}` : ''}`);
+  });
 }
 
 /** The task store of `loaded`'s LEGATE_HOME, with tasks older than `tasks.prune_after_days` pruned. */

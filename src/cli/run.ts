@@ -55,12 +55,13 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   const tty = Boolean((streams.stderr as { isTTY?: boolean }).isTTY);
   const waitLine = new WaitLine(streams.stderr, tty);
   const say = (line: string | undefined): void => {
-    if (line === undefined) return;
-    waitLine.say(line);
-    log.record(line.trim());
+    if (line !== undefined) waitLine.say(line);
   };
   session.agent.subscribe((event) => {
-    say(parentTextLine(event) ?? progressLine(event));
+    const line = parentTextLine(event) ?? progressLine(event);
+    say(line);
+    // Task lines are logged for every command by openRuntime; the parent's own lines here.
+    if (line) log.record(line.trim());
     if (event.type === 'model.started') log.detail(`model call ${event.iteration} (parent, ${event.model})`);
     if (event.type === 'model.finished') log.detail(`model call ${event.iteration} done: ${event.usage.inputTokens} in, ${event.usage.outputTokens} out, ${event.toolCalls} tool call${event.toolCalls === 1 ? '' : 's'}`);
   });

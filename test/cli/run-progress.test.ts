@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli, scriptedConfig, startCli, until } from '../helpers/cli.js';
 import { childWith, isParent } from '../helpers/script.js';
@@ -83,6 +85,11 @@ describe('legate run: progress and what is left behind', () => {
     };
     const order = [/parent› Spawning a helper\./, /▸ task t_\w+ spawned: HELPER-GOAL/, /↪ task t_\w+ steered: FOCUS-ON-TESTS/, /waiting for 1 background task: t_\w+ \d+s/, /◂ task t_\w+ completed/].map(at);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // The log file keeps the task's lifecycle too.
+    const log = readFileSync(join(legateHome, 'logs', 'legate.log'), 'utf8');
+    expect(log).toMatch(/run: task t_\w+ spawned \(parent-model, depth 1\): HELPER-GOAL/);
+    expect(log).toMatch(/run: task t_\w+ steered: FOCUS-ON-TESTS/);
+    expect(log).toMatch(/run: task t_\w+ completed after 2 model calls/);
     server.assertDone();
   });
 });
