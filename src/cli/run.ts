@@ -67,7 +67,10 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
     if (event.type === 'task.activity') return;
-    if (event.type === 'task.steered') return event.sessionId === session.id ? say(runTaskLine(event)) : undefined;
+    if (event.type === 'task.steered') {
+      if (event.sessionId === session.id) say(runTaskLine(event));
+      return;
+    }
     if (event.task.sessionId !== session.id) return;
     waitLine.update(event.task);
     say(runTaskLine(event));

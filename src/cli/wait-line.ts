@@ -56,7 +56,10 @@ export class WaitLine {
   }
 
   private draw(): void {
-    if (this.tasks.size === 0) return this.clear();
+    if (this.tasks.size === 0) {
+      this.clear();
+      return;
+    }
     if (this.tty) {
       this.out.write(`\r\x1b[2K${this.text()}`);
       this.drawn = true;
