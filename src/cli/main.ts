@@ -16,10 +16,10 @@ import { checkedCwd, exitCodeFor } from './usage.js';
 import { workerCommand } from './worker.js';
 
 /** Parse argv and run one command. Resolves with the process exit code. */
-export async function main(argv: string[], processStreamsArg: Streams = processStreams()): Promise<number> {
+export async function main(argv: string[], given: Streams = processStreams()): Promise<number> {
   let exitCode = 0;
   // Commands write through this object; the log is added once the command is known (preAction).
-  const streams: Streams = { ...processStreamsArg };
+  const streams: Streams = { ...given };
   const program = new Command('legate')
     .description('An agent runtime with asynchronous subagents')
     .version(legateVersion, '-V, --version', 'print the version')
@@ -34,15 +34,14 @@ export async function main(argv: string[], processStreamsArg: Streams = processS
       writeErr: (text) => streams.stderr.write(text),
     });
 
-  // Before any command runs: refuse a missing --cwd, and open the command's log.
+  // Before any command runs: open the command's log, and refuse a --cwd that is not a directory.
   program.hook('preAction', (_program, action) => {
     const options = action.optsWithGlobals() as { cwd?: string; verbose?: boolean };
-    if (options.cwd !== undefined) program.setOptionValue('cwd', checkedCwd(options.cwd));
-    const name = commandPath(action);
-    const log = new CommandLog(logFilePath(legateHome(streams.env)), streams.stderr, Boolean(options.verbose), name);
+    const log = new CommandLog(logFilePath(legateHome(streams.env)), streams.stderr, Boolean(options.verbose), commandPath(action));
     streams.log = log;
     log.record(`started: legate ${argv.slice(2).join(' ')} (in ${process.cwd()}, legate ${legateVersion})`);
     log.detail(`log file: ${log.file}`);
+    if (options.cwd !== undefined) program.setOptionValue('cwd', checkedCwd(options.cwd));
   });
 
   program
@@ -116,7 +115,7 @@ export async function main(argv: string[], processStreamsArg: Streams = processS
   return exitCode;
 }
 
-/** `tasks list` for the log: the command's names from the top, without `legate`. */
+/** The command's names from the top, without `legate` (`tasks list`), to tag its log lines. */
 function commandPath(command: Command): string {
   const names: string[] = [];
   for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
