@@ -36,6 +36,22 @@ describe('legate run: progress and what is left behind', () => {
     expect(listed.tasks).toEqual([expect.objectContaining({ task_id: id, status: 'interrupted' })]);
   });
 
+  test('Ctrl-C during the parent model call: exit 130, no answer on stdout, and it says the run stopped before its answer', async () => {
+    const server = await scriptedServer([{ label: 'parent', reply: { hang: true } }]);
+    const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
+
+    const run = startCli(['run', 'think hard'], { home: legateHome, cwd: work });
+    await until(() => server.requests.some((request) => request.stepLabel === 'parent'), 20_000, 'the parent model call');
+    run.kill('SIGINT');
+    const result = await run.done;
+
+    expect(result.code).toBe(130);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('interrupted (Ctrl-C): the run stopped before its final answer');
+    expect(result.stderr).not.toContain('did not finish in this run');
+    expect(server.requests[0]!.aborted).toBe(true);
+  });
+
   test('--no-wait leaving a task behind says so and how to continue it (exit 0)', async () => {
     const server = await scriptedServer();
     server.enqueue(
