@@ -102,7 +102,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         if (signal.aborted) return stopped();
       }
       if (iteration > options.maxIterations) {
-        return finish('failed', 'max_iterations', `stopped after ${options.maxIterations} model calls without a final answer (max_iterations)`);
+        return finish('failed', 'max_iterations', `stopped after ${options.maxIterations} model call${options.maxIterations === 1 ? '' : 's'} without a final answer (max_iterations)`);
       }
 
       const offered = currentTools();

@@ -7,6 +7,10 @@ import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
 import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
 import { parseSandboxMode } from '../sandbox/modes.js';
+import { resolveEndpoints } from '../config/endpoints.js';
+import { maskKey } from '../secrets.js';
+import { oneLine } from '../tasks/output-lines.js';
+import { silentLog, type CommandLog } from './command-log.js';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -14,6 +18,8 @@ export interface GlobalOptions {
   cwd?: string;
   /** `--sandbox MODE` (run, chat, mcp, worker): overrides `agent.sandbox`. */
   sandbox?: string;
+  /** Extra detail on stderr (config file, endpoints with masked keys, each model call and retry). */
+  verbose?: boolean;
 }
 
 /** The streams a command writes to (tests pass their own). */
@@ -22,6 +28,13 @@ export interface Streams {
   stderr: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
+  /** The command's log (`--verbose` detail and the log file); none: nothing is logged. */
+  log?: CommandLog;
+}
+
+/** The command's log, or one that writes nowhere. */
+export function logOf(streams: Streams): CommandLog {
+  return streams.log ?? silentLog;
 }
 
 export function processStreams(): Streams {
@@ -29,7 +42,20 @@ export function processStreams(): Streams {
 }
 
 export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig {
-  return loadConfig({ ...(options.config ? { configPath: options.config } : {}), env: streams.env });
+  const loaded = loadConfig({ ...(options.config ? { configPath: options.config } : {}), env: streams.env });
+  const log = logOf(streams);
+  log.detail(`config: ${loaded.file ?? '(no config file: using the environment)'}; LEGATE_HOME ${loaded.home}`);
+  try {
+    const endpoints = resolveEndpoints(loaded);
+    const all = [['parent', endpoints.parent], ['children', endpoints.child], ...[...endpoints.routes].map(([name, route]) => [`route ${name}`, route] as const)] as const;
+    for (const [, endpoint] of all) log.addSecrets(endpoint.keys);
+    for (const [label, endpoint] of all) {
+      log.detail(`endpoint ${label}: ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys ${endpoint.keys.map(maskKey).join(', ') || '(none)'}`);
+    }
+  } catch {
+    // No usable endpoint (no key): commands that need one say so when they build the runtime.
+  }
+  return loaded;
 }
 
 /**
@@ -37,9 +63,13 @@ export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig 
  * servers of `mcp_servers`, unless `mcp: false` — a server that fails costs a warning on stderr).
  * `runtime.close()` releases them all.
  */
-export async function openRuntime(options: GlobalOptions, streams: Streams, extra: Partial<RuntimeOptions> & { mcp?: boolean } = {}): Promise<Runtime> {
-  const { mcp: connectMcp = true, ...runtimeOptions } = extra;
-  const loaded = loadFor(options, streams);
+export async function openRuntime(options: GlobalOptions, streams: Streams, extra: Partial<RuntimeOptions> & { mcp?: boolean; modelName?: string } = {}): Promise<Runtime> {
+  const { mcp: connectMcp = true, modelName, ...runtimeOptions } = extra;
+  const log = logOf(streams);
+  const read = loadFor(options, streams);
+  // `--model NAME` replaces `model.name` (so also the children's model when `delegation.model` is empty).
+  const loaded = modelName ? { ...read, config: { ...read.config, model: { ...read.config.model, name: modelName } } } : read;
+  if (modelName) log.detail(`model: ${modelName} (from --model)`);
   const sandbox = options.sandbox === undefined ? undefined : parseSandboxMode(options.sandbox);
   const cwd = options.cwd ?? process.cwd();
   const store = extra.store ?? (await openStore(loaded));
@@ -48,11 +78,17 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
     if (connectMcp) {
       mcp = await connectMcpServers(loaded.config.mcp_servers, {
         cwd,
-        warn: (line) => streams.stderr.write(`legate: warning: ${line}\n`),
-        info: (line) => streams.stderr.write(`legate: ${line}\n`),
+        warn: (line) => {
+          log.record(`warning: ${line}`);
+          streams.stderr.write(`legate: warning: ${line}\n`);
+        },
+        info: (line) => {
+          log.record(line);
+          streams.stderr.write(`legate: ${line}\n`);
+        },
       });
     }
-    return new Runtime({
+    const runtime = new Runtime({
       loaded,
       cwd,
       ...(sandbox ? { sandbox } : {}),
@@ -61,11 +97,24 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
       extraToolsets: [...(extra.extraToolsets ?? []), ...mcp.toolsets],
       resources: [...(extra.resources ?? []), ...mcp.connections],
     });
+    logTasks(runtime, log);
+    return runtime;
   } catch (error) {
     await store.close();
     await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
     throw error;
   }
+}
+
+/** Every command that runs tasks logs their lifecycle; a child's model calls are `--verbose` detail. */
+function logTasks(runtime: Runtime, log: CommandLog): void {
+  runtime.tasks.subscribe((event) => {
+    if (event.type === 'task.spawned') log.record(`task ${event.task.id} spawned (${event.task.model}, depth ${event.task.depth}): ${oneLine(event.task.goal, 120)}`);
+    if (event.type === 'task.started') log.detail(`task ${event.task.id} running`);
+    if (event.type === 'task.steered') log.record(`task ${event.taskId} steered: ${oneLine(event.message, 120)}`);
+    if (event.type === 'task.activity') log.detail(`task ${event.taskId}: ${oneLine(event.activity, 120)}`);
+    if (event.type === 'task.ended') log.record(`task ${event.task.id} ${event.task.status} after ${event.task.apiCalls} model call${event.task.apiCalls === 1 ? '' : 's'}${event.task.error ? `: ${oneLine(event.task.error, 200)}` : ''}`);
+  });
 }
 
 /** The task store of `loaded`'s LEGATE_HOME, with tasks older than `tasks.prune_after_days` pruned. */

@@ -1,6 +1,7 @@
 import { legateHome } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { demoModel } from '../demo/demo-model.js';
+import { looksEmpty, makeSampleProject } from '../demo/sample-project.js';
 import { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
 import { oneLine } from '../tasks/output-lines.js';
@@ -18,8 +19,11 @@ export interface DemoOptions extends GlobalOptions {
  * network. Everything else — the loop, tools, task service, OpenAI wire — is the real thing.
  */
 export async function demoCommand(options: DemoOptions, streams: Streams): Promise<number> {
-  const cwd = options.cwd ?? process.cwd();
   const say = (line: string): void => void streams.stdout.write(`${line}\n`);
+  const here = options.cwd ?? process.cwd();
+  // Nothing to survey here (an empty or freshly initialised directory): survey a small sample project instead.
+  const sample = looksEmpty(here) ? makeSampleProject() : undefined;
+  const cwd = sample?.dir ?? here;
   const server = await startScriptedServer({
     handler: demoModel({ parentDelayMs: options.fast ? 50 : 700, steeredChildDelayMs: options.fast ? 600 : 1500 }),
     models: ['legate-demo'],
@@ -31,7 +35,8 @@ export async function demoCommand(options: DemoOptions, streams: Streams): Promi
   const runtime = new Runtime({ loaded: { config, file: undefined, home: legateHome(streams.env), unset: new Map() }, cwd });
   const session = new Session(runtime);
   say('legate demo: running OFFLINE on a built-in scripted demo model (no API key, no network).');
-  say(`The subagents really read your files in ${cwd} (read-only).\n`);
+  if (sample) say(`${here} is empty, so the subagents survey a small sample project in ${cwd} instead (removed afterwards).\nRun legate demo in one of your own projects to see it work on your files.\n`);
+  else say(`The subagents really read your files in ${cwd} (read-only).\n`);
   session.agent.subscribe((event) => {
     if (event.type === 'model.finished' && event.text && event.toolCalls > 0) say(`parent› ${event.text}`);
     if (event.type === 'tool.started') say(`  ⚙ ${event.name}(${oneLine(event.arguments, 110)})`);
@@ -55,5 +60,6 @@ export async function demoCommand(options: DemoOptions, streams: Streams): Promi
     unsubscribe();
     await runtime.close();
     await server.close();
+    sample?.remove();
   }
 }

@@ -5,7 +5,9 @@ import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { providerEntry } from '../provider/registry.js';
 import { Runtime } from '../runtime.js';
 import { describeSandbox } from '../sandbox/availability.js';
+import { join } from 'node:path';
 import { maskKey } from '../secrets.js';
+import { logFilePath } from './command-log.js';
 import { loadFor, type GlobalOptions, type Streams } from './context.js';
 
 /** `legate doctor`: the resolved config with keys masked, and a reachability check of each endpoint. */
@@ -16,6 +18,8 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     const loaded = loadFor(options, streams);
     out(`config:    ${loaded.file ?? '(no config file: using the environment)'}`);
     out(`home:      ${loaded.home}`);
+    out(`tasks:     ${join(loaded.home, 'state.db')}`);
+    out(`log:       ${logFilePath(loaded.home)}`);
     const endpoints = resolveEndpoints(loaded);
     const describe = (label: string, endpoint: EndpointSpec): void => {
       out(`${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}${endpoint.maxTokens !== undefined ? `; max_tokens ${endpoint.maxTokens}` : ''}`);
@@ -46,13 +50,19 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
       problem(errorMessage(error));
       await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
     }
+    const all = [endpoints.parent, endpoints.child, ...endpoints.routes.values()];
     const seen = new Set<string>();
-    for (const endpoint of [endpoints.parent, endpoints.child, ...endpoints.routes.values()]) {
+    for (const endpoint of all) {
       if (seen.has(endpoint.baseUrl)) continue;
       seen.add(endpoint.baseUrl);
       const verdict = await checkEndpoint(endpoint);
       if (!verdict.ok) failures++;
       out(`check:     ${endpoint.baseUrl}: ${verdict.message}`);
+      // A model the endpoint does not list is worth a warning, not a failure: some lists are partial (proxies, deployments).
+      const missing = verdict.models ? [...new Set(all.filter((other) => other.baseUrl === endpoint.baseUrl && !verdict.models!.includes(other.model)).map((other) => other.model))] : [];
+      for (const model of missing) {
+        out(`warning:   model "${model}" is not in the model list of ${endpoint.baseUrl} (${verdict.models!.length} listed${verdict.models!.length ? `, e.g. ${verdict.models!.slice(0, 5).join(', ')}` : ''}); calls to it will probably fail — check the name`);
+      }
     }
   } catch (error) {
     streams.stderr.write(`legate: ${errorMessage(error)}\n`);
@@ -61,15 +71,24 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
   return failures === 0 ? 0 : 1;
 }
 
-async function checkEndpoint(endpoint: EndpointSpec): Promise<{ ok: boolean; message: string }> {
+/** Whether the endpoint answers; `models`: its complete model list, when it gave one. */
+async function checkEndpoint(endpoint: EndpointSpec): Promise<{ ok: boolean; message: string; models?: string[] }> {
   const { url, headers } = providerEntry(endpoint.provider).probe(endpoint.baseUrl, endpoint.keys[0] ?? '');
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-    if (response.ok) return { ok: true, message: `reachable (HTTP ${response.status})` };
+    if (response.ok) return { ok: true, message: `reachable (HTTP ${response.status})`, ...modelList(await response.json().catch(() => undefined)) };
     const hint = response.status === 401 || response.status === 403 ? ' — the key was refused' : '';
     return { ok: false, message: `HTTP ${response.status}${hint}` };
   } catch (error) {
     const cause = (error as { cause?: unknown }).cause;
     return { ok: false, message: `not reachable: ${errorMessage(cause ?? error)}` };
   }
+}
+
+/** The ids of a `GET /models` body (both wires list `{data: [{id}]}`); none when the list is paged or not a list. */
+function modelList(body: unknown): { models?: string[] } {
+  const { data, has_more: more } = (body ?? {}) as { data?: unknown; has_more?: unknown };
+  if (!Array.isArray(data) || more === true) return {};
+  const ids = data.map((entry) => (entry as { id?: unknown })?.id).filter((id): id is string => typeof id === 'string');
+  return ids.length === data.length && ids.length > 0 ? { models: ids } : {};
 }

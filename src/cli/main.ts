@@ -1,23 +1,32 @@
 import { Command, CommanderError } from 'commander';
-import { errorMessage, LegateError } from '../errors.js';
+import { legateHome } from '../config/load.js';
+import { errorMessage } from '../errors.js';
 import { legateVersion } from '../version.js';
 import { chatCommand } from './chat.js';
+import { CommandLog, logFilePath } from './command-log.js';
+import { registerCompletion } from './completion.js';
 import { processStreams, type Streams } from './context.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 import { mcpCommand } from './mcp.js';
-import { runCommand } from './run.js';
+import { readPrompt, runCommand, type RunOptions } from './run.js';
+import { registerSessions } from './sessions.js';
 import { registerTasks } from './tasks.js';
+import { checkedCwd, exitCodeFor } from './usage.js';
 import { workerCommand } from './worker.js';
 
 /** Parse argv and run one command. Resolves with the process exit code. */
-export async function main(argv: string[], streams: Streams = processStreams()): Promise<number> {
+export async function main(argv: string[], given: Streams = processStreams()): Promise<number> {
   let exitCode = 0;
+  // Commands write through this object; the log is added once the command is known (preAction).
+  const streams: Streams = { ...given };
   const program = new Command('legate')
     .description('An agent runtime with asynchronous subagents')
     .version(legateVersion, '-V, --version', 'print the version')
     .option('--config <file>', 'config file (default: $LEGATE_HOME/config.yaml, LEGATE_HOME defaults to ~/.legate)')
     .option('--cwd <dir>', 'working directory for the agent (default: the current directory)')
+    .option('--verbose', 'extra detail on stderr: config file, endpoints (keys masked), each model call and retry')
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
@@ -25,15 +34,27 @@ export async function main(argv: string[], streams: Streams = processStreams()):
       writeErr: (text) => streams.stderr.write(text),
     });
 
+  // Before any command runs: open the command's log, and refuse a --cwd that is not a directory.
+  program.hook('preAction', (_program, action) => {
+    const options = action.optsWithGlobals() as { cwd?: string; verbose?: boolean };
+    const log = new CommandLog(logFilePath(legateHome(streams.env)), streams.stderr, Boolean(options.verbose), commandPath(action));
+    streams.log = log;
+    log.record(`started: legate ${argv.slice(2).join(' ')} (in ${process.cwd()}, legate ${legateVersion})`);
+    log.detail(`log file: ${log.file}`);
+    if (options.cwd !== undefined) program.setOptionValue('cwd', checkedCwd(options.cwd));
+  });
+
   program
     .command('run')
     .description('run one prompt to its final answer (answer on stdout, progress on stderr)')
-    .argument('<prompt>', 'what the agent should do')
-    .option('--json', 'print {final, status, usage, tasks, ...} as JSON')
+    .argument('<prompt>', 'what the agent should do; - reads it from stdin')
+    .option('--json', 'print {final, status, usage, tasks, ...} as JSON on stdout (progress stays on stderr)')
     .option('--no-wait', 'do not wait for background tasks after the final answer')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
-    .action(async (prompt: string, options: { json?: boolean; wait?: boolean }, command: Command) => {
-      exitCode = await runCommand(prompt, { ...command.optsWithGlobals(), ...options }, streams);
+    .option('--model <name>', "the parent's model (default: model.name of the config)")
+    .action(async (prompt: string, options: RunOptions, command: Command) => {
+      const text = await readPrompt(prompt, streams);
+      exitCode = await runCommand(text, { ...command.optsWithGlobals(), ...options }, streams);
     });
 
   program
@@ -70,6 +91,7 @@ export async function main(argv: string[], streams: Streams = processStreams()):
     });
 
   registerTasks(program, streams, (code) => (exitCode = code));
+  registerSessions(program, streams, (code) => (exitCode = code));
 
   program
     .command('worker')
@@ -81,12 +103,25 @@ export async function main(argv: string[], streams: Streams = processStreams()):
       exitCode = await workerCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
+  registerCompletion(program, streams);
+
   try {
     await program.parseAsync(argv);
-    return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-    return error instanceof LegateError && error.code.startsWith('config') ? 2 : 1;
+    exitCode = exitCodeFor(error);
+    if (!(error instanceof CommanderError)) {
+      streams.stderr.write(`legate: ${errorMessage(error)}\n`);
+      streams.log?.record(`error: ${errorMessage(error)}`);
+    }
   }
+  streams.log?.record(`exit ${exitCode}`);
+  streams.log?.flush();
+  return exitCode;
+}
+
+/** The command's names from the top, without `legate` (`tasks list`), to tag its log lines. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ') || 'legate';
 }

@@ -10,7 +10,8 @@ export function progressLine(event: AgentEvent): string | undefined {
     case 'tool.finished':
       return event.isError ? `  ✗ ${event.name}: ${oneLine(event.content, 160)}` : undefined;
     case 'model.retry':
-      return `  ↻ model call retry ${event.attempt} in ${Math.round(event.delayMs)} ms: ${oneLine(event.reason, 120)}`;
+      // `attempt` is the attempt about to be made (2 for the first retry); people count retries from 1.
+      return `  ↻ retry ${event.attempt - 1} of the model call in ${Math.round(event.delayMs)} ms: ${oneLine(event.reason, 120)}`;
     default:
       return undefined;
   }
@@ -25,4 +26,15 @@ export function taskLine(event: TaskEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** `legate run`'s task lines: `taskLine`'s, and a child being steered. */
+export function runTaskLine(event: TaskEvent): string | undefined {
+  if (event.type === 'task.steered') return `  ↪ task ${event.taskId} steered: ${oneLine(event.message, 100)}`;
+  return taskLine(event);
+}
+
+/** The parent's text between tool calls (what it says it is doing), as `legate run` shows it. */
+export function parentTextLine(event: AgentEvent): string | undefined {
+  return event.type === 'model.finished' && event.text.trim() && event.toolCalls > 0 ? `parent› ${oneLine(event.text, 200)}` : undefined;
 }

@@ -1,48 +1,106 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage, LegateError } from '../errors.js';
 import { Session } from '../session.js';
 import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
 import type { Runtime } from '../runtime.js';
 import { addUsage, emptyUsage, type Usage } from '../provider/types.js';
 import type { TaskRecord } from '../tasks/task-record.js';
-import { openRuntime, type GlobalOptions, type Streams } from './context.js';
-import { progressLine, taskLine } from './progress.js';
+import { oneLine } from '../tasks/output-lines.js';
+import { logOf, openRuntime, type GlobalOptions, type Streams } from './context.js';
+import { parentTextLine, progressLine, runTaskLine } from './progress.js';
+import { WaitLine } from './wait-line.js';
 
 export interface RunOptions extends GlobalOptions {
   json?: boolean;
   /** false with --no-wait: do not wait for background tasks after the final answer. */
   wait?: boolean;
+  /** `--model NAME`: the parent's model instead of `model.name`. */
+  model?: string;
 }
 
 /** Rounds of "tasks ended → one more parent turn" before `run` stops waiting. */
 const maxNoticeRounds = 10;
 
+/** The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const interruptedExitCode = 130;
+
 /**
- * `legate run "<prompt>"`: one parent turn to its final answer (stdout), progress on stderr. If
- * the parent answers while its background tasks still run, wait for them and give it one more
- * turn with their completion notices (unless --no-wait).
+ * The prompt `run` was given: `-` reads it from stdin. An empty prompt is a usage error
+ * (`invalid_arguments`), refused before anything is opened.
+ */
+export async function readPrompt(prompt: string, streams: Streams): Promise<string> {
+  let text = prompt;
+  if (prompt === '-') {
+    let input = '';
+    for await (const chunk of streams.stdin) input += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+    text = input;
+  }
+  if (text.trim() === '') {
+    throw new LegateError('invalid_arguments', prompt === '-' ? 'the prompt read from stdin is empty' : 'the prompt is empty; say what the agent should do (or `-` to read it from stdin)');
+  }
+  return text;
+}
+
+/**
+ * `legate run "<prompt>"`: one parent turn to its final answer (stdout), progress on stderr (also
+ * with --json, which keeps stdout for the JSON). If the parent answers while its background tasks
+ * still run, wait for them and give it one more turn with their completion notices (unless
+ * --no-wait). Ctrl-C stops the run (exit 130) and hands running tasks back as `interrupted`;
+ * whenever tasks are left behind, stderr says which and how to continue them.
  */
 export async function runCommand(prompt: string, options: RunOptions, streams: Streams, runtime?: Runtime): Promise<number> {
-  const rt = runtime ?? (await openRuntime(options, streams));
+  const log = logOf(streams);
+  const rt = runtime ?? (await openRuntime(options, streams, options.model ? { modelName: options.model } : {}));
   const session = new Session(rt);
+  const tty = Boolean((streams.stderr as { isTTY?: boolean }).isTTY);
+  const waitLine = new WaitLine(streams.stderr, tty);
   const say = (line: string | undefined): void => {
-    if (line !== undefined && !options.json) streams.stderr.write(`${line}\n`);
+    if (line !== undefined) waitLine.say(line);
   };
-  session.agent.subscribe((event) => say(progressLine(event)));
-  const unsubscribe = rt.tasks.subscribe((event) => say(taskLine(event)));
+  session.agent.subscribe((event) => {
+    const line = parentTextLine(event) ?? progressLine(event);
+    say(line);
+    // Task lines are logged for every command by openRuntime; the parent's own lines here.
+    if (line) log.record(line.trim());
+    if (event.type === 'model.started') log.detail(`model call ${event.iteration} (parent, ${event.model})`);
+    if (event.type === 'model.finished') log.detail(`model call ${event.iteration} done: ${event.usage.inputTokens} in, ${event.usage.outputTokens} out, ${event.toolCalls} tool call${event.toolCalls === 1 ? '' : 's'}`);
+  });
+  const unsubscribe = rt.tasks.subscribe((event) => {
+    if (event.type === 'task.activity') return;
+    if (event.type === 'task.steered') {
+      if (event.sessionId === session.id) say(runTaskLine(event));
+      return;
+    }
+    if (event.task.sessionId !== session.id) return;
+    waitLine.update(event.task);
+    say(runTaskLine(event));
+  });
   const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    controller.abort();
+  };
   process.once('SIGINT', onSignal);
+  log.record(`session ${session.id} in ${rt.cwd}`);
   try {
     let result = await session.turn(prompt, controller.signal);
     for (let round = 0; options.wait !== false && result.status === 'completed' && round < maxNoticeRounds; round++) {
-      const open = await session.openTasks();
-      if (open > 0) say(`  … waiting for ${open} background task${open === 1 ? '' : 's'} (--no-wait skips this)`);
+      const open = (await rt.tasks.list(session.id)).filter((task) => task.status === 'queued' || task.status === 'running');
+      if (open.length > 0) waitLine.start(open);
       await rt.tasks.waitForSession(session.id, controller.signal);
+      waitLine.stop();
+      if (controller.signal.aborted) break;
       const notices = await session.takeNotices();
       if (!notices) break;
       result = await session.turn(notices, controller.signal);
     }
+    waitLine.stop();
+    // Tasks still running stop here (handed back as interrupted); say what was left and how to go on.
+    await rt.tasks.shutdown();
     const tasks = await rt.tasks.list(session.id);
+    const left = tasks.filter((task) => task.depth === 1 && (task.status === 'queued' || task.status === 'running' || task.status === 'interrupted'));
+    if (interrupted) streams.stderr.write(`legate: interrupted (Ctrl-C): the run stopped${result.status === 'completed' ? ' while waiting for background tasks' : ' before its final answer'}\n`);
+    if (left.length > 0) streams.stderr.write(leftBehind(left));
     if (options.json) {
       const childUsage = tasks.reduce((sum, task) => addUsage(sum, task.usage), emptyUsage());
       streams.stdout.write(
@@ -50,6 +108,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
           {
             final: result.final,
             status: result.status,
+            ...(interrupted ? { interrupted: true } : {}),
             exit_reason: result.exitReason,
             ...(result.error ? { error: result.error } : {}),
             session_id: session.id,
@@ -74,19 +133,36 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     } else if (result.status === 'completed') {
       streams.stdout.write(`${result.final}\n`);
     }
+    if (interrupted) return interruptedExitCode;
     if (result.status !== 'completed') {
       streams.stderr.write(`legate: run ${result.status} (${result.exitReason}): ${result.error ?? 'no answer'}\n`);
       return 1;
     }
     return 0;
   } catch (error) {
+    waitLine.stop();
     streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-    return 1;
+    return interrupted ? interruptedExitCode : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
     unsubscribe();
     if (!runtime) await rt.close();
   }
+}
+
+/** What happened to the tasks a run leaves behind, and the commands that continue them. */
+function leftBehind(tasks: TaskRecord[]): string {
+  const count = `${tasks.length} background task${tasks.length === 1 ? '' : 's'}`;
+  const lines = tasks.map((task) => `  ${task.id} ${task.status}: ${oneLine(task.goal, 70)}`);
+  const one = tasks[0]!.id;
+  return [
+    `legate: ${count} did not finish in this run and ${tasks.length === 1 ? 'was' : 'were'} handed back (interrupted tasks continue from their last checkpoint):`,
+    ...lines,
+    `  continue with:  legate worker   (runs every queued and interrupted task; --until-idle stops when none is left)`,
+    `  or one task:    legate tasks resume ${one}`,
+    `  see them:       legate tasks list`,
+    '',
+  ].join('\n');
 }
 
 /** `cost_usd` over the parent and its children, when every model involved has a price in config. */

@@ -7,6 +7,7 @@ import { errorMessage, LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import { operator } from '../tasks/task-service.js';
+import { exitCodeFor } from './usage.js';
 import { openRuntime, openTaskDesk, type GlobalOptions, type Streams, type TaskDesk } from './context.js';
 
 interface JsonOption {
@@ -31,7 +32,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       } catch (error) {
         streams.stderr.write(`legate: ${errorMessage(error)}\n`);
         // Bad arguments are usage errors, like the ones commander reports.
-        setExit(error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1);
+        setExit(exitCodeFor(error));
       } finally {
         await desk.close();
       }
@@ -88,7 +89,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       action(async (desk, id: string, options: JsonOption) => {
         const view = await run(checkTask, desk, { task_id: id });
         const { output } = await desk.tasks.trail(operator, id);
-        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${String(view.api_calls)} model calls`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []), '', ...output].join('\n');
+        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []), '', ...output].join('\n');
         print({ ...view, output }, options.json, text);
         return 0;
       }),
@@ -228,4 +229,9 @@ function operatorSession(desk: TaskDesk): DelegationSession {
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
   return { tasks: runtime.tasks, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+}
+
+/** `1 model call`, `3 model calls`. */
+function modelCalls(count: number): string {
+  return `${count} model call${count === 1 ? '' : 's'}`;
 }

@@ -1,3 +1,4 @@
+import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
 import { operator } from '../tasks/caller.js';
@@ -34,7 +35,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     if (event.type === 'task.started') say(`  ▸ ${event.task.id} running: ${event.task.goal.slice(0, 70)}`);
     if (event.type === 'task.ended') say(`  ◂ ${event.task.id} ${event.task.status}`);
   });
-  say(`legate worker: running tasks of ${runtime.configFile ?? 'this LEGATE_HOME'} (up to ${concurrency} at once; Ctrl-C hands them back)`);
+  say(`legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`);
   let waiting = false;
   try {
     while (!stop.signal.aborted) {

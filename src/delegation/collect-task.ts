@@ -119,7 +119,7 @@ function tickWhileWaiting(session: DelegationSession, taskIds: string[], timeout
         // Never after the result, never going backwards (MCP requires increasing progress).
         if (stopped || waited <= last) return;
         last = waited;
-        const describe = (task: TaskRecord): string => `task ${task.id} ${task.status}${task.lastActivity ? ` (${task.lastActivity})` : ''}, ${task.apiCalls} model calls`;
+        const describe = (task: TaskRecord): string => `task ${task.id} ${task.status}${task.lastActivity ? ` (${task.lastActivity})` : ''}, ${task.apiCalls} model call${task.apiCalls === 1 ? '' : 's'}`;
         const message = tasks.length === 1 ? describe(tasks[0]!) : `${tasks.filter(ended).length} of ${tasks.length} tasks ended; ${tasks.filter((task) => !ended(task)).map(describe).join('; ')}`;
         progress(waited, timeoutSeconds, message);
       },

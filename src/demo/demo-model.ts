@@ -38,6 +38,11 @@ function text(content: unknown): string {
   return '';
 }
 
+/** The `status` a tool result reported (`running`, `completed`…), as read. */
+function statusOf(result: string): string {
+  return /"status":"(\w+)"/.exec(result)?.[1] ?? 'unknown';
+}
+
 function toolResults(messages: WireMessage[]): string[] {
   return messages.filter((message) => message.role === 'tool').map((message) => text(message.content));
 }
@@ -60,11 +65,12 @@ function parentReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply
         ],
       };
     case 1:
-      return { delayMs, text: 'All three are running. Let me peek at the first one.', toolCalls: [{ name: 'check_task', arguments: { task_id: layout } }] };
+      // Say only what the spawn results said: a task may already be done by the time anyone looks.
+      return { delayMs, text: `Started three background tasks (${results.map(statusOf).join(', ')}). Let me check on the first one.`, toolCalls: [{ name: 'check_task', arguments: { task_id: layout } }] };
     case 2:
       return {
         delayMs,
-        text: 'The notes survey should also say which file has the most notes; steering it.',
+        text: `check_task says ${layout} is ${statusOf(results.at(-1) ?? '')}. The notes survey should also say which file has the most notes; steering it.`,
         toolCalls: [{ name: 'steer_task', arguments: { task_id: notes, message: 'Also tell me which file has the most notes.' } }],
       };
     case 3:

@@ -38,17 +38,24 @@ export class McpConnection {
   private constructor(
     readonly name: string,
     private readonly client: Client,
-    private readonly stderrTail: () => string,
+    /** What the server's stderr says went wrong: at startup its first error line; later, in its latest output. */
+    private readonly stderrSays: (when: 'startup' | 'later') => string,
   ) {}
 
   /** Start (or reach) the server and complete the MCP handshake. Rejects with a readable reason. */
   static async open(name: string, spec: McpServerSpec, options: McpConnectOptions): Promise<McpConnection> {
-    let stderr = '';
+    let head = '';
+    let tail = '';
     let transport: Transport;
     if ('command' in spec) {
       const stdio = new StdioClientTransport({ command: spec.command, args: spec.args, env: spec.env, cwd: options.cwd, stderr: 'pipe' });
-      // Keep the end of the server's stderr for messages; reading it also keeps the pipe from filling up.
-      stdio.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-2000)));
+      // Keep the start of the server's stderr for messages (a stack trace's first line is the error, its
+      // last lines are noise like "Node.js v20"); reading it also keeps the pipe from filling up.
+      stdio.stderr?.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        if (head.length < 4000) head = (head + text).slice(0, 4000);
+        tail = (tail + text).slice(-2000);
+      });
       transport = stdio;
     } else {
       transport = new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: spec.headers } });
@@ -58,7 +65,7 @@ export class McpConnection {
       { name: 'legate', version: legateVersion },
       { listChanged: { tools: { autoRefresh: false, debounceMs: 100, onChanged: () => options.onToolsChanged?.() } } },
     );
-    const connection = new McpConnection(name, client, () => lastLines(stderr));
+    const connection = new McpConnection(name, client, (when) => errorLine(when === 'startup' ? head : tail) || lastLines(tail));
     try {
       await client.connect(transport, { timeout: options.timeoutMs });
     } catch (error) {
@@ -67,8 +74,8 @@ export class McpConnection {
     }
     client.onclose = () => {
       if (connection.closing || connection.goneReason) return;
-      const tail = connection.stderrTail();
-      connection.goneReason = `the server ${'command' in spec ? 'process exited' : 'closed the connection'}${tail ? `: ${tail}` : ''}`;
+      const said = connection.stderrSays('later');
+      connection.goneReason = `the server ${'command' in spec ? 'process exited' : 'closed the connection'}${said ? `: ${said}` : ''}`;
       options.onGone(connection.goneReason);
     };
     return connection;
@@ -115,14 +122,24 @@ export class McpConnection {
   }
 
   private describeFailure(error: unknown, spec: McpServerSpec, timeoutMs: number): string {
-    const tail = this.stderrTail();
-    const said = tail ? `; it said: ${tail}` : '';
+    const first = this.stderrSays('startup');
+    const said = first ? `; it said: ${first}` : '';
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && 'command' in spec) return `command not found: ${JSON.stringify(spec.command)}`;
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) return `no answer within ${timeoutMs / 1000}s${said}`;
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) return `it exited during startup${said}`;
     const cause = (error as { cause?: unknown }).cause;
     return `${excerpt(errorMessage(cause ?? error), 200)}${said}`;
   }
+}
+
+/**
+ * The first line of a server's stderr that reads as an error (`Error: Cannot find module
+ * '/x/server.js'`, not the stack trace and `Node.js v20` that follow), or `''`.
+ */
+export function errorLine(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const error = lines.find((line) => /\b(error|exception|fatal|cannot|can't|failed|not found|denied|refused)\b/i.test(line) && !/^at\s/.test(line));
+  return error ? excerpt(error, 300) : '';
 }
 
 /** The last few non-empty lines of a server's stderr, on one line. */

@@ -242,6 +242,11 @@ export class TaskService {
     return latest;
   }
 
+  /** Stored sessions, most recently updated first (`cwd`: only that directory's). */
+  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
+    return this.store.listSessions(filter);
+  }
+
   /** Delete ended tasks (with their output, checkpoints and steers) that ended before `endedBefore` (ms). Only the operator may. Returns how many. */
   async prune(caller: CallerLike, endedBefore: number): Promise<number> {
     if (asCaller(caller).kind !== 'operator') throw new LegateError('invalid_arguments', 'only the operator (legate tasks prune) prunes tasks');

@@ -11,9 +11,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A scripted model server, closed after the test. */
-export async function scriptedServer(steps: ScriptedStep[] = []): Promise<ScriptedServer> {
-  const server = await startScriptedServer({ steps });
+/** A scripted model server, closed after the test (`models`: what its model list says). */
+export async function scriptedServer(steps: ScriptedStep[] = [], models?: string[]): Promise<ScriptedServer> {
+  const server = await startScriptedServer({ steps, ...(models ? { models } : {}) });
   servers.push(server);
   return server;
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli, scriptedConfig } from '../helpers/cli.js';
 import { closedPortUrl, home, scriptedServer } from './cli-harness.js';
@@ -74,5 +75,34 @@ describe('legate doctor', () => {
     expect(result.stderr).toContain('model.key_strategy');
     expect(result.stderr).toContain('"fastest"');
     expect(result.stderr + result.stdout).not.toContain('sk-test-parent-0001');
+  });
+});
+
+describe('legate doctor: paths and the model list', () => {
+  test('names the task store and the log file under LEGATE_HOME', async () => {
+    const server = await scriptedServer([], ['parent-model']);
+    const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
+
+    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`tasks:     ${join(legateHome, 'state.db')}`);
+    expect(result.stdout).toContain(`log:       ${join(legateHome, 'logs', 'legate.log')}`);
+    // The model is listed: no warning.
+    expect(result.stdout).not.toContain('is not in the model list');
+  });
+
+  test.each([
+    { wire: 'openai' as const, baseUrl: (url: { openaiBaseUrl: string }) => url.openaiBaseUrl },
+    { wire: 'anthropic' as const, baseUrl: (url: { anthropicBaseUrl: string }) => url.anthropicBaseUrl },
+  ])('a model the $wire endpoint does not list is a warning naming it and what is listed', async ({ wire, baseUrl }) => {
+    const server = await scriptedServer([], ['gpt-real-1', 'gpt-real-2']);
+    const { home: legateHome, work } = home(scriptedConfig(baseUrl(server), {}, { provider: wire, name: 'gpt-typo' }));
+
+    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+
+    expect(result.stdout).toContain(`warning:   model "gpt-typo" is not in the model list of ${baseUrl(server)} (2 listed, e.g. gpt-real-1, gpt-real-2)`);
+    // Reachable all the same: a list can be partial, so this alone does not fail doctor.
+    expect(result.code).toBe(0);
   });
 });

@@ -72,8 +72,9 @@ describe.each([
       tasks: [],
     });
     expect(output.session_id).toEqual(expect.any(String));
-    // --json keeps progress lines off stderr too, so the output is machine-readable.
-    expect(result.stderr).toBe('');
+    // stdout is the JSON alone; progress stays on stderr.
+    expect(result.stderr).toContain('parent› Writing the note.');
+    expect(result.stderr).toContain('⚙ write_file');
     server.assertDone();
   });
 });
