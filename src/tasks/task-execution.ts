@@ -150,7 +150,8 @@ export async function executeTask(
     return { status: 'failed', patch: { ...totals, endedAt: Date.now(), exitReason: 'error', currentTool: '', error: live.failure.toString() } };
   }
   if (live.handBack) {
-    return { status: 'interrupted', patch: { ...totals, currentTool: '', owner: undefined, leaseExpiresAt: undefined } };
+    // endedAt: when it stopped running, so its elapsed time stops growing (cleared when it runs again).
+    return { status: 'interrupted', patch: { ...totals, currentTool: '', owner: undefined, leaseExpiresAt: undefined, endedAt: Date.now() } };
   }
   return {
     // A run that ran out of output tokens has no answer, whatever its runner said.

@@ -299,7 +299,7 @@ export class TaskService {
     let task: TaskRecord;
     try {
       if (from === 'interrupted' && (await this.failIfResumedTooOften(taskId))) return none;
-      task = await this.store.claim(taskId, from, this.owner, Date.now() + this.leases.leaseMs, { startedAt: Date.now() });
+      task = await this.store.claim(taskId, from, this.owner, Date.now() + this.leases.leaseMs, { startedAt: Date.now(), endedAt: undefined });
     } catch {
       // Cancelled while queued, or claimed by another process.
       return none;

@@ -9,6 +9,7 @@ import { machineKey, newOwnerId, ownerIsGone } from '../../src/tasks/owner.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
+import { elapsedSeconds } from '../../src/delegation/views.js';
 import { operator, TaskService, type TaskRunner } from '../../src/tasks/task-service.js';
 import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
 import { taskFixture } from './store-conformance.js';
@@ -59,6 +60,30 @@ describe('resume limit (tasks.max_resumes)', () => {
     const again = new TaskService({ store, runner: hangingRunner, maxConcurrent: 1, maxResumes: 0 });
     await expect(again.resume(operator, other.id)).resolves.toMatchObject({ status: 'running' });
     await again.shutdown();
+  });
+});
+
+describe('elapsed time of an interrupted task', () => {
+  it('stops growing while nobody runs it (handed back or owner gone), and counts again once it is resumed', async () => {
+    for (const interrupt of ['hand-back', 'dead-owner'] as const) {
+      const store = new MemoryTaskStore();
+      const first = interrupt === 'hand-back' ? new TaskService({ store, runner: hangingRunner, maxConcurrent: 1 }) : frozenProcess(store, 'dead-0');
+      const task = await first.spawn(childSpec('STOPS', '/tmp'));
+      if (interrupt === 'hand-back') await first.shutdown();
+      else await new TaskService({ store, runner: hangingRunner, maxConcurrent: 1 }).reap(true);
+      const interrupted = await store.get(task.id);
+      expect(interrupted).toMatchObject({ status: 'interrupted' });
+      expect(interrupted!.endedAt).toBeTypeOf('number');
+      const now = Date.now();
+      expect(elapsedSeconds(interrupted!, now + 60_000)).toBe(elapsedSeconds(interrupted!, now));
+      const resumer = new TaskService({ store, runner: hangingRunner, maxConcurrent: 1 });
+      await resumer.resume(operator, task.id);
+      const running = await store.get(task.id);
+      expect(running).toMatchObject({ status: 'running' });
+      expect(running!.endedAt).toBeUndefined();
+      expect(elapsedSeconds(running!, Date.now() + 60_000)).toBeGreaterThan(59);
+      await resumer.shutdown();
+    }
   });
 });
 
