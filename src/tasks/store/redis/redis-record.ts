@@ -1,5 +1,7 @@
-import type { Message } from '../../../provider/types.js';
+import { LegateError } from '../../../errors.js';
 import type { SessionRecord, SteerRecord, TaskRecord } from '../../task-record.js';
+import { parseStoredMessages } from '../stored-shapes.js';
+import type { Checkpoint } from '../task-store.js';
 
 /**
  * Records in Redis hashes: one hash field per record field, its value JSON (`"running"`, `12`,
@@ -41,8 +43,20 @@ export function taskFromReply(reply: string[]): TaskRecord | undefined {
   return recordFromReply<TaskRecord>(reply);
 }
 
+/**
+ * The session of an HGETALL reply of `session:<id>`; its conversation (stored with its `format`)
+ * validated, `store_corrupt` naming the session otherwise.
+ */
 export function sessionFromReply(reply: string[]): SessionRecord | undefined {
-  return recordFromReply<SessionRecord>(reply);
+  if (reply.length === 0) return undefined;
+  const fields = new Map<string, string>();
+  for (let index = 0; index < reply.length; index += 2) fields.set(reply[index]!, reply[index + 1]!);
+  const id = JSON.parse(fields.get('id') ?? '""') as string;
+  const where = `session "${id}"`;
+  const session: Record<string, unknown> = {};
+  for (const field of ['id', 'cwd', 'createdAt', 'updatedAt']) session[field] = JSON.parse(fields.get(field) ?? 'null');
+  session.messages = parseStoredMessages(fields.get('messages') ?? '', Number(fields.get('format')), where);
+  return session as unknown as SessionRecord;
 }
 
 /** Steers of an HGETALL reply of `steers:<id>`, in id order. */
@@ -52,8 +66,29 @@ export function steersFromReply(reply: string[]): SteerRecord[] {
   return steers.sort((a, b) => a.id - b.id);
 }
 
-/** The conversation of the LRANGE reply of `checkpoints:<id>`: its steps' messages in order. */
-export function checkpointFromReply(reply: string[]): { iterations: number; messages: Message[] } {
-  const steps = reply.map((step) => JSON.parse(step) as { iteration: number; messages: Message[] });
-  return { iterations: steps.at(-1)?.iteration ?? 0, messages: steps.flatMap((step) => step.messages) };
+/**
+ * The conversation of the HGETALL reply of `checkpoints:<id>` (step number → `{format, iteration,
+ * messages}`): its steps' messages in step order, each validated; `store_corrupt` naming the task
+ * and step otherwise.
+ */
+export function checkpointFromReply(id: string, reply: string[]): Checkpoint {
+  const steps: { step: number; raw: string }[] = [];
+  for (let index = 0; index < reply.length; index += 2) steps.push({ step: Number(reply[index]), raw: reply[index + 1]! });
+  steps.sort((a, b) => a.step - b.step);
+  let iterations = 0;
+  const messages = steps.flatMap(({ step, raw }) => {
+    const where = `task "${id}" checkpoint step ${step}`;
+    let stored: { format?: unknown; iteration?: unknown; messages?: unknown };
+    try {
+      stored = JSON.parse(raw) as typeof stored;
+    } catch (error) {
+      throw new LegateError('store_corrupt', `${where} is not valid JSON: ${(error as Error).message}`, { where });
+    }
+    if (typeof stored !== 'object' || stored === null || typeof stored.iteration !== 'number') {
+      throw new LegateError('store_corrupt', `${where} has no iteration number`, { where });
+    }
+    iterations = stored.iteration;
+    return parseStoredMessages(stored.messages, Number(stored.format), where);
+  });
+  return { iterations, steps: steps.length, messages };
 }

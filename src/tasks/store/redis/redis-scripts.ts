@@ -54,6 +54,16 @@ local function applied(answer, ended)
     for _, key in ipairs({seenKey, opsKey, opqKey}) do redis.call('PEXPIRE', key, ttl) end
   end
 end
+-- nil when fence ({owner, epoch}) holds or is nil; else the refusal {'fenced', status, owner, epoch}.
+-- It holds while the task is running under that owner and epoch (an absent epoch counts as 0).
+local function fenceRefusal(fence, status)
+  if fence == nil then return nil end
+  local rawOwner = redis.call('HGET', taskKey, 'owner')
+  local owner = rawOwner and cjson.decode(rawOwner) or ''
+  local epoch = tonumber(redis.call('HGET', taskKey, 'epoch') or '0')
+  if status == 'running' and owner == fence.owner and epoch == fence.epoch then return nil end
+  return {'fenced', status, owner, tostring(epoch)}
+end
 local function statusOf(task)
   local raw = redis.call('HGET', task, 'status')
   if not raw then return nil end
@@ -92,12 +102,16 @@ return 'ok'
  * checkpoint step, any of them, applied together only if the condition holds.
  * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 output:<id>, 6 checkpoints:<id>,
  *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
- * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 condition JSON {status?: [..], owner?: s, epoch?: n},
- *       6 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], count?: n,
- *         step?: checkpoint step JSON {iteration, messages}, record?: true},
- *       7 output lines kept, 8.. output lines to append. (Lines travel as plain arguments, not in
- *       the JSON: a line cut inside an emoji holds half a surrogate pair, which Lua's JSON
- *       decoder refuses; every JSON value inside the change is itself JSON text, so ASCII-safe.)
+ * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 condition JSON {status?: [..], fence?: {owner, epoch}},
+ *       6 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], epoch?: true (add 1),
+ *         count?: n (lines in the write), at?: n (outputLines before them, as the writer counts),
+ *         stepNo?: 'n', step?: checkpoint step JSON {format, iteration, messages}, record?: true},
+ *       7 output lines kept, 8.. the write's last lines (at most the lines kept). (Lines travel as
+ *       plain arguments, not in the JSON: a line cut inside an emoji holds half a surrogate pair,
+ *       which Lua's JSON decoder refuses; every JSON value inside the change is itself JSON text,
+ *       so ASCII-safe.)
+ * The condition's statuses are checked first, then its fence. Lines the task already counted past
+ * `at` are not added again; a step number already stored is left as it is.
  * Returns {'ok'} (then the record's field/value pairs when change.record), {'not_found'},
  * {'status', current} or {'fenced', status, owner, epoch}.
  * When the task is (or becomes) ended, its checkpoints get the ended ttl.
@@ -131,14 +145,8 @@ if condition.status then
   end
   if not allowed then return refuse({'status', status}, status) end
 end
-if condition.owner ~= nil then
-  local rawOwner = redis.call('HGET', taskKey, 'owner')
-  local owner = rawOwner and cjson.decode(rawOwner) or ''
-  local epoch = tonumber(redis.call('HGET', taskKey, 'epoch') or '0')
-  if owner ~= condition.owner or (condition.epoch ~= nil and epoch ~= condition.epoch) then
-    return refuse({'fenced', status, owner, tostring(epoch)}, status)
-  end
-end
+local fenced = fenceRefusal(condition.fence, status)
+if fenced then return refuse(fenced, status) end
 local now = status
 if change.status then
   now = change.status
@@ -151,16 +159,23 @@ end
 if change.unset then
   for _, field in ipairs(change.unset) do redis.call('HDEL', taskKey, field) end
 end
+if change.epoch then redis.call('HINCRBY', taskKey, 'epoch', 1) end
 if change.count and change.count > 0 then
-  local lines = tonumber(redis.call('HGET', taskKey, 'outputLines') or '0') + change.count
-  redis.call('HSET', taskKey, 'outputLines', tostring(lines))
-end
-if #ARGV >= 8 then
-  redis.call('RPUSH', KEYS[5], unpack(ARGV, 8))
-  redis.call('LTRIM', KEYS[5], -tonumber(ARGV[7]), -1)
+  local before = tonumber(redis.call('HGET', taskKey, 'outputLines') or '0')
+  -- The first lines of the write that an earlier copy of it already added.
+  local skip = change.at and math.max(0, before - change.at) or 0
+  if skip < change.count then
+    redis.call('HSET', taskKey, 'outputLines', tostring(before + change.count - skip))
+    -- ARGV[8] is line number (count - sent) of the write, 0-based.
+    local from = 8 + math.max(0, skip - (change.count - (#ARGV - 7)))
+    if from <= #ARGV then
+      redis.call('RPUSH', KEYS[5], unpack(ARGV, from))
+      redis.call('LTRIM', KEYS[5], -tonumber(ARGV[7]), -1)
+    end
+  end
 end
 if change.step then
-  redis.call('RPUSH', KEYS[6], change.step)
+  redis.call('HSETNX', KEYS[6], change.stepNo, change.step)
 end
 if terminal[now] then
   if change.status and change.set and change.set.endedAt then
@@ -196,8 +211,9 @@ return steer
 /**
  * settleSteers — mark every queued steer delivered (takeSteers) or missed (missSteers).
  * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 steers:<id>, 6 steers-queued:<id>.
- * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 new state, 5 now.
- * Returns a JSON array of the settled steers in order, or nil for an unknown task.
+ * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 new state, 5 now, 6 fence JSON {owner, epoch} ('' = none).
+ * Returns a JSON array of the settled steers in order, the JSON array ["fenced", status, owner,
+ * epoch] when the fence does not hold (nothing settled), or nil for an unknown task.
  */
 export const settleSteersScript = `${prelude}
 local again = replayed()
@@ -206,6 +222,12 @@ if again == true then return '[]' end
 if again then return again end
 local status = statusOf(taskKey)
 if not status then return false end
+local fenced = fenceRefusal(ARGV[6] ~= '' and cjson.decode(ARGV[6]) or nil, status)
+if fenced then
+  local refusal = cjson.encode(fenced)
+  applied(refusal, terminal[status])
+  return refusal
+end
 local ids = redis.call('LRANGE', KEYS[6], 0, -1)
 -- Nothing queued (the usual case, before every model call): nothing written.
 if #ids == 0 then return '[]' end
@@ -307,7 +329,8 @@ return found
  * heartbeat — renew the lease of every running task of one owner.
  * KEYS: 1 status:running. Reads and writes <prefix>:task:<id> of each running task.
  * ARGV: 1 prefix, 2 owner as JSON (compared as stored), 3 leaseExpiresAt as JSON.
- * Returns the ids renewed. Applying it twice is applying it once.
+ * Returns id, epoch (JSON, absent = '0'), id, epoch… of the tasks renewed. Applying it twice is
+ * applying it once.
  */
 export const heartbeatScript = `
 local renewed = {}
@@ -316,6 +339,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if redis.call('HGET', key, 'owner') == ARGV[2] then
     redis.call('HSET', key, 'leaseExpiresAt', ARGV[3])
     renewed[#renewed + 1] = id
+    renewed[#renewed + 1] = redis.call('HGET', key, 'epoch') or '0'
   end
 end
 return renewed
@@ -358,11 +382,12 @@ return result
 /**
  * saveSession — create or replace a session; createdAt is kept from the first save.
  * KEYS: 1 session:<id>, 2 sessions.
- * ARGV: 1 id, 2 updatedAt, 3 id JSON, 4 cwd JSON, 5 createdAt JSON, 6 updatedAt JSON, 7 messages JSON.
+ * ARGV: 1 id, 2 updatedAt, 3 id JSON, 4 cwd JSON, 5 createdAt JSON, 6 updatedAt JSON, 7 messages JSON,
+ *       8 format (of messages) JSON.
  * Idempotent as it stands: saving the same session twice is saving it once.
  */
 export const saveSessionScript = `
-redis.call('HSET', KEYS[1], 'id', ARGV[3], 'cwd', ARGV[4], 'updatedAt', ARGV[6], 'messages', ARGV[7])
+redis.call('HSET', KEYS[1], 'id', ARGV[3], 'cwd', ARGV[4], 'updatedAt', ARGV[6], 'messages', ARGV[7], 'format', ARGV[8])
 redis.call('HSETNX', KEYS[1], 'createdAt', ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return 'ok'
@@ -388,4 +413,34 @@ while start < total and #found < limit do
   start = start + chunk
 end
 return found
+`;
+
+/**
+ * migrate1to2 — layout 1 → 2: checkpoints become a hash keyed by step number (each step with the
+ * `format` of its messages), sessions get a `format`. Steps keep their order (step = list
+ * index) and TTL; their JSON text is not re-encoded (Lua's encoder would turn `[]` into `{}`).
+ * KEYS: 1 schema, 2 tasks, 3 sessions. Reads and writes <prefix>:checkpoints:<id> of every task
+ *       and <prefix>:session:<id> of every session.
+ * ARGV: 1 prefix, 2 format of the stored conversations (1).
+ * Returns the layout now stored. Safe to run twice: it does nothing unless the layout is 1.
+ */
+export const migrate1to2Script = `
+if redis.call('GET', KEYS[1]) ~= '1' then return tonumber(redis.call('GET', KEYS[1])) end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local key = ARGV[1] .. ':checkpoints:' .. id
+  if redis.call('TYPE', key).ok == 'list' then
+    local ttl = redis.call('PTTL', key)
+    local steps = redis.call('LRANGE', key, 0, -1)
+    redis.call('DEL', key)
+    for index, step in ipairs(steps) do
+      redis.call('HSET', key, tostring(index - 1), '{"format":' .. ARGV[2] .. ',' .. string.sub(step, 2))
+    end
+    if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+  end
+end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+  redis.call('HSETNX', ARGV[1] .. ':session:' .. id, 'format', ARGV[2])
+end
+redis.call('SET', KEYS[1], '2')
+return 2
 `;

@@ -9,7 +9,7 @@
  *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
  *   task:<id>                   hash     the record: one field per record field, value JSON
  *   output:<id>                 list     the last `outputBufferLines` output lines
- *   checkpoints:<id>            list     checkpointed steps {iteration, messages} (JSON), in order; expires when the task ends
+ *   checkpoints:<id>            hash     step number → {format, iteration, messages} (JSON); expires when the task ends
  *   steers:<id>                 hash     steer id → steer record (JSON)
  *   steers-queued:<id>          list     ids of the queued steers, oldest first
  *   steer-seq                   string   last steer id given out
@@ -30,31 +30,33 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LegateError } from '../../../errors.js';
-import type { Message } from '../../../provider/types.js';
 import { assertTransition, canTransition, isTerminal, type TaskStatus } from '../../status.js';
-import type { SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../../task-record.js';
-import { outputBufferLines, outputLineChars, type TaskFilter, type TaskStore, type TransitionPatch } from '../task-store.js';
+import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../../task-record.js';
+import { leaseLost } from '../fence.js';
+import { storedFormat } from '../stored-shapes.js';
+import {
+  outputBufferLines, outputLineChars, type Checkpoint, type CheckpointStep, type OutputWrite, type TaskFilter, type TaskStore, type TransitionPatch,
+} from '../task-store.js';
 import { connectRedis, maskRedisUrl, storeError, type RedisConnectionOptions } from './redis-connection.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkpointFromReply, patchToChange, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
 import * as scripts from './redis-scripts.js';
 
 /** The key layout version this code writes. */
-export const redisSchemaVersion = 1;
+export const redisSchemaVersion = 2;
 
 const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
 const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool',
+  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool', 'cancelledBy', 'takeovers',
 ]);
 
 /**
- * What a conditional write requires of the task. `status`: one of these; `owner` (and `epoch`,
- * the takeover counter, absent = 0): the runner that may write. An absent part is not checked.
+ * What a conditional write requires of the task. `status`: one of these; `fence`: running under
+ * that owner and epoch (absent epoch = 0). An absent part is not checked.
  */
 export interface WriteCondition {
   status?: readonly TaskStatus[];
-  owner?: string;
-  epoch?: number;
+  fence?: Fence;
 }
 
 /** What one conditional write changes, all together. */
@@ -63,8 +65,12 @@ export interface TaskChange {
   /** Record fields; a field present as `undefined` is cleared. Filtered to `allowed`. */
   fields?: object;
   allowed?: ReadonlySet<string>;
+  /** Add 1 to `epoch` (a claim). */
+  epoch?: boolean;
   lines?: string[];
-  checkpoint?: { iteration: number; messages: Message[] };
+  /** The task's `outputLines` before `lines`, as the writer counts them (see `OutputWrite.at`). */
+  at?: number;
+  checkpoint?: CheckpointStep;
 }
 
 export interface RedisTaskStoreOptions extends RedisConnectionOptions {
@@ -126,7 +132,8 @@ export class RedisTaskStore implements TaskStore {
         throw new LegateError('config_invalid', `the Redis at ${maskRedisUrl(options.url)} may evict keys (maxmemory ${limit}, maxmemory-policy ${policy}): the task store needs maxmemory-policy noeviction`, { policy });
       }
       await store.command(redis.set(keys.schema, String(redisSchemaVersion), 'NX'));
-      const version = Number(await store.command(redis.get(keys.schema)));
+      let version = Number(await store.command(redis.get(keys.schema)));
+      if (version === 1) version = Number(await store.eval(scripts.migrate1to2Script, [keys.schema, keys.tasks, keys.sessions], [keys.prefix, String(storedFormat)]));
       if (version > redisSchemaVersion) {
         throw new LegateError('store_too_new', `the Redis keys under "${keys.prefix}" were written by a newer legate (layout ${version}; this one knows ${redisSchemaVersion})`, { prefix: keys.prefix, version });
       }
@@ -165,26 +172,24 @@ export class RedisTaskStore implements TaskStore {
     return (await this.query('count', filter, 0)) as number;
   }
 
-  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}): Promise<TaskRecord> {
-    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
-    // Only states from which `to` is a legal move go into the condition.
-    const legalFrom = expected.filter((status) => canTransition(status, to));
-    const reply = await this.conditionalWrite(id, { status: legalFrom }, { status: to, fields: patch, allowed: patchFields }, true);
-    if (reply[0] === 'ok') return taskFromReply(reply.slice(1))!;
-    const status = reply[1];
-    if (!expected.includes(status)) {
-      throw new LegateError('illegal_transition', `task "${id}" is ${status}, not ${expected.join(' or ')}`, { taskId: id, from: status, to });
-    }
-    assertTransition(id, status, to);
-    throw new LegateError('illegal_transition', `task "${id}" cannot go from ${status} to ${to}`, { taskId: id, from: status, to });
+  async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}, fence?: Fence): Promise<TaskRecord> {
+    if (to === 'running') throw new LegateError('illegal_transition', `task "${id}" can only become running by a claim`, { taskId: id, to });
+    return this.move(id, from, to, { fence }, { status: to, fields: patch, allowed: patchFields });
   }
 
-  async update(id: string, progress: TaskProgress): Promise<void> {
-    await this.conditionalWrite(id, {}, { fields: progress, allowed: progressFields });
+  async claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch: TransitionPatch = {}): Promise<TaskRecord> {
+    return this.move(id, from, 'running', {}, { status: 'running', fields: { ...patch, owner, leaseExpiresAt }, allowed: patchFields, epoch: true });
   }
 
-  async heartbeat(owner: string, leaseExpiresAt: number): Promise<string[]> {
-    return (await this.eval(scripts.heartbeatScript, [this.keys.status('running')], [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)])) as string[];
+  async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
+    await this.conditionalWrite(id, { fence }, { fields: progress, allowed: progressFields });
+  }
+
+  async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
+    const reply = (await this.eval(scripts.heartbeatScript, [this.keys.status('running')], [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)])) as string[];
+    const held: Array<Fence & { id: string }> = [];
+    for (let index = 0; index < reply.length; index += 2) held.push({ id: reply[index]!, owner, epoch: Number(reply[index + 1]) });
+    return held;
   }
 
   async prune(endedBefore: number): Promise<number> {
@@ -198,8 +203,8 @@ export class RedisTaskStore implements TaskStore {
     }
   }
 
-  async appendOutput(id: string, lines: string[], progress: TaskProgress = {}): Promise<void> {
-    await this.conditionalWrite(id, {}, { lines, fields: progress, allowed: progressFields });
+  async appendOutput(id: string, write: OutputWrite, fence?: Fence): Promise<void> {
+    await this.conditionalWrite(id, { fence }, { lines: write.lines, at: write.at, fields: write.progress ?? {}, allowed: progressFields });
   }
 
   async readOutput(id: string, last?: number): Promise<string[]> {
@@ -210,12 +215,12 @@ export class RedisTaskStore implements TaskStore {
     return this.read(id, this.keys.output(id), ['list', last === undefined ? '' : String(last)]);
   }
 
-  async appendCheckpoint(id: string, step: { iteration: number; messages: Message[] }): Promise<void> {
-    await this.conditionalWrite(id, {}, { checkpoint: step });
+  async appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void> {
+    await this.conditionalWrite(id, { fence }, { checkpoint: step });
   }
 
-  async loadCheckpoint(id: string): Promise<{ iterations: number; messages: Message[] }> {
-    return checkpointFromReply(await this.read(id, this.keys.checkpoints(id), ['list', '']));
+  async loadCheckpoint(id: string): Promise<Checkpoint> {
+    return checkpointFromReply(id, await this.read(id, this.keys.checkpoints(id), ['hash']));
   }
 
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {
@@ -227,8 +232,8 @@ export class RedisTaskStore implements TaskStore {
     return JSON.parse(reply as string) as SteerRecord;
   }
 
-  async takeSteers(taskId: string): Promise<SteerRecord[]> {
-    return this.settle(taskId, 'delivered');
+  async takeSteers(taskId: string, fence?: Fence): Promise<SteerRecord[]> {
+    return this.settle(taskId, 'delivered', fence);
   }
 
   async missSteers(taskId: string): Promise<number> {
@@ -243,6 +248,7 @@ export class RedisTaskStore implements TaskStore {
     await this.eval(scripts.saveSessionScript, [this.keys.session(session.id), this.keys.sessions], [
       session.id, String(session.updatedAt),
       JSON.stringify(session.id), JSON.stringify(session.cwd), JSON.stringify(session.createdAt), JSON.stringify(session.updatedAt), JSON.stringify(session.messages),
+      JSON.stringify(storedFormat),
     ]);
   }
 
@@ -267,8 +273,8 @@ export class RedisTaskStore implements TaskStore {
   /**
    * The one conditional write of a task (see `writeScript`): applies `change` only if the task
    * meets `condition`. Resolves with the script's reply when it applied or the condition failed
-   * (`['status', current]`, `['fenced', status, owner, epoch]`); rejects `task_not_found`.
-   * Fencing (owner + epoch) is the seam for takeovers; the TaskStore methods check status only.
+   * (`['status', current]`); rejects `task_not_found`, and `lease_lost` when `condition.fence`
+   * does not hold.
    */
   async conditionalWrite(id: string, condition: WriteCondition, change: TaskChange, returnRecord = false): Promise<WriteReply> {
     const { keys } = this;
@@ -278,8 +284,13 @@ export class RedisTaskStore implements TaskStore {
       ...(change.status !== undefined && { status: change.status }),
       ...(fields && Object.keys(fields.set).length > 0 && { set: fields.set }),
       ...(fields && fields.unset.length > 0 && { unset: fields.unset }),
+      ...(change.epoch && { epoch: true }),
       ...(lines && lines.length > 0 && { count: lines.length }),
-      ...(change.checkpoint && { step: JSON.stringify({ iteration: change.checkpoint.iteration, messages: change.checkpoint.messages }) }),
+      ...(lines && lines.length > 0 && change.at !== undefined && { at: change.at }),
+      ...(change.checkpoint && {
+        stepNo: String(change.checkpoint.step),
+        step: JSON.stringify({ format: storedFormat, iteration: change.checkpoint.iteration, messages: change.checkpoint.messages }),
+      }),
       ...(returnRecord && { record: true }),
     };
     const reply = (await this.eval(scripts.writeScript,
@@ -287,21 +298,34 @@ export class RedisTaskStore implements TaskStore {
       // Lines that would be trimmed at once are never sent; all of them are counted.
       [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines), ...(lines ?? []).slice(-outputBufferLines)])) as WriteReply | ['not_found'];
     if (reply[0] === 'not_found') throw notFound(id);
-    if (reply[0] === 'fenced') {
-      const [, status, owner, epoch] = reply;
-      const asked = `owner "${condition.owner}"${condition.epoch === undefined ? '' : ` at epoch ${condition.epoch}`}`;
-      throw new LegateError('illegal_transition', `task "${id}" refused a write from ${asked}: it is ${status}, owned by "${owner}" at epoch ${epoch}`, { taskId: id, status, owner, epoch: Number(epoch) });
-    }
+    if (reply[0] === 'fenced') throw fencedError(id, condition.fence!, reply);
     return reply;
   }
 
-  private async settle(taskId: string, state: 'delivered' | 'missed'): Promise<SteerRecord[]> {
+  /** A conditional transition (or claim): `illegal_transition` from a status not in `from` or from which `to` is illegal. */
+  private async move(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, condition: WriteCondition, change: TaskChange): Promise<TaskRecord> {
+    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
+    // Only states from which `to` is a legal move go into the condition.
+    const legalFrom = expected.filter((status) => canTransition(status, to));
+    const reply = await this.conditionalWrite(id, { ...condition, status: legalFrom }, change, true);
+    if (reply[0] === 'ok') return taskFromReply(reply.slice(1))!;
+    const status = reply[1];
+    if (!expected.includes(status)) {
+      throw new LegateError('illegal_transition', `task "${id}" is ${status}, not ${expected.join(' or ')}`, { taskId: id, from: status, to });
+    }
+    assertTransition(id, status, to);
+    throw new LegateError('illegal_transition', `task "${id}" cannot go from ${status} to ${to}`, { taskId: id, from: status, to });
+  }
+
+  private async settle(taskId: string, state: 'delivered' | 'missed', fence?: Fence): Promise<SteerRecord[]> {
     const { keys } = this;
     const reply = await this.eval(scripts.settleSteersScript,
       [...this.writeKeys(taskId), keys.steers(taskId), keys.queuedSteers(taskId)],
-      [...this.writeArgs(), state, String(Date.now())]);
+      [...this.writeArgs(), state, String(Date.now()), fence ? JSON.stringify(fence) : '']);
     if (reply === null) throw notFound(taskId);
-    return JSON.parse(reply as string) as SteerRecord[];
+    const settled = JSON.parse(reply as string) as SteerRecord[] | WriteReply;
+    if (settled[0] === 'fenced') throw fencedError(taskId, fence!, settled as WriteReply);
+    return settled as SteerRecord[];
   }
 
   /** The KEYS every task write starts with: task, seen, ops, opq. */
@@ -347,6 +371,12 @@ export class RedisTaskStore implements TaskStore {
 /** HGETALL as ioredis gives it (an object) back to the flat field/value list the scripts return. */
 function flatten(hash: Record<string, string>): string[] {
   return Object.entries(hash).flat();
+}
+
+/** The `lease_lost` error of a `['fenced', status, owner, epoch]` refusal. */
+function fencedError(id: string, fence: Fence, reply: WriteReply): LegateError {
+  const [, status, owner, epoch] = reply as ['fenced', TaskStatus, string, string];
+  return leaseLost(id, fence, { status, owner: owner === '' ? undefined : owner, epoch: Number(epoch) });
 }
 
 function notFound(id: string): LegateError {
