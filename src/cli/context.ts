@@ -85,8 +85,9 @@ async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<
   const url = sharedStoreUrl(loaded.config, env);
   const store = url === undefined
     ? SqliteTaskStore.open(join(loaded.home, 'state.db'))
-    // A command should fail within seconds, not wait out ioredis' default retries.
-    : await RedisTaskStore.open({ url, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000, maxRetriesPerRequest: 3 });
+    // Opening fails at the first refused or timed-out connection; once open, a command waits
+    // through reconnections (ioredis' default, about 20 s) so that a worker outlives a Redis blip.
+    : await RedisTaskStore.open({ url, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
   try {
     const pruneDays = loaded.config.tasks.prune_after_days;
     if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);
