@@ -2,6 +2,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { join } from 'node:path';
 import { LegateError } from '../errors.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
+import { RedisTaskStore } from '../tasks/store/redis/redis-store.js';
 import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
@@ -72,7 +73,7 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
   if (modelName) log.detail(`model: ${modelName} (from --model)`);
   const sandbox = options.sandbox === undefined ? undefined : parseSandboxMode(options.sandbox);
   const cwd = options.cwd ?? process.cwd();
-  const store = extra.store ?? (await openStore(loaded));
+  const store = extra.store ?? (await openStore(loaded, streams.env));
   let mcp: McpToolsets = { toolsets: [], connections: [] };
   try {
     if (connectMcp) {
@@ -117,9 +118,25 @@ function logTasks(runtime: Runtime, log: CommandLog): void {
   });
 }
 
-/** The task store of `loaded`'s LEGATE_HOME, with tasks older than `tasks.prune_after_days` pruned. */
-async function openStore(loaded: LoadedConfig): Promise<TaskStore> {
-  const store = SqliteTaskStore.open(join(loaded.home, 'state.db'));
+/**
+ * The Redis URL of shared mode: `tasks.redis_url`, else `LEGATE_REDIS_URL`; undefined when neither
+ * is set (the tasks live in `$LEGATE_HOME/state.db`).
+ */
+export function sharedStoreUrl(config: LoadedConfig['config'], env: NodeJS.ProcessEnv): string | undefined {
+  return config.tasks.redis_url ?? (env.LEGATE_REDIS_URL || undefined);
+}
+
+/**
+ * The task store: Redis in shared mode (`store_unavailable` naming the masked URL when it cannot
+ * be reached), else `loaded`'s LEGATE_HOME; tasks older than `tasks.prune_after_days` pruned.
+ */
+async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<TaskStore> {
+  const url = sharedStoreUrl(loaded.config, env);
+  const store = url === undefined
+    ? SqliteTaskStore.open(join(loaded.home, 'state.db'))
+    // Opening fails at the first refused or timed-out connection; once open, a command waits
+    // through reconnections (ioredis' default, about 20 s) so that a worker outlives a Redis blip.
+    : await RedisTaskStore.open({ url, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
   try {
     const pruneDays = loaded.config.tasks.prune_after_days;
     if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);
@@ -145,7 +162,7 @@ export interface TaskDesk {
  */
 export async function openTaskDesk(options: GlobalOptions, streams: Streams): Promise<TaskDesk> {
   const loaded = loadFor(options, streams);
-  const store = await openStore(loaded);
+  const store = await openStore(loaded, streams.env);
   const tasks = new TaskService({
     store,
     maxConcurrent: loaded.config.delegation.max_concurrent_children,

@@ -2,7 +2,8 @@ import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
 import { operator } from '../tasks/caller.js';
-import { openRuntime, type GlobalOptions, type Streams } from './context.js';
+import { maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
+import { openRuntime, sharedStoreUrl, type GlobalOptions, type Streams } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
   concurrency?: string;
@@ -35,7 +36,10 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     if (event.type === 'task.started') say(`  ▸ ${event.task.id} running: ${event.task.goal.slice(0, 70)}`);
     if (event.type === 'task.ended') say(`  ◂ ${event.task.id} ${event.task.status}`);
   });
-  say(`legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`);
+  const sharedUrl = sharedStoreUrl(runtime.config, streams.env);
+  say(sharedUrl === undefined
+    ? `legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`
+    : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} (up to ${concurrency} at once; Ctrl-C hands them back)`);
   let waiting = false;
   try {
     while (!stop.signal.aborted) {

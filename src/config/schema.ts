@@ -59,6 +59,13 @@ export const tasksSchema = z.strictObject({
   prune_after_days: z.number().min(0).default(14),
   /** Times a task whose process died is resumed before it fails instead (a task that kills its process would otherwise be resumed forever). */
   max_resumes: z.number().int().min(0).default(3),
+  /**
+   * Shared mode: every command keeps its tasks in the Redis at this URL (`redis://[:password@]host:port/db`)
+   * instead of `$LEGATE_HOME/state.db`. `LEGATE_REDIS_URL` sets it when this is absent.
+   */
+  redis_url: z.string().min(1).optional(),
+  /** The key prefix of this deployment in that Redis (letters, digits, `_ . - { }`). */
+  redis_prefix: z.string().min(1).default('legate'),
 });
 
 /**
