@@ -92,7 +92,4 @@ export const configSchema = z.strictObject({
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
-export type ModelSection = z.infer<typeof modelSchema>;
-export type DelegationSection = z.infer<typeof delegationSchema>;
-export type RouteSection = z.infer<typeof routeSchema>;
 export type PriceSection = z.infer<typeof priceSchema>;

@@ -24,7 +24,7 @@ describe('library exports', () => {
       run: async (task, control) => {
         control.emit({ type: 'step.completed', iteration: 1, messages: [{ role: 'assistant', content: `done: ${task.goal}` }] });
         await control.persisted();
-        return { status: 'completed', exitReason: 'completed', final: `done: ${task.goal}`, messages: [], usage: { inputTokens: 1, outputTokens: 1 }, apiCalls: 1, iterations: 1 };
+        return { status: 'completed', exitReason: 'completed', final: `done: ${task.goal}`, messages: [], usage: { inputTokens: 1, outputTokens: 1 }, apiCalls: 1 };
       },
     };
     const service = new legate.TaskService({ store, runner, maxConcurrent: 2 });
