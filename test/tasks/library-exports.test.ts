@@ -13,6 +13,12 @@ const legate = await import('legate');
 storeConformance('sqlite through legate/sqlite', { create: async () => SqliteTaskStore.open(':memory:'), close: (store) => store.close() }, { describe, it, expect });
 
 describe('library exports', () => {
+  it('the scripted model server is at legate/testing, not in the main entry', async () => {
+    const testing = await import('legate/testing');
+    expect(typeof testing.startScriptedServer).toBe('function');
+    expect('startScriptedServer' in legate).toBe(false);
+  });
+
   it('the conformance suite imports no test framework', () => {
     const source = readFileSync(new URL('../../dist/tasks/store/conformance.js', import.meta.url), 'utf8');
     expect(source).not.toMatch(/^import[^;]*['"]vitest['"]/m);
