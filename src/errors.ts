@@ -7,8 +7,6 @@ export type ErrorCode =
   | 'config_missing_key'
   | 'config_not_found'
   | 'invalid_arguments'
-  | 'unknown_tool'
-  | 'tool_failed'
   | 'task_not_found'
   | 'session_not_found'
   | 'task_not_running'
@@ -25,8 +23,6 @@ export type ErrorCode =
   | 'unknown_route'
   | 'sandbox_denied'
   | 'sandbox_wider'
-  | 'rate_limited'
-  | 'auth_failed'
   | 'no_keys_available'
   | 'aborted'
   | 'timeout';
@@ -53,10 +49,4 @@ export function errorMessage(error: unknown): string {
   if (error instanceof LegateError) return error.toString();
   if (error instanceof Error) return error.message;
   return String(error);
-}
-
-/** True for the error an AbortSignal raises (DOM AbortError or an SDK's APIUserAbortError). */
-export function isAbortError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return error.name === 'AbortError' || error.name === 'APIUserAbortError' || (error instanceof LegateError && error.code === 'aborted');
 }

@@ -2,16 +2,38 @@
 export { runAgentLoop, type LoopOptions } from './agent/loop.js';
 export type { AgentEvent, RunResult, ExitReason } from './agent/events.js';
 export { SteeringQueue, type SteeringSource } from './agent/steering.js';
-export { Agent } from './agent/agent.js';
-export { loadConfig, legateHome, type LoadedConfig } from './config/load.js';
-export { configSchema, type ConfigFile } from './config/schema.js';
+export { Agent, type AgentSetup, type AgentListener } from './agent/agent.js';
+export { loadConfig, legateHome, type LoadedConfig, type LoadOptions } from './config/load.js';
+export { configSchema, type ConfigFile, type ConfigInput, type PriceSection } from './config/schema.js';
+export type { EndpointSpec, ResolvedEndpoints } from './config/endpoints.js';
 export { Runtime, type RuntimeOptions } from './runtime.js';
 export { Session } from './session.js';
 export { LegateError, type ErrorCode } from './errors.js';
-export { createProvider, type ProviderSettings } from './provider/registry.js';
-export { CredentialPool } from './provider/credential-pool.js';
-export type { Provider, ProviderEvent, Message, ModelRequest, StopReason, ToolCall, Usage } from './provider/types.js';
-export { defineTool, type Tool, type Toolset, type ToolContext, type ToolIO } from './tools/tool.js';
+export { createProvider, type ProviderSettings, type WireName } from './provider/registry.js';
+export { CredentialPool, type CredentialPoolOptions, type PoolStrategy, type KeyStatus } from './provider/credential-pool.js';
+export type {
+  Provider,
+  ProviderEvent,
+  ProviderFailure,
+  Message,
+  UserMessage,
+  AssistantMessage,
+  ToolResultMessage,
+  ModelRequest,
+  StopReason,
+  ToolCall,
+  ToolSpec,
+  Usage,
+} from './provider/types.js';
+export { defineTool, type Tool, type Toolset, type ToolContext, type ToolIO, type ToolOutput } from './tools/tool.js';
+export type { SandboxMode } from './sandbox/modes.js';
+export type { SandboxRequest, SandboxDecision } from './sandbox/policy.js';
+export { refuseApprovals, type ApprovalGate, type ApprovalRequest, type ApprovalAnswer } from './sandbox/approval-gate.js';
+export { agentTools, type AgentScope, type ToolChoice } from './delegation/agent-tools.js';
+export { ChildRunner } from './delegation/child-runner.js';
+export type { ChildEnvironment } from './delegation/child-environment.js';
+export { operatorSession, type DelegationSession } from './delegation/session.js';
+export type { Prices } from './delegation/usage-view.js';
 export { builtinToolsets } from './tools/toolsets.js';
 export { createNodeIO } from './tools/node-io.js';
 export { TaskService, type TaskRunner, type RunControl, type TaskServiceOptions } from './tasks/task-service.js';
@@ -37,6 +59,7 @@ export type { SqliteTaskStore } from './tasks/store/sqlite-store.js';
 export { LocalDispatcher, type Dispatcher } from './tasks/dispatcher.js';
 export { StoreLeaseKeeper, type LeaseKeeper } from './tasks/lease-keeper.js';
 export { LocalTaskEnds, type TaskEnds } from './tasks/task-ends.js';
-export { connectMcpServers, type McpToolsets } from './mcp/mcp-toolsets.js';
+export { connectMcpServers, type McpToolsets, type McpReporter } from './mcp/mcp-toolsets.js';
+export type { McpConnection, McpServerSpec } from './mcp/client.js';
 export { createDelegationServer, defaultMcpSessionId } from './mcp/server.js';
-export { startScriptedServer, type ScriptedServer } from './testing/scripted-server.js';
+/** The scripted model server (`startScriptedServer`, `ScriptedStep`…) is at `legate/testing`. */

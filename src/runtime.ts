@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { resolveEndpoints, type EndpointSpec, type ResolvedEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
 import type { ConfigFile } from './config/schema.js';
-import { delegationToolsetNames, delegationToolsets } from './delegation/as-tools.js';
+import { agentTools, type AgentScope } from './delegation/agent-tools.js';
+import { delegationToolsetNames } from './delegation/as-tools.js';
+import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
 import type { DelegationSession } from './delegation/session.js';
 import { LegateError } from './errors.js';
@@ -19,7 +22,7 @@ import type { TaskStore } from './tasks/store/task-store.js';
 import { sessionCaller, TaskService } from './tasks/task-service.js';
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
-import { builtinToolsets, resolveToolsets } from './tools/toolsets.js';
+import { builtinToolsets } from './tools/toolsets.js';
 
 export interface RuntimeOptions {
   loaded: LoadedConfig;
@@ -40,22 +43,12 @@ export interface RuntimeOptions {
   resources?: { close(): Promise<void> }[];
 }
 
-/** One agent as the top level sees it: where it runs and with what. */
-export interface AgentSetup {
-  provider: Provider;
-  model: string;
-  system: string;
-  /** The current tools (see `Runtime.liveToolsFor`): asked before every model call. */
-  tools: () => readonly Tool[];
-  maxIterations: number;
-  maxTokens: number | undefined;
-}
-
 /**
  * Everything a session needs, built once from config: endpoints and their shared credential
- * pools, providers, toolsets, and the task service that runs children.
+ * pools, providers, toolsets, and the task service that runs children (the runtime is their
+ * `ChildEnvironment`).
  */
-export class Runtime {
+export class Runtime implements ChildEnvironment {
   readonly config: ConfigFile;
   readonly configFile: string | undefined;
   readonly endpoints: ResolvedEndpoints;
@@ -67,6 +60,8 @@ export class Runtime {
   readonly tasks: TaskService;
   /** The top-level agent's toolsets (children's default): `agent.toolsets` and every MCP server's. */
   readonly agentToolsets: string[];
+  /** `delegation.max_iterations`. */
+  readonly childMaxIterations: number;
   private readonly toolsets: Toolset[];
   /** MCP toolsets children do not get (`delegation.inherit_mcp_toolsets: false`). */
   private readonly parentOnlyToolsets: Set<string>;
@@ -96,6 +91,7 @@ export class Runtime {
     this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
+    this.childMaxIterations = this.config.delegation.max_iterations;
     this.parentOnlyToolsets = new Set(this.config.delegation.inherit_mcp_toolsets ? [] : mcpToolsets);
     const known = new Set([...this.toolsets.map((toolset) => toolset.name), ...delegationToolsetNames]);
     const unknown = this.agentToolsets.filter((name) => !known.has(name));
@@ -160,15 +156,14 @@ export class Runtime {
     return mode !== undefined && isNarrowerOrEqual(mode, this.sandboxMode) ? mode : this.sandboxMode;
   }
 
-  /** The tools of an agent at `depth` in `sessionId`: delegation tools only below the depth limit. */
+  /** The tools of an agent in `session` (`agentTools`), with every configured API key masked in their output. */
   toolsFor(session: AgentScope): Tool[] {
-    const canDelegate = session.depth < this.config.delegation.max_spawn_depth;
-    const available = [...this.toolsets, ...(canDelegate ? delegationToolsets(this.delegationSession(session)) : [])];
-    const names = session.toolsets
-      .filter((name) => canDelegate || !(delegationToolsetNames as readonly string[]).includes(name))
-      .filter((name) => session.depth === 0 || !this.parentOnlyToolsets.has(name));
-    const tools = resolveToolsets(available, names);
-    const allowed = session.depth > 0 ? tools.filter((tool) => !tool.interactive) : tools;
+    const allowed = agentTools(session, {
+      toolsets: this.toolsets,
+      parentOnly: this.parentOnlyToolsets,
+      maxSpawnDepth: this.config.delegation.max_spawn_depth,
+      delegationSession: (scope) => this.delegationSession(scope),
+    });
     return this.secrets.length === 0 ? allowed : allowed.map((tool) => redactingTool(tool, this.secrets));
   }
 
@@ -229,14 +224,6 @@ export class Runtime {
     for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
     this.ioPerMode.close();
   }
-}
-
-/** Which agent tools are built for: its session, depth, toolsets and sandbox mode (default: the runtime's). */
-export interface AgentScope {
-  sessionId: string;
-  depth: number;
-  toolsets: string[];
-  sandbox?: SandboxMode;
 }
 
 /**

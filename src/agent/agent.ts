@@ -1,8 +1,19 @@
 import type { AgentEvent, RunResult } from './events.js';
 import { runAgentLoop } from './loop.js';
-import type { Message } from '../provider/types.js';
-import type { AgentSetup } from '../runtime.js';
-import type { ToolIO } from '../tools/tool.js';
+import type { Message, Provider } from '../provider/types.js';
+import type { Tool, ToolIO } from '../tools/tool.js';
+
+/** One agent as the top level sees it: where it runs and with what (`Runtime.agent` builds one from config). */
+export interface AgentSetup {
+  provider: Provider;
+  model: string;
+  system: string;
+  /** The current tools: asked before every model call (`Runtime.liveToolsFor` keeps them current). */
+  tools: () => readonly Tool[];
+  maxIterations: number;
+  /** Output token limit per model call (undefined: none sent). */
+  maxTokens: number | undefined;
+}
 
 export type AgentListener = (event: AgentEvent) => void;
 

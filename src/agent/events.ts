@@ -21,7 +21,6 @@ export interface RunResult {
   messages: Message[];
   usage: Usage;
   apiCalls: number;
-  iterations: number;
 }
 
 /** Events the loop emits, a closed union; consumers switch on `type`. */
@@ -38,5 +37,3 @@ export type AgentEvent =
   /** Messages added since the last checkpoint (steering turns, a model reply, then its tool results), emitted after each reply and after its tool results. */
   | { type: 'step.completed'; iteration: number; messages: Message[] }
   | { type: 'done'; result: RunResult };
-
-export type AgentEventType = AgentEvent['type'];

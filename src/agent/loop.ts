@@ -72,7 +72,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   };
 
   const finish = (status: RunResult['status'], exitReason: ExitReason, error?: string): RunResult => {
-    const result: RunResult = { status, exitReason, final: lastText, messages, usage, apiCalls, iterations: apiCalls };
+    const result: RunResult = { status, exitReason, final: lastText, messages, usage, apiCalls };
     if (error !== undefined) result.error = error;
     emit({ type: 'done', result });
     return result;

@@ -19,7 +19,7 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
   const runtime = await openRuntime(options, streams);
   const say = (line: string): void => void streams.stderr.write(`legate mcp: ${line}\n`);
   const sessionId = options.session ?? defaultMcpSessionId(runtime.cwd);
-  const server = createDelegationServer(runtime, sessionId);
+  const server = createDelegationServer(runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets }), runtime.io);
   let stop = (): void => {};
   const stopped = new Promise<void>((resolveStop) => (stop = resolveStop));
   server.onclose = stop;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DelegationSession } from '../delegation/session.js';
+import { operatorSession } from '../delegation/session.js';
 import { cancelTask, checkTask, collectTask, steerTask, type Operation } from '../delegation/operations.js';
 import { elapsedSeconds } from '../delegation/views.js';
 import { formatIssues } from '../config/format-issues.js';
@@ -43,7 +43,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    return operation.run(parsed.data, operatorSession(desk), { signal: new AbortController().signal });
+    return operation.run(parsed.data, operatorSession(desk.tasks, desk.cwd, desk.config.prices), { signal: new AbortController().signal });
   };
 
   tasks
@@ -208,22 +208,6 @@ function collectText(view: Record<string, unknown>, timeout: string, others = fa
   if (others && (status === 'running' || status === 'queued')) return `${id} is still ${status}`;
   if (status === 'interrupted') return `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`;
   return status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`;
-}
-
-/** The operator's DelegationSession: every task of the LEGATE_HOME, no spawning. */
-function operatorSession(desk: TaskDesk): DelegationSession {
-  return {
-    sessionId: operator,
-    depth: 0,
-    toolsets: [],
-    maxSpawnDepth: 0,
-    cwd: desk.cwd,
-    service: desk.tasks,
-    childModel: () => {
-      throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
-    },
-    prices: desk.config.prices,
-  };
 }
 
 /** A runtime as a task desk (for the commands that run tasks here). */

@@ -11,8 +11,6 @@ export interface EndpointSpec {
   model: string;
   keys: string[];
   keyStrategy: PoolStrategy;
-  /** Same provider, endpoint and keys as the parent: children share the parent's credential pool. */
-  sharesParentPool: boolean;
   /** Output token limit per call: the layer's `max_tokens`, else the inherited one, else the provider's default for the model (undefined: none sent). */
   maxTokens: number | undefined;
   timeoutMs: number;
@@ -53,7 +51,6 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
     model: model.name,
     keys: parentKeys,
     keyStrategy: model.key_strategy,
-    sharesParentPool: true,
     maxTokens: model.max_tokens ?? providerEntry(provider).defaultMaxTokens(model.name),
     timeoutMs: model.request_timeout_seconds * 1000,
     maxRetries: model.max_retries,
@@ -86,7 +83,6 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
       // A configured limit is inherited; a default one is the layer model's own default.
       maxTokens: fields.max_tokens ?? maxTokensAbove ?? providerEntry(layerProvider).defaultMaxTokens(layerModel),
       keys,
-      sharesParentPool: sameEndpoint && keys === parent.keys,
     };
   };
   const delegation = config.delegation;

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { LegateError } from '../errors.js';
 import { formatIssues } from './format-issues.js';
 import { interpolateEnv } from './interpolate.js';
-import { configSchema, type ConfigFile } from './schema.js';
+import { configSchema, type ConfigFile, type ConfigInput } from './schema.js';
 
 /** Where a setting came from, for error messages (`model.api_key in /home/u/.legate/config.yaml`). */
 export interface LoadedConfig {
@@ -20,6 +20,11 @@ export interface LoadedConfig {
 export interface LoadOptions {
   /** `--config FILE`; default `$LEGATE_HOME/config.yaml`. */
   configPath?: string;
+  /**
+   * The settings as a plain object (what `config.yaml` would hold), for a program embedding legate:
+   * read instead of any file, validated like one, its `${VAR}` references taken from `env`.
+   */
+  config?: ConfigInput;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -28,13 +33,14 @@ export function legateHome(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Read and validate config. An explicit `--config` that does not exist is an error; a missing
- * default file falls back to the environment (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
- * `ANTHROPIC_API_KEY`, `LEGATE_MODEL`).
+ * Read and validate config: `options.config`, else the file. An explicit `--config` that does not
+ * exist is an error; a missing default file falls back to the environment (`OPENAI_API_KEY`,
+ * `OPENAI_BASE_URL`, `ANTHROPIC_API_KEY`, `LEGATE_MODEL`).
  */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const home = legateHome(env);
+  if (options.config !== undefined) return validate(options.config, 'config object', undefined, home, env);
   const file = resolve(options.configPath ?? join(home, 'config.yaml'));
   let text: string | undefined;
   try {
@@ -53,15 +59,20 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   } catch (error) {
     throw new LegateError('config_invalid', `${file}: not valid YAML: ${(error as Error).message}`);
   }
+  return validate(raw, file, file, home, env);
+}
+
+/** Settings read from `where` (the file, or `config object`), interpolated and validated. */
+function validate(raw: unknown, where: string, file: string | undefined, home: string, env: NodeJS.ProcessEnv): LoadedConfig {
   const { value, unset } = interpolateEnv(raw, env);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new LegateError('config_invalid', `${file}: expected a mapping of settings at the top level`);
+    throw new LegateError('config_invalid', `${where}: expected a mapping of settings at the top level`);
   }
   const withModel = addEnvModel(value as Record<string, unknown>, env);
   const parsed = configSchema.safeParse(withModel);
   if (!parsed.success) {
     const lines = formatIssues(parsed.error, withModel).map((line, index) => line + unsetNote(parsed.error.issues[index]?.path ?? [], unset));
-    throw new LegateError('config_invalid', `${file}: ${lines.join('; ')}`, { file, issues: lines });
+    throw new LegateError('config_invalid', `${where}: ${lines.join('; ')}`, { file, issues: lines });
   }
   return { config: parsed.data, file, home, unset };
 }

@@ -99,7 +99,6 @@ export const configSchema = z.strictObject({
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
-export type ModelSection = z.infer<typeof modelSchema>;
-export type DelegationSection = z.infer<typeof delegationSchema>;
-export type RouteSection = z.infer<typeof routeSchema>;
+/** Settings as written (in `config.yaml`, or as the object given to `loadConfig({ config })`): defaults not yet applied. */
+export type ConfigInput = z.input<typeof configSchema>;
 export type PriceSection = z.infer<typeof priceSchema>;

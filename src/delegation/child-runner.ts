@@ -1,9 +1,9 @@
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
-import type { Runtime } from '../runtime.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { childBrief, childSystemPrompt } from './child-prompt.js';
+import type { ChildEnvironment } from './child-environment.js';
 
 /**
  * Runs a task's child in this process: the same agent loop with a fresh conversation (only the
@@ -11,23 +11,23 @@ import { childBrief, childSystemPrompt } from './child-prompt.js';
  * parent's toolsets minus what children may not have.
  */
 export class ChildRunner implements TaskRunner {
-  constructor(private readonly runtime: Runtime) {}
+  constructor(private readonly environment: ChildEnvironment) {}
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
-    const runtime = this.runtime;
-    const endpoint = runtime.childEndpoint(task.route);
-    const tools = runtime.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? runtime.agentToolsets, ...(task.sandbox ? { sandbox: task.sandbox } : {}) });
+    const environment = this.environment;
+    const endpoint = environment.childEndpoint(task.route);
+    const tools = environment.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? environment.agentToolsets, ...(task.sandbox ? { sandbox: task.sandbox } : {}) });
     const brief = { role: 'user' as const, content: childBrief(task) };
     return runAgentLoop({
-      provider: runtime.provider(endpoint),
+      provider: environment.provider(endpoint),
       model: task.model,
       system: childSystemPrompt(task),
       messages: [brief, ...(control.resumeFrom ?? [])],
       tools,
       cwd: task.cwd,
-      io: runtime.ioFor(task.sandbox),
+      io: environment.ioFor(task.sandbox),
       // A resumed task has already used some of its model calls.
-      maxIterations: Math.max(1, runtime.config.delegation.max_iterations - task.apiCalls),
+      maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
       ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
       signal: control.signal,
       steering: control.steering,

@@ -1,5 +1,6 @@
+import { LegateError } from '../errors.js';
 import type { SandboxMode } from '../sandbox/modes.js';
-import type { Caller, TaskService } from '../tasks/task-service.js';
+import { operator, type Caller, type TaskService } from '../tasks/task-service.js';
 import type { Prices } from './usage-view.js';
 
 /** What the delegation tools of one agent know about where they run. */
@@ -25,4 +26,20 @@ export interface DelegationSession {
   routeSandbox?(route: string): SandboxMode | undefined;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
+}
+
+/** The operator's session (the user at the CLI): every task of the store, no spawning. */
+export function operatorSession(service: TaskService, cwd: string, prices?: Prices): DelegationSession {
+  return {
+    sessionId: operator,
+    depth: 0,
+    toolsets: [],
+    maxSpawnDepth: 0,
+    cwd,
+    service,
+    childModel: () => {
+      throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
+    },
+    ...(prices ? { prices } : {}),
+  };
 }

@@ -5,10 +5,10 @@ import { resolve } from 'node:path';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool as McpToolDefinition } from '@modelcontextprotocol/sdk/types.js';
 import { delegationToolsets } from '../delegation/as-tools.js';
-import type { Runtime } from '../runtime.js';
+import type { DelegationSession } from '../delegation/session.js';
 import { executeToolCall } from '../tools/execute.js';
 import { toToolSpec } from '../tools/tool-spec.js';
-import type { ToolContext } from '../tools/tool.js';
+import type { ToolContext, ToolIO } from '../tools/tool.js';
 import { legateVersion } from '../version.js';
 
 /**
@@ -20,14 +20,14 @@ export function defaultMcpSessionId(cwd: string): string {
 }
 
 /**
- * legate's seven delegation tools served over MCP, with the MCP client as the parent (depth 0) of
- * session `sessionId`. They are the very tools an agent gets: same schemas, validation, JSON
+ * legate's seven delegation tools served over MCP, with the MCP client as the parent of `session`
+ * (`runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets })`); the
+ * tools run in `session.cwd` with `io`. They are the very tools an agent gets: same schemas, validation, JSON
  * results and error wording; a refusal or bad arguments is a tool result with `isError: true`.
  * `delegate_task` and `collect_task` send progress notifications while they wait, when the
  * client asked for them (a progress token).
  */
-export function createDelegationServer(runtime: Runtime, sessionId: string): Server {
-  const session = runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets });
+export function createDelegationServer(session: DelegationSession, io: ToolIO): Server {
   const tools = new Map(delegationToolsets(session).flatMap((toolset) => toolset.tools).map((tool) => [tool.name, tool]));
   const listed: McpToolDefinition[] = [...tools.values()].map((tool) => {
     const spec = toToolSpec(tool);
@@ -48,7 +48,7 @@ export function createDelegationServer(runtime: Runtime, sessionId: string): Ser
             notified = notified.then(() => extra.sendNotification(notification)).catch(() => {});
           };
     const call = { id: String(extra.requestId), name: request.params.name, arguments: JSON.stringify(request.params.arguments ?? {}) };
-    const result = await executeToolCall(tools, call, { cwd: runtime.cwd, io: runtime.io, signal: extra.signal, progress });
+    const result = await executeToolCall(tools, call, { cwd: session.cwd, io, signal: extra.signal, progress });
     await notified;
     return { content: [{ type: 'text', text: result.content }], ...(result.isError ? { isError: true } : {}) };
   });

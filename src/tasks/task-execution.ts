@@ -141,7 +141,7 @@ export async function executeTask(
   try {
     result = await deps.runner.run(task, { signal: deps.signal, steering, emit, persisted: settled, ...(deps.resume ? { resumeFrom: deps.resume.messages } : {}) });
   } catch (error) {
-    result = { status: 'failed', exitReason: 'error', error: `internal error: ${errorMessage(error)}`, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0, iterations: 0 };
+    result = { status: 'failed', exitReason: 'error', error: `internal error: ${errorMessage(error)}`, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 };
   }
   await live.writes;
   if (live.failure?.code === 'lease_lost') return { lost: live.failure };

@@ -15,7 +15,7 @@ const SESSION = 's_races0000000';
 const spec: TaskSpec = { goal: 'race', model: 'm', depth: 1, sessionId: SESSION, mode: 'async', cwd: '/tmp', toolsets: [] };
 
 function result(status: RunResult['status']): RunResult {
-  return { status, exitReason: status === 'completed' ? 'completed' : 'cancelled', final: status === 'completed' ? 'done' : '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 1, iterations: 1 };
+  return { status, exitReason: status === 'completed' ? 'completed' : 'cancelled', final: status === 'completed' ? 'done' : '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 1 };
 }
 
 /** `store` with some methods replaced; the rest pass through. */

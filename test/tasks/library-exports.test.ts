@@ -13,6 +13,12 @@ const legate = await import('legate');
 storeConformance('sqlite through legate/sqlite', { create: async () => SqliteTaskStore.open(':memory:'), close: (store) => store.close() }, { describe, it, expect });
 
 describe('library exports', () => {
+  it('the scripted model server is at legate/testing, not in the main entry', async () => {
+    const testing = await import('legate/testing');
+    expect(typeof testing.startScriptedServer).toBe('function');
+    expect('startScriptedServer' in legate).toBe(false);
+  });
+
   it('the conformance suite imports no test framework', () => {
     const source = readFileSync(new URL('../../dist/tasks/store/conformance.js', import.meta.url), 'utf8');
     expect(source).not.toMatch(/^import[^;]*['"]vitest['"]/m);
@@ -24,7 +30,7 @@ describe('library exports', () => {
       run: async (task, control) => {
         control.emit({ type: 'step.completed', iteration: 1, messages: [{ role: 'assistant', content: `done: ${task.goal}` }] });
         await control.persisted();
-        return { status: 'completed', exitReason: 'completed', final: `done: ${task.goal}`, messages: [], usage: { inputTokens: 1, outputTokens: 1 }, apiCalls: 1, iterations: 1 };
+        return { status: 'completed', exitReason: 'completed', final: `done: ${task.goal}`, messages: [], usage: { inputTokens: 1, outputTokens: 1 }, apiCalls: 1 };
       },
     };
     const service = new legate.TaskService({ store, runner, maxConcurrent: 2 });

@@ -82,7 +82,7 @@ describe('owner fencing', () => {
             aborted.open();
             // What a child does after an abort: report it, and try to record one more line.
             control.emit({ type: 'tool.finished', callId: 'c', name: 'late_tool', content: 'late', isError: false, durationMs: 1 });
-            resolve({ status: 'cancelled', exitReason: 'cancelled', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0, iterations: 0 });
+            resolve({ status: 'cancelled', exitReason: 'cancelled', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 });
           });
         }),
     };

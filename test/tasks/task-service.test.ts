@@ -22,7 +22,7 @@ afterEach(() => removeDirs(dirs));
 const hangingRunner: TaskRunner = {
   run: (_task, control) =>
     new Promise<RunResult>((resolve) =>
-      control.signal.addEventListener('abort', () => resolve({ status: 'cancelled', exitReason: 'cancelled', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0, iterations: 0 })),
+      control.signal.addEventListener('abort', () => resolve({ status: 'cancelled', exitReason: 'cancelled', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 })),
     ),
 };
 
@@ -170,7 +170,7 @@ describe('who cancelled', () => {
     const runner: TaskRunner = {
       run: (_task, control) =>
         new Promise((resolve) =>
-          control.signal.addEventListener('abort', () => resolve({ status: 'failed', exitReason: 'timeout', error: 'timeout', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0, iterations: 0 })),
+          control.signal.addEventListener('abort', () => resolve({ status: 'failed', exitReason: 'timeout', error: 'timeout', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 })),
         ),
     };
     const timing = new TaskService({ store, runner, maxConcurrent: 1, childTimeoutSeconds: 0.05 });

@@ -1,0 +1,24 @@
+import type { EndpointSpec } from '../config/endpoints.js';
+import type { Provider } from '../provider/types.js';
+import type { SandboxMode } from '../sandbox/modes.js';
+import type { Tool, ToolIO } from '../tools/tool.js';
+import type { AgentScope } from './agent-tools.js';
+
+/**
+ * What a child needs from the process it runs in: its endpoint and provider, its tools and IO,
+ * and its limits. `Runtime` implements it; `ChildRunner` asks nothing else of the runtime.
+ */
+export interface ChildEnvironment {
+  /** The endpoint a child on `route` runs on (the children's default without one). Throws `unknown_route`. */
+  childEndpoint(route: string | undefined): EndpointSpec;
+  /** The provider for an endpoint; endpoints with the same keys share one credential pool. */
+  provider(endpoint: EndpointSpec): Provider;
+  /** The tools of an agent in `scope`, kept current: the function is asked before every model call. */
+  liveToolsFor(scope: AgentScope): () => readonly Tool[];
+  /** The IO of an agent in sandbox `mode` (as stored on its task), never wider than the environment's own. */
+  ioFor(mode: SandboxMode | undefined): ToolIO;
+  /** A child's toolsets when its task names none: the top-level agent's. */
+  readonly agentToolsets: string[];
+  /** `delegation.max_iterations`: the model calls a child may make in all (a resumed child has used some). */
+  readonly childMaxIterations: number;
+}
