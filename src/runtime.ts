@@ -123,7 +123,7 @@ export class Runtime {
     if (route === undefined) return this.endpoints.child;
     const endpoint = this.endpoints.routes.get(route);
     if (!endpoint) {
-      const known = [...this.endpoints.routes.keys()];
+      const known = [...this.endpoints.routes.keys(), ...this.endpoints.acpRoutes.keys()];
       throw new LegateError('unknown_route', `no route "${route}" in delegation.routes; known routes: ${known.length ? known.join(', ') : '(none configured)'}`);
     }
     return endpoint;
@@ -173,7 +173,8 @@ export class Runtime {
       maxSpawnDepth: this.config.delegation.max_spawn_depth,
       cwd: this.cwd,
       service: this.tasks,
-      childModel: (route) => this.childEndpoint(route).model,
+      // An ACP agent's model is its own business: the task records the route (`acp:<route>`).
+      childModel: (route) => (route !== undefined && this.endpoints.acpRoutes.has(route) ? `acp:${route}` : this.childEndpoint(route).model),
       prices: this.config.prices,
     };
   }

@@ -1,6 +1,6 @@
 import { LegateError } from '../errors.js';
 import type { LoadedConfig } from './load.js';
-import type { ConfigFile, keyStrategies } from './schema.js';
+import type { AcpRouteSection, ConfigFile, keyStrategies } from './schema.js';
 
 /** Everything needed to call one model on one endpoint. `keys` are secrets: never log them. */
 export interface EndpointSpec {
@@ -21,6 +21,8 @@ export interface ResolvedEndpoints {
   /** Children without a route. */
   child: EndpointSpec;
   routes: Map<string, EndpointSpec>;
+  /** Routes whose children are ACP agents run as subprocesses (`provider: acp`), by name. */
+  acpRoutes: Map<string, AcpRouteSection>;
 }
 
 const defaultBaseUrl = { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com' } as const;
@@ -80,10 +82,12 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
   const delegation = config.delegation;
   const child = layer(parent, delegation, delegation.model, 'delegation');
   const routes = new Map<string, EndpointSpec>();
+  const acpRoutes = new Map<string, AcpRouteSection>();
   for (const [name, route] of Object.entries(delegation.routes)) {
-    routes.set(name, layer(child, route, route.model, `delegation.routes.${name}`));
+    if (route.provider === 'acp') acpRoutes.set(name, route);
+    else routes.set(name, layer(child, route, route.model, `delegation.routes.${name}`));
   }
-  return { parent, child, routes };
+  return { parent, child, routes, acpRoutes };
 }
 
 function keysOf(fields: EndpointFields): string[] {

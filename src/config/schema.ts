@@ -21,10 +21,26 @@ export const modelSchema = z.strictObject({
   max_retries: z.number().int().min(0).max(20).default(3),
 });
 
-export const routeSchema = z.strictObject({
+export const modelRouteSchema = z.strictObject({
   ...endpointFields,
   model: z.string().min(1).optional(),
 });
+
+/**
+ * A route to an ACP agent (Claude Code, Codex, Gemini CLI… through their ACP adapters) instead of
+ * a model: the child runs as that agent's subprocess. Operator configuration only: the model picks
+ * the route by name and never sees the command.
+ */
+export const acpRouteSchema = z.strictObject({
+  provider: z.literal('acp'),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  /** Answer the agent's permission requests with "allow" (default: reject). */
+  allow_permissions: z.boolean().default(false),
+});
+
+export const routeSchema = z.union([acpRouteSchema, modelRouteSchema]);
 
 export const delegationSchema = z.strictObject({
   ...endpointFields,
@@ -74,3 +90,4 @@ export type ConfigFile = z.infer<typeof configSchema>;
 export type ModelSection = z.infer<typeof modelSchema>;
 export type DelegationSection = z.infer<typeof delegationSchema>;
 export type RouteSection = z.infer<typeof routeSchema>;
+export type AcpRouteSection = z.infer<typeof acpRouteSchema>;

@@ -1,3 +1,4 @@
+import { AcpChildRunner } from '../acp/child-runner.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import type { Runtime } from '../runtime.js';
@@ -15,6 +16,9 @@ export class ChildRunner implements TaskRunner {
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const runtime = this.runtime;
+    // A route may name an ACP agent instead of a model: that child runs as the agent's subprocess.
+    const acpRoute = task.route === undefined ? undefined : runtime.endpoints.acpRoutes.get(task.route);
+    if (acpRoute && task.route !== undefined) return new AcpChildRunner(task.route, acpRoute).run(task, control);
     const endpoint = runtime.childEndpoint(task.route);
     const tools = runtime.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? runtime.agentToolsets });
     const brief = { role: 'user' as const, content: childBrief(task) };

@@ -2,7 +2,9 @@ import type { TaskRecord, SteerRecord } from '../tasks/task-record.js';
 
 /** The JSON shapes the delegation tools (and `legate tasks`, and MCP) return. snake_case on the wire. */
 
-export function tokens(task: Pick<TaskRecord, 'usage'>): { input: number; output: number; total: number } {
+/** Token counts; `{unknown: true}` for a child that is an ACP agent and reported none (never zero). */
+export function tokens(task: Pick<TaskRecord, 'usage' | 'model'>): { input: number; output: number; total: number } | { unknown: true } {
+  if (task.model.startsWith('acp:') && task.usage.inputTokens === 0 && task.usage.outputTokens === 0) return { unknown: true };
   return { input: task.usage.inputTokens, output: task.usage.outputTokens, total: task.usage.inputTokens + task.usage.outputTokens };
 }
 
