@@ -63,11 +63,13 @@ export class AcpChildRunner implements TaskRunner {
       return result('failed', '', `acp_agent_failed: could not start the ${who}: ${errorMessage(error)}`);
     }
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderrTail = (stderrTail + chunk).slice(-1000)));
+    let ended = false;
     const exited = new Promise<string>((resolveExit) => {
       child.once('error', (error) => resolveExit(`could not start it: ${errorMessage(error)}`));
       child.once('exit', (code, signal) => resolveExit(`it exited (${signal ?? `code ${code}`})`));
-    });
-    const crash = exited.then((how) => Promise.reject(new Error(`${how}${stderrTail.trim() ? `; stderr: ${stderrTail.trim()}` : ''}`)));
+    }).finally(() => (ended = true));
+    const exitError = (how: string): Error => new Error(`${how}${stderrTail.trim() ? `; stderr: ${stderrTail.trim()}` : ''}`);
+    const crash = exited.then((how) => Promise.reject(exitError(how)));
     crash.catch(() => {});
     /** `work`, or the process's end, whichever comes first. */
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, crash]);
@@ -153,6 +155,9 @@ export class AcpChildRunner implements TaskRunner {
       return result('completed', final);
     } catch (error) {
       if (control.signal.aborted) return result('cancelled', final);
+      // The connection closes when the agent's stdout does, a moment before its exit is known.
+      if (!(error instanceof acp.RequestError) && !ended) await Promise.race([exited, new Promise((resolveWait) => setTimeout(resolveWait, this.graceMs))]);
+      if (ended && !(error instanceof acp.RequestError)) error = exitError(await exited);
       const detail = error instanceof acp.RequestError ? `protocol error ${error.code}: ${error.message}` : errorMessage(error);
       return result('failed', final, `acp_agent_failed: the ${who} failed: ${detail}`);
     } finally {
