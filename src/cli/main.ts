@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage, LegateError } from '../errors.js';
 import { legateVersion } from '../version.js';
+import { acpCommand } from './acp.js';
 import { chatCommand } from './chat.js';
 import { processStreams, type Streams } from './context.js';
 import { demoCommand } from './demo.js';
@@ -64,6 +65,13 @@ export async function main(argv: string[], streams: Streams = processStreams()):
     .option('--session <name>', "session the client's tasks belong to (default: one per working directory)")
     .action(async (options: { session?: string }, command: Command) => {
       exitCode = await mcpCommand({ ...command.optsWithGlobals(), ...options }, streams);
+    });
+
+  program
+    .command('acp')
+    .description('serve legate to an ACP client (Zed and other editors) over stdio (stdout is the ACP channel)')
+    .action(async (_options: unknown, command: Command) => {
+      exitCode = await acpCommand(command.optsWithGlobals(), streams);
     });
 
   registerTasks(program, streams, (code) => (exitCode = code));
