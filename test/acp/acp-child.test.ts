@@ -124,3 +124,41 @@ describe('ACP children (provider: acp routes)', () => {
     expect((await collect(allowed)).summary).toBe('PERMISSION-OUTCOME: yes');
   });
 });
+
+describe('ACP children across a restart (durability)', () => {
+  /** Start `legate mcp`, spawn a HOLD child on `route`, wait until it holds, then stop legate: the task is handed back interrupted. */
+  async function interruptedTask(route: Record<string, unknown>) {
+    const model = await scriptedServer();
+    const dirs = home(scriptedConfig(model.openaiBaseUrl, { delegation: { routes: { agent: { provider: 'acp', command: process.execPath, args: [echoAgent], ...route } } } }));
+    const first = await connectLegate({ configFile: dirs.configFile, home: dirs.home, cwd: dirs.work });
+    open.push(first);
+    const spawned = await first.call('delegate_task_async', { route: 'agent', goal: 'HOLD then report', context: 'CTX-DUR' });
+    const taskId: string = spawned.json.task_id;
+    await until(async () => JSON.stringify((await first.call('check_task', { task_id: taskId })).json).includes('holding'), 20_000, 'the child to hold');
+    await first.close();
+    // The next server resumes the session's interrupted tasks on start.
+    const second = await connectLegate({ configFile: dirs.configFile, home: dirs.home, cwd: dirs.work });
+    open.push(second);
+    return { ...dirs, taskId, legate: second };
+  }
+
+  it('an agent without session/load starts afresh with goal, context and output so far, and says so', async () => {
+    const { taskId, legate, work } = await interruptedTask({});
+    await until(async () => JSON.stringify((await legate.call('check_task', { task_id: taskId })).json).includes('resumed afresh'), 20_000, 'the afresh note');
+    writeFileSync(join(work, 'release'), '');
+    const collected = (await legate.call('collect_task', { task_id: taskId, timeout: 30 })).json;
+    expect(collected).toMatchObject({ status: 'completed', summary: 'first turn done' });
+    expect(JSON.stringify((await legate.call('check_task', { task_id: taskId })).json)).toContain('does not support session/load');
+  });
+
+  it('an agent with session/load continues its own session', async () => {
+    const { taskId, legate } = await interruptedTask({ env: { ECHO_AGENT_LOADABLE: '1' } });
+    const collected = (await legate.call('collect_task', { task_id: taskId, timeout: 30 })).json;
+    expect(collected.status).toBe('completed');
+    expect(collected.summary).toContain('ECHO: You were interrupted');
+    const trail = JSON.stringify((await legate.call('check_task', { task_id: taskId })).json);
+    expect(trail).toMatch(/resumed ACP session echo-\d+-1 with session\/load/);
+    // The replayed history is not repeated in the trail.
+    expect(trail).not.toContain('REPLAYED-HISTORY');
+  });
+});
