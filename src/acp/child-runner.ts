@@ -58,7 +58,7 @@ export class AcpChildRunner implements TaskRunner {
     let stderrTail = '';
     let child: ChildProcess;
     try {
-      child = spawn(this.route.command, this.route.args, { cwd: task.cwd, env: { ...process.env, ...this.route.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      child = spawn(this.route.command, this.route.args, { cwd: task.cwd, env: agentEnvironment(this.route.env), stdio: ['pipe', 'pipe', 'pipe'] });
     } catch (error) {
       return result('failed', '', `acp_agent_failed: could not start the ${who}: ${errorMessage(error)}`);
     }
@@ -167,16 +167,30 @@ export class AcpChildRunner implements TaskRunner {
     }
   }
 
-  /** End the agent: close its stdin (ACP agents exit on EOF), then SIGTERM, then SIGKILL after the grace period. */
+  /** End the agent: close its stdin (ACP agents exit on EOF); SIGTERM after the grace period, SIGKILL after another. */
   private async stop(child: ChildProcess, exited: Promise<string>, connection: acp.ClientConnection): Promise<void> {
     connection.close();
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     child.stdin?.end();
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), this.graceMs);
+    const term = setTimeout(() => child.kill('SIGTERM'), this.graceMs);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 2 * this.graceMs);
     await exited;
-    clearTimeout(timer);
+    clearTimeout(term);
+    clearTimeout(kill);
   }
+}
+
+/** Passed on to an agent from legate's environment (like an MCP server's); the route's `env` adds the rest (its API key). */
+const inheritedVariables = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TMPDIR'];
+
+/** A minimal environment plus the route's `env`: legate's own keys never reach a third-party agent unasked. */
+function agentEnvironment(routeEnv: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of inheritedVariables) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, ...routeEnv };
 }
 
 /** A line in the task's output that is not the agent's (a resume note). */

@@ -40,7 +40,7 @@ export const acpRouteSchema = z.strictObject({
   allow_permissions: z.boolean().default(false),
 });
 
-export const routeSchema = z.union([acpRouteSchema, modelRouteSchema]);
+export const routeSchema = z.discriminatedUnion('provider', [acpRouteSchema, modelRouteSchema]);
 
 export const delegationSchema = z.strictObject({
   ...endpointFields,

@@ -50,4 +50,4 @@ export function startAcp(options: { configFile: string; home: string; cwd: strin
   };
 }
 
-export const initializeParams = { protocolVersion: acp.PROTOCOL_VERSION, clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false } };
+export const initializeParams: acp.InitializeRequest = { protocolVersion: acp.PROTOCOL_VERSION, clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false } };
