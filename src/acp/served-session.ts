@@ -1,7 +1,11 @@
 import type * as acp from '@agentclientprotocol/sdk';
 import { errorMessage } from '../errors.js';
 import type { Session } from '../session.js';
+import { isTerminal } from '../tasks/status.js';
 import { SessionUpdates, taskUpdate } from './session-updates.js';
+
+/** How often the store is read for this session's tasks that end in another process (a worker), ms; as in chat. */
+const pollMs = 1000;
 
 /** Sends one session's updates to the client, in order. */
 export type UpdateSink = (update: acp.SessionUpdate) => Promise<void>;
@@ -39,7 +43,20 @@ export class ServedSession {
       this.send(taskUpdate(event.task, event.type === 'task.spawned' ? 'spawned' : 'ended'));
       if (event.type === 'task.ended') this.requestNotices();
     });
+    // A task that ends in another process (legate worker, tasks resume) tells this one nothing.
+    let polling = false;
+    const poller = setInterval(() => {
+      if (polling || this.closed) return;
+      polling = true;
+      session.runtime.tasks
+        .list(session.id)
+        .then((tasks) => tasks.some((task) => isTerminal(task.status) && !task.reported && task.mode === 'async') && this.requestNotices())
+        .catch(() => {})
+        .finally(() => (polling = false));
+    }, pollMs);
+    poller.unref();
     this.unsubscribe = () => {
+      clearInterval(poller);
       offAgent();
       offTasks();
     };
