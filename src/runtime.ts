@@ -3,7 +3,7 @@ import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { resolveEndpoints, type EndpointSpec, type ResolvedEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
-import type { ConfigFile } from './config/schema.js';
+import type { AcpRouteSection, ConfigFile } from './config/schema.js';
 import { agentTools, type AgentScope } from './delegation/agent-tools.js';
 import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
@@ -134,11 +134,15 @@ export class Runtime implements ChildEnvironment {
   }
 
   /** The endpoint a child runs on: its route's, or the children's default. */
+  acpRoute(route: string): AcpRouteSection | undefined {
+    return this.endpoints.acpRoutes.get(route);
+  }
+
   childEndpoint(route: string | undefined): EndpointSpec {
     if (route === undefined) return this.endpoints.child;
     const endpoint = this.endpoints.routes.get(route);
     if (!endpoint) {
-      const known = [...this.endpoints.routes.keys()];
+      const known = [...this.endpoints.routes.keys(), ...this.endpoints.acpRoutes.keys()];
       throw new LegateError('unknown_route', `no route "${route}" in delegation.routes; known routes: ${known.length ? known.join(', ') : '(none configured)'}`);
     }
     return endpoint;
@@ -199,9 +203,13 @@ export class Runtime implements ChildEnvironment {
       maxSpawnDepth: this.config.delegation.max_spawn_depth,
       cwd: this.cwd,
       service: this.tasks,
-      childModel: (route) => this.childEndpoint(route).model,
+      // An ACP agent's model is its own business: the task records the route (`acp:<route>`).
+      childModel: (route) => (route !== undefined && this.endpoints.acpRoutes.has(route) ? `acp:${route}` : this.childEndpoint(route).model),
       sandbox: this.effectiveSandbox(session.sandbox),
-      routeSandbox: (route) => this.config.delegation.routes[route]?.sandbox,
+      routeSandbox: (route) => {
+        const config = this.config.delegation.routes[route];
+        return config && config.provider !== 'acp' ? config.sandbox : undefined;
+      },
       prices: this.config.prices,
     };
   }

@@ -130,7 +130,7 @@ export function sharedStoreUrl(config: LoadedConfig['config'], env: NodeJS.Proce
  * The task store: Redis in shared mode (`store_unavailable` naming the masked URL when it cannot
  * be reached), else `loaded`'s LEGATE_HOME; tasks older than `tasks.prune_after_days` pruned.
  */
-async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<TaskStore> {
+export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<TaskStore> {
   const url = sharedStoreUrl(loaded.config, env);
   const store = url === undefined
     ? SqliteTaskStore.open(join(loaded.home, 'state.db'))

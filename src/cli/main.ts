@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { legateVersion } from '../version.js';
+import { acpCommand } from './acp.js';
 import { chatCommand } from './chat.js';
 import { CommandLog, logFilePath } from './command-log.js';
 import { registerCompletion } from './completion.js';
@@ -88,6 +89,13 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { session?: string }, command: Command) => {
       exitCode = await mcpCommand({ ...command.optsWithGlobals(), ...options }, streams);
+    });
+
+  program
+    .command('acp')
+    .description('serve legate to an ACP client (Zed and other editors) over stdio (stdout is the ACP channel)')
+    .action(async (_options: unknown, command: Command) => {
+      exitCode = await acpCommand(command.optsWithGlobals(), streams);
     });
 
   registerTasks(program, streams, (code) => (exitCode = code));

@@ -2,7 +2,7 @@ import { LegateError } from '../errors.js';
 import type { PoolStrategy } from '../provider/credential-pool.js';
 import { providerEntry, type WireName } from '../provider/registry.js';
 import type { LoadedConfig } from './load.js';
-import type { ConfigFile } from './schema.js';
+import type { AcpRouteSection, ConfigFile } from './schema.js';
 
 /** Everything needed to call one model on one endpoint. `keys` are secrets: never log them. */
 export interface EndpointSpec {
@@ -22,6 +22,8 @@ export interface ResolvedEndpoints {
   /** Children without a route. */
   child: EndpointSpec;
   routes: Map<string, EndpointSpec>;
+  /** Routes whose children are ACP agents run as subprocesses (`provider: acp`), by name. */
+  acpRoutes: Map<string, AcpRouteSection>;
 }
 
 const defaultBaseUrl = (provider: WireName): string => providerEntry(provider).defaultBaseUrl;
@@ -88,10 +90,12 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
   const delegation = config.delegation;
   const child = layer(parent, delegation, delegation.model, 'delegation', model.max_tokens);
   const routes = new Map<string, EndpointSpec>();
+  const acpRoutes = new Map<string, AcpRouteSection>();
   for (const [name, route] of Object.entries(delegation.routes)) {
-    routes.set(name, layer(child, route, route.model, `delegation.routes.${name}`, delegation.max_tokens ?? model.max_tokens));
+    if (route.provider === 'acp') acpRoutes.set(name, route);
+    else routes.set(name, layer(child, route, route.model, `delegation.routes.${name}`, delegation.max_tokens ?? model.max_tokens));
   }
-  return { parent, child, routes };
+  return { parent, child, routes, acpRoutes };
 }
 
 function keysOf(fields: EndpointFields): string[] {

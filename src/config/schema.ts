@@ -21,13 +21,29 @@ export const modelSchema = z.strictObject({
   max_retries: z.number().int().min(0).max(20).default(3),
 });
 
-export const routeSchema = z.strictObject({
+export const modelRouteSchema = z.strictObject({
   ...endpointFields,
   model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
   /** Children on this route run in this mode when it is narrower than their parent's (a cap). */
   sandbox: z.enum(sandboxModes).optional(),
 });
+
+/**
+ * A route to an ACP agent (Claude Code, Codex, Gemini CLI… through their ACP adapters) instead of
+ * a model: the child runs as that agent's subprocess. Operator configuration only: the model picks
+ * the route by name and never sees the command.
+ */
+export const acpRouteSchema = z.strictObject({
+  provider: z.literal('acp'),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  /** Answer the agent's permission requests with "allow" (default: reject). */
+  allow_permissions: z.boolean().default(false),
+});
+
+export const routeSchema = z.discriminatedUnion('provider', [acpRouteSchema, modelRouteSchema]);
 
 export const delegationSchema = z.strictObject({
   ...endpointFields,
@@ -102,3 +118,4 @@ export type ConfigFile = z.infer<typeof configSchema>;
 /** Settings as written (in `config.yaml`, or as the object given to `loadConfig({ config })`): defaults not yet applied. */
 export type ConfigInput = z.input<typeof configSchema>;
 export type PriceSection = z.infer<typeof priceSchema>;
+export type AcpRouteSection = z.infer<typeof acpRouteSchema>;

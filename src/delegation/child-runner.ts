@@ -1,3 +1,4 @@
+import { AcpChildRunner } from '../acp/child-runner.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
@@ -15,6 +16,9 @@ export class ChildRunner implements TaskRunner {
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const environment = this.environment;
+    // A route may name an ACP agent instead of a model: that child runs as the agent's subprocess.
+    const acpRoute = task.route === undefined ? undefined : environment.acpRoute(task.route);
+    if (acpRoute && task.route !== undefined) return new AcpChildRunner(task.route, acpRoute).run(task, control);
     const endpoint = environment.childEndpoint(task.route);
     const tools = environment.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? environment.agentToolsets, ...(task.sandbox ? { sandbox: task.sandbox } : {}) });
     const brief = { role: 'user' as const, content: childBrief(task) };

@@ -15,9 +15,11 @@ export const defaultCacheWriteShare = 1.25;
 /**
  * The `usage` block of every result: the input tokens read at full price, the cache reads and
  * writes (each its own count, none included in another), output, their total, and a cost estimate
- * in USD when the model has a price in config.
+ * in USD when the model has a price in config. A child that is an ACP agent (its model is
+ * `acp:<route>`) that reported no tokens has `{unknown: true}`, never zero.
  */
-export function usageView(usage: Usage, model: string, prices: Prices = {}): Record<string, number> {
+export function usageView(usage: Usage, model: string, prices: Prices = {}): Record<string, number> | { unknown: true } {
+  if (model.startsWith('acp:') && usage.inputTokens === 0 && usage.outputTokens === 0) return { unknown: true };
   const price = prices[model];
   return {
     ...tokenCounts(usage),

@@ -1,0 +1,105 @@
+import * as acp from '@agentclientprotocol/sdk';
+import { LegateError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { Session } from '../session.js';
+import { legateVersion } from '../version.js';
+import { ServedSession } from './served-session.js';
+
+export interface AcpAgentOptions {
+  /** The runtime for a session's working directory (`session/new`'s `cwd`), opened on first use. */
+  runtimeFor(cwd: string): Promise<Runtime>;
+  /** Diagnostics (stderr: stdout is the ACP channel). */
+  log(line: string): void;
+}
+
+/**
+ * legate as an ACP agent (`legate acp`): an editor creates or loads sessions and prompts them; each
+ * is a legate `Session` driven as `chat` drives one (see `ServedSession`), with the whole
+ * delegation toolset. Sessions are the stored ones of `legate chat --resume`, so `session/load`
+ * continues a chat session and replays its messages as updates.
+ *
+ * Not yet: `session/request_permission` (waits for the approvals work), file tools through the
+ * client's `fs/*` (the tools read and write the disk), client-provided MCP servers.
+ */
+export function createAcpAgent(options: AcpAgentOptions): { app: acp.AgentApp; close(): void } {
+  const sessions = new Map<string, ServedSession>();
+  let client: acp.AgentContext | undefined;
+
+  const serve = (session: Session): ServedSession => {
+    const served = new ServedSession(
+      session,
+      async (update) => {
+        if (client) await client.notify('session/update', { sessionId: session.id, update });
+      },
+      options.log,
+    );
+    sessions.get(session.id)?.close();
+    sessions.set(session.id, served);
+    return served;
+  };
+  const get = (sessionId: string): ServedSession => {
+    const served = sessions.get(sessionId);
+    if (!served) throw acp.RequestError.resourceNotFound(sessionId);
+    return served;
+  };
+
+  const app = acp
+    .agent({ name: 'legate' })
+    .onConnect((connection) => {
+      client = connection.client;
+    })
+    .onRequest('initialize', () => ({
+      protocolVersion: acp.PROTOCOL_VERSION,
+      agentCapabilities: { loadSession: true, promptCapabilities: { image: false, audio: false, embeddedContext: true } },
+      agentInfo: { name: 'legate', title: 'legate', version: legateVersion },
+      authMethods: [],
+    }))
+    .onRequest('session/new', async ({ params }) => {
+      const runtime = await options.runtimeFor(params.cwd);
+      const served = serve(new Session(runtime));
+      return { sessionId: served.id };
+    })
+    .onRequest('session/load', async ({ params }) => {
+      const runtime = await options.runtimeFor(params.cwd);
+      let session: Session;
+      try {
+        session = await Session.resume(runtime, params.sessionId);
+      } catch (error) {
+        if (error instanceof LegateError && error.code === 'session_not_found') throw acp.RequestError.resourceNotFound(params.sessionId);
+        throw error;
+      }
+      const served = serve(session);
+      await served.replay();
+      // Tasks that ended while nobody served the session: their notices are the next turn.
+      served.requestNotices();
+      return {};
+    })
+    .onRequest('session/prompt', async ({ params }) => {
+      const served = get(params.sessionId);
+      const stopReason = await served.prompt(promptText(params.prompt));
+      return { stopReason };
+    })
+    .onNotification('session/cancel', ({ params }) => {
+      sessions.get(params.sessionId)?.cancel();
+    });
+
+  return {
+    app,
+    close: () => {
+      for (const served of sessions.values()) served.close();
+      sessions.clear();
+    },
+  };
+}
+
+/** The prompt as text: text blocks as they are, embedded resources and links by their content or URI. */
+function promptText(blocks: acp.ContentBlock[]): string {
+  return blocks
+    .map((block) => {
+      if (block.type === 'text') return block.text;
+      if (block.type === 'resource_link') return `[${block.name}](${block.uri})`;
+      if (block.type === 'resource') return 'text' in block.resource ? `<resource uri="${block.resource.uri}">\n${block.resource.text}\n</resource>` : `[resource ${block.resource.uri}]`;
+      return `[${block.type} omitted]`;
+    })
+    .join('\n');
+}
