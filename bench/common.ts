@@ -20,7 +20,10 @@ export interface ModelServerHandle {
 
 /** Forks `model-server.js` (without this process's profiling flags) and waits until it listens. */
 export function startModelServer(options: ModelServerOptions): Promise<ModelServerHandle> {
-  const child = fork(new URL('./model-server.js', import.meta.url), [JSON.stringify(options)], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./model-server.js', import.meta.url), [JSON.stringify(options)], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`model server exited (${code}) before listening`)));

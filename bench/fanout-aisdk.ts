@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { stepCountIs, tool, ToolLoopAgent } from 'ai';
+import { stepCountIs, ToolLoopAgent, tool } from 'ai';
 import { z } from 'zod';
 import { childSystemPrompt } from '../src/delegation/child-prompt.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';

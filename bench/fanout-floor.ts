@@ -2,8 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { childBrief, childSystemPrompt } from '../src/delegation/child-prompt.js';
 import { toOpenAIRequest } from '../src/provider/openai.js';
 import type { Message } from '../src/provider/types.js';
-import { builtinToolsets } from '../src/tools/toolsets.js';
 import { toToolSpec } from '../src/tools/tool-spec.js';
+import { builtinToolsets } from '../src/tools/toolsets.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
 import { settledFanoutResult } from './fanout-window.js';
 
@@ -24,7 +24,9 @@ async function main(): Promise<void> {
 
   const server = await startModelServer({ mode: 'fanout', latencyMs, steps });
   const scratch = scratchDir();
-  const tools = builtinToolsets().find((toolset) => toolset.name === 'file')!.tools.map(toToolSpec);
+  const tools = builtinToolsets()
+    .find((toolset) => toolset.name === 'file')!
+    .tools.map(toToolSpec);
   const system = childSystemPrompt({ cwd: scratch.dir, depth: 1 });
   const url = `${server.openaiBaseUrl}/chat/completions`;
 
@@ -39,7 +41,9 @@ async function main(): Promise<void> {
     const calls: { id: string; name: string; arguments: string }[] = [];
     for (const line of raw.split('\n')) {
       if (!line.startsWith('data: ') || line === 'data: [DONE]') continue;
-      const chunk = JSON.parse(line.slice(6)) as { choices: { delta: { content?: string; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] } }[] };
+      const chunk = JSON.parse(line.slice(6)) as {
+        choices: { delta: { content?: string; tool_calls?: { index: number; id?: string; function?: { name?: string; arguments?: string } }[] } }[];
+      };
       for (const choice of chunk.choices) {
         text += choice.delta.content ?? '';
         for (const part of choice.delta.tool_calls ?? []) {

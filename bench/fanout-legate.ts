@@ -2,9 +2,9 @@ import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
+import { operator } from '../src/tasks/caller.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
-import { operator } from '../src/tasks/caller.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
 import { measureFanout } from './fanout-window.js';
@@ -80,16 +80,26 @@ async function main(): Promise<void> {
   };
   const fanOut = async (count: number, label: string): Promise<Record<string, unknown>[]> => {
     const spawned = await Promise.all(
-      Array.from({ length: count }, (_, index) => call('delegate_task_async', { goal: `${label} ${index}: list the working directory and report what is in it`, toolsets: ['file'] })),
+      Array.from({ length: count }, (_, index) =>
+        call('delegate_task_async', { goal: `${label} ${index}: list the working directory and report what is in it`, toolsets: ['file'] }),
+      ),
     );
     return Promise.all(spawned.map((task) => call('collect_task', { task_id: task.task_id, timeout: 600 })));
   };
 
-  const { value: collected, window } = await measureFanout(fanOut, { n, warmup, profile: options.get('profile'), afterWarmup: () => server.reset(), beforeWindow: () => timed.reset() });
+  const { value: collected, window } = await measureFanout(fanOut, {
+    n,
+    warmup,
+    profile: options.get('profile'),
+    afterWarmup: () => server.reset(),
+    beforeWindow: () => timed.reset(),
+  });
   const storeBusyMs = timed.busyUs() / 1000;
   const storeCalls = timed.calls();
 
-  const failures = collected.filter((task) => task.status !== 'completed' || task.api_calls !== steps).map((task) => `${String(task.task_id)}: ${String(task.status)} ${String(task.error ?? '')} api_calls=${String(task.api_calls)}`);
+  const failures = collected
+    .filter((task) => task.status !== 'completed' || task.api_calls !== steps)
+    .map((task) => `${String(task.task_id)}: ${String(task.status)} ${String(task.error ?? '')} api_calls=${String(task.api_calls)}`);
   const retries = collected.filter((task) => String(task.output ?? '').includes('↻ retry')).length;
   const sample = collected[0]?.task_id as string | undefined;
   const checkpoint = sample ? await runtime.tasks.checkpoint(operator, sample) : { messages: [] };

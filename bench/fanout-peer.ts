@@ -58,7 +58,9 @@ async function main(): Promise<void> {
   const fanOut = (count: number, label: string): Promise<PromiseSettledResult<string>[]> =>
     Promise.allSettled(Array.from({ length: count }, (_, index) => runChild(`Goal:\n${label} ${index}: list the working directory and report what is in it`)));
 
-  await report(await settledFanoutResult(stream ? 'peer-stream' : 'peer', fanOut, { n, steps, latencyMs, warmup, profile: options.get('profile'), server, scratch }));
+  await report(
+    await settledFanoutResult(stream ? 'peer-stream' : 'peer', fanOut, { n, steps, latencyMs, warmup, profile: options.get('profile'), server, scratch }),
+  );
 }
 
 void main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { collectGarbage, MemorySampler, windowProfiler, type ModelServerHandle } from './common.js';
+import { collectGarbage, MemorySampler, type ModelServerHandle, windowProfiler } from './common.js';
 import type { FanoutResult } from './fanout-legate.js';
 
 /** What every fan-out implementation measures around its N children, for its `FanoutResult`. */
@@ -88,6 +88,12 @@ export async function settledFanoutResult(
 /** Failures among settled children whose final answer should start with "Done:". */
 function settledFailures(finals: PromiseSettledResult<string>[]): string[] {
   return finals
-    .map((final, index) => (final.status === 'rejected' ? `#${index}: ${String(final.reason)}` : final.value.startsWith('Done:') ? undefined : `#${index}: final ${JSON.stringify(final.value)}`))
+    .map((final, index) =>
+      final.status === 'rejected'
+        ? `#${index}: ${String(final.reason)}`
+        : final.value.startsWith('Done:')
+          ? undefined
+          : `#${index}: final ${JSON.stringify(final.value)}`,
+    )
     .filter((failure): failure is string => failure !== undefined);
 }

@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
 import { childBrief, childSystemPrompt } from '../src/delegation/child-prompt.js';
 import { toOpenAIRequest } from '../src/provider/openai.js';
-import { builtinToolsets } from '../src/tools/toolsets.js';
 import { toToolSpec } from '../src/tools/tool-spec.js';
+import { builtinToolsets } from '../src/tools/toolsets.js';
 import { benchKey, benchModel, collectGarbage, flags, report, startModelServer } from './common.js';
 
 /**
@@ -27,9 +27,16 @@ async function main(): Promise<void> {
   const requests = Number(options.get('requests') ?? 1000);
   const server = await startModelServer({ mode: 'hang', latencyMs: 0, steps: 1 });
   const sdk = new OpenAI({ apiKey: benchKey, baseURL: server.openaiBaseUrl, maxRetries: 0, logLevel: 'off' });
-  const tools = builtinToolsets().find((toolset) => toolset.name === 'file')!.tools.map(toToolSpec);
+  const tools = builtinToolsets()
+    .find((toolset) => toolset.name === 'file')!
+    .tools.map(toToolSpec);
   const body = (index: number): ReturnType<typeof toOpenAIRequest> =>
-    toOpenAIRequest({ model: benchModel, system: childSystemPrompt({ cwd: '/tmp/legate-bench-000000', depth: 1 }), messages: [{ role: 'user', content: childBrief({ goal: `task ${index}: list the working directory` }) }], tools });
+    toOpenAIRequest({
+      model: benchModel,
+      system: childSystemPrompt({ cwd: '/tmp/legate-bench-000000', depth: 1 }),
+      messages: [{ role: 'user', content: childBrief({ goal: `task ${index}: list the working directory` }) }],
+      tools,
+    });
   const controllers: AbortController[] = [];
   const open = (index: number): void => {
     const controller = new AbortController();
@@ -37,7 +44,12 @@ async function main(): Promise<void> {
     const request =
       client === 'sdk'
         ? sdk.chat.completions.create(body(index), { signal: controller.signal })
-        : fetch(`${server.openaiBaseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify(body(index)), headers: { 'content-type': 'application/json', authorization: `Bearer ${benchKey}` }, signal: controller.signal });
+        : fetch(`${server.openaiBaseUrl}/chat/completions`, {
+            method: 'POST',
+            body: JSON.stringify(body(index)),
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${benchKey}` },
+            signal: controller.signal,
+          });
     void Promise.resolve(request).catch(() => {});
   };
   const arrived = async (count: number): Promise<void> => {
@@ -57,7 +69,13 @@ async function main(): Promise<void> {
   const after = process.memoryUsage();
   for (const controller of controllers) controller.abort();
   await server.close();
-  const result: InflightResult = { kind: 'inflight', client, requests, rssPerRequest: (after.rss - before.rss) / requests, heapPerRequest: (after.heapUsed - before.heapUsed) / requests };
+  const result: InflightResult = {
+    kind: 'inflight',
+    client,
+    requests,
+    rssPerRequest: (after.rss - before.rss) / requests,
+    heapPerRequest: (after.heapUsed - before.heapUsed) / requests,
+  };
   await report(result);
   process.exit(0);
 }

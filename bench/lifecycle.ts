@@ -6,7 +6,7 @@ import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
 import type { TaskSpec } from '../src/tasks/task-record.js';
 import { executeToolCall } from '../src/tools/execute.js';
-import { benchKey, benchModel, collectGarbage, flags, nowUs, report, scratchDir, startModelServer, summarize, windowProfiler, type Summary } from './common.js';
+import { benchKey, benchModel, collectGarbage, flags, nowUs, report, type Summary, scratchDir, startModelServer, summarize, windowProfiler } from './common.js';
 
 /**
  * Lifecycle operation cost in-process with `tasks` live tasks (all running: each child's first
@@ -67,7 +67,10 @@ async function main(): Promise<void> {
   const ops = {
     spawn: async (index: number): Promise<string> =>
       layer === 'tool'
-        ? String((JSON.parse(await call('delegate_task_async', { goal: `task ${index}: list the working directory`, toolsets: ['file'] })) as { task_id: string }).task_id)
+        ? String(
+            (JSON.parse(await call('delegate_task_async', { goal: `task ${index}: list the working directory`, toolsets: ['file'] })) as { task_id: string })
+              .task_id,
+          )
         : (await service.spawn(spec(`task ${index}: list the working directory`))).id,
     check: async (id: string): Promise<void> => {
       if (layer === 'tool') await call('check_task', { task_id: id });

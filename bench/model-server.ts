@@ -1,4 +1,4 @@
-import { startScriptedServer, type RecordedRequest, type ScriptedReply } from '../src/testing/scripted-server.js';
+import { type RecordedRequest, type ScriptedReply, startScriptedServer } from '../src/testing/scripted-server.js';
 
 /**
  * The scripted model server in its own process (forked by `startModelServer`), so its CPU and the
@@ -56,7 +56,15 @@ function stats(requests: RecordedRequest[], unexpected: string[], cpuMs: number)
   }
   durations.sort((a, b) => a - b);
   const at = (q: number): number => durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] ?? 0;
-  return { requests: requests.length, maxInFlight, durationP50: at(0.5), durationP99: at(0.99), durationMax: durations.at(-1) ?? 0, cpuMs, unexpected: unexpected.slice(0, 5) };
+  return {
+    requests: requests.length,
+    maxInFlight,
+    durationP50: at(0.5),
+    durationP99: at(0.99),
+    durationMax: durations.at(-1) ?? 0,
+    cpuMs,
+    unexpected: unexpected.slice(0, 5),
+  };
 }
 
 async function main(): Promise<void> {

@@ -87,7 +87,8 @@ export function profileMarkdown(summary: ProfileSummary, top = 15): string {
   lines.push('| self ms | % of busy | area |', '|---:|---:|---|');
   for (const row of summary.areas.slice(0, 10)) lines.push(`| ${row.selfMs.toFixed(1)} | ${row.percent.toFixed(1)} | ${row.name} |`);
   lines.push('', '| self ms | % of busy | function |', '|---:|---:|---|');
-  for (const row of summary.functions.slice(0, top)) lines.push(`| ${row.selfMs.toFixed(1)} | ${row.percent.toFixed(1)} | \`${row.name.replace(/\|/g, '\\|')}\` |`);
+  for (const row of summary.functions.slice(0, top))
+    lines.push(`| ${row.selfMs.toFixed(1)} | ${row.percent.toFixed(1)} | \`${row.name.replace(/\|/g, '\\|')}\` |`);
   return lines.join('\n');
 }
 

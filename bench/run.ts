@@ -1,5 +1,4 @@
-import { fork } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +7,8 @@ import { flags } from './common.js';
 import type { FanoutResult } from './fanout-legate.js';
 import type { InflightResult } from './inflight-floor.js';
 import type { LifecycleResult } from './lifecycle.js';
-import { profileMarkdown, summarizeProfile, type ProfileSummary } from './profile-summary.js';
-import { writeResults, type BenchRun } from './results.js';
+import { type ProfileSummary, profileMarkdown, summarizeProfile } from './profile-summary.js';
+import { type BenchRun, writeResults } from './results.js';
 
 /**
  * `npm run bench [-- --quick | --no-profile | --reps=N | --render]`: every benchmark, each case in a
@@ -76,15 +75,25 @@ async function main(): Promise<void> {
     for (const n of ns) {
       for (const kase of fanoutCases) {
         const result = await runWorker<FanoutResult>(kase.script, [...kase.args, `--n=${n}`]);
-        log(`fan-out ${kase.impl}/${kase.store} N=${n} rep ${rep}/${reps}: ${result.wallMs.toFixed(0)} ms (${(result.wallMs / result.idealMs).toFixed(2)}x), ${result.completed}/${n} ok`);
+        log(
+          `fan-out ${kase.impl}/${kase.store} N=${n} rep ${rep}/${reps}: ${result.wallMs.toFixed(0)} ms (${(result.wallMs / result.idealMs).toFixed(2)}x), ${result.completed}/${n} ok`,
+        );
         fanout.push(result);
       }
     }
   }
 
   const lifecycleCases = quick
-    ? [{ store: 'memory', layer: 'tool' }, { store: 'memory', layer: 'raw' }]
-    : [{ store: 'memory', layer: 'tool' }, { store: 'memory', layer: 'raw' }, { store: 'sqlite', layer: 'tool' }, { store: 'sqlite', layer: 'raw' }];
+    ? [
+        { store: 'memory', layer: 'tool' },
+        { store: 'memory', layer: 'raw' },
+      ]
+    : [
+        { store: 'memory', layer: 'tool' },
+        { store: 'memory', layer: 'raw' },
+        { store: 'sqlite', layer: 'tool' },
+        { store: 'sqlite', layer: 'raw' },
+      ];
   const lifecycle: LifecycleResult[] = [];
   for (const kase of lifecycleCases) {
     const result = await runWorker<LifecycleResult>('lifecycle.js', [`--store=${kase.store}`, `--layer=${kase.layer}`, '--tasks=1000']);
@@ -115,7 +124,12 @@ async function main(): Promise<void> {
       const file = join(profileRoot, `${index + 1}-${kase.script.replace('.js', '')}.cpuprofile`);
       await runWorker(kase.script, [...kase.args, `--profile=${file}`]);
       const summary = summarizeProfile(file, 40);
-      profiles.push({ title: kase.title, command: `node bench/dist/bench/${kase.script} ${kase.args.join(' ')} --profile=bench/profiles/${index + 1}-${kase.script.replace('.js', '')}.cpuprofile`, summary, markdown: profileMarkdown(summary, 15) });
+      profiles.push({
+        title: kase.title,
+        command: `node bench/dist/bench/${kase.script} ${kase.args.join(' ')} --profile=bench/profiles/${index + 1}-${kase.script.replace('.js', '')}.cpuprofile`,
+        summary,
+        markdown: profileMarkdown(summary, 15),
+      });
       log(`profiled ${kase.title}: ${summary.busyMs.toFixed(0)} ms busy`);
     }
   }
@@ -149,7 +163,9 @@ async function main(): Promise<void> {
 
 function cpuModel(): string {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((entry) => entry.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith('model name'));
     if (line) return line.split(':')[1]!.trim();
   } catch {
     // Not Linux.

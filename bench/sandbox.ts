@@ -6,8 +6,8 @@ import { createSandboxedIO } from '../src/sandbox/sandboxed-io.js';
 import { sandboxSettings } from '../src/sandbox/settings.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { createNodeIO } from '../src/tools/node-io.js';
-import type { ToolIO } from '../src/tools/tool.js';
 import { terminalTool } from '../src/tools/terminal.js';
+import type { ToolIO } from '../src/tools/tool.js';
 
 /**
  * The cost of the OS sandbox per `terminal` call: a trivial command (`true`) through the real tool
@@ -36,7 +36,11 @@ const tools = new Map([[terminalTool.name, terminalTool]]);
 
 async function once(io: ToolIO): Promise<number> {
   const started = process.hrtime.bigint();
-  const result = await executeToolCall(tools, { id: 'b', name: 'terminal', arguments: '{"command":"true"}' }, { cwd: ws, signal: new AbortController().signal, io });
+  const result = await executeToolCall(
+    tools,
+    { id: 'b', name: 'terminal', arguments: '{"command":"true"}' },
+    { cwd: ws, signal: new AbortController().signal, io },
+  );
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.content !== 'exit code: 0\n(no output)') throw new Error(`unexpected result: ${result.content}`);
   return ms;
@@ -70,4 +74,6 @@ const summary = {
   target_ms: 15,
 };
 console.log(JSON.stringify(summary, null, 2));
-console.log(`sandbox overhead per terminal call: ${summary.overhead_median_ms} ms at the median (target <= 15 ms): ${summary.overhead_median_ms <= 15 ? 'met' : 'missed'}`);
+console.log(
+  `sandbox overhead per terminal call: ${summary.overhead_median_ms} ms at the median (target <= 15 ms): ${summary.overhead_median_ms <= 15 ? 'met' : 'missed'}`,
+);

@@ -8,7 +8,12 @@ import { nowUs } from './common.js';
  * outside any store call, counted as "groupCommit"). Both backends do all their work
  * synchronously, so this is the store's CPU cost, without the event-loop wait of `await`.
  */
-export function timedStore(store: TaskStore): { store: TaskStore; busyUs: () => number; calls: () => Record<string, { count: number; us: number; maxUs: number }>; reset: () => void } {
+export function timedStore(store: TaskStore): {
+  store: TaskStore;
+  busyUs: () => number;
+  calls: () => Record<string, { count: number; us: number; maxUs: number }>;
+  reset: () => void;
+} {
   let busy = 0;
   let byMethod: Record<string, { count: number; us: number; maxUs: number }> = {};
   let depth = 0;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
-import { resolveEndpoints, type EndpointSpec, type ResolvedEndpoints } from './config/endpoints.js';
+import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
 import type { AcpRouteSection, ConfigFile } from './config/schema.js';
-import { agentTools, type AgentScope } from './delegation/agent-tools.js';
+import { type AgentScope, agentTools } from './delegation/agent-tools.js';
 import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
@@ -12,11 +12,11 @@ import type { DelegationSession } from './delegation/session.js';
 import { LegateError } from './errors.js';
 import { CredentialPool } from './provider/credential-pool.js';
 import { createProvider } from './provider/registry.js';
-import { redactSecrets } from './secrets.js';
+import type { Provider } from './provider/types.js';
 import type { ApprovalGate } from './sandbox/approval-gate.js';
 import { IOPerMode } from './sandbox/io-per-mode.js';
 import { isNarrowerOrEqual, type SandboxMode } from './sandbox/modes.js';
-import type { Provider } from './provider/types.js';
+import { redactSecrets } from './secrets.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
 import { sessionCaller, TaskService } from './tasks/task-service.js';
@@ -96,7 +96,10 @@ export class Runtime implements ChildEnvironment {
     const known = new Set([...this.toolsets.map((toolset) => toolset.name), ...delegationToolsetNames]);
     const unknown = this.agentToolsets.filter((name) => !known.has(name));
     if (unknown.length > 0) {
-      throw new LegateError('config_invalid', `${this.configFile ?? 'config'}: agent.toolsets: unknown toolset ${unknown.map((name) => `"${name}"`).join(', ')}; known: ${[...known].join(', ')}`);
+      throw new LegateError(
+        'config_invalid',
+        `${this.configFile ?? 'config'}: agent.toolsets: unknown toolset ${unknown.map((name) => `"${name}"`).join(', ')}; known: ${[...known].join(', ')}`,
+      );
     }
     this.tasks = new TaskService({
       store: options.store ?? new MemoryTaskStore(),
@@ -143,7 +146,10 @@ export class Runtime implements ChildEnvironment {
     const endpoint = this.endpoints.routes.get(route);
     if (!endpoint) {
       const known = [...this.endpoints.routes.keys(), ...this.endpoints.acpRoutes.keys()];
-      throw new LegateError('unknown_route', `no route "${route}" in delegation.routes; known routes: ${known.length ? known.join(', ') : '(none configured)'}`);
+      throw new LegateError(
+        'unknown_route',
+        `no route "${route}" in delegation.routes; known routes: ${known.length ? known.join(', ') : '(none configured)'}`,
+      );
     }
     return endpoint;
   }

@@ -1,9 +1,9 @@
 import { Agent } from './agent/agent.js';
 import type { RunResult } from './agent/events.js';
 import { completionNotice } from './delegation/views.js';
+import { LegateError } from './errors.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';
 import type { Runtime } from './runtime.js';
-import { LegateError } from './errors.js';
 import type { SessionRecord } from './tasks/task-record.js';
 import { newSessionId } from './tasks/task-service.js';
 
@@ -19,7 +19,11 @@ export class Session {
 
   private readonly createdAt: number;
 
-  constructor(readonly runtime: Runtime, id: string = newSessionId(), stored?: SessionRecord) {
+  constructor(
+    readonly runtime: Runtime,
+    id: string = newSessionId(),
+    stored?: SessionRecord,
+  ) {
     this.id = id;
     this.agent = new Agent(runtime.agent(id), { cwd: runtime.cwd, io: runtime.io });
     this.createdAt = stored?.createdAt ?? Date.now();
@@ -33,7 +37,10 @@ export class Session {
   static async resume(runtime: Runtime, id?: string): Promise<Session> {
     const stored = await runtime.tasks.loadSession(id ? { id } : { cwd: runtime.cwd });
     if (!stored) {
-      throw new LegateError('session_not_found', id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`);
+      throw new LegateError(
+        'session_not_found',
+        id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`,
+      );
     }
     return new Session(runtime, stored.id, stored);
   }
@@ -42,7 +49,13 @@ export class Session {
   async turn(text: string, signal?: AbortSignal): Promise<RunResult> {
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
-    await this.runtime.tasks.saveSession({ id: this.id, cwd: this.runtime.cwd, createdAt: this.createdAt, updatedAt: Date.now(), messages: this.agent.messages });
+    await this.runtime.tasks.saveSession({
+      id: this.id,
+      cwd: this.runtime.cwd,
+      createdAt: this.createdAt,
+      updatedAt: Date.now(),
+      messages: this.agent.messages,
+    });
     return result;
   }
 

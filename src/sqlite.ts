@@ -2,5 +2,6 @@
  * `legate/sqlite`: the durable task store (one SQLite file shared by every process of a
  * LEGATE_HOME). A subpath of its own so that the main entry does not load the native module.
  */
+
+export { latestSchemaVersion, type SqliteMigration, sqliteMigrations } from './tasks/store/sqlite-migrations.js';
 export { SqliteTaskStore } from './tasks/store/sqlite-store.js';
-export { latestSchemaVersion, sqliteMigrations, type SqliteMigration } from './tasks/store/sqlite-migrations.js';

@@ -2,4 +2,4 @@
  * `legate/store-conformance`: the conformance suite every `TaskStore` backend passes, for a backend
  * written outside this repository. It imports no test framework: pass `{ describe, it, expect }`.
  */
-export { storeConformance, taskFixture, type ConformanceHarness, type StoreSetup } from './tasks/store/conformance.js';
+export { type ConformanceHarness, type StoreSetup, storeConformance, taskFixture } from './tasks/store/conformance.js';

@@ -98,7 +98,8 @@ function promptText(blocks: acp.ContentBlock[]): string {
     .map((block) => {
       if (block.type === 'text') return block.text;
       if (block.type === 'resource_link') return `[${block.name}](${block.uri})`;
-      if (block.type === 'resource') return 'text' in block.resource ? `<resource uri="${block.resource.uri}">\n${block.resource.text}\n</resource>` : `[resource ${block.resource.uri}]`;
+      if (block.type === 'resource')
+        return 'text' in block.resource ? `<resource uri="${block.resource.uri}">\n${block.resource.text}\n</resource>` : `[resource ${block.resource.uri}]`;
       return `[${block.type} omitted]`;
     })
     .join('\n');

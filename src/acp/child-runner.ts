@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk';
 import type { AgentEvent, RunResult } from '../agent/events.js';
@@ -128,7 +128,10 @@ export class AcpChildRunner implements TaskRunner {
         if (control.resumeFrom) {
           const before = outputSoFar(control.resumeFrom);
           prompt += `\n\nA previous run of this task was interrupted. Its output so far:\n${before || '(none)'}`;
-          note(emit, `resumed afresh in a new ACP session: ${resumed ? 'the agent does not support session/load' : 'no ACP session was recorded'}; goal, context and output so far sent again`);
+          note(
+            emit,
+            `resumed afresh in a new ACP session: ${resumed ? 'the agent does not support session/load' : 'no ACP session was recorded'}; goal, context and output so far sent again`,
+          );
         }
       }
       emit({ type: 'step.completed', iteration: 0, messages: [{ role: 'assistant', content: `${sessionMarker}${sessionId}` }] });
@@ -140,7 +143,14 @@ export class AcpChildRunner implements TaskRunner {
         const response = await guard(agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: prompt }] }));
         const usage = { inputTokens: 0, outputTokens: 0 };
         emit({ type: 'model.finished', iteration: turn, text: updates.text, toolCalls: updates.toolCalls, usage, stopReason: 'end_turn' });
-        emit({ type: 'step.completed', iteration: turn, messages: [{ role: 'user', content: prompt }, { role: 'assistant', content: updates.text }] });
+        emit({
+          type: 'step.completed',
+          iteration: turn,
+          messages: [
+            { role: 'user', content: prompt },
+            { role: 'assistant', content: updates.text },
+          ],
+        });
         if (updates.text.trim()) final = updates.text.trim();
         if (response.stopReason === 'cancelled' || control.signal.aborted) return result('cancelled', final);
         if (response.stopReason !== 'end_turn') return result('failed', final, `acp_agent_failed: the ${who} stopped its turn: ${response.stopReason}`);
@@ -156,8 +166,8 @@ export class AcpChildRunner implements TaskRunner {
       if (control.signal.aborted) return result('cancelled', final);
       // The connection closes when the agent's stdout does, a moment before its exit is known.
       if (!(error instanceof acp.RequestError) && !ended) await Promise.race([exited, new Promise((resolveWait) => setTimeout(resolveWait, this.graceMs))]);
-      if (ended && !(error instanceof acp.RequestError)) error = exitError(await exited);
-      const detail = error instanceof acp.RequestError ? `protocol error ${error.code}: ${error.message}` : errorMessage(error);
+      const cause = ended && !(error instanceof acp.RequestError) ? exitError(await exited) : error;
+      const detail = cause instanceof acp.RequestError ? `protocol error ${cause.code}: ${cause.message}` : errorMessage(cause);
       return result('failed', final, `acp_agent_failed: the ${who} failed: ${detail}`);
     } finally {
       control.signal.removeEventListener('abort', onAbort);

@@ -86,7 +86,16 @@ export class SessionUpdates {
 }
 
 function title(name: string, args: Record<string, unknown>): string {
-  const detail = typeof args.path === 'string' ? args.path : typeof args.command === 'string' ? args.command : typeof args.goal === 'string' ? args.goal : typeof args.task_id === 'string' ? args.task_id : '';
+  const detail =
+    typeof args.path === 'string'
+      ? args.path
+      : typeof args.command === 'string'
+        ? args.command
+        : typeof args.goal === 'string'
+          ? args.goal
+          : typeof args.task_id === 'string'
+            ? args.task_id
+            : '';
   const short = detail.replace(/\s+/g, ' ').trim();
   return short ? `${name}: ${short.length > 80 ? `${short.slice(0, 79)}…` : short}` : name;
 }
@@ -113,8 +122,20 @@ function readOrNull(path: string): string | null {
 export function taskUpdate(task: TaskRecord, phase: 'spawned' | 'ended'): acp.SessionUpdate {
   const toolCallId = `task-${task.id}`;
   if (phase === 'spawned') {
-    return { sessionUpdate: 'tool_call', toolCallId, title: `background task ${task.id}: ${task.goal.split('\n')[0]!.slice(0, 80)}`, kind: 'think', status: 'in_progress', rawInput: { task_id: task.id, goal: task.goal } };
+    return {
+      sessionUpdate: 'tool_call',
+      toolCallId,
+      title: `background task ${task.id}: ${task.goal.split('\n')[0]!.slice(0, 80)}`,
+      kind: 'think',
+      status: 'in_progress',
+      rawInput: { task_id: task.id, goal: task.goal },
+    };
   }
   const text = task.status === 'completed' ? (task.summary ?? '') : `${task.status}${task.error ? `: ${task.error}` : ''}`;
-  return { sessionUpdate: 'tool_call_update', toolCallId, status: task.status === 'completed' ? 'completed' : 'failed', content: [{ type: 'content', content: { type: 'text', text: `${task.id} ${task.status}. ${text}` } }] };
+  return {
+    sessionUpdate: 'tool_call_update',
+    toolCallId,
+    status: task.status === 'completed' ? 'completed' : 'failed',
+    content: [{ type: 'content', content: { type: 'text', text: `${task.id} ${task.status}. ${text}` } }],
+  };
 }

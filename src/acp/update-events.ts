@@ -35,7 +35,12 @@ export class UpdateTranslator {
         this.toolCalls++;
         this.titles.set(update.toolCallId, update.title);
         this.started.set(update.toolCallId, Date.now());
-        this.emit({ type: 'tool.started', callId: update.toolCallId, name: update.title, arguments: update.rawInput === undefined ? '' : JSON.stringify(update.rawInput) });
+        this.emit({
+          type: 'tool.started',
+          callId: update.toolCallId,
+          name: update.title,
+          arguments: update.rawInput === undefined ? '' : JSON.stringify(update.rawInput),
+        });
         this.finishIfDone(update.toolCallId, update.status, update.content, update.rawOutput);
         return;
       case 'tool_call_update':
@@ -47,7 +52,12 @@ export class UpdateTranslator {
     }
   }
 
-  private finishIfDone(callId: string, status: acp.ToolCallStatus | null | undefined, content: acp.ToolCallContent[] | null | undefined, rawOutput: unknown): void {
+  private finishIfDone(
+    callId: string,
+    status: acp.ToolCallStatus | null | undefined,
+    content: acp.ToolCallContent[] | null | undefined,
+    rawOutput: unknown,
+  ): void {
     if ((status !== 'completed' && status !== 'failed') || this.finished.has(callId)) return;
     this.finished.add(callId);
     const text = (content ?? []).map(contentText).filter(Boolean).join('\n') || (rawOutput === undefined ? status : JSON.stringify(rawOutput));

@@ -1,7 +1,7 @@
-import type { AgentEvent, RunResult } from './events.js';
-import { runAgentLoop } from './loop.js';
 import type { Message, Provider } from '../provider/types.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
+import type { AgentEvent, RunResult } from './events.js';
+import { runAgentLoop } from './loop.js';
 
 /** One agent as the top level sees it: where it runs and with what (`Runtime.agent` builds one from config). */
 export interface AgentSetup {

@@ -6,7 +6,7 @@ import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import { toToolSpec } from '../tools/tool-spec.js';
 import type { AgentEvent, ExitReason, RunResult } from './events.js';
-import { steeringTurn, type SteeringSource } from './steering.js';
+import { type SteeringSource, steeringTurn } from './steering.js';
 
 export interface LoopOptions {
   provider: Provider;
@@ -102,7 +102,11 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         if (signal.aborted) return stopped();
       }
       if (iteration > options.maxIterations) {
-        return finish('failed', 'max_iterations', `stopped after ${options.maxIterations} model call${options.maxIterations === 1 ? '' : 's'} without a final answer (max_iterations)`);
+        return finish(
+          'failed',
+          'max_iterations',
+          `stopped after ${options.maxIterations} model call${options.maxIterations === 1 ? '' : 's'} without a final answer (max_iterations)`,
+        );
       }
 
       const offered = currentTools();
@@ -112,7 +116,13 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         toolSpecs = offered.map(toToolSpec);
       }
       emit({ type: 'model.started', iteration, model: options.model });
-      const request = { model: options.model, system: options.system, messages: [...messages], tools: toolSpecs, ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}) };
+      const request = {
+        model: options.model,
+        system: options.system,
+        messages: [...messages],
+        tools: toolSpecs,
+        ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
+      };
       let reply: Extract<Message, { role: 'assistant' }> | undefined;
       let truncated = false;
       for await (const event of provider.stream(request, signal)) {
@@ -126,7 +136,14 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           truncated = event.stopReason === 'max_tokens';
           apiCalls++;
           usage = addUsage(usage, event.usage);
-          emit({ type: 'model.finished', iteration, text: reply.content, toolCalls: reply.toolCalls?.length ?? 0, usage: event.usage, stopReason: event.stopReason });
+          emit({
+            type: 'model.finished',
+            iteration,
+            text: reply.content,
+            toolCalls: reply.toolCalls?.length ?? 0,
+            usage: event.usage,
+            stopReason: event.stopReason,
+          });
           emit({ type: 'usage', call: event.usage, total: usage });
         }
       }

@@ -1,7 +1,7 @@
 /** The top-level agent's default system prompt. `agent.system_prompt` in config replaces it. */
 export function defaultSystemPrompt(cwd: string, toolsets: readonly string[]): string {
   const lines = [
-    'You are legate, a capable software agent working in the user\'s terminal.',
+    "You are legate, a capable software agent working in the user's terminal.",
     `Working directory: ${cwd}`,
     'Use your tools to inspect and change files and run commands; do not guess what a file says, read it.',
     'When the task is done, answer with a concise final message (no tool calls).',

@@ -5,7 +5,7 @@ import { createAcpAgent } from '../acp/agent-server.js';
 import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
-import { loadFor, openRuntime, openStore, type GlobalOptions, type Streams } from './context.js';
+import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams } from './context.js';
 
 /**
  * `legate acp`: serve legate to an ACP client (Zed, JetBrains, Neovim, Emacs…) over stdio until it
@@ -32,7 +32,12 @@ export async function acpCommand(options: GlobalOptions, streams: Streams): Prom
     return runtime;
   };
   const agent = createAcpAgent({ runtimeFor, log: say });
-  const connection = agent.app.connect(acp.ndJsonStream(Writable.toWeb(streams.stdout as Writable) as WritableStream<Uint8Array>, Readable.toWeb(streams.stdin as Readable) as ReadableStream<Uint8Array>));
+  const connection = agent.app.connect(
+    acp.ndJsonStream(
+      Writable.toWeb(streams.stdout as Writable) as WritableStream<Uint8Array>,
+      Readable.toWeb(streams.stdin as Readable) as ReadableStream<Uint8Array>,
+    ),
+  );
   const stop = (): void => connection.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -4,7 +4,7 @@ import type { Palette } from './colors.js';
 
 export const chatHelp = [
   'Type a message to talk to the agent. Commands:',
-  '  /tasks              this session\'s background tasks',
+  "  /tasks              this session's background tasks",
   '  /steer ID text      send guidance to a running task',
   '  /cancel ID          stop a task now',
   '  /collect ID         wait for a task and show its summary (Ctrl-C stops waiting, not the task)',
@@ -41,7 +41,11 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
       return true;
     case '/tasks': {
       const list = await tasks.list(sessionId);
-      write(list.length === 0 ? 'no tasks in this session\n' : `${list.map((task) => `${task.id}  ${task.status.padEnd(11)} ${task.goal.slice(0, 70)}`).join('\n')}\n`);
+      write(
+        list.length === 0
+          ? 'no tasks in this session\n'
+          : `${list.map((task) => `${task.id}  ${task.status.padEnd(11)} ${task.goal.slice(0, 70)}`).join('\n')}\n`,
+      );
       return true;
     }
     case '/steer':

@@ -1,13 +1,13 @@
 import type { ReadStream, WriteStream } from 'node:tty';
 import { errorMessage } from '../errors.js';
-import { Session } from '../session.js';
 import type { Runtime } from '../runtime.js';
+import { Session } from '../session.js';
 import { isTerminal } from '../tasks/status.js';
-import { PlainScreen, type ChatScreen } from './chat-screen.js';
 import { runChatCommand } from './chat-commands.js';
 import { recapLines } from './chat-recap.js';
+import { type ChatScreen, PlainScreen } from './chat-screen.js';
 import { noColors, paletteFor } from './colors.js';
-import { openRuntime, type GlobalOptions, type Streams } from './context.js';
+import { type GlobalOptions, openRuntime, type Streams } from './context.js';
 import { progressLine, taskLine } from './progress.js';
 import { TaskDock } from './task-dock.js';
 import { TerminalScreen } from './terminal.js';
@@ -236,8 +236,12 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   };
   process.on('SIGINT', interrupt);
 
-  screen.write(`${dim(`legate chat: ${rt.endpoints.parent.model} via ${rt.endpoints.parent.provider} (${rt.endpoints.parent.baseUrl}). /help for commands, Ctrl-D to leave.`)}\n`);
-  screen.write(`${dim(`session ${session.id}${options.resume === undefined ? '' : ` resumed (${session.agent.messages.length} messages)`}: continue it later with legate chat --resume ${session.id}`)}\n`);
+  screen.write(
+    `${dim(`legate chat: ${rt.endpoints.parent.model} via ${rt.endpoints.parent.provider} (${rt.endpoints.parent.baseUrl}). /help for commands, Ctrl-D to leave.`)}\n`,
+  );
+  screen.write(
+    `${dim(`session ${session.id}${options.resume === undefined ? '' : ` resumed (${session.agent.messages.length} messages)`}: continue it later with legate chat --resume ${session.id}`)}\n`,
+  );
   if (options.resume !== undefined) for (const line of recapLines(session.agent.messages, screen.palette)) screen.write(`${line}\n`);
   // Tasks that ended while this session was not running: their notices arrive now, once.
   if (options.resume !== undefined) requestNotices();

@@ -10,7 +10,10 @@ export interface Palette {
   magenta(text: string): string;
 }
 
-const style = (open: number, close: number) => (text: string): string => `\x1b[${open}m${text}\x1b[${close}m`;
+const style =
+  (open: number, close: number) =>
+  (text: string): string =>
+    `\x1b[${open}m${text}\x1b[${close}m`;
 const plain = (text: string): string => text;
 
 /**

@@ -57,7 +57,11 @@ export class CommandLog {
     if (!this.file || this.broken) return;
     try {
       mkdirSync(dirname(this.file), { recursive: true });
-      const lines = entries.flatMap(({ at, text }) => redactSecrets(text, this.secrets).split('\n').map((part) => `${at.toISOString()} ${process.pid} ${this.command}: ${part}`));
+      const lines = entries.flatMap(({ at, text }) =>
+        redactSecrets(text, this.secrets)
+          .split('\n')
+          .map((part) => `${at.toISOString()} ${process.pid} ${this.command}: ${part}`),
+      );
       appendFileSync(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
     } catch {
       this.broken = true;

@@ -56,7 +56,11 @@ function bashScript(nodes: Node[], globals: Node['options']): string {
   const valueOptions = [...new Set(nodes.flatMap((node) => node.options.filter((option) => option.takesValue).flatMap((option) => option.flags)))];
   const paths = nodes.filter((node) => node.path).map((node) => `" ${node.path}"`);
   const cases = nodes.map((node) => {
-    const words = [...node.commands.map((sub) => sub.name), ...node.options.flatMap((option) => option.flags.filter((flag) => flag.startsWith('--'))), ...(node.path ? globals.flatMap((option) => option.flags.filter((flag) => flag.startsWith('--'))) : [])];
+    const words = [
+      ...node.commands.map((sub) => sub.name),
+      ...node.options.flatMap((option) => option.flags.filter((flag) => flag.startsWith('--'))),
+      ...(node.path ? globals.flatMap((option) => option.flags.filter((flag) => flag.startsWith('--'))) : []),
+    ];
     return `    "${node.path ? ` ${node.path}` : ''}") words="${[...new Set(words)].join(' ')}" ;;`;
   });
   return `# legate completion for bash: source <(legate completion bash)
@@ -101,7 +105,8 @@ function fishScript(nodes: Node[], globals: Node['options']): string {
     if (names.length === 0) continue;
     for (const option of node.options) {
       const long = option.flags.find((flag) => flag.startsWith('--'))?.slice(2);
-      if (long && long !== 'help') lines.push(`complete -c legate -n ${quote(condition)} -l ${long}${option.takesValue ? ' -r' : ''} -d ${quote(option.description)}`);
+      if (long && long !== 'help')
+        lines.push(`complete -c legate -n ${quote(condition)} -l ${long}${option.takesValue ? ' -r' : ''} -d ${quote(option.description)}`);
     }
   }
   return `${lines.join('\n')}\n`;

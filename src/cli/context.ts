@@ -1,17 +1,17 @@
-import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { join } from 'node:path';
+import { resolveEndpoints } from '../config/endpoints.js';
+import { type LoadedConfig, loadConfig } from '../config/load.js';
 import { LegateError } from '../errors.js';
+import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
+import { parseSandboxMode } from '../sandbox/modes.js';
+import { maskKey } from '../secrets.js';
+import { oneLine } from '../tasks/output-lines.js';
 import { RedisTaskStore } from '../tasks/store/redis/redis-store.js';
 import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
-import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
-import { parseSandboxMode } from '../sandbox/modes.js';
-import { resolveEndpoints } from '../config/endpoints.js';
-import { maskKey } from '../secrets.js';
-import { oneLine } from '../tasks/output-lines.js';
-import { silentLog, type CommandLog } from './command-log.js';
+import { type CommandLog, silentLog } from './command-log.js';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -48,7 +48,11 @@ export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig 
   log.detail(`config: ${loaded.file ?? '(no config file: using the environment)'}; LEGATE_HOME ${loaded.home}`);
   try {
     const endpoints = resolveEndpoints(loaded);
-    const all = [['parent', endpoints.parent], ['children', endpoints.child], ...[...endpoints.routes].map(([name, route]) => [`route ${name}`, route] as const)] as const;
+    const all = [
+      ['parent', endpoints.parent],
+      ['children', endpoints.child],
+      ...[...endpoints.routes].map(([name, route]) => [`route ${name}`, route] as const),
+    ] as const;
     for (const [, endpoint] of all) log.addSecrets(endpoint.keys);
     for (const [label, endpoint] of all) {
       log.detail(`endpoint ${label}: ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys ${endpoint.keys.map(maskKey).join(', ') || '(none)'}`);
@@ -64,7 +68,11 @@ export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig 
  * servers of `mcp_servers`, unless `mcp: false` — a server that fails costs a warning on stderr).
  * `runtime.close()` releases them all.
  */
-export async function openRuntime(options: GlobalOptions, streams: Streams, extra: Partial<RuntimeOptions> & { mcp?: boolean; modelName?: string } = {}): Promise<Runtime> {
+export async function openRuntime(
+  options: GlobalOptions,
+  streams: Streams,
+  extra: Partial<RuntimeOptions> & { mcp?: boolean; modelName?: string } = {},
+): Promise<Runtime> {
   const { mcp: connectMcp = true, modelName, ...runtimeOptions } = extra;
   const log = logOf(streams);
   const read = loadFor(options, streams);
@@ -110,11 +118,15 @@ export async function openRuntime(options: GlobalOptions, streams: Streams, extr
 /** Every command that runs tasks logs their lifecycle; a child's model calls are `--verbose` detail. */
 function logTasks(runtime: Runtime, log: CommandLog): void {
   runtime.tasks.subscribe((event) => {
-    if (event.type === 'task.spawned') log.record(`task ${event.task.id} spawned (${event.task.model}, depth ${event.task.depth}): ${oneLine(event.task.goal, 120)}`);
+    if (event.type === 'task.spawned')
+      log.record(`task ${event.task.id} spawned (${event.task.model}, depth ${event.task.depth}): ${oneLine(event.task.goal, 120)}`);
     if (event.type === 'task.started') log.detail(`task ${event.task.id} running`);
     if (event.type === 'task.steered') log.record(`task ${event.taskId} steered: ${oneLine(event.message, 120)}`);
     if (event.type === 'task.activity') log.detail(`task ${event.taskId}: ${oneLine(event.activity, 120)}`);
-    if (event.type === 'task.ended') log.record(`task ${event.task.id} ${event.task.status} after ${event.task.apiCalls} model call${event.task.apiCalls === 1 ? '' : 's'}${event.task.error ? `: ${oneLine(event.task.error, 200)}` : ''}`);
+    if (event.type === 'task.ended')
+      log.record(
+        `task ${event.task.id} ${event.task.status} after ${event.task.apiCalls} model call${event.task.apiCalls === 1 ? '' : 's'}${event.task.error ? `: ${oneLine(event.task.error, 200)}` : ''}`,
+      );
   });
 }
 
@@ -132,11 +144,12 @@ export function sharedStoreUrl(config: LoadedConfig['config'], env: NodeJS.Proce
  */
 export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<TaskStore> {
   const url = sharedStoreUrl(loaded.config, env);
-  const store = url === undefined
-    ? SqliteTaskStore.open(join(loaded.home, 'state.db'))
-    // Opening fails at the first refused or timed-out connection; once open, a command waits
-    // through reconnections (ioredis' default, about 20 s) so that a worker outlives a Redis blip.
-    : await RedisTaskStore.open({ url, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
+  const store =
+    url === undefined
+      ? SqliteTaskStore.open(join(loaded.home, 'state.db'))
+      : // Opening fails at the first refused or timed-out connection; once open, a command waits
+        // through reconnections (ioredis' default, about 20 s) so that a worker outlives a Redis blip.
+        await RedisTaskStore.open({ url, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
   try {
     const pruneDays = loaded.config.tasks.prune_after_days;
     if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);

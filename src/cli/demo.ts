@@ -35,7 +35,10 @@ export async function demoCommand(options: DemoOptions, streams: Streams): Promi
   const runtime = new Runtime({ loaded: { config, file: undefined, home: legateHome(streams.env), unset: new Map() }, cwd });
   const session = new Session(runtime);
   say('legate demo: running OFFLINE on a built-in scripted demo model (no API key, no network).');
-  if (sample) say(`${here} is empty, so the subagents survey a small sample project in ${cwd} instead (removed afterwards).\nRun legate demo in one of your own projects to see it work on your files.\n`);
+  if (sample)
+    say(
+      `${here} is empty, so the subagents survey a small sample project in ${cwd} instead (removed afterwards).\nRun legate demo in one of your own projects to see it work on your files.\n`,
+    );
   else say(`The subagents really read your files in ${cwd} (read-only).\n`);
   session.agent.subscribe((event) => {
     if (event.type === 'model.finished' && event.text && event.toolCalls > 0) say(`parent› ${event.text}`);

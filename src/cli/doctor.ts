@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { errorMessage } from '../errors.js';
@@ -5,10 +6,9 @@ import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { providerEntry } from '../provider/registry.js';
 import { Runtime } from '../runtime.js';
 import { describeSandbox } from '../sandbox/availability.js';
-import { join } from 'node:path';
 import { maskKey } from '../secrets.js';
 import { logFilePath } from './command-log.js';
-import { loadFor, type GlobalOptions, type Streams } from './context.js';
+import { type GlobalOptions, loadFor, type Streams } from './context.js';
 
 /** `legate doctor`: the resolved config with keys masked, and a reachability check of each endpoint. */
 export async function doctorCommand(options: GlobalOptions, streams: Streams): Promise<number> {
@@ -22,13 +22,17 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     out(`log:       ${logFilePath(loaded.home)}`);
     const endpoints = resolveEndpoints(loaded);
     const describe = (label: string, endpoint: EndpointSpec): void => {
-      out(`${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}${endpoint.maxTokens !== undefined ? `; max_tokens ${endpoint.maxTokens}` : ''}`);
+      out(
+        `${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}${endpoint.maxTokens !== undefined ? `; max_tokens ${endpoint.maxTokens}` : ''}`,
+      );
     };
     describe('parent:', endpoints.parent);
     describe('children:', endpoints.child);
     for (const [name, route] of endpoints.routes) describe(`route ${name}:`, route);
     const delegation = loaded.config.delegation;
-    out(`limits:    depth ${delegation.max_spawn_depth}, ${delegation.max_concurrent_children} children at once, ${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`);
+    out(
+      `limits:    depth ${delegation.max_spawn_depth}, ${delegation.max_concurrent_children} children at once, ${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`,
+    );
     out(`toolsets:  ${loaded.config.agent.toolsets.join(', ')}`);
     out(`sandbox:   ${describeSandbox(options.sandbox ?? loaded.config.agent.sandbox)}`);
     const cwd = options.cwd ?? process.cwd();
@@ -59,9 +63,13 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
       if (!verdict.ok) failures++;
       out(`check:     ${endpoint.baseUrl}: ${verdict.message}`);
       // A model the endpoint does not list is worth a warning, not a failure: some lists are partial (proxies, deployments).
-      const missing = verdict.models ? [...new Set(all.filter((other) => other.baseUrl === endpoint.baseUrl && !verdict.models!.includes(other.model)).map((other) => other.model))] : [];
+      const missing = verdict.models
+        ? [...new Set(all.filter((other) => other.baseUrl === endpoint.baseUrl && !verdict.models!.includes(other.model)).map((other) => other.model))]
+        : [];
       for (const model of missing) {
-        out(`warning:   model "${model}" is not in the model list of ${endpoint.baseUrl} (${verdict.models!.length} listed${verdict.models!.length ? `, e.g. ${verdict.models!.slice(0, 5).join(', ')}` : ''}); calls to it will probably fail — check the name`);
+        out(
+          `warning:   model "${model}" is not in the model list of ${endpoint.baseUrl} (${verdict.models!.length} listed${verdict.models!.length ? `, e.g. ${verdict.models!.slice(0, 5).join(', ')}` : ''}); calls to it will probably fail — check the name`,
+        );
       }
     }
   } catch (error) {

@@ -10,7 +10,7 @@ import { processStreams, type Streams } from './context.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 import { mcpCommand } from './mcp.js';
-import { readPrompt, runCommand, type RunOptions } from './run.js';
+import { type RunOptions, readPrompt, runCommand } from './run.js';
 import { registerSessions } from './sessions.js';
 import { registerTasks } from './tasks.js';
 import { checkedCwd, exitCodeFor } from './usage.js';

@@ -3,7 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { errorMessage } from '../errors.js';
 import { createDelegationServer, defaultMcpSessionId } from '../mcp/server.js';
 import type { Runtime } from '../runtime.js';
-import { openRuntime, type GlobalOptions, type Streams } from './context.js';
+import { type GlobalOptions, openRuntime, type Streams } from './context.js';
 
 export interface McpOptions extends GlobalOptions {
   /** The session the client's tasks belong to (default: one per working directory). */

@@ -1,6 +1,6 @@
 import type { AgentEvent } from '../agent/events.js';
-import type { TaskEvent } from '../tasks/task-events.js';
 import { oneLine } from '../tasks/output-lines.js';
+import type { TaskEvent } from '../tasks/task-events.js';
 
 /** Short human lines for progress on stderr: tool calls, retries, task lifecycle. */
 export function progressLine(event: AgentEvent): string | undefined {
@@ -20,9 +20,13 @@ export function progressLine(event: AgentEvent): string | undefined {
 export function taskLine(event: TaskEvent): string | undefined {
   switch (event.type) {
     case 'task.spawned':
-      return event.task.depth === 1 ? `  ▸ task ${event.task.id} ${event.task.mode === 'sync' ? 'delegated' : 'spawned'}: ${oneLine(event.task.goal, 70)}` : undefined;
+      return event.task.depth === 1
+        ? `  ▸ task ${event.task.id} ${event.task.mode === 'sync' ? 'delegated' : 'spawned'}: ${oneLine(event.task.goal, 70)}`
+        : undefined;
     case 'task.ended':
-      return event.task.depth === 1 ? `  ◂ task ${event.task.id} ${event.task.status}${event.task.error && event.task.status !== 'completed' ? `: ${oneLine(event.task.error, 100)}` : ''}` : undefined;
+      return event.task.depth === 1
+        ? `  ◂ task ${event.task.id} ${event.task.status}${event.task.error && event.task.status !== 'completed' ? `: ${oneLine(event.task.error, 100)}` : ''}`
+        : undefined;
     default:
       return undefined;
   }

@@ -1,11 +1,11 @@
-import { errorMessage, LegateError } from '../errors.js';
-import { Session } from '../session.js';
 import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
-import type { Runtime } from '../runtime.js';
+import { errorMessage, LegateError } from '../errors.js';
 import { addUsage, emptyUsage, type Usage } from '../provider/types.js';
-import type { TaskRecord } from '../tasks/task-record.js';
+import type { Runtime } from '../runtime.js';
+import { Session } from '../session.js';
 import { oneLine } from '../tasks/output-lines.js';
-import { logOf, openRuntime, type GlobalOptions, type Streams } from './context.js';
+import type { TaskRecord } from '../tasks/task-record.js';
+import { type GlobalOptions, logOf, openRuntime, type Streams } from './context.js';
 import { parentTextLine, progressLine, runTaskLine } from './progress.js';
 import { WaitLine } from './wait-line.js';
 
@@ -35,7 +35,10 @@ export async function readPrompt(prompt: string, streams: Streams): Promise<stri
     text = input;
   }
   if (text.trim() === '') {
-    throw new LegateError('invalid_arguments', prompt === '-' ? 'the prompt read from stdin is empty' : 'the prompt is empty; say what the agent should do (or `-` to read it from stdin)');
+    throw new LegateError(
+      'invalid_arguments',
+      prompt === '-' ? 'the prompt read from stdin is empty' : 'the prompt is empty; say what the agent should do (or `-` to read it from stdin)',
+    );
   }
   return text;
 }
@@ -62,7 +65,10 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     // Task lines are logged for every command by openRuntime; the parent's own lines here.
     if (line) log.record(line.trim());
     if (event.type === 'model.started') log.detail(`model call ${event.iteration} (parent, ${event.model})`);
-    if (event.type === 'model.finished') log.detail(`model call ${event.iteration} done: ${event.usage.inputTokens} in, ${event.usage.outputTokens} out, ${event.toolCalls} tool call${event.toolCalls === 1 ? '' : 's'}`);
+    if (event.type === 'model.finished')
+      log.detail(
+        `model call ${event.iteration} done: ${event.usage.inputTokens} in, ${event.usage.outputTokens} out, ${event.toolCalls} tool call${event.toolCalls === 1 ? '' : 's'}`,
+      );
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
     if (event.type === 'task.activity') return;
@@ -99,7 +105,10 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     await rt.tasks.shutdown();
     const tasks = await rt.tasks.list(session.id);
     const left = tasks.filter((task) => task.depth === 1 && (task.status === 'queued' || task.status === 'running' || task.status === 'interrupted'));
-    if (interrupted) streams.stderr.write(`legate: interrupted (Ctrl-C): the run stopped${result.status === 'completed' ? ' while waiting for background tasks' : ' before its final answer'}\n`);
+    if (interrupted)
+      streams.stderr.write(
+        `legate: interrupted (Ctrl-C): the run stopped${result.status === 'completed' ? ' while waiting for background tasks' : ' before its final answer'}\n`,
+      );
     if (left.length > 0) streams.stderr.write(leftBehind(left));
     if (options.json) {
       const childUsage = tasks.reduce((sum, task) => addUsage(sum, task.usage), emptyUsage());

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { errorMessage } from '../errors.js';
 import type { SessionRecord } from '../tasks/task-record.js';
-import { openTaskDesk, type GlobalOptions, type Streams } from './context.js';
+import { type GlobalOptions, openTaskDesk, type Streams } from './context.js';
 import { exitCodeFor } from './usage.js';
 
 /** `legate sessions list`: the stored conversations (`legate chat --resume ID` continues one). No key needed. */
@@ -20,7 +20,10 @@ export function registerSessions(program: Command, streams: Streams, setExit: (c
           const stored = await desk.tasks.listSessions({ ...(options.all ? {} : { cwd: desk.cwd }), limit: 200 });
           const rows = stored.map(sessionRow);
           if (options.json) streams.stdout.write(`${JSON.stringify({ sessions: rows }, null, 2)}\n`);
-          else streams.stdout.write(`${rows.length === 0 ? `no stored sessions${options.all ? '' : ` in ${desk.cwd} (--all for every directory)`}` : sessionTable(rows)}\n`);
+          else
+            streams.stdout.write(
+              `${rows.length === 0 ? `no stored sessions${options.all ? '' : ` in ${desk.cwd} (--all for every directory)`}` : sessionTable(rows)}\n`,
+            );
           setExit(0);
         } finally {
           await desk.close();
@@ -41,7 +44,12 @@ interface SessionRow {
 }
 
 function sessionRow(session: SessionRecord): SessionRow {
-  return { session_id: session.id, cwd: session.cwd, updated_at: new Date(session.updatedAt).toISOString(), turns: session.messages.filter((message) => message.role === 'user').length };
+  return {
+    session_id: session.id,
+    cwd: session.cwd,
+    updated_at: new Date(session.updatedAt).toISOString(),
+    turns: session.messages.filter((message) => message.role === 'user').length,
+  };
 }
 
 /** `2026-12-03 09:41` in local time. */

@@ -1,5 +1,5 @@
-import type { TaskRecord } from '../tasks/task-record.js';
 import { oneLine } from '../tasks/output-lines.js';
+import type { TaskRecord } from '../tasks/task-record.js';
 import { noColors, type Palette } from './colors.js';
 
 interface DockEntry {
@@ -28,7 +28,13 @@ export class TaskDock {
     if (task.depth !== 1 || task.sessionId !== this.sessionId) return;
     if (task.status === 'queued' || task.status === 'running') {
       const previous = this.entries.get(task.id);
-      this.entries.set(task.id, { id: task.id, goal: task.goal, status: task.status, since: task.startedAt ?? task.createdAt, activity: previous?.activity ?? '' });
+      this.entries.set(task.id, {
+        id: task.id,
+        goal: task.goal,
+        status: task.status,
+        since: task.startedAt ?? task.createdAt,
+        activity: previous?.activity ?? '',
+      });
     } else {
       this.entries.delete(task.id);
     }

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
-import { operatorSession } from '../delegation/session.js';
-import { cancelTask, checkTask, collectTask, steerTask, type Operation } from '../delegation/operations.js';
-import { elapsedSeconds } from '../delegation/views.js';
 import { formatIssues } from '../config/format-issues.js';
+import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
+import { operatorSession } from '../delegation/session.js';
+import { elapsedSeconds } from '../delegation/views.js';
 import { errorMessage, LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import { operator } from '../tasks/task-service.js';
+import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
 import { exitCodeFor } from './usage.js';
-import { openRuntime, openTaskDesk, type GlobalOptions, type Streams, type TaskDesk } from './context.js';
 
 interface JsonOption {
   json?: boolean;
@@ -57,8 +57,20 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
         if (options.status !== undefined && !isTaskStatus(options.status)) {
           throw new LegateError('invalid_arguments', `unknown status "${options.status}"; expected one of ${taskStatuses.join(', ')}`);
         }
-        const list = await desk.tasks.list(operator, { ...(options.all ? {} : { cwd: desk.cwd }), ...(options.status ? { status: [options.status] } : {}), limit: 200 });
-        const rows = list.map((task) => ({ task_id: task.id, status: task.status, goal: task.goal.slice(0, 80), session_id: task.sessionId, cwd: task.cwd, elapsed_seconds: elapsedSeconds(task), api_calls: task.apiCalls }));
+        const list = await desk.tasks.list(operator, {
+          ...(options.all ? {} : { cwd: desk.cwd }),
+          ...(options.status ? { status: [options.status] } : {}),
+          limit: 200,
+        });
+        const rows = list.map((task) => ({
+          task_id: task.id,
+          status: task.status,
+          goal: task.goal.slice(0, 80),
+          session_id: task.sessionId,
+          cwd: task.cwd,
+          elapsed_seconds: elapsedSeconds(task),
+          api_calls: task.apiCalls,
+        }));
         const text = rows.length === 0 ? `no tasks${options.all ? '' : ` in ${desk.cwd} (--all for every directory)`}` : taskTable(rows, Boolean(options.all));
         print({ tasks: rows }, options.json, text);
         return 0;
@@ -89,7 +101,14 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       action(async (desk, id: string, options: JsonOption) => {
         const view = await run(checkTask, desk, { task_id: id });
         const { output } = await desk.tasks.trail(operator, id);
-        const text = [`${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`, `goal: ${(await desk.tasks.get(operator, id)).goal}`, ...(view.error ? [`error: ${String(view.error)}`] : []), ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []), '', ...output].join('\n');
+        const text = [
+          `${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`,
+          `goal: ${(await desk.tasks.get(operator, id)).goal}`,
+          ...(view.error ? [`error: ${String(view.error)}`] : []),
+          ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
+          '',
+          ...output,
+        ].join('\n');
         print({ ...view, output }, options.json, text);
         return 0;
       }),
@@ -105,7 +124,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .action(
       action(async (desk, ids: string[], options: { timeout: string; any?: boolean } & JsonOption) => {
         const timeout = Number(options.timeout);
-        if (options.timeout.trim() === '' || !Number.isFinite(timeout)) throw new LegateError('invalid_arguments', `--timeout must be a number of seconds (got "${options.timeout}")`);
+        if (options.timeout.trim() === '' || !Number.isFinite(timeout))
+          throw new LegateError('invalid_arguments', `--timeout must be a number of seconds (got "${options.timeout}")`);
         if (ids.length === 1 && !options.any) {
           const view = await run(collectTask, desk, { task_id: ids[0], timeout });
           print(view, options.json, collectText(view, options.timeout));
@@ -114,7 +134,9 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
         const view = await run(collectTask, desk, { task_ids: ids, wait: options.any ? 'any' : 'all', timeout });
         const results = view.results as Record<string, unknown>[];
         // A summary gets its task id in front; the other lines already name it.
-        const text = results.map((entry) => `${entry.status === 'completed' ? `${String(entry.task_id)}: ` : ''}${collectText(entry, options.timeout, Boolean(options.any))}`).join('\n');
+        const text = results
+          .map((entry) => `${entry.status === 'completed' ? `${String(entry.task_id)}: ` : ''}${collectText(entry, options.timeout, Boolean(options.any))}`)
+          .join('\n');
         print(view, options.json, text);
         // Success: nothing timed out, and every task that ended completed (with --any, the others may still run).
         const endedOk = results.filter((entry) => entry.status !== 'running' && entry.status !== 'queued').every((entry) => entry.status === 'completed');

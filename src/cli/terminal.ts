@@ -2,7 +2,7 @@ import { emitKeypressEvents } from 'node:readline';
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { ChatScreen, ScreenHandlers } from './chat-screen.js';
 import type { Palette } from './colors.js';
-import { LineEditor, type Key } from './line-editor.js';
+import { type Key, LineEditor } from './line-editor.js';
 import { clip, displayWidth, splitAt } from './screen-text.js';
 
 /** Control characters other than newline and colour (SGR) sequences: never sent to the terminal as is. */

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
 import { operator } from '../tasks/caller.js';
 import { maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
-import { openRuntime, sharedStoreUrl, type GlobalOptions, type Streams } from './context.js';
+import { type GlobalOptions, openRuntime, type Streams, sharedStoreUrl } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
   concurrency?: string;
@@ -37,9 +37,11 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     if (event.type === 'task.ended') say(`  ◂ ${event.task.id} ${event.task.status}`);
   });
   const sharedUrl = sharedStoreUrl(runtime.config, streams.env);
-  say(sharedUrl === undefined
-    ? `legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`
-    : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} (up to ${concurrency} at once; Ctrl-C hands them back)`);
+  say(
+    sharedUrl === undefined
+      ? `legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`
+      : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} (up to ${concurrency} at once; Ctrl-C hands them back)`,
+  );
   let waiting = false;
   try {
     while (!stop.signal.aborted) {

@@ -29,7 +29,12 @@ function formatIssue(issue: Issue, input: unknown): string[] {
 /** What was expected, in words: URL fields say "a URL string", the MCP server union names its two shapes. */
 function expectation(issue: Issue, path: string, received: unknown): string {
   const urlField = /(^|\.)(url|base_url)$/.test(path);
-  if (urlField && (issue.code === 'invalid_type' || issue.code === 'invalid_format')) return received === undefined ? 'expected a URL string' : typeof received === 'string' ? 'expected a URL such as https://example.com/v1' : 'expected a URL string';
+  if (urlField && (issue.code === 'invalid_type' || issue.code === 'invalid_format'))
+    return received === undefined
+      ? 'expected a URL string'
+      : typeof received === 'string'
+        ? 'expected a URL such as https://example.com/v1'
+        : 'expected a URL string';
   if (issue.code === 'invalid_union' && /^mcp_servers\.[^.]+$/.test(path)) {
     return 'expected a server: either {command, args, env} (stdio) or {url, headers} (Streamable HTTP), not both';
   }
@@ -37,7 +42,9 @@ function expectation(issue: Issue, path: string, received: unknown): string {
   return issue.message
     .replace(/^Invalid input: /, '')
     .replace(/, received \w+$/, '')
-    .replace(/^expected (string|number|boolean|array|object|record)$/, (_, type: string) => (type === 'array' ? 'expected an array' : `expected a ${type === 'record' || type === 'object' ? 'mapping' : type}`));
+    .replace(/^expected (string|number|boolean|array|object|record)$/, (_, type: string) =>
+      type === 'array' ? 'expected an array' : `expected a ${type === 'record' || type === 'object' ? 'mapping' : type}`,
+    );
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

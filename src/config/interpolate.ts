@@ -26,9 +26,7 @@ export function interpolateEnv(tree: unknown, env: NodeJS.ProcessEnv): Interpola
     }
     if (Array.isArray(node)) return node.map((item, index) => walk(item, `${path}[${index}]`));
     if (node !== null && typeof node === 'object') {
-      return Object.fromEntries(
-        Object.entries(node).map(([key, value]) => [key, walk(value, path ? `${path}.${key}` : key)]),
-      );
+      return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, walk(value, path ? `${path}.${key}` : key)]));
     }
     return node;
   };

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { LegateError } from '../errors.js';
 import { formatIssues } from './format-issues.js';
 import { interpolateEnv } from './interpolate.js';
-import { configSchema, type ConfigFile, type ConfigInput } from './schema.js';
+import { type ConfigFile, type ConfigInput, configSchema } from './schema.js';
 
 /** Where a setting came from, for error messages (`model.api_key in /home/u/.legate/config.yaml`). */
 export interface LoadedConfig {
@@ -82,7 +82,10 @@ function validate(raw: unknown, where: string, file: string | undefined, home: s
  * empty `base_url` names the variable to export rather than an empty string.
  */
 function unsetNote(path: readonly PropertyKey[], unset: Map<string, string[]>): string {
-  const key = path.reduce<string>((joined, part) => (typeof part === 'number' ? `${joined}[${part}]` : joined ? `${joined}.${String(part)}` : String(part)), '');
+  const key = path.reduce<string>(
+    (joined, part) => (typeof part === 'number' ? `${joined}[${part}]` : joined ? `${joined}.${String(part)}` : String(part)),
+    '',
+  );
   const names = unset.get(key);
   if (!names || names.length === 0) return '';
   return ` (from ${names.map((name) => `\${${name}}`).join(', ')}, which ${names.length === 1 ? 'is' : 'are'} not set)`;

@@ -4,7 +4,7 @@ import type { TaskRecord } from '../tasks/task-record.js';
 export function childSystemPrompt(task: Pick<TaskRecord, 'cwd' | 'depth'>): string {
   return [
     'You are a focused subagent. A parent agent delegated one task to you; you work on it alone and independently.',
-    'You see only the goal and context below, not the parent\'s conversation. Do not ask questions: nobody can answer them.',
+    "You see only the goal and context below, not the parent's conversation. Do not ask questions: nobody can answer them.",
     'Use your tools to do the work. Be efficient: finish as soon as the goal is met.',
     `Working directory: ${task.cwd}`,
     '',

@@ -1,10 +1,10 @@
 import { AcpChildRunner } from '../acp/child-runner.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
-import type { RunControl, TaskRunner } from '../tasks/task-service.js';
 import type { TaskRecord } from '../tasks/task-record.js';
-import { childBrief, childSystemPrompt } from './child-prompt.js';
+import type { RunControl, TaskRunner } from '../tasks/task-service.js';
 import type { ChildEnvironment } from './child-environment.js';
+import { childBrief, childSystemPrompt } from './child-prompt.js';
 
 /**
  * Runs a task's child in this process: the same agent loop with a fresh conversation (only the
@@ -20,7 +20,12 @@ export class ChildRunner implements TaskRunner {
     const acpRoute = task.route === undefined ? undefined : environment.acpRoute(task.route);
     if (acpRoute && task.route !== undefined) return new AcpChildRunner(task.route, acpRoute).run(task, control);
     const endpoint = environment.childEndpoint(task.route);
-    const tools = environment.liveToolsFor({ sessionId: task.id, depth: task.depth, toolsets: task.toolsets ?? environment.agentToolsets, ...(task.sandbox ? { sandbox: task.sandbox } : {}) });
+    const tools = environment.liveToolsFor({
+      sessionId: task.id,
+      depth: task.depth,
+      toolsets: task.toolsets ?? environment.agentToolsets,
+      ...(task.sandbox ? { sandbox: task.sandbox } : {}),
+    });
     const brief = { role: 'user' as const, content: childBrief(task) };
     return runAgentLoop({
       provider: environment.provider(endpoint),

@@ -108,7 +108,12 @@ const collectProgressIntervalMs = 1000;
  * While collect_task waits: every second, progress = seconds waited of `timeoutSeconds`, with the
  * tasks' status and current activity as the message. Returns the function that stops it.
  */
-function tickWhileWaiting(session: DelegationSession, taskIds: string[], timeoutSeconds: number, progress: NonNullable<OperationContext['progress']>): () => void {
+function tickWhileWaiting(
+  session: DelegationSession,
+  taskIds: string[],
+  timeoutSeconds: number,
+  progress: NonNullable<OperationContext['progress']>,
+): () => void {
   const started = Date.now();
   let stopped = false;
   let last = 0;
@@ -119,8 +124,15 @@ function tickWhileWaiting(session: DelegationSession, taskIds: string[], timeout
         // Never after the result, never going backwards (MCP requires increasing progress).
         if (stopped || waited <= last) return;
         last = waited;
-        const describe = (task: TaskRecord): string => `task ${task.id} ${task.status}${task.lastActivity ? ` (${task.lastActivity})` : ''}, ${task.apiCalls} model call${task.apiCalls === 1 ? '' : 's'}`;
-        const message = tasks.length === 1 ? describe(tasks[0]!) : `${tasks.filter(ended).length} of ${tasks.length} tasks ended; ${tasks.filter((task) => !ended(task)).map(describe).join('; ')}`;
+        const describe = (task: TaskRecord): string =>
+          `task ${task.id} ${task.status}${task.lastActivity ? ` (${task.lastActivity})` : ''}, ${task.apiCalls} model call${task.apiCalls === 1 ? '' : 's'}`;
+        const message =
+          tasks.length === 1
+            ? describe(tasks[0]!)
+            : `${tasks.filter(ended).length} of ${tasks.length} tasks ended; ${tasks
+                .filter((task) => !ended(task))
+                .map(describe)
+                .join('; ')}`;
         progress(waited, timeoutSeconds, message);
       },
       () => {},

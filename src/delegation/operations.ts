@@ -1,6 +1,8 @@
 import { LegateError } from '../errors.js';
 import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
+import { collectTask } from './collect-task.js';
+import { define, type Operation } from './operation.js';
 import {
   cancelTaskParameters,
   checkTaskParameters,
@@ -9,23 +11,35 @@ import {
   listTasksParameters,
   steerTaskParameters,
 } from './schemas.js';
-import { collectTask } from './collect-task.js';
-import { define, type Operation } from './operation.js';
 import type { DelegationSession } from './session.js';
 import { batchResultView, checkView, listView, listViewLimit, spawnView } from './views.js';
 
-export type { Operation, OperationContext } from './operation.js';
 export { collectTask } from './collect-task.js';
+export type { Operation, OperationContext } from './operation.js';
 
-function childSpec(session: DelegationSession, goal: string, context: string | undefined, route: string | undefined, mode: TaskSpec['mode'], toolsets?: string[], sandbox?: SandboxMode): TaskSpec {
+function childSpec(
+  session: DelegationSession,
+  goal: string,
+  context: string | undefined,
+  route: string | undefined,
+  mode: TaskSpec['mode'],
+  toolsets?: string[],
+  sandbox?: SandboxMode,
+): TaskSpec {
   if (session.sessionId.kind !== 'session') throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
   if (session.depth >= session.maxSpawnDepth) {
-    throw new LegateError('depth_limit', `delegation depth limit reached: this agent is at depth ${session.depth} and delegation.max_spawn_depth is ${session.maxSpawnDepth}`);
+    throw new LegateError(
+      'depth_limit',
+      `delegation depth limit reached: this agent is at depth ${session.depth} and delegation.max_spawn_depth is ${session.maxSpawnDepth}`,
+    );
   }
   if (toolsets) {
     const unknown = toolsets.filter((name) => !session.toolsets.includes(name));
     if (unknown.length > 0) {
-      throw new LegateError('invalid_arguments', `toolsets ${unknown.map((name) => `"${name}"`).join(', ')} not available to this agent; available: ${session.toolsets.join(', ')}`);
+      throw new LegateError(
+        'invalid_arguments',
+        `toolsets ${unknown.map((name) => `"${name}"`).join(', ')} not available to this agent; available: ${session.toolsets.join(', ')}`,
+      );
     }
   }
   // The `sandbox` argument may only narrow; a route's `sandbox` caps its children's mode.
@@ -50,7 +64,7 @@ export const delegateTask = define({
   description:
     'Delegate work to child agents and WAIT for them. Give one goal (+context), or tasks: [{goal, context}] to run several side by side. ' +
     'Each child starts with a fresh conversation: it sees only its goal and context, never this conversation. ' +
-    'Returns only each child\'s final summary. Use delegate_task_async instead for long work you do not want to wait on.',
+    "Returns only each child's final summary. Use delegate_task_async instead for long work you do not want to wait on.",
   parameters: delegateTaskParameters,
   async run(args, session, context) {
     const started = Date.now();
@@ -108,7 +122,8 @@ export const checkTask = define({
 
 export const steerTask = define({
   name: 'steer_task',
-  description: 'Send guidance to a running background task. It is delivered at the child\'s next model call; check_task/collect_task later show whether it was delivered or missed.',
+  description:
+    "Send guidance to a running background task. It is delivered at the child's next model call; check_task/collect_task later show whether it was delivered or missed.",
   parameters: steerTaskParameters,
   async run(args, session) {
     const steer = await session.service.steer(session.sessionId, args.task_id, args.message);

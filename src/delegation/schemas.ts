@@ -6,13 +6,22 @@ import { taskStatuses } from '../tasks/status.js';
  * Parameters of the delegation tools. One definition serves the agent tools and the MCP server.
  */
 
-const goal = z.string().trim().min(1, 'goal must be a non-empty string').describe('What the child must achieve, stated completely: it sees nothing of your conversation.');
-const context = z.string().optional().describe('Everything the child needs to know: file paths, constraints, what was tried, what form the answer should take.');
+const goal = z
+  .string()
+  .trim()
+  .min(1, 'goal must be a non-empty string')
+  .describe('What the child must achieve, stated completely: it sees nothing of your conversation.');
+const context = z
+  .string()
+  .optional()
+  .describe('Everything the child needs to know: file paths, constraints, what was tried, what form the answer should take.');
 const route = z.string().optional().describe('Name of a route from delegation.routes in config.yaml (for example a cheaper model).');
 const sandbox = z
   .enum(sandboxModes)
   .optional()
-  .describe('Run the child in this sandbox mode: your own (the default) or a narrower one (read-only < workspace-write < danger-full-access). A wider one is refused.');
+  .describe(
+    'Run the child in this sandbox mode: your own (the default) or a narrower one (read-only < workspace-write < danger-full-access). A wider one is refused.',
+  );
 const taskId = z.string().min(1).describe('The task_id returned by delegate_task_async.');
 
 export const delegateTaskParameters = z
@@ -78,5 +87,8 @@ export const collectTaskParameters = z
 export const cancelTaskParameters = z.object({ task_id: taskId });
 
 export const listTasksParameters = z.object({
-  status: z.enum(taskStatuses as [string, ...string[]]).optional().describe('Only tasks with this status.'),
+  status: z
+    .enum(taskStatuses as [string, ...string[]])
+    .optional()
+    .describe('Only tasks with this status.'),
 });

@@ -1,6 +1,6 @@
 import { LegateError } from '../errors.js';
 import type { SandboxMode } from '../sandbox/modes.js';
-import { operator, type Caller, type TaskService } from '../tasks/task-service.js';
+import { type Caller, operator, type TaskService } from '../tasks/task-service.js';
 import type { Prices } from './usage-view.js';
 
 /** What the delegation tools of one agent know about where they run. */

@@ -1,5 +1,5 @@
-import type { TaskRecord, SteerRecord } from '../tasks/task-record.js';
-import { usageView, type Prices } from './usage-view.js';
+import type { SteerRecord, TaskRecord } from '../tasks/task-record.js';
+import { type Prices, usageView } from './usage-view.js';
 
 /**
  * The JSON shapes the delegation tools (and `legate tasks`, and MCP) return. snake_case on the wire.

@@ -66,7 +66,11 @@ function parentReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply
       };
     case 1:
       // Say only what the spawn results said: a task may already be done by the time anyone looks.
-      return { delayMs, text: `Started three background tasks (${results.map(statusOf).join(', ')}). Let me check on the first one.`, toolCalls: [{ name: 'check_task', arguments: { task_id: layout } }] };
+      return {
+        delayMs,
+        text: `Started three background tasks (${results.map(statusOf).join(', ')}). Let me check on the first one.`,
+        toolCalls: [{ name: 'check_task', arguments: { task_id: layout } }],
+      };
     case 2:
       return {
         delayMs,
@@ -88,7 +92,7 @@ function parentReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply
       const summaries = results
         .slice(-2)
         .map((result) => /"summary":"((?:[^"\\]|\\.)*)"/.exec(result)?.[1])
-        .map((summary) => (summary ? JSON.parse(`"${summary}"`) as string : '(no summary)'));
+        .map((summary) => (summary ? (JSON.parse(`"${summary}"`) as string) : '(no summary)'));
       return {
         delayMs,
         text: [
@@ -113,15 +117,28 @@ function childReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply 
   }
   if (brief.includes(goals.layout)) {
     if (results.length === 0) return { text: 'Listing the directory.', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] };
-    const entries = (results[0] ?? '').split('\n').slice(1).filter((line) => line && !line.startsWith('['));
+    const entries = (results[0] ?? '')
+      .split('\n')
+      .slice(1)
+      .filter((line) => line && !line.startsWith('['));
     const dirs = entries.filter((entry) => entry.endsWith('/'));
-    const kind = entries.includes('package.json') ? 'a Node.js project' : entries.includes('Cargo.toml') ? 'a Rust project' : entries.includes('pyproject.toml') ? 'a Python project' : 'a directory of files';
+    const kind = entries.includes('package.json')
+      ? 'a Node.js project'
+      : entries.includes('Cargo.toml')
+        ? 'a Rust project'
+        : entries.includes('pyproject.toml')
+          ? 'a Python project'
+          : 'a directory of files';
     return {
       text: `Listed the working directory: ${entries.length} entries, ${dirs.length} of them directories (${dirs.slice(0, 6).join(', ') || 'none'}). It looks like ${kind}. No files changed.`,
     };
   }
   if (results.length === 0) {
-    return { delayMs: timing.steeredChildDelayMs, text: 'Searching for notes.', toolCalls: [{ name: 'search_files', arguments: { pattern: 'TODO|FIXME', path: '.', max_results: 200 } }] };
+    return {
+      delayMs: timing.steeredChildDelayMs,
+      text: 'Searching for notes.',
+      toolCalls: [{ name: 'search_files', arguments: { pattern: 'TODO|FIXME', path: '.', max_results: 200 } }],
+    };
   }
   const hits = (results[0] ?? '').split('\n').filter((line) => /^[^\s].*:\d+:/.test(line));
   const perFile = new Map<string, number>();

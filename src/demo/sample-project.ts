@@ -13,7 +13,8 @@ export function makeSampleProject(): { dir: string; remove(): void } {
   const files: Record<string, string> = {
     'package.json': '{\n  "name": "sample-app",\n  "version": "0.1.0",\n  "type": "module"\n}\n',
     'README.md': '# sample-app\n\nA tiny app the legate demo surveys when run in an empty directory.\n\nTODO: document the configuration.\n',
-    'src/server.js': "// TODO: read the port from the environment\nexport const port = 8080;\n\n// FIXME: handle shutdown signals\nexport function start() {}\n",
+    'src/server.js':
+      '// TODO: read the port from the environment\nexport const port = 8080;\n\n// FIXME: handle shutdown signals\nexport function start() {}\n',
     'src/parse.js': '// TODO: support quoted fields\nexport function parse(line) {\n  return line.split(",");\n}\n',
     'test/parse.test.js': '// FIXME: add a test for empty lines\n',
   };

@@ -137,13 +137,19 @@ export class McpConnection {
  * '/x/server.js'`, not the stack trace and `Node.js v20` that follow), or `''`.
  */
 export function errorLine(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const error = lines.find((line) => /\b(error|exception|fatal|cannot|can't|failed|not found|denied|refused)\b/i.test(line) && !/^at\s/.test(line));
   return error ? excerpt(error, 300) : '';
 }
 
 /** The last few non-empty lines of a server's stderr, on one line. */
 function lastLines(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   return excerpt(lines.slice(-3).join(' / '), 300);
 }

@@ -28,7 +28,10 @@ export interface McpReporter {
  * time or to list its tools costs one warning naming it and the reason; the others go on. A
  * server that dies later costs one warning too, and its tools then return an error result.
  */
-export async function connectMcpServers(servers: Record<string, McpServerSpec>, options: McpReporter & { cwd: string; timeoutMs?: number }): Promise<McpToolsets> {
+export async function connectMcpServers(
+  servers: Record<string, McpServerSpec>,
+  options: McpReporter & { cwd: string; timeoutMs?: number },
+): Promise<McpToolsets> {
   const timeoutMs = options.timeoutMs ?? connectTimeoutMs;
   const opened = await Promise.all(
     Object.entries(servers).map(async ([name, spec]): Promise<{ toolset: Toolset; connection?: McpConnection }> => {
@@ -83,7 +86,9 @@ async function refreshTools(toolset: Toolset, connection: McpConnection, timeout
     tools = (await connection.listTools(timeoutMs)).map((definition) => mcpTool(connection, definition));
   } catch (error) {
     if (connection.closed) return;
-    (reporter.listFailed ?? reporter.warn)(`MCP server "${toolset.name}" said its tools changed, but listing them failed: ${errorMessage(error)}; keeping the previous ${toolset.tools.length}`);
+    (reporter.listFailed ?? reporter.warn)(
+      `MCP server "${toolset.name}" said its tools changed, but listing them failed: ${errorMessage(error)}; keeping the previous ${toolset.tools.length}`,
+    );
     return;
   }
   if (connection.closed) return;
@@ -96,7 +101,11 @@ async function refreshTools(toolset: Toolset, connection: McpConnection, timeout
   toolset.tools = tools;
   toolset.revision = (toolset.revision ?? 0) + 1;
   if (quiet) return;
-  const changes = [added.length > 0 ? `added ${added.join(', ')}` : '', removed.length > 0 ? `removed ${removed.join(', ')}` : '', updated.length > 0 ? `updated ${updated.join(', ')}` : ''].filter(Boolean);
+  const changes = [
+    added.length > 0 ? `added ${added.join(', ')}` : '',
+    removed.length > 0 ? `removed ${removed.join(', ')}` : '',
+    updated.length > 0 ? `updated ${updated.join(', ')}` : '',
+  ].filter(Boolean);
   (reporter.info ?? reporter.warn)(`MCP server "${toolset.name}" changed its tools (${changes.join('; ')}); ${tools.length} now`);
 }
 

@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 // The low-level Server, not McpServer: McpServer validates arguments with its own wording, and
 // these tools must answer exactly as they do for an agent (same validation, same JSON results).
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool as McpToolDefinition } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema, type Tool as McpToolDefinition } from '@modelcontextprotocol/sdk/types.js';
 import { delegationToolsets } from '../delegation/as-tools.js';
 import type { DelegationSession } from '../delegation/session.js';
 import { executeToolCall } from '../tools/execute.js';
-import { toToolSpec } from '../tools/tool-spec.js';
 import type { ToolContext, ToolIO } from '../tools/tool.js';
+import { toToolSpec } from '../tools/tool-spec.js';
 import { legateVersion } from '../version.js';
 
 /**
@@ -28,7 +28,11 @@ export function defaultMcpSessionId(cwd: string): string {
  * client asked for them (a progress token).
  */
 export function createDelegationServer(session: DelegationSession, io: ToolIO): Server {
-  const tools = new Map(delegationToolsets(session).flatMap((toolset) => toolset.tools).map((tool) => [tool.name, tool]));
+  const tools = new Map(
+    delegationToolsets(session)
+      .flatMap((toolset) => toolset.tools)
+      .map((tool) => [tool.name, tool]),
+  );
   const listed: McpToolDefinition[] = [...tools.values()].map((tool) => {
     const spec = toToolSpec(tool);
     return { name: spec.name, description: spec.description, inputSchema: spec.parameters as McpToolDefinition['inputSchema'] };

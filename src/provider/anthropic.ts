@@ -1,15 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type {
-  ContentBlockParam,
-  MessageCreateParamsStreaming,
-  MessageParam,
-  RawMessageStreamEvent,
-  Tool,
-} from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlockParam, MessageCreateParamsStreaming, MessageParam, RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
+import { clientCache } from './client-cache.js';
 import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
 import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
-import { clientCache } from './client-cache.js';
 
 /** The Anthropic Messages wire, streaming. `baseUrl` is the API root: the SDK appends `/v1/messages`. */
 
@@ -86,9 +80,7 @@ export function toAnthropicRequest(request: ModelRequest): MessageCreateParamsSt
   };
   if (request.system) params.system = request.system;
   if (request.tools.length > 0) {
-    params.tools = request.tools.map(
-      (tool): Tool => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool.InputSchema }),
-    );
+    params.tools = request.tools.map((tool): Tool => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool.InputSchema }));
   }
   // Not in this SDK's types (newer models fix it), but sent when a caller asks for it.
   if (request.temperature !== undefined) (params as { temperature?: number }).temperature = request.temperature;
@@ -106,10 +98,7 @@ function parseInput(json: string): Record<string, unknown> {
 }
 
 /** Assembles text and `tool_use` blocks into one message; never throws. */
-async function* readAnthropicStream(
-  stream: AsyncIterable<RawMessageStreamEvent>,
-  options: AttemptOptions,
-): AsyncGenerator<ProviderEvent> {
+async function* readAnthropicStream(stream: AsyncIterable<RawMessageStreamEvent>, options: AttemptOptions): AsyncGenerator<ProviderEvent> {
   let text = '';
   const calls = new Map<number, ToolCall & { initialInput: unknown }>();
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };

@@ -1,5 +1,5 @@
 import { maskKey } from '../secrets.js';
-import { describeKey, type CredentialPool } from './credential-pool.js';
+import { type CredentialPool, describeKey } from './credential-pool.js';
 import type { ProviderFailure } from './types.js';
 
 /**
@@ -63,12 +63,14 @@ export class CallAttempts {
       return `${maskKey(key)} rate limited (${entry.failure.message})${times}${back}`;
     });
     const refused = statuses.filter((status) => status.state === 'auth_failed').length;
-    const check = refused > 0
-      ? `. Check that ${refused === 1 ? 'this key is' : 'these keys are'} valid and active for this endpoint (model.api_key / api_keys in config.yaml, or the provider's API key variable), and that the account has access`
-      : '';
-    const message = refused === keys.length
-      ? `API key${keys.length === 1 ? '' : 's'} refused by ${where}: ${lines.join('; ')}${check}`
-      : `no API key available for ${where}${this.total > 0 ? ` after ${this.total} attempt${this.total === 1 ? '' : 's'}` : ''}: ${lines.join('; ')}${check}`;
+    const check =
+      refused > 0
+        ? `. Check that ${refused === 1 ? 'this key is' : 'these keys are'} valid and active for this endpoint (model.api_key / api_keys in config.yaml, or the provider's API key variable), and that the account has access`
+        : '';
+    const message =
+      refused === keys.length
+        ? `API key${keys.length === 1 ? '' : 's'} refused by ${where}: ${lines.join('; ')}${check}`
+        : `no API key available for ${where}${this.total > 0 ? ` after ${this.total} attempt${this.total === 1 ? '' : 's'}` : ''}: ${lines.join('; ')}${check}`;
     const failure: ProviderFailure = { kind: 'no_keys', message, retryable: false };
     if (lastStatus !== undefined) failure.status = lastStatus;
     return failure;

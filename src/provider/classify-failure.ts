@@ -56,9 +56,7 @@ export function truncatedFailure(missing: string): ProviderFailure {
 
 /** The server's own error message from an SDK error body, falling back to the SDK's message. */
 function serverMessage(error: unknown, status: number | undefined): string {
-  const body = (error as { error?: unknown }).error as
-    | { message?: unknown; error?: { message?: unknown } }
-    | undefined;
+  const body = (error as { error?: unknown }).error as { message?: unknown; error?: { message?: unknown } } | undefined;
   const fromBody = body?.error?.message ?? body?.message;
   if (typeof fromBody === 'string' && fromBody) return fromBody;
   const message = error instanceof Error ? error.message : String(error);

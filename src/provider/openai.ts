@@ -1,13 +1,9 @@
 import OpenAI from 'openai';
-import type {
-  ChatCompletionChunk,
-  ChatCompletionCreateParamsStreaming,
-  ChatCompletionMessageParam,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
+import { clientCache } from './client-cache.js';
 import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
 import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
-import { clientCache } from './client-cache.js';
 
 /** The OpenAI chat-completions wire (api.openai.com and compatible servers), streaming only. */
 
@@ -75,10 +71,7 @@ export function toOpenAIRequest(request: ModelRequest): ChatCompletionCreatePara
 }
 
 /** Assembles text and tool-call deltas (keyed by index) into one message; never throws. */
-async function* readOpenAIStream(
-  stream: AsyncIterable<ChatCompletionChunk>,
-  options: AttemptOptions,
-): AsyncGenerator<ProviderEvent> {
+async function* readOpenAIStream(stream: AsyncIterable<ChatCompletionChunk>, options: AttemptOptions): AsyncGenerator<ProviderEvent> {
   let text = '';
   const calls = new Map<number, ToolCall>();
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
@@ -117,9 +110,7 @@ async function* readOpenAIStream(
     return;
   }
   const message: AssistantMessage = { role: 'assistant', content: text };
-  const toolCalls = [...calls.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
+  const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
   yield { type: 'done', message, usage, stopReason: openAIStopReason(finishReason), rawStopReason: finishReason };
 }

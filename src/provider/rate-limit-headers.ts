@@ -16,10 +16,9 @@ export function readRateLimitHints(headers: HeaderSource, now: number = Date.now
   const hints: RateLimitHints = {};
   const retryAfterMs = parseRetryAfter(headers.get('retry-after-ms'), headers.get('retry-after'), now);
   if (retryAfterMs !== undefined) hints.retryAfterMs = retryAfterMs;
-  const resets = [
-    durationMs(headers.get('x-ratelimit-reset-requests')),
-    durationMs(headers.get('x-ratelimit-reset-tokens')),
-  ].map((delay) => (delay === undefined ? undefined : now + delay));
+  const resets = [durationMs(headers.get('x-ratelimit-reset-requests')), durationMs(headers.get('x-ratelimit-reset-tokens'))].map((delay) =>
+    delay === undefined ? undefined : now + delay,
+  );
   for (const name of ['requests', 'tokens', 'input-tokens', 'output-tokens']) {
     const value = headers.get(`anthropic-ratelimit-${name}-reset`);
     const at = value ? Date.parse(value) : NaN;

@@ -17,11 +17,7 @@ import { AttemptError, type WireAdapter } from './wire-adapter.js';
  * replayed (the consumer has already seen its deltas). Never throws; failure messages name the
  * status, endpoint and masked key and never contain a raw key.
  */
-export function createResilientProvider(
-  adapter: WireAdapter,
-  pool: CredentialPool,
-  options: Partial<RetryOptions> = {},
-): Provider {
+export function createResilientProvider(adapter: WireAdapter, pool: CredentialPool, options: Partial<RetryOptions> = {}): Provider {
   const policy: RetryOptions = { ...defaultRetryOptions, ...stripUndefined(options) };
   const where = `${adapter.wire} ${adapter.endpoint}`;
   const redact = (text: string): string => redactSecrets(text, pool.secrets());

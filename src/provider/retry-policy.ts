@@ -33,10 +33,7 @@ export const defaultRetryOptions: RetryOptions = {
  *   for the first key to come back when none is available;
  * - `fail`: give up with this failure.
  */
-export type RetryDecision =
-  | { action: 'retry'; delayMs: number }
-  | { action: 'rotate' }
-  | { action: 'fail' };
+export type RetryDecision = { action: 'retry'; delayMs: number } | { action: 'rotate' } | { action: 'fail' };
 
 /**
  * Decides, and reports rate-limit / auth failures to the pool (the only side effect). A 429 cools

@@ -120,11 +120,7 @@ export interface Provider {
 }
 
 /** Drain a stream to its final event. */
-export async function complete(
-  provider: Provider,
-  request: ModelRequest,
-  signal: AbortSignal,
-): Promise<Extract<ProviderEvent, { type: 'done' | 'error' }>> {
+export async function complete(provider: Provider, request: ModelRequest, signal: AbortSignal): Promise<Extract<ProviderEvent, { type: 'done' | 'error' }>> {
   for await (const event of provider.stream(request, signal)) {
     if (event.type === 'done' || event.type === 'error') return event;
   }

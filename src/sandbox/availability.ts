@@ -33,11 +33,15 @@ function probe(env: NodeJS.ProcessEnv): OsSandboxStatus {
   }
   const executable = findOnPath('bwrap', env);
   if (!executable) return { available: false, reason: `the OS sandbox is not available: bwrap was not found on PATH; ${installHint.linux}, ${orMode}` };
-  const trial = spawnSync(executable, ['--die-with-parent', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', 'true'], {
-    encoding: 'utf8',
-    timeout: 10_000,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const trial = spawnSync(
+    executable,
+    ['--die-with-parent', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', 'true'],
+    {
+      encoding: 'utf8',
+      timeout: 10_000,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   if (trial.status === 0) return { available: true, kind: 'bubblewrap', executable };
   const why = (trial.stderr || trial.error?.message || `exit code ${trial.status}`).trim();
   return {

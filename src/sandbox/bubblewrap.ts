@@ -20,7 +20,8 @@ export function bubblewrapArgs(settings: SandboxSettings, command: string, cwd: 
   for (const entry of settings.protectedPaths) {
     if (!entry.present) continue;
     if (entry.kind === 'file' && hiddenDirs.some((dir) => isWithin(entry.path, dir))) continue; // already under an empty tmpfs
-    if (entry.kind === 'directory') args.push('--tmpfs', entry.path, '--remount-ro', entry.path); // empty, and a write there fails rather than vanishing
+    if (entry.kind === 'directory')
+      args.push('--tmpfs', entry.path, '--remount-ro', entry.path); // empty, and a write there fails rather than vanishing
     else args.push('--ro-bind', '/dev/null', entry.path);
   }
   args.push('--setenv', 'TMPDIR', settings.tempDir, '--chdir', cwd, '--', 'bash', '-c', command);

@@ -6,7 +6,7 @@ import type { ToolIO } from '../tools/tool.js';
 import type { ApprovalGate } from './approval-gate.js';
 import type { SandboxMode } from './modes.js';
 import { createSandboxedIO } from './sandboxed-io.js';
-import { sandboxSettings, type SandboxSettingsInput } from './settings.js';
+import { type SandboxSettingsInput, sandboxSettings } from './settings.js';
 
 /**
  * The tool IO of each sandbox mode a runtime's agents run in (the parent's, and narrower ones its

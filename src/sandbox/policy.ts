@@ -11,9 +11,7 @@ export interface ProtectedPath {
 }
 
 /** Whether this machine can run commands in an OS sandbox, and if not, what to do about it. */
-export type OsSandboxStatus =
-  | { available: true; kind: 'bubblewrap' | 'seatbelt'; executable: string }
-  | { available: false; reason: string };
+export type OsSandboxStatus = { available: true; kind: 'bubblewrap' | 'seatbelt'; executable: string } | { available: false; reason: string };
 
 /**
  * Everything the policy decides on, fixed for an agent: its mode and roots. Paths are real paths
@@ -70,7 +68,10 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
     case 'write': {
       const secret = protectedHit(settings, request.path, request.sameFileAs);
       if (secret) return deny(`write to ${request.path} refused ${inMode}: ${secret}`);
-      if (mode === 'read-only') return ask(`write to ${request.path} refused in read-only mode: no tool may write (choose --sandbox workspace-write to write in the working directory)`);
+      if (mode === 'read-only')
+        return ask(
+          `write to ${request.path} refused in read-only mode: no tool may write (choose --sandbox workspace-write to write in the working directory)`,
+        );
       const root = settings.writableRoots.find((candidate) => isWithin(request.path, candidate));
       if (!root) {
         return ask(
@@ -94,7 +95,9 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
     }
     case 'network':
       if (settings.network) return allow;
-      return deny(`network for command ${JSON.stringify(request.command)} refused ${inMode}: set sandbox.network: true in config.yaml, or choose --sandbox danger-full-access`);
+      return deny(
+        `network for command ${JSON.stringify(request.command)} refused ${inMode}: set sandbox.network: true in config.yaml, or choose --sandbox danger-full-access`,
+      );
   }
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ToolIO } from '../tools/tool.js';
-import { enforce, refuseApprovals, type ApprovalGate } from './approval-gate.js';
+import { type ApprovalGate, enforce, refuseApprovals } from './approval-gate.js';
 import { osSandboxStatus } from './availability.js';
 import { bubblewrapArgs, shellCommandLine } from './bubblewrap.js';
 import { decide, type OsSandboxStatus, type SandboxRequest, type SandboxSettings } from './policy.js';

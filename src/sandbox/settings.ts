@@ -27,7 +27,10 @@ export function sandboxSettings(input: SandboxSettingsInput): SandboxSettings {
   const roots = [input.cwd, ...input.writableRoots.map((root) => resolvePath(root, input.cwd))];
   const writableRoots = [...new Set([...roots.filter((root) => existsSync(root)).map((root) => realpathSync(root)), input.tempDir])];
   const protectedPaths: ProtectedPath[] = [];
-  for (const [path, kind] of [[input.home, 'directory'], [input.configFile, 'file']] as const) {
+  for (const [path, kind] of [
+    [input.home, 'directory'],
+    [input.configFile, 'file'],
+  ] as const) {
     if (path === undefined) continue;
     if (!existsSync(path)) {
       protectedPaths.push({ path: resolvePath(path, input.cwd), kind, present: false });

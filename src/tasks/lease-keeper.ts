@@ -72,14 +72,27 @@ export class StoreLeaseKeeper implements LeaseKeeper {
       const owned = new Map((await this.store.heartbeat(this.owner, expiresAt)).map((entry) => [entry.id, entry.epoch]));
       for (const [taskId, held] of this.held) {
         if (owned.get(taskId) === held.fence.epoch) held.expiresAt = expiresAt;
-        else this.lose(taskId, held, new LegateError('lease_lost', `task "${taskId}" is no longer held by ${this.owner} epoch ${held.fence.epoch}: cancelled or taken over by another process`, { taskId }));
+        else
+          this.lose(
+            taskId,
+            held,
+            new LegateError(
+              'lease_lost',
+              `task "${taskId}" is no longer held by ${this.owner} epoch ${held.fence.epoch}: cancelled or taken over by another process`,
+              { taskId },
+            ),
+          );
       }
     } catch (error) {
       // Give a task up one heartbeat before its lease runs out: past that, another process may take it over.
       const now = Date.now();
       for (const [taskId, held] of this.held) {
         if (now + this.heartbeatMs < held.expiresAt) continue;
-        this.lose(taskId, held, new LegateError('lease_lost', `task "${taskId}": its lease could not be renewed before it ran out (${errorMessage(error)})`, { taskId }));
+        this.lose(
+          taskId,
+          held,
+          new LegateError('lease_lost', `task "${taskId}": its lease could not be renewed before it ran out (${errorMessage(error)})`, { taskId }),
+        );
       }
     } finally {
       this.beating = false;

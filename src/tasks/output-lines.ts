@@ -7,7 +7,12 @@ import type { AgentEvent } from '../agent/events.js';
 export function outputLinesFor(event: AgentEvent): string[] {
   switch (event.type) {
     case 'model.finished': {
-      const lines = event.text.trim() ? event.text.trim().split('\n').filter((line) => line.trim() !== '') : [];
+      const lines = event.text.trim()
+        ? event.text
+            .trim()
+            .split('\n')
+            .filter((line) => line.trim() !== '')
+        : [];
       return event.stopReason === 'max_tokens' ? [...lines, '✂ reply cut off at the output token limit (max_tokens)'] : lines;
     }
     case 'tool.started':

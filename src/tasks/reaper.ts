@@ -35,7 +35,13 @@ export class Reaper {
     if (task.status !== 'running' || task.owner === this.self || !ownerIsGone(task.owner, task.leaseExpiresAt)) return task;
     const fence = task.owner !== undefined ? { owner: task.owner, epoch: task.epoch ?? 0 } : undefined;
     try {
-      return await this.store.transition(task.id, 'running', 'interrupted', { owner: undefined, leaseExpiresAt: undefined, currentTool: '', endedAt: Date.now(), takeovers: (task.takeovers ?? 0) + 1 }, fence);
+      return await this.store.transition(
+        task.id,
+        'running',
+        'interrupted',
+        { owner: undefined, leaseExpiresAt: undefined, currentTool: '', endedAt: Date.now(), takeovers: (task.takeovers ?? 0) + 1 },
+        fence,
+      );
     } catch {
       return (await this.store.get(task.id)) ?? task;
     }

@@ -17,8 +17,8 @@ export const taskStatuses: readonly TaskStatus[] = ['queued', 'running', 'comple
 export const transitions: ReadonlyArray<{ from: TaskStatus; to: TaskStatus; why: string }> = [
   { from: 'queued', to: 'running', why: 'claimed by a process with a free slot (TaskService.start, via the Dispatcher)' },
   { from: 'queued', to: 'cancelled', why: 'cancelled before it started (TaskService.cancel)' },
-  { from: 'running', to: 'completed', why: 'the child gave a final answer (the owner\'s fenced final transition)' },
-  { from: 'running', to: 'failed', why: 'the child failed, timed out, or a store write failed (the owner\'s fenced final transition)' },
+  { from: 'running', to: 'completed', why: "the child gave a final answer (the owner's fenced final transition)" },
+  { from: 'running', to: 'failed', why: "the child failed, timed out, or a store write failed (the owner's fenced final transition)" },
   { from: 'running', to: 'cancelled', why: 'cancelled by the parent, the user or shutdown, from any process (TaskService.cancel)' },
   { from: 'running', to: 'interrupted', why: 'its owner is gone (Reaper, fenced on the dead owner) or handed it back on shutdown' },
   { from: 'interrupted', to: 'running', why: 'resumed from its checkpoint by a worker, `tasks resume` or an MCP server (a claim: epoch + 1)' },

@@ -41,7 +41,10 @@ export class LocalTaskEnds implements TaskEnds {
       const timer = setTimeout(done, Math.min(options.timeoutMs, 2 ** 31 - 1));
       const poll = setInterval(() => {
         if (options.local()) return;
-        void options.check().then((settled) => settled && done(), () => {});
+        void options.check().then(
+          (settled) => settled && done(),
+          () => {},
+        );
       }, this.pollIntervalMs);
       poll.unref?.();
       if (signal?.aborted) done();

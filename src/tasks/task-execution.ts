@@ -2,7 +2,7 @@ import type { AgentEvent, RunResult } from '../agent/events.js';
 import type { SteeringSource } from '../agent/steering.js';
 import { errorMessage, LegateError } from '../errors.js';
 import { addUsage, type Message, type Usage } from '../provider/types.js';
-import { outputLinesFor, oneLine } from './output-lines.js';
+import { oneLine, outputLinesFor } from './output-lines.js';
 import type { TaskStore, TransitionPatch } from './store/task-store.js';
 import type { TaskEvent } from './task-events.js';
 import type { Fence, TaskProgress, TaskRecord } from './task-record.js';
@@ -74,9 +74,10 @@ export async function executeTask(
   // calls in the order they are made); `live.writes` settles when all issued so far have. After a
   // failure nothing more is issued.
   const failed = (what: string, error: unknown): LegateError => {
-    const reason = error instanceof LegateError && error.code === 'lease_lost'
-      ? error
-      : new LegateError('store_write_failed', `task "${task.id}": ${what} was not written: ${errorMessage(error)}`, { taskId: task.id });
+    const reason =
+      error instanceof LegateError && error.code === 'lease_lost'
+        ? error
+        : new LegateError('store_write_failed', `task "${task.id}": ${what} was not written: ${errorMessage(error)}`, { taskId: task.id });
     stopLive(live, reason);
     return live.failure ?? reason;
   };
@@ -139,9 +140,23 @@ export async function executeTask(
 
   let result: RunResult;
   try {
-    result = await deps.runner.run(task, { signal: deps.signal, steering, emit, persisted: settled, ...(deps.resume ? { resumeFrom: deps.resume.messages } : {}) });
+    result = await deps.runner.run(task, {
+      signal: deps.signal,
+      steering,
+      emit,
+      persisted: settled,
+      ...(deps.resume ? { resumeFrom: deps.resume.messages } : {}),
+    });
   } catch (error) {
-    result = { status: 'failed', exitReason: 'error', error: `internal error: ${errorMessage(error)}`, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 };
+    result = {
+      status: 'failed',
+      exitReason: 'error',
+      error: `internal error: ${errorMessage(error)}`,
+      final: '',
+      messages: [],
+      usage: { inputTokens: 0, outputTokens: 0 },
+      apiCalls: 0,
+    };
   }
   await live.writes;
   if (live.failure?.code === 'lease_lost') return { lost: live.failure };

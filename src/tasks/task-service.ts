@@ -2,19 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { repairInterrupted } from '../agent/resume.js';
 import { errorMessage, LegateError } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
-import { asCaller, callerScope, sees, taskNotFound, type CallerLike } from './caller.js';
-import { LocalDispatcher, type Dispatcher } from './dispatcher.js';
-import { StoreLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
+import { asCaller, type CallerLike, callerScope, sees, taskNotFound } from './caller.js';
+import { type Dispatcher, LocalDispatcher } from './dispatcher.js';
+import { type LeaseKeeper, StoreLeaseKeeper } from './lease-keeper.js';
 import { newOwnerId } from './owner.js';
 import { Reaper } from './reaper.js';
 import { isTerminal } from './status.js';
 import type { Checkpoint, TaskFilter, TaskStore } from './store/task-store.js';
 import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
-import { executeTask, stopLive, type LiveTask, type TaskRunner } from './task-execution.js';
+import { executeTask, type LiveTask, stopLive, type TaskRunner } from './task-execution.js';
 import type { CancelledBy, SessionRecord, SteerRecord, TaskRecord, TaskSpec } from './task-record.js';
 
-export { operator, sessionCaller, type Caller, type CallerLike } from './caller.js';
+export { type Caller, type CallerLike, operator, sessionCaller } from './caller.js';
 export type { RunControl, TaskRunner } from './task-execution.js';
 
 export interface TaskServiceOptions {
@@ -85,7 +85,16 @@ export class TaskService {
 
   /** Create a task and start it now, or queue it when the concurrency cap is reached. */
   async spawn(spec: TaskSpec): Promise<TaskRecord> {
-    const task: TaskRecord = { ...spec, id: newTaskId(), status: 'queued', createdAt: Date.now(), apiCalls: 0, usage: emptyUsage(), outputLines: 0, reported: false };
+    const task: TaskRecord = {
+      ...spec,
+      id: newTaskId(),
+      status: 'queued',
+      createdAt: Date.now(),
+      apiCalls: 0,
+      usage: emptyUsage(),
+      outputLines: 0,
+      reported: false,
+    };
     await this.store.create(task);
     this.announce({ type: 'task.spawned', task });
     return (await this.schedule(task.id, 'queued')) ?? task;
@@ -98,7 +107,10 @@ export class TaskService {
   async resume(caller: CallerLike, taskId: string): Promise<TaskRecord> {
     const task = await this.get(caller, taskId);
     if (task.status !== 'interrupted' && task.status !== 'queued') {
-      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted or queued task can be resumed`, { taskId, status: task.status });
+      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted or queued task can be resumed`, {
+        taskId,
+        status: task.status,
+      });
     }
     const started = await this.schedule(task.id, task.status);
     if (!started) {
@@ -145,7 +157,10 @@ export class TaskService {
   async steer(caller: CallerLike, taskId: string, message: string): Promise<SteerRecord> {
     const task = await this.get(caller, taskId);
     if (isTerminal(task.status)) {
-      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only a queued or running task can be steered`, { taskId, status: task.status });
+      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only a queued or running task can be steered`, {
+        taskId,
+        status: task.status,
+      });
     }
     const steer = await this.store.addSteer(taskId, message);
     // The task may have ended between the check and the add, its queued steers already missed: miss this one too.
@@ -168,7 +183,12 @@ export class TaskService {
     }
     const cancelledBy = by ?? (who.kind === 'operator' ? 'user' : 'parent');
     this.dispatcher.withdraw(taskId);
-    const cancelled = await this.store.transition(taskId, task.status, 'cancelled', { endedAt: Date.now(), exitReason: 'cancelled', error: `cancelled by ${cancellerName[cancelledBy]}`, cancelledBy });
+    const cancelled = await this.store.transition(taskId, task.status, 'cancelled', {
+      endedAt: Date.now(),
+      exitReason: 'cancelled',
+      error: `cancelled by ${cancellerName[cancelledBy]}`,
+      cancelledBy,
+    });
     const live = this.live.get(taskId);
     if (live) live.endAnnounced = true;
     live?.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled`));
@@ -317,13 +337,24 @@ export class TaskService {
           const checkpoint = await this.store.loadCheckpoint(taskId);
           resume = { messages: repairInterrupted(checkpoint.messages), steps: checkpoint.steps };
         } catch (error) {
-          stopLive(live, error instanceof LegateError ? error : new LegateError('store_corrupt', `task "${taskId}": its checkpoint could not be read: ${errorMessage(error)}`, { taskId }));
+          stopLive(
+            live,
+            error instanceof LegateError
+              ? error
+              : new LegateError('store_corrupt', `task "${taskId}": its checkpoint could not be read: ${errorMessage(error)}`, { taskId }),
+          );
         }
       }
       const signal = this.timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(this.timeoutMs)]) : controller.signal;
       const end = live.failure
         ? { status: 'failed' as const, patch: { endedAt: Date.now(), exitReason: 'error' as const, currentTool: '', error: live.failure.toString() } }
-        : await executeTask(task, live, { store: this.store, runner: this.runner, signal, announce: (event) => this.announce(event), ...(resume ? { resume } : {}) });
+        : await executeTask(task, live, {
+            store: this.store,
+            runner: this.runner,
+            signal,
+            announce: (event) => this.announce(event),
+            ...(resume ? { resume } : {}),
+          });
       this.live.delete(taskId);
       this.leases.release(taskId);
       if ('lost' in end) {

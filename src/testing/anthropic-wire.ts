@@ -1,4 +1,4 @@
-import { contentText, halves, textPieces, type ResolvedReply, type ScriptedUsage } from './scripted-script.js';
+import { contentText, halves, type ResolvedReply, type ScriptedUsage, textPieces } from './scripted-script.js';
 import { sseEvent, type WireEncoder } from './wire-encoder.js';
 
 /** The server side of Anthropic Messages: message_start … content blocks … message_delta, message_stop. */
@@ -33,11 +33,13 @@ export const anthropicWire: WireEncoder = {
       frames.push(sseEvent('content_block_stop', { type: 'content_block_stop', index }));
       index += 1;
     }
-    frames.push(sseEvent('message_delta', {
-      type: 'message_delta',
-      delta: { stop_reason: stopReason(reply), stop_sequence: null },
-      usage: { output_tokens: reply.usage.outputTokens },
-    }));
+    frames.push(
+      sseEvent('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: stopReason(reply), stop_sequence: null },
+        usage: { output_tokens: reply.usage.outputTokens },
+      }),
+    );
     frames.push(sseEvent('message_stop', { type: 'message_stop' }));
     return frames;
   },
@@ -59,7 +61,16 @@ export const anthropicWire: WireEncoder = {
   },
 
   errorBody(status, message) {
-    const type = status === 429 ? 'rate_limit_error' : status === 401 ? 'authentication_error' : status === 529 ? 'overloaded_error' : status >= 500 ? 'api_error' : 'invalid_request_error';
+    const type =
+      status === 429
+        ? 'rate_limit_error'
+        : status === 401
+          ? 'authentication_error'
+          : status === 529
+            ? 'overloaded_error'
+            : status >= 500
+              ? 'api_error'
+              : 'invalid_request_error';
     return { type: 'error', error: { type, message } };
   },
 

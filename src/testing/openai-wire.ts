@@ -1,4 +1,4 @@
-import { contentText, halves, textPieces, type ResolvedReply, type ScriptedUsage } from './scripted-script.js';
+import { contentText, halves, type ResolvedReply, type ScriptedUsage, textPieces } from './scripted-script.js';
 import { sseData, type WireEncoder } from './wire-encoder.js';
 
 /** The server side of OpenAI chat completions: chunk stream with tool_calls deltas by index, usage, `[DONE]`. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { resolveReply, type RecordedRequest, type ScriptedReply } from './scripted-script.js';
+import { type RecordedRequest, resolveReply, type ScriptedReply } from './scripted-script.js';
 import type { WireEncoder } from './wire-encoder.js';
 
 /** One HTTP exchange as the reply writer sees it. */

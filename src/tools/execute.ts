@@ -19,11 +19,7 @@ const EXCERPT_CHARS = 200;
  * before or during the call, the result is an `aborted` error and it returns at once, without
  * waiting for the tool. Output is capped with `capOutput`.
  */
-export async function executeToolCall(
-  tools: ReadonlyMap<string, Tool>,
-  call: ToolCall,
-  context: Omit<ToolContext, 'toolCallId'>,
-): Promise<ToolCallResult> {
+export async function executeToolCall(tools: ReadonlyMap<string, Tool>, call: ToolCall, context: Omit<ToolContext, 'toolCallId'>): Promise<ToolCallResult> {
   const cancelled = (): ToolCallResult => failure(`aborted: the ${call.name} call was cancelled`);
   if (context.signal.aborted) return cancelled();
 
@@ -38,9 +34,7 @@ export async function executeToolCall(
   try {
     input = raw.trim() === '' ? {} : JSON.parse(raw);
   } catch (error) {
-    return failure(
-      `invalid_arguments: arguments for ${tool.name} are not valid JSON (${errorMessage(error)}): ${excerpt(raw, EXCERPT_CHARS)}`,
-    );
+    return failure(`invalid_arguments: arguments for ${tool.name} are not valid JSON (${errorMessage(error)}): ${excerpt(raw, EXCERPT_CHARS)}`);
   }
 
   let parsed: Awaited<ReturnType<Tool['parameters']['safeParseAsync']>>;

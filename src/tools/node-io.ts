@@ -21,9 +21,7 @@ export function createNodeIO(): ToolIO {
     writeFile: (path, content) => writeFile(path, content, 'utf8'),
     async listDir(path) {
       const entries = await readdir(path, { withFileTypes: true });
-      return entries
-        .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name))
-        .sort((a, b) => a.localeCompare(b));
+      return entries.map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name)).sort((a, b) => a.localeCompare(b));
     },
     async stat(path) {
       try {
@@ -103,10 +101,13 @@ function exec(command: string, options: { cwd: string; timeoutMs: number; signal
       }
     };
     const onAbort = (): void => killGroup();
-    const timeout = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS));
+    const timeout = setTimeout(
+      () => {
+        timedOut = true;
+        killGroup();
+      },
+      Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS),
+    );
 
     const finish = (): void => {
       if (settled) return;

@@ -15,7 +15,7 @@ export const terminalTool = defineTool({
     'The command is killed, with everything it started, when the timeout expires.',
     'Each call runs in a fresh shell: cd and exported variables do not carry over; use cwd.',
     'Commands may run in a sandbox: outside the directories it may write, the file system is read-only and there may be',
-    'no network; a failed command\'s result then ends with a [sandbox: …] line saying what it allows.',
+    "no network; a failed command's result then ends with a [sandbox: …] line saying what it allows.",
   ].join(' '),
   parameters: z.object({
     command: z.string().min(1).describe('The shell command line to run, e.g. "git status --short".'),

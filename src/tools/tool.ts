@@ -21,7 +21,10 @@ export interface ToolIO {
    * Run a shell command. Resolves with its exit code and combined output, whatever the command
    * does; rejects only when the sandbox refuses to run it at all (`sandbox_denied`).
    */
-  exec(command: string, options: { cwd: string; timeoutMs: number; signal: AbortSignal }): Promise<{
+  exec(
+    command: string,
+    options: { cwd: string; timeoutMs: number; signal: AbortSignal },
+  ): Promise<{
     exitCode: number | null;
     output: string;
     timedOut: boolean;

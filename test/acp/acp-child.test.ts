@@ -129,7 +129,9 @@ describe('ACP children across a restart (durability)', () => {
   /** Start `legate mcp`, spawn a HOLD child on `route`, wait until it holds, then stop legate: the task is handed back interrupted. */
   async function interruptedTask(route: Record<string, unknown>) {
     const model = await scriptedServer();
-    const dirs = home(scriptedConfig(model.openaiBaseUrl, { delegation: { routes: { agent: { provider: 'acp', command: process.execPath, args: [echoAgent], ...route } } } }));
+    const dirs = home(
+      scriptedConfig(model.openaiBaseUrl, { delegation: { routes: { agent: { provider: 'acp', command: process.execPath, args: [echoAgent], ...route } } } }),
+    );
     const first = await connectLegate({ configFile: dirs.configFile, home: dirs.home, cwd: dirs.work });
     open.push(first);
     const spawned = await first.call('delegate_task_async', { route: 'agent', goal: 'HOLD then report', context: 'CTX-DUR' });

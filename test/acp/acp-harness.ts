@@ -31,7 +31,9 @@ export function startAcp(options: { configFile: string; home: string; cwd: strin
   const app = acp.client({ name: 'legate-test' }).onNotification('session/update', ({ params }) => {
     updates.push(params);
   });
-  const connection = app.connect(acp.ndJsonStream(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, Readable.toWeb(child.stdout) as ReadableStream<Uint8Array>));
+  const connection = app.connect(
+    acp.ndJsonStream(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, Readable.toWeb(child.stdout) as ReadableStream<Uint8Array>),
+  );
   const of = (sessionId: string): acp.SessionUpdate[] => updates.filter((update) => update.sessionId === sessionId).map((update) => update.update);
   return {
     agent: connection.agent,
@@ -50,4 +52,7 @@ export function startAcp(options: { configFile: string; home: string; cwd: strin
   };
 }
 
-export const initializeParams: acp.InitializeRequest = { protocolVersion: acp.PROTOCOL_VERSION, clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false } };
+export const initializeParams: acp.InitializeRequest = {
+  protocolVersion: acp.PROTOCOL_VERSION,
+  clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false },
+};

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { home, scriptedServer } from '../cli/cli-harness.js';
 import { scriptedConfig, until } from '../helpers/cli.js';
 import { childWith, isParent, taskIds } from '../helpers/script.js';
-import { initializeParams, startAcp, type AcpClient } from './acp-harness.js';
+import { type AcpClient, initializeParams, startAcp } from './acp-harness.js';
 
 const open: AcpClient[] = [];
 afterEach(async () => {
@@ -49,10 +49,15 @@ describe('legate acp (an ACP agent over stdio)', () => {
     const write = updates.find((update) => update.sessionUpdate === 'tool_call' && update.title.startsWith('write_file'));
     expect(write).toMatchObject({ kind: 'edit', status: 'in_progress', locations: [{ path: join(project, 'notes.txt') }] });
     const written = updates.find((update) => update.sessionUpdate === 'tool_call_update' && update.toolCallId === (write as { toolCallId: string }).toolCallId);
-    expect(written).toMatchObject({ status: 'completed', content: expect.arrayContaining([{ type: 'diff', path: join(project, 'notes.txt'), oldText: null, newText: 'NEW-CONTENT\n' }]) });
+    expect(written).toMatchObject({
+      status: 'completed',
+      content: expect.arrayContaining([{ type: 'diff', path: join(project, 'notes.txt'), oldText: null, newText: 'NEW-CONTENT\n' }]),
+    });
     const delegate = updates.find((update) => update.sessionUpdate === 'tool_call' && update.title.startsWith('delegate_task'));
     expect(delegate).toMatchObject({ status: 'in_progress' });
-    const delegated = updates.find((update) => update.sessionUpdate === 'tool_call_update' && update.toolCallId === (delegate as { toolCallId: string }).toolCallId);
+    const delegated = updates.find(
+      (update) => update.sessionUpdate === 'tool_call_update' && update.toolCallId === (delegate as { toolCallId: string }).toolCallId,
+    );
     expect(JSON.stringify(delegated)).toContain('CHILD-SUMMARY-S1');
     expect(client.text(sessionId)).toBe('FINAL-S1: all done');
     // Streamed: more than one chunk.
@@ -74,7 +79,14 @@ describe('legate acp (an ACP agent over stdio)', () => {
     await client.agent.notify('session/cancel', { sessionId });
     expect((await prompt).stopReason).toBe('cancelled');
     // The background task was not cancelled with the turn: it ends completed.
-    await until(() => client.of(sessionId).some((update) => update.sessionUpdate === 'tool_call_update' && update.toolCallId.startsWith('task-') && update.status === 'completed'), 20_000, 'the task to end');
+    await until(
+      () =>
+        client
+          .of(sessionId)
+          .some((update) => update.sessionUpdate === 'tool_call_update' && update.toolCallId.startsWith('task-') && update.status === 'completed'),
+      20_000,
+      'the task to end',
+    );
   });
 
   it("a background task's start and end show as updates, and its completion notice arrives as a new turn", async () => {
@@ -96,7 +108,9 @@ describe('legate acp (an ACP agent over stdio)', () => {
     expect(updates).toContainEqual(expect.objectContaining({ sessionUpdate: 'tool_call_update', toolCallId: `task-${taskId}`, status: 'completed' }));
     // The editor sees the notice as the new turn's input.
     const notice = updates.find((update) => update.sessionUpdate === 'user_message_chunk');
-    expect(notice && notice.sessionUpdate === 'user_message_chunk' && notice.content.type === 'text' ? notice.content.text : '').toContain('SUMMARY-BG: 3 files');
+    expect(notice && notice.sessionUpdate === 'user_message_chunk' && notice.content.type === 'text' ? notice.content.text : '').toContain(
+      'SUMMARY-BG: 3 files',
+    );
     model.assertDone();
   });
 
@@ -112,7 +126,10 @@ describe('legate acp (an ACP agent over stdio)', () => {
     await first.close();
     expect(existsSync(join(legateHome, 'state.db'))).toBe(true);
 
-    model.enqueue({ match: (request) => isParent(request) && request.text.includes('HELLO-L1') && request.text.includes('ANSWER-L1') && request.text.includes('AGAIN-L2'), reply: { text: 'ANSWER-L2' } });
+    model.enqueue({
+      match: (request) => isParent(request) && request.text.includes('HELLO-L1') && request.text.includes('ANSWER-L1') && request.text.includes('AGAIN-L2'),
+      reply: { text: 'ANSWER-L2' },
+    });
     const second = await start();
     await second.agent.request('session/load', { sessionId, cwd: project, mcpServers: [] });
     const replayed = second.of(sessionId);
@@ -126,6 +143,8 @@ describe('legate acp (an ACP agent over stdio)', () => {
     model.assertDone();
 
     // An unknown session is a clear error.
-    await expect(second.agent.request('session/load', { sessionId: 'no-such-session', cwd: project, mcpServers: [] })).rejects.toThrow(/no-such-session|not found/i);
+    await expect(second.agent.request('session/load', { sessionId: 'no-such-session', cwd: project, mcpServers: [] })).rejects.toThrow(
+      /no-such-session|not found/i,
+    );
   });
 });

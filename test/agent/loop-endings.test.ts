@@ -32,7 +32,10 @@ test('max_iterations: the run stops after that many model calls and says why', a
 
 test('an HTTP error from the model ends the run as failed with the status and the server message', async () => {
   const server = await scriptedServer([
-    { label: 'bad request', reply: { status: 400, errorBody: { error: { message: 'context_length_exceeded: prompt is too long', type: 'invalid_request_error' } } } },
+    {
+      label: 'bad request',
+      reply: { status: 400, errorBody: { error: { message: 'context_length_exceeded: prompt is too long', type: 'invalid_request_error' } } },
+    },
   ]);
   const { result } = await runLoop(server);
 

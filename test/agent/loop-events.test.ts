@@ -8,7 +8,11 @@ test.each<WireName>(['openai', 'anthropic'])('events of a tool step then a final
   const server = await scriptedServer([
     {
       label: 'look around',
-      reply: { text: 'Let me list the directory first.', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: { inputTokens: 100, outputTokens: 20 } },
+      reply: {
+        text: 'Let me list the directory first.',
+        toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }],
+        usage: { inputTokens: 100, outputTokens: 20 },
+      },
     },
     { label: 'final', reply: { text: 'The directory is empty, nothing to do.', usage: { inputTokens: 150, outputTokens: 9 } } },
   ]);
@@ -39,8 +43,7 @@ test.each<WireName>(['openai', 'anthropic'])('events of a tool step then a final
   ]);
 
   // The text arrived in several deltas (streaming), and they add up to the reply.
-  const deltas = (from: number, to: number): string[] =>
-    events.slice(from, to).flatMap((event) => (event.type === 'text.delta' ? [event.text] : []));
+  const deltas = (from: number, to: number): string[] => events.slice(from, to).flatMap((event) => (event.type === 'text.delta' ? [event.text] : []));
   const secondStart = events.findIndex((event, i) => event.type === 'model.started' && i > 0);
   expect(deltas(0, secondStart).length).toBeGreaterThan(1);
   expect(deltas(0, secondStart).join('')).toBe('Let me list the directory first.');

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { AgentEvent, RunResult } from '../../src/agent/events.js';
-import { runAgentLoop, type LoopOptions } from '../../src/agent/loop.js';
+import { type LoopOptions, runAgentLoop } from '../../src/agent/loop.js';
 import { CredentialPool } from '../../src/provider/credential-pool.js';
 import { createProvider, type WireName } from '../../src/provider/registry.js';
 import type { Provider } from '../../src/provider/types.js';
-import { startScriptedServer, type ScriptedServer, type ScriptedStep } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, type ScriptedStep, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { createNodeIO } from '../../src/tools/node-io.js';
 import type { Tool } from '../../src/tools/tool.js';
 import { builtinToolsets } from '../../src/tools/toolsets.js';
@@ -52,10 +52,7 @@ export interface LoopRun {
 }
 
 /** `runAgentLoop` over the scripted server with the built-in tools, collecting every event. */
-export async function runLoop(
-  server: ScriptedServer,
-  options: Partial<LoopOptions> & { wire?: WireName; prompt?: string } = {},
-): Promise<LoopRun> {
+export async function runLoop(server: ScriptedServer, options: Partial<LoopOptions> & { wire?: WireName; prompt?: string } = {}): Promise<LoopRun> {
   const events: AgentEvent[] = [];
   const { wire, prompt, ...rest } = options;
   const result = await runAgentLoop({

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { describe, expect, test } from 'vitest';
-import { defineTool } from '../../src/tools/tool.js';
+import { z } from 'zod';
 import type { WireName } from '../../src/provider/registry.js';
+import { defineTool } from '../../src/tools/tool.js';
 import { builtinTools, runLoop, scriptedServer, toolResultsIn } from './loop-harness.js';
 
 /**
@@ -67,7 +67,9 @@ describe.each<WireName>(['openai', 'anthropic'])('bad tool calls over the %s wir
     const toolMessage = result.messages.find((message) => message.role === 'tool');
     expect(toolMessage).toMatchObject({ role: 'tool', isError: true });
     if (wire === 'anthropic') {
-      const block = server.requests[1]!.body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])).find((part: any) => part.type === 'tool_result');
+      const block = server.requests[1]!.body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])).find(
+        (part: any) => part.type === 'tool_result',
+      );
       expect(block.is_error).toBe(true);
     }
   });

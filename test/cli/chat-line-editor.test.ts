@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { colors, noColors, paletteFor } from '../../src/cli/colors.js';
-import { LineEditor, type Key } from '../../src/cli/line-editor.js';
+import { type Key, LineEditor } from '../../src/cli/line-editor.js';
 import { clip, displayWidth, splitAt, stripAnsi } from '../../src/cli/screen-text.js';
 
 /** Keys as `emitKeypressEvents` reports them: plain strings are typed, objects are named keys. */

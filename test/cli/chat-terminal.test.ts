@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig } from '../helpers/cli.js';
 import { childWith, isParent } from '../helpers/script.js';
-import { linesWith, startTmux, tmuxAvailable, type TmuxScreen } from '../helpers/tmux.js';
+import { linesWith, startTmux, type TmuxScreen, tmuxAvailable } from '../helpers/tmux.js';
 import { home, scriptedServer } from './cli-harness.js';
 
 /**
@@ -15,7 +15,11 @@ afterEach(() => {
   for (const screen of screens.splice(0)) screen.kill();
 });
 
-function chat(server: ScriptedServer, args: string[] = [], env: Record<string, string> = {}): { screen: TmuxScreen; legateHome: string; work: string; configFile: string } {
+function chat(
+  server: ScriptedServer,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): { screen: TmuxScreen; legateHome: string; work: string; configFile: string } {
   const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl));
   const screen = startTmux(['--config', configFile, 'chat', ...args], { cwd: work, env: { HOME: legateHome, LEGATE_HOME: legateHome, ...env } });
   screens.push(screen);
@@ -25,7 +29,11 @@ function chat(server: ScriptedServer, args: string[] = [], env: Record<string, s
 /** A parent that spawns one async task (goal `goal`) and says `reply`. */
 function spawnSteps(goal: string, reply: string): Parameters<ScriptedServer['enqueue']> {
   return [
-    { label: 'spawn', match: (request) => isParent(request) && request.text.includes(`start ${goal}`), reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal } }] } },
+    {
+      label: 'spawn',
+      match: (request) => isParent(request) && request.text.includes(`start ${goal}`),
+      reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal } }] },
+    },
     { label: 'spawned', match: isParent, reply: { text: reply } },
   ];
 }
@@ -66,7 +74,7 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
     release();
     await screen.waitFor((text) => text.includes('NOTICE-REPLY'), 'the notice turn');
     const text = await screen.waitFor((screenText) => prompt(screenText.replace(/half typed$/, '')) && !screenText.includes('◆'), 'the dock gone');
-    if (process.env.SHOW_SCREENS) console.log(during + "\n=====\n" + text);
+    if (process.env.SHOW_SCREENS) console.log(during + '\n=====\n' + text);
     // Every typed line is in the transcript, once, in order, each before its reply.
     const lines = text.split('\n');
     const at = (needle: string): number => lines.findIndex((line) => line.includes(needle));
@@ -132,14 +140,21 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
 
   test('Ctrl-C interrupts a turn that is streaming; the next line is answered', async () => {
     const server = await scriptedServer([
-      { label: 'slow', match: (request) => isParent(request) && request.text.includes('tell a long story'), reply: { text: `ONCE-UPON ${'and then '.repeat(400)}`, chunkDelayMs: 50 } },
+      {
+        label: 'slow',
+        match: (request) => isParent(request) && request.text.includes('tell a long story'),
+        reply: { text: `ONCE-UPON ${'and then '.repeat(400)}`, chunkDelayMs: 50 },
+      },
       { label: 'next', match: (request) => isParent(request) && request.text.includes('shorter please'), reply: { text: 'SHORT-REPLY' } },
     ]);
     const { screen } = chat(server);
     await screen.waitFor(prompt, 'the prompt');
     screen.type('tell a long story');
     screen.keys('Enter');
-    await screen.waitFor((text) => text.includes('legate› ONCE-UPON and then and then') && /⧗ working \d+s · Ctrl-C interrupts/.test(text), 'the streaming turn and its status');
+    await screen.waitFor(
+      (text) => text.includes('legate› ONCE-UPON and then and then') && /⧗ working \d+s · Ctrl-C interrupts/.test(text),
+      'the streaming turn and its status',
+    );
     screen.keys('C-c');
     await screen.waitFor((text) => text.includes('(turn interrupted)') && prompt(text) && !text.includes('⧗'), 'the interrupted turn');
     screen.type('shorter please');
@@ -191,7 +206,10 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
 
     screen.type(`/collect ${id}`);
     screen.keys('Enter');
-    await screen.waitFor((text) => new RegExp(`⧗ waiting for ${id} [1-9]\\d*s · Ctrl-C stops waiting \\(the task keeps running\\)`).test(text), 'the wait with its elapsed time');
+    await screen.waitFor(
+      (text) => new RegExp(`⧗ waiting for ${id} [1-9]\\d*s · Ctrl-C stops waiting \\(the task keeps running\\)`).test(text),
+      'the wait with its elapsed time',
+    );
     screen.type('typed while waiting');
     screen.keys('Enter');
     await screen.waitFor((text) => text.includes('↳ queued: typed while waiting'), 'the queued line shown');
@@ -204,7 +222,10 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
     screen.keys('Enter');
     await screen.waitFor((text) => linesWith(text, '⧗ waiting for').length === 1 && linesWith(text, `you› /collect ${id}`).length === 2, 'the second wait');
     release();
-    const text = await screen.waitFor((screenText) => screenText.includes('COLLECT-SUMMARY: all counted') && prompt(screenText), 'the collected summary and the prompt');
+    const text = await screen.waitFor(
+      (screenText) => screenText.includes('COLLECT-SUMMARY: all counted') && prompt(screenText),
+      'the collected summary and the prompt',
+    );
     const lines = text.split('\n');
     const resultAt = lines.indexOf(`${id} completed`);
     expect(resultAt).toBeGreaterThan(0);
@@ -261,7 +282,10 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
   });
 
   test('colours in a terminal; none with NO_COLOR', async () => {
-    const server = await scriptedServer([{ match: isParent, reply: { text: 'COLOUR-REPLY' } }, { match: isParent, reply: { text: 'PLAIN-REPLY' } }]);
+    const server = await scriptedServer([
+      { match: isParent, reply: { text: 'COLOUR-REPLY' } },
+      { match: isParent, reply: { text: 'PLAIN-REPLY' } },
+    ]);
     const sgr = /\x1b\[[0-9;]*m/;
     const coloured = chat(server).screen;
     await coloured.waitFor(prompt, 'the prompt');

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach } from 'vitest';
-import { startScriptedServer, type ScriptedServer, type ScriptedStep } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, type ScriptedStep, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { tempHome } from '../helpers/cli.js';
 
 const servers: ScriptedServer[] = [];

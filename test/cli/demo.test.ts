@@ -54,7 +54,10 @@ test('demo tells the status it actually read: after check_task it says what chec
   const said = lines.slice(check + 2).find((line) => line.startsWith('parent›'));
   expect(said).toContain(`check_task says ${read![1]} is ${read![2]}.`);
   // Before it looked, it only repeats what the spawn results said.
-  const before = lines.slice(0, check).filter((line) => line.startsWith('parent›')).join('\n');
+  const before = lines
+    .slice(0, check)
+    .filter((line) => line.startsWith('parent›'))
+    .join('\n');
   expect(before).not.toMatch(/All three are running/);
 });
 

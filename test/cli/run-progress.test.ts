@@ -10,7 +10,10 @@ describe('legate run: progress and what is left behind', () => {
   test('Ctrl-C while waiting for a background task: exit 130, the task handed back as interrupted, and how to continue it', async () => {
     const server = await scriptedServer();
     server.enqueue(
-      { match: isParent, reply: { text: 'Starting the survey in the background.', toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'SURVEY-GOAL' } }] } },
+      {
+        match: isParent,
+        reply: { text: 'Starting the survey in the background.', toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'SURVEY-GOAL' } }] },
+      },
       { match: isParent, reply: { text: 'The survey is running.' } },
       { label: 'child', match: childWith('SURVEY-GOAL'), reply: { hang: true } },
     );
@@ -99,7 +102,13 @@ describe('legate run: progress and what is left behind', () => {
       expect(match, `stderr should match ${pattern}:\n${err}`).not.toBeNull();
       return match!.index;
     };
-    const order = [/parent› Spawning a helper\./, /▸ task t_\w+ spawned: HELPER-GOAL/, /↪ task t_\w+ steered: FOCUS-ON-TESTS/, /waiting for 1 background task: t_\w+ \d+s/, /◂ task t_\w+ completed/].map(at);
+    const order = [
+      /parent› Spawning a helper\./,
+      /▸ task t_\w+ spawned: HELPER-GOAL/,
+      /↪ task t_\w+ steered: FOCUS-ON-TESTS/,
+      /waiting for 1 background task: t_\w+ \d+s/,
+      /◂ task t_\w+ completed/,
+    ].map(at);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     // The log file keeps the task's lifecycle too.
     const log = readFileSync(join(legateHome, 'logs', 'legate.log'), 'utf8');

@@ -14,7 +14,11 @@ function enqueueWriteReadAnswer(server: ScriptedServer): void {
   server.enqueue(
     {
       label: 'write',
-      reply: { text: 'Writing the note.', toolCalls: [{ name: 'write_file', arguments: { path: 'notes/todo.txt', content: `remember: ${secret}\n` } }], usage: { inputTokens: 120, outputTokens: 30 } },
+      reply: {
+        text: 'Writing the note.',
+        toolCalls: [{ name: 'write_file', arguments: { path: 'notes/todo.txt', content: `remember: ${secret}\n` } }],
+        usage: { inputTokens: 120, outputTokens: 30 },
+      },
     },
     {
       label: 'read',

@@ -70,7 +70,9 @@ describe('MCP server errors', () => {
   test('a stdio server that cannot start shows its first error line (Cannot find module), not the stack trace after it', async () => {
     const server = await scriptedServer();
     const missing = join(server.url.replace(/\W/g, ''), 'missing-server.js');
-    const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl, { mcp_servers: { broken: { command: process.execPath, args: [`/nonexistent/${missing}`] } } }));
+    const { home: legateHome, work } = home(
+      scriptedConfig(server.openaiBaseUrl, { mcp_servers: { broken: { command: process.execPath, args: [`/nonexistent/${missing}`] } } }),
+    );
 
     const result = await runCli(['doctor'], { home: legateHome, cwd: work });
 
@@ -84,7 +86,9 @@ describe('wording', () => {
   test('tasks show says "1 model call"', async () => {
     const { home: legateHome, work, configFile } = home({ model: { provider: 'openai', name: 'm' } });
     const store = SqliteTaskStore.open(join(legateHome, 'state.db'));
-    await store.create(taskFixture({ id: 't_onecall1', status: 'completed', cwd: work, apiCalls: 1, summary: 'S', startedAt: Date.now() - 1000, endedAt: Date.now() }));
+    await store.create(
+      taskFixture({ id: 't_onecall1', status: 'completed', cwd: work, apiCalls: 1, summary: 'S', startedAt: Date.now() - 1000, endedAt: Date.now() }),
+    );
     await store.close();
 
     const result = await runCli(['--config', configFile, 'tasks', 'show', 't_onecall1'], { home: legateHome, cwd: work });

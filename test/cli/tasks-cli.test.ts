@@ -9,7 +9,9 @@ import { home } from './cli-harness.js';
 const day = 86_400_000;
 
 /** A LEGATE_HOME whose config names a model but no key, holding `tasks`. */
-async function keylessHome(tasks: Partial<TaskRecord>[]): Promise<{ home: string; work: string; configFile: string; cli(args: string[]): ReturnType<typeof runCli> }> {
+async function keylessHome(
+  tasks: Partial<TaskRecord>[],
+): Promise<{ home: string; work: string; configFile: string; cli(args: string[]): ReturnType<typeof runCli> }> {
   const dirs = home({ model: { provider: 'openai', name: 'm', base_url: 'http://127.0.0.1:9/v1' } });
   const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
   for (const task of tasks) await store.create(taskFixture({ cwd: dirs.work, ...task }));
@@ -20,7 +22,9 @@ async function keylessHome(tasks: Partial<TaskRecord>[]): Promise<{ home: string
 
 describe('legate tasks', () => {
   it('list, show and collect read the store without an API key; resume (which runs a model) still needs one', async () => {
-    const { cli } = await keylessHome([{ id: 't_done0001', status: 'completed', goal: 'GOAL-DONE', summary: 'SUMMARY-DONE', startedAt: Date.now() - 3000, endedAt: Date.now() }]);
+    const { cli } = await keylessHome([
+      { id: 't_done0001', status: 'completed', goal: 'GOAL-DONE', summary: 'SUMMARY-DONE', startedAt: Date.now() - 3000, endedAt: Date.now() },
+    ]);
 
     const list = await cli(['tasks', 'list']);
     expect(list.stderr).toBe('');
@@ -57,7 +61,7 @@ describe('legate tasks', () => {
     expect(unknown.stderr).toContain('task_not_found: no task "t_nothere" in this LEGATE_HOME');
   });
 
-  it('list has a header; with --all it shows each task\'s directory', async () => {
+  it("list has a header; with --all it shows each task's directory", async () => {
     const { cli, work } = await keylessHome([
       { id: 't_here0001', status: 'completed', goal: 'GOAL-HERE', createdAt: Date.now() - 2000, startedAt: Date.now() - 2000, endedAt: Date.now() },
       { id: 't_else0001', status: 'failed', goal: 'GOAL-ELSEWHERE', cwd: '/somewhere/else', createdAt: Date.now() - 1000, endedAt: Date.now() },
@@ -81,7 +85,10 @@ describe('legate tasks', () => {
       { id: 't_stuck001', status: 'interrupted', createdAt: Date.now() - 30 * day },
       { id: 't_queued01', status: 'queued', createdAt: Date.now() - 30 * day },
     ]);
-    const ids = async (): Promise<string[]> => JSON.parse((await cli(['tasks', 'list', '--json'])).stdout).tasks.map((task: { task_id: string }) => task.task_id).sort();
+    const ids = async (): Promise<string[]> =>
+      JSON.parse((await cli(['tasks', 'list', '--json'])).stdout)
+        .tasks.map((task: { task_id: string }) => task.task_id)
+        .sort();
 
     const week = await cli(['tasks', 'prune', '--older-than', '7d']);
     expect(week.code, week.stderr).toBe(0);

@@ -121,7 +121,9 @@ describe('legate completion', () => {
 
   test('bash completes commands, subcommands and options from the command tree', async () => {
     expect(await complete(['legate', 'ta'])).toEqual(['tasks']);
-    expect(await complete(['legate', '--cwd', '/tmp', 'tasks', ''])).toEqual(expect.arrayContaining(['list', 'show', 'collect', 'steer', 'cancel', 'resume', 'prune']));
+    expect(await complete(['legate', '--cwd', '/tmp', 'tasks', ''])).toEqual(
+      expect.arrayContaining(['list', 'show', 'collect', 'steer', 'cancel', 'resume', 'prune']),
+    );
     expect(await complete(['legate', 'sessions', ''])).toEqual(expect.arrayContaining(['list']));
     expect(await complete(['legate', 'run', '--mo'])).toEqual(['--model']);
     expect(await complete(['legate', 'completion', 'ba'])).toEqual(['bash']);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { runCli, tempHome, type CliResult } from '../helpers/cli.js';
+import { type CliResult, runCli, tempHome } from '../helpers/cli.js';
 import { cleanupLater } from './config-harness.js';
 
 /**

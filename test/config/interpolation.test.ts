@@ -1,7 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { cleanupLater, scriptedServer } from './config-harness.js';
-import { writeFileSync } from 'node:fs';
 
 /** `${VAR}` in config.yaml is read from the environment, so keys need not sit in the file. */
 test('api_key and base_url from ${VAR} reach the endpoint', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, tempHome, until } from '../helpers/cli.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds } from '../helpers/script.js';
 
@@ -15,7 +15,10 @@ describe('async delegation through the real CLI', () => {
       {
         label: 'parent: spawn',
         match: isParent,
-        reply: { text: 'Spawning.', toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'GOAL-A: count the widgets', context: 'CTX-A: widgets live in ./w' } }] },
+        reply: {
+          text: 'Spawning.',
+          toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'GOAL-A: count the widgets', context: 'CTX-A: widgets live in ./w' } }],
+        },
       },
       {
         label: 'parent: check + steer',
@@ -30,7 +33,11 @@ describe('async delegation through the real CLI', () => {
           };
         },
       },
-      { label: 'parent: collect', match: isParent, reply: (request) => ({ toolCalls: [{ name: 'collect_task', arguments: { task_id: taskIds(request)[0], timeout: 30 } }] }) },
+      {
+        label: 'parent: collect',
+        match: isParent,
+        reply: (request) => ({ toolCalls: [{ name: 'collect_task', arguments: { task_id: taskIds(request)[0], timeout: 30 } }] }),
+      },
       { label: 'parent: final', match: isParent, reply: { text: 'PARENT-FINAL: the child says there are 3 blue widgets' } },
       { label: 'child: list', match: childWith('GOAL-A'), reply: { delayMs: 1500, toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] } },
       { label: 'child: steered answer', match: childWith('GOAL-A', 'STEER-TEXT-1'), reply: { text: 'SUMMARY-A: 3 blue widgets' } },
@@ -108,9 +115,7 @@ describe('async delegation through the real CLI', () => {
       {
         match: isParent,
         reply: {
-          toolCalls: [
-            { name: 'delegate_task', arguments: { tasks: [{ goal: 'BATCH-0' }, { goal: 'BATCH-1', context: 'second' }, { goal: 'BATCH-2' }] } },
-          ],
+          toolCalls: [{ name: 'delegate_task', arguments: { tasks: [{ goal: 'BATCH-0' }, { goal: 'BATCH-1', context: 'second' }, { goal: 'BATCH-2' }] } }],
         },
       },
       { match: isParent, reply: { text: 'batch done' } },
@@ -156,7 +161,10 @@ describe('async delegation through the real CLI', () => {
         },
       },
       { match: isParent, reply: { toolCalls: [{ name: 'list_tasks', arguments: {} }] } },
-      { match: isParent, reply: (request) => ({ toolCalls: taskIds(request).map((id) => ({ name: 'collect_task', arguments: { task_id: id, timeout: 30 } })) }) },
+      {
+        match: isParent,
+        reply: (request) => ({ toolCalls: taskIds(request).map((id) => ({ name: 'collect_task', arguments: { task_id: id, timeout: 30 } })) }),
+      },
       { match: isParent, reply: { text: 'queue done' } },
       { match: childWith('QUEUE-1'), reply: { delayMs: 400, text: 'done 1' } },
       { match: childWith('QUEUE-2'), reply: { delayMs: 100, text: 'done 2' } },

@@ -7,7 +7,7 @@ import { runCommand } from '../../src/cli/run.js';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
 
 /**

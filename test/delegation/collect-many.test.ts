@@ -1,11 +1,11 @@
-import { operator } from '../../src/tasks/caller.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { operator } from '../../src/tasks/caller.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { executeToolCall } from '../../src/tools/execute.js';
 import type { Tool } from '../../src/tools/tool.js';
 import { childWith } from '../helpers/script.js';
@@ -20,7 +20,10 @@ afterEach(async () => {
 });
 
 /** The top-level agent's tools over a scripted server; `call` runs one tool call as the loop would. */
-async function setup(): Promise<{ call(name: string, args: unknown): Promise<{ isError: boolean; content: string; json: any }>; spawn(goal: string): Promise<string> }> {
+async function setup(): Promise<{
+  call(name: string, args: unknown): Promise<{ isError: boolean; content: string; json: any }>;
+  spawn(goal: string): Promise<string>;
+}> {
   server = await startScriptedServer();
   const config = configSchema.parse({ model: { provider: 'openai', name: 'm', base_url: server.openaiBaseUrl, api_key: 'sk-test-many-0001', max_retries: 0 } });
   const cwd = mkdtempSync(join(tmpdir(), 'legate-collect-many-'));
@@ -28,7 +31,11 @@ async function setup(): Promise<{ call(name: string, args: unknown): Promise<{ i
   const tools = new Map<string, Tool>(runtime.toolsFor({ sessionId: SESSION, depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]));
   let calls = 0;
   const call = async (name: string, args: unknown): Promise<{ isError: boolean; content: string; json: any }> => {
-    const result = await executeToolCall(tools, { id: `call_${++calls}`, name, arguments: JSON.stringify(args) }, { cwd, io: runtime!.io, signal: new AbortController().signal });
+    const result = await executeToolCall(
+      tools,
+      { id: `call_${++calls}`, name, arguments: JSON.stringify(args) },
+      { cwd, io: runtime!.io, signal: new AbortController().signal },
+    );
     let json: any;
     try {
       json = JSON.parse(result.content);
@@ -104,7 +111,10 @@ describe('collect_task with task_ids', () => {
       const { json } = await call('collect_task', { task_ids: [part, other], wait, timeout: 0.5 });
       expect(json).toMatchObject({ wait, timed_out: true, ended: 0, running: 2 });
       expect(json.note).toContain('keep running');
-      expect(json.results).toEqual([expect.objectContaining({ task_id: part, status: 'running', timed_out: true }), expect.objectContaining({ task_id: other, status: 'running', timed_out: true })]);
+      expect(json.results).toEqual([
+        expect.objectContaining({ task_id: part, status: 'running', timed_out: true }),
+        expect.objectContaining({ task_id: other, status: 'running', timed_out: true }),
+      ]);
       expect(json.results[0].output).toContain('PARTIAL-WORK so far');
     }
     for (const id of [part, other]) {
@@ -129,7 +139,9 @@ describe('collect_task with task_ids', () => {
       badWait: await call('collect_task', { task_ids: [done], wait: 'first' }),
     };
     for (const refusal of Object.values(refusals)) expect(refusal.isError).toBe(true);
-    expect(refusals.both.content).toMatch(/^invalid_arguments: collect_task: .*give either task_id \(one task\) or task_ids \(several\), not both and not neither/);
+    expect(refusals.both.content).toMatch(
+      /^invalid_arguments: collect_task: .*give either task_id \(one task\) or task_ids \(several\), not both and not neither/,
+    );
     expect(refusals.neither.content).toMatch(/^invalid_arguments: collect_task: .*give either task_id/);
     expect(refusals.empty.content).toMatch(/^invalid_arguments: collect_task: task_ids: task_ids must hold at least one task_id/);
     expect(refusals.repeated.content).toContain(`invalid_arguments: collect_task: task_ids.1: task "${done}" is listed more than once`);

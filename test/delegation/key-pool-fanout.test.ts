@@ -6,7 +6,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { Session } from '../../src/session.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { startScriptedServer, type RecordedRequest, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { isChild } from '../helpers/script.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds, toolNames } from '../helpers/script.js';
 
@@ -63,7 +63,11 @@ describe('honest status', () => {
     server.enqueue(
       {
         match: isParent,
-        reply: { toolCalls: [{ name: 'delegate_task', arguments: { tasks: [{ goal: 'FAIL-HTTP' }, { goal: 'FAIL-EMPTY' }, { goal: 'FAIL-LOOP' }, { goal: 'OK-TASK' }] } }] },
+        reply: {
+          toolCalls: [
+            { name: 'delegate_task', arguments: { tasks: [{ goal: 'FAIL-HTTP' }, { goal: 'FAIL-EMPTY' }, { goal: 'FAIL-LOOP' }, { goal: 'OK-TASK' }] } },
+          ],
+        },
       },
       { match: isParent, reply: { text: 'reported' } },
       { match: childWith('FAIL-HTTP'), reply: { status: 400, errorBody: { error: { message: 'model "x" does not exist', type: 'invalid_request_error' } } } },

@@ -7,7 +7,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { Session } from '../../src/session.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isChild } from '../helpers/script.js';
 
 /** Issue 12: max_tokens per model, configurable per layer; a child cut off every time ends `failed`. */
@@ -69,7 +69,13 @@ describe.each(['openai', 'anthropic'] as const)('children and max_tokens (%s wir
     const cwd = mkdtempSync(join(tmpdir(), 'legate-max-tokens-'));
     dirs.push(cwd);
     const config = configSchema.parse({
-      model: { provider: wire, name: 'm', base_url: wire === 'openai' ? server.openaiBaseUrl : server.anthropicBaseUrl, api_key: 'sk-test-mt-0001', max_tokens: 3000 },
+      model: {
+        provider: wire,
+        name: 'm',
+        base_url: wire === 'openai' ? server.openaiBaseUrl : server.anthropicBaseUrl,
+        api_key: 'sk-test-mt-0001',
+        max_tokens: 3000,
+      },
       delegation: { max_tokens: 700, routes: { tight: { max_tokens: 90 } } },
     });
     runtime = new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore() });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds } from '../helpers/script.js';
 
@@ -76,7 +76,11 @@ describe('subagent model routing and the credential pool', () => {
     expect(main.requests.every((request) => request.apiKey === keys.A)).toBe(true);
 
     const collected = lastToolResults(main.requests.filter(isParent)[2]!);
-    expect(collected[0]).toMatchObject({ summary: 'cheap summary', model: 'small-model', usage: { input_tokens: 1000, output_tokens: 500, total_tokens: 1500, cost_usd: 0.0003 } });
+    expect(collected[0]).toMatchObject({
+      summary: 'cheap summary',
+      model: 'small-model',
+      usage: { input_tokens: 1000, output_tokens: 500, total_tokens: 1500, cost_usd: 0.0003 },
+    });
     expect(collected[1]).toMatchObject({ summary: 'routed summary', model: 'local-model' });
     expect(collected[1].usage.cost_usd).toBeUndefined();
 
@@ -85,7 +89,13 @@ describe('subagent model routing and the credential pool', () => {
     expect(json.usage.children.input_tokens).toBeGreaterThanOrEqual(1000);
     expect(json.usage.input_tokens).toBe(json.usage.parent.input_tokens + json.usage.children.input_tokens);
 
-    const everything = [result.stdout, result.stderr, ...filesUnder(home).filter((file) => file !== configFile).map((file) => readFileSync(file, 'latin1'))].join('\n');
+    const everything = [
+      result.stdout,
+      result.stderr,
+      ...filesUnder(home)
+        .filter((file) => file !== configFile)
+        .map((file) => readFileSync(file, 'latin1')),
+    ].join('\n');
     for (const key of Object.values(keys)) expect(everything).not.toContain(key);
   });
 
@@ -121,8 +131,14 @@ describe('subagent model routing and the credential pool', () => {
       { match: isParent, reply: { text: 'auth reported' } },
     );
     bad.enqueue(
-      { match: childWith('AUTH-CHILD'), reply: { status: 401, errorBody: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } } },
-      { match: childWith('AUTH-CHILD'), reply: { status: 401, errorBody: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } } },
+      {
+        match: childWith('AUTH-CHILD'),
+        reply: { status: 401, errorBody: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } },
+      },
+      {
+        match: childWith('AUTH-CHILD'),
+        reply: { status: 401, errorBody: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } },
+      },
     );
     const { home, work, configFile } = tempHome({
       model: { provider: 'openai', name: 'm', base_url: main.openaiBaseUrl, api_key: '${KEY_A}', max_retries: 3 },

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { Session } from '../../src/session.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
 
 let server: ScriptedServer;
@@ -16,7 +16,10 @@ describe('session isolation (library)', () => {
   it("a session cannot list, check, steer, collect or cancel another session's tasks", async () => {
     server = await startScriptedServer();
     server.enqueue(
-      { match: (request) => isParent(request) && request.text.includes('SESSION-A'), reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'A-CHILD' } }] } },
+      {
+        match: (request) => isParent(request) && request.text.includes('SESSION-A'),
+        reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'A-CHILD' } }] },
+      },
       { match: (request) => isParent(request) && request.text.includes('SESSION-A'), reply: { text: 'a spawned' } },
       {
         match: (request) => isParent(request) && request.text.includes('SESSION-B') && !request.text.includes('"tasks"'),

@@ -57,7 +57,21 @@ export function startTmux(args: string[], options: { cwd: string; env: Record<st
     .map(shellQuote)
     .join(' ');
   // remain-on-exit must be set before the command can end: start a shell-less placeholder, set it, respawn.
-  tmux('-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', String(options.width ?? 120), '-y', String(options.height ?? 40), '-c', options.cwd, 'sleep 600');
+  tmux(
+    '-f',
+    '/dev/null',
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    String(options.width ?? 120),
+    '-y',
+    String(options.height ?? 40),
+    '-c',
+    options.cwd,
+    'sleep 600',
+  );
   tmux('set-option', '-t', name, 'remain-on-exit', 'on');
   tmux('set-option', '-t', name, 'history-limit', '5000');
   tmux('respawn-pane', '-k', '-t', name, '-c', options.cwd, command);
@@ -74,7 +88,12 @@ export function startTmux(args: string[], options: { cwd: string; env: Record<st
       return false;
     }
   };
-  const waitFor = async (predicate: (screen: string) => boolean, what: string, timeoutMs = 15_000, waitOptions: { escapes?: boolean } = {}): Promise<string> => {
+  const waitFor = async (
+    predicate: (screen: string) => boolean,
+    what: string,
+    timeoutMs = 15_000,
+    waitOptions: { escapes?: boolean } = {},
+  ): Promise<string> => {
     const deadline = Date.now() + timeoutMs;
     let screen = '';
     for (;;) {

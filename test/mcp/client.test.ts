@@ -13,7 +13,11 @@ describe('MCP servers from config.yaml (mcp_servers)', () => {
       { label: 'parent: call the failing tool', match: isParent, reply: { toolCalls: [{ name: 'echo__refuse', arguments: { why: 'NOPE-42' } }] } },
       { label: 'parent: final', match: isParent, reply: { text: 'PARENT-FINAL: shouted' } },
     );
-    const { home: legateHome, work, configFile } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { echo: echoServer }, agent: { toolsets: ['file'] } }));
+    const {
+      home: legateHome,
+      work,
+      configFile,
+    } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { echo: echoServer }, agent: { toolsets: ['file'] } }));
 
     const result = await runCli(['--config', configFile, 'run', 'shout hello'], { home: legateHome, cwd: work });
 
@@ -24,9 +28,15 @@ describe('MCP servers from config.yaml (mcp_servers)', () => {
     const [first, second, third] = model.requests;
     // Offered next to the configured toolsets, with the server's own JSON Schema.
     expect(toolNames(first!)).toEqual(expect.arrayContaining(['read_file', 'echo__echo_upper', 'echo__refuse', 'echo__exit_now']));
-    const offered = (first!.body.tools as { function: { name: string; description: string; parameters: any } }[]).find((tool) => tool.function.name === 'echo__echo_upper')!;
+    const offered = (first!.body.tools as { function: { name: string; description: string; parameters: any } }[]).find(
+      (tool) => tool.function.name === 'echo__echo_upper',
+    )!;
     expect(offered.function.description).toBe('Echo the text in upper case.');
-    expect(offered.function.parameters).toMatchObject({ type: 'object', properties: { text: { type: 'string', description: 'What to shout' } }, required: ['text'] });
+    expect(offered.function.parameters).toMatchObject({
+      type: 'object',
+      properties: { text: { type: 'string', description: 'What to shout' } },
+      required: ['text'],
+    });
     expect(lastToolResults(second!)).toEqual(['ECHO: HELLO FROM LEGATE']);
     // isError from the server reaches the model as an error result.
     expect(lastToolResults(third!)).toEqual(['REFUSED: NOPE-42']);
@@ -39,11 +49,19 @@ describe('MCP servers from config.yaml (mcp_servers)', () => {
       { label: 'parent: unlock', match: isParent, reply: { toolCalls: [{ name: 'echo__unlock', arguments: {} }] } },
       // Time for the notification and the re-listing to arrive before the next request is built.
       { label: 'parent: wait', match: isParent, reply: { delayMs: 1000, toolCalls: [{ name: 'echo__echo_upper', arguments: { text: 'meanwhile' } }] } },
-      { label: 'parent: use the new tool', match: (request) => isParent(request) && toolNames(request).includes('echo__secret_tool'), reply: { toolCalls: [{ name: 'echo__secret_tool', arguments: { word: 'OPEN-SESAME' } }] } },
+      {
+        label: 'parent: use the new tool',
+        match: (request) => isParent(request) && toolNames(request).includes('echo__secret_tool'),
+        reply: { toolCalls: [{ name: 'echo__secret_tool', arguments: { word: 'OPEN-SESAME' } }] },
+      },
       { label: 'parent: final', match: isParent, reply: { text: 'PARENT-FINAL: used the secret tool' } },
     );
     const unlocking = { ...echoServer, args: [...echoServer.args, '--with-unlock'] };
-    const { home: legateHome, work, configFile } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { echo: unlocking }, agent: { toolsets: ['file'] } }));
+    const {
+      home: legateHome,
+      work,
+      configFile,
+    } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { echo: unlocking }, agent: { toolsets: ['file'] } }));
 
     const result = await runCli(['--config', configFile, 'run', 'unlock and use it'], { home: legateHome, cwd: work });
 
@@ -149,7 +167,10 @@ describe('MCP servers from config.yaml (mcp_servers)', () => {
 
   it('legate doctor lists each server with its tools, and reports one that does not start', async () => {
     const model = await scriptedServer();
-    const config = scriptedConfig(model.openaiBaseUrl, { mcp_servers: { echo: echoServer, ghost: { command: 'legate-test-no-such-command' } }, agent: { toolsets: ['file', 'echo'] } });
+    const config = scriptedConfig(model.openaiBaseUrl, {
+      mcp_servers: { echo: echoServer, ghost: { command: 'legate-test-no-such-command' } },
+      agent: { toolsets: ['file', 'echo'] },
+    });
     const { home: legateHome, work, configFile } = home(config);
 
     const result = await runCli(['--config', configFile, 'doctor'], { home: legateHome, cwd: work });

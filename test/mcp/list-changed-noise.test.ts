@@ -15,7 +15,11 @@ describe('tools/list_changed that is not news', () => {
       { label: 'run', match: isParent, reply: { delayMs: 800, text: 'RUN-FINAL' } },
       { label: 'chat', match: isParent, reply: { delayMs: 800, text: 'CHAT-FINAL' } },
     );
-    const { home: legateHome, work, configFile } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { noisy: noisy() }, agent: { toolsets: ['file'] } }));
+    const {
+      home: legateHome,
+      work,
+      configFile,
+    } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { noisy: noisy() }, agent: { toolsets: ['file'] } }));
 
     const run = await runCli(['--config', configFile, 'run', 'go'], { home: legateHome, cwd: work });
     const chat = await runCli(['--config', configFile, 'chat'], { home: legateHome, cwd: work, input: 'hello\n' });
@@ -36,7 +40,11 @@ describe('tools/list_changed that is not news', () => {
     const model = await scriptedServer();
     model.enqueue({ match: isParent, reply: { delayMs: 600, text: 'RUN-FINAL' } });
     // The re-listing after the notice is still unanswered when the run ends and closes the connection.
-    const { home: legateHome, work, configFile } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { noisy: noisy('--slow-relist-ms', '5000') }, agent: { toolsets: ['file'] } }));
+    const {
+      home: legateHome,
+      work,
+      configFile,
+    } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { noisy: noisy('--slow-relist-ms', '5000') }, agent: { toolsets: ['file'] } }));
 
     const run = await runCli(['--config', configFile, 'run', 'go'], { home: legateHome, cwd: work });
 
@@ -62,10 +70,14 @@ describe('tools/list_changed that is not news', () => {
   it('a notice that really changes the tools is still reported, once', async () => {
     const model = await scriptedServer();
     model.enqueue(
-      { match: isParent, reply: { delayMs: 800, text: 'thinking' , toolCalls: [{ name: 'noisy__ping', arguments: {} }] } },
+      { match: isParent, reply: { delayMs: 800, text: 'thinking', toolCalls: [{ name: 'noisy__ping', arguments: {} }] } },
       { match: (request) => isParent(request) && toolNames(request).includes('noisy__later'), reply: { text: 'RUN-FINAL' } },
     );
-    const { home: legateHome, work, configFile } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { noisy: noisy('--add-tool') }, agent: { toolsets: ['file'] } }));
+    const {
+      home: legateHome,
+      work,
+      configFile,
+    } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { noisy: noisy('--add-tool') }, agent: { toolsets: ['file'] } }));
 
     const run = await runCli(['--config', configFile, 'run', 'go'], { home: legateHome, cwd: work });
 

@@ -13,7 +13,11 @@ export interface LegateMcp {
   /** What `legate mcp` wrote on stderr so far. */
   stderr(): string;
   /** Call a tool; its text content, parsed as JSON when it is JSON. */
-  call(name: string, args: Record<string, unknown>, options?: { onprogress?: (progress: { progress: number; total?: number; message?: string }) => void }): Promise<{ isError: boolean; text: string; json: any }>;
+  call(
+    name: string,
+    args: Record<string, unknown>,
+    options?: { onprogress?: (progress: { progress: number; total?: number; message?: string }) => void },
+  ): Promise<{ isError: boolean; text: string; json: any }>;
   close(): Promise<void>;
 }
 

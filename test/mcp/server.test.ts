@@ -25,12 +25,27 @@ describe('legate mcp (stdio server)', () => {
   it('lists the seven delegation tools with their input schemas', async () => {
     const { legate } = await setup();
     const { tools } = await legate.client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['cancel_task', 'check_task', 'collect_task', 'delegate_task', 'delegate_task_async', 'list_tasks', 'steer_task']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      'cancel_task',
+      'check_task',
+      'collect_task',
+      'delegate_task',
+      'delegate_task_async',
+      'list_tasks',
+      'steer_task',
+    ]);
     const spawn = tools.find((tool) => tool.name === 'delegate_task_async')!;
     expect(spawn.description).toContain('BACKGROUND');
-    expect(spawn.inputSchema).toMatchObject({ type: 'object', required: ['goal'], properties: { goal: { type: 'string' }, context: { type: 'string' }, toolsets: { type: 'array' } } });
+    expect(spawn.inputSchema).toMatchObject({
+      type: 'object',
+      required: ['goal'],
+      properties: { goal: { type: 'string' }, context: { type: 'string' }, toolsets: { type: 'array' } },
+    });
     const collect = tools.find((tool) => tool.name === 'collect_task')!;
-    expect(collect.inputSchema).toMatchObject({ type: 'object', properties: { task_id: { type: 'string' }, task_ids: { type: 'array' }, wait: { enum: ['all', 'any'] }, timeout: { type: 'number', default: 300 } } });
+    expect(collect.inputSchema).toMatchObject({
+      type: 'object',
+      properties: { task_id: { type: 'string' }, task_ids: { type: 'array' }, wait: { enum: ['all', 'any'] }, timeout: { type: 'number', default: 300 } },
+    });
     expect(collect.description).toContain('task_ids');
     const batch = tools.find((tool) => tool.name === 'delegate_task')!;
     expect(Object.keys(batch.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['goal', 'tasks']));
@@ -135,9 +150,19 @@ describe('legate mcp (stdio server)', () => {
 
     const all = await legate.call('collect_task', { task_ids: [b, a], timeout: 30 });
     expect(all.isError).toBe(false);
-    expect(all.json.results).toEqual([expect.objectContaining({ task_id: b, status: 'completed', summary: 'SUMMARY-MB' }), expect.objectContaining({ task_id: a, status: 'completed', summary: 'SUMMARY-MA' })]);
+    expect(all.json.results).toEqual([
+      expect.objectContaining({ task_id: b, status: 'completed', summary: 'SUMMARY-MB' }),
+      expect.objectContaining({ task_id: a, status: 'completed', summary: 'SUMMARY-MA' }),
+    ]);
     const any = await legate.call('collect_task', { task_ids: [c, a], wait: 'any', timeout: 30 });
-    expect(any.json).toMatchObject({ wait: 'any', timed_out: false, results: [{ task_id: c, status: 'running' }, { task_id: a, status: 'completed' }] });
+    expect(any.json).toMatchObject({
+      wait: 'any',
+      timed_out: false,
+      results: [
+        { task_id: c, status: 'running' },
+        { task_id: a, status: 'completed' },
+      ],
+    });
     const repeated = await legate.call('collect_task', { task_ids: [a, a] });
     expect(repeated.isError).toBe(true);
     expect(repeated.text).toContain(`task_ids.1: task "${a}" is listed more than once`);
@@ -148,7 +173,13 @@ describe('legate mcp (stdio server)', () => {
     expect(text.stdout).toBe(`${a}: SUMMARY-MA\n${b}: SUMMARY-MB\n`);
     const json = await cli([c, b, '--any', '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ wait: 'any', results: [{ task_id: c, status: 'running' }, { task_id: b, status: 'completed', summary: 'SUMMARY-MB' }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      wait: 'any',
+      results: [
+        { task_id: c, status: 'running' },
+        { task_id: b, status: 'completed', summary: 'SUMMARY-MB' },
+      ],
+    });
     const timedOut = await cli([c, a, '--timeout', '0.2']);
     expect(timedOut.code).toBe(1);
     expect(timedOut.stdout).toBe(`${c} is still running after 0.2s\n${a}: SUMMARY-MA\n`);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ProviderEvent } from '../../src/provider/types.js';
 import type { ScriptedReply } from '../../src/testing/scripted-script.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { collect, doneOf, errorOf, poolOf, providerFor, request, type Wire } from './provider-helpers.js';
 
 const KEY_A = 'sk-aaaa-secret-key-1111';
@@ -144,7 +144,9 @@ describe.each(['openai', 'anthropic'] as const)('%s: a refused key', (wire: Wire
   test('a single key answered 401: says once that it was refused, which key (masked) and what to check', async () => {
     const key = 'sk-test-refused-0000';
     const errorBody =
-      wire === 'openai' ? { error: { message: 'Incorrect API key provided' } } : { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } };
+      wire === 'openai'
+        ? { error: { message: 'Incorrect API key provided' } }
+        : { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } };
     server = await startScriptedServer({ handler: () => ({ status: 401, errorBody }) });
     const failure = errorOf(await collect(providerFor(server, wire, poolOf([key])), request())).failure;
     const serverMessage = wire === 'openai' ? 'Incorrect API key provided' : 'invalid x-api-key';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ProviderEvent } from '../../src/provider/types.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { collect, doneOf, errorOf, poolOf, providerFor, request, type Wire } from './provider-helpers.js';
 
 const KEY_A = 'sk-aaaa-secret-key-1111';
@@ -45,7 +45,15 @@ describe.each(['openai', 'anthropic'] as const)('%s: one retry policy', (wire: W
   });
 
   test('401 on every key fails naming the masked keys, never the raw ones', async () => {
-    server = await startScriptedServer({ handler: () => ({ status: 401, errorBody: wire === 'openai' ? { error: { message: 'Incorrect API key provided' } } : { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } }) });
+    server = await startScriptedServer({
+      handler: () => ({
+        status: 401,
+        errorBody:
+          wire === 'openai'
+            ? { error: { message: 'Incorrect API key provided' } }
+            : { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } },
+      }),
+    });
     const pool = poolOf([KEY_A, KEY_B]);
     const failure = errorOf(await collect(providerFor(server, wire, pool), request())).failure;
     expect(failure.kind).toBe('no_keys');
@@ -74,9 +82,10 @@ describe.each(['openai', 'anthropic'] as const)('%s: one retry policy', (wire: W
   });
 
   test('other 4xx fail at once with the server message', async () => {
-    const body = wire === 'openai'
-      ? { error: { message: 'model "nope" does not exist', type: 'invalid_request_error' } }
-      : { type: 'error', error: { type: 'invalid_request_error', message: 'model "nope" does not exist' } };
+    const body =
+      wire === 'openai'
+        ? { error: { message: 'model "nope" does not exist', type: 'invalid_request_error' } }
+        : { type: 'error', error: { type: 'invalid_request_error', message: 'model "nope" does not exist' } };
     server = await startScriptedServer({ steps: [{ reply: { status: 400, errorBody: body } }] });
     const events = await collect(providerFor(server, wire), request());
     const failure = errorOf(events).failure;
@@ -158,10 +167,7 @@ describe('retry edge cases', () => {
     server = await startScriptedServer();
     const url = server.url;
     await server.close();
-    const events = await collect(
-      providerFor({ ...server, openaiBaseUrl: `${url}/v1` } as ScriptedServer, 'openai', undefined, { maxAttempts: 2 }),
-      request(),
-    );
+    const events = await collect(providerFor({ ...server, openaiBaseUrl: `${url}/v1` } as ScriptedServer, 'openai', undefined, { maxAttempts: 2 }), request());
     const failure = errorOf(events).failure;
     expect(failure.kind).toBe('network');
     expect(failure.message).toMatch(/gave up after 2 attempts: network error/);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Message, ToolSpec } from '../../src/provider/types.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { collect, doneOf, errorOf, providerFor, request, type Wire } from './provider-helpers.js';
 
 let server: ScriptedServer;
@@ -33,13 +33,18 @@ const conversation: Message[] = [
 describe.each(['openai', 'anthropic'] as const)('%s adapter over real HTTP', (wire: Wire) => {
   test('streams text deltas and assembles text, tool calls and usage', async () => {
     server = await startScriptedServer({
-      steps: [{
-        reply: {
-          text: 'Let me look at that.',
-          toolCalls: [{ id: 'tc_1', name: 'read_file', arguments: { path: 'a.txt' } }, { id: 'tc_2', name: 'list_dir', arguments: { dir: '.' } }],
-          usage: { inputTokens: 42, outputTokens: 17 },
+      steps: [
+        {
+          reply: {
+            text: 'Let me look at that.',
+            toolCalls: [
+              { id: 'tc_1', name: 'read_file', arguments: { path: 'a.txt' } },
+              { id: 'tc_2', name: 'list_dir', arguments: { dir: '.' } },
+            ],
+            usage: { inputTokens: 42, outputTokens: 17 },
+          },
         },
-      }],
+      ],
     });
     const events = await collect(providerFor(server, wire), request({ tools: [readFileTool] }));
     const deltas = events.filter((event) => event.type === 'text.delta');
@@ -70,7 +75,9 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter over real HTTP', (wi
   });
 
   test('a reply cut off at the token limit reports stop reason max_tokens, with the cut-off call as it came', async () => {
-    server = await startScriptedServer({ steps: [{ reply: { text: 'Writing', toolCalls: [{ name: 'write_file', arguments: '{"path":"a' }], truncated: true } }] });
+    server = await startScriptedServer({
+      steps: [{ reply: { text: 'Writing', toolCalls: [{ name: 'write_file', arguments: '{"path":"a' }], truncated: true } }],
+    });
     const done = doneOf(await collect(providerFor(server, wire), request({ maxTokens: 20 })));
     expect(done.stopReason).toBe('max_tokens');
     expect(done.rawStopReason).toBe(wire === 'openai' ? 'length' : 'max_tokens');
@@ -80,7 +87,9 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter over real HTTP', (wi
 
   test('cache reads and writes are their own usage fields, never folded into input tokens', async () => {
     server = await startScriptedServer({
-      steps: [{ reply: { text: 'cached', usage: { inputTokens: 30, outputTokens: 5, cacheReadTokens: 1200, cacheWriteTokens: wire === 'anthropic' ? 400 : 0 } } }],
+      steps: [
+        { reply: { text: 'cached', usage: { inputTokens: 30, outputTokens: 5, cacheReadTokens: 1200, cacheWriteTokens: wire === 'anthropic' ? 400 : 0 } } },
+      ],
     });
     const done = doneOf(await collect(providerFor(server, wire), request()));
     if (wire === 'openai') {

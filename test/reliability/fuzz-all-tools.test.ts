@@ -7,11 +7,11 @@ import { Runtime } from '../../src/runtime.js';
 import { isTerminal } from '../../src/tasks/status.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
 import { operator } from '../../src/tasks/task-service.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { executeToolCall, type ToolCallResult } from '../../src/tools/execute.js';
 import { toToolSpec } from '../../src/tools/tool-spec.js';
 import { sandboxedIO } from '../tools/tool-harness.js';
-import { junkArguments, prng, SANDBOX_FILES, STRINGS, type JunkKind } from './junk.js';
+import { type JunkKind, junkArguments, prng, SANDBOX_FILES, STRINGS } from './junk.js';
 
 /**
  * Thousands of junk argument payloads for EVERY tool the top-level agent has: the file tools (real
@@ -68,7 +68,9 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
   it(`${PER_TOOL} payloads per tool: each gets a result, none throws, no task or steer left hanging`, async () => {
     server = await startScriptedServer({
       handler: (request) =>
-        request.text.includes('OTHER-SESSION-TASK') ? { delayMs: 4000, text: 'other session done' } : { delayMs: 50 + (request.index % 7) * 50, text: 'fuzz child done' },
+        request.text.includes('OTHER-SESSION-TASK')
+          ? { delayMs: 4000, text: 'other session done' }
+          : { delayMs: 50 + (request.index % 7) * 50, text: 'fuzz child done' },
     });
     const root = tempDir('legate-fuzz-root-');
     const home = tempDir('legate-fuzz-home-');
@@ -80,13 +82,40 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
       mkdirSync(dirname(join(root, file)), { recursive: true });
       writeFileSync(join(root, file), STRINGS.join('\n'));
     }
-    runtime = new Runtime({ loaded: { config, file: undefined, home, unset: new Map() }, cwd: root, io: sandboxedIO(root), store: SqliteTaskStore.open(join(home, 'state.db')) });
+    runtime = new Runtime({
+      loaded: { config, file: undefined, home, unset: new Map() },
+      cwd: root,
+      io: sandboxedIO(root),
+      store: SqliteTaskStore.open(join(home, 'state.db')),
+    });
 
-    const other = await runtime.tasks.spawn({ goal: 'OTHER-SESSION-TASK', model: 'fuzz-model', depth: 1, sessionId: OTHER_SESSION, mode: 'async', cwd: root, toolsets: [] });
+    const other = await runtime.tasks.spawn({
+      goal: 'OTHER-SESSION-TASK',
+      model: 'fuzz-model',
+      depth: 1,
+      sessionId: OTHER_SESSION,
+      mode: 'async',
+      cwd: root,
+      toolsets: [],
+    });
     const tools = runtime.toolsFor({ sessionId: SESSION, depth: 0, toolsets: runtime.agentToolsets });
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
     expect([...byName.keys()].sort()).toEqual(
-      ['cancel_task', 'check_task', 'collect_task', 'delegate_task', 'delegate_task_async', 'edit_file', 'list_dir', 'list_tasks', 'read_file', 'search_files', 'steer_task', 'terminal', 'write_file'].sort(),
+      [
+        'cancel_task',
+        'check_task',
+        'collect_task',
+        'delegate_task',
+        'delegate_task_async',
+        'edit_file',
+        'list_dir',
+        'list_tasks',
+        'read_file',
+        'search_files',
+        'steer_task',
+        'terminal',
+        'write_file',
+      ].sort(),
     );
 
     process.on('unhandledRejection', onCrash);
@@ -96,7 +125,14 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     const idPool = (): string[] => [other.id, 't_00000000', 't_ffffffff', ...ownIds];
     const random = prng(20_250_107);
     const schemas = new Map(tools.map((tool) => [tool.name, toToolSpec(tool).parameters]));
-    const stats = { calls: 0, errors: 0, thrown: 0, byKind: new Map<JunkKind, number>(), errorsByTool: new Map<string, number>(), okByTool: new Map<string, number>() };
+    const stats = {
+      calls: 0,
+      errors: 0,
+      thrown: 0,
+      byKind: new Map<JunkKind, number>(),
+      errorsByTool: new Map<string, number>(),
+      okByTool: new Map<string, number>(),
+    };
 
     // CONCURRENCY workers take the next call as they finish: tools round-robin, PER_TOOL calls each.
     const order = Array.from({ length: PER_TOOL }, () => tools.map((tool) => tool.name)).flat();
@@ -142,7 +178,7 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
 
     // No prototype was polluted by `__proto__` / `constructor` keys.
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).toBe(false);
+    expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
 
     // Every task ends (wait them out); none is left queued or running, no steer left queued.
     const all = await runtime.tasks.list(operator);
@@ -150,7 +186,9 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     const after = await runtime.tasks.list(operator);
     const open = after.filter((task) => !isTerminal(task.status));
     expect(open.map((task) => `${task.id} ${task.status}`)).toEqual([]);
-    const queuedSteers = (await Promise.all(after.map(async (task) => (await runtime!.tasks.trail(operator, task.id)).steers))).flat().filter((steer) => steer.state === 'queued');
+    const queuedSteers = (await Promise.all(after.map(async (task) => (await runtime!.tasks.trail(operator, task.id)).steers)))
+      .flat()
+      .filter((steer) => steer.state === 'queued');
     expect(queuedSteers).toEqual([]);
 
     // The other session's task was never reached: not steered, not cancelled, not collected.
@@ -173,6 +211,15 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     const steers = (await Promise.all(after.map(async (task) => (await runtime!.tasks.trail(operator, task.id)).steers))).flat();
     expect(steers.filter((steer) => steer.state === 'delivered').length).toBeGreaterThan(0);
     expect(after.filter((task) => task.status === 'cancelled').length).toBeGreaterThan(2);
-    if (process.env.FUZZ_STATS) console.log({ ...stats, byKind: Object.fromEntries(stats.byKind), errorsByTool: Object.fromEntries(stats.errorsByTool), okByTool: Object.fromEntries(stats.okByTool), steers: steers.reduce<Record<string, number>>((count, steer) => ({ ...count, [steer.state]: (count[steer.state] ?? 0) + 1 }), {}), tasks: after.length, statuses: after.reduce<Record<string, number>>((count, task) => ({ ...count, [task.status]: (count[task.status] ?? 0) + 1 }), {}) });
+    if (process.env.FUZZ_STATS)
+      console.log({
+        ...stats,
+        byKind: Object.fromEntries(stats.byKind),
+        errorsByTool: Object.fromEntries(stats.errorsByTool),
+        okByTool: Object.fromEntries(stats.okByTool),
+        steers: steers.reduce<Record<string, number>>((count, steer) => ({ ...count, [steer.state]: (count[steer.state] ?? 0) + 1 }), {}),
+        tasks: after.length,
+        statuses: after.reduce<Record<string, number>>((count, task) => ({ ...count, [task.status]: (count[task.status] ?? 0) + 1 }), {}),
+      });
   }, 180_000);
 });

@@ -20,10 +20,57 @@ export function prng(seed: number): Random {
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 export const STRINGS = [
-  '', ' ', 'a', '.', '..', '/', '../../../../etc/passwd', '/etc/shadow', 'x/y/z', '(', '[', '*', '**/*', '\\', '\u0000', 'a\u0000b',
-  '😀🎉', 'مرحبا', '\u202eevil', '\u200b', '\ufeff', '\ud800', '\udfff', 'ñ\u0301', '\n\r\t', '"quoted"', "'single'", '$&', '{{}}', '${HOME}',
-  '%s%n', '; rm -rf /', '`id`', '$(id)', 'null', 'undefined', 'true', '0', '-1', 'NaN', '__proto__', 'constructor', 'prototype',
-  't_00000000', 't_', 's_', 'completed', 'running', 'cheap', '<script>alert(1)</script>', "' OR 1=1 --",
+  '',
+  ' ',
+  'a',
+  '.',
+  '..',
+  '/',
+  '../../../../etc/passwd',
+  '/etc/shadow',
+  'x/y/z',
+  '(',
+  '[',
+  '*',
+  '**/*',
+  '\\',
+  '\u0000',
+  'a\u0000b',
+  '😀🎉',
+  'مرحبا',
+  '\u202eevil',
+  '\u200b',
+  '\ufeff',
+  '\ud800',
+  '\udfff',
+  'ñ\u0301',
+  '\n\r\t',
+  '"quoted"',
+  "'single'",
+  '$&',
+  '{{}}',
+  '${HOME}',
+  '%s%n',
+  '; rm -rf /',
+  '`id`',
+  '$(id)',
+  'null',
+  'undefined',
+  'true',
+  '0',
+  '-1',
+  'NaN',
+  '__proto__',
+  'constructor',
+  'prototype',
+  't_00000000',
+  't_',
+  's_',
+  'completed',
+  'running',
+  'cheap',
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
 ];
 
 /** Files the fuzz suite creates in its sandbox (content: `STRINGS`, one per line), so plausible paths exist. */
@@ -32,14 +79,61 @@ export const SANDBOX_FILES = ['a', 'x/y/z', 'null', '😀🎉', '.', 'x', 'x/y']
 const NUMBERS = [0, -0, -1, 1, 1.5, -1e-308, 1e308, Number.MAX_SAFE_INTEGER + 2, -Number.MAX_SAFE_INTEGER, 2 ** 31, 42, 0.0001, 3];
 
 const KEYS = [
-  'path', 'content', 'old_string', 'new_string', 'replace_all', 'offset', 'limit', 'pattern', 'glob', 'max_results', 'command', 'cwd',
-  'timeout_seconds', 'goal', 'context', 'route', 'tasks', 'toolsets', 'task_id', 'message', 'timeout', 'status',
-  '__proto__', 'constructor', 'prototype', '', ' ', '😀',
+  'path',
+  'content',
+  'old_string',
+  'new_string',
+  'replace_all',
+  'offset',
+  'limit',
+  'pattern',
+  'glob',
+  'max_results',
+  'command',
+  'cwd',
+  'timeout_seconds',
+  'goal',
+  'context',
+  'route',
+  'tasks',
+  'toolsets',
+  'task_id',
+  'message',
+  'timeout',
+  'status',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '',
+  ' ',
+  '😀',
 ];
 
 const RAW = [
-  '{', '}', '{"goal":', '[1,', 'undefined', 'NaN', 'Infinity', "{'goal':'a'}", '{"a":1,}', 'nul', '\u0000', '{"goal":"a"} trailing', '😀',
-  '"\\x"', '[', '0x10', '{"task_id":"t_1"', '{"goal":"a","goal":', '\ud800', '{"goal":"\\ud800"}', '{"goal":"\\u0000"}', '1e999', '-', '{"":""}',
+  '{',
+  '}',
+  '{"goal":',
+  '[1,',
+  'undefined',
+  'NaN',
+  'Infinity',
+  "{'goal':'a'}",
+  '{"a":1,}',
+  'nul',
+  '\u0000',
+  '{"goal":"a"} trailing',
+  '😀',
+  '"\\x"',
+  '[',
+  '0x10',
+  '{"task_id":"t_1"',
+  '{"goal":"a","goal":',
+  '\ud800',
+  '{"goal":"\\ud800"}',
+  '{"goal":"\\u0000"}',
+  '1e999',
+  '-',
+  '{"":""}',
 ];
 
 /** A string from 1 KB to 1 MB, of one repeated piece (so it still compresses in the test output). */
@@ -69,15 +163,24 @@ export interface JunkContext {
 export function junkValue(context: JunkContext, depth = 0): unknown {
   const { random } = context;
   switch (Math.floor(random() * (depth > 3 ? 7 : 10))) {
-    case 0: return null;
-    case 1: return random() < 0.5;
-    case 2: return pick(random, NUMBERS);
-    case 3: return pick(random, STRINGS);
-    case 4: return random() < 0.1 ? hugeString(random) : pick(random, STRINGS).repeat(1 + Math.floor(random() * 200));
-    case 5: return randomUnicode(random);
-    case 6: return context.taskIds().length > 0 ? pick(random, context.taskIds()) : 't_deadbeef';
-    case 7: return Array.from({ length: Math.floor(random() * 4) }, () => junkValue(context, depth + 1));
-    default: return junkObject(context, depth + 1);
+    case 0:
+      return null;
+    case 1:
+      return random() < 0.5;
+    case 2:
+      return pick(random, NUMBERS);
+    case 3:
+      return pick(random, STRINGS);
+    case 4:
+      return random() < 0.1 ? hugeString(random) : pick(random, STRINGS).repeat(1 + Math.floor(random() * 200));
+    case 5:
+      return randomUnicode(random);
+    case 6:
+      return context.taskIds().length > 0 ? pick(random, context.taskIds()) : 't_deadbeef';
+    case 7:
+      return Array.from({ length: Math.floor(random() * 4) }, () => junkValue(context, depth + 1));
+    default:
+      return junkObject(context, depth + 1);
   }
 }
 
@@ -116,7 +219,11 @@ function typedJunk(context: JunkContext, schema: JsonSchema, key: string, depth:
   if (schema.enum && (plausible || random() < 0.6)) return pick(random, schema.enum);
   if (plausible && key === 'route') return 'cheap';
   if (plausible && (key === 'path' || key === 'cwd')) return pick(random, SANDBOX_FILES);
-  if (plausible && key === 'old_string') return pick(random, STRINGS.filter((text) => text.trim() !== ''));
+  if (plausible && key === 'old_string')
+    return pick(
+      random,
+      STRINGS.filter((text) => text.trim() !== ''),
+    );
   if (plausible && key === 'toolsets') return pick(random, [['file'], ['terminal'], ['file', 'terminal'], []]);
   const type = Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? schema.anyOf?.[0]?.type);
   switch (type) {
@@ -135,7 +242,9 @@ function typedJunk(context: JunkContext, schema: JsonSchema, key: string, depth:
     case 'boolean':
       return random() < 0.5;
     case 'array':
-      return depth > 2 ? [] : Array.from({ length: (plausible ? 1 : 0) + Math.floor(random() * 3) }, () => typedJunk(context, schema.items ?? {}, '', depth + 1, plausible));
+      return depth > 2
+        ? []
+        : Array.from({ length: (plausible ? 1 : 0) + Math.floor(random() * 3) }, () => typedJunk(context, schema.items ?? {}, '', depth + 1, plausible));
     case 'object':
       return wellTyped(context, schema, depth + 1, plausible);
     default:

@@ -10,7 +10,7 @@ import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
-import { startScriptedServer, type RecordedRequest, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import type { ToolIO } from '../../src/tools/tool.js';
 import { prng } from './junk.js';
 
@@ -45,7 +45,8 @@ const quietIO: ToolIO = {
   exec: async () => ({ exitCode: 0, output: '', timedOut: false }),
 };
 
-const toolResults = (request: RecordedRequest): number => ((request.body?.messages ?? []) as { role: string }[]).filter((message) => message.role === 'tool').length;
+const toolResults = (request: RecordedRequest): number =>
+  ((request.body?.messages ?? []) as { role: string }[]).filter((message) => message.role === 'tool').length;
 
 /** Each child: list_dir, list_dir, then its answer; 10–80 ms before each reply. */
 function childReply(request: RecordedRequest): { delayMs: number; text?: string; toolCalls?: { name: string; arguments: unknown }[] } {
@@ -76,7 +77,9 @@ async function runLoad(store: TaskStore, seed: number): Promise<Outcome> {
   const started = Date.now();
 
   const spawned = await Promise.all(
-    Array.from({ length: TASKS }, (_, index) => service.spawn({ goal: `LOAD-${index} list the directory`, model: 'load-model', depth: 1, sessionId: SESSION, mode: 'async', cwd, toolsets: ['file'] })),
+    Array.from({ length: TASKS }, (_, index) =>
+      service.spawn({ goal: `LOAD-${index} list the directory`, model: 'load-model', depth: 1, sessionId: SESSION, mode: 'async', cwd, toolsets: ['file'] }),
+    ),
   );
   const ids = spawned.map((task) => task.id);
 
@@ -95,7 +98,8 @@ async function runLoad(store: TaskStore, seed: number): Promise<Outcome> {
       throw error;
     }
   };
-  const later = <T>(action: () => Promise<T>): Promise<T> => new Promise((resolve, reject) => setTimeout(() => action().then(resolve, reject), Math.floor(random() * 400)));
+  const later = <T>(action: () => Promise<T>): Promise<T> =>
+    new Promise((resolve, reject) => setTimeout(() => action().then(resolve, reject), Math.floor(random() * 400)));
   await Promise.all([
     ...steered.map((taskIndex) =>
       later(async () => {
@@ -103,7 +107,9 @@ async function runLoad(store: TaskStore, seed: number): Promise<Outcome> {
         outcome.steers.push({ taskIndex, message, accepted: await refusedWith(() => service.steer(SESSION, ids[taskIndex]!, message), 'task_not_running') });
       }),
     ),
-    ...cancelled.map((taskIndex) => later(async () => outcome.cancels.push({ taskIndex, accepted: await refusedWith(() => service.cancel(SESSION, ids[taskIndex]!), 'task_finished') }))),
+    ...cancelled.map((taskIndex) =>
+      later(async () => outcome.cancels.push({ taskIndex, accepted: await refusedWith(() => service.cancel(SESSION, ids[taskIndex]!), 'task_finished') })),
+    ),
   ]);
 
   await service.waitForSession(SESSION);
@@ -168,7 +174,8 @@ function withLatency(store: TaskStore, seed: number): TaskStore {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || property === 'close') return typeof value === 'function' ? value.bind(target) : value;
       return (...args: unknown[]) => {
-        const taskId = typeof args[0] === 'string' ? args[0] : typeof (args[0] as { id?: unknown })?.id === 'string' ? (args[0] as { id: string }).id : undefined;
+        const taskId =
+          typeof args[0] === 'string' ? args[0] : typeof (args[0] as { id?: unknown })?.id === 'string' ? (args[0] as { id: string }).id : undefined;
         const previous = (taskId !== undefined && lanes.get(taskId)) || Promise.resolve();
         const call = previous
           .catch(() => undefined)

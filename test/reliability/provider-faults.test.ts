@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type RecordedRequest, type ScriptedServer, type ScriptedStep } from '../../src/testing/scripted-server.js';
+import { type RecordedRequest, type ScriptedServer, type ScriptedStep, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
 
@@ -66,7 +66,11 @@ function expectHonest(result: ChildResult, fault: Fault): void {
 async function runBatch(faults: Fault[], model: Record<string, unknown>): Promise<{ home: string; work: string; configFile: string; stdout: string }> {
   server = await startScriptedServer();
   server.enqueue(
-    { label: 'parent-delegates', match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { tasks: faults.map((fault) => ({ goal: `${marker(fault.name)} survive the fault` })) } }] } },
+    {
+      label: 'parent-delegates',
+      match: isParent,
+      reply: { toolCalls: [{ name: 'delegate_task', arguments: { tasks: faults.map((fault) => ({ goal: `${marker(fault.name)} survive the fault` })) } }] },
+    },
     { label: 'parent-answers', match: isParent, reply: { text: 'PARENT-DONE' } },
   );
   for (const fault of faults) {
@@ -99,19 +103,40 @@ const childRequests = (name: string): RecordedRequest[] => server.requests.filte
 describe('provider faults in a child, through the CLI', () => {
   it('429 / 5xx / reset / cut / malformed / bad tool arguments: each child retried, rotated or failed with the reason', async () => {
     const faults: Fault[] = [
-      { name: 'F-429-SHORT', steps: [{ status: 429, headers: { 'retry-after': '0.2' } }, { text: answer('F-429-SHORT') }], expected: 'completed', output: /retry 2 in \d+ ms: (HTTP 429|every key)/ },
+      {
+        name: 'F-429-SHORT',
+        steps: [{ status: 429, headers: { 'retry-after': '0.2' } }, { text: answer('F-429-SHORT') }],
+        expected: 'completed',
+        output: /retry 2 in \d+ ms: (HTTP 429|every key)/,
+      },
       { name: 'F-429-ROTATE', steps: [{ status: 429 }, { text: answer('F-429-ROTATE') }], expected: 'completed' },
       { name: 'F-500', steps: [{ status: 500 }, { text: answer('F-500') }], expected: 'completed', output: /retry 2 in \d+ ms: HTTP 500/ },
       { name: 'F-502', steps: [{ status: 502 }, { text: answer('F-502') }], expected: 'completed', output: /retry 2 in \d+ ms: HTTP 502/ },
       { name: 'F-503', steps: [{ status: 503 }, { text: answer('F-503') }], expected: 'completed', output: /retry 2 in \d+ ms: HTTP 503/ },
       { name: 'F-500-FOREVER', steps: [{ status: 500 }, { status: 500 }, { status: 500 }], expected: 'failed', error: /gave up after 3 attempts: HTTP 500/ },
       { name: 'F-RESET', steps: [{ resetConnection: true }, { text: answer('F-RESET') }], expected: 'completed', output: /retry 2 in \d+ ms: network error/ },
-      { name: 'F-CUT', steps: [{ text: 'a partial answer that the network cuts off somewhere in the middle', cutStream: true }], expected: 'failed', error: /stream (interrupted|ended before)/ },
-      { name: 'F-MALFORMED', steps: [{ text: 'an answer whose stream turns into broken json halfway', malformed: true }], expected: 'failed', error: /malformed stream data/ },
+      {
+        name: 'F-CUT',
+        steps: [{ text: 'a partial answer that the network cuts off somewhere in the middle', cutStream: true }],
+        expected: 'failed',
+        error: /stream (interrupted|ended before)/,
+      },
+      {
+        name: 'F-MALFORMED',
+        steps: [{ text: 'an answer whose stream turns into broken json halfway', malformed: true }],
+        expected: 'failed',
+        error: /malformed stream data/,
+      },
       {
         name: 'F-BAD-ARGS',
         steps: [
-          { toolCalls: [{ name: 'read_file', arguments: { path: 42 } }, { name: 'write_file', arguments: '{"path": "x.txt", "content":' }, { name: 'no_such_tool', arguments: {} }] },
+          {
+            toolCalls: [
+              { name: 'read_file', arguments: { path: 42 } },
+              { name: 'write_file', arguments: '{"path": "x.txt", "content":' },
+              { name: 'no_such_tool', arguments: {} },
+            ],
+          },
           { text: answer('F-BAD-ARGS') },
         ],
         expected: 'completed',
@@ -155,9 +180,24 @@ describe('provider faults in a child, through the CLI', () => {
 
   it('a hung response hits model.request_timeout_seconds: retried once, or failed with a timeout reason', async () => {
     const faults: Fault[] = [
-      { name: 'F-HANG-ONCE', steps: [{ hang: true }, { text: answer('F-HANG-ONCE') }], expected: 'completed', output: /retry 2 in \d+ ms: timed out: no response data for 1000 ms/ },
-      { name: 'F-HANG-FOREVER', steps: [{ hang: true }, { hang: true }], expected: 'failed', error: /gave up after 2 attempts: timed out: no response data for 1000 ms/ },
-      { name: 'F-SLOW-CHUNKS', steps: [{ text: 'a stream that stalls between its chunks for too long', chunkDelayMs: 1500 }], expected: 'failed', error: /timed out: no response data for 1000 ms/ },
+      {
+        name: 'F-HANG-ONCE',
+        steps: [{ hang: true }, { text: answer('F-HANG-ONCE') }],
+        expected: 'completed',
+        output: /retry 2 in \d+ ms: timed out: no response data for 1000 ms/,
+      },
+      {
+        name: 'F-HANG-FOREVER',
+        steps: [{ hang: true }, { hang: true }],
+        expected: 'failed',
+        error: /gave up after 2 attempts: timed out: no response data for 1000 ms/,
+      },
+      {
+        name: 'F-SLOW-CHUNKS',
+        steps: [{ text: 'a stream that stalls between its chunks for too long', chunkDelayMs: 1500 }],
+        expected: 'failed',
+        error: /timed out: no response data for 1000 ms/,
+      },
     ];
     const where = await runBatch(faults, { max_retries: 1, request_timeout_seconds: 1 });
     const results = batchResults(faults);
@@ -170,7 +210,7 @@ describe('provider faults in a child, through the CLI', () => {
     expect(once.output.join('\n')).toMatch(faults[0]!.output!);
   });
 
-  it('a fault in the top-level agent\'s own call fails the run (exit 1, status failed), never a completed answer', async () => {
+  it("a fault in the top-level agent's own call fails the run (exit 1, status failed), never a completed answer", async () => {
     server = await startScriptedServer({ steps: [{ reply: { text: 'the top-level answer gets cut in the middle of the stream', cutStream: true } }] });
     const { home, work, configFile } = tempHome({
       model: { provider: 'openai', name: 'parent-model', base_url: server.openaiBaseUrl, api_key: '${FAULT_KEY_A}', max_retries: 2 },

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, startCli, tempHome, until, type CliResult } from '../helpers/cli.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
+import { type CliResult, runCli, startCli, tempHome, until } from '../helpers/cli.js';
 import { childWith, isParent, lastToolResults, taskIds } from '../helpers/script.js';
 import { sandboxArgsForCommands } from '../sandbox/commands-sandbox.js';
 
@@ -90,7 +90,13 @@ async function inspectEverything(args: { home: string; work: string; env: Record
   const outputs = [listed, await cli(['tasks', 'list'])];
   for (const id of ids) {
     // Refusals (steer, cancel: the task has ended) name the task, never a key.
-    const commands = [['tasks', 'show', id, '--json'], ['tasks', 'show', id], ['tasks', 'collect', id, '--json'], ['tasks', 'steer', id, 'too late', '--json'], ['tasks', 'cancel', id, '--json']];
+    const commands = [
+      ['tasks', 'show', id, '--json'],
+      ['tasks', 'show', id],
+      ['tasks', 'collect', id, '--json'],
+      ['tasks', 'steer', id, 'too late', '--json'],
+      ['tasks', 'cancel', id, '--json'],
+    ];
     outputs.push(...(await Promise.all(commands.map(cli))));
   }
   const doctor = await cli(['doctor']);
@@ -113,10 +119,16 @@ describe('secrets: no raw API key in any output or file under LEGATE_HOME', () =
           ],
         },
       },
-      { match: isParent, reply: (request) => ({ toolCalls: taskIds(request).map((id) => ({ name: 'collect_task', arguments: { task_id: id, timeout: 30 } })) }) },
+      {
+        match: isParent,
+        reply: (request) => ({ toolCalls: taskIds(request).map((id) => ({ name: 'collect_task', arguments: { task_id: id, timeout: 30 } })) }),
+      },
       { match: isParent, reply: { text: 'SECRETS-DONE' } },
       // Key A is refused and the provider's error echoes it whole; the child goes on with key B.
-      { match: childWith('SECRET-OK'), reply: { status: 401, errorBody: { error: { message: `Incorrect API key provided: ${KEYS.A}.`, type: 'invalid_request_error' } } } },
+      {
+        match: childWith('SECRET-OK'),
+        reply: { status: 401, errorBody: { error: { message: `Incorrect API key provided: ${KEYS.A}.`, type: 'invalid_request_error' } } },
+      },
       { match: childWith('SECRET-OK'), reply: { toolCalls: [{ name: 'terminal', arguments: { command: 'echo working' } }] } },
       { match: childWith('SECRET-OK'), reply: { delayMs: 600, text: 'ok child done' } },
     );
@@ -136,9 +148,17 @@ describe('secrets: no raw API key in any output or file under LEGATE_HOME', () =
     expect(result.code, result.stderr).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.final).toBe('SECRETS-DONE');
-    expect(Object.fromEntries((json.tasks as { goal: string; status: string }[]).map((task) => [task.goal, task.status]))).toEqual({ 'SECRET-OK child': 'completed', 'SECRET-FAIL child': 'failed' });
+    expect(Object.fromEntries((json.tasks as { goal: string; status: string }[]).map((task) => [task.goal, task.status]))).toEqual({
+      'SECRET-OK child': 'completed',
+      'SECRET-FAIL child': 'failed',
+    });
     // The 401 did happen on key A, then key B; the failed route's error names its key masked.
-    expect(main.requests.filter(childWith('SECRET-OK')).map((request) => request.apiKey).slice(0, 2)).toEqual([KEYS.A, KEYS.B]);
+    expect(
+      main.requests
+        .filter(childWith('SECRET-OK'))
+        .map((request) => request.apiKey)
+        .slice(0, 2),
+    ).toEqual([KEYS.A, KEYS.B]);
     // The scan reads real data: the task's goal is there in plain text.
     expect([...files.values()].flat().some((content) => content.includes('SECRET-OK child'))).toBe(true);
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/agent/events.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
-import { TaskService, type TaskRunner } from '../../src/tasks/task-service.js';
 import type { TaskSpec } from '../../src/tasks/task-record.js';
+import { type TaskRunner, TaskService } from '../../src/tasks/task-service.js';
 
 /**
  * The two windows in which a steer could be accepted and then never settled (left `queued`
@@ -15,7 +15,14 @@ const SESSION = 's_races0000000';
 const spec: TaskSpec = { goal: 'race', model: 'm', depth: 1, sessionId: SESSION, mode: 'async', cwd: '/tmp', toolsets: [] };
 
 function result(status: RunResult['status']): RunResult {
-  return { status, exitReason: status === 'completed' ? 'completed' : 'cancelled', final: status === 'completed' ? 'done' : '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 1 };
+  return {
+    status,
+    exitReason: status === 'completed' ? 'completed' : 'cancelled',
+    final: status === 'completed' ? 'done' : '',
+    messages: [],
+    usage: { inputTokens: 0, outputTokens: 0 },
+    apiCalls: 1,
+  };
 }
 
 /** `store` with some methods replaced; the rest pass through. */

@@ -1,4 +1,3 @@
-import { operator } from '../../src/tasks/caller.js';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { Session } from '../../src/session.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { operator } from '../../src/tasks/caller.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
 
 /**
@@ -53,7 +53,15 @@ describe('children and the sandbox', () => {
         },
       },
       { match: isParent, reply: { text: 'parent done' } },
-      { match: (request) => childWith('RO-CHILD')(request) && !request.text.includes('refused'), reply: { toolCalls: [{ name: 'write_file', arguments: { path: 'child.txt', content: 'x' } }, { name: 'delegate_task', arguments: { goal: 'GRANDCHILD', sandbox: 'workspace-write' } }] } },
+      {
+        match: (request) => childWith('RO-CHILD')(request) && !request.text.includes('refused'),
+        reply: {
+          toolCalls: [
+            { name: 'write_file', arguments: { path: 'child.txt', content: 'x' } },
+            { name: 'delegate_task', arguments: { goal: 'GRANDCHILD', sandbox: 'workspace-write' } },
+          ],
+        },
+      },
       { match: childWith('RO-CHILD'), reply: { text: 'RO-CHILD done' } },
     );
     const { ws } = start({ delegation: { max_spawn_depth: 2 } });
@@ -64,7 +72,9 @@ describe('children and the sandbox', () => {
 
     const childSecond = server.requests.filter(childWith('RO-CHILD'))[1]!;
     const [write, grandchild] = lastToolResults(childSecond);
-    expect(write).toBe(`tool_failed: write_file: sandbox_denied: write to ${join(ws, 'child.txt')} refused in read-only mode: no tool may write (choose --sandbox workspace-write to write in the working directory)`);
+    expect(write).toBe(
+      `tool_failed: write_file: sandbox_denied: write to ${join(ws, 'child.txt')} refused in read-only mode: no tool may write (choose --sandbox workspace-write to write in the working directory)`,
+    );
     expect(refusal(grandchild)).toContain(`sandbox "workspace-write" is wider than this agent's own "read-only"`);
     expect(existsSync(join(ws, 'child.txt'))).toBe(false);
 
@@ -85,9 +95,15 @@ describe('children and the sandbox', () => {
         reply: { toolCalls: [{ name: 'delegate_task', arguments: { tasks: [{ goal: 'ROUTED', route: 'safe' }, { goal: 'PLAIN' }] } }] },
       },
       { match: isParent, reply: { text: 'ok' } },
-      { match: (request) => childWith('ROUTED')(request) && !request.text.includes('tool_failed'), reply: { toolCalls: [{ name: 'write_file', arguments: { path: 'routed.txt', content: 'x' } }] } },
+      {
+        match: (request) => childWith('ROUTED')(request) && !request.text.includes('tool_failed'),
+        reply: { toolCalls: [{ name: 'write_file', arguments: { path: 'routed.txt', content: 'x' } }] },
+      },
       { match: childWith('ROUTED'), reply: { text: 'routed done' } },
-      { match: (request) => childWith('PLAIN')(request) && !request.text.includes('plain.txt'), reply: { toolCalls: [{ name: 'write_file', arguments: { path: 'plain.txt', content: 'x' } }] } },
+      {
+        match: (request) => childWith('PLAIN')(request) && !request.text.includes('plain.txt'),
+        reply: { toolCalls: [{ name: 'write_file', arguments: { path: 'plain.txt', content: 'x' } }] },
+      },
       { match: childWith('PLAIN'), reply: { text: 'plain done' } },
     );
     const { ws } = start({ delegation: { routes: { safe: { model: 'm', sandbox: 'read-only' } } } }, 'workspace-write');

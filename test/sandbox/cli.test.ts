@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { osSandboxStatus } from '../../src/sandbox/availability.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
 import { isParent, lastToolResults } from '../helpers/script.js';
 import { bubblewrapAvailable } from './fixture.js';
@@ -36,7 +36,9 @@ describe('the sandbox in the CLI', () => {
     const { home, work } = tempHome(scriptedConfig(server.openaiBaseUrl, { agent: { sandbox: 'read-only' } }));
     const result = await runCli(['doctor'], { home, cwd: work });
     const status = osSandboxStatus();
-    expect(result.stdout).toContain(status.available ? `sandbox:   read-only; OS sandbox: ${status.kind} (${status.executable}) available` : 'sandbox:   read-only; OS sandbox NOT available');
+    expect(result.stdout).toContain(
+      status.available ? `sandbox:   read-only; OS sandbox: ${status.kind} (${status.executable}) available` : 'sandbox:   read-only; OS sandbox NOT available',
+    );
   });
 });
 

@@ -29,7 +29,9 @@ describe('file tools in workspace-write: escapes are refused', () => {
       const result = await f.call('workspace-write', 'write_file', { path, content: 'escaped' });
       expect(result.isError).toBe(true);
       // write_file looks at the file first: for the config file that read is what is refused.
-      expect(result.content).toMatch(real === f.configFile ? /^tool_failed: write_file: sandbox_denied: read of / : /^tool_failed: write_file: sandbox_denied: write to /);
+      expect(result.content).toMatch(
+        real === f.configFile ? /^tool_failed: write_file: sandbox_denied: read of / : /^tool_failed: write_file: sandbox_denied: write to /,
+      );
       expect(result.content).toContain(real);
       expect(result.content).toContain('workspace-write mode');
       if (real !== f.configFile) expect(existsSync(real)).toBe(false);

@@ -35,7 +35,13 @@ const tools: ReadonlyMap<string, Tool> = new Map(builtinToolsets().flatMap((tool
 export function fixture(): Fixture {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'legate-sandbox-test-')));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
-  const dirs = { ws: join(root, 'ws'), outside: join(root, 'outside'), home: join(root, 'legate-home'), userHome: join(root, 'user-home'), tempDir: join(root, 'tmp') };
+  const dirs = {
+    ws: join(root, 'ws'),
+    outside: join(root, 'outside'),
+    home: join(root, 'legate-home'),
+    userHome: join(root, 'user-home'),
+    tempDir: join(root, 'tmp'),
+  };
   for (const dir of Object.values(dirs)) mkdirSync(dir);
   const configFile = join(dirs.home, 'config.yaml');
   const stateDb = join(dirs.home, 'state.db');
@@ -49,7 +55,15 @@ export function fixture(): Fixture {
     configFile,
     stateDb,
     async call(mode, name, args, options = {}) {
-      const settings = sandboxSettings({ mode, cwd: dirs.ws, home: dirs.home, configFile, writableRoots: [], network: options.network ?? false, tempDir: dirs.tempDir });
+      const settings = sandboxSettings({
+        mode,
+        cwd: dirs.ws,
+        home: dirs.home,
+        configFile,
+        writableRoots: [],
+        network: options.network ?? false,
+        tempDir: dirs.tempDir,
+      });
       const io = createSandboxedIO(createNodeIO(), { settings, ...(options.osSandbox ? { osSandbox: () => options.osSandbox! } : {}) });
       return executeToolCall(tools, { id: 'call_1', name, arguments: JSON.stringify(args) }, { cwd: dirs.ws, signal: new AbortController().signal, io });
     },

@@ -19,12 +19,39 @@ const settings: SandboxSettings = {
 describe('bubblewrap arguments', () => {
   it('workspace-write: read-only root, writable roots, hidden home and config, no network, own pid namespace', () => {
     expect(bubblewrapArgs(settings, 'make test', '/work/ws/src')).toEqual([
-      '--new-session', '--die-with-parent', '--unshare-pid', '--unshare-net',
-      '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc',
-      '--bind', '/work/ws', '/work/ws', '--bind', '/tmp/legate-sandbox-1', '/tmp/legate-sandbox-1',
-      '--tmpfs', '/home/u/.legate', '--remount-ro', '/home/u/.legate', // the config inside it is already hidden; the missing one cannot be mounted over
-      '--ro-bind', '/dev/null', '/work/ws/legate.yaml', // after the binds, so it stays hidden inside the workspace
-      '--setenv', 'TMPDIR', '/tmp/legate-sandbox-1', '--chdir', '/work/ws/src', '--', 'bash', '-c', 'make test',
+      '--new-session',
+      '--die-with-parent',
+      '--unshare-pid',
+      '--unshare-net',
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--bind',
+      '/work/ws',
+      '/work/ws',
+      '--bind',
+      '/tmp/legate-sandbox-1',
+      '/tmp/legate-sandbox-1',
+      '--tmpfs',
+      '/home/u/.legate',
+      '--remount-ro',
+      '/home/u/.legate', // the config inside it is already hidden; the missing one cannot be mounted over
+      '--ro-bind',
+      '/dev/null',
+      '/work/ws/legate.yaml', // after the binds, so it stays hidden inside the workspace
+      '--setenv',
+      'TMPDIR',
+      '/tmp/legate-sandbox-1',
+      '--chdir',
+      '/work/ws/src',
+      '--',
+      'bash',
+      '-c',
+      'make test',
     ]);
   });
 

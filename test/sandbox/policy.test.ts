@@ -24,25 +24,50 @@ type Expected = 'allow' | 'deny' | 'ask';
 const cases: [string, SandboxRequest, [Expected, Expected, Expected], string[]][] = [
   ['read inside the workspace', { kind: 'read', path: '/work/ws/src/a.ts' }, ['allow', 'allow', 'allow'], []],
   ['read anywhere else', { kind: 'read', path: '/etc/hosts' }, ['allow', 'allow', 'allow'], []],
-  ['read config.yaml in $LEGATE_HOME', { kind: 'read', path: '/home/u/.legate/config.yaml' }, ['deny', 'deny', 'allow'], ['/home/u/.legate/config.yaml', 'legate\'s home']],
+  [
+    'read config.yaml in $LEGATE_HOME',
+    { kind: 'read', path: '/home/u/.legate/config.yaml' },
+    ['deny', 'deny', 'allow'],
+    ['/home/u/.legate/config.yaml', "legate's home"],
+  ],
   ['read state.db', { kind: 'read', path: '/home/u/.legate/state.db' }, ['deny', 'deny', 'allow'], ['/home/u/.legate/state.db']],
   ['list $LEGATE_HOME itself', { kind: 'read', path: '/home/u/.legate' }, ['deny', 'deny', 'allow'], ['/home/u/.legate']],
   ['read the --config file inside the workspace', { kind: 'read', path: '/work/ws/legate.yaml' }, ['deny', 'deny', 'allow'], ['the config file']],
-  ['read a hard link to state.db', { kind: 'read', path: '/work/ws/innocent', links: 2, sameFileAs: '/home/u/.legate/state.db' }, ['deny', 'deny', 'allow'], ['/work/ws/innocent', 'another name of /home/u/.legate/state.db']],
+  [
+    'read a hard link to state.db',
+    { kind: 'read', path: '/work/ws/innocent', links: 2, sameFileAs: '/home/u/.legate/state.db' },
+    ['deny', 'deny', 'allow'],
+    ['/work/ws/innocent', 'another name of /home/u/.legate/state.db'],
+  ],
   ['a sibling whose name starts like the home', { kind: 'read', path: '/home/u/.legate-old/x' }, ['allow', 'allow', 'allow'], []],
   ['write inside the workspace', { kind: 'write', path: '/work/ws/src/a.ts' }, ['ask', 'allow', 'allow'], []],
   ['write the workspace root itself', { kind: 'write', path: '/work/ws' }, ['ask', 'allow', 'allow'], []],
   ['write in the private temp dir', { kind: 'write', path: '/tmp/legate-sandbox-1/x' }, ['ask', 'allow', 'allow'], []],
   ['write in a configured writable root', { kind: 'write', path: '/data/out/report.md' }, ['ask', 'allow', 'allow'], []],
-  ['write outside every root', { kind: 'write', path: '/work/other/x' }, ['ask', 'ask', 'allow'], ['/work/other/x', 'outside the writable roots', 'danger-full-access']],
+  [
+    'write outside every root',
+    { kind: 'write', path: '/work/other/x' },
+    ['ask', 'ask', 'allow'],
+    ['/work/other/x', 'outside the writable roots', 'danger-full-access'],
+  ],
   ['write a sibling of the workspace with the same prefix', { kind: 'write', path: '/work/ws2/x' }, ['ask', 'ask', 'allow'], ['/work/ws2/x']],
   ['write config.yaml', { kind: 'write', path: '/home/u/.legate/config.yaml' }, ['deny', 'deny', 'allow'], ['/home/u/.legate/config.yaml']],
   ['write the --config file in the workspace', { kind: 'write', path: '/work/ws/legate.yaml' }, ['deny', 'deny', 'allow'], ['the config file']],
   ['write through a hard link (other names unknown)', { kind: 'write', path: '/work/ws/linked', links: 2 }, ['ask', 'ask', 'allow'], ['2 names', 'hard links']],
   ['write a file with one name', { kind: 'write', path: '/work/ws/single', links: 1 }, ['ask', 'allow', 'allow'], []],
   ['run a command with bubblewrap', { kind: 'exec', command: 'ls', cwd: '/work/ws', osSandbox: bwrap }, ['allow', 'allow', 'allow'], []],
-  ['run a command without an OS sandbox', { kind: 'exec', command: 'ls', cwd: '/work/ws', osSandbox: none }, ['deny', 'deny', 'allow'], ['"ls"', 'install bubblewrap']],
-  ['run a command in $LEGATE_HOME', { kind: 'exec', command: 'ls', cwd: '/home/u/.legate', osSandbox: bwrap }, ['deny', 'deny', 'allow'], ['"ls"', '/home/u/.legate']],
+  [
+    'run a command without an OS sandbox',
+    { kind: 'exec', command: 'ls', cwd: '/work/ws', osSandbox: none },
+    ['deny', 'deny', 'allow'],
+    ['"ls"', 'install bubblewrap'],
+  ],
+  [
+    'run a command in $LEGATE_HOME',
+    { kind: 'exec', command: 'ls', cwd: '/home/u/.legate', osSandbox: bwrap },
+    ['deny', 'deny', 'allow'],
+    ['"ls"', '/home/u/.legate'],
+  ],
   ['network for a command', { kind: 'network', command: 'curl example.com' }, ['deny', 'deny', 'allow'], ['"curl example.com"', 'sandbox.network']],
 ];
 
@@ -97,7 +122,9 @@ describe('sandbox modes: children only narrow', () => {
     ['read-only', 'workspace-write'],
     ['read-only', 'danger-full-access'],
   ] as const)('a %s parent asking for %s is an error naming both modes', (parent, requested) => {
-    expect(() => childSandboxMode(parent, requested)).toThrow(expect.objectContaining({ code: 'sandbox_wider', message: expect.stringContaining(`"${requested}" is wider than this agent's own "${parent}"`) }));
+    expect(() => childSandboxMode(parent, requested)).toThrow(
+      expect.objectContaining({ code: 'sandbox_wider', message: expect.stringContaining(`"${requested}" is wider than this agent's own "${parent}"`) }),
+    );
   });
 
   it('an unknown mode names the value and the modes', () => {

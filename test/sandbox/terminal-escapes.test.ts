@@ -96,7 +96,10 @@ describe.skipIf(!available)('terminal in bubblewrap (workspace-write)', () => {
 
   it('a command killed at its timeout takes its background processes with it', async () => {
     const beat = join(f.ws, 'heartbeat-timeout');
-    const result = await f.call('workspace-write', 'terminal', { command: `(while true; do date +%s%N > ${beat}; sleep 0.05; done) & sleep 30`, timeout_seconds: 1 });
+    const result = await f.call('workspace-write', 'terminal', {
+      command: `(while true; do date +%s%N > ${beat}; sleep 0.05; done) & sleep 30`,
+      timeout_seconds: 1,
+    });
     expect(result.content).toMatch(/^timed out after 1s; the command was killed/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = statSync(beat).mtimeMs;
@@ -105,7 +108,9 @@ describe.skipIf(!available)('terminal in bubblewrap (workspace-write)', () => {
   });
 
   it('inside the workspace and the private temp dir, commands write', async () => {
-    const result = await run('echo made > made.txt && cp made.txt copy.txt && ln -s made.txt link && node -e "require(\'fs\').writeFileSync(require(\'os\').tmpdir() + \'/t\', \'x\')" && echo "$TMPDIR"');
+    const result = await run(
+      "echo made > made.txt && cp made.txt copy.txt && ln -s made.txt link && node -e \"require('fs').writeFileSync(require('os').tmpdir() + '/t', 'x')\" && echo \"$TMPDIR\"",
+    );
     expect(result.content).toBe(`exit code: 0\n${f.tempDir}\n`);
     expect(readFileSync(join(f.ws, 'copy.txt'), 'utf8')).toBe('made\n');
     expect(readFileSync(join(f.tempDir, 't'), 'utf8')).toBe('x');
@@ -138,7 +143,11 @@ describe.skipIf(!available)('terminal in danger-full-access: the same commands w
 
 describe('terminal without an OS sandbox', () => {
   it('is refused with what to install or which mode to choose, never run unsandboxed', async () => {
-    const unavailable = { available: false as const, reason: 'the OS sandbox is not available: bwrap was not found on PATH; install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap), or choose --sandbox danger-full-access' };
+    const unavailable = {
+      available: false as const,
+      reason:
+        'the OS sandbox is not available: bwrap was not found on PATH; install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap), or choose --sandbox danger-full-access',
+    };
     const marker = join(f.ws, 'ran-anyway');
     const result = await f.call('workspace-write', 'terminal', { command: `touch ${marker}` }, { osSandbox: unavailable });
     expect(result.isError).toBe(true);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type RecordedRequest, type ScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, scriptedConfig, startCli, tempHome, until, type RunningCli } from '../helpers/cli.js';
+import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
+import { type RunningCli, runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
 import { childWith, isChild, isParent, taskIds } from '../helpers/script.js';
 import { sandboxArgsForCommands } from '../sandbox/commands-sandbox.js';
 
@@ -78,7 +78,11 @@ describe('durable tasks across processes', () => {
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
     const first = start(['--config', configFile, 'run', ...sandboxArgsForCommands(), 'go'], { home, cwd: work });
-    await until(async () => (await listJson(configFile, home, work))[0]?.status === 'running' && server.requests.filter(isChild).length === 1, 15_000, 'the tool to be running');
+    await until(
+      async () => (await listJson(configFile, home, work))[0]?.status === 'running' && server.requests.filter(isChild).length === 1,
+      15_000,
+      'the tool to be running',
+    );
     // The command has started once its marker exists: kill the process while the tool call runs.
     await until(() => existsSync(join(work, 'marker')), 15_000, 'the tool to write its marker');
     first.kill('SIGKILL');
@@ -101,9 +105,17 @@ describe('durable tasks across processes', () => {
     server.enqueue(
       {
         match: isParent,
-        reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'STEER-ME' } }, { name: 'delegate_task_async', arguments: { goal: 'CANCEL-ME' } }] },
+        reply: {
+          toolCalls: [
+            { name: 'delegate_task_async', arguments: { goal: 'STEER-ME' } },
+            { name: 'delegate_task_async', arguments: { goal: 'CANCEL-ME' } },
+          ],
+        },
       },
-      { match: isParent, reply: (request) => ({ toolCalls: taskIds(request).map((id) => ({ name: 'collect_task', arguments: { task_id: id, timeout: 60 } })) }) },
+      {
+        match: isParent,
+        reply: (request) => ({ toolCalls: taskIds(request).map((id) => ({ name: 'collect_task', arguments: { task_id: id, timeout: 60 } })) }),
+      },
       { match: isParent, reply: { text: 'owner done' } },
       // The first reply waits until the outside steer was accepted, so the steer is always pending at the next call.
       { match: childWith('STEER-ME'), reply: () => steerAccepted.then(() => ({ toolCalls: [{ name: 'list_dir', arguments: {} }] })) },

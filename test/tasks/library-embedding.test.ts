@@ -30,7 +30,10 @@ it('an embedding program spawns a durable background task, closes, and collects 
   const dir = mkdtempSync(join(tmpdir(), 'legate-embed-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const config = loadConfig({
-    config: { model: { provider: 'openai', name: 'scripted-model', base_url: server.openaiBaseUrl, api_key: 'sk-embedding-test-key' }, agent: { toolsets: ['async_delegation'] } },
+    config: {
+      model: { provider: 'openai', name: 'scripted-model', base_url: server.openaiBaseUrl, api_key: 'sk-embedding-test-key' },
+      agent: { toolsets: ['async_delegation'] },
+    },
     env: { LEGATE_HOME: dir },
   });
   const open = () => new Runtime({ loaded: config, cwd: dir, store: SqliteTaskStore.open(join(dir, 'state.db')) });
@@ -52,7 +55,11 @@ it('an embedding program spawns a durable background task, closes, and collects 
 
   server.enqueue(
     { label: 'child: resumed', match: isChild, reply: { text: 'SUMMARY-EMBED: 7 widgets' } },
-    { label: 'parent: collect', match: isParent, reply: (request) => ({ toolCalls: [{ name: 'collect_task', arguments: { task_id: taskIdIn(request), timeout: 30 } }] }) },
+    {
+      label: 'parent: collect',
+      match: isParent,
+      reply: (request) => ({ toolCalls: [{ name: 'collect_task', arguments: { task_id: taskIdIn(request), timeout: 30 } }] }),
+    },
     { label: 'parent: answer', match: isParent, reply: { text: 'There are 7 widgets.' } },
   );
   const second = open();
@@ -63,6 +70,10 @@ it('an embedding program spawns a durable background task, closes, and collects 
   const answered = await continued.turn(`collect ${task!.id}`);
   expect(answered).toMatchObject({ status: 'completed', final: 'There are 7 widgets.' });
   expect(server.requests.at(-1)!.text).toContain('SUMMARY-EMBED: 7 widgets');
-  expect(await second.tasks.get(sessionCaller(session.id), task!.id)).toMatchObject({ status: 'completed', summary: 'SUMMARY-EMBED: 7 widgets', reported: true });
+  expect(await second.tasks.get(sessionCaller(session.id), task!.id)).toMatchObject({
+    status: 'completed',
+    summary: 'SUMMARY-EMBED: 7 widgets',
+    reported: true,
+  });
   server.assertDone();
 });

@@ -10,7 +10,11 @@ const { SqliteTaskStore } = await import('legate/sqlite');
 const { storeConformance, taskFixture } = await import('legate/store-conformance');
 const legate = await import('legate');
 
-storeConformance('sqlite through legate/sqlite', { create: async () => SqliteTaskStore.open(':memory:'), close: (store) => store.close() }, { describe, it, expect });
+storeConformance(
+  'sqlite through legate/sqlite',
+  { create: async () => SqliteTaskStore.open(':memory:'), close: (store) => store.close() },
+  { describe, it, expect },
+);
 
 describe('library exports', () => {
   it('the scripted model server is at legate/testing, not in the main entry', async () => {
@@ -30,7 +34,14 @@ describe('library exports', () => {
       run: async (task, control) => {
         control.emit({ type: 'step.completed', iteration: 1, messages: [{ role: 'assistant', content: `done: ${task.goal}` }] });
         await control.persisted();
-        return { status: 'completed', exitReason: 'completed', final: `done: ${task.goal}`, messages: [], usage: { inputTokens: 1, outputTokens: 1 }, apiCalls: 1 };
+        return {
+          status: 'completed',
+          exitReason: 'completed',
+          final: `done: ${task.goal}`,
+          messages: [],
+          usage: { inputTokens: 1, outputTokens: 1 },
+          apiCalls: 1,
+        };
       },
     };
     const service = new legate.TaskService({ store, runner, maxConcurrent: 2 });

@@ -6,8 +6,8 @@ import type { LegateError } from '../../src/errors.js';
 import type { Runtime } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
-import { operator, TaskService, type TaskRunner } from '../../src/tasks/task-service.js';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { operator, type TaskRunner, TaskService } from '../../src/tasks/task-service.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childSpec, gate, intercept, removeDirs, runtimeOn, tempDir, until } from './task-runtime-helpers.js';
 
 let server: ScriptedServer | undefined;
@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 describe('owner fencing', () => {
-  it('a process whose lease lapsed and whose task was taken over cannot finish it: the new owner\'s run stands', async () => {
+  it("a process whose lease lapsed and whose task was taken over cannot finish it: the new owner's run stands", async () => {
     const toA = gate();
     const toB = gate();
     let childCalls = 0;
@@ -43,7 +43,7 @@ describe('owner fencing', () => {
     const a = runtimeOn(storeA, server.openaiBaseUrl, work);
     runtimes.push(a);
     const task = await a.tasks.spawn(childSpec('RACE', work));
-    await until(() => childCalls === 1, 'A\'s model call');
+    await until(() => childCalls === 1, "A's model call");
     const raw = new Database(file);
     raw.prepare('UPDATE tasks SET lease_expires_at = ? WHERE id = ?').run(Date.now() - 1, task.id);
     raw.close();
@@ -52,12 +52,12 @@ describe('owner fencing', () => {
     const b = runtimeOn(SqliteTaskStore.open(file), server.openaiBaseUrl, work);
     runtimes.push(b);
     expect(await b.tasks.claimWaiting(1)).toEqual([task.id]);
-    await until(() => childCalls === 2, 'B\'s model call');
+    await until(() => childCalls === 2, "B's model call");
     expect(await b.tasks.get(operator, task.id)).toMatchObject({ status: 'running', owner: b.tasks.owner, epoch: 2, takeovers: 1 });
 
     // A's model call returns: A must write nothing.
     toA.open();
-    await until(() => server!.requests[0]!.finishedAt !== undefined, 'A\'s reply');
+    await until(() => server!.requests[0]!.finishedAt !== undefined, "A's reply");
     await a.tasks.shutdown();
     expect(await b.tasks.get(operator, task.id)).toMatchObject({ status: 'running', owner: b.tasks.owner, epoch: 2 });
 
@@ -101,7 +101,7 @@ describe('owner fencing', () => {
 });
 
 describe('store write failures', () => {
-  it('a checkpoint that cannot be written stops the child before it runs the reply\'s tools, with a clear error', async () => {
+  it("a checkpoint that cannot be written stops the child before it runs the reply's tools, with a clear error", async () => {
     server = await startScriptedServer();
     server.enqueue({ reply: { toolCalls: [{ name: 'list_dir', arguments: {} }] } });
     const work = tempDir('legate-lost-cp-', dirs);

@@ -17,7 +17,11 @@ describe('pruning', () => {
     const listed = await runCli(['--config', configFile, 'tasks', 'list', '--json'], { home, cwd: work });
 
     expect(listed.code, listed.stderr).toBe(0);
-    expect(JSON.parse(listed.stdout).tasks.map((task: { task_id: string }) => task.task_id).sort()).toEqual(['t_recent', 't_stuck']);
+    expect(
+      JSON.parse(listed.stdout)
+        .tasks.map((task: { task_id: string }) => task.task_id)
+        .sort(),
+    ).toEqual(['t_recent', 't_stuck']);
   });
 
   it('tasks commands name a bad status or an unknown id', async () => {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectRedis, maskRedisUrl } from '../../src/tasks/store/redis/redis-connection.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
+import { connectRedis, maskRedisUrl } from '../../src/tasks/store/redis/redis-connection.js';
 import { RedisTaskStore, type RedisTaskStoreOptions } from '../../src/tasks/store/redis/redis-store.js';
 import { outputLineChars } from '../../src/tasks/store/task-store.js';
 import { freePort, startTestRedis, useTestRedis } from '../helpers/redis.js';
@@ -86,7 +86,8 @@ describe.skipIf(!redis)('Redis task store', () => {
         const writes: Promise<void>[] = [];
         for (let index = 0; index < 400; index++) {
           writes.push(store.appendOutput('t_kill', { lines: [`line ${index}`], progress: { apiCalls: index } }));
-          if (index % 2 === 0) writes.push(store.appendCheckpoint('t_kill', { step: index / 2, iteration: index, messages: [{ role: 'assistant', content: `step ${index}` }] }));
+          if (index % 2 === 0)
+            writes.push(store.appendCheckpoint('t_kill', { step: index / 2, iteration: index, messages: [{ role: 'assistant', content: `step ${index}` }] }));
           if (index === 150) void admin!.client('KILL', 'ID', String(id));
         }
         await Promise.all(writes);
@@ -142,7 +143,7 @@ describe.skipIf(!redis)('Redis task store', () => {
       }
     });
 
-    it('expires a task\'s checkpoints when it ends, keeping its record, output and steers', async () => {
+    it("expires a task's checkpoints when it ends, keeping its record, output and steers", async () => {
       const store = await openStore({ endedTtlMs: 300 });
       const { keys } = store;
       try {
@@ -179,15 +180,28 @@ describe.skipIf(!redis)('Redis task store', () => {
       const memory = new MemoryTaskStore();
       try {
         const tasks = [
-          taskFixture({ id: 't_b', createdAt: 5 }), taskFixture({ id: 't_B', createdAt: 5 }), taskFixture({ id: 't_a', createdAt: 5, status: 'interrupted' }),
-          taskFixture({ id: 't_z', createdAt: 4, cwd: '/other' }), taskFixture({ id: 't_r', createdAt: 6, status: 'running' }),
+          taskFixture({ id: 't_b', createdAt: 5 }),
+          taskFixture({ id: 't_B', createdAt: 5 }),
+          taskFixture({ id: 't_a', createdAt: 5, status: 'interrupted' }),
+          taskFixture({ id: 't_z', createdAt: 4, cwd: '/other' }),
+          taskFixture({ id: 't_r', createdAt: 6, status: 'running' }),
         ];
         for (const task of tasks) {
           await store.create(task);
           await memory.create(task);
         }
-        for (const filter of [{}, { status: ['queued' as const, 'interrupted' as const] }, { status: ['queued' as const, 'queued' as const] }, { status: ['queued' as const], cwd: '/work' }, { limit: 2 }, { status: ['queued' as const, 'running' as const], limit: 2 }]) {
-          expect((await store.list(filter)).map((task) => task.id), JSON.stringify(filter)).toEqual((await memory.list(filter)).map((task) => task.id));
+        for (const filter of [
+          {},
+          { status: ['queued' as const, 'interrupted' as const] },
+          { status: ['queued' as const, 'queued' as const] },
+          { status: ['queued' as const], cwd: '/work' },
+          { limit: 2 },
+          { status: ['queued' as const, 'running' as const], limit: 2 },
+        ]) {
+          expect(
+            (await store.list(filter)).map((task) => task.id),
+            JSON.stringify(filter),
+          ).toEqual((await memory.list(filter)).map((task) => task.id));
           expect(await store.count(filter), JSON.stringify(filter)).toBe(await memory.count(filter));
         }
       } finally {
@@ -235,7 +249,10 @@ describe.skipIf(!redis)('Redis task store', () => {
         await store.create(taskFixture({ id: 't_bad', status: 'running' }));
         await store.appendCheckpoint('t_bad', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'fine' }] });
         await admin!.hset(keys.checkpoints('t_bad'), '1', JSON.stringify({ format: 1, iteration: 2, messages: [{ role: 'robot', content: 'x' }] }));
-        await expect(store.loadCheckpoint('t_bad')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('task "t_bad" checkpoint step 1') });
+        await expect(store.loadCheckpoint('t_bad')).rejects.toMatchObject({
+          code: 'store_corrupt',
+          message: expect.stringContaining('task "t_bad" checkpoint step 1'),
+        });
         await admin!.hset(keys.checkpoints('t_bad'), '1', JSON.stringify({ format: 9, iteration: 2, messages: [] }));
         await expect(store.loadCheckpoint('t_bad')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('format 9') });
         await store.saveSession({ id: 's_bad', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [] });
@@ -252,16 +269,35 @@ describe.skipIf(!redis)('Redis task store', () => {
       await admin!.set(`${prefix}:schema`, '1');
       await admin!.zadd(`${prefix}:tasks`, task.createdAt, task.id);
       await admin!.hset(`${prefix}:task:${task.id}`, ...Object.entries(task).flatMap(([field, value]) => [field, JSON.stringify(value)]));
-      await admin!.rpush(`${prefix}:checkpoints:${task.id}`,
+      await admin!.rpush(
+        `${prefix}:checkpoints:${task.id}`,
         JSON.stringify({ iteration: 1, messages: [{ role: 'assistant', content: '', toolCalls: [] }] }),
-        JSON.stringify({ iteration: 2, messages: [{ role: 'assistant', content: 'two \ud83d' }] }));
+        JSON.stringify({ iteration: 2, messages: [{ role: 'assistant', content: 'two \ud83d' }] }),
+      );
       await admin!.zadd(`${prefix}:sessions`, 1, 's_v1');
-      await admin!.hset(`${prefix}:session:s_v1`, 'id', '"s_v1"', 'cwd', '"/w"', 'createdAt', '1', 'updatedAt', '1', 'messages', '[{"role":"user","content":"hi"}]');
+      await admin!.hset(
+        `${prefix}:session:s_v1`,
+        'id',
+        '"s_v1"',
+        'cwd',
+        '"/w"',
+        'createdAt',
+        '1',
+        'updatedAt',
+        '1',
+        'messages',
+        '[{"role":"user","content":"hi"}]',
+      );
       const store = await RedisTaskStore.open({ url: redis!.url, prefix });
       try {
         expect(await admin!.get(`${prefix}:schema`)).toBe('2');
         expect(await store.loadCheckpoint('t_v1')).toEqual({
-          iterations: 2, steps: 2, messages: [{ role: 'assistant', content: '', toolCalls: [] }, { role: 'assistant', content: 'two \ud83d' }],
+          iterations: 2,
+          steps: 2,
+          messages: [
+            { role: 'assistant', content: '', toolCalls: [] },
+            { role: 'assistant', content: 'two \ud83d' },
+          ],
         });
         expect(await store.loadSession('s_v1')).toEqual({ id: 's_v1', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [{ role: 'user', content: 'hi' }] });
         // New steps continue the numbering.

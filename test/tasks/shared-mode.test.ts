@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
-import { freePort, useTestRedis, type TestRedis } from '../helpers/redis.js';
+import { freePort, type TestRedis, useTestRedis } from '../helpers/redis.js';
 import { childWith, isParent } from '../helpers/script.js';
 
 const redis = await useTestRedis();
@@ -18,12 +18,18 @@ async function dumpKeys(test: TestRedis): Promise<string> {
   const lines: string[] = [];
   for (const key of await test.keys()) {
     const type = await client.type(key);
-    const value = type === 'string' ? await client.get(key)
-      : type === 'hash' ? await client.hgetall(key)
-        : type === 'list' ? await client.lrange(key, 0, -1)
-          : type === 'set' ? await client.smembers(key)
-            : type === 'zset' ? await client.zrange(key, 0, -1, 'WITHSCORES')
-              : `(${type})`;
+    const value =
+      type === 'string'
+        ? await client.get(key)
+        : type === 'hash'
+          ? await client.hgetall(key)
+          : type === 'list'
+            ? await client.lrange(key, 0, -1)
+            : type === 'set'
+              ? await client.smembers(key)
+              : type === 'zset'
+                ? await client.zrange(key, 0, -1, 'WITHSCORES')
+                : `(${type})`;
     lines.push(`${key} ${JSON.stringify(value)}`);
   }
   return lines.join('\n');

@@ -60,9 +60,23 @@ describe('SqliteTaskStore', () => {
   it('keeps tasks, output, checkpoints and steers across close and reopen', async () => {
     const file = freshFile();
     const full = taskFixture({
-      id: 't_all', status: 'running', context: 'c', toolsets: ['file', 'terminal'], route: 'cheap', startedAt: 11, endedAt: 12,
-      exitReason: 'error', error: 'boom', summary: 'sum', apiCalls: 7, usage: { inputTokens: 5, outputTokens: 6 },
-      currentTool: 'read_file', lastActivity: '→ read_file', reported: true, owner: 'pid:1', leaseExpiresAt: 99.5,
+      id: 't_all',
+      status: 'running',
+      context: 'c',
+      toolsets: ['file', 'terminal'],
+      route: 'cheap',
+      startedAt: 11,
+      endedAt: 12,
+      exitReason: 'error',
+      error: 'boom',
+      summary: 'sum',
+      apiCalls: 7,
+      usage: { inputTokens: 5, outputTokens: 6 },
+      currentTool: 'read_file',
+      lastActivity: '→ read_file',
+      reported: true,
+      owner: 'pid:1',
+      leaseExpiresAt: 99.5,
     });
     const first = SqliteTaskStore.open(file);
     await first.create(full);
@@ -80,8 +94,18 @@ describe('SqliteTaskStore', () => {
     expect((await second.list()).map((task) => task.id)).toEqual(['t_other', 't_all']);
     const output = await second.readOutput('t_all');
     expect([output.length, output[0], output.at(-1)]).toEqual([outputBufferLines, 'out 3', `out ${outputBufferLines + 2}`]);
-    expect(await second.loadCheckpoint('t_all')).toEqual({ iterations: 2, steps: 2, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'done' }] });
-    expect((await second.listSteers('t_all')).map((steer) => [steer.message, steer.state])).toEqual([['taken', 'delivered'], ['waiting', 'queued']]);
+    expect(await second.loadCheckpoint('t_all')).toEqual({
+      iterations: 2,
+      steps: 2,
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'done' },
+      ],
+    });
+    expect((await second.listSteers('t_all')).map((steer) => [steer.message, steer.state])).toEqual([
+      ['taken', 'delivered'],
+      ['waiting', 'queued'],
+    ]);
     expect((await second.takeSteers('t_all')).map((steer) => steer.message)).toEqual(['waiting']);
     await second.close();
   });
@@ -103,7 +127,7 @@ describe('SqliteTaskStore', () => {
     await store.close();
   });
 
-  it('two connections on one file see each other\'s writes', async () => {
+  it("two connections on one file see each other's writes", async () => {
     const file = freshFile();
     const [a, b] = [SqliteTaskStore.open(file), SqliteTaskStore.open(file)];
     await a.create(taskFixture({ id: 't_shared', status: 'running' }));
@@ -164,7 +188,7 @@ describe('SqliteTaskStore', () => {
     await store.close();
   });
 
-  describe('group commit of running tasks\' writes', () => {
+  describe("group commit of running tasks' writes", () => {
     const rawOutput = (file: string, id: string): string[] =>
       withRawDb(file, (db) => db.prepare('SELECT line FROM task_output WHERE task_id = ? ORDER BY seq').pluck().all(id) as string[]);
     const rawCheckpoints = (file: string, id: string): number =>
@@ -223,7 +247,8 @@ describe('SqliteTaskStore', () => {
         store.update('t_ghost', {}),
       ]);
       expect(results[0]!.status).toBe('fulfilled');
-      for (const result of results.slice(1)) expect(result).toMatchObject({ status: 'rejected', reason: { code: 'task_not_found', message: 'no task "t_ghost"' } });
+      for (const result of results.slice(1))
+        expect(result).toMatchObject({ status: 'rejected', reason: { code: 'task_not_found', message: 'no task "t_ghost"' } });
       expect(rawOutput(file, 't_known')).toEqual(['kept']);
       await store.close();
     });
@@ -232,7 +257,9 @@ describe('SqliteTaskStore', () => {
       const file = freshFile();
       const store = SqliteTaskStore.open(file);
       for (const id of ['t_x', 't_y', 't_z']) await store.create(taskFixture({ id, status: 'running' }));
-      withRawDb(file, (db) => db.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON task_output WHEN NEW.line = 'boom' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`));
+      withRawDb(file, (db) =>
+        db.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON task_output WHEN NEW.line = 'boom' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`),
+      );
       const results = await Promise.allSettled([
         store.appendOutput('t_x', { lines: ['fine'] }),
         store.appendOutput('t_y', { lines: ['first', 'boom'], progress: { currentTool: 'never' } }),
@@ -254,7 +281,7 @@ describe('SqliteTaskStore', () => {
     });
   });
 
-  it('opening waits out a process that holds the new file\'s write lock before it is in WAL mode', async () => {
+  it("opening waits out a process that holds the new file's write lock before it is in WAL mode", async () => {
     const file = freshFile();
     // Another process created the file and is writing to it in rollback-journal mode (as a racing
     // legate does before its switch to WAL): SQLite refuses the switch at once, not after the
@@ -285,10 +312,28 @@ describe('SqliteTaskStore', () => {
     withRawDb(file, (db) => db.exec(fixture('v1.sql')));
     const store = SqliteTaskStore.open(file);
     expect(await store.get('t_v1')).toEqual({
-      id: 't_v1', sessionId: 's_v1', status: 'completed', createdAt: 1700000000000, cwd: '/repo', goal: 'count the files',
-      context: 'only src/', toolsets: ['file'], route: 'cheap', model: 'small-model', depth: 1, mode: 'async',
-      startedAt: 1700000001000, endedAt: 1700000009000, exitReason: 'completed', summary: 'There are 42 files.', apiCalls: 3,
-      usage: { inputTokens: 1200, outputTokens: 80 }, lastActivity: '← list_dir', outputLines: 2, reported: true, owner: 'pid:4242',
+      id: 't_v1',
+      sessionId: 's_v1',
+      status: 'completed',
+      createdAt: 1700000000000,
+      cwd: '/repo',
+      goal: 'count the files',
+      context: 'only src/',
+      toolsets: ['file'],
+      route: 'cheap',
+      model: 'small-model',
+      depth: 1,
+      mode: 'async',
+      startedAt: 1700000001000,
+      endedAt: 1700000009000,
+      exitReason: 'completed',
+      summary: 'There are 42 files.',
+      apiCalls: 3,
+      usage: { inputTokens: 1200, outputTokens: 80 },
+      lastActivity: '← list_dir',
+      outputLines: 2,
+      reported: true,
+      owner: 'pid:4242',
     });
     expect((await store.list({ sessionId: 's_v1' })).map((task) => task.id)).toEqual(['t_v1']);
     expect(await store.readOutput('t_v1')).toEqual(['→ list_dir {"path":"src"}', '← list_dir: 42 entries']);
@@ -315,9 +360,19 @@ describe('SqliteTaskStore', () => {
     const file = freshFile();
     withRawDb(file, (db) => db.exec(fixture('v2.sql')));
     const store = SqliteTaskStore.open(file);
-    expect(await store.loadCheckpoint('t_v2a')).toEqual({ iterations: 2, steps: 2, messages: [{ role: 'assistant', content: 'a1' }, { role: 'assistant', content: 'a2' }] });
+    expect(await store.loadCheckpoint('t_v2a')).toEqual({
+      iterations: 2,
+      steps: 2,
+      messages: [
+        { role: 'assistant', content: 'a1' },
+        { role: 'assistant', content: 'a2' },
+      ],
+    });
     expect(await store.loadCheckpoint('t_v2b')).toEqual({ iterations: 1, steps: 1, messages: [{ role: 'assistant', content: 'b1' }] });
-    expect((await store.loadSession('s_v2'))!.messages).toEqual([{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'hi' }]);
+    expect((await store.loadSession('s_v2'))!.messages).toEqual([
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'hi' },
+    ]);
     const running = await store.get('t_v2b');
     expect(running).toMatchObject({ status: 'running', owner: 'oldhost:4242:abcdef' });
     expect(running!.epoch).toBeUndefined();
@@ -331,8 +386,9 @@ describe('SqliteTaskStore', () => {
 
   it('the v1 fixture has exactly the schema migration 1 builds', () => {
     const shape = (db: Database.Database) =>
-      (db.prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all() as { type: string; name: string }[])
-        .map((entry) => ({ ...entry, columns: db.pragma(`${entry.type === 'index' ? 'index_xinfo' : 'table_xinfo'}(${entry.name})`) }));
+      (db.prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all() as { type: string; name: string }[]).map(
+        (entry) => ({ ...entry, columns: db.pragma(`${entry.type === 'index' ? 'index_xinfo' : 'table_xinfo'}(${entry.name})`) }),
+      );
     const fromFixture = new Database(':memory:');
     fromFixture.exec(fixture('v1.sql'));
     const fromMigration = new Database(':memory:');
@@ -347,7 +403,10 @@ describe('SqliteTaskStore', () => {
     const newer = latestSchemaVersion + 1;
     withRawDb(file, (db) => db.pragma(`user_version = ${newer}`));
     expect(() => SqliteTaskStore.open(file)).toThrow(
-      expect.objectContaining({ code: 'store_too_new', message: expect.stringContaining(`"${file}" has schema version ${newer}, but this legate knows versions up to ${latestSchemaVersion}`) }),
+      expect.objectContaining({
+        code: 'store_too_new',
+        message: expect.stringContaining(`"${file}" has schema version ${newer}, but this legate knows versions up to ${latestSchemaVersion}`),
+      }),
     );
     withRawDb(file, (db) => {
       expect(db.pragma('user_version', { simple: true })).toBe(newer);
@@ -374,7 +433,10 @@ describe('WriteBatch', () => {
     const until = performance.now() + 10;
     while (performance.now() < until);
     void batch.add('t_4', (writes) => writes.lines.push('d'));
-    expect(commits).toEqual([['t_1', 't_2'], ['t_3', 't_4']]);
+    expect(commits).toEqual([
+      ['t_1', 't_2'],
+      ['t_3', 't_4'],
+    ]);
     void batch.add('t_5', (writes) => writes.lines.push('e'));
     expect(commits).toHaveLength(2);
     batch.flush();

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/agent/events.js';
-import { StoreLeaseKeeper, type LeaseKeeper } from '../../src/tasks/lease-keeper.js';
+import { elapsedSeconds } from '../../src/delegation/views.js';
+import { type LeaseKeeper, StoreLeaseKeeper } from '../../src/tasks/lease-keeper.js';
 import { machineKey, newOwnerId, ownerIsGone } from '../../src/tasks/owner.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
-import { elapsedSeconds } from '../../src/delegation/views.js';
-import { operator, TaskService, type TaskRunner } from '../../src/tasks/task-service.js';
+import { operator, type TaskRunner, TaskService } from '../../src/tasks/task-service.js';
 import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
 import { taskFixture } from './store-conformance.js';
 import { childSpec, removeDirs, tempDir } from './task-runtime-helpers.js';
@@ -22,7 +22,9 @@ afterEach(() => removeDirs(dirs));
 const hangingRunner: TaskRunner = {
   run: (_task, control) =>
     new Promise<RunResult>((resolve) =>
-      control.signal.addEventListener('abort', () => resolve({ status: 'cancelled', exitReason: 'cancelled', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 })),
+      control.signal.addEventListener('abort', () =>
+        resolve({ status: 'cancelled', exitReason: 'cancelled', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 }),
+      ),
     ),
 };
 
@@ -170,7 +172,17 @@ describe('who cancelled', () => {
     const runner: TaskRunner = {
       run: (_task, control) =>
         new Promise((resolve) =>
-          control.signal.addEventListener('abort', () => resolve({ status: 'failed', exitReason: 'timeout', error: 'timeout', final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 })),
+          control.signal.addEventListener('abort', () =>
+            resolve({
+              status: 'failed',
+              exitReason: 'timeout',
+              error: 'timeout',
+              final: '',
+              messages: [],
+              usage: { inputTokens: 0, outputTokens: 0 },
+              apiCalls: 0,
+            }),
+          ),
         ),
     };
     const timing = new TaskService({ store, runner, maxConcurrent: 1, childTimeoutSeconds: 0.05 });
@@ -210,8 +222,11 @@ describe('damaged stored state (SQLite)', () => {
   };
 
   it('a damaged checkpoint step is an error naming the task and step; resuming it fails the task instead of crashing the loop', async () => {
-    const { store } = await openWith((db) => db.prepare("UPDATE task_checkpoints SET messages = '[{\"role\":\"assistant\"}]' WHERE step = 1").run());
-    await expect(store.loadCheckpoint('t_dmg')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('task "t_dmg" checkpoint step 1 is not a valid conversation: 0.') });
+    const { store } = await openWith((db) => db.prepare('UPDATE task_checkpoints SET messages = \'[{"role":"assistant"}]\' WHERE step = 1').run());
+    await expect(store.loadCheckpoint('t_dmg')).rejects.toMatchObject({
+      code: 'store_corrupt',
+      message: expect.stringContaining('task "t_dmg" checkpoint step 1 is not a valid conversation: 0.'),
+    });
     const service = new TaskService({ store, runner: hangingRunner, maxConcurrent: 1 });
     await service.resume(operator, 't_dmg');
     const { task } = await service.waitForEnd(operator, 't_dmg', 10_000);
@@ -221,8 +236,11 @@ describe('damaged stored state (SQLite)', () => {
   });
 
   it('a checkpoint that is not JSON, or from an unknown format, names the task', async () => {
-    const { store } = await openWith((db) => db.prepare("UPDATE task_checkpoints SET messages = '[{\"role\":' WHERE step = 0").run());
-    await expect(store.loadCheckpoint('t_dmg')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('task "t_dmg" checkpoint step 0 is not valid JSON') });
+    const { store } = await openWith((db) => db.prepare('UPDATE task_checkpoints SET messages = \'[{"role":\' WHERE step = 0').run());
+    await expect(store.loadCheckpoint('t_dmg')).rejects.toMatchObject({
+      code: 'store_corrupt',
+      message: expect.stringContaining('task "t_dmg" checkpoint step 0 is not valid JSON'),
+    });
     const raw = new Database(store.file);
     raw.prepare("UPDATE task_checkpoints SET messages = '[]', format = 9 WHERE step = 0").run();
     raw.close();
@@ -232,10 +250,13 @@ describe('damaged stored state (SQLite)', () => {
 
   it('a damaged session or task row is an error naming it', async () => {
     const { store } = await openWith((db) => {
-      db.prepare("UPDATE sessions SET messages = '{\"not\":\"a list\"}'").run();
+      db.prepare('UPDATE sessions SET messages = \'{"not":"a list"}\'').run();
       db.prepare("UPDATE tasks SET usage = 'garbage'").run();
     });
-    await expect(store.loadSession('s_dmg')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('session "s_dmg" is not a valid conversation') });
+    await expect(store.loadSession('s_dmg')).rejects.toMatchObject({
+      code: 'store_corrupt',
+      message: expect.stringContaining('session "s_dmg" is not a valid conversation'),
+    });
     await expect(store.get('t_dmg')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('task "t_dmg" column usage is damaged') });
     await store.close();
     rmSync(store.file, { force: true });

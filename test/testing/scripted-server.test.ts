@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../../src/testing/scripted-server.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 
 let server: ScriptedServer;
 afterEach(async () => {
@@ -16,11 +16,18 @@ const anthropicFor = (s: ScriptedServer, apiKey = 'sk-ant-test-5678'): Anthropic
 describe('OpenAI wire, through the openai SDK', () => {
   test('non-streaming reply with text and tool calls', async () => {
     server = await startScriptedServer({
-      steps: [{ reply: { text: 'Sure.', toolCalls: [{ id: 'call_x', name: 'read_file', arguments: { path: 'a.txt' } }], usage: { inputTokens: 11, outputTokens: 7 } } }],
+      steps: [
+        {
+          reply: { text: 'Sure.', toolCalls: [{ id: 'call_x', name: 'read_file', arguments: { path: 'a.txt' } }], usage: { inputTokens: 11, outputTokens: 7 } },
+        },
+      ],
     });
     const completion = await openaiFor(server).chat.completions.create({
       model: 'gpt-test',
-      messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'read a.txt' }],
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: 'read a.txt' },
+      ],
     });
     const message = completion.choices[0]!.message;
     expect(message.content).toBe('Sure.');
@@ -29,7 +36,16 @@ describe('OpenAI wire, through the openai SDK', () => {
     expect(completion.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7 });
 
     const [recorded] = server.requests;
-    expect(recorded).toMatchObject({ index: 0, wire: 'openai', method: 'POST', path: '/v1/chat/completions', model: 'gpt-test', stream: false, apiKey: 'sk-openai-test-1234', aborted: false });
+    expect(recorded).toMatchObject({
+      index: 0,
+      wire: 'openai',
+      method: 'POST',
+      path: '/v1/chat/completions',
+      model: 'gpt-test',
+      stream: false,
+      apiKey: 'sk-openai-test-1234',
+      aborted: false,
+    });
     expect(recorded!.text).toContain('be brief');
     expect(recorded!.text).toContain('read a.txt');
     server.assertDone();
@@ -37,7 +53,17 @@ describe('OpenAI wire, through the openai SDK', () => {
 
   test('streaming reply: text deltas, tool-call deltas by index, usage chunk, [DONE]', async () => {
     server = await startScriptedServer({
-      steps: [{ reply: { text: 'one two three', toolCalls: [{ name: 'a', arguments: { x: 1 } }, { name: 'b', arguments: '{"y":' }] } }],
+      steps: [
+        {
+          reply: {
+            text: 'one two three',
+            toolCalls: [
+              { name: 'a', arguments: { x: 1 } },
+              { name: 'b', arguments: '{"y":' },
+            ],
+          },
+        },
+      ],
     });
     const stream = await openaiFor(server).chat.completions.create({
       model: 'gpt-test',
@@ -81,7 +107,10 @@ describe('Anthropic wire, through the Anthropic SDK', () => {
       system: 'sys prompt',
       messages: [{ role: 'user', content: 'list files' }],
     });
-    expect(message.content).toMatchObject([{ type: 'text', text: 'Okay' }, { type: 'tool_use', id: 'toolu_1', name: 'ls', input: { dir: '.' } }]);
+    expect(message.content).toMatchObject([
+      { type: 'text', text: 'Okay' },
+      { type: 'tool_use', id: 'toolu_1', name: 'ls', input: { dir: '.' } },
+    ]);
     expect(message.stop_reason).toBe('tool_use');
     const [recorded] = server.requests;
     expect(recorded).toMatchObject({ wire: 'anthropic', path: '/v1/messages', apiKey: 'sk-ant-test-5678', model: 'claude-test', stream: false });
@@ -96,7 +125,10 @@ describe('Anthropic wire, through the Anthropic SDK', () => {
     const final = await anthropicFor(server)
       .messages.stream({ model: 'claude-test', max_tokens: 100, messages: [{ role: 'user', content: 'q' }] })
       .finalMessage();
-    expect(final.content).toMatchObject([{ type: 'text', text: 'hi there' }, { type: 'tool_use', name: 'grep', input: { pattern: 'x' } }]);
+    expect(final.content).toMatchObject([
+      { type: 'text', text: 'hi there' },
+      { type: 'tool_use', name: 'grep', input: { pattern: 'x' } },
+    ]);
     expect(final.usage).toMatchObject({ input_tokens: 5, output_tokens: 3 });
     expect(final.stop_reason).toBe('tool_use');
   });
@@ -147,14 +179,30 @@ describe('script', () => {
   });
 
   test('assertDone throws listing leftover steps', async () => {
-    server = await startScriptedServer({ steps: [{ label: 'used', reply: { text: 'a' } }, { label: 'never', reply: { text: 'b' } }] });
+    server = await startScriptedServer({
+      steps: [
+        { label: 'used', reply: { text: 'a' } },
+        { label: 'never', reply: { text: 'b' } },
+      ],
+    });
     await openaiFor(server).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
     expect(() => server.assertDone()).toThrow(/1 step\(s\) never used: #2 "never"/);
   });
 
   test('a throwing reply function fails the request loudly', async () => {
-    server = await startScriptedServer({ steps: [{ label: 'boom', reply: () => { throw new Error('kaboom'); } }] });
-    const error = await openaiFor(server).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    server = await startScriptedServer({
+      steps: [
+        {
+          label: 'boom',
+          reply: () => {
+            throw new Error('kaboom');
+          },
+        },
+      ],
+    });
+    const error = await openaiFor(server)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect((error as { status?: number }).status).toBe(500);
     expect(() => server.assertDone()).toThrow(/kaboom/);
   });
@@ -210,11 +258,7 @@ describe('faults and recording', () => {
 
   test('resetConnection and cutStream break the connection; malformed breaks JSON', async () => {
     server = await startScriptedServer({
-      steps: [
-        { reply: { resetConnection: true } },
-        { reply: { text: 'a b c d e f', cutStream: true } },
-        { reply: { text: 'a b c', malformed: true } },
-      ],
+      steps: [{ reply: { resetConnection: true } }, { reply: { text: 'a b c d e f', cutStream: true } }, { reply: { text: 'a b c', malformed: true } }],
     });
     const client = openaiFor(server);
     const reset = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
@@ -238,15 +282,19 @@ describe('faults and recording', () => {
   test('delayMs and chunkDelayMs slow the reply down', async () => {
     server = await startScriptedServer({ steps: [{ reply: { text: 'a b c', delayMs: 60, chunkDelayMs: 20 } }] });
     const started = Date.now();
-    await openaiFor(server).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true }).then(async (s) => {
-      for await (const chunk of s) void chunk;
-    });
+    await openaiFor(server)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true })
+      .then(async (s) => {
+        for await (const chunk of s) void chunk;
+      });
     expect(Date.now() - started).toBeGreaterThanOrEqual(60);
   });
 
   test('close() ends hung requests', async () => {
     server = await startScriptedServer({ steps: [{ reply: { hang: true } }] });
-    const pending = openaiFor(server).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    const pending = openaiFor(server)
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     await server.waitForRequests(1);
     await server.close();
     expect(await pending).toBeInstanceOf(Error);

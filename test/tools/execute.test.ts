@@ -75,7 +75,11 @@ describe('executeToolCall', () => {
         return 'ok';
       },
     });
-    await executeToolCall(new Map([['probe', probe]]), { id: 'call_42', name: 'probe', arguments: '' }, { cwd: '/', signal: new AbortController().signal, io: createNodeIO() });
+    await executeToolCall(
+      new Map([['probe', probe]]),
+      { id: 'call_42', name: 'probe', arguments: '' },
+      { cwd: '/', signal: new AbortController().signal, io: createNodeIO() },
+    );
     expect(seen).toBe('call_42');
   });
 

@@ -5,20 +5,45 @@ import { prng } from '../reliability/junk.js';
 import { builtinTools, sandboxedIO, tempDir } from './tool-harness.js';
 
 const STRINGS = ['', ' ', 'a', '.', '..', 'x/y/z', '(', '[', '*', '\\', '\u0000', '😀🎉', 'مرحبا', '\ud800', 'ñ\u0301', '\n\r\t', '"quoted"', '$&', '{{}}'];
-const KEYS = ['path', 'content', 'old_string', 'new_string', 'replace_all', 'offset', 'limit', 'pattern', 'glob', 'max_results', 'command', 'cwd', 'timeout_seconds', '__proto__', 'constructor', ''];
+const KEYS = [
+  'path',
+  'content',
+  'old_string',
+  'new_string',
+  'replace_all',
+  'offset',
+  'limit',
+  'pattern',
+  'glob',
+  'max_results',
+  'command',
+  'cwd',
+  'timeout_seconds',
+  '__proto__',
+  'constructor',
+  '',
+];
 const RAW = ['{', '}', '{"path":', '[1,', 'undefined', 'NaN', "{'path':'a'}", '{"a":1,}', 'nul', '\u0000', '{"path":"a"} trailing', '😀', '"\\x"', '[', '0x10'];
 
 function junkValue(random: () => number, depth = 0): unknown {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   switch (Math.floor(random() * (depth > 3 ? 6 : 9))) {
-    case 0: return null;
-    case 1: return random() < 0.5;
-    case 2: return pick([0, -1, 1.5, 1e308, -1e-308, Number.MAX_SAFE_INTEGER + 2, 42]);
-    case 3: return pick(STRINGS);
-    case 4: return pick(STRINGS).repeat(1 + Math.floor(random() * 50_000));
-    case 5: return String.fromCodePoint(...Array.from({ length: 1 + Math.floor(random() * 20) }, () => Math.floor(random() * 0x10ffff) & ~0x800));
-    case 6: return Array.from({ length: Math.floor(random() * 4) }, () => junkValue(random, depth + 1));
-    default: return junkObject(random, depth + 1);
+    case 0:
+      return null;
+    case 1:
+      return random() < 0.5;
+    case 2:
+      return pick([0, -1, 1.5, 1e308, -1e-308, Number.MAX_SAFE_INTEGER + 2, 42]);
+    case 3:
+      return pick(STRINGS);
+    case 4:
+      return pick(STRINGS).repeat(1 + Math.floor(random() * 50_000));
+    case 5:
+      return String.fromCodePoint(...Array.from({ length: 1 + Math.floor(random() * 20) }, () => Math.floor(random() * 0x10ffff) & ~0x800));
+    case 6:
+      return Array.from({ length: Math.floor(random() * 4) }, () => junkValue(random, depth + 1));
+    default:
+      return junkObject(random, depth + 1);
   }
 }
 

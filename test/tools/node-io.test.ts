@@ -14,7 +14,13 @@ describe('createNodeIO', () => {
     await io.writeFile(join(dir, 'a/file.txt'), 'ünïcode');
     expect(await io.readFile(join(dir, 'a/file.txt'))).toBe('ünïcode');
     expect(await io.listDir(join(dir, 'a'))).toEqual(['b/', 'file.txt']);
-    expect(await io.stat(join(dir, 'a/file.txt'))).toMatchObject({ isFile: true, isDirectory: false, size: 9, links: 1, id: expect.stringMatching(/^\d+:\d+$/) });
+    expect(await io.stat(join(dir, 'a/file.txt'))).toMatchObject({
+      isFile: true,
+      isDirectory: false,
+      size: 9,
+      links: 1,
+      id: expect.stringMatching(/^\d+:\d+$/),
+    });
     expect(await io.stat(join(dir, 'a/b'))).toMatchObject({ isFile: false, isDirectory: true });
     expect(await io.stat(join(dir, 'missing'))).toBeUndefined();
     expect(await io.stat(join(dir, 'a/file.txt/below'))).toBeUndefined();

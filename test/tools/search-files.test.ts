@@ -95,8 +95,14 @@ describe('LineMatcher', () => {
     const matcher = new LineMatcher(1);
     const signal = new AbortController().signal;
     await expect(matcher.match(catastrophic, evilLine, 10, signal, 200)).rejects.toThrow(/matching took over 0.2 s \(catastrophic backtracking\?\)/);
-    expect(await matcher.match('b', 'a\nb\nab\r\nc', 10, signal)).toEqual([[1, 'b'], [2, 'ab']]);
-    expect(await matcher.match('x', 'x\nx\nx', 2, signal)).toEqual([[0, 'x'], [1, 'x']]);
+    expect(await matcher.match('b', 'a\nb\nab\r\nc', 10, signal)).toEqual([
+      [1, 'b'],
+      [2, 'ab'],
+    ]);
+    expect(await matcher.match('x', 'x\nx\nx', 2, signal)).toEqual([
+      [0, 'x'],
+      [1, 'x'],
+    ]);
     await matcher.close();
   });
 
@@ -130,11 +136,15 @@ describe('LineMatcher', () => {
   it('search_files names the pattern and the file when matching runs over its budget', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'evil.txt'), `${evilLine}\n`);
-    const spy = vi.spyOn(lineMatcher, 'match').mockRejectedValueOnce(new Error('matching took over 10 s (catastrophic backtracking?); simplify the pattern or narrow the search'));
+    const spy = vi
+      .spyOn(lineMatcher, 'match')
+      .mockRejectedValueOnce(new Error('matching took over 10 s (catastrophic backtracking?); simplify the pattern or narrow the search'));
     try {
       const result = await callTool(dir, 'search_files', { pattern: catastrophic });
       expect(result.isError).toBe(true);
-      expect(result.content).toBe('tool_failed: search_files: pattern "^(a+)+$" on evil.txt: matching took over 10 s (catastrophic backtracking?); simplify the pattern or narrow the search');
+      expect(result.content).toBe(
+        'tool_failed: search_files: pattern "^(a+)+$" on evil.txt: matching took over 10 s (catastrophic backtracking?); simplify the pattern or narrow the search',
+      );
     } finally {
       spy.mockRestore();
     }

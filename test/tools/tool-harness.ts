@@ -20,17 +20,10 @@ afterEach(async () => {
   await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-export const builtinTools: ReadonlyMap<string, Tool> = new Map(
-  builtinToolsets().flatMap((toolset) => toolset.tools.map((tool) => [tool.name, tool] as const)),
-);
+export const builtinTools: ReadonlyMap<string, Tool> = new Map(builtinToolsets().flatMap((toolset) => toolset.tools.map((tool) => [tool.name, tool] as const)));
 
 /** Call a built-in tool through the real boundary; `args` is an object or raw argument text. */
-export function callTool(
-  cwd: string,
-  name: string,
-  args: unknown,
-  signal: AbortSignal = new AbortController().signal,
-): Promise<ToolCallResult> {
+export function callTool(cwd: string, name: string, args: unknown, signal: AbortSignal = new AbortController().signal): Promise<ToolCallResult> {
   const raw = typeof args === 'string' ? args : JSON.stringify(args);
   return executeToolCall(builtinTools, { id: 'call_1', name, arguments: raw }, { cwd, signal, io: createNodeIO() });
 }

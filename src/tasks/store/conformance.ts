@@ -117,17 +117,20 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
 
     test('only one of two racing transitions wins', async (store) => {
       await store.create(taskFixture({ id: 't_race', status: 'running' }));
-      const outcomes = await Promise.allSettled([
-        store.transition('t_race', 'running', 'completed'),
-        store.transition('t_race', 'running', 'cancelled'),
-      ]);
+      const outcomes = await Promise.allSettled([store.transition('t_race', 'running', 'completed'), store.transition('t_race', 'running', 'cancelled')]);
       expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     });
 
     test('updates progress without touching the status', async (store) => {
       await store.create(taskFixture({ id: 't_up', status: 'running' }));
       await store.update('t_up', { apiCalls: 3, usage: { inputTokens: 10, outputTokens: 4 }, currentTool: 'read_file', reported: true });
-      expect(await store.get('t_up')).toMatchObject({ status: 'running', apiCalls: 3, usage: { inputTokens: 10, outputTokens: 4 }, currentTool: 'read_file', reported: true });
+      expect(await store.get('t_up')).toMatchObject({
+        status: 'running',
+        apiCalls: 3,
+        usage: { inputTokens: 10, outputTokens: 4 },
+        currentTool: 'read_file',
+        reported: true,
+      });
       await expect(store.update('t_none', { apiCalls: 1 })).rejects.toMatchObject({ code: 'task_not_found' });
     });
 
@@ -146,11 +149,18 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
     test('checkpoints steps in order and loads the conversation', async (store) => {
       await store.create(taskFixture({ id: 't_cp' }));
       expect(await store.loadCheckpoint('t_cp')).toEqual({ iterations: 0, steps: 0, messages: [] });
-      await store.appendCheckpoint('t_cp', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{}' }] }, { role: 'tool', toolCallId: 'c1', name: 'list_dir', content: 'a\nb' }] });
+      await store.appendCheckpoint('t_cp', {
+        step: 0,
+        iteration: 1,
+        messages: [
+          { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{}' }] },
+          { role: 'tool', toolCallId: 'c1', name: 'list_dir', content: 'a\nb' },
+        ],
+      });
       await store.appendCheckpoint('t_cp', { step: 1, iteration: 2, messages: [{ role: 'assistant', content: 'done ✓ ünïcode' }] });
       const checkpoint = await store.loadCheckpoint('t_cp');
       expect(checkpoint.iterations).toBe(2);
-        expect(checkpoint.steps).toBe(2);
+      expect(checkpoint.steps).toBe(2);
       expect(checkpoint.messages).toEqual([
         { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{}' }] },
         { role: 'tool', toolCallId: 'c1', name: 'list_dir', content: 'a\nb' },
@@ -160,15 +170,25 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
 
     test('applies progress in the same write as output lines', async (store) => {
       await store.create(taskFixture({ id: 't_op', status: 'running' }));
-      await store.appendOutput('t_op', { lines: ['→ list_dir {}'], progress: { currentTool: 'list_dir', lastActivity: '→ list_dir', apiCalls: 2, usage: { inputTokens: 5, outputTokens: 1 } } });
-      expect(await store.get('t_op')).toMatchObject({ status: 'running', currentTool: 'list_dir', lastActivity: '→ list_dir', apiCalls: 2, usage: { inputTokens: 5, outputTokens: 1 }, outputLines: 1 });
+      await store.appendOutput('t_op', {
+        lines: ['→ list_dir {}'],
+        progress: { currentTool: 'list_dir', lastActivity: '→ list_dir', apiCalls: 2, usage: { inputTokens: 5, outputTokens: 1 } },
+      });
+      expect(await store.get('t_op')).toMatchObject({
+        status: 'running',
+        currentTool: 'list_dir',
+        lastActivity: '→ list_dir',
+        apiCalls: 2,
+        usage: { inputTokens: 5, outputTokens: 1 },
+        outputLines: 1,
+      });
       await store.appendOutput('t_op', { lines: [], progress: { currentTool: '' } });
       expect(await store.get('t_op')).toMatchObject({ currentTool: '', outputLines: 1 });
       expect(await store.readOutput('t_op')).toEqual(['→ list_dir {}']);
       await expect(store.appendOutput('t_none', { lines: ['x'], progress: { apiCalls: 1 } })).rejects.toMatchObject({ code: 'task_not_found' });
     });
 
-    test('applies one task\'s calls in the order they are made, even when none is awaited', async (store) => {
+    test("applies one task's calls in the order they are made, even when none is awaited", async (store) => {
       await store.create(taskFixture({ id: 't_order', status: 'running' }));
       const calls = [
         store.appendOutput('t_order', { lines: ['one'], progress: { currentTool: 'read_file', apiCalls: 1 } }),
@@ -182,7 +202,14 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       await Promise.all(calls);
       expect(await ended).toMatchObject({ status: 'completed', currentTool: '', apiCalls: 2, outputLines: 3 });
       expect(await store.readOutput('t_order')).toEqual(['one', 'two', 'three']);
-      expect(await store.loadCheckpoint('t_order')).toEqual({ iterations: 2, steps: 2, messages: [{ role: 'assistant', content: 'first' }, { role: 'assistant', content: 'second' }] });
+      expect(await store.loadCheckpoint('t_order')).toEqual({
+        iterations: 2,
+        steps: 2,
+        messages: [
+          { role: 'assistant', content: 'first' },
+          { role: 'assistant', content: 'second' },
+        ],
+      });
     });
 
     test('reads only the last lines when asked', async (store) => {
@@ -217,11 +244,20 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
     });
 
     test('saves, replaces, loads and lists sessions', async (store) => {
-      const messages = [{ role: 'user' as const, content: 'hi' }, { role: 'assistant' as const, content: 'hello' }];
+      const messages = [
+        { role: 'user' as const, content: 'hi' },
+        { role: 'assistant' as const, content: 'hello' },
+      ];
       await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 1, messages });
       await store.saveSession({ id: 's_b', cwd: '/other', createdAt: 2, updatedAt: 2, messages: [] });
       await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 3, messages: [...messages, { role: 'user', content: 'again' }] });
-      expect(await store.loadSession('s_a')).toEqual({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 3, messages: [...messages, { role: 'user', content: 'again' }] });
+      expect(await store.loadSession('s_a')).toEqual({
+        id: 's_a',
+        cwd: '/w',
+        createdAt: 1,
+        updatedAt: 3,
+        messages: [...messages, { role: 'user', content: 'again' }],
+      });
       expect(await store.loadSession('s_none')).toBeUndefined();
       expect((await store.listSessions()).map((session) => session.id)).toEqual(['s_a', 's_b']);
       expect((await store.listSessions({ cwd: '/other' })).map((session) => session.id)).toEqual(['s_b']);
@@ -286,7 +322,7 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       await expect(store.appendOutput('t_fence', { lines: ['late'] }, b)).rejects.toMatchObject({ code: 'lease_lost' });
     });
 
-    test('fencing: a cancel from anywhere wins over the owner\'s final transition', async (store) => {
+    test("fencing: a cancel from anywhere wins over the owner's final transition", async (store) => {
       await store.create(taskFixture({ id: 't_fc' }));
       const a = { owner: 'A', epoch: (await store.claim('t_fc', 'queued', 'A', 100)).epoch! };
       await store.transition('t_fc', 'running', 'cancelled', { cancelledBy: 'user', error: 'cancelled by the user' });

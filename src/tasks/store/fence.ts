@@ -10,6 +10,9 @@ export function fenceHolds(task: Pick<TaskRecord, 'status' | 'owner' | 'epoch'>,
 export function leaseLost(id: string, fence: Fence, task: Pick<TaskRecord, 'status' | 'owner' | 'epoch'>): LegateError {
   const now = task.status === 'running' ? `running under ${task.owner ?? 'no owner'} epoch ${task.epoch ?? 0}` : task.status;
   return new LegateError('lease_lost', `task "${id}" is no longer run by ${fence.owner} epoch ${fence.epoch} (it is ${now}); write refused`, {
-    taskId: id, owner: fence.owner, epoch: fence.epoch, status: task.status,
+    taskId: id,
+    owner: fence.owner,
+    epoch: fence.epoch,
+    status: task.status,
   });
 }

@@ -4,7 +4,14 @@ import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
 import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
 import { fenceHolds, leaseLost } from './fence.js';
 import {
-  outputBufferLines, outputLineChars, type Checkpoint, type CheckpointStep, type OutputWrite, type TaskFilter, type TaskStore, type TransitionPatch,
+  type Checkpoint,
+  type CheckpointStep,
+  type OutputWrite,
+  outputBufferLines,
+  outputLineChars,
+  type TaskFilter,
+  type TaskStore,
+  type TransitionPatch,
 } from './task-store.js';
 
 interface Entry {
@@ -163,7 +170,11 @@ export class MemoryTaskStore implements TaskStore {
     const entry = this.entry(id);
     const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
     if (!expected.includes(entry.task.status)) {
-      throw new LegateError('illegal_transition', `task "${id}" is ${entry.task.status}, not ${expected.join(' or ')}`, { taskId: id, from: entry.task.status, to });
+      throw new LegateError('illegal_transition', `task "${id}" is ${entry.task.status}, not ${expected.join(' or ')}`, {
+        taskId: id,
+        from: entry.task.status,
+        to,
+      });
     }
     assertTransition(id, entry.task.status, to);
     if (!fenceHolds(entry.task, fence)) throw leaseLost(id, fence!, entry.task);

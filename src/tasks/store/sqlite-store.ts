@@ -6,16 +6,34 @@ import { assertTransition, canTransition, type TaskStatus } from '../status.js';
 import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
 import { fenceHolds, leaseLost } from './fence.js';
 import { migrate } from './sqlite-migrations.js';
-import { assignments, steerFromRow, taskColumns, taskFromRow, taskToRow, type TaskRow } from './sqlite-task-row.js';
+import { assignments, steerFromRow, type TaskRow, taskColumns, taskFromRow, taskToRow } from './sqlite-task-row.js';
+import { type TaskWrites, WriteBatch } from './sqlite-write-batch.js';
 import { parseStoredMessages, storedFormat } from './stored-shapes.js';
 import {
-  outputBufferLines, outputLineChars, type Checkpoint, type CheckpointStep, type OutputWrite, type TaskFilter, type TaskStore, type TransitionPatch,
+  type Checkpoint,
+  type CheckpointStep,
+  type OutputWrite,
+  outputBufferLines,
+  outputLineChars,
+  type TaskFilter,
+  type TaskStore,
+  type TransitionPatch,
 } from './task-store.js';
-import { WriteBatch, type TaskWrites } from './sqlite-write-batch.js';
 
 const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
 const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool', 'cancelledBy', 'takeovers',
+  'startedAt',
+  'endedAt',
+  'exitReason',
+  'error',
+  'summary',
+  'apiCalls',
+  'usage',
+  'owner',
+  'leaseExpiresAt',
+  'currentTool',
+  'cancelledBy',
+  'takeovers',
 ]);
 
 const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.column).join(', ')}, extra)
@@ -74,7 +92,9 @@ export class SqliteTaskStore implements TaskStore {
         db.close();
         if (!isBusy(error)) throw error;
         if (Date.now() >= giveUpAt) {
-          throw new LegateError('store_locked', `task store "${file}" stayed locked by another process for ${openRetryMs / 1000} s: ${errorMessage(error)}`, { file });
+          throw new LegateError('store_locked', `task store "${file}" stayed locked by another process for ${openRetryMs / 1000} s: ${errorMessage(error)}`, {
+            file,
+          });
         }
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(200, 10 * attempt));
       }
@@ -130,11 +150,15 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async appendOutput(id: string, write: OutputWrite, fence?: Fence): Promise<void> {
-    return this.batch.add(id, (writes) => {
-      if (writes.at === undefined && write.at !== undefined) writes.at = write.at - writes.lines.length;
-      for (const line of write.lines) writes.lines.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
-      Object.assign(writes.progress, write.progress ?? {});
-    }, fence);
+    return this.batch.add(
+      id,
+      (writes) => {
+        if (writes.at === undefined && write.at !== undefined) writes.at = write.at - writes.lines.length;
+        for (const line of write.lines) writes.lines.push(line.length > outputLineChars ? line.slice(0, outputLineChars) : line);
+        Object.assign(writes.progress, write.progress ?? {});
+      },
+      fence,
+    );
   }
 
   async readOutput(id: string, last?: number): Promise<string[]> {
@@ -142,7 +166,12 @@ export class SqliteTaskStore implements TaskStore {
     const lines =
       last === undefined
         ? this.readLines.all(id)
-        : (this.statement('SELECT line FROM (SELECT seq, line FROM task_output WHERE task_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq').all(id, last) as TaskRow[]).map((row) => row.line as string);
+        : (
+            this.statement('SELECT line FROM (SELECT seq, line FROM task_output WHERE task_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq').all(
+              id,
+              last,
+            ) as TaskRow[]
+          ).map((row) => row.line as string);
     if (lines.length === 0) this.requireTask(id);
     return lines;
   }
@@ -186,8 +215,14 @@ export class SqliteTaskStore implements TaskStore {
 
   async saveSession(session: SessionRecord): Promise<void> {
     this.statement(`INSERT INTO sessions (id, cwd, created_at, updated_at, format, messages) VALUES (@id, @cwd, @createdAt, @updatedAt, @format, @messages)
-      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, format = excluded.format, messages = excluded.messages`)
-      .run({ id: session.id, cwd: session.cwd, createdAt: session.createdAt, updatedAt: session.updatedAt, format: storedFormat, messages: JSON.stringify(session.messages) });
+      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, format = excluded.format, messages = excluded.messages`).run({
+      id: session.id,
+      cwd: session.cwd,
+      createdAt: session.createdAt,
+      updatedAt: session.updatedAt,
+      format: storedFormat,
+      messages: JSON.stringify(session.messages),
+    });
   }
 
   async loadSession(id: string): Promise<SessionRecord | undefined> {
@@ -234,8 +269,9 @@ export class SqliteTaskStore implements TaskStore {
       const set = assignments(writes.progress, progressFields);
       let total = 0;
       if (lines.length > 0 || set.sql.length > 0) {
-        const counted = this.statement(`UPDATE tasks SET ${['output_lines = output_lines + @count', ...set.sql].join(', ')} WHERE id = @id RETURNING output_lines`)
-          .get({ ...set.params, count: lines.length, id });
+        const counted = this.statement(
+          `UPDATE tasks SET ${['output_lines = output_lines + @count', ...set.sql].join(', ')} WHERE id = @id RETURNING output_lines`,
+        ).get({ ...set.params, count: lines.length, id });
         if (!counted) {
           refused.set(id, notFound(id));
           continue;
@@ -248,10 +284,13 @@ export class SqliteTaskStore implements TaskStore {
       if (lines.length > 0) {
         const insert = this.statement('INSERT INTO task_output (task_id, seq, line) VALUES (?, ?, ?)');
         // Lines that would be trimmed at once are never written.
-        for (let index = Math.max(0, lines.length - outputBufferLines); index < lines.length; index++) insert.run(id, total - lines.length + index, lines[index]!);
+        for (let index = Math.max(0, lines.length - outputBufferLines); index < lines.length; index++)
+          insert.run(id, total - lines.length + index, lines[index]!);
         if (total > outputBufferLines) this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
       }
-      const checkpoint = this.statement('INSERT INTO task_checkpoints (task_id, step, iteration, format, messages) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      const checkpoint = this.statement(
+        'INSERT INTO task_checkpoints (task_id, step, iteration, format, messages) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      );
       for (const step of writes.checkpoints) checkpoint.run(id, step.step, step.iteration, storedFormat, step.messages);
     }
     return refused;
@@ -264,12 +303,17 @@ export class SqliteTaskStore implements TaskStore {
       this.requireTask(taskId, fence);
       return [];
     }
-    return this.db.transaction(() => {
-      this.requireTask(taskId, fence);
-      const rows = this.statement(`UPDATE task_steers SET state = ?, settled_at = ? WHERE task_id = ? AND state = 'queued' RETURNING *`)
-        .all(state, Date.now(), taskId);
-      return rows.map(steerFromRow).sort((a, b) => a.id - b.id);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        this.requireTask(taskId, fence);
+        const rows = this.statement(`UPDATE task_steers SET state = ?, settled_at = ? WHERE task_id = ? AND state = 'queued' RETURNING *`).all(
+          state,
+          Date.now(),
+          taskId,
+        );
+        return rows.map(steerFromRow).sort((a, b) => a.id - b.id);
+      })
+      .immediate();
   }
 
   /** Throws `task_not_found`, or `lease_lost` when `fence` does not hold. */
@@ -298,7 +342,9 @@ export class SqliteTaskStore implements TaskStore {
         conditions.push('owner = @fenceOwner', 'coalesce(epoch, 0) = @fenceEpoch');
         Object.assign(params, { fenceOwner: fence.owner, fenceEpoch: fence.epoch });
       }
-      const row = this.statement(`UPDATE tasks SET ${['status = @to', ...set.sql, ...extra].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING *`).get(params);
+      const row = this.statement(`UPDATE tasks SET ${['status = @to', ...set.sql, ...extra].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING *`).get(
+        params,
+      );
       if (row) return taskFromRow(row);
     }
     // Nothing changed: say why, from the row as it is now.
@@ -312,7 +358,11 @@ export class SqliteTaskStore implements TaskStore {
     const held = { status, owner: (current.owner ?? undefined) as string | undefined, epoch: (current.epoch ?? 0) as number };
     if (!fenceHolds(held, fence)) throw leaseLost(id, fence!, held);
     // Another process moved it into `expected` between the update and this read.
-    throw new LegateError('illegal_transition', `task "${id}" was not ${expected.join(' or ')} when asked to become ${to} (it is ${status} now)`, { taskId: id, from: status, to });
+    throw new LegateError('illegal_transition', `task "${id}" was not ${expected.join(' or ')} when asked to become ${to} (it is ${status} now)`, {
+      taskId: id,
+      from: status,
+      to,
+    });
   }
 
   private flushFor(taskId: string): void {

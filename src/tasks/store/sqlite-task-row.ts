@@ -64,7 +64,7 @@ export function taskToRow(task: TaskRecord): TaskRow {
 
 /** The record a `tasks` row holds. NULL columns become absent fields. */
 export function taskFromRow(row: TaskRow): TaskRecord {
-  const record: Record<string, unknown> = typeof row.extra === 'string' ? parseColumn(row, 'extra') as Record<string, unknown> : {};
+  const record: Record<string, unknown> = typeof row.extra === 'string' ? (parseColumn(row, 'extra') as Record<string, unknown>) : {};
   for (const spec of taskColumns) {
     const value = row[spec.column];
     if (value === null || value === undefined) continue;

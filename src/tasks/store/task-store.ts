@@ -11,7 +11,23 @@ export interface TaskFilter {
 }
 
 /** Fields a transition may set together with the new status. */
-export type TransitionPatch = Partial<Pick<TaskRecord, 'startedAt' | 'endedAt' | 'exitReason' | 'error' | 'summary' | 'apiCalls' | 'usage' | 'owner' | 'leaseExpiresAt' | 'currentTool' | 'cancelledBy' | 'takeovers'>>;
+export type TransitionPatch = Partial<
+  Pick<
+    TaskRecord,
+    | 'startedAt'
+    | 'endedAt'
+    | 'exitReason'
+    | 'error'
+    | 'summary'
+    | 'apiCalls'
+    | 'usage'
+    | 'owner'
+    | 'leaseExpiresAt'
+    | 'currentTool'
+    | 'cancelledBy'
+    | 'takeovers'
+  >
+>;
 
 /** Output buffer size: the last `outputBufferLines` lines of `outputLineChars` characters each. */
 export const outputBufferLines = 200;

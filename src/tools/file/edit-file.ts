@@ -15,10 +15,7 @@ export const editFileTool = defineTool({
     path: z.string().min(1).describe('File to edit, absolute or relative to the working directory.'),
     old_string: z.string().min(1).describe('The exact text to find. Must not be empty.'),
     new_string: z.string().describe('The text to put in its place (may be empty to delete).'),
-    replace_all: z
-      .boolean()
-      .optional()
-      .describe('Replace every occurrence instead of requiring exactly one. Default false.'),
+    replace_all: z.boolean().optional().describe('Replace every occurrence instead of requiring exactly one. Default false.'),
   }),
   async execute({ path, old_string: oldString, new_string: newString, replace_all: replaceAll = false }, context) {
     const file = resolvePath(path, context.cwd);
@@ -36,9 +33,7 @@ export const editFileTool = defineTool({
       throw new Error(`old_string not found in ${file}${hint}: ${quoted}`);
     }
     if (count > 1 && !replaceAll) {
-      throw new Error(
-        `old_string occurs ${count} times in ${file}; add surrounding context to make it unique, or pass replace_all: true: ${quoted}`,
-      );
+      throw new Error(`old_string occurs ${count} times in ${file}; add surrounding context to make it unique, or pass replace_all: true: ${quoted}`);
     }
     await context.io.writeFile(file, pieces.join(newString));
     const line = text.slice(0, text.indexOf(oldString)).split('\n').length;

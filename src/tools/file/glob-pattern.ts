@@ -22,7 +22,10 @@ export function globToRegExp(glob: string): RegExp {
       if (close === -1) {
         source += '\\[';
       } else {
-        const body = glob.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = glob
+          .slice(i + 1, close)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         source += `[${body}]`;
         i = close;
       }

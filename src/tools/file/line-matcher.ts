@@ -123,7 +123,11 @@ export class LineMatcher {
     };
     const onAbort = (): void => finish({ error: new Error('search cancelled') }, false);
     const timer = setTimeout(
-      () => finish({ error: new Error(`matching took over ${job.budgetMs / 1000} s (catastrophic backtracking?); simplify the pattern or narrow the search`) }, false),
+      () =>
+        finish(
+          { error: new Error(`matching took over ${job.budgetMs / 1000} s (catastrophic backtracking?); simplify the pattern or narrow the search`) },
+          false,
+        ),
       job.budgetMs,
     );
     const onMessage = (reply: { matches?: LineMatch[]; error?: string }): void =>

@@ -11,11 +11,7 @@ export const listDirTool = defineTool({
     'Directories end with "/". Use search_files to search file contents.',
   ].join(' '),
   parameters: z.object({
-    path: z
-      .string()
-      .min(1)
-      .default('.')
-      .describe('Directory to list, absolute or relative to the working directory. Default ".".'),
+    path: z.string().min(1).default('.').describe('Directory to list, absolute or relative to the working directory. Default ".".'),
   }),
   async execute({ path }, context) {
     const dir = resolvePath(path, context.cwd);

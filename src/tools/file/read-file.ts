@@ -21,12 +21,7 @@ export const readFileTool = defineTool({
   parameters: z.object({
     path: z.string().min(1).describe('File to read, absolute or relative to the working directory.'),
     offset: z.number().int().min(1).optional().describe('1-based line number to start reading at. Default 1.'),
-    limit: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe(`Maximum number of lines to return. Default ${DEFAULT_LIMIT}.`),
+    limit: z.number().int().min(1).optional().describe(`Maximum number of lines to return. Default ${DEFAULT_LIMIT}.`),
   }),
   async execute({ path, offset = 1, limit = DEFAULT_LIMIT }, context) {
     const file = resolvePath(path, context.cwd);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { displayPath, resolvePath } from '../paths.js';
 import { defineTool, type ToolContext } from '../tool.js';
 import { compileGlob } from './glob-pattern.js';
-import { lineMatcher, type LineMatch } from './line-matcher.js';
+import { type LineMatch, lineMatcher } from './line-matcher.js';
 
 const DEFAULT_MAX_RESULTS = 100;
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
@@ -26,13 +26,7 @@ export const searchFilesTool = defineTool({
       .min(1)
       .optional()
       .describe('Only search files matching this glob, e.g. "*.ts" (base name) or "src/**/*.test.ts" (path relative to `path`).'),
-    max_results: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000)
-      .optional()
-      .describe(`Stop after this many matching lines. Default ${DEFAULT_MAX_RESULTS}.`),
+    max_results: z.number().int().min(1).max(1_000).optional().describe(`Stop after this many matching lines. Default ${DEFAULT_MAX_RESULTS}.`),
   }),
   async execute({ pattern, path, glob, max_results: maxResults = DEFAULT_MAX_RESULTS }, context) {
     try {

@@ -60,5 +60,7 @@ export function storeError(url: string, error: unknown): unknown {
 
 function unavailable(url: string, error: unknown): LegateError {
   const masked = maskRedisUrl(url);
-  return new LegateError('store_unavailable', `cannot reach the Redis task store at ${masked}: ${errorMessage(error).replaceAll(url, masked)}`, { url: masked });
+  return new LegateError('store_unavailable', `cannot reach the Redis task store at ${masked}: ${errorMessage(error).replaceAll(url, masked)}`, {
+    url: masked,
+  });
 }

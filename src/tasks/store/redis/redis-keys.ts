@@ -1,5 +1,5 @@
 import { LegateError } from '../../../errors.js';
-import { taskStatuses, type TaskStatus } from '../../status.js';
+import { type TaskStatus, taskStatuses } from '../../status.js';
 
 /** The prefix used when `tasks.redis_prefix` is not set. */
 export const defaultRedisPrefix = 'legate';

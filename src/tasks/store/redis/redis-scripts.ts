@@ -24,7 +24,10 @@ import { isTerminal, taskStatuses } from '../../status.js';
 export const opLogLength = 64;
 
 const statusSetIndex = `{${taskStatuses.map((status, index) => `['${status}']=${index}`).join(', ')}}`;
-const terminalTable = `{${taskStatuses.filter(isTerminal).map((status) => `['${status}']=true`).join(', ')}}`;
+const terminalTable = `{${taskStatuses
+  .filter(isTerminal)
+  .map((status) => `['${status}']=true`)
+  .join(', ')}}`;
 
 /**
  * Helpers every task write starts with. Its KEYS begin 1 task:<id>, 2 seen:<id>, 3 ops:<id>,

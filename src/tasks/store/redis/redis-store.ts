@@ -35,9 +35,16 @@ import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from
 import { leaseLost } from '../fence.js';
 import { storedFormat } from '../stored-shapes.js';
 import {
-  outputBufferLines, outputLineChars, type Checkpoint, type CheckpointStep, type OutputWrite, type TaskFilter, type TaskStore, type TransitionPatch,
+  type Checkpoint,
+  type CheckpointStep,
+  type OutputWrite,
+  outputBufferLines,
+  outputLineChars,
+  type TaskFilter,
+  type TaskStore,
+  type TransitionPatch,
 } from '../task-store.js';
-import { connectRedis, maskRedisUrl, storeError, type RedisConnectionOptions } from './redis-connection.js';
+import { connectRedis, maskRedisUrl, type RedisConnectionOptions, storeError } from './redis-connection.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkpointFromReply, patchToChange, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
 import * as scripts from './redis-scripts.js';
@@ -47,7 +54,18 @@ export const redisSchemaVersion = 2;
 
 const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
 const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt', 'endedAt', 'exitReason', 'error', 'summary', 'apiCalls', 'usage', 'owner', 'leaseExpiresAt', 'currentTool', 'cancelledBy', 'takeovers',
+  'startedAt',
+  'endedAt',
+  'exitReason',
+  'error',
+  'summary',
+  'apiCalls',
+  'usage',
+  'owner',
+  'leaseExpiresAt',
+  'currentTool',
+  'cancelledBy',
+  'takeovers',
 ]);
 
 /**
@@ -129,13 +147,22 @@ export class RedisTaskStore implements TaskStore {
       const limit = Number(/^maxmemory:(\d+)/m.exec(memory)?.[1] ?? 0);
       const policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1] ?? 'noeviction';
       if (limit > 0 && policy !== 'noeviction') {
-        throw new LegateError('config_invalid', `the Redis at ${maskRedisUrl(options.url)} may evict keys (maxmemory ${limit}, maxmemory-policy ${policy}): the task store needs maxmemory-policy noeviction`, { policy });
+        throw new LegateError(
+          'config_invalid',
+          `the Redis at ${maskRedisUrl(options.url)} may evict keys (maxmemory ${limit}, maxmemory-policy ${policy}): the task store needs maxmemory-policy noeviction`,
+          { policy },
+        );
       }
       await store.command(redis.set(keys.schema, String(redisSchemaVersion), 'NX'));
       let version = Number(await store.command(redis.get(keys.schema)));
-      if (version === 1) version = Number(await store.eval(scripts.migrate1to2Script, [keys.schema, keys.tasks, keys.sessions], [keys.prefix, String(storedFormat)]));
+      if (version === 1)
+        version = Number(await store.eval(scripts.migrate1to2Script, [keys.schema, keys.tasks, keys.sessions], [keys.prefix, String(storedFormat)]));
       if (version > redisSchemaVersion) {
-        throw new LegateError('store_too_new', `the Redis keys under "${keys.prefix}" were written by a newer legate (layout ${version}; this one knows ${redisSchemaVersion})`, { prefix: keys.prefix, version });
+        throw new LegateError(
+          'store_too_new',
+          `the Redis keys under "${keys.prefix}" were written by a newer legate (layout ${version}; this one knows ${redisSchemaVersion})`,
+          { prefix: keys.prefix, version },
+        );
       }
     } catch (error) {
       redis.disconnect();
@@ -147,9 +174,11 @@ export class RedisTaskStore implements TaskStore {
   async create(task: TaskRecord): Promise<void> {
     const { keys } = this;
     const ended = isTerminal(task.status) && task.endedAt !== undefined ? String(task.endedAt) : '';
-    const reply = await this.eval(scripts.createScript,
+    const reply = await this.eval(
+      scripts.createScript,
       [...this.writeKeys(task.id), keys.tasks, keys.sessionTasks(task.sessionId), keys.ended, ...keys.statusSets],
-      [...this.writeArgs(), task.id, String(task.createdAt), task.status, ended, ...recordToFields(task)]);
+      [...this.writeArgs(), task.id, String(task.createdAt), task.status, ended, ...recordToFields(task)],
+    );
     if (reply === 'exists') throw new LegateError('invalid_arguments', `task "${task.id}" already exists`, { taskId: task.id });
   }
 
@@ -186,7 +215,11 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
-    const reply = (await this.eval(scripts.heartbeatScript, [this.keys.status('running')], [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)])) as string[];
+    const reply = (await this.eval(
+      scripts.heartbeatScript,
+      [this.keys.status('running')],
+      [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)],
+    )) as string[];
     const held: Array<Fence & { id: string }> = [];
     for (let index = 0; index < reply.length; index += 2) held.push({ id: reply[index]!, owner, epoch: Number(reply[index + 1]) });
     return held;
@@ -196,8 +229,11 @@ export class RedisTaskStore implements TaskStore {
     const batch = 500;
     let pruned = 0;
     for (;;) {
-      const [count, examined] = (await this.eval(scripts.pruneScript, [this.keys.ended, this.keys.tasks, this.keys.ops, this.keys.opQueue],
-        [randomUUID(), this.keys.prefix, String(endedBefore), String(batch)])) as [number, number];
+      const [count, examined] = (await this.eval(
+        scripts.pruneScript,
+        [this.keys.ended, this.keys.tasks, this.keys.ops, this.keys.opQueue],
+        [randomUUID(), this.keys.prefix, String(endedBefore), String(batch)],
+      )) as [number, number];
       pruned += count;
       if (examined < batch) return pruned;
     }
@@ -225,9 +261,11 @@ export class RedisTaskStore implements TaskStore {
 
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {
     const { keys } = this;
-    const reply = await this.eval(scripts.addSteerScript,
+    const reply = await this.eval(
+      scripts.addSteerScript,
       [...this.writeKeys(taskId), keys.steers(taskId), keys.queuedSteers(taskId), keys.steerSeq],
-      [...this.writeArgs(), taskId, message, String(Date.now())]);
+      [...this.writeArgs(), taskId, message, String(Date.now())],
+    );
     if (reply === null) throw notFound(taskId);
     return JSON.parse(reply as string) as SteerRecord;
   }
@@ -245,11 +283,20 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async saveSession(session: SessionRecord): Promise<void> {
-    await this.eval(scripts.saveSessionScript, [this.keys.session(session.id), this.keys.sessions], [
-      session.id, String(session.updatedAt),
-      JSON.stringify(session.id), JSON.stringify(session.cwd), JSON.stringify(session.createdAt), JSON.stringify(session.updatedAt), JSON.stringify(session.messages),
-      JSON.stringify(storedFormat),
-    ]);
+    await this.eval(
+      scripts.saveSessionScript,
+      [this.keys.session(session.id), this.keys.sessions],
+      [
+        session.id,
+        String(session.updatedAt),
+        JSON.stringify(session.id),
+        JSON.stringify(session.cwd),
+        JSON.stringify(session.createdAt),
+        JSON.stringify(session.updatedAt),
+        JSON.stringify(session.messages),
+        JSON.stringify(storedFormat),
+      ],
+    );
   }
 
   async loadSession(id: string): Promise<SessionRecord | undefined> {
@@ -259,8 +306,11 @@ export class RedisTaskStore implements TaskStore {
   async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
     const limit = filter.limit ?? 20;
     if (limit <= 0) return [];
-    const reply = (await this.eval(scripts.listSessionsScript, [this.keys.sessions],
-      [this.keys.prefix, filter.cwd === undefined ? '' : JSON.stringify(filter.cwd), String(limit)])) as string[][];
+    const reply = (await this.eval(
+      scripts.listSessionsScript,
+      [this.keys.sessions],
+      [this.keys.prefix, filter.cwd === undefined ? '' : JSON.stringify(filter.cwd), String(limit)],
+    )) as string[][];
     return reply.map((fields) => sessionFromReply(fields)!);
   }
 
@@ -293,10 +343,12 @@ export class RedisTaskStore implements TaskStore {
       }),
       ...(returnRecord && { record: true }),
     };
-    const reply = (await this.eval(scripts.writeScript,
+    const reply = (await this.eval(
+      scripts.writeScript,
       [...this.writeKeys(id), keys.output(id), keys.checkpoints(id), keys.ended, ...keys.statusSets],
       // Lines that would be trimmed at once are never sent; all of them are counted.
-      [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines), ...(lines ?? []).slice(-outputBufferLines)])) as WriteReply | ['not_found'];
+      [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines), ...(lines ?? []).slice(-outputBufferLines)],
+    )) as WriteReply | ['not_found'];
     if (reply[0] === 'not_found') throw notFound(id);
     if (reply[0] === 'fenced') throw fencedError(id, condition.fence!, reply);
     return reply;
@@ -319,9 +371,11 @@ export class RedisTaskStore implements TaskStore {
 
   private async settle(taskId: string, state: 'delivered' | 'missed', fence?: Fence): Promise<SteerRecord[]> {
     const { keys } = this;
-    const reply = await this.eval(scripts.settleSteersScript,
+    const reply = await this.eval(
+      scripts.settleSteersScript,
       [...this.writeKeys(taskId), keys.steers(taskId), keys.queuedSteers(taskId)],
-      [...this.writeArgs(), state, String(Date.now()), fence ? JSON.stringify(fence) : '']);
+      [...this.writeArgs(), state, String(Date.now()), fence ? JSON.stringify(fence) : ''],
+    );
     if (reply === null) throw notFound(taskId);
     const settled = JSON.parse(reply as string) as SteerRecord[] | WriteReply;
     if (settled[0] === 'fenced') throw fencedError(taskId, fence!, settled as WriteReply);
@@ -346,12 +400,18 @@ export class RedisTaskStore implements TaskStore {
 
   private query(mode: 'list' | 'count', filter: Omit<TaskFilter, 'limit'>, limit: number): Promise<unknown> {
     const order = filter.sessionId === undefined ? this.keys.tasks : this.keys.sessionTasks(filter.sessionId);
-    return this.eval(scripts.queryScript, [order], [
-      this.keys.prefix, mode, String(limit),
-      filter.cwd === undefined ? '' : JSON.stringify(filter.cwd),
-      filter.status === undefined ? '' : JSON.stringify([...new Set(filter.status)]),
-      filter.sessionId === undefined ? '' : '1',
-    ]);
+    return this.eval(
+      scripts.queryScript,
+      [order],
+      [
+        this.keys.prefix,
+        mode,
+        String(limit),
+        filter.cwd === undefined ? '' : JSON.stringify(filter.cwd),
+        filter.status === undefined ? '' : JSON.stringify([...new Set(filter.status)]),
+        filter.sessionId === undefined ? '' : '1',
+      ],
+    );
   }
 
   /** Sends the script now (in call order); see the note at the top on EVAL. */
