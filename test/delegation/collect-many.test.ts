@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
@@ -8,6 +5,7 @@ import { operator } from '../../src/tasks/caller.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { executeToolCall } from '../../src/tools/execute.js';
 import type { Tool } from '../../src/tools/tool.js';
+import { tempDir } from '../helpers/cli.js';
 import { childWith } from '../helpers/script.js';
 
 const SESSION = 's_collect_many';
@@ -26,7 +24,7 @@ async function setup(): Promise<{
 }> {
   server = await startScriptedServer();
   const config = configSchema.parse({ model: { provider: 'openai', name: 'm', base_url: server.openaiBaseUrl, api_key: 'sk-test-many-0001', max_retries: 0 } });
-  const cwd = mkdtempSync(join(tmpdir(), 'legate-collect-many-'));
+  const cwd = tempDir('legate-collect-many-');
   runtime = new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd });
   const tools = new Map<string, Tool>(runtime.toolsFor({ sessionId: SESSION, depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]));
   let calls = 0;
