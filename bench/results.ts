@@ -128,55 +128,79 @@ export function writeResults(run: BenchRun): string {
   line(`- Machine: \`${run.uname}\``);
   line(`- CPU: ${run.cpu}`);
   line(
-    `- Node: ${run.node}; peers: @openai/agents ${run.peerVersion} (openai ${run.openaiVersion})${run.aiSdkVersion ? `, ai ${run.aiSdkVersion} (@ai-sdk/openai-compatible ${run.aiSdkProviderVersion ?? '?'})` : ''}`,
+    `- Node: ${run.node}; peers: @openai/agents ${run.peerVersion} (openai ${run.openaiVersion})` +
+      `${run.aiSdkVersion ? `, ai ${run.aiSdkVersion} (@ai-sdk/openai-compatible ${run.aiSdkProviderVersion ?? '?'})` : ''}`,
   );
   line(
-    `- Load average (1 / 5 / 15 min): ${run.loadAverage.before.map((value) => fmt(value, 2)).join(' / ')} at the start, ${run.loadAverage.after.map((value) => fmt(value, 2)).join(' / ')} at the end: other work on the machine competes with the benchmark for its CPUs`,
+    `- Load average (1 / 5 / 15 min): ${run.loadAverage.before.map((value) => fmt(value, 2)).join(' / ')}` +
+      ` at the start, ${run.loadAverage.after.map((value) => fmt(value, 2)).join(' / ')}` +
+      ` at the end: other work on the machine competes with the benchmark for its CPUs`,
   );
   line(
-    `- Command: \`${run.command}\` (${fmt(run.durationSeconds)} s${run.quick ? ', quick subset' : ''}; ${run.reps} repetition${run.reps === 1 ? '' : 's'} per fan-out case, interleaved, medians shown)`,
+    `- Command: \`${run.command}\` (${fmt(run.durationSeconds)} s${run.quick ? ', quick subset' : ''}` +
+      `; ${run.reps} repetition${run.reps === 1 ? '' : 's'} per fan-out case, interleaved, medians shown)`,
   );
   line();
 
   line('## 1. Fan-out');
   line();
   line(
-    `One parent spawns N background children; each makes S = ${steps} model calls (list_dir, list_dir, final answer) to the scripted server, which answers each after L = ${latency} ms, so the ideal wall time is S x L = ${steps * latency} ms. ` +
-      "legate: the parent's own `delegate_task_async` and `collect_task` tools, run as its loop runs one message's tool calls (`executeToolCall`, all N at once), with `delegation.max_concurrent_children = N`. " +
-      'The scripted server runs in a separate process. Wall time from the first spawn until every collect returned; peak RSS from `process.resourceUsage().maxRSS` and 10 ms samples; per task = (peak - baseline after warm-up and GC) / N. ' +
+    `One parent spawns N background children; each makes S = ${steps} model calls (list_dir, list_dir, final answer) ` +
+      `to the scripted server, which answers each after L = ${latency} ms, ` +
+      `so the ideal wall time is S x L = ${steps * latency} ms. ` +
+      "legate: the parent's own `delegate_task_async` and `collect_task` tools, " +
+      "run as its loop runs one message's tool calls (`executeToolCall`, all N at once), with `delegation.max_concurrent_children = N`. " +
+      'The scripted server runs in a separate process. ' +
+      'Wall time from the first spawn until every collect returned; peak RSS from `process.resourceUsage().maxRSS` and 10 ms samples; ' +
+      'per task = (peak - baseline after warm-up and GC) / N. ' +
       '"store" memory = `MemoryTaskStore` (store off), sqlite = `SqliteTaskStore` on a file (store on).',
   );
   line();
   line(
-    '| impl | store | N | wall ms | ratio to S x L | peak RSS MiB | RSS / task KiB | heap / task KiB | messages / task B | CPU ms | CPU / task ms | event-loop delay p99 ms | max in flight at server | server CPU ms | server reply p99 ms | failed |',
+    '| impl | store | N | wall ms | ratio to S x L | peak RSS MiB | RSS / task KiB | heap / task KiB ' +
+      '| messages / task B | CPU ms | CPU / task ms | event-loop delay p99 ms ' +
+      '| max in flight at server | server CPU ms | server reply p99 ms | failed |',
   );
   line('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const kase of [...cases].sort((a, b) => a.impl.localeCompare(b.impl) || a.store.localeCompare(b.store) || a.n - b.n)) {
     const walls = kase.reps.map((rep) => rep.wallMs);
     const spread = walls.length > 1 ? ` (${fmt(Math.min(...walls))}–${fmt(Math.max(...walls))})` : '';
     line(
-      `| ${kase.impl} | ${kase.store} | ${kase.n} | ${fmt(kase.wallMs)}${spread} | ${fmt(kase.ratio, 2)} | ${fmt(kase.peakRss / MiB, 1)} | ${kase.n >= 100 ? fmt(kase.rssPerTask / KiB, 1) : '–'} | ${kase.n >= 100 ? fmt(kase.heapPerTask / KiB, 1) : '–'} | ${kase.messageBytesPerTask ? fmt(kase.messageBytesPerTask) : '–'} | ${fmt(kase.cpuMs)} | ${fmt(kase.cpuMs / kase.n, 2)} | ${fmt(kase.loopDelayP99Ms, 1)} | ${kase.maxInFlight} | ${fmt(kase.serverCpuMs)} | ${fmt(kase.serverP99Ms)} | ${kase.failures}${kase.retries ? ` (${kase.retries} retried)` : ''} |`,
+      `| ${kase.impl} | ${kase.store} | ${kase.n} | ${fmt(kase.wallMs)}${spread} | ${fmt(kase.ratio, 2)}` +
+        ` | ${fmt(kase.peakRss / MiB, 1)} | ${kase.n >= 100 ? fmt(kase.rssPerTask / KiB, 1) : '–'}` +
+        ` | ${kase.n >= 100 ? fmt(kase.heapPerTask / KiB, 1) : '–'}` +
+        ` | ${kase.messageBytesPerTask ? fmt(kase.messageBytesPerTask) : '–'} | ${fmt(kase.cpuMs)} | ${fmt(kase.cpuMs / kase.n, 2)}` +
+        ` | ${fmt(kase.loopDelayP99Ms, 1)} | ${kase.maxInFlight} | ${fmt(kase.serverCpuMs)} | ${fmt(kase.serverP99Ms)}` +
+        ` | ${kase.failures}${kase.retries ? ` (${kase.retries} retried)` : ''} |`,
     );
   }
   line();
   line(
-    '"floor" is the harness by itself: the same N x S streamed requests with the same bodies made with bare `fetch` and a minimal SSE reader, and the same readdir per tool call, with no SDK, agent loop or store (bench/fanout-floor.ts). It is the best any runtime can do on this machine with this server; legate\'s overhead is the distance from it. "server CPU" is the scripted server process (it shares the machine\'s CPUs with the runtime); "server reply p99" is arrival to last byte at the server, ' +
+    '"floor" is the harness by itself: the same N x S streamed requests with the same bodies made with bare `fetch` and a minimal SSE reader, ' +
+      'and the same readdir per tool call, with no SDK, agent loop or store (bench/fanout-floor.ts). ' +
+      "It is the best any runtime can do on this machine with this server; legate's overhead is the distance from it. " +
+      '"server CPU" is the scripted server process (it shares the machine\'s CPUs with the runtime); ' +
+      '"server reply p99" is arrival to last byte at the server, ' +
       `${latency} ms of which is the scripted latency.`,
   );
   line();
   line("Per-task memory is left out below N = 100: the peak is then mostly the warm-up's high-water mark, and dividing by 10 turns noise into megabytes.");
   line();
   line(
-    '"max in flight at server" is the most model requests the server saw open at once: equal to N means the HTTP client (Node\'s global fetch, undici, no per-origin connection limit by default) did not cap the fan-out.' +
-      " Below N it means the first children's requests were already answered before the last ones were sent (the start of the fan-out is CPU-bound); the floor, with bare fetch and no pool limit either, shows the same.",
+    '"max in flight at server" is the most model requests the server saw open at once: ' +
+      "equal to N means the HTTP client (Node's global fetch, undici, no per-origin connection limit by default) did not cap the fan-out." +
+      " Below N it means the first children's requests were already answered before the last ones were sent " +
+      '(the start of the fan-out is CPU-bound); the floor, with bare fetch and no pool limit either, shows the same.',
   );
   line();
 
   line('## 2. Lifecycle operation cost (1000 live tasks, in-process)');
   line();
   line(
-    '1000 tasks running at once (each child waits on a model call the server never answers), spawned one after another; then check (5 passes over all tasks), steer (once per task) and list (100 times). ' +
-      '"tool" = the agent tool as the loop runs it (`executeToolCall`: JSON arguments, zod validation, the operation, the JSON result); "raw" = the TaskService call (check = `get` + `trail`). Microseconds.',
+    '1000 tasks running at once (each child waits on a model call the server never answers), spawned one after another; ' +
+      'then check (5 passes over all tasks), steer (once per task) and list (100 times). ' +
+      '"tool" = the agent tool as the loop runs it (`executeToolCall`: JSON arguments, zod validation, the operation, the JSON result); ' +
+      '"raw" = the TaskService call (check = `get` + `trail`). Microseconds.',
   );
   line();
   line('| op | layer | store | samples | median us | p99 us | mean us | max us |');
@@ -185,7 +209,8 @@ export function writeResults(run: BenchRun): string {
     for (const result of run.lifecycle) {
       const summary: Summary = result.ops[op];
       line(
-        `| ${op} | ${result.layer} | ${result.store} | ${summary.count} | ${us(summary.median)} | ${us(summary.p99)} | ${us(summary.mean)} | ${us(summary.max)} |`,
+        `| ${op} | ${result.layer} | ${result.store} | ${summary.count}` +
+          ` | ${us(summary.median)} | ${us(summary.p99)} | ${us(summary.mean)} | ${us(summary.max)} |`,
       );
     }
   }
@@ -199,14 +224,16 @@ export function writeResults(run: BenchRun): string {
   line();
   if (run.inflight.length > 0) {
     line(
-      "The floor under that: one in-flight streamed model request with the same body as a child's first call, held open 1000 times, without legate (bench/inflight-floor.ts). Each needs its own HTTP/1.1 connection.",
+      "The floor under that: one in-flight streamed model request with the same body as a child's first call, " +
+        'held open 1000 times, without legate (bench/inflight-floor.ts). Each needs its own HTTP/1.1 connection.',
     );
     line();
     line('| client | RSS / request KiB | heap / request KiB |');
     line('|---|---:|---:|');
     for (const result of run.inflight)
       line(
-        `| ${result.client === 'sdk' ? "openai SDK (as legate's provider calls it)" : 'bare fetch'} | ${fmt(result.rssPerRequest / KiB, 1)} | ${fmt(result.heapPerRequest / KiB, 1)} |`,
+        `| ${result.client === 'sdk' ? "openai SDK (as legate's provider calls it)" : 'bare fetch'}` +
+          ` | ${fmt(result.rssPerRequest / KiB, 1)} | ${fmt(result.heapPerRequest / KiB, 1)} |`,
       );
     line();
   }
@@ -214,7 +241,9 @@ export function writeResults(run: BenchRun): string {
   line('## 3. Checkpoint cost');
   line();
   line(
-    'The same fan-out with the SQLite store (every step checkpointed, output and progress written) against the in-memory store. "store busy" is the time spent inside store calls and in the SQLite store\'s group commits (timed by a wrapper; both backends work synchronously).',
+    'The same fan-out with the SQLite store (every step checkpointed, output and progress written) against the in-memory store. ' +
+      '"store busy" is the time spent inside store calls and in the SQLite store\'s group commits ' +
+      '(timed by a wrapper; both backends work synchronously).',
   );
   line();
   line('| N | memory wall ms | SQLite wall ms | difference | SQLite store busy ms | busy % of wall | memory store busy ms |');
@@ -224,7 +253,8 @@ export function writeResults(run: BenchRun): string {
     const sqlite = find(cases, 'legate', 'sqlite', n);
     if (!memory || !sqlite) continue;
     line(
-      `| ${n} | ${fmt(memory.wallMs)} | ${fmt(sqlite.wallMs)} | ${fmt((100 * (sqlite.wallMs - memory.wallMs)) / memory.wallMs, 1)} % | ${fmt(sqlite.storeBusyMs, 1)} | ${fmt((100 * sqlite.storeBusyMs) / sqlite.wallMs, 1)} % | ${fmt(memory.storeBusyMs, 1)} |`,
+      `| ${n} | ${fmt(memory.wallMs)} | ${fmt(sqlite.wallMs)} | ${fmt((100 * (sqlite.wallMs - memory.wallMs)) / memory.wallMs, 1)} %` +
+        ` | ${fmt(sqlite.storeBusyMs, 1)} | ${fmt((100 * sqlite.storeBusyMs) / sqlite.wallMs, 1)} % | ${fmt(memory.storeBusyMs, 1)} |`,
     );
   }
   line();
@@ -232,17 +262,23 @@ export function writeResults(run: BenchRun): string {
   line(`## 4. Side by side with @openai/agents${run.aiSdkVersion ? ' and the Vercel AI SDK' : ''}`);
   line();
   line(
-    `The same fan-out written with @openai/agents ${run.peerVersion} (chat-completions mode, \`OpenAIChatCompletionsModel\` over an \`OpenAI\` client pointed at the same scripted server, one child \`Agent\` with a \`list_dir\` function tool, \`run()\` per child under \`Promise.all\`, tracing disabled), in the same run. ` +
-      '"peer" uses `run()` (non-streaming requests, what most code writes); "peer-stream" uses `run(..., { stream: true })`, the same wire legate uses (legate always streams). ' +
+    `The same fan-out written with @openai/agents ${run.peerVersion} (chat-completions mode, \`OpenAIChatCompletionsModel\` over an \`OpenAI\` client ` +
+      `pointed at the same scripted server, one child \`Agent\` with a \`list_dir\` function tool, \`run()\` per child under \`Promise.all\`, ` +
+      `tracing disabled), in the same run. ` +
+      '"peer" uses `run()` (non-streaming requests, what most code writes); ' +
+      '"peer-stream" uses `run(..., { stream: true })`, the same wire legate uses (legate always streams). ' +
       (run.aiSdkVersion
-        ? `"ai-sdk" is the Vercel AI SDK, ai ${run.aiSdkVersion} with @ai-sdk/openai-compatible ${run.aiSdkProviderVersion ?? '?'} pointed at the same server: one \`ToolLoopAgent\` with the same \`list_dir\` tool, \`agent.stream()\` per child under \`Promise.all\`, each stream read to its end (bench/fanout-aisdk.ts). `
+        ? `"ai-sdk" is the Vercel AI SDK, ai ${run.aiSdkVersion} with @ai-sdk/openai-compatible ${run.aiSdkProviderVersion ?? '?'} ` +
+          `pointed at the same server: one \`ToolLoopAgent\` with the same \`list_dir\` tool, \`agent.stream()\` per child under \`Promise.all\`, ` +
+          `each stream read to its end (bench/fanout-aisdk.ts). `
         : '') +
       '"faster peer" is whichever peer run had the lowest median wall time at that N. Ratio < 1 means legate is faster.',
   );
   line();
   const peerImpls = (['peer', 'peer-stream', 'ai-sdk'] as const).filter((impl) => cases.some((kase) => kase.impl === impl));
   line(
-    `| N | legate (memory) ms | legate (SQLite) ms | ${peerImpls.map((impl) => `${impl} ms`).join(' | ')} | ${peerImpls.map((impl) => `legate / ${impl}`).join(' | ')} | faster peer | legate / faster peer |`,
+    `| N | legate (memory) ms | legate (SQLite) ms | ${peerImpls.map((impl) => `${impl} ms`).join(' | ')}` +
+      ` | ${peerImpls.map((impl) => `legate / ${impl}`).join(' | ')} | faster peer | legate / faster peer |`,
   );
   line(`|---:|---:|---:|${peerImpls.map(() => '---:|').join('')}${peerImpls.map(() => '---:|').join('')}---|---:|`);
   for (const n of ns) {
@@ -252,12 +288,16 @@ export function writeResults(run: BenchRun): string {
     const fastest = fasterPeer(cases, n);
     if (!legate || !fastest) continue;
     line(
-      `| ${n} | ${fmt(legate.wallMs)} | ${legateSqlite ? fmt(legateSqlite.wallMs) : '–'} | ${peers.map((peer) => (peer ? fmt(peer.wallMs) : '–')).join(' | ')} | ${peers.map((peer) => (peer ? fmt(legate.wallMs / peer.wallMs, 2) : '–')).join(' | ')} | ${fastest.impl} | ${fmt(legate.wallMs / fastest.wallMs, 2)} |`,
+      `| ${n} | ${fmt(legate.wallMs)} | ${legateSqlite ? fmt(legateSqlite.wallMs) : '–'}` +
+        ` | ${peers.map((peer) => (peer ? fmt(peer.wallMs) : '–')).join(' | ')}` +
+        ` | ${peers.map((peer) => (peer ? fmt(legate.wallMs / peer.wallMs, 2) : '–')).join(' | ')}` +
+        ` | ${fastest.impl} | ${fmt(legate.wallMs / fastest.wallMs, 2)} |`,
     );
   }
   line();
   line(
-    'CPU time of the runtime process during the fan-out (user + system), and its memory: peak RSS, and per child (N >= 100) the growth of RSS and heap over the baseline after warm-up. legate with the memory store.',
+    'CPU time of the runtime process during the fan-out (user + system), and its memory: peak RSS, ' +
+      'and per child (N >= 100) the growth of RSS and heap over the baseline after warm-up. legate with the memory store.',
   );
   line();
   line('| N | impl | CPU ms | CPU / child ms | peak RSS MiB | RSS / child KiB | heap / child KiB |');
@@ -267,7 +307,8 @@ export function writeResults(run: BenchRun): string {
       const kase = find(cases, impl, impl === 'legate' ? 'memory' : 'none', n);
       if (!kase) continue;
       line(
-        `| ${n} | ${impl} | ${fmt(kase.cpuMs)} | ${fmt(kase.cpuMs / n, 2)} | ${fmt(kase.peakRss / MiB, 1)} | ${n >= 100 ? fmt(kase.rssPerTask / KiB, 1) : '–'} | ${n >= 100 ? fmt(kase.heapPerTask / KiB, 1) : '–'} |`,
+        `| ${n} | ${impl} | ${fmt(kase.cpuMs)} | ${fmt(kase.cpuMs / n, 2)}` +
+          ` | ${fmt(kase.peakRss / MiB, 1)} | ${n >= 100 ? fmt(kase.rssPerTask / KiB, 1) : '–'} | ${n >= 100 ? fmt(kase.heapPerTask / KiB, 1) : '–'} |`,
       );
     }
   }
@@ -289,7 +330,12 @@ export function writeResults(run: BenchRun): string {
     line('## Profiles');
     line();
     line(
-      'CPU profiles of the measured window only (the inspector sampling profiler, started after warm-up; `.cpuprofile` files in bench/profiles/, open them in Chrome DevTools), summarised by bench/profile-summary.ts as self time. The runtime process only: the scripted server is another process. Profiled runs are separate from the timed ones. "area" groups by legate source file or npm package.',
+      'CPU profiles of the measured window only (the inspector sampling profiler, started after warm-up; ' +
+        '`.cpuprofile` files in bench/profiles/, open them in Chrome DevTools), ' +
+        'summarised by bench/profile-summary.ts as self time. ' +
+        'The runtime process only: the scripted server is another process. ' +
+        'Profiled runs are separate from the timed ones. ' +
+        '"area" groups by legate source file or npm package.',
     );
     for (const profile of run.profiles) {
       line();
@@ -311,7 +357,11 @@ function evaluateTargets(run: BenchRun, cases: FanoutCase[]): Target[] {
     return floor ? ` The harness floor (bare fetch, no runtime) measured ${fmt(floor.ratio, 2)} (${fmt(floor.wallMs)} ms) at the same N in this run.` : '';
   };
   const cpuNote = (kase: FanoutCase): string =>
-    `the process used ${fmt(kase.cpuMs)} ms of CPU (${fmt(kase.cpuMs / kase.n, 2)} ms per child, ${fmt(kase.cpuMs / (kase.n * (kase.reps[0]?.steps ?? 3)), 2)} ms per model call) during a ${fmt(kase.wallMs)} ms fan-out whose ideal is ${fmt(kase.idealMs)} ms; event-loop delay p99 ${fmt(kase.loopDelayP99Ms)} ms. The excess is CPU work on one event loop (see Profiles).${floorNote(kase.n)}`;
+    `the process used ${fmt(kase.cpuMs)} ms of CPU (${fmt(kase.cpuMs / kase.n, 2)} ms per child, ` +
+    `${fmt(kase.cpuMs / (kase.n * (kase.reps[0]?.steps ?? 3)), 2)} ms per model call)` +
+    ` during a ${fmt(kase.wallMs)} ms fan-out whose ideal is ${fmt(kase.idealMs)} ms; ` +
+    `event-loop delay p99 ${fmt(kase.loopDelayP99Ms)} ms. ` +
+    `The excess is CPU work on one event loop (see Profiles).${floorNote(kase.n)}`;
   for (const [n, limit] of [
     [100, 1.25],
     [500, 1.6],
@@ -334,7 +384,9 @@ function evaluateTargets(run: BenchRun, cases: FanoutCase[]): Target[] {
       met: spawn.median <= 1000,
       note:
         spawn.median > 1000 || spawn.p99 > 1000
-          ? `${spawn.median <= 1000 ? 'the median meets it; ' : ''}the slowest 1% take ${fmt(spawn.p99 / 1000, 1)} ms. Each spawn also starts its child in the same tick (tool list, JSON schemas of its tools, the first request body), and the spawns that meet a major GC of the growing heap pay for it.`
+          ? `${spawn.median <= 1000 ? 'the median meets it; ' : ''}the slowest 1% take ${fmt(spawn.p99 / 1000, 1)} ms. ` +
+            `Each spawn also starts its child in the same tick (tool list, JSON schemas of its tools, the first request body), ` +
+            `and the spawns that meet a major GC of the growing heap pay for it.`
           : '',
     });
   }
@@ -347,7 +399,8 @@ function evaluateTargets(run: BenchRun, cases: FanoutCase[]): Target[] {
       met: check.p99 <= 200,
       note:
         check.p99 > 200
-          ? `the median is ${us(check.median)} us${raw ? ` and the raw service call's p99 ${us(raw.p99)} us` : ''}: the slowest 1% are checks that met a garbage collection (or, on a busy machine, lost the CPU).`
+          ? `the median is ${us(check.median)} us${raw ? ` and the raw service call's p99 ${us(raw.p99)} us` : ''}` +
+            `: the slowest 1% are checks that met a garbage collection (or, on a busy machine, lost the CPU).`
           : '',
     });
   }
@@ -361,7 +414,15 @@ function evaluateTargets(run: BenchRun, cases: FanoutCase[]): Target[] {
       met: kib <= 64,
       note:
         kib > 64
-          ? `measured with 1000 tasks waiting on their first model call (messages: the brief only, under 1 KiB)${sdkFloor ? `; one in-flight openai SDK request alone costs ${fmt(sdkFloor.rssPerRequest / KiB, 1)} KiB RSS / ${fmt(sdkFloor.heapPerRequest / KiB, 1)} KiB heap, so legate's own share is about ${fmt((live.heapPerLiveTask - sdkFloor.heapPerRequest) / KiB, 1)} KiB of heap per task` : ''}. The fan-out peaks (section 1) are higher because they include garbage not yet collected.`
+          ? `measured with 1000 tasks waiting on their first model call (messages: the brief only, under 1 KiB)` +
+            `${
+              sdkFloor
+                ? `; one in-flight openai SDK request alone costs ${fmt(sdkFloor.rssPerRequest / KiB, 1)}` +
+                  ` KiB RSS / ${fmt(sdkFloor.heapPerRequest / KiB, 1)}` +
+                  ` KiB heap, so legate's own share is about ${fmt((live.heapPerLiveTask - sdkFloor.heapPerRequest) / KiB, 1)} KiB of heap per task`
+                : ''
+            }` +
+            `. The fan-out peaks (section 1) are higher because they include garbage not yet collected.`
           : '',
     });
   }
@@ -381,7 +442,8 @@ function evaluateTargets(run: BenchRun, cases: FanoutCase[]): Target[] {
       met: worst <= 0.1,
       note:
         worst > 0.1
-          ? 'wall-time difference between the SQLite and memory stores; "store busy" is the part spent inside SQLite calls, the rest is the extra event-loop work around them (section 3).'
+          ? 'wall-time difference between the SQLite and memory stores; ' +
+            '"store busy" is the part spent inside SQLite calls, the rest is the extra event-loop work around them (section 3).'
           : '',
     });
   }
@@ -402,11 +464,15 @@ function evaluateTargets(run: BenchRun, cases: FanoutCase[]): Target[] {
       met: slower.length === 0,
       note: [
         slower.length > 0
-          ? `legate / faster peer above 1 at N = ${slower.map((row) => `${row.n} (${row.peer!.impl})`).join(', ')}, beyond the spread of the repetitions (section 1).`
+          ? `legate / faster peer above 1 at N = ${slower.map((row) => `${row.n} (${row.peer!.impl})`).join(', ')}` +
+            `, beyond the spread of the repetitions (section 1).`
           : '',
         ...ties.map(
           (row) =>
-            `at N = ${row.n} legate's median is ${fmt(row.legate!.wallMs - row.peer!.wallMs)} ms above ${row.peer!.impl}'s, within the spread (legate ${fmt(Math.min(...walls(row.legate!)))}–${fmt(Math.max(...walls(row.legate!)))} ms, ${row.peer!.impl} ${fmt(Math.min(...walls(row.peer!)))}–${fmt(Math.max(...walls(row.peer!)))} ms; CPU ${fmt(row.legate!.cpuMs)} vs ${fmt(row.peer!.cpuMs)} ms): a tie, not a loss.`,
+            `at N = ${row.n} legate's median is ${fmt(row.legate!.wallMs - row.peer!.wallMs)} ms above ${row.peer!.impl}'s` +
+            `, within the spread (legate ${fmt(Math.min(...walls(row.legate!)))}–${fmt(Math.max(...walls(row.legate!)))}` +
+            ` ms, ${row.peer!.impl} ${fmt(Math.min(...walls(row.peer!)))}–${fmt(Math.max(...walls(row.peer!)))}` +
+            ` ms; CPU ${fmt(row.legate!.cpuMs)} vs ${fmt(row.peer!.cpuMs)} ms): a tie, not a loss.`,
         ),
       ]
         .filter(Boolean)

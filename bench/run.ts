@@ -76,7 +76,8 @@ async function main(): Promise<void> {
       for (const kase of fanoutCases) {
         const result = await runWorker<FanoutResult>(kase.script, [...kase.args, `--n=${n}`]);
         log(
-          `fan-out ${kase.impl}/${kase.store} N=${n} rep ${rep}/${reps}: ${result.wallMs.toFixed(0)} ms (${(result.wallMs / result.idealMs).toFixed(2)}x), ${result.completed}/${n} ok`,
+          `fan-out ${kase.impl}/${kase.store} N=${n} rep ${rep}/${reps}` +
+            `: ${result.wallMs.toFixed(0)} ms (${(result.wallMs / result.idealMs).toFixed(2)}x), ${result.completed}/${n} ok`,
         );
         fanout.push(result);
       }
@@ -126,7 +127,8 @@ async function main(): Promise<void> {
       const summary = summarizeProfile(file, 40);
       profiles.push({
         title: kase.title,
-        command: `node bench/dist/bench/${kase.script} ${kase.args.join(' ')} --profile=bench/profiles/${index + 1}-${kase.script.replace('.js', '')}.cpuprofile`,
+        command:
+          `node bench/dist/bench/${kase.script} ${kase.args.join(' ')}` + ` --profile=bench/profiles/${index + 1}-${kase.script.replace('.js', '')}.cpuprofile`,
         summary,
         markdown: profileMarkdown(summary, 15),
       });

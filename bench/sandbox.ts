@@ -75,5 +75,6 @@ const summary = {
 };
 console.log(JSON.stringify(summary, null, 2));
 console.log(
-  `sandbox overhead per terminal call: ${summary.overhead_median_ms} ms at the median (target <= 15 ms): ${summary.overhead_median_ms <= 15 ? 'met' : 'missed'}`,
+  `sandbox overhead per terminal call: ${summary.overhead_median_ms} ms at the median (target <= 15 ms)` +
+    `: ${summary.overhead_median_ms <= 15 ? 'met' : 'missed'}`,
 );

@@ -130,7 +130,8 @@ export class AcpChildRunner implements TaskRunner {
           prompt += `\n\nA previous run of this task was interrupted. Its output so far:\n${before || '(none)'}`;
           note(
             emit,
-            `resumed afresh in a new ACP session: ${resumed ? 'the agent does not support session/load' : 'no ACP session was recorded'}; goal, context and output so far sent again`,
+            `resumed afresh in a new ACP session: ${resumed ? 'the agent does not support session/load' : 'no ACP session was recorded'}; ` +
+              `goal, context and output so far sent again`,
           );
         }
       }

@@ -162,7 +162,8 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           return finish(
             'failed',
             'max_tokens',
-            `the model's reply was cut off at the output token limit (${limit}) ${truncatedInARow} times in a row; raise max_tokens in the config (model.max_tokens, delegation.max_tokens or the route's) or ask for a shorter answer`,
+            `the model's reply was cut off at the output token limit (${limit}) ${truncatedInARow} times in a row; ` +
+              `raise max_tokens in the config (model.max_tokens, delegation.max_tokens or the route's) or ask for a shorter answer`,
           );
         }
         messages.push({ role: 'user', content: truncatedNote(reply, limit) });
@@ -213,7 +214,9 @@ function truncatedToolResults(reply: AssistantMessage, limit: string): ToolResul
     role: 'tool',
     toolCallId: call.id,
     name: call.name,
-    content: `not run: your reply was cut off at the output token limit (${limit}) while it was being written, so the arguments of this ${call.name} call may be incomplete`,
+    content:
+      `not run: your reply was cut off at the output token limit (${limit}) ` +
+      `while it was being written, so the arguments of this ${call.name} call may be incomplete`,
     isError: true,
   }));
 }

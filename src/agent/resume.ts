@@ -2,7 +2,9 @@ import type { Message, ToolResultMessage } from '../provider/types.js';
 
 /** What an in-flight tool call gets when its process died before it finished. */
 export const interruptedToolResult =
-  'interrupted: the process running this task stopped while this tool call was running. Its effects are unknown: it may have completed, partly completed, or not run at all. Check before relying on or repeating it.';
+  'interrupted: the process running this task stopped while this tool call was running. ' +
+  'Its effects are unknown: it may have completed, partly completed, or not run at all. ' +
+  'Check before relying on or repeating it.';
 
 /**
  * Make a checkpointed conversation safe to continue: tool calls of the last model reply that have

@@ -202,7 +202,10 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
       const open = await session.openTasks();
       if (open > 0 && !leaveNow) {
         const tasksWord = `${open} background task${open === 1 ? '' : 's'}`;
-        err(`  … waiting for ${tasksWord} before leaving (Ctrl-C leaves ${open === 1 ? 'it' : 'them'} interrupted, for legate worker or legate tasks resume)`);
+        err(
+          `  … waiting for ${tasksWord} before leaving (Ctrl-C leaves ${open === 1 ? 'it' : 'them'} interrupted, ` +
+            `for legate worker or legate tasks resume)`,
+        );
         await during('leave', `waiting for ${tasksWord}`, 'Ctrl-C leaves now', (signal) => rt.tasks.waitForSession(session.id, signal));
         if (!leaveNow) {
           requestNotices();
@@ -237,10 +240,16 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   process.on('SIGINT', interrupt);
 
   screen.write(
-    `${dim(`legate chat: ${rt.endpoints.parent.model} via ${rt.endpoints.parent.provider} (${rt.endpoints.parent.baseUrl}). /help for commands, Ctrl-D to leave.`)}\n`,
+    `${dim(
+      `legate chat: ${rt.endpoints.parent.model} via ${rt.endpoints.parent.provider} (${rt.endpoints.parent.baseUrl}). ` +
+        `/help for commands, Ctrl-D to leave.`,
+    )}\n`,
   );
   screen.write(
-    `${dim(`session ${session.id}${options.resume === undefined ? '' : ` resumed (${session.agent.messages.length} messages)`}: continue it later with legate chat --resume ${session.id}`)}\n`,
+    `${dim(
+      `session ${session.id}${options.resume === undefined ? '' : ` resumed (${session.agent.messages.length} messages)`}` +
+        `: continue it later with legate chat --resume ${session.id}`,
+    )}\n`,
   );
   if (options.resume !== undefined) for (const line of recapLines(session.agent.messages, screen.palette)) screen.write(`${line}\n`);
   // Tasks that ended while this session was not running: their notices arrive now, once.

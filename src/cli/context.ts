@@ -125,7 +125,8 @@ function logTasks(runtime: Runtime, log: CommandLog): void {
     if (event.type === 'task.activity') log.detail(`task ${event.taskId}: ${oneLine(event.activity, 120)}`);
     if (event.type === 'task.ended')
       log.record(
-        `task ${event.task.id} ${event.task.status} after ${event.task.apiCalls} model call${event.task.apiCalls === 1 ? '' : 's'}${event.task.error ? `: ${oneLine(event.task.error, 200)}` : ''}`,
+        `task ${event.task.id} ${event.task.status} after ${event.task.apiCalls} model call${event.task.apiCalls === 1 ? '' : 's'}` +
+          `${event.task.error ? `: ${oneLine(event.task.error, 200)}` : ''}`,
       );
   });
 }

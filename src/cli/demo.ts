@@ -37,7 +37,8 @@ export async function demoCommand(options: DemoOptions, streams: Streams): Promi
   say('legate demo: running OFFLINE on a built-in scripted demo model (no API key, no network).');
   if (sample)
     say(
-      `${here} is empty, so the subagents survey a small sample project in ${cwd} instead (removed afterwards).\nRun legate demo in one of your own projects to see it work on your files.\n`,
+      `${here} is empty, so the subagents survey a small sample project in ${cwd} instead (removed afterwards).\n` +
+        `Run legate demo in one of your own projects to see it work on your files.\n`,
     );
   else say(`The subagents really read your files in ${cwd} (read-only).\n`);
   session.agent.subscribe((event) => {

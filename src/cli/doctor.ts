@@ -23,7 +23,9 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     const endpoints = resolveEndpoints(loaded);
     const describe = (label: string, endpoint: EndpointSpec): void => {
       out(
-        `${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}${endpoint.maxTokens !== undefined ? `; max_tokens ${endpoint.maxTokens}` : ''}`,
+        `${label.padEnd(10)} ${endpoint.provider} ${endpoint.model} at ${endpoint.baseUrl}` +
+          `; keys: ${endpoint.keys.map(maskKey).join(', ')}${endpoint.keys.length > 1 ? ` (${endpoint.keyStrategy})` : ''}` +
+          `${endpoint.maxTokens !== undefined ? `; max_tokens ${endpoint.maxTokens}` : ''}`,
       );
     };
     describe('parent:', endpoints.parent);
@@ -31,7 +33,8 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     for (const [name, route] of endpoints.routes) describe(`route ${name}:`, route);
     const delegation = loaded.config.delegation;
     out(
-      `limits:    depth ${delegation.max_spawn_depth}, ${delegation.max_concurrent_children} children at once, ${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`,
+      `limits:    depth ${delegation.max_spawn_depth}, ${delegation.max_concurrent_children} children at once, ` +
+        `${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`,
     );
     out(`toolsets:  ${loaded.config.agent.toolsets.join(', ')}`);
     out(`sandbox:   ${describeSandbox(options.sandbox ?? loaded.config.agent.sandbox)}`);
@@ -68,7 +71,9 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
         : [];
       for (const model of missing) {
         out(
-          `warning:   model "${model}" is not in the model list of ${endpoint.baseUrl} (${verdict.models!.length} listed${verdict.models!.length ? `, e.g. ${verdict.models!.slice(0, 5).join(', ')}` : ''}); calls to it will probably fail — check the name`,
+          `warning:   model "${model}" is not in the model list of ${endpoint.baseUrl} ` +
+            `(${verdict.models!.length} listed${verdict.models!.length ? `, e.g. ${verdict.models!.slice(0, 5).join(', ')}` : ''}` +
+            `); calls to it will probably fail — check the name`,
         );
       }
     }

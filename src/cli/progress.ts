@@ -25,7 +25,8 @@ export function taskLine(event: TaskEvent): string | undefined {
         : undefined;
     case 'task.ended':
       return event.task.depth === 1
-        ? `  ◂ task ${event.task.id} ${event.task.status}${event.task.error && event.task.status !== 'completed' ? `: ${oneLine(event.task.error, 100)}` : ''}`
+        ? `  ◂ task ${event.task.id} ${event.task.status}` +
+            `${event.task.error && event.task.status !== 'completed' ? `: ${oneLine(event.task.error, 100)}` : ''}`
         : undefined;
     default:
       return undefined;

@@ -67,7 +67,8 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     if (event.type === 'model.started') log.detail(`model call ${event.iteration} (parent, ${event.model})`);
     if (event.type === 'model.finished')
       log.detail(
-        `model call ${event.iteration} done: ${event.usage.inputTokens} in, ${event.usage.outputTokens} out, ${event.toolCalls} tool call${event.toolCalls === 1 ? '' : 's'}`,
+        `model call ${event.iteration} done: ${event.usage.inputTokens} in, ${event.usage.outputTokens} out, ` +
+          `${event.toolCalls} tool call${event.toolCalls === 1 ? '' : 's'}`,
       );
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
@@ -165,7 +166,8 @@ function leftBehind(tasks: TaskRecord[]): string {
   const lines = tasks.map((task) => `  ${task.id} ${task.status}: ${oneLine(task.goal, 70)}`);
   const one = tasks[0]!.id;
   return [
-    `legate: ${count} did not finish in this run and ${tasks.length === 1 ? 'was' : 'were'} handed back (interrupted tasks continue from their last checkpoint):`,
+    `legate: ${count} did not finish in this run and ${tasks.length === 1 ? 'was' : 'were'} ` +
+      `handed back (interrupted tasks continue from their last checkpoint):`,
     ...lines,
     `  continue with:  legate worker   (runs every queued and interrupted task; --until-idle stops when none is left)`,
     `  or one task:    legate tasks resume ${one}`,

@@ -63,7 +63,10 @@ export class TaskDock {
     const { yellow, dim, cyan } = this.palette;
     return [...this.entries.values()].map((entry) => {
       const elapsed = `${Math.max(0, Math.round((now - entry.since) / 1000))}s`;
-      return `  ${yellow('◆')} ${cyan(entry.id)} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}`;
+      return (
+        `  ${yellow('◆')} ${cyan(entry.id)} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}` +
+        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}`
+      );
     });
   }
 }

@@ -40,7 +40,8 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
   say(
     sharedUrl === undefined
       ? `legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`
-      : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} (up to ${concurrency} at once; Ctrl-C hands them back)`,
+      : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} ` +
+          `(up to ${concurrency} at once; Ctrl-C hands them back)`,
   );
   let waiting = false;
   try {

@@ -71,7 +71,9 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
     if (ownKeys.length === 0 && !sameEndpoint && !(base !== parent && baseUrl === base.baseUrl && layerProvider === base.provider)) {
       throw new LegateError(
         'config_missing_key',
-        `${where}: ${path} sends children to ${layerProvider} at ${baseUrl}, which is not the parent's endpoint, so the parent's key is not sent there${unsetNote(loaded, path)}; set ${path}.api_key (use "none" for a local server without auth)`,
+        `${where}: ${path} sends children to ${layerProvider} at ${baseUrl}` +
+          `, which is not the parent's endpoint, so the parent's key is not sent there${unsetNote(loaded, path)}` +
+          `; set ${path}.api_key (use "none" for a local server without auth)`,
         { key: `${path}.api_key`, file },
       );
     }

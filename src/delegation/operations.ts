@@ -123,7 +123,8 @@ export const checkTask = define({
 export const steerTask = define({
   name: 'steer_task',
   description:
-    "Send guidance to a running background task. It is delivered at the child's next model call; check_task/collect_task later show whether it was delivered or missed.",
+    "Send guidance to a running background task. It is delivered at the child's next model call; " +
+    'check_task/collect_task later show whether it was delivered or missed.',
   parameters: steerTaskParameters,
   async run(args, session) {
     const steer = await session.service.steer(session.sessionId, args.task_id, args.message);

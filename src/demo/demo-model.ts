@@ -130,7 +130,9 @@ function childReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply 
           ? 'a Python project'
           : 'a directory of files';
     return {
-      text: `Listed the working directory: ${entries.length} entries, ${dirs.length} of them directories (${dirs.slice(0, 6).join(', ') || 'none'}). It looks like ${kind}. No files changed.`,
+      text:
+        `Listed the working directory: ${entries.length} entries, ${dirs.length} of them directories (${dirs.slice(0, 6).join(', ') || 'none'}). ` +
+        `It looks like ${kind}. No files changed.`,
     };
   }
   if (results.length === 0) {

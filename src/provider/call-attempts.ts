@@ -65,7 +65,8 @@ export class CallAttempts {
     const refused = statuses.filter((status) => status.state === 'auth_failed').length;
     const check =
       refused > 0
-        ? `. Check that ${refused === 1 ? 'this key is' : 'these keys are'} valid and active for this endpoint (model.api_key / api_keys in config.yaml, or the provider's API key variable), and that the account has access`
+        ? `. Check that ${refused === 1 ? 'this key is' : 'these keys are'} valid and active for this endpoint ` +
+          `(model.api_key / api_keys in config.yaml, or the provider's API key variable), and that the account has access`
         : '';
     const message =
       refused === keys.length

@@ -46,7 +46,9 @@ function probe(env: NodeJS.ProcessEnv): OsSandboxStatus {
   const why = (trial.stderr || trial.error?.message || `exit code ${trial.status}`).trim();
   return {
     available: false,
-    reason: `the OS sandbox is not available: ${executable} cannot create its namespaces here (${why}); allow unprivileged user namespaces (e.g. sysctl kernel.unprivileged_userns_clone=1, or an AppArmor profile for bwrap), ${orMode}`,
+    reason:
+      `the OS sandbox is not available: ${executable} cannot create its namespaces here (${why})` +
+      `; allow unprivileged user namespaces (e.g. sysctl kernel.unprivileged_userns_clone=1, or an AppArmor profile for bwrap), ${orMode}`,
   };
 }
 

@@ -75,12 +75,14 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
       const root = settings.writableRoots.find((candidate) => isWithin(request.path, candidate));
       if (!root) {
         return ask(
-          `write to ${request.path} refused ${inMode}: it is outside the writable roots (${settings.writableRoots.join(', ')}); add its directory to sandbox.writable_roots or choose --sandbox danger-full-access`,
+          `write to ${request.path} refused ${inMode}: it is outside the writable roots (${settings.writableRoots.join(', ')})` +
+            `; add its directory to sandbox.writable_roots or choose --sandbox danger-full-access`,
         );
       }
       if (request.links !== undefined && request.links > 1) {
         return ask(
-          `write to ${request.path} refused ${inMode}: the file has ${request.links} names (hard links) and legate cannot tell where the others are, so writing through it could change a file outside the writable roots`,
+          `write to ${request.path} refused ${inMode}: the file has ${request.links} names (hard links) ` +
+            `and legate cannot tell where the others are, so writing through it could change a file outside the writable roots`,
         );
       }
       return allow;
@@ -96,7 +98,8 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
     case 'network':
       if (settings.network) return allow;
       return deny(
-        `network for command ${JSON.stringify(request.command)} refused ${inMode}: set sandbox.network: true in config.yaml, or choose --sandbox danger-full-access`,
+        `network for command ${JSON.stringify(request.command)} refused ${inMode}: ` +
+          `set sandbox.network: true in config.yaml, or choose --sandbox danger-full-access`,
       );
   }
 }

@@ -102,5 +102,8 @@ export function sandboxNote(settings: SandboxSettings, command: string): string 
   const writes = settings.mode === 'read-only' ? 'it may write nowhere' : `it may write only under ${settings.writableRoots.join(', ')}`;
   const network = decide(settings, { kind: 'network', command }).verdict === 'allow' ? 'it has network' : 'it has no network';
   const hidden = settings.protectedPaths.map((entry) => entry.path).join(', ');
-  return `[sandbox: this command ran in ${settings.mode} mode: ${writes}; ${network}; ${hidden} ${settings.protectedPaths.length === 1 ? 'is' : 'are'} hidden. A "Read-only file system" or network error comes from the sandbox.]`;
+  return (
+    `[sandbox: this command ran in ${settings.mode} mode: ${writes}; ${network}; ${hidden} ${settings.protectedPaths.length === 1 ? 'is' : 'are'} hidden. ` +
+    `A "Read-only file system" or network error comes from the sandbox.]`
+  );
 }

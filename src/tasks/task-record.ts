@@ -52,7 +52,10 @@ export interface TaskRecord extends TaskSpec {
    * epoch they were made under (a `Fence`); the store refuses them once either changed.
    */
   epoch?: number;
-  /** Times it was interrupted because its owner was gone (died, froze past its lease); hand-backs do not count. Past `tasks.max_resumes` it is not resumed again. */
+  /**
+   * Times it was interrupted because its owner was gone (died, froze past its lease); hand-backs do not count.
+   * Past `tasks.max_resumes` it is not resumed again.
+   */
   takeovers?: number;
   /** Who stopped it, when it was cancelled (or timed out). */
   cancelledBy?: CancelledBy;

@@ -382,7 +382,9 @@ export class TaskService {
     const task = await this.store.get(taskId);
     const takeovers = task?.takeovers ?? 0;
     if (!task || takeovers <= this.maxResumes) return false;
-    const error = `resume_limit: task "${taskId}" lost its process ${takeovers} times (tasks.max_resumes is ${this.maxResumes}); it is not resumed again, as it may be what stops its process`;
+    const error =
+      `resume_limit: task "${taskId}" lost its process ${takeovers} times (tasks.max_resumes is ${this.maxResumes})` +
+      `; it is not resumed again, as it may be what stops its process`;
     const failed = await this.store.transition(taskId, 'interrupted', 'failed', { endedAt: Date.now(), exitReason: 'max_resumes', error });
     await this.store.missSteers(taskId);
     this.ended(failed);

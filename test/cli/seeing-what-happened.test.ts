@@ -11,31 +11,34 @@ import { home, scriptedServer } from './cli-harness.js';
 const key = 'sk-test-parent-0001';
 
 describe('--verbose and the log file', () => {
-  test('run --verbose: config file, endpoint with the key masked, each model call and the retry (counted from 1); the log has it all, keys redacted', async () => {
-    const server = await scriptedServer([{ reply: { status: 500 } }, { reply: { text: 'FINAL' } }]);
-    const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl, {}, { max_retries: 1 }));
+  test(
+    'run --verbose: config file, endpoint with the key masked, each model call and the retry (counted from 1); ' + 'the log has it all, keys redacted',
+    async () => {
+      const server = await scriptedServer([{ reply: { status: 500 } }, { reply: { text: 'FINAL' } }]);
+      const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl, {}, { max_retries: 1 }));
 
-    const result = await runCli(['--verbose', 'run', `say hi (my key is ${key})`], { home: legateHome, cwd: work });
+      const result = await runCli(['--verbose', 'run', `say hi (my key is ${key})`], { home: legateHome, cwd: work });
 
-    expect(result.code, result.stderr).toBe(0);
-    const err = result.stderr;
-    expect(err).toContain(`legate: config: ${configFile}`);
-    expect(err).toContain(`endpoint parent: openai parent-model at ${server.openaiBaseUrl}; keys sk-...0001`);
-    expect(err).toContain('model call 1 (parent, parent-model)');
-    expect(err).toMatch(/↻ retry 1 of the model call in \d+ ms: .*HTTP 500/);
-    expect(err).not.toContain('retry 2');
-    const logFile = join(legateHome, 'logs', 'legate.log');
-    expect(err).toContain(`log file: ${logFile}`);
+      expect(result.code, result.stderr).toBe(0);
+      const err = result.stderr;
+      expect(err).toContain(`legate: config: ${configFile}`);
+      expect(err).toContain(`endpoint parent: openai parent-model at ${server.openaiBaseUrl}; keys sk-...0001`);
+      expect(err).toContain('model call 1 (parent, parent-model)');
+      expect(err).toMatch(/↻ retry 1 of the model call in \d+ ms: .*HTTP 500/);
+      expect(err).not.toContain('retry 2');
+      const logFile = join(legateHome, 'logs', 'legate.log');
+      expect(err).toContain(`log file: ${logFile}`);
 
-    const log = readFileSync(logFile, 'utf8');
-    expect(log).toMatch(/run: started: legate --verbose run say hi/);
-    expect(log).toContain('model call 1 (parent, parent-model)');
-    expect(log).toContain('retry 1 of the model call');
-    expect(log).toMatch(/run: exit 0\n$/);
-    // The key the user typed and the configured one are both redacted.
-    expect(log).not.toContain(key);
-    expect(log).toContain('sk-...0001');
-  });
+      const log = readFileSync(logFile, 'utf8');
+      expect(log).toMatch(/run: started: legate --verbose run say hi/);
+      expect(log).toContain('model call 1 (parent, parent-model)');
+      expect(log).toContain('retry 1 of the model call');
+      expect(log).toMatch(/run: exit 0\n$/);
+      // The key the user typed and the configured one are both redacted.
+      expect(log).not.toContain(key);
+      expect(log).toContain('sk-...0001');
+    },
+  );
 
   test('without --verbose stderr stays quiet, and the log is appended command after command', async () => {
     const server = await scriptedServer([{ reply: { text: 'FINAL' } }]);

@@ -114,7 +114,8 @@ describe('legate completion', () => {
     const generated = await runCli(['completion', 'bash'], { home: legateHome });
     expect(generated.code).toBe(0);
     writeFileSync(script, generated.stdout);
-    const line = `source ${script}; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _legate; echo "\${COMPREPLY[@]}"`;
+    const line =
+      `source ${script}; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); ` + `COMP_CWORD=${words.length - 1}; _legate; echo "\${COMPREPLY[@]}"`;
     const { stdout } = await promisify(execFile)('bash', ['-c', line]);
     return stdout.trim().split(/\s+/).filter(Boolean);
   };

@@ -117,7 +117,8 @@ describe('missing things', () => {
 
   test("a route's api_key: ${VAR} with VAR unset names the route key and the variable", async () => {
     const result = await runWithConfig(
-      `model:\n  name: ${model.name}\n  api_key: ${model.api_key}\ndelegation:\n  routes:\n    cheap:\n      provider: anthropic\n      api_key: \${LEGATE_TEST_ROUTE_KEY}\n`,
+      `model:\n  name: ${model.name}\n  api_key: ${model.api_key}\n` +
+        `delegation:\n  routes:\n    cheap:\n      provider: anthropic\n      api_key: \${LEGATE_TEST_ROUTE_KEY}\n`,
     );
     expectRefused(result);
     expect(result.stderr).toContain('delegation.routes.cheap.api_key');

@@ -43,37 +43,40 @@ describe('MCP servers from config.yaml (mcp_servers)', () => {
     expect(result.stderr).toContain('✗ echo__refuse: REFUSED: NOPE-42');
   });
 
-  it('a server that changes its tools (tools/list_changed): the running agent is offered the new list at a later model call, and can call the new tool', async () => {
-    const model = await scriptedServer();
-    model.enqueue(
-      { label: 'parent: unlock', match: isParent, reply: { toolCalls: [{ name: 'echo__unlock', arguments: {} }] } },
-      // Time for the notification and the re-listing to arrive before the next request is built.
-      { label: 'parent: wait', match: isParent, reply: { delayMs: 1000, toolCalls: [{ name: 'echo__echo_upper', arguments: { text: 'meanwhile' } }] } },
-      {
-        label: 'parent: use the new tool',
-        match: (request) => isParent(request) && toolNames(request).includes('echo__secret_tool'),
-        reply: { toolCalls: [{ name: 'echo__secret_tool', arguments: { word: 'OPEN-SESAME' } }] },
-      },
-      { label: 'parent: final', match: isParent, reply: { text: 'PARENT-FINAL: used the secret tool' } },
-    );
-    const unlocking = { ...echoServer, args: [...echoServer.args, '--with-unlock'] };
-    const {
-      home: legateHome,
-      work,
-      configFile,
-    } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { echo: unlocking }, agent: { toolsets: ['file'] } }));
+  it(
+    'a server that changes its tools (tools/list_changed): ' + 'the running agent is offered the new list at a later model call, and can call the new tool',
+    async () => {
+      const model = await scriptedServer();
+      model.enqueue(
+        { label: 'parent: unlock', match: isParent, reply: { toolCalls: [{ name: 'echo__unlock', arguments: {} }] } },
+        // Time for the notification and the re-listing to arrive before the next request is built.
+        { label: 'parent: wait', match: isParent, reply: { delayMs: 1000, toolCalls: [{ name: 'echo__echo_upper', arguments: { text: 'meanwhile' } }] } },
+        {
+          label: 'parent: use the new tool',
+          match: (request) => isParent(request) && toolNames(request).includes('echo__secret_tool'),
+          reply: { toolCalls: [{ name: 'echo__secret_tool', arguments: { word: 'OPEN-SESAME' } }] },
+        },
+        { label: 'parent: final', match: isParent, reply: { text: 'PARENT-FINAL: used the secret tool' } },
+      );
+      const unlocking = { ...echoServer, args: [...echoServer.args, '--with-unlock'] };
+      const {
+        home: legateHome,
+        work,
+        configFile,
+      } = home(scriptedConfig(model.openaiBaseUrl, { mcp_servers: { echo: unlocking }, agent: { toolsets: ['file'] } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'unlock and use it'], { home: legateHome, cwd: work });
+      const result = await runCli(['--config', configFile, 'run', 'unlock and use it'], { home: legateHome, cwd: work });
 
-    expect(result.code, result.stderr).toBe(0);
-    model.assertDone();
-    const [first, , third, fourth] = model.requests;
-    expect(toolNames(first!)).not.toContain('echo__secret_tool');
-    expect(toolNames(third!)).toContain('echo__secret_tool');
-    expect(lastToolResults(fourth!)).toEqual(['SECRET: OPEN-SESAME']);
-    expect(result.stderr).toContain('legate: MCP server "echo" changed its tools (added echo__secret_tool); 5 now');
-    expect(result.stderr).not.toContain('warning');
-  });
+      expect(result.code, result.stderr).toBe(0);
+      model.assertDone();
+      const [first, , third, fourth] = model.requests;
+      expect(toolNames(first!)).not.toContain('echo__secret_tool');
+      expect(toolNames(third!)).toContain('echo__secret_tool');
+      expect(lastToolResults(fourth!)).toEqual(['SECRET: OPEN-SESAME']);
+      expect(result.stderr).toContain('legate: MCP server "echo" changed its tools (added echo__secret_tool); 5 now');
+      expect(result.stderr).not.toContain('warning');
+    },
+  );
 
   it('a Streamable HTTP server ({url}) works the same way', async () => {
     const web = await startEchoHttpServer();

@@ -73,7 +73,8 @@ describe('children and the sandbox', () => {
     const childSecond = server.requests.filter(childWith('RO-CHILD'))[1]!;
     const [write, grandchild] = lastToolResults(childSecond);
     expect(write).toBe(
-      `tool_failed: write_file: sandbox_denied: write to ${join(ws, 'child.txt')} refused in read-only mode: no tool may write (choose --sandbox workspace-write to write in the working directory)`,
+      `tool_failed: write_file: sandbox_denied: write to ${join(ws, 'child.txt')} refused in read-only mode: no tool may write ` +
+        `(choose --sandbox workspace-write to write in the working directory)`,
     );
     expect(refusal(grandchild)).toContain(`sandbox "workspace-write" is wider than this agent's own "read-only"`);
     expect(existsSync(join(ws, 'child.txt'))).toBe(false);
@@ -81,7 +82,8 @@ describe('children and the sandbox', () => {
     const parentSecond = server.requests.filter(isParent)[1]!;
     const [, wide] = lastToolResults(parentSecond);
     expect(refusal(wide)).toBe(
-      `sandbox_wider: sandbox "danger-full-access" is wider than this agent's own "workspace-write": a child gets the same mode or a narrower one (read-only, workspace-write)`,
+      `sandbox_wider: sandbox "danger-full-access" is wider than this agent's own "workspace-write": ` +
+        `a child gets the same mode or a narrower one (read-only, workspace-write)`,
     );
     const tasks = await runtime!.tasks.list(operator);
     expect(tasks.map((task) => [task.goal, task.sandbox])).toEqual([['RO-CHILD', 'read-only']]);

@@ -22,7 +22,8 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const connect = (): string =>
-  `node -e "require('net').connect(${port}, '127.0.0.1').on('data', (d) => { process.stdout.write(d); process.exit(0); }).on('error', (e) => { console.log('connect failed: ' + e.code); process.exit(7); })"`;
+  `node -e "require('net').connect(${port}, '127.0.0.1').on('data', (d) => { process.stdout.write(d); process.exit(0); })` +
+  `.on('error', (e) => { console.log('connect failed: ' + e.code); process.exit(7); })"`;
 
 describe.skipIf(!available)('terminal in bubblewrap (workspace-write)', () => {
   const run = (command: string, options: { network?: boolean } = {}) => f.call('workspace-write', 'terminal', { command }, options);
@@ -109,7 +110,8 @@ describe.skipIf(!available)('terminal in bubblewrap (workspace-write)', () => {
 
   it('inside the workspace and the private temp dir, commands write', async () => {
     const result = await run(
-      "echo made > made.txt && cp made.txt copy.txt && ln -s made.txt link && node -e \"require('fs').writeFileSync(require('os').tmpdir() + '/t', 'x')\" && echo \"$TMPDIR\"",
+      'echo made > made.txt && cp made.txt copy.txt && ln -s made.txt link ' +
+        "&& node -e \"require('fs').writeFileSync(require('os').tmpdir() + '/t', 'x')\" && echo \"$TMPDIR\"",
     );
     expect(result.content).toBe(`exit code: 0\n${f.tempDir}\n`);
     expect(readFileSync(join(f.ws, 'copy.txt'), 'utf8')).toBe('made\n');
@@ -129,7 +131,8 @@ describe.skipIf(!available)('terminal in danger-full-access: the same commands w
 
   it('echo, cp, ln -s and node -e write outside', async () => {
     const result = await run(
-      `echo x > ${f.outside}/d-echo.txt && cp inside.txt ${f.outside}/d-copy.txt && ln -s /etc/passwd ${f.outside}/d-link && node -e "require('fs').writeFileSync('${f.outside}/d-node.txt', 'x')"`,
+      `echo x > ${f.outside}/d-echo.txt && cp inside.txt ${f.outside}/d-copy.txt ` +
+        `&& ln -s /etc/passwd ${f.outside}/d-link && node -e "require('fs').writeFileSync('${f.outside}/d-node.txt', 'x')"`,
     );
     expect(result.content).toBe('exit code: 0\n(no output)');
     for (const name of ['d-echo.txt', 'd-copy.txt', 'd-link', 'd-node.txt']) expect(existsSync(join(f.outside, name))).toBe(true);
@@ -146,7 +149,8 @@ describe('terminal without an OS sandbox', () => {
     const unavailable = {
       available: false as const,
       reason:
-        'the OS sandbox is not available: bwrap was not found on PATH; install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap), or choose --sandbox danger-full-access',
+        'the OS sandbox is not available: bwrap was not found on PATH; install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap), ' +
+        'or choose --sandbox danger-full-access',
     };
     const marker = join(f.ws, 'ran-anyway');
     const result = await f.call('workspace-write', 'terminal', { command: `touch ${marker}` }, { osSandbox: unavailable });

@@ -4,7 +4,31 @@ import { toToolSpec } from '../../src/tools/tool-spec.js';
 import { prng } from '../reliability/junk.js';
 import { builtinTools, sandboxedIO, tempDir } from './tool-harness.js';
 
-const STRINGS = ['', ' ', 'a', '.', '..', 'x/y/z', '(', '[', '*', '\\', '\u0000', '😀🎉', 'مرحبا', '\ud800', 'ñ\u0301', '\n\r\t', '"quoted"', '$&', '{{}}'];
+const STRINGS = [
+  // empty, blank and path-like
+  '',
+  ' ',
+  'a',
+  '.',
+  '..',
+  'x/y/z',
+  // regex and glob metacharacters
+  '(',
+  '[',
+  '*',
+  '\\',
+  // control characters, non-ASCII text, a lone surrogate, a combining mark
+  '\u0000',
+  '😀🎉',
+  'مرحبا',
+  '\ud800',
+  'ñ\u0301',
+  '\n\r\t',
+  // quotes, replacement patterns, braces
+  '"quoted"',
+  '$&',
+  '{{}}',
+];
 const KEYS = [
   'path',
   'content',
@@ -23,7 +47,25 @@ const KEYS = [
   'constructor',
   '',
 ];
-const RAW = ['{', '}', '{"path":', '[1,', 'undefined', 'NaN', "{'path':'a'}", '{"a":1,}', 'nul', '\u0000', '{"path":"a"} trailing', '😀', '"\\x"', '[', '0x10'];
+const RAW = [
+  // truncated or malformed JSON
+  '{',
+  '}',
+  '{"path":',
+  '[1,',
+  'undefined',
+  'NaN',
+  "{'path':'a'}",
+  '{"a":1,}',
+  'nul',
+  // control and non-ASCII characters, trailing text, bad escapes, not an object
+  '\u0000',
+  '{"path":"a"} trailing',
+  '😀',
+  '"\\x"',
+  '[',
+  '0x10',
+];
 
 function junkValue(random: () => number, depth = 0): unknown {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

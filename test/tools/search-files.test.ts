@@ -143,7 +143,8 @@ describe('LineMatcher', () => {
       const result = await callTool(dir, 'search_files', { pattern: catastrophic });
       expect(result.isError).toBe(true);
       expect(result.content).toBe(
-        'tool_failed: search_files: pattern "^(a+)+$" on evil.txt: matching took over 10 s (catastrophic backtracking?); simplify the pattern or narrow the search',
+        'tool_failed: search_files: pattern "^(a+)+$" on evil.txt: matching took over 10 s (catastrophic backtracking?); ' +
+          'simplify the pattern or narrow the search',
       );
     } finally {
       spy.mockRestore();

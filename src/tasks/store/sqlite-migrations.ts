@@ -145,7 +145,8 @@ function refuseNewer(version: number, file: string): void {
   if (version <= latestSchemaVersion) return;
   throw new LegateError(
     'store_too_new',
-    `task store "${file}" has schema version ${version}, but this legate knows versions up to ${latestSchemaVersion}; upgrade legate or use another LEGATE_HOME`,
+    `task store "${file}" has schema version ${version}, but this legate knows versions up to ${latestSchemaVersion}` +
+      `; upgrade legate or use another LEGATE_HOME`,
     { file, version, latestSchemaVersion },
   );
 }

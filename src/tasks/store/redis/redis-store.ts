@@ -149,7 +149,8 @@ export class RedisTaskStore implements TaskStore {
       if (limit > 0 && policy !== 'noeviction') {
         throw new LegateError(
           'config_invalid',
-          `the Redis at ${maskRedisUrl(options.url)} may evict keys (maxmemory ${limit}, maxmemory-policy ${policy}): the task store needs maxmemory-policy noeviction`,
+          `the Redis at ${maskRedisUrl(options.url)} may evict keys (maxmemory ${limit}, maxmemory-policy ${policy})` +
+            `: the task store needs maxmemory-policy noeviction`,
           { policy },
         );
       }
