@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : 'memory';
   const latencyMs = Number(options.get('latency') ?? 200);
   const steps = Number(options.get('steps') ?? 3);
+  // `--sandbox=danger-full-access` leaves out the default sandbox's real-path checks (to compare with runs before it existed).
+  const sandbox = options.get('sandbox');
   const warmup = Number(options.get('warmup') ?? 8);
 
   const server = await startModelServer({ mode: 'fanout', latencyMs, steps });
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const config = configSchema.parse({
     model: { provider: 'openai', name: benchModel, base_url: server.openaiBaseUrl, api_key: benchKey },
     delegation: { max_concurrent_children: Math.max(n, warmup), max_iterations: steps + 2 },
-    agent: { toolsets: ['file', 'async_delegation'] },
+    agent: { toolsets: ['file', 'async_delegation'], ...(sandbox ? { sandbox } : {}) },
   });
   const runtime = new Runtime({ loaded: { config, file: undefined, home: join(scratch.dir, 'home'), unset: new Map() }, cwd: scratch.dir, store: timed.store });
   const tools = runtime.toolsFor({ sessionId: 's_bench', depth: 0, toolsets: ['file', 'async_delegation'] });
