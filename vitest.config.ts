@@ -9,8 +9,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Most tests wait on sockets and child processes, not the CPU: two workers on a 2-core machine
-    // (vitest's default there is one) halve the wall time.
-    maxWorkers: 2,
   },
 });

@@ -53,7 +53,7 @@ describe.skipIf(!redis)('shared mode: tasks in Redis (tasks.redis_url, LEGATE_RE
 
     expect((await runCli(['--config', a.configFile, 'run', '--no-wait', 'go'], { home: a.home, cwd: a.work })).code).toBe(0);
     const worker = startCli(['--config', b.configFile, 'worker'], { home: b.home, cwd: b.work, env: envB });
-    await until(() => /◂ t_[0-9a-f]+ completed/.test(worker.stderr()), 20_000, 'worker B to finish the task');
+    await until(() => /◂ t_[0-9a-f]+ completed/.test(worker.stderr()), 60_000, 'worker B to finish the task');
     worker.kill('SIGINT');
     const stopped = await worker.done;
     expect(stopped.code).toBe(0);
