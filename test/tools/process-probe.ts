@@ -9,7 +9,14 @@ export function isAlive(pid: number): boolean {
   }
   const stat = `/proc/${pid}/stat`;
   if (!existsSync(stat)) return true;
-  const state = readFileSync(stat, 'utf8').replace(/^.*\) /s, '')[0];
+  let text: string;
+  try {
+    text = readFileSync(stat, 'utf8');
+  } catch {
+    // Reaped between the signal check and this read: gone.
+    return false;
+  }
+  const state = text.replace(/^.*\) /s, '')[0];
   return state !== 'Z' && state !== 'X';
 }
 
