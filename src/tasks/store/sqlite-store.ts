@@ -15,26 +15,12 @@ import {
   type OutputWrite,
   outputBufferLines,
   outputLineChars,
+  patchFields,
+  progressFields,
   type TaskFilter,
   type TaskStore,
   type TransitionPatch,
 } from './task-store.js';
-
-const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
-const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt',
-  'endedAt',
-  'exitReason',
-  'error',
-  'summary',
-  'apiCalls',
-  'usage',
-  'owner',
-  'leaseExpiresAt',
-  'currentTool',
-  'cancelledBy',
-  'takeovers',
-]);
 
 const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.column).join(', ')}, extra)
   VALUES (${taskColumns.map((spec) => `@${spec.column}`).join(', ')}, @extra) ON CONFLICT (id) DO NOTHING`;

@@ -139,3 +139,21 @@ export interface TaskStore {
 
   close(): Promise<void>;
 }
+
+/** The record fields a progress write may set (`update`, `appendOutput`), for the stores' write paths. */
+export const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
+/** The record fields a transition's patch may set. */
+export const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
+  'startedAt',
+  'endedAt',
+  'exitReason',
+  'error',
+  'summary',
+  'apiCalls',
+  'usage',
+  'owner',
+  'leaseExpiresAt',
+  'currentTool',
+  'cancelledBy',
+  'takeovers',
+]);

@@ -40,6 +40,8 @@ import {
   type OutputWrite,
   outputBufferLines,
   outputLineChars,
+  patchFields,
+  progressFields,
   type TaskFilter,
   type TaskStore,
   type TransitionPatch,
@@ -51,22 +53,6 @@ import * as scripts from './redis-scripts.js';
 
 /** The key layout version this code writes. */
 export const redisSchemaVersion = 2;
-
-const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
-const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt',
-  'endedAt',
-  'exitReason',
-  'error',
-  'summary',
-  'apiCalls',
-  'usage',
-  'owner',
-  'leaseExpiresAt',
-  'currentTool',
-  'cancelledBy',
-  'takeovers',
-]);
 
 /**
  * What a conditional write requires of the task. `status`: one of these; `fence`: running under
