@@ -2,6 +2,7 @@ import type * as acp from '@agentclientprotocol/sdk';
 import { errorMessage } from '../errors.js';
 import type { Session } from '../session.js';
 import { isTerminal } from '../tasks/status.js';
+import type { EditorApprovals } from './editor-approvals.js';
 import { SessionUpdates, taskUpdate } from './session-updates.js';
 
 /** How often the store is read for this session's tasks that end in another process (a worker), ms; as in chat. */
@@ -15,7 +16,8 @@ export type UpdateSink = (update: acp.SessionUpdate) => Promise<void>;
  * at a time, in order; the agent's events stream as `session/update`s; `cancel` stops the running
  * turn (background tasks keep running); a background task of the session shows as a tool call from
  * its start to its end, and its completion notice starts a new turn whose input (the notice) the
- * client sees as a user message.
+ * client sees as a user message. The session's own calls that need approval go to the editor
+ * (`approvals`), and a cancelled turn withdraws its pending question.
  */
 export class ServedSession {
   private readonly updates: SessionUpdates;
@@ -31,9 +33,11 @@ export class ServedSession {
     readonly session: Session,
     private readonly sink: UpdateSink,
     private readonly log: (line: string) => void,
+    private readonly approvals?: EditorApprovals,
   ) {
     this.updates = new SessionUpdates(session.runtime.cwd);
     const offAgent = session.agent.subscribe((event) => {
+      approvals?.observe(event);
       const update = this.updates.forEvent(event);
       if (update) this.send(update);
     });
@@ -109,6 +113,7 @@ export class ServedSession {
   private async turn(text: string): Promise<acp.StopReason> {
     const controller = new AbortController();
     this.current = controller;
+    if (this.approvals) this.approvals.turnSignal = controller.signal;
     try {
       const result = await this.session.turn(text, controller.signal);
       await this.sent;

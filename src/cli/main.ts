@@ -94,6 +94,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
   program
     .command('acp')
     .description('serve legate to an ACP client (Zed and other editors) over stdio (stdout is the ACP channel)')
+    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (_options: unknown, command: Command) => {
       exitCode = await acpCommand(command.optsWithGlobals(), streams);
     });
