@@ -106,10 +106,19 @@ export class EditorApprovals implements ApprovalGate {
     if (event.type === 'tool.finished') this.running.delete(event.callId);
   }
 
+  /** The user chose "Allow for this session" for this kind of call on this command or path. */
+  allows(kind: SandboxRequest['kind'], subject: string): boolean {
+    return this.always.has(`${kind}\u0000${subject}`);
+  }
+
+  /** Remember "Allow for this session" for this kind of call on this command or path. */
+  allowAlways(kind: SandboxRequest['kind'], subject: string): void {
+    this.always.add(`${kind}\u0000${subject}`);
+  }
+
   async request(approval: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer> {
     const subject = requestSubject(approval.request);
-    const key = `${approval.request.kind}\u0000${subject}`;
-    if (this.always.has(key)) return { approved: true };
+    if (this.allows(approval.request.kind, subject)) return { approved: true };
     const client = this.client();
     if (!client) return answerOf({ choice: 'cancelled', why: 'no editor is connected' }, approval.reason);
     const signals = [signal, this.turnSignal].filter((candidate): candidate is AbortSignal => candidate !== undefined);
@@ -122,7 +131,7 @@ export class EditorApprovals implements ApprovalGate {
       ...('path' in approval.request ? { path: approval.request.path } : {}),
     };
     const choice = await askEditor(client, this.sessionId, question, signals.length > 0 ? AbortSignal.any(signals) : undefined);
-    if (choice.choice === 'allow_always') this.always.add(key);
+    if (choice.choice === 'allow_always') this.allowAlways(approval.request.kind, subject);
     return answerOf(choice, approval.reason);
   }
 
