@@ -24,7 +24,12 @@ export class IOPerMode {
     private readonly gate?: ApprovalGate,
   ) {}
 
-  for(mode: SandboxMode): ToolIO {
+  /**
+   * The IO of `mode`. With `gate`, a fresh one whose `ask` decisions go to that gate (a background
+   * child's run: its task parks); without, the shared one using the runtime's gate.
+   */
+  for(mode: SandboxMode, gate?: ApprovalGate): ToolIO {
+    if (gate && mode !== 'danger-full-access') return this.build(mode, { gate });
     let io = this.ios.get(mode);
     if (!io) {
       io = this.build(mode, {});
