@@ -41,7 +41,9 @@ export function createAcpAgent(options: AcpAgentOptions): { app: acp.AgentApp; c
     const offered = files;
     const wrap =
       client && (offered.readTextFile || offered.writeTextFile) ? (base: ToolIO): ToolIO => clientFileIO(base, client!, sessionId, offered) : undefined;
-    const io = runtime.sessionIO({ gate: approvals, ...(wrap ? { wrap } : {}) });
+    // `agent.approval: never`: calls outside the mode are refused (the runtime's gate), nobody is asked.
+    const asking = runtime.approvalMode === 'on-request';
+    const io = runtime.sessionIO({ ...(asking ? { gate: approvals } : {}), ...(wrap ? { wrap } : {}) });
     const session = id === undefined ? new Session(runtime, sessionId, undefined, { io }) : await Session.resume(runtime, id, { io });
     const served = new ServedSession(
       session,
@@ -50,6 +52,7 @@ export function createAcpAgent(options: AcpAgentOptions): { app: acp.AgentApp; c
       },
       options.log,
       approvals,
+      () => client,
     );
     sessions.get(session.id)?.close();
     sessions.set(session.id, served);

@@ -6,7 +6,6 @@ import type { AcpRouteSection } from '../config/schema.js';
 import { childBrief } from '../delegation/child-prompt.js';
 import { errorMessage } from '../errors.js';
 import type { Message } from '../provider/types.js';
-import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import { defaultSandboxMode } from '../sandbox/modes.js';
 import type { RunControl, TaskRunner } from '../tasks/task-execution.js';
 import type { TaskRecord } from '../tasks/task-record.js';
@@ -82,7 +81,7 @@ export class AcpChildRunner implements TaskRunner {
     let muted = false;
     let permissions = 0;
     // Approvals (`agent.approval: on-request`): the task parks until a human answers.
-    const gate = (control as RunControl & { approvals?: ApprovalGate }).approvals;
+    const gate = control.approvals;
     const app = acp
       .client({ name: 'legate' })
       .onNotification('session/update', ({ params }) => {
