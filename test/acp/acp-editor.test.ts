@@ -14,9 +14,9 @@ afterEach(async () => {
 });
 
 /** A scripted model, a LEGATE_HOME and a project directory; `start` connects an SDK client that serves `serve`. */
-async function setup() {
+async function setup(config: Record<string, unknown> = {}) {
   const model = await scriptedServer();
-  const dirs = home(scriptedConfig(model.openaiBaseUrl));
+  const dirs = home(scriptedConfig(model.openaiBaseUrl, config));
   mkdirSync(join(dirs.work, 'project'));
   // The real path: the tools hand the editor real paths.
   const project = realpathSync(join(dirs.work, 'project'));
@@ -172,6 +172,61 @@ describe('legate acp: approvals go to the editor (session/request_permission)', 
     expect(resultsOf(model, 2).join('\n')).toContain('created');
     expect(resultsOf(model, 3).join('\n')).toContain('overwrote');
     expect(readFileSync(join(project, 'b.txt'), 'utf8')).toBe('B2\n');
+    model.assertDone();
+  });
+
+  it('a command asking to run outside the sandbox (terminal escalate): approve, the command runs; reject, the model gets the denial', async () => {
+    const { model, project, start, work } = await setup();
+    const answers = ['allow_once', 'reject'];
+    const questions: acp.RequestPermissionRequest[] = [];
+    const outside = join(realpathSync(work), 'outside-cmd');
+    mkdirSync(outside);
+    const command = (name: string) => `echo RAN > ${join(outside, name)}`;
+    model.enqueue(
+      { match: isParent, reply: { toolCalls: [{ name: 'terminal', arguments: { command: command('approved.txt'), escalate: true } }] } },
+      { match: isParent, reply: { toolCalls: [{ name: 'terminal', arguments: { command: command('rejected.txt'), escalate: true } }] } },
+      { match: isParent, reply: { text: 'FINAL-CMD' } },
+    );
+    const agent = await start({
+      serve: (app) =>
+        app.onRequest('session/request_permission', ({ params }) => {
+          questions.push(params);
+          return { outcome: { outcome: 'selected', optionId: answers.shift()! } };
+        }),
+    });
+    const { sessionId } = await agent.request('session/new', { cwd: project, mcpServers: [] });
+    await agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'PROMPT-CMD' }] });
+    expect(questions.map((question) => question.toolCall.kind)).toEqual(['execute', 'execute']);
+    expect(questions[0]!.toolCall.title).toContain(command('approved.txt'));
+    expect(questions[0]!.toolCall.toolCallId).toBe(lastCallId(model, 1));
+    // Approved: it ran (outside the sandbox: it wrote outside the working directory).
+    expect(readFileSync(join(outside, 'approved.txt'), 'utf8')).toBe('RAN\n');
+    // Rejected: it did not run, and the model read the denial.
+    expect(existsSync(join(outside, 'rejected.txt'))).toBe(false);
+    expect(resultsOf(model, 2).join('\n')).toMatch(/sandbox_denied.*rejected by the user in the editor/s);
+    model.assertDone();
+  });
+
+  it('with agent.approval: never nobody is asked: the call is refused', async () => {
+    const { model, project, start } = await setup({ agent: { approval: 'never' } });
+    const questions: acp.RequestPermissionRequest[] = [];
+    model.enqueue(
+      { match: isParent, reply: { toolCalls: [{ name: 'write_file', arguments: { path: 'n.txt', content: 'N\n' } }] } },
+      { match: isParent, reply: { text: 'FINAL-NEVER' } },
+    );
+    const agent = await start({
+      args: ['--sandbox', 'read-only'],
+      serve: (app) =>
+        app.onRequest('session/request_permission', ({ params }) => {
+          questions.push(params);
+          return { outcome: { outcome: 'selected', optionId: 'allow_once' } };
+        }),
+    });
+    const { sessionId } = await agent.request('session/new', { cwd: project, mcpServers: [] });
+    await agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'PROMPT-NEVER' }] });
+    expect(questions).toEqual([]);
+    expect(existsSync(join(project, 'n.txt'))).toBe(false);
+    expect(resultsOf(model, 1).join('\n')).toMatch(/sandbox_denied.*read-only mode/s);
     model.assertDone();
   });
 
