@@ -25,7 +25,8 @@ export interface AcpAgentOptions {
  * - When `initialize` offers `fs.readTextFile` / `fs.writeTextFile`, the session's file tools read
  *   and write file contents through the client (`clientFileIO`), inside the sandbox.
  * - A session's own call that the sandbox policy answers `ask` for goes to the editor as
- *   `session/request_permission` (`EditorApprovals`).
+ *   `session/request_permission` (`EditorApprovals`), and so does the request of a background task
+ *   of the session that parks `input_required` (`ParkedTaskQuestions`).
  *
  * Not yet: client-provided MCP servers.
  */
@@ -39,8 +40,9 @@ export function createAcpAgent(options: AcpAgentOptions): { app: acp.AgentApp; c
     const sessionId = id ?? newSessionId();
     const approvals = new EditorApprovals(() => client, sessionId, runtime.cwd);
     const offered = files;
+    const connected = client;
     const wrap =
-      client && (offered.readTextFile || offered.writeTextFile) ? (base: ToolIO): ToolIO => clientFileIO(base, client!, sessionId, offered) : undefined;
+      connected && (offered.readTextFile || offered.writeTextFile) ? (base: ToolIO): ToolIO => clientFileIO(base, connected, sessionId, offered) : undefined;
     // `agent.approval: never`: calls outside the mode are refused (the runtime's gate), nobody is asked.
     const asking = runtime.approvalMode === 'on-request';
     const io = runtime.sessionIO({ ...(asking ? { gate: approvals } : {}), ...(wrap ? { wrap } : {}) });
