@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -44,6 +45,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const feed = new TaskFeed(options.tasks, options.feedIntervalMs);
   await feed.start();
   const closing = new AbortController();
+  // Every open event stream listens for the close.
+  setMaxListeners(0, closing.signal);
   const app = new Hono();
   const clientDir = findClientDir();
   const shell = pageShell(pageKey(token));
