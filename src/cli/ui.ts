@@ -3,10 +3,11 @@ import { resolveEndpoints } from '../config/endpoints.js';
 import type { LoadedConfig } from '../config/load.js';
 import { LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
 import { operator, TaskService } from '../tasks/task-service.js';
 import { type ApprovalAnswer, startDashboard } from '../ui/dashboard-server.js';
 import { TaskOwnerDirectory } from '../ui/worker-directory.js';
-import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams } from './context.js';
+import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, sharedStoreUrl } from './context.js';
 
 export interface UiOptions extends GlobalOptions {
   port?: string;
@@ -32,10 +33,14 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
     maxConcurrent: loaded.config.delegation.max_concurrent_children,
     runner: { run: (task) => Promise.reject(new LegateError('invalid_arguments', `task "${task.id}" cannot run in the dashboard's reading service`)) },
   });
+  const sharedUrl = sharedStoreUrl(loaded.config, streams.env);
+  let registry: RedisWorkerRegistry | undefined;
   let runtime: Promise<Runtime> | undefined;
   const withAnswers = tasks as TaskService & { answerApproval?(caller: typeof operator, id: string, answer: ApprovalAnswer, by?: string): Promise<never> };
   let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   try {
+    if (sharedUrl !== undefined)
+      registry = await RedisWorkerRegistry.open({ url: sharedUrl, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
     dashboard = await startDashboard({
       tasks,
       host,
@@ -43,7 +48,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
       cwd: options.cwd ?? process.cwd(),
       prices: loaded.config.prices,
       secrets: configuredKeys(loaded),
-      workers: new TaskOwnerDirectory(tasks),
+      workers: new TaskOwnerDirectory(tasks, registry),
       resume: async (id) => {
         await tasks.get(operator, id);
         runtime ??= openRuntime(options, streams, { mcp: true });
@@ -70,6 +75,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
     await dashboard?.close();
     await tasks.shutdown();
     await store.close();
+    await registry?.close();
     if (runtime) await (await runtime.catch(() => undefined))?.close();
   }
 }
