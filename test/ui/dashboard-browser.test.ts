@@ -54,6 +54,8 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
     await until(() => /legate ui: http\S+/.test(ui.stdout()), 20_000, 'the dashboard address');
     address = /legate ui: (http\S+)/.exec(ui.stdout())![1]!;
     origin = new URL(address).origin;
+    // Loopback (the default): no warning.
+    expect(ui.stderr()).not.toContain('warning');
     browser = await launchChromium(chromium!);
   });
 
