@@ -77,27 +77,31 @@ describe('legate ui server', () => {
     expect(bodies[3]).toContain('my key is sk-...6789');
   });
 
-  it('20 open event streams each see all of 200 tasks change state', async () => {
+  it('20 open event streams each see all of 200 tasks change state, among 1000 tasks the table pages through', async () => {
     const { dashboard, store } = await dashboardOn();
-    const ids = Array.from({ length: 200 }, (_, n) => `t_load${String(n).padStart(4, '0')}`);
-    for (const [n, id] of ids.entries()) await store.create(taskFixture({ id, status: 'queued', createdAt: Date.now() - 1000 + n }));
+    const all = Array.from({ length: 1000 }, (_, n) => `t_load${String(n).padStart(4, '0')}`);
+    const start = Date.now() - 10_000;
+    for (const [n, id] of all.entries()) await store.create(taskFixture({ id, status: 'queued', createdAt: start + n }));
+    const ids = all.filter((_, n) => n % 5 === 0);
     const streams = Array.from({ length: 20 }, () => readEvents(dashboard));
     await Promise.all(streams.map((stream) => stream.ready));
     expect(dashboard.feed.subscribers).toBe(20);
 
-    const ended = Promise.all(ids.map((id, n) => store.transition(id, 'queued', 'cancelled', { endedAt: Date.now(), error: `stop ${n}` })));
-    await ended;
+    await Promise.all(ids.map((id, n) => store.transition(id, 'queued', 'cancelled', { endedAt: Date.now(), error: `stop ${n}` })));
     for (const [n, stream] of streams.entries()) {
       const cancelledIn = (): Set<string> => new Set(stream.events.filter((event) => event.data.status === 'cancelled').map((event) => event.data.id));
       await until(() => cancelledIn().size === 200, `stream ${n} to see 200 cancellations (it saw ${cancelledIn().size})`);
       expect([...cancelledIn()].sort()).toEqual(ids);
     }
-    // The table pages through them, newest first.
-    const page = await (
-      await fetch(`${dashboard.origin}/api/tasks?offset=50&limit=50&status=cancelled`, { headers: { 'x-legate-token': dashboard.token } })
-    ).json();
-    expect(page.total).toBe(200);
-    expect(page.tasks.map((task: { id: string }) => task.id)).toEqual(ids.slice().reverse().slice(50, 100));
+    // The table pages through them, newest first, filtered or not.
+    const read = async (query: string) => (await fetch(`${dashboard.origin}/api/tasks?${query}`, { headers: { 'x-legate-token': dashboard.token } })).json();
+    const cancelled = await read('offset=50&limit=50&status=cancelled');
+    expect(cancelled.total).toBe(200);
+    expect(cancelled.tasks.map((task: { id: string }) => task.id)).toEqual(ids.slice().reverse().slice(50, 100));
+    const last = await read('offset=950&limit=50');
+    expect(last.total).toBe(1000);
+    expect(last.tasks.map((task: { id: string }) => task.id)).toEqual(all.slice(0, 50).reverse());
+    expect((await read('limit=x')).error.message).toBe('invalid_arguments: limit must be a whole number >= 0 (got "x")');
     for (const stream of streams) stream.close();
     await until(() => dashboard.feed.subscribers === 0, 'the streams to unsubscribe');
   });
