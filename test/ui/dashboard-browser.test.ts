@@ -108,6 +108,16 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
     gates.live.open();
     await row.locator('.status', { hasText: 'completed' }).waitFor();
     expect(reloads).toBe(0);
+    // Filters: by status, then by a session and a directory that hold none of them.
+    await page.selectOption('#filter-status', 'completed');
+    await page.locator('#tasks-total', { hasText: '1–1 of 1' }).waitFor();
+    expect(await page.locator('#tasks-table tbody tr').evaluateAll((rows) => rows.map((tr) => (tr as HTMLElement).dataset.status))).toEqual(['completed']);
+    await page.fill('#filter-session', 's_nobody');
+    await page.press('#filter-session', 'Enter');
+    await page.locator('#tasks-total', { hasText: 'no tasks' }).waitFor();
+    await page.goto(`${origin}/#/tasks?cwd=${encodeURIComponent(work)}`);
+    await page.locator(`#tasks-table tr[data-id="${task.id}"]`).waitFor();
+    expect(await page.inputValue('#filter-cwd')).toBe(work);
   });
 
   it('a steer from the task page reaches the child; the history shows it delivered', async () => {
