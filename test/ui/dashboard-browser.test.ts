@@ -10,6 +10,7 @@ import { operator } from '../../src/tasks/task-service.js';
 import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { chromiumPath, launchChromium, testOutputDir } from '../helpers/browser.js';
 import { type RunningCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
+import { taskFixture } from '../tasks/store-conformance.js';
 import { childSpec, gate } from '../tasks/task-runtime-helpers.js';
 
 const chromium = chromiumPath();
@@ -22,6 +23,7 @@ function reply(request: RecordedRequest) {
   if (request.text.includes('GOAL-STEER'))
     return calls('GOAL-STEER') === 1 ? gates.steer.opened.then(() => ({ toolCalls: [{ name: 'list_dir', arguments: {} }] })) : { text: 'STEERED-SUMMARY' };
   if (request.text.includes('GOAL-CANCEL') || request.text.includes('GOAL-HOLD')) return { hang: true };
+  if (request.text.includes('GOAL-RESUME')) return { text: 'RESUMED-SUMMARY' };
   if (request.text.includes('GOAL-MARKUP')) return { text: '<script>window.__pwned = 1</script><b>bold?</b> <img src=x onerror="window.__pwned=2">' };
   return { status: 500 };
 }
@@ -33,6 +35,7 @@ let ui: RunningCli;
 let address: string;
 let origin: string;
 let work: string;
+let stateFile: string;
 const shots = testOutputDir('ui');
 const contexts: BrowserContext[] = [];
 
@@ -44,6 +47,7 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
     const config = scriptedConfig(server.openaiBaseUrl);
     writeFileSync(made.configFile, stringify(config));
     writeFileSync(join(work, 'notes.ts'), 'export {};\n');
+    stateFile = join(made.home, 'state.db');
     // The tasks run in this process (as in a chat or a worker); the dashboard is another process on the same LEGATE_HOME.
     runtime = new Runtime({
       loaded: { config: configSchema.parse(config), file: made.configFile, home: made.home, unset: new Map() },
@@ -197,5 +201,22 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
     await page.locator('#session-tasks a', { hasText: task.id }).waitFor();
     expect(await page.locator('#conversation').textContent()).toContain('SESSION-ANSWER: an empty module');
     await runtime.tasks.cancel(operator, task.id);
+  });
+
+  it('resume from the task page continues an interrupted task (run by the dashboard process) to its end', async () => {
+    const store = SqliteTaskStore.open(stateFile);
+    const id = 't_resume0001';
+    try {
+      await store.create(taskFixture({ id, status: 'interrupted', goal: 'GOAL-RESUME: finish it', cwd: work, toolsets: [], createdAt: Date.now() }));
+    } finally {
+      await store.close();
+    }
+    const page = await openPage(`#/task/${id}`);
+    await page.locator('#task-status .status', { hasText: 'interrupted' }).waitFor();
+    await page.click('#resume-button');
+    await page.locator('#task-status .status', { hasText: 'completed' }).waitFor();
+    expect(await page.textContent('#summary')).toBe('RESUMED-SUMMARY');
+    expect(await page.textContent('#notice')).toContain(`resumed ${id} from its last checkpoint`);
+    expect(await page.locator('#resume-button').count()).toBe(0);
   });
 });
