@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { resolveEndpoints } from '../config/endpoints.js';
 import type { LoadedConfig } from '../config/load.js';
 import { LegateError } from '../errors.js';
@@ -59,7 +60,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
         return opened.tasks.resume(operator, id);
       },
       ...(typeof withAnswers.answerApproval === 'function'
-        ? { answerApproval: (id: string, answer: ApprovalAnswer) => withAnswers.answerApproval!(operator, id, answer, 'dashboard') }
+        ? { answerApproval: (id: string, answer: ApprovalAnswer) => withAnswers.answerApproval!(operator, id, answer, answerer()) }
         : {}),
     });
     if (!isLoopback(host))
@@ -117,5 +118,14 @@ function openBrowser(url: string): void {
     child.unref();
   } catch {
     // nothing to open with
+  }
+}
+
+/** Who answered, as stored with the answer: the user running the dashboard. */
+function answerer(): string {
+  try {
+    return `${userInfo().username} (legate ui)`;
+  } catch {
+    return 'the operator (legate ui)';
   }
 }

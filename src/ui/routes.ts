@@ -29,7 +29,7 @@ export interface DashboardDeps {
   /** Continue an interrupted task in a process that can run it (as `legate tasks resume`). */
   resume(taskId: string): Promise<TaskRecord>;
   /** Answer a task's pending approval (as `legate tasks approve/deny`), where the task service offers it. */
-  answerApproval?(taskId: string, answer: ApprovalAnswer): Promise<TaskRecord>;
+  answerApproval?(taskId: string, answer: ApprovalAnswer): Promise<TaskRecord & { approval?: unknown }>;
 }
 
 const pageLimit = 100;
@@ -90,9 +90,12 @@ export function apiRoutes(deps: DashboardDeps): Hono {
   const answer = (approved: boolean) => async (c: { req: { param(name: 'id'): string; raw: Request }; json(value: unknown): Response }) => {
     if (!deps.answerApproval) throw new LegateError('invalid_arguments', 'this legate has no approvals: nothing to approve or deny');
     const body = approved ? {} : await jsonBody(c.req.raw);
-    const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : 'denied from the dashboard';
+    if (body.reason !== undefined && typeof body.reason !== 'string')
+      throw new LegateError('invalid_arguments', `reason must be text (got ${JSON.stringify(body.reason)})`);
+    // As `legate tasks deny` without --reason.
+    const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : 'denied by the user';
     const task = await deps.answerApproval(c.req.param('id'), approved ? { approved: true } : { approved: false, reason });
-    return c.json(send({ ok: true, task_id: task.id, status: task.status }));
+    return c.json(send({ task_id: task.id, status: task.status, approval: task.approval }));
   };
   api.post('/tasks/:id/approve', answer(true));
   api.post('/tasks/:id/deny', answer(false));

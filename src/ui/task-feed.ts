@@ -1,4 +1,4 @@
-import { isTerminal } from '../tasks/status.js';
+import { isTerminal, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { rowFingerprint } from './task-views.js';
@@ -85,7 +85,7 @@ export class TaskFeed {
 
   private async compare(): Promise<void> {
     const [active, newest] = await Promise.all([
-      this.source.list(operator, { status: ['queued', 'running', 'interrupted', ...waitingStatuses()], limit: 10_000 }),
+      this.source.list(operator, { status: openStatuses, limit: 10_000 }),
       this.source.list(operator, { limit: newestWindow }),
     ]);
     const found = new Map<string, TaskRecord>();
@@ -119,7 +119,5 @@ export class TaskFeed {
   }
 }
 
-/** `input_required` once the approvals work adds it to the task states (a task waiting for an answer is open). */
-function waitingStatuses(): TaskRecord['status'][] {
-  return [];
-}
+/** Every status a task can still leave (queued, running, interrupted, waiting for an approval…). */
+const openStatuses = taskStatuses.filter((status) => !isTerminal(status));

@@ -53,6 +53,8 @@ export interface ApprovalView {
   mode: string;
   reason: string;
   requestedAt: number;
+  /** The answer, once given (the task goes on shortly). */
+  answer?: { approved: boolean; reason?: string; by?: string; answeredAt: number };
 }
 
 /** Everything the task page shows. */

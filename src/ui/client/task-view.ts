@@ -1,4 +1,4 @@
-import type { TaskDetail } from '../view-types.js';
+import type { ApprovalView, TaskDetail } from '../view-types.js';
 import { getJson, postJson } from './api.js';
 import { conversationList } from './conversation.js';
 import { badge, button, el, link, notice, replace } from './dom.js';
@@ -60,22 +60,34 @@ export function taskView(root: Element, id: string): () => void {
       el('h1', {}, 'Task ', el('span', { id: 'task-id' }, task.id), ' ', el('span', { id: 'task-status' }, badge(task.status))),
       el('dl', { class: 'facts' }, ...facts.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)])),
       approval &&
+        task.status === 'input_required' &&
         el(
           'div',
           { class: 'approval', id: 'approval' },
-          el('h2', {}, `Waiting for approval: ${approval.kind}`),
+          el('h2', {}, `Waiting for approval ${approval.id} (${approval.kind}, ${approval.mode})`),
           el('pre', { id: 'approval-subject' }, approval.subject),
           el('p', {}, approval.reason),
-          el(
-            'div',
-            { class: 'actions' },
-            button('approve', () => void act('approve', 'approve', {}, () => `approved: ${task.id} goes on`), { id: 'approve-button' }),
-            denyReason,
-            button('deny', () => void act('deny', 'deny', { reason: denyReason.value }, () => `denied: ${task.id} is told why`), {
-              id: 'deny-button',
-              class: 'secondary',
-            }),
-          ),
+          approval.answer
+            ? el('p', { id: 'approval-answer' }, `answered: ${approval.answer.approved ? 'approved' : 'denied'}; the task goes on shortly`)
+            : el(
+                'div',
+                { class: 'actions' },
+                button('approve', () => void act('approve', 'approve', {}, (result) => `${task.id}: approved ${described(result)}; the task goes on`), {
+                  id: 'approve-button',
+                }),
+                denyReason,
+                button(
+                  'deny',
+                  () =>
+                    void act(
+                      'deny',
+                      'deny',
+                      { reason: denyReason.value },
+                      (result) => `${task.id}: denied ${described(result)} (${denied(result)}); the task goes on`,
+                    ),
+                  { id: 'deny-button', class: 'secondary' },
+                ),
+              ),
         ),
       el(
         'div',
@@ -141,4 +153,16 @@ export function taskView(root: Element, id: string): () => void {
     unsubscribe();
     if (reload) clearTimeout(reload);
   };
+}
+
+/** `request 1.1 (command "…")`, `request 1.2 (write /x)`: what was answered, as `legate tasks approve` says it. */
+function described(result: Record<string, unknown>): string {
+  const approval = result.approval as ApprovalView | undefined;
+  if (!approval) return 'its request';
+  return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
+}
+
+/** The reason a denial was stored with. */
+function denied(result: Record<string, unknown>): string {
+  return (result.approval as ApprovalView | undefined)?.answer?.reason ?? 'denied by the user';
 }
