@@ -1,6 +1,7 @@
 import { estimateCost, type Prices } from '../delegation/usage-view.js';
 import { elapsedSeconds } from '../delegation/views.js';
 import { type Message, totalTokens } from '../provider/types.js';
+import { isTerminal } from '../tasks/status.js';
 import type { SessionRecord, SteerRecord, TaskRecord } from '../tasks/task-record.js';
 import type { ApprovalView, ConversationEntry, SessionRow, SteerView, TaskDetail, TaskRow } from './view-types.js';
 
@@ -14,7 +15,8 @@ export function taskRow(task: TaskRecord, prices: Prices, now = Date.now()): Tas
     model: task.route ? `${task.route}: ${task.model}` : task.model,
     sessionId: task.sessionId,
     cwd: task.cwd,
-    ...(task.owner && (task.status === 'running' || task.status === 'interrupted') ? { owner: task.owner } : {}),
+    // Its process, while one holds it (running, waiting for an approval) or last held it (interrupted).
+    ...(task.owner && !isTerminal(task.status) && task.status !== 'queued' ? { owner: task.owner } : {}),
     createdAt: task.createdAt,
     elapsedSeconds: elapsedSeconds(task, now),
     apiCalls: task.apiCalls,
