@@ -6,7 +6,7 @@ import { LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
 import { operator, TaskService } from '../tasks/task-service.js';
-import { type ApprovalAnswer, startDashboard } from '../ui/dashboard-server.js';
+import { startDashboard } from '../ui/dashboard-server.js';
 import { TaskOwnerDirectory } from '../ui/worker-directory.js';
 import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, sharedStoreUrl } from './context.js';
 
@@ -37,7 +37,6 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
   const sharedUrl = sharedStoreUrl(loaded.config, streams.env);
   let registry: RedisWorkerRegistry | undefined;
   let runtime: Promise<Runtime> | undefined;
-  const withAnswers = tasks as TaskService & { answerApproval?(caller: typeof operator, id: string, answer: ApprovalAnswer, by?: string): Promise<never> };
   let dashboard: Awaited<ReturnType<typeof startDashboard>> | undefined;
   try {
     if (sharedUrl !== undefined)
@@ -59,9 +58,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
         });
         return opened.tasks.resume(operator, id);
       },
-      ...(typeof withAnswers.answerApproval === 'function'
-        ? { answerApproval: (id: string, answer: ApprovalAnswer) => withAnswers.answerApproval!(operator, id, answer, answerer()) }
-        : {}),
+      answerApproval: (id, answer) => tasks.answerApproval(operator, id, answer, answerer()),
     });
     if (!isLoopback(host))
       streams.stderr.write(

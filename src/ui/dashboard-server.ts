@@ -12,7 +12,7 @@ import { contentSecurityPolicy, pageShell, styleSheet } from './page-shell.js';
 import { apiRoutes, type DashboardDeps } from './routes.js';
 import { TaskFeed } from './task-feed.js';
 
-export type { ApprovalAnswer, DashboardDeps } from './routes.js';
+export type { DashboardDeps } from './routes.js';
 
 export interface DashboardOptions extends DashboardDeps {
   /** Default 127.0.0.1. */

@@ -5,6 +5,7 @@ import { cancelTask, type Operation, steerTask } from '../delegation/operations.
 import { operatorSession } from '../delegation/session.js';
 import type { Prices } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
+import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator, sessionCaller, type TaskService } from '../tasks/task-service.js';
@@ -12,9 +13,6 @@ import { redactDeep } from './redaction.js';
 import { conversationEntries, sessionRow, taskDetail, taskRow } from './task-views.js';
 import type { ErrorBody, SessionDetail, TaskPage } from './view-types.js';
 import type { WorkerDirectory } from './worker-directory.js';
-
-/** An approval answer, as the approvals work defines it. */
-export type ApprovalAnswer = { approved: true } | { approved: false; reason: string };
 
 /** What the API works with. */
 export interface DashboardDeps {
@@ -28,8 +26,8 @@ export interface DashboardDeps {
   workers: WorkerDirectory;
   /** Continue an interrupted task in a process that can run it (as `legate tasks resume`). */
   resume(taskId: string): Promise<TaskRecord>;
-  /** Answer a task's pending approval (as `legate tasks approve/deny`), where the task service offers it. */
-  answerApproval?(taskId: string, answer: ApprovalAnswer): Promise<TaskRecord & { approval?: unknown }>;
+  /** Answer a task's pending approval, as `legate tasks approve/deny` (`TaskService.answerApproval` with the answerer). */
+  answerApproval(taskId: string, answer: ApprovalAnswer): Promise<TaskRecord>;
 }
 
 const pageLimit = 100;
@@ -88,7 +86,6 @@ export function apiRoutes(deps: DashboardDeps): Hono {
   });
 
   const answer = (approved: boolean) => async (c: { req: { param(name: 'id'): string; raw: Request }; json(value: unknown): Response }) => {
-    if (!deps.answerApproval) throw new LegateError('invalid_arguments', 'this legate has no approvals: nothing to approve or deny');
     const body = approved ? {} : await jsonBody(c.req.raw);
     if (body.reason !== undefined && typeof body.reason !== 'string')
       throw new LegateError('invalid_arguments', `reason must be text (got ${JSON.stringify(body.reason)})`);

@@ -34,10 +34,9 @@ export function rowFingerprint(task: TaskRecord): string {
   );
 }
 
-/** The pending approval of a task waiting for one (`input_required`), when the record carries it. */
+/** The pending approval of a task waiting for one (`input_required`). */
 function approvalOf(task: TaskRecord): ApprovalView | undefined {
-  const approval = (task as { approval?: ApprovalView }).approval;
-  return approval && typeof approval === 'object' ? approval : undefined;
+  return task.approval;
 }
 
 export function taskDetail(

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
 import { operator } from '../../src/tasks/task-service.js';
 import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { chromiumPath, launchChromium, testOutputDir } from '../helpers/browser.js';
-import { type RunningCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
+import { type RunningCli, scriptedConfig, startCli, tempDir, tempHome, until } from '../helpers/cli.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 import { childSpec, gate } from '../tasks/task-runtime-helpers.js';
 
@@ -23,11 +23,17 @@ function reply(request: RecordedRequest) {
   if (request.text.includes('GOAL-STEER'))
     return calls('GOAL-STEER') === 1 ? gates.steer.opened.then(() => ({ toolCalls: [{ name: 'list_dir', arguments: {} }] })) : { text: 'STEERED-SUMMARY' };
   if (request.text.includes('GOAL-CANCEL') || request.text.includes('GOAL-HOLD')) return { hang: true };
+  for (const goal of ['GOAL-APPROVE', 'GOAL-DENY'])
+    if (request.text.includes(goal))
+      return calls(goal) === 1 ? { toolCalls: [{ name: 'terminal', arguments: { command: outsideCommand(goal), escalate: true } }] } : { text: `${goal} done` };
   if (request.text.includes('GOAL-RESUME')) return { text: 'RESUMED-SUMMARY' };
   if (request.text.includes('GOAL-MARKUP')) return { text: '<script>window.__pwned = 1</script><b>bold?</b> <img src=x onerror="window.__pwned=2">' };
   return { status: 500 };
 }
 
+/** A command that writes outside the workspace: the sandbox asks for approval. */
+const outsideCommand = (goal: string): string => `echo ${goal}-ran >> ${join(outside, `${goal}.txt`)}`;
+let outside: string;
 let server: ScriptedServer;
 let browser: Browser;
 let runtime: Runtime;
@@ -44,7 +50,9 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
     server = await startScriptedServer({ handler: reply });
     const made = tempHome();
     work = made.work;
-    const config = scriptedConfig(server.openaiBaseUrl);
+    outside = tempDir('legate-outside-');
+    // Background children ask for approval (instead of being refused) when a call needs more than their sandbox mode.
+    const config = scriptedConfig(server.openaiBaseUrl, { agent: { approval: 'on-request' } });
     writeFileSync(made.configFile, stringify(config));
     writeFileSync(join(work, 'notes.ts'), 'export {};\n');
     stateFile = join(made.home, 'state.db');
@@ -218,5 +226,42 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
     expect(await page.textContent('#summary')).toBe('RESUMED-SUMMARY');
     expect(await page.textContent('#notice')).toContain(`resumed ${id} from its last checkpoint`);
     expect(await page.locator('#resume-button').count()).toBe(0);
+  });
+
+  it('a parked child is approved from the page (its command runs once); another is denied with a reason the child reads', async () => {
+    const approvedFile = join(outside, 'GOAL-APPROVE.txt');
+    const task = await runtime.tasks.spawn({ ...childSpec('GOAL-APPROVE: write outside', work), toolsets: ['terminal'] });
+    const page = await openPage(`#/task/${task.id}`);
+    await page.locator('#task-status .status', { hasText: 'input_required' }).waitFor();
+    expect(await page.textContent('#approval-subject')).toBe(outsideCommand('GOAL-APPROVE'));
+    expect(await page.textContent('#approval')).toContain('workspace-write');
+    await page.screenshot({ path: join(shots, 'approval-page.png'), fullPage: true });
+    expect(existsSync(approvedFile)).toBe(false);
+    await page.click('#approve-button');
+    await page.locator('#notice', { hasText: `${task.id}: approved request` }).waitFor();
+    await page.locator('#task-status .status', { hasText: 'completed' }).waitFor();
+    expect(readFileSync(approvedFile, 'utf8')).toBe('GOAL-APPROVE-ran\n');
+    expect(await page.locator('#approval').count()).toBe(0);
+
+    const other = await runtime.tasks.spawn({ ...childSpec('GOAL-DENY: write outside', work), toolsets: ['terminal'] });
+    await page.goto(`${origin}/#/task/${other.id}`);
+    await page.locator('#task-status .status', { hasText: 'input_required' }).waitFor();
+    await page.fill('#deny-reason', 'not there, write under ./out');
+    await page.click('#deny-button');
+    await page.locator('#notice', { hasText: `${other.id}: denied request` }).waitFor();
+    expect(await page.textContent('#notice')).toContain('(not there, write under ./out)');
+    await page.locator('#task-status .status', { hasText: 'completed' }).waitFor();
+    const denied = server.requests.filter((request) => request.text.includes('GOAL-DENY'));
+    expect(denied).toHaveLength(2);
+    expect(denied[1]!.text).toContain('not there, write under ./out');
+    expect(existsSync(join(outside, 'GOAL-DENY.txt'))).toBe(false);
+    // Answering a task that no longer waits: the CLI's error.
+    const again = await page.evaluate(async (id) => {
+      const key = document.querySelector('meta[name="legate-page-key"]')!.getAttribute('content')!;
+      const response = await fetch(`/api/tasks/${id}/approve`, { method: 'POST', headers: { 'x-legate-token': key } });
+      return { status: response.status, body: await response.json() };
+    }, other.id);
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain(`not_waiting: task "${other.id}" is completed, not waiting for an approval`);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LegateError } from '../../src/errors.js';
 import { RedisTaskStore } from '../../src/tasks/store/redis/redis-store.js';
 import { RedisWorkerRegistry } from '../../src/tasks/store/redis/redis-worker-registry.js';
-import { TaskService } from '../../src/tasks/task-service.js';
+import { operator, TaskService } from '../../src/tasks/task-service.js';
 import { startScriptedServer } from '../../src/testing/scripted-server.js';
 import { startDashboard } from '../../src/ui/dashboard-server.js';
 import type { WorkerView } from '../../src/ui/view-types.js';
@@ -48,6 +48,7 @@ describe.skipIf(!redis)('legate ui: the Workers page in shared mode', () => {
       secrets: [],
       workers: new TaskOwnerDirectory(tasks, registry),
       resume: (id) => Promise.reject(new LegateError('invalid_arguments', `cannot resume "${id}" here`)),
+      answerApproval: (id, answer) => tasks.answerApproval(operator, id, answer),
     });
     afterTest(() => dashboard.close());
     const workers = async (): Promise<WorkerView[]> =>

@@ -5,7 +5,7 @@ import { afterEach } from 'vitest';
 import { LegateError } from '../../src/errors.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
-import { TaskService } from '../../src/tasks/task-service.js';
+import { operator, TaskService } from '../../src/tasks/task-service.js';
 import { type Dashboard, type DashboardOptions, startDashboard } from '../../src/ui/dashboard-server.js';
 import { TaskOwnerDirectory } from '../../src/ui/worker-directory.js';
 
@@ -35,6 +35,7 @@ export async function dashboardOn(options: Partial<DashboardOptions> = {}): Prom
     secrets: [],
     workers: new TaskOwnerDirectory(tasks),
     resume: (id) => Promise.reject(new LegateError('invalid_arguments', `cannot resume "${id}" here`)),
+    answerApproval: (id, answer) => tasks.answerApproval(operator, id, answer),
     feedIntervalMs: 50,
     ...options,
   });
