@@ -29,7 +29,7 @@ function same(a: string | undefined, b: string): boolean {
 
 /**
  * Every request needs the token: in the query (`?token=…`, which also sets an HttpOnly, SameSite
- * cookie and redirects to the same address without it), else in the cookie. A state-changing
+ * cookie; the page's address then redirects to itself without it), else in the cookie or the header. A state-changing
  * request must be a POST and must also carry the token or the page key in the `x-legate-token`
  * header, which a form or an image on another site cannot send. Refused: 401 (no or wrong token),
  * 403 (a POST without the header), 405 (another method that would change state).
@@ -48,10 +48,13 @@ export function requireToken(token: string, cookieName: string): MiddlewareHandl
     }
     if (fromQuery !== undefined && method === 'GET') {
       setCookie(c, cookieName, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
-      // The token leaves the address bar (and the history) once the cookie holds it.
-      const url = new URL(c.req.url);
-      url.searchParams.delete('token');
-      return c.redirect(`${url.pathname}${url.search}${url.hash}`, 303);
+      // The page's address: the token leaves the address bar (and the history) once the cookie holds it.
+      // (A script's `GET /api/…?token=…` is answered directly.)
+      if (c.req.path === '/') {
+        const url = new URL(c.req.url);
+        url.searchParams.delete('token');
+        return c.redirect(`${url.pathname}${url.search}`, 303);
+      }
     }
     await next();
   };
