@@ -15,6 +15,8 @@ import { TerminalScreen } from './terminal.js';
 export interface ChatOptions extends GlobalOptions {
   /** `--resume [SESSION]`: true for the most recent session in this directory. */
   resume?: string | true;
+  /** `--dispatch-only` (shared mode): the children go on the shared queue, for workers elsewhere. */
+  dispatchOnly?: boolean;
 }
 
 /** How often the store is read for this session's tasks (ended elsewhere, or run by a worker), ms. */
@@ -38,7 +40,7 @@ interface Activity {
  * or in another process enters the conversation as a new turn (its completion notice), once.
  */
 export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
-  const rt = runtime ?? (await openRuntime(options, streams));
+  const rt = runtime ?? (await openRuntime(options, streams, { dispatchOnly: options.dispatchOnly === true }));
   let session: Session;
   try {
     session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);

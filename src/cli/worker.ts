@@ -1,9 +1,13 @@
 import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
+import type { Runtime } from '../runtime.js';
+import type { SharedDispatch } from '../tasks/bullmq/shared-dispatch.js';
+import { describeOutcome } from '../tasks/bullmq/task-job.js';
 import { operator } from '../tasks/caller.js';
 import { maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
-import { type GlobalOptions, openRuntime, type Streams, sharedStoreUrl } from './context.js';
+import type { CommandLog } from './command-log.js';
+import { type GlobalOptions, logOf, openRuntime, type Streams, sharedStoreUrl } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
   concurrency?: string;
@@ -20,7 +24,8 @@ const pollIntervalMs = 500;
  * Ctrl-C (or SIGTERM) hands running tasks back as `interrupted`, resumable by the next worker.
  */
 export async function workerCommand(options: WorkerOptions, streams: Streams): Promise<number> {
-  const runtime = await openRuntime(options, streams);
+  const shared: { dispatch?: SharedDispatch } = {};
+  const runtime = await openRuntime(options, streams, { queueSpawns: true, shared });
   const concurrency = options.concurrency === undefined ? runtime.config.delegation.max_concurrent_children : Number(options.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     await runtime.close();
@@ -43,6 +48,20 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
       : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} ` +
           `(up to ${concurrency} at once; Ctrl-C hands them back)`,
   );
+  if (shared.dispatch) {
+    try {
+      return await runSharedWorker(runtime, shared.dispatch, concurrency, options.untilIdle === true, stop.signal, logOf(streams));
+    } catch (error) {
+      say(`legate: ${errorMessage(error)}`);
+      return 1;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      unsubscribe();
+      if (stop.signal.aborted) say('  stopping: handing running tasks back as interrupted');
+      await runtime.close();
+    }
+  }
   let waiting = false;
   try {
     while (!stop.signal.aborted) {
@@ -69,5 +88,40 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     unsubscribe();
     if (stop.signal.aborted) say('  stopping: handing running tasks back as interrupted');
     await runtime.close();
+  }
+}
+
+/**
+ * Shared mode: take tasks from the shared BullMQ queues (one per depth up to
+ * `delegation.max_spawn_depth`, `concurrency` each) until stopped. Stopping refuses new jobs first,
+ * hands running tasks back (each goes on the queue again for another worker), then closes.
+ */
+async function runSharedWorker(
+  runtime: Runtime,
+  shared: SharedDispatch,
+  concurrency: number,
+  untilIdle: boolean,
+  stop: AbortSignal,
+  log: CommandLog,
+): Promise<number> {
+  const workers = shared.startWorkers(runtime.tasks, {
+    concurrency,
+    maxDepth: runtime.config.delegation.max_spawn_depth,
+    report: (_line, taskId, outcome) => log.detail(describeOutcome(taskId, outcome)),
+  });
+  try {
+    while (!stop.aborted) {
+      if (untilIdle && workers.running === 0) {
+        const open = await runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 });
+        if (open.length === 0) break;
+      }
+      // A referenced timer: it is what keeps the process alive while the queue is empty.
+      await sleep(pollIntervalMs, stop).catch(() => {});
+    }
+    return 0;
+  } finally {
+    workers.beginClose();
+    await runtime.tasks.shutdown();
+    await workers.close();
   }
 }

@@ -5,6 +5,11 @@
  * `LocalTaskEnds` (in-process + polling) by default; a shared mode can listen to store events.
  */
 export interface TaskEnds {
+  /**
+   * True where workers take interrupted tasks over (shared mode): an `interrupted` task is then
+   * not settled, and waiting goes on until it really ends.
+   */
+  readonly resumesInterrupted?: boolean;
   ended(taskId: string): void;
   /**
    * Resolves when the task ends, `check` finds it settled, `timeoutMs` passes or `signal` aborts

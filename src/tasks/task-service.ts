@@ -121,6 +121,20 @@ export class TaskService {
     return started;
   }
 
+  /**
+   * Claim a waiting (queued or interrupted) task and run it here now, outside the dispatcher: a
+   * shared queue's worker calls this for each job it takes. Resolves when the run is over, with the
+   * task as the store then holds it; undefined when it was not waiting or another process claimed it first.
+   */
+  async runHere(taskId: string): Promise<TaskRecord | undefined> {
+    const task = await this.store.get(taskId);
+    if (task?.status !== 'queued' && task?.status !== 'interrupted') return undefined;
+    const { record, finished } = await this.start(taskId, task.status);
+    if (!record) return undefined;
+    await finished;
+    return this.store.get(taskId);
+  }
+
   /** Claim and start queued and interrupted tasks of this LEGATE_HOME (a worker's job). Returns the ids started. */
   async claimWaiting(limit: number): Promise<string[]> {
     await this.reaper.reap(true);
@@ -199,26 +213,35 @@ export class TaskService {
 
   /**
    * Wait until the task ends or `timeoutMs` passes (or `signal` aborts). Returns the task as it is
-   * then: a timeout leaves it running. An interrupted task returns at once (nobody runs it).
+   * then: a timeout leaves it running. An interrupted task returns at once (nobody runs it), except
+   * in shared mode, where a worker takes it over.
    */
   async waitForEnd(caller: CallerLike, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<{ task: TaskRecord; timedOut: boolean }> {
     let task = await this.get(caller, taskId);
-    if (settled(task)) return { task, timedOut: false };
+    if (this.isSettled(task)) return { task, timedOut: false };
     await this.ends.wait(taskId, {
-      check: async () => settled(await this.get(caller, taskId)),
+      check: async () => this.isSettled(await this.get(caller, taskId)),
       // A task this process runs reports its end through `ended()`: no store read needed.
       local: () => this.live.has(taskId),
       timeoutMs,
       ...(signal ? { signal } : {}),
     });
     task = await this.get(caller, taskId);
-    return { task, timedOut: !settled(task) };
+    return { task, timedOut: !this.isSettled(task) };
+  }
+
+  /**
+   * Nobody will run the task further: it ended, or it is interrupted where nothing takes interrupted
+   * tasks over (without shared mode's workers, waiting on it would not end).
+   */
+  isSettled(task: TaskRecord): boolean {
+    return isTerminal(task.status) || (task.status === 'interrupted' && !this.ends.resumesInterrupted);
   }
 
   /** Wait for every task of a session to end (or be interrupted). */
   async waitForSession(sessionId: string, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const open = (await this.list(sessionId)).filter((task) => !settled(task));
+      const open = (await this.list(sessionId)).filter((task) => !this.isSettled(task));
       if (open.length === 0 || signal?.aborted) return;
       await Promise.all(open.map((task) => this.waitForEnd(sessionId, task.id, 60_000, signal)));
     }
@@ -413,11 +436,6 @@ const cancellerName: Record<CancelledBy, string> = {
   timeout: 'its timeout',
   shutdown: 'shutdown',
 };
-
-/** Ended, or interrupted (nobody is running it, so waiting would not end). */
-function settled(task: TaskRecord): boolean {
-  return isTerminal(task.status) || task.status === 'interrupted';
-}
 
 export function newTaskId(): string {
   return `t_${randomBytes(4).toString('hex')}`;
