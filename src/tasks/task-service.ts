@@ -135,6 +135,17 @@ export class TaskService {
     return this.store.get(taskId);
   }
 
+  /**
+   * A task left `running` under this process's owner id though nothing runs it here (its run was
+   * stopped by a lost job lock and wrote nothing more): move it to `interrupted`, fenced on that run,
+   * counted as a takeover. Refused (`lease_lost`) if another process took it meanwhile.
+   */
+  async handBackLost(task: TaskRecord): Promise<TaskRecord> {
+    if (this.live.has(task.id)) throw new LegateError('invalid_arguments', `task "${task.id}" runs in this process`, { taskId: task.id });
+    const patch = { owner: undefined, leaseExpiresAt: undefined, currentTool: '', endedAt: Date.now(), takeovers: (task.takeovers ?? 0) + 1 };
+    return this.store.transition(task.id, 'running', 'interrupted', patch, { owner: this.owner, epoch: task.epoch ?? 0 });
+  }
+
   /** Claim and start queued and interrupted tasks of this LEGATE_HOME (a worker's job). Returns the ids started. */
   async claimWaiting(limit: number): Promise<string[]> {
     await this.reaper.reap(true);

@@ -36,6 +36,7 @@ export interface QueueWorkersOptions {
 export class QueueWorkers {
   private readonly workers: Worker<TaskJobData, TaskJobOutcome>[] = [];
   private closingNow = false;
+  private closed: Promise<unknown> | undefined;
   private runningJobs = 0;
 
   constructor(private readonly options: QueueWorkersOptions) {
@@ -69,15 +70,20 @@ export class QueueWorkers {
     return this.closingNow;
   }
 
-  /** Take no new job from now on (jobs already fetched go back to their queue). */
+  /**
+   * Take no new job from now on: BullMQ stops fetching, and a job a pending fetch still brings goes
+   * back to its queue. Running tasks go on (hand them back with `TaskService.shutdown`).
+   */
   beginClose(): void {
     this.closingNow = true;
+    // BullMQ's close waits for the running jobs, so it is awaited in `close`.
+    this.closed ??= Promise.all(this.workers.map((worker) => worker.close().catch(() => {})));
   }
 
-  /** Stop taking jobs, wait for the running ones to end (hand tasks back first: `TaskService.shutdown`), close the workers. */
+  /** `beginClose`, then wait for the running jobs to end and the workers to close. */
   async close(): Promise<void> {
     this.beginClose();
-    await Promise.all(this.workers.map((worker) => worker.close().catch(() => {})));
+    await this.closed;
   }
 
   /** Run the job's task, or put the job back when closing. */
@@ -89,7 +95,12 @@ export class QueueWorkers {
     }
     this.runningJobs++;
     try {
-      const outcome = await runTaskJob(taskId, { tasks: this.options.tasks, queues: this.options.queues, leaseMs: this.options.leaseMs });
+      const outcome = await runTaskJob(taskId, {
+        tasks: this.options.tasks,
+        queues: this.options.queues,
+        leaseMs: this.options.leaseMs,
+        holds: (id) => this.options.leases.holds(id),
+      });
       this.options.report?.(`job ${job.id}`, taskId, outcome);
       return outcome;
     } catch (error) {

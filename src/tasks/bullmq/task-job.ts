@@ -14,6 +14,8 @@ export type TaskJobOutcome =
 
 export interface TaskJobDeps {
   tasks: TaskService;
+  /** Whether this process runs the task now (it holds its lease). */
+  holds: (taskId: string) => boolean;
   queues: TaskQueues;
   /** The lease length, ms: how long a dead owner's task can look held. */
   leaseMs: number;
@@ -25,6 +27,8 @@ export interface TaskJobDeps {
  * Run the task of one BullMQ job here. A job may find its task:
  * - waiting (queued, or interrupted: handed back or its worker died): claim it and run it, resuming
  *   from its checkpoint (the service refuses one taken over more than `tasks.max_resumes` times);
+ * - running under this process without running here: it lost the job's lock earlier; hand it back
+ *   (fenced on that run) and claim it anew;
  * - running under another owner: the job was stalled (its worker died or lost the lock) and BullMQ
  *   gave it back. Wait until that owner's lease runs out (reading it interrupts the task then) and
  *   take it over; an owner that keeps renewing past one lease is alive and keeps the task;
@@ -40,8 +44,17 @@ export async function runTaskJob(taskId: string, deps: TaskJobDeps, signal?: Abo
     if (!task) return { ran: false, why: `task "${taskId}" is gone` };
     if (task.status === 'queued' || task.status === 'interrupted') break;
     if (task.status !== 'running') return { ran: false, why: `task "${taskId}" is ${task.status}` };
-    if (task.owner === tasks.owner) return { ran: false, why: `task "${taskId}" already runs here` };
+    if (task.owner === tasks.owner) {
+      if (deps.holds(taskId)) return { ran: false, why: `task "${taskId}" already runs here` };
+      // This process lost it (its job lock) and wrote nothing since: hand it back, fenced, and take it again.
+      const handedBack = await tasks.handBackLost(task).then(
+        () => true,
+        () => false,
+      );
+      if (handedBack) continue;
+    }
     if (Date.now() > deadline || signal?.aborted) return { ran: false, why: `task "${taskId}" is held by ${task.owner}, which is alive` };
+    // Reading it again interrupts it once its owner's lease has run out (the Reaper).
     await sleep(deps.recheckMs ?? 250, signal).catch(() => {});
   }
   const after = await tasks.runHere(taskId);
