@@ -61,10 +61,9 @@ describe('capability check', () => {
 describe.skipIf(!redis)('shared mode dispatch on BullMQ', () => {
   it('a dispatch-only process runs nothing itself: a worker runs its task; a cancel from a third process aborts the model call within 1 s', async () => {
     const calling = gate();
-    await serve(async (request) => {
+    await serve(() => {
       calling.open();
-      await new Promise<void>((resolve) => request.aborted || setTimeout(resolve, 30_000).unref());
-      return { text: 'never' };
+      return { hang: true };
     });
     const work = tempDir('legate-bull-', dirs);
     const parent = await node({ cwd: work });
@@ -90,10 +89,7 @@ describe.skipIf(!redis)('shared mode dispatch on BullMQ', () => {
     await serve(async (request) => {
       if (request.index === 0) {
         firstCall.open();
-        await new Promise<void>((resolve) => {
-          const timer = setInterval(() => request.aborted && (clearInterval(timer), resolve()), 10);
-        });
-        return { text: 'stale answer' };
+        return { hang: true };
       }
       return { text: 'RESUMED-SUMMARY' };
     });
@@ -116,7 +112,6 @@ describe.skipIf(!redis)('shared mode dispatch on BullMQ', () => {
     const [first, second] = server!.requests;
     expect(server!.requests).toHaveLength(2);
     expect(first!.finishedAt!).toBeLessThanOrEqual(second!.startedAt);
-    expect((await parent.runtime.tasks.trail(operator, task.id)).output.join('\n')).not.toContain('stale answer');
   });
 
   it('a closing worker puts back a job its fetch already took; another worker runs the task', async () => {
@@ -181,10 +176,7 @@ describe.skipIf(!redis)('shared mode dispatch on BullMQ', () => {
     await serve(async (request) => {
       if (request.index === 0) {
         firstCall.open();
-        await new Promise<void>((resolve) => {
-          const timer = setInterval(() => request.aborted && (clearInterval(timer), resolve()), 10);
-        });
-        return { text: 'cut' };
+        return { hang: true };
       }
       return { text: 'HANDED-ON' };
     });
