@@ -1,0 +1,188 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedRequest, ScriptedReply } from '../../src/testing/scripted-script.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
+import { type RunningCli, runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
+import { type TestRedis, useTestRedis } from '../helpers/redis.js';
+import { isChild } from '../helpers/script.js';
+
+const redis = await useTestRedis();
+
+let server: ScriptedServer | undefined;
+const running: RunningCli[] = [];
+afterEach(async () => {
+  for (const cli of running.splice(0)) {
+    cli.kill('SIGKILL');
+    await cli.done;
+  }
+  await server?.close();
+  server = undefined;
+  await redis?.deleteKeys();
+});
+
+/** Every key under the test prefix with its value (whatever its type), as text. */
+export async function dumpKeys(test: TestRedis): Promise<string> {
+  const client = test.connect();
+  const lines: string[] = [];
+  for (const key of await test.keys()) {
+    const type = await client.type(key);
+    const value =
+      type === 'string'
+        ? await client.get(key)
+        : type === 'hash'
+          ? await client.hgetall(key)
+          : type === 'list'
+            ? await client.lrange(key, 0, -1)
+            : type === 'set'
+              ? await client.smembers(key)
+              : type === 'zset'
+                ? await client.zrange(key, 0, -1, 'WITHSCORES')
+                : type === 'stream'
+                  ? await client.xrange(key, '-', '+')
+                  : `(${type})`;
+    lines.push(`${key} ${JSON.stringify(value)}`);
+  }
+  return lines.join('\n');
+}
+
+const goals = [...Array.from({ length: 18 }, (_, index) => `GOAL-${String(index + 1).padStart(2, '0')}`), 'STEER-GOAL', 'CANCEL-GOAL'];
+
+/** The child's goal a request belongs to. */
+function goalOf(request: RecordedRequest): string {
+  return goals.find((goal) => request.text.includes(goal))!;
+}
+
+/** A child's second model call carries the result of its first step's tool call. */
+function stepOf(request: RecordedRequest): 1 | 2 {
+  return request.body.messages.some((message: { role: string }) => message.role === 'tool') ? 2 : 1;
+}
+
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+describe.skipIf(!redis)('shared mode across machines: a dispatch-only parent, three workers, a fifth process', () => {
+  it('runs 20 tasks on three workers, resumes a SIGKILLed worker’s tasks from their checkpoints, steers, cancels and collects from a fifth process', async () => {
+    const keys = {
+      parent: 'sk-machine-parent-SECRET-0001',
+      w1: 'sk-machine-w1-SECRET-0002',
+      w2: 'sk-machine-w2-SECRET-0003',
+      w3: 'sk-machine-w3-SECRET-0004',
+      desk: 'sk-machine-desk-SECRET-0005',
+    };
+    const hangingOnW1 = { count: 0 };
+    const steerGate = gate();
+    let steerCallKey: string | undefined;
+    let cancelCallKey: string | undefined;
+    server = await startScriptedServer({
+      handler: (request): ScriptedReply => {
+        if (!isChild(request)) {
+          if (request.body.messages.some((message: { role: string }) => message.role === 'tool')) return { text: 'all 20 spawned' };
+          return { toolCalls: goals.map((goal) => ({ name: 'delegate_task_async', arguments: { goal } })) };
+        }
+        const goal = goalOf(request);
+        const step = stepOf(request);
+        // Worker 1 is killed mid-step: its second model calls never answer.
+        if (request.apiKey === keys.w1 && (step === 2 || goal === 'STEER-GOAL' || goal === 'CANCEL-GOAL')) {
+          hangingOnW1.count++;
+          return { hang: true };
+        }
+        if (goal === 'CANCEL-GOAL') {
+          cancelCallKey = request.apiKey;
+          return { hang: true };
+        }
+        if (goal === 'STEER-GOAL' && step === 1) {
+          steerCallKey = request.apiKey;
+          return steerGate.opened.then(() => ({ toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] })) as unknown as ScriptedReply;
+        }
+        if (goal === 'STEER-GOAL') return { text: request.text.includes('STEER-MESSAGE') ? 'STEERED-RESULT' : 'steer missing' };
+        if (step === 1) return { toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], delayMs: 20 };
+        return { text: `RESULT-${goal}`, delayMs: 20 };
+      },
+    });
+    const shared = { redis_url: redis!.url, redis_prefix: redis!.prefix, lease_seconds: 2 };
+    const machine = (key: string) => tempHome(scriptedConfig(server!.openaiBaseUrl, { tasks: shared }, { api_key: key }));
+    const [p, m1, m2, m3, d] = [machine(keys.parent), machine(keys.w1), machine(keys.w2), machine(keys.w3), machine(keys.desk)];
+    const cli = (home: typeof p, args: string[]) => ({ args: ['--config', home.configFile, ...args], options: { home: home.home, cwd: p.work } });
+    const start = (home: typeof p, args: string[]): RunningCli => {
+      const { args: full, options } = cli(home, args);
+      const started = startCli(full, options);
+      running.push(started);
+      return started;
+    };
+    const run = (home: typeof p, args: string[]) => {
+      const { args: full, options } = cli(home, args);
+      return runCli(full, options);
+    };
+
+    const w1 = start(m1, ['worker', '--concurrency', '3']);
+    await until(() => /legate worker \S+: running tasks/.test(w1.stderr()), 20_000, 'worker 1 to start');
+    const spawned = await run(p, ['run', '--dispatch-only', '--no-wait', 'spawn the twenty tasks']);
+    expect(spawned.code, spawned.stderr).toBe(0);
+    expect(spawned.stdout).toContain('all 20 spawned');
+
+    // Worker 1 holds three tasks, each stuck in a model call; then it dies.
+    await until(() => hangingOnW1.count === 3, 30_000, 'worker 1 to be mid-step in three tasks');
+    w1.kill('SIGKILL');
+    await w1.done;
+    const w2 = start(m2, ['worker', '--concurrency', '3']);
+    const w3 = start(m3, ['worker', '--concurrency', '3']);
+
+    // A steer from the fifth process reaches the worker running the task, at its next model call.
+    const list = async () => JSON.parse((await run(d, ['tasks', 'list', '--all', '--json'])).stdout).tasks as { task_id: string; goal: string; status: string }[];
+    const tasks = await list();
+    expect(tasks).toHaveLength(20);
+    const idOf = (goal: string) => tasks.find((task) => task.goal === goal)!.task_id;
+    await until(() => steerCallKey !== undefined && steerCallKey !== keys.w1, 30_000, 'the steered task to run on worker 2 or 3');
+    const steered = await run(d, ['tasks', 'steer', idOf('STEER-GOAL'), 'STEER-MESSAGE']);
+    expect(steered.code, steered.stderr).toBe(0);
+    steerGate.open();
+
+    // A cancel from the fifth process aborts the model call on the worker holding the task within 1 s.
+    await until(() => cancelCallKey !== undefined && cancelCallKey !== keys.w1, 30_000, 'the cancelled task to run on worker 2 or 3');
+    const cancelled = await run(d, ['tasks', 'cancel', idOf('CANCEL-GOAL')]);
+    const cancelledAt = Date.now();
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    const cancelCall = () => server!.requests.find((request) => request.apiKey === cancelCallKey && isChild(request) && goalOf(request) === 'CANCEL-GOAL');
+    await until(() => cancelCall()?.aborted === true, 5_000, 'the cancelled model call to be aborted');
+    expect(cancelCall()!.finishedAt! - cancelledAt).toBeLessThan(1_000);
+
+    // The fifth process collects every result.
+    const others = tasks.filter((task) => task.goal !== 'CANCEL-GOAL').map((task) => task.task_id);
+    const collected = await run(d, ['tasks', 'collect', ...others, '--timeout', '90']);
+    expect(collected.code, collected.stderr).toBe(0);
+    for (const goal of goals.slice(0, 18)) expect(collected.stdout).toContain(`${idOf(goal)}: RESULT-${goal}`);
+    expect(collected.stdout).toContain(`${idOf('STEER-GOAL')}: STEERED-RESULT`);
+    const cancelView = await run(d, ['tasks', 'collect', idOf('CANCEL-GOAL'), '--json']);
+    expect(JSON.parse(cancelView.stdout)).toMatchObject({ status: 'cancelled' });
+    const steerCall = server.requests.find((request) => isChild(request) && goalOf(request) === 'STEER-GOAL' && request.text.includes('STEER-MESSAGE'))!;
+    expect(steerCall.apiKey).toBe(steerCallKey);
+
+    // No completed step ran twice: each answered (goal, step) pair was answered once. Worker 1's
+    // three tasks were resumed elsewhere after their first step (its answer is not asked again).
+    const answered = server.requests.filter((request) => isChild(request) && !request.aborted && request.finishedAt !== undefined);
+    const pairs = answered.map((request) => `${goalOf(request)}#${stepOf(request)}`);
+    expect(new Set(pairs).size).toBe(pairs.length);
+    const resumed = server.requests.filter((request) => request.apiKey === keys.w1 && isChild(request) && stepOf(request) === 2).map(goalOf);
+    expect(resumed.length).toBeGreaterThan(0);
+    for (const goal of resumed) {
+      expect(answered.filter((request) => goalOf(request) === goal && stepOf(request) === 1).map((request) => request.apiKey)).toEqual([keys.w1]);
+      expect(answered.filter((request) => goalOf(request) === goal && stepOf(request) === 2).map((request) => request.apiKey)).not.toContain(keys.w1);
+    }
+    // Workers 2 and 3 both ran tasks, each with its own key.
+    const ranBy = new Set(answered.map((request) => request.apiKey));
+    expect(ranBy).toContain(keys.w2);
+    expect(ranBy).toContain(keys.w3);
+
+    w2.kill('SIGINT');
+    w3.kill('SIGINT');
+    expect((await w2.done).code).toBe(0);
+    expect((await w3.done).code).toBe(0);
+
+    const stored = await dumpKeys(redis!);
+    expect(stored).toContain('RESULT-GOAL-01');
+    for (const key of Object.values(keys)) expect(stored).not.toContain(key);
+    expect(stored).not.toContain('SECRET');
+  }, 120_000);
+});
