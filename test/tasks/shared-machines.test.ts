@@ -3,7 +3,7 @@ import type { RecordedRequest, ScriptedReply } from '../../src/testing/scripted-
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { type RunningCli, runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
 import { type TestRedis, useTestRedis } from '../helpers/redis.js';
-import { isChild } from '../helpers/script.js';
+import { isChild, taskIds } from '../helpers/script.js';
 
 const redis = await useTestRedis();
 
@@ -97,8 +97,8 @@ describe.skipIf(!redis)('shared mode across machines: a dispatch-only parent, th
           return steerGate.opened.then(() => ({ toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] })) as unknown as ScriptedReply;
         }
         if (goal === 'STEER-GOAL') return { text: request.text.includes('STEER-MESSAGE') ? 'STEERED-RESULT' : 'steer missing' };
-        if (step === 1) return { toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], delayMs: 20 };
-        return { text: `RESULT-${goal}`, delayMs: 20 };
+        if (step === 1) return { toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], delayMs: 200 };
+        return { text: `RESULT-${goal}`, delayMs: 200 };
       },
     });
     const shared = { redis_url: redis!.url, redis_prefix: redis!.prefix, lease_seconds: 2 };
@@ -116,40 +116,46 @@ describe.skipIf(!redis)('shared mode across machines: a dispatch-only parent, th
       return runCli(full, options);
     };
 
-    const w1 = start(m1, ['worker', '--concurrency', '3']);
-    await until(() => /legate worker \S+: running tasks/.test(w1.stderr()), 20_000, 'worker 1 to start');
+    // Three workers, on three "machines", wait for work; a dispatch-only parent spawns 20 tasks.
+    const [w1, w2, w3] = [
+      start(m1, ['worker', '--concurrency', '3']),
+      start(m2, ['worker', '--concurrency', '3']),
+      start(m3, ['worker', '--concurrency', '3']),
+    ];
+    await until(() => [w1, w2, w3].every((worker) => /legate worker \S+: running tasks/.test(worker.stderr())), 30_000, 'the workers to start');
     const spawned = await run(p, ['run', '--dispatch-only', '--no-wait', 'spawn the twenty tasks']);
     expect(spawned.code, spawned.stderr).toBe(0);
     expect(spawned.stdout).toContain('all 20 spawned');
 
-    // Worker 1 holds three tasks, each stuck in a model call; then it dies.
+    // Worker 1 holds three tasks, each stuck in a model call after its first step; then it dies.
     await until(() => hangingOnW1.count === 3, 30_000, 'worker 1 to be mid-step in three tasks');
     w1.kill('SIGKILL');
     await w1.done;
-    const w2 = start(m2, ['worker', '--concurrency', '3']);
-    const w3 = start(m3, ['worker', '--concurrency', '3']);
 
-    // A steer from the fifth process reaches the worker running the task, at its next model call.
-    const list = async () => JSON.parse((await run(d, ['tasks', 'list', '--all', '--json'])).stdout).tasks as { task_id: string; goal: string; status: string }[];
-    const tasks = await list();
-    expect(tasks).toHaveLength(20);
-    const idOf = (goal: string) => tasks.find((task) => task.goal === goal)!.task_id;
+    // The parent's second model call carries the spawned ids, in the order of its tool calls.
+    const ids = taskIds(server.requests.find((request) => !isChild(request) && request.text.includes('"task_id"'))!);
+    expect(ids).toHaveLength(20);
+    const idOf = (goal: string) => ids[goals.indexOf(goal)]!;
+
+    // A steer and a cancel from the fifth process reach the worker running each task: the steer at
+    // its next model call, the cancel aborting its model call within 1 s.
     await until(() => steerCallKey !== undefined && steerCallKey !== keys.w1, 30_000, 'the steered task to run on worker 2 or 3');
-    const steered = await run(d, ['tasks', 'steer', idOf('STEER-GOAL'), 'STEER-MESSAGE']);
+    await until(() => cancelCallKey !== undefined && cancelCallKey !== keys.w1, 30_000, 'the cancelled task to run on worker 2 or 3');
+    const cancelCall = () => server!.requests.find((request) => request.apiKey === cancelCallKey && isChild(request) && goalOf(request) === 'CANCEL-GOAL');
+    const [steered, cancelledAt] = await Promise.all([
+      run(d, ['tasks', 'steer', idOf('STEER-GOAL'), 'STEER-MESSAGE']),
+      run(d, ['tasks', 'cancel', idOf('CANCEL-GOAL')]).then((cancelled) => {
+        expect(cancelled.code, cancelled.stderr).toBe(0);
+        return Date.now();
+      }),
+    ]);
     expect(steered.code, steered.stderr).toBe(0);
     steerGate.open();
-
-    // A cancel from the fifth process aborts the model call on the worker holding the task within 1 s.
-    await until(() => cancelCallKey !== undefined && cancelCallKey !== keys.w1, 30_000, 'the cancelled task to run on worker 2 or 3');
-    const cancelled = await run(d, ['tasks', 'cancel', idOf('CANCEL-GOAL')]);
-    const cancelledAt = Date.now();
-    expect(cancelled.code, cancelled.stderr).toBe(0);
-    const cancelCall = () => server!.requests.find((request) => request.apiKey === cancelCallKey && isChild(request) && goalOf(request) === 'CANCEL-GOAL');
     await until(() => cancelCall()?.aborted === true, 5_000, 'the cancelled model call to be aborted');
     expect(cancelCall()!.finishedAt! - cancelledAt).toBeLessThan(1_000);
 
     // The fifth process collects every result.
-    const others = tasks.filter((task) => task.goal !== 'CANCEL-GOAL').map((task) => task.task_id);
+    const others = ids.filter((id) => id !== idOf('CANCEL-GOAL'));
     const collected = await run(d, ['tasks', 'collect', ...others, '--timeout', '90']);
     expect(collected.code, collected.stderr).toBe(0);
     for (const goal of goals.slice(0, 18)) expect(collected.stdout).toContain(`${idOf(goal)}: RESULT-${goal}`);
