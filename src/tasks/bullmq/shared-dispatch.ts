@@ -57,6 +57,7 @@ export class SharedDispatch {
     const connection = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: null, connectTimeout: 3_000 });
     connection.on('error', () => {});
     const subscriber = connection.duplicate();
+    subscriber.on('error', () => {});
     try {
       await connection.connect();
       await subscriber.connect();
