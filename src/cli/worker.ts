@@ -21,7 +21,8 @@ const pollIntervalMs = 500;
 /**
  * `legate worker`: run the queued and interrupted tasks of this LEGATE_HOME until stopped, picking
  * up tasks that other processes add while it waits (`--until-idle`: exit once there are none).
- * Ctrl-C (or SIGTERM) hands running tasks back as `interrupted`, resumable by the next worker.
+ * In shared mode it takes them from the shared BullMQ queues instead (docs/shared-mode.md), from
+ * any machine. Ctrl-C (or SIGTERM) hands running tasks back as `interrupted`, resumable by the next worker.
  */
 export async function workerCommand(options: WorkerOptions, streams: Streams): Promise<number> {
   const shared: { dispatch?: SharedDispatch } = {};
@@ -46,7 +47,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     sharedUrl === undefined
       ? `legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`
       : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} ` +
-          `(up to ${concurrency} at once; Ctrl-C hands them back)`,
+          `from the shared queue (up to ${concurrency} at once per depth, depths 1-${Math.max(1, runtime.config.delegation.max_spawn_depth)}; Ctrl-C hands them back)`,
   );
   if (shared.dispatch) {
     try {
