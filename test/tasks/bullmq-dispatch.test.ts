@@ -6,6 +6,7 @@ import { missingCapabilities } from '../../src/tasks/bullmq/task-capabilities.js
 import { operator } from '../../src/tasks/task-service.js';
 import type { RecordedRequest } from '../../src/testing/scripted-script.js';
 import { type ScriptedReply, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
+import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
 import { useTestRedis } from '../helpers/redis.js';
 import { childWith } from '../helpers/script.js';
 import { type SharedNode, sharedNode } from './shared-nodes.js';
@@ -55,6 +56,15 @@ describe('capability check', () => {
       worker,
     );
     expect(missing).toEqual(['no working directory "/nowhere/at/all"', 'no route "special" in its delegation.routes', 'no toolset or MCP server "notes"']);
+  });
+});
+
+describe('--dispatch-only', () => {
+  it('is refused without shared mode, naming what turns it on', async () => {
+    const { home, work, configFile } = tempHome(scriptedConfig('http://127.0.0.1:9/v1'));
+    const result = await runCli(['--config', configFile, 'run', '--dispatch-only', 'anything'], { home, cwd: work });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--dispatch-only needs shared mode: set tasks.redis_url in config.yaml or LEGATE_REDIS_URL');
   });
 });
 
