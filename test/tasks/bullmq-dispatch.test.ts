@@ -124,6 +124,25 @@ describe.skipIf(!redis)('shared mode dispatch on BullMQ', () => {
     expect(first!.finishedAt!).toBeLessThanOrEqual(second!.startedAt);
   });
 
+  it("BullMQ's stall limit is not legate's: past tasks.max_resumes a task that keeps losing its worker fails with max_resumes", async () => {
+    const firstCall = gate();
+    await serve(() => {
+      firstCall.open();
+      return { hang: true };
+    });
+    const work = tempDir('legate-bull-', dirs);
+    const parent = await node({ cwd: work });
+    await node({ cwd: work, concurrency: 1, maxResumes: 0 });
+    const task = await parent.runtime.tasks.spawn(childSpec('RESUME-LIMIT', work));
+    await firstCall.opened;
+    const client = redis!.connect();
+    expect(await client.del(`${redis!.prefix}:${queueName(1)}:${jobIdFor(task.id, 0)}:lock`)).toBe(1);
+    const { task: ended } = await parent.runtime.tasks.waitForEnd(operator, task.id, 20_000);
+    expect(ended).toMatchObject({ status: 'failed', exitReason: 'max_resumes', takeovers: 1 });
+    expect(ended.error).toContain('tasks.max_resumes is 0');
+    expect(server!.requests).toHaveLength(1);
+  });
+
   it('a closing worker puts back a job its fetch already took; another worker runs the task', async () => {
     await serve(() => ({ text: 'RUN-BY-B' }));
     const work = tempDir('legate-bull-', dirs);

@@ -22,6 +22,8 @@ export interface SharedNodeOptions {
   concurrency?: number;
   leaseSeconds?: number;
   maxSpawnDepth?: number;
+  /** `tasks.max_resumes`. */
+  maxResumes?: number;
   /** More config (routes…), merged at the top level. */
   config?: Record<string, unknown>;
   apiKey?: string;
@@ -31,7 +33,7 @@ export async function sharedNode(redis: TestRedis, options: SharedNodeOptions): 
   const leaseSeconds = options.leaseSeconds ?? 1.5;
   const config = configSchema.parse({
     model: { provider: 'openai', name: 'm', base_url: options.baseUrl, api_key: options.apiKey ?? 'sk-test-shared-0001', max_retries: 0 },
-    tasks: { redis_url: redis.url, redis_prefix: redis.prefix, lease_seconds: leaseSeconds },
+    tasks: { redis_url: redis.url, redis_prefix: redis.prefix, lease_seconds: leaseSeconds, max_resumes: options.maxResumes ?? 3 },
     delegation: { max_spawn_depth: options.maxSpawnDepth ?? 1 },
     ...options.config,
   });
