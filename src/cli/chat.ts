@@ -190,6 +190,9 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     }
   };
   const poller = setInterval(() => void poll(), pollMs);
+  // In shared mode a task ending on another machine is told at once (Redis Pub/Sub): if it is this
+  // session's (`get` refuses others'), read now.
+  const stopWatching = rt.tasks.watchEnds((taskId) => void rt.tasks.get(session.id, taskId).then(poll, () => {}));
   const ticker = interactive ? setInterval(() => (activity || dock.size > 0) && screen.refresh(), 1000) : undefined;
 
   let left: () => void = () => {};
@@ -266,6 +269,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   process.removeListener('SIGINT', interrupt);
   clearInterval(poller);
   clearInterval(ticker);
+  stopWatching();
   unsubscribe();
   screen.close();
   try {

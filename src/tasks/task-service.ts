@@ -78,6 +78,14 @@ export class TaskService {
     return this.leases.owner;
   }
 
+  /**
+   * Call `listener` with the id of each task that ends in any process, where processes tell each
+   * other (shared mode); returns the function that stops it. Elsewhere it never calls: read the store.
+   */
+  watchEnds(listener: (taskId: string) => void): () => void {
+    return this.ends.watch?.(listener) ?? (() => {});
+  }
+
   subscribe(listener: TaskListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -79,6 +79,8 @@ describe.skipIf(!redis)('shared mode dispatch on BullMQ', () => {
     const parent = await node({ cwd: work });
     const worker = await node({ cwd: work, concurrency: 2 });
     const desk = await node({ cwd: work });
+    const heard: string[] = [];
+    parent.runtime.tasks.watchEnds((taskId) => heard.push(taskId));
     const task = await parent.runtime.tasks.spawn(childSpec('CANCEL-ME', work));
     await calling.opened;
     const running = await desk.runtime.tasks.get(operator, task.id);
@@ -92,6 +94,8 @@ describe.skipIf(!redis)('shared mode dispatch on BullMQ', () => {
     const { task: ended, timedOut } = await parent.runtime.tasks.waitForEnd(operator, task.id, 10_000);
     expect(timedOut).toBe(false);
     expect(ended).toMatchObject({ status: 'cancelled', cancelledBy: 'user' });
+    // Every process hears the end (a chat's notices): the canceller and the worker both tell it.
+    await until(() => heard.includes(task.id), 'the parent to hear the end', 5_000);
   });
 
   it('a worker that loses the job lock aborts its child and writes nothing more; the task is resumed, never run twice at once', async () => {

@@ -10,6 +10,7 @@ import { endsChannel } from './queue-names.js';
  */
 export class EndChannel {
   private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly everyEnd = new Set<(taskId: string) => void>();
   private readonly channel: string;
 
   private constructor(
@@ -21,6 +22,7 @@ export class EndChannel {
     subscriber.on('message', (channel: string, taskId: string) => {
       if (channel !== this.channel) return;
       for (const listener of [...(this.listeners.get(taskId) ?? [])]) listener();
+      for (const listener of [...this.everyEnd]) listener(taskId);
     });
   }
 
@@ -34,6 +36,12 @@ export class EndChannel {
   /** Say that the task ended (best effort: listeners also read the store). */
   publish(taskId: string): void {
     this.publisher.publish(this.channel, taskId).catch(() => {});
+  }
+
+  /** Call `listener` with the id of every task a process says ended. Returns the function that stops it. */
+  listenAll(listener: (taskId: string) => void): () => void {
+    this.everyEnd.add(listener);
+    return () => this.everyEnd.delete(listener);
   }
 
   /** Call `listener` whenever a process says the task ended. Returns the function that stops it. */

@@ -21,6 +21,10 @@ export class SharedTaskEnds implements TaskEnds {
     this.channel.publish(taskId);
   }
 
+  watch(listener: (taskId: string) => void): () => void {
+    return this.channel.listenAll(listener);
+  }
+
   wait(taskId: string, options: { check: () => Promise<boolean>; local: () => boolean; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     const { signal } = options;
     return new Promise<void>((resolve) => {
