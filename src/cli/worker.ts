@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
@@ -6,6 +7,8 @@ import type { SharedDispatch } from '../tasks/bullmq/shared-dispatch.js';
 import { describeOutcome } from '../tasks/bullmq/task-job.js';
 import { operator } from '../tasks/caller.js';
 import { maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
+import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
+import { workerHeartbeatMs } from '../tasks/worker-registry.js';
 import type { CommandLog } from './command-log.js';
 import { type GlobalOptions, logOf, openRuntime, type Streams, sharedStoreUrl } from './context.js';
 
@@ -49,9 +52,9 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
       : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} ` +
           `from the shared queue (up to ${concurrency} at once per depth, depths 1-${Math.max(1, runtime.config.delegation.max_spawn_depth)}; Ctrl-C hands them back)`,
   );
-  if (shared.dispatch) {
+  if (shared.dispatch && sharedUrl !== undefined) {
     try {
-      return await runSharedWorker(runtime, shared.dispatch, concurrency, options.untilIdle === true, stop.signal, logOf(streams));
+      return await runSharedWorker(runtime, shared.dispatch, sharedUrl, concurrency, options.untilIdle === true, stop.signal, logOf(streams));
     } catch (error) {
       say(`legate: ${errorMessage(error)}`);
       return 1;
@@ -100,6 +103,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
 async function runSharedWorker(
   runtime: Runtime,
   shared: SharedDispatch,
+  url: string,
   concurrency: number,
   untilIdle: boolean,
   stop: AbortSignal,
@@ -110,8 +114,15 @@ async function runSharedWorker(
     maxDepth: runtime.config.delegation.max_spawn_depth,
     report: (_line, taskId, outcome) => log.detail(describeOutcome(taskId, outcome)),
   });
+  // Announce this worker (id, host, concurrency) for the dashboard's Workers page.
+  const registry = await RedisWorkerRegistry.open({ url, prefix: runtime.config.tasks.redis_prefix, connectTimeoutMs: 3_000 }).catch(() => undefined);
+  const announced = { id: runtime.tasks.owner, host: hostname(), concurrency, startedAt: Date.now(), heartbeatAt: 0 };
   try {
     while (!stop.aborted) {
+      if (registry && Date.now() - announced.heartbeatAt >= workerHeartbeatMs) {
+        announced.heartbeatAt = Date.now();
+        await registry.announce(announced).catch(() => {});
+      }
       if (untilIdle && workers.running === 0) {
         const open = await runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 });
         if (open.length === 0) break;
@@ -124,5 +135,7 @@ async function runSharedWorker(
     workers.beginClose();
     await runtime.tasks.shutdown();
     await workers.close();
+    await registry?.leave(announced.id).catch(() => {});
+    await registry?.close();
   }
 }
