@@ -17,9 +17,10 @@ import type { ApprovalGate } from './sandbox/approval-gate.js';
 import { IOPerMode } from './sandbox/io-per-mode.js';
 import { isNarrowerOrEqual, type SandboxMode } from './sandbox/modes.js';
 import { redactSecrets } from './secrets.js';
+import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/bullmq/task-capabilities.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
-import { sessionCaller, TaskService } from './tasks/task-service.js';
+import { sessionCaller, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets } from './tools/toolsets.js';
@@ -46,6 +47,10 @@ export interface RuntimeOptions {
   retryBaseDelayMs?: number;
   /** Opened for this runtime (MCP connections…): closed by `close()`, after the tasks stop. */
   resources?: { close(): Promise<void> }[];
+  /** Where tasks run, how leases are held and ends heard (shared mode: `SharedDispatch.serviceOptions()`); default: this process. */
+  taskParts?: Pick<TaskServiceOptions, 'dispatcher' | 'leaseKeeper' | 'ends' | 'leaseMs'>;
+  /** Check that each task can run here (working directory, route, toolsets) before its child starts: tasks from other machines. */
+  checkCapabilities?: boolean;
 }
 
 /**
@@ -109,15 +114,29 @@ export class Runtime implements ChildEnvironment {
         `${this.configFile ?? 'config'}: agent.toolsets: unknown toolset ${unknown.map((name) => `"${name}"`).join(', ')}; known: ${[...known].join(', ')}`,
       );
     }
+    const leaseMs = this.config.tasks.lease_seconds * 1000;
+    const runner = new ChildRunner(this);
     this.tasks = new TaskService({
       store: options.store ?? new MemoryTaskStore(),
-      runner: new ChildRunner(this),
+      runner: options.checkCapabilities ? new CapabilityCheckedRunner(runner, this.capabilities(known)) : runner,
       maxConcurrent: this.config.delegation.max_concurrent_children,
       childTimeoutSeconds: this.config.delegation.child_timeout_seconds,
       maxResumes: this.config.tasks.max_resumes,
+      leaseMs,
+      heartbeatMs: Math.min(500, Math.floor(leaseMs / 4)),
+      ...options.taskParts,
       approval: this.approvalMode,
       approvalTimeoutSeconds: this.config.agent.approval_timeout_seconds,
     });
+  }
+
+  /** What this runtime can run a task with: its routes and toolsets (for tasks spawned on other machines). */
+  private capabilities(toolsets: ReadonlySet<string>): WorkerCapabilities {
+    return {
+      owner: () => this.tasks.owner,
+      hasRoute: (route) => this.endpoints.routes.has(route) || this.endpoints.acpRoutes.has(route),
+      toolsets: () => toolsets,
+    };
   }
 
   /** The provider for an endpoint; endpoints with the same keys share one credential pool. */

@@ -15,6 +15,8 @@ import { TerminalScreen } from './terminal.js';
 export interface ChatOptions extends GlobalOptions {
   /** `--resume [SESSION]`: true for the most recent session in this directory. */
   resume?: string | true;
+  /** `--dispatch-only` (shared mode): the children go on the shared queue, for workers elsewhere. */
+  dispatchOnly?: boolean;
 }
 
 /** How often the store is read for this session's tasks (ended elsewhere, or run by a worker), ms. */
@@ -39,7 +41,7 @@ interface Activity {
  */
 export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
   // agent.approval defaults to on-request in chat: a child's call outside its mode waits for /approve.
-  const rt = runtime ?? (await openRuntime(options, streams, { approval: 'on-request' }));
+  const rt = runtime ?? (await openRuntime(options, streams, { approval: 'on-request', dispatchOnly: options.dispatchOnly === true }));
   let session: Session;
   try {
     session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);
@@ -189,6 +191,9 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     }
   };
   const poller = setInterval(() => void poll(), pollMs);
+  // In shared mode a task ending on another machine is told at once (Redis Pub/Sub): if it is this
+  // session's (`get` refuses others'), read now.
+  const stopWatching = rt.tasks.watchEnds((taskId) => void rt.tasks.get(session.id, taskId).then(poll, () => {}));
   const ticker = interactive ? setInterval(() => (activity || dock.size > 0) && screen.refresh(), 1000) : undefined;
 
   let left: () => void = () => {};
@@ -265,6 +270,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   process.removeListener('SIGINT', interrupt);
   clearInterval(poller);
   clearInterval(ticker);
+  stopWatching();
   unsubscribe();
   screen.close();
   try {

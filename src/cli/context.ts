@@ -6,6 +6,7 @@ import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
 import { parseSandboxMode } from '../sandbox/modes.js';
 import { maskKey } from '../secrets.js';
+import { SharedDispatch } from '../tasks/bullmq/shared-dispatch.js';
 import { oneLine } from '../tasks/output-lines.js';
 import { RedisTaskStore } from '../tasks/store/redis/redis-store.js';
 import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
@@ -71,11 +72,26 @@ export function loadFor(options: GlobalOptions, streams: Streams): LoadedConfig 
 export async function openRuntime(
   options: GlobalOptions,
   streams: Streams,
-  extra: Partial<RuntimeOptions> & { mcp?: boolean; modelName?: string } = {},
+  extra: Partial<RuntimeOptions> & {
+    mcp?: boolean;
+    modelName?: string;
+    /** Shared mode: spawned tasks go on the BullMQ queues (`legate worker`) instead of running here; ignored without shared mode. */
+    queueSpawns?: boolean;
+    /** `--dispatch-only`: as `queueSpawns`, and an error (`invalid_arguments`) without shared mode. */
+    dispatchOnly?: boolean;
+    /** Receives shared mode's parts (a worker starts its queue workers on them); untouched without shared mode. */
+    shared?: { dispatch?: SharedDispatch };
+  } = {},
 ): Promise<Runtime> {
-  const { mcp: connectMcp = true, modelName, ...runtimeOptions } = extra;
+  const { mcp: connectMcp = true, modelName, queueSpawns = false, dispatchOnly = false, shared: sharedOut, ...runtimeOptions } = extra;
   const log = logOf(streams);
   const read = loadFor(options, streams);
+  if (dispatchOnly && sharedStoreUrl(read.config, streams.env) === undefined) {
+    throw new LegateError(
+      'invalid_arguments',
+      '--dispatch-only needs shared mode: set tasks.redis_url in config.yaml or LEGATE_REDIS_URL (without it there are no workers elsewhere to run the tasks)',
+    );
+  }
   // `--model NAME` replaces `model.name` (so also the children's model when `delegation.model` is empty).
   const loaded = modelName ? { ...read, config: { ...read.config, model: { ...read.config.model, name: modelName } } } : read;
   if (modelName) log.detail(`model: ${modelName} (from --model)`);
@@ -83,7 +99,10 @@ export async function openRuntime(
   const cwd = options.cwd ?? process.cwd();
   const store = extra.store ?? (await openStore(loaded, streams.env));
   let mcp: McpToolsets = { toolsets: [], connections: [] };
+  let shared: SharedDispatch | undefined;
   try {
+    shared = await openSharedDispatch(loaded, streams.env, store, queueSpawns || dispatchOnly);
+    if (sharedOut && shared) sharedOut.dispatch = shared;
     if (connectMcp) {
       mcp = await connectMcpServers(loaded.config.mcp_servers, {
         cwd,
@@ -104,11 +123,13 @@ export async function openRuntime(
       ...runtimeOptions,
       store,
       extraToolsets: [...(extra.extraToolsets ?? []), ...mcp.toolsets],
-      resources: [...(extra.resources ?? []), ...mcp.connections],
+      resources: [...(extra.resources ?? []), ...mcp.connections, ...(shared ? [shared] : [])],
+      ...(shared ? { taskParts: shared.serviceOptions(), checkCapabilities: true } : {}),
     });
     logTasks(runtime, log);
     return runtime;
   } catch (error) {
+    await shared?.close();
     await store.close();
     await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
     throw error;
@@ -163,6 +184,21 @@ export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): P
   }
 }
 
+/**
+ * Shared mode's dispatch parts (BullMQ queues, task-end messages, leases) for a process using the
+ * shared `store`; undefined without shared mode.
+ */
+export async function openSharedDispatch(
+  loaded: LoadedConfig,
+  env: NodeJS.ProcessEnv,
+  store: TaskStore,
+  queueSpawns: boolean,
+): Promise<SharedDispatch | undefined> {
+  const url = sharedStoreUrl(loaded.config, env);
+  if (url === undefined) return undefined;
+  return SharedDispatch.open({ url, prefix: loaded.config.tasks.redis_prefix, store, leaseMs: loaded.config.tasks.lease_seconds * 1000, queueSpawns });
+}
+
 /** What commands that only read and manage stored tasks work with: no model, so no API key. */
 export interface TaskDesk {
   tasks: TaskService;
@@ -179,7 +215,12 @@ export interface TaskDesk {
 export async function openTaskDesk(options: GlobalOptions, streams: Streams): Promise<TaskDesk> {
   const loaded = loadFor(options, streams);
   const store = await openStore(loaded, streams.env);
+  const shared = await openSharedDispatch(loaded, streams.env, store, false).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const tasks = new TaskService({
+    ...shared?.serviceOptions(),
     store,
     maxConcurrent: loaded.config.delegation.max_concurrent_children,
     runner: {
@@ -192,6 +233,7 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
     config: loaded.config,
     close: async () => {
       await tasks.shutdown();
+      await shared?.close();
       await store.close();
     },
   };

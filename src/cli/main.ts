@@ -54,6 +54,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--no-wait', 'do not wait for background tasks after the final answer')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .option('--model <name>', "the parent's model (default: model.name of the config)")
+    .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
     .action(async (prompt: string, options: RunOptions, command: Command) => {
       const text = await readPrompt(prompt, streams);
       exitCode = await runCommand(text, { ...command.optsWithGlobals(), ...options }, streams);
@@ -63,8 +64,9 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .command('chat')
     .description('interactive session with streaming output and a live task dock')
     .option('--resume [session]', 'continue a stored session (default: the most recent in this directory)')
+    .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
-    .action(async (options: { resume?: string | true }, command: Command) => {
+    .action(async (options: { resume?: string | true; dispatchOnly?: boolean }, command: Command) => {
       exitCode = await chatCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
@@ -87,8 +89,9 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .command('mcp')
     .description('serve the delegation tools to an MCP client over stdio (stdout is the MCP channel)')
     .option('--session <name>', "session the client's tasks belong to (default: one per working directory)")
+    .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
-    .action(async (options: { session?: string }, command: Command) => {
+    .action(async (options: { session?: string; dispatchOnly?: boolean }, command: Command) => {
       exitCode = await mcpCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
@@ -105,7 +108,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
 
   program
     .command('worker')
-    .description('run queued and interrupted tasks of this LEGATE_HOME until stopped (Ctrl-C hands them back)')
+    .description('run queued and interrupted tasks of this LEGATE_HOME, or of the shared queue in shared mode, until stopped (Ctrl-C hands them back)')
     .option('--concurrency <n>', 'tasks at once (default: delegation.max_concurrent_children)')
     .option('--until-idle', 'exit once no task is queued, interrupted or running')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')

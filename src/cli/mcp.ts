@@ -8,6 +8,8 @@ import { type GlobalOptions, openRuntime, type Streams } from './context.js';
 export interface McpOptions extends GlobalOptions {
   /** The session the client's tasks belong to (default: one per working directory). */
   session?: string;
+  /** `--dispatch-only` (shared mode): the client's tasks go on the shared queue, for workers elsewhere. */
+  dispatchOnly?: boolean;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface McpOptions extends GlobalOptions {
  * previous server left interrupted (or queued) continue here from their last checkpoint.
  */
 export async function mcpCommand(options: McpOptions, streams: Streams): Promise<number> {
-  const runtime = await openRuntime(options, streams);
+  const runtime = await openRuntime(options, streams, { dispatchOnly: options.dispatchOnly === true });
   const say = (line: string): void => void streams.stderr.write(`legate mcp: ${line}\n`);
   const sessionId = options.session ?? defaultMcpSessionId(runtime.cwd);
   const server = createDelegationServer(runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets }), runtime.io);
@@ -29,7 +31,8 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
   try {
     await server.connect(new StdioServerTransport(streams.stdin as Readable, streams.stdout as Writable));
     say(`serving session ${sessionId} on stdio (${runtime.cwd})`);
-    void resumeLeftovers(runtime, sessionId, say);
+    // With --dispatch-only the workers' sweep picks them up.
+    if (!options.dispatchOnly) void resumeLeftovers(runtime, sessionId, say);
     await stopped;
     return 0;
   } finally {

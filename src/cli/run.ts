@@ -15,6 +15,8 @@ export interface RunOptions extends GlobalOptions {
   wait?: boolean;
   /** `--model NAME`: the parent's model instead of `model.name`. */
   model?: string;
+  /** `--dispatch-only` (shared mode): the children go on the shared queue, for workers elsewhere. */
+  dispatchOnly?: boolean;
 }
 
 /** Rounds of "tasks ended → one more parent turn" before `run` stops waiting. */
@@ -52,7 +54,8 @@ export async function readPrompt(prompt: string, streams: Streams): Promise<stri
  */
 export async function runCommand(prompt: string, options: RunOptions, streams: Streams, runtime?: Runtime): Promise<number> {
   const log = logOf(streams);
-  const rt = runtime ?? (await openRuntime(options, streams, options.model ? { modelName: options.model } : {}));
+  const rt =
+    runtime ?? (await openRuntime(options, streams, { ...(options.model ? { modelName: options.model } : {}), dispatchOnly: options.dispatchOnly === true }));
   const session = new Session(rt);
   const tty = Boolean((streams.stderr as { isTTY?: boolean }).isTTY);
   const waitLine = new WaitLine(streams.stderr, tty);

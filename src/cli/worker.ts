@@ -2,11 +2,15 @@ import { hostname } from 'node:os';
 import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
+import type { Runtime } from '../runtime.js';
+import type { SharedDispatch } from '../tasks/bullmq/shared-dispatch.js';
+import { describeOutcome } from '../tasks/bullmq/task-job.js';
 import { operator } from '../tasks/caller.js';
 import { maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
 import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
 import { workerHeartbeatMs } from '../tasks/worker-registry.js';
-import { type GlobalOptions, openRuntime, type Streams, sharedStoreUrl } from './context.js';
+import type { CommandLog } from './command-log.js';
+import { type GlobalOptions, logOf, openRuntime, type Streams, sharedStoreUrl } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
   concurrency?: string;
@@ -20,10 +24,12 @@ const pollIntervalMs = 500;
 /**
  * `legate worker`: run the queued and interrupted tasks of this LEGATE_HOME until stopped, picking
  * up tasks that other processes add while it waits (`--until-idle`: exit once there are none).
- * Ctrl-C (or SIGTERM) hands running tasks back as `interrupted`, resumable by the next worker.
+ * In shared mode it takes them from the shared BullMQ queues instead (docs/shared-mode.md), from
+ * any machine. Ctrl-C (or SIGTERM) hands running tasks back as `interrupted`, resumable by the next worker.
  */
 export async function workerCommand(options: WorkerOptions, streams: Streams): Promise<number> {
-  const runtime = await openRuntime(options, streams);
+  const shared: { dispatch?: SharedDispatch } = {};
+  const runtime = await openRuntime(options, streams, { queueSpawns: true, shared });
   const concurrency = options.concurrency === undefined ? runtime.config.delegation.max_concurrent_children : Number(options.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     await runtime.close();
@@ -44,21 +50,25 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     sharedUrl === undefined
       ? `legate worker: running tasks of LEGATE_HOME ${legateHome(streams.env)} (up to ${concurrency} at once; Ctrl-C hands them back)`
       : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} ` +
-          `(up to ${concurrency} at once; Ctrl-C hands them back)`,
+          `from the shared queue (up to ${concurrency} at once per depth, depths 1-${Math.max(1, runtime.config.delegation.max_spawn_depth)}; Ctrl-C hands them back)`,
   );
+  if (shared.dispatch && sharedUrl !== undefined) {
+    try {
+      return await runSharedWorker(runtime, shared.dispatch, sharedUrl, concurrency, options.untilIdle === true, stop.signal, logOf(streams));
+    } catch (error) {
+      say(`legate: ${errorMessage(error)}`);
+      return 1;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      unsubscribe();
+      if (stop.signal.aborted) say('  stopping: handing running tasks back as interrupted');
+      await runtime.close();
+    }
+  }
   let waiting = false;
-  // Shared mode: announce this worker (id, host, concurrency) for the dashboard's Workers page.
-  const registry =
-    sharedUrl === undefined
-      ? undefined
-      : await RedisWorkerRegistry.open({ url: sharedUrl, prefix: runtime.config.tasks.redis_prefix, connectTimeoutMs: 3_000 }).catch(() => undefined);
-  const announced = { id: runtime.tasks.owner, host: hostname(), concurrency, startedAt: Date.now(), heartbeatAt: 0 };
   try {
     while (!stop.signal.aborted) {
-      if (registry && Date.now() - announced.heartbeatAt >= workerHeartbeatMs) {
-        announced.heartbeatAt = Date.now();
-        await registry.announce(announced).catch(() => {});
-      }
       const free = concurrency - runtime.tasks.activeCount;
       const started = free > 0 ? await runtime.tasks.claimWaiting(free) : [];
       const idle = started.length === 0 && runtime.tasks.activeCount === 0;
@@ -80,9 +90,52 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     unsubscribe();
-    await registry?.leave(announced.id).catch(() => {});
-    await registry?.close();
     if (stop.signal.aborted) say('  stopping: handing running tasks back as interrupted');
     await runtime.close();
+  }
+}
+
+/**
+ * Shared mode: take tasks from the shared BullMQ queues (one per depth up to
+ * `delegation.max_spawn_depth`, `concurrency` each) until stopped. Stopping refuses new jobs first,
+ * hands running tasks back (each goes on the queue again for another worker), then closes.
+ */
+async function runSharedWorker(
+  runtime: Runtime,
+  shared: SharedDispatch,
+  url: string,
+  concurrency: number,
+  untilIdle: boolean,
+  stop: AbortSignal,
+  log: CommandLog,
+): Promise<number> {
+  const workers = shared.startWorkers(runtime.tasks, {
+    concurrency,
+    maxDepth: runtime.config.delegation.max_spawn_depth,
+    report: (_line, taskId, outcome) => log.detail(describeOutcome(taskId, outcome)),
+  });
+  // Announce this worker (id, host, concurrency) for the dashboard's Workers page.
+  const registry = await RedisWorkerRegistry.open({ url, prefix: runtime.config.tasks.redis_prefix, connectTimeoutMs: 3_000 }).catch(() => undefined);
+  const announced = { id: runtime.tasks.owner, host: hostname(), concurrency, startedAt: Date.now(), heartbeatAt: 0 };
+  try {
+    while (!stop.aborted) {
+      if (registry && Date.now() - announced.heartbeatAt >= workerHeartbeatMs) {
+        announced.heartbeatAt = Date.now();
+        await registry.announce(announced).catch(() => {});
+      }
+      if (untilIdle && workers.running === 0) {
+        const open = await runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 });
+        if (open.length === 0) break;
+      }
+      // A referenced timer: it is what keeps the process alive while the queue is empty.
+      await sleep(pollIntervalMs, stop).catch(() => {});
+    }
+    return 0;
+  } finally {
+    workers.beginClose();
+    await runtime.tasks.shutdown();
+    await workers.close();
+    await registry?.leave(announced.id).catch(() => {});
+    await registry?.close();
   }
 }

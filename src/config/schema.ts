@@ -92,6 +92,12 @@ export const tasksSchema = z.strictObject({
   redis_url: z.string().min(1).optional(),
   /** The key prefix of this deployment in that Redis (letters, digits, `_ . - { }`). */
   redis_prefix: z.string().min(1).default('legate'),
+  /**
+   * How long a task's lease (and, in shared mode, its BullMQ job lock) lasts without renewal: a
+   * process that dies or is cut off loses its tasks after this long, and another takes them over.
+   * Shorter: faster takeover; longer: a slow or briefly cut-off worker keeps its tasks.
+   */
+  lease_seconds: z.number().min(0.5).max(3600).default(10),
 });
 
 /**

@@ -1,5 +1,4 @@
 import { LegateError } from '../errors.js';
-import { isTerminal } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { define, type OperationContext } from './operation.js';
 import { collectTaskParameters } from './schemas.js';
@@ -33,7 +32,7 @@ export const collectTask = define({
     const tasks = await Promise.all(ids.map((id) => session.service.get(session.sessionId, id)));
     const results = [];
     for (const task of tasks) results.push(await collectEntry(session, task, timedOut));
-    const running = tasks.filter((task) => !ended(task)).length;
+    const running = tasks.filter((task) => !session.service.isSettled(task)).length;
     return {
       wait: args.wait,
       timed_out: timedOut,
@@ -45,17 +44,12 @@ export const collectTask = define({
   },
 });
 
-/** Ended here means nobody runs it any more: a final status, or interrupted (waiting to be resumed). */
-function ended(task: TaskRecord): boolean {
-  return isTerminal(task.status) || task.status === 'interrupted';
-}
-
 /**
  * The object a single collect returns. An ended task is marked reported (its result reached the
  * parent); an unfinished one is not, and reads `timed_out` when the wait ran out (`waitedOut`).
  */
 async function collectEntry(session: DelegationSession, task: TaskRecord, waitedOut: boolean): Promise<Record<string, unknown>> {
-  const done = ended(task);
+  const done = session.service.isSettled(task);
   const { output, steers } = await session.service.trail(session.sessionId, task.id);
   if (done) await session.service.markReported(session.sessionId, task.id);
   const view = collectView(task, output, steers, !done && waitedOut, session.prices);
@@ -129,8 +123,8 @@ function tickWhileWaiting(
         const message =
           tasks.length === 1
             ? describe(tasks[0]!)
-            : `${tasks.filter(ended).length} of ${tasks.length} tasks ended; ${tasks
-                .filter((task) => !ended(task))
+            : `${tasks.filter((task) => session.service.isSettled(task)).length} of ${tasks.length} tasks ended; ${tasks
+                .filter((task) => !session.service.isSettled(task))
                 .map(describe)
                 .join('; ')}`;
         progress(waited, timeoutSeconds, message);

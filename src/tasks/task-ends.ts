@@ -5,7 +5,17 @@
  * `LocalTaskEnds` (in-process + polling) by default; a shared mode can listen to store events.
  */
 export interface TaskEnds {
+  /**
+   * True where workers take interrupted tasks over (shared mode): an `interrupted` task is then
+   * not settled, and waiting goes on until it really ends.
+   */
+  readonly resumesInterrupted?: boolean;
   ended(taskId: string): void;
+  /**
+   * Hear every task end that any process tells of (shared mode: Redis Pub/Sub), with the task's id.
+   * Absent where other processes tell nothing (their tasks' ends are found by reading the store).
+   */
+  watch?(listener: (taskId: string) => void): () => void;
   /**
    * Resolves when the task ends, `check` finds it settled, `timeoutMs` passes or `signal` aborts
    * (whichever first). `local()` says whether this process runs the task (then no polling is needed).

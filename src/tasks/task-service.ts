@@ -93,6 +93,14 @@ export class TaskService {
     return this.leases.owner;
   }
 
+  /**
+   * Call `listener` with the id of each task that ends in any process, where processes tell each
+   * other (shared mode); returns the function that stops it. Elsewhere it never calls: read the store.
+   */
+  watchEnds(listener: (taskId: string) => void): () => void {
+    return this.ends.watch?.(listener) ?? (() => {});
+  }
+
   subscribe(listener: TaskListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -134,6 +142,31 @@ export class TaskService {
       throw new LegateError('task_not_running', `task "${taskId}" was taken by another process`, { taskId });
     }
     return started;
+  }
+
+  /**
+   * Claim a waiting (queued or interrupted) task and run it here now, outside the dispatcher: a
+   * shared queue's worker calls this for each job it takes. Resolves when the run is over, with the
+   * task as the store then holds it; undefined when it was not waiting or another process claimed it first.
+   */
+  async runHere(taskId: string): Promise<TaskRecord | undefined> {
+    const task = await this.store.get(taskId);
+    if (task?.status !== 'queued' && task?.status !== 'interrupted') return undefined;
+    const { record, finished } = await this.start(taskId, task.status);
+    if (!record) return undefined;
+    await finished;
+    return this.store.get(taskId);
+  }
+
+  /**
+   * A task left `running` under this process's owner id though nothing runs it here (its run was
+   * stopped by a lost job lock and wrote nothing more): move it to `interrupted`, fenced on that run,
+   * counted as a takeover. Refused (`lease_lost`) if another process took it meanwhile.
+   */
+  async handBackLost(task: TaskRecord): Promise<TaskRecord> {
+    if (this.live.has(task.id)) throw new LegateError('invalid_arguments', `task "${task.id}" runs in this process`, { taskId: task.id });
+    const patch = { owner: undefined, leaseExpiresAt: undefined, currentTool: '', endedAt: Date.now(), takeovers: (task.takeovers ?? 0) + 1 };
+    return this.store.transition(task.id, 'running', 'interrupted', patch, { owner: this.owner, epoch: task.epoch ?? 0 });
   }
 
   /** Claim and start queued and interrupted tasks of this LEGATE_HOME (a worker's job). Returns the ids started. */
@@ -234,26 +267,35 @@ export class TaskService {
 
   /**
    * Wait until the task ends or `timeoutMs` passes (or `signal` aborts). Returns the task as it is
-   * then: a timeout leaves it running. An interrupted task returns at once (nobody runs it).
+   * then: a timeout leaves it running. An interrupted task returns at once (nobody runs it), except
+   * in shared mode, where a worker takes it over.
    */
   async waitForEnd(caller: CallerLike, taskId: string, timeoutMs: number, signal?: AbortSignal): Promise<{ task: TaskRecord; timedOut: boolean }> {
     let task = await this.get(caller, taskId);
-    if (settled(task)) return { task, timedOut: false };
+    if (this.isSettled(task)) return { task, timedOut: false };
     await this.ends.wait(taskId, {
-      check: async () => settled(await this.get(caller, taskId)),
+      check: async () => this.isSettled(await this.get(caller, taskId)),
       // A task this process runs reports its end through `ended()`: no store read needed.
       local: () => this.live.has(taskId),
       timeoutMs,
       ...(signal ? { signal } : {}),
     });
     task = await this.get(caller, taskId);
-    return { task, timedOut: !settled(task) };
+    return { task, timedOut: !this.isSettled(task) };
+  }
+
+  /**
+   * Nobody will run the task further: it ended, or it is interrupted where nothing takes interrupted
+   * tasks over (without shared mode's workers, waiting on it would not end).
+   */
+  isSettled(task: TaskRecord): boolean {
+    return isTerminal(task.status) || (task.status === 'interrupted' && !this.ends.resumesInterrupted);
   }
 
   /** Wait for every task of a session to end (or be interrupted). */
   async waitForSession(sessionId: string, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const open = (await this.list(sessionId)).filter((task) => !settled(task));
+      const open = (await this.list(sessionId)).filter((task) => !this.isSettled(task));
       if (open.length === 0 || signal?.aborted) return;
       await Promise.all(open.map((task) => this.waitForEnd(sessionId, task.id, 60_000, signal)));
     }
@@ -463,11 +505,6 @@ const cancellerName: Record<CancelledBy, string> = {
 /** Parked, and the parent has not been told of the request it waits on. */
 function awaitsNotice(task: TaskRecord): boolean {
   return task.status === 'input_required' && task.approval !== undefined && task.approvalNoticed !== task.approval.id;
-}
-
-/** Ended, or interrupted (nobody is running it, so waiting would not end). */
-function settled(task: TaskRecord): boolean {
-  return isTerminal(task.status) || task.status === 'interrupted';
 }
 
 export function newTaskId(): string {
