@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -182,6 +182,13 @@ export async function waitForEnded(store: RedisTaskStore, count: number, timeout
 /** Which worker ran each task: tasks per worker, by the pid in the record's owner id (`host:pid:…`). */
 export function spread(tasks: TaskRecord[], workers: FleetWorker[]): number[] {
   return workers.map((worker) => tasks.filter((task) => task.owner?.split(':')[1] === String(worker.pid)).length);
+}
+
+/** CPU (user + system) a process of this machine has used so far, ms (Linux: /proc/PID/stat). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of the line (11 and 12 after the command), in clock ticks (100 per second).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** SIGINT (the worker hands running tasks back), then SIGKILL after 20 s. */

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
-import { flags, report, scratchDir, startModelServer } from './common.js';
-import { dispatchOnlySupported, spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
+import { flags, report, type Summary, scratchDir, startModelServer, summarize } from './common.js';
+import { dispatchOnlySupported, processCpuMs, spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
 import { startBenchRedis } from './redis-server.js';
 
 /**
@@ -33,6 +33,12 @@ export interface ThroughputResult {
   spread: number[];
   /** Tasks that ran more than once (resumed elsewhere): should be none. */
   resumed: number;
+  /** Per task, spawn to start on a worker (waiting for a slot, and dispatch), ms. */
+  waitMs: Summary;
+  /** Per task, start to end on its worker (`steps * latency` at best), ms. */
+  runMs: Summary;
+  /** CPU (user + system) each worker process used during the run, ms. */
+  workerCpuMs: number[];
   redisVersion: string;
 }
 
@@ -52,11 +58,13 @@ async function main(): Promise<void> {
   const store = await RedisTaskStore.open({ url: redis.url, prefix: redis.prefix });
   const fleet = await startFleet({ count: workers, concurrency, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, steps });
   try {
+    const cpuBefore = fleet.workers.map((worker) => processCpuMs(worker.pid));
     await spawnTasks({ count: tasks, spacingMs: 0, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, store, via });
     const records = (await waitForEnded(store, tasks, 600_000)).filter((task) => task.depth === 1);
     const started = Math.min(...records.map((task) => task.createdAt));
     const ended = Math.max(...records.map((task) => task.endedAt ?? 0));
     const wallMs = ended - started;
+    const workerCpuMs = fleet.workers.map((worker, index) => processCpuMs(worker.pid) - cpuBefore[index]!);
     const failures = records
       .filter((task) => task.status !== 'completed' || task.apiCalls !== steps)
       .map((task) => `${task.id}: ${task.status} ${task.error ?? ''} apiCalls=${task.apiCalls}`);
@@ -75,6 +83,9 @@ async function main(): Promise<void> {
       failures: failures.slice(0, 5),
       spread: spread(records, fleet.workers),
       resumed: records.filter((task) => (task.epoch ?? 1) > 1).length,
+      waitMs: summarize(records.map((task) => (task.startedAt ?? task.createdAt) - task.createdAt)),
+      runMs: summarize(records.map((task) => (task.endedAt ?? 0) - (task.startedAt ?? 0))),
+      workerCpuMs,
       redisVersion: redis.version,
     };
     await report(result);

@@ -98,8 +98,11 @@ export function sharedSection(run: SharedRun): string {
         `${run.throughput.filter((result) => result.workers === 1).length} repetition(s), interleaved.`,
     );
     line();
-    line('| workers | tasks/s | wall ms | ideal ms (whole waves) | × one worker | tasks per worker (each repetition) | completed |');
-    line('|---:|---:|---:|---:|---:|---|---:|');
+    line(
+      '| workers | tasks/s | wall ms | ideal ms (whole waves) | × one worker | tasks per worker (each repetition) | completed | ' +
+        'task run p50 / p99 ms | worker CPU ms per task |',
+    );
+    line('|---:|---:|---:|---:|---:|---|---:|---|---:|');
     const rate = (workers: number): number => median(run.throughput.filter((result) => result.workers === workers).map((result) => result.tasksPerSecond));
     for (const workers of [1, 2, 3]) {
       const results = run.throughput.filter((result) => result.workers === workers);
@@ -107,7 +110,9 @@ export function sharedSection(run: SharedRun): string {
       line(
         `| ${workers} | ${fmt(rate(workers), 2)} | ${fmt(median(results.map((result) => result.wallMs)))} | ${fmt(results[0]!.idealMs)} | ` +
           `${fmt(rate(workers) / rate(1), 2)} | ${results.map((result) => result.spread.join(' / ')).join('; ')} | ` +
-          `${results.map((result) => `${result.completed}/${result.tasks}`).join(', ')} |`,
+          `${results.map((result) => `${result.completed}/${result.tasks}`).join(', ')} | ` +
+          `${results.map((result) => (result.runMs ? `${fmt(result.runMs.median)} / ${fmt(result.runMs.p99)}` : 'n/a')).join('; ')} | ` +
+          `${fmt(median(results.map((result) => (result.workerCpuMs ? result.workerCpuMs.reduce((a, b) => a + b, 0) / result.tasks : Number.NaN))), 1)} |`,
       );
     }
     const ratio = rate(3) / rate(1);
