@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
+import * as redisScripts from '../src/tasks/store/redis/scripts/index.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
 import type { TaskSpec } from '../src/tasks/task-record.js';
 import { executeToolCall } from '../src/tools/execute.js';
@@ -41,6 +42,13 @@ export interface LifecycleResult {
    * same way right after the checks (what one Redis round trip costs on this machine just then).
    */
   redisPing?: Summary;
+  /**
+   * Shared mode: commands Redis itself took over 250 us to run during the checks (SLOWLOG), by
+   * script name (or command), with their count, total and longest run: what a check can queue behind.
+   */
+  redisSlow?: Record<string, { count: number; totalUs: number; maxUs: number }>;
+  /** How long the checks took in all, ms (to read `redisSlow` against). */
+  checkWindowMs?: number;
 }
 
 async function main(): Promise<void> {
@@ -148,12 +156,40 @@ async function main(): Promise<void> {
   collectGarbage();
   const after = process.memoryUsage();
 
+  const slowlog = shared ? new Redis(shared.redis.url) : undefined;
+  if (slowlog) {
+    await slowlog.config('SET', 'slowlog-log-slower-than', '250');
+    await slowlog.config('SET', 'slowlog-max-len', '100000');
+    await slowlog.slowlog('RESET');
+  }
+  const checkStarted = performance.now();
   const checkTimes: number[] = [];
   for (let round = 0; round < checkRounds; round++) {
     for (let index = 0; index < ids.length; index++) {
       const id = ids[(index * 7919 + round * 104_729) % ids.length]!;
       checkTimes.push(await time(() => ops.check(id)));
     }
+  }
+  const checkWindowMs = performance.now() - checkStarted;
+  let redisSlow: LifecycleResult['redisSlow'];
+  if (slowlog) {
+    redisSlow = {};
+    // SLOWLOG keeps the first 128 characters of each argument: a script is named by its start (the
+    // task write scripts share theirs, the replay prelude, and are named together).
+    const scriptName = (text: string): string => {
+      const head = text.replace(/\.\.\. \(\d+ more bytes\)$/, '');
+      const matches = Object.entries(redisScripts).filter(([, script]) => typeof script === 'string' && script.startsWith(head));
+      return matches.map(([name]) => name.replace(/Script$/, '')).join(' | ') || 'eval (other)';
+    };
+    for (const entry of (await slowlog.slowlog('GET', '-1')) as [number, number, number, string[]][]) {
+      const [, , us, args] = entry;
+      const name = args[0]?.toLowerCase() === 'eval' ? scriptName(args[1] ?? '') : (args[0] ?? '?').toLowerCase();
+      const slot = (redisSlow[name] ??= { count: 0, totalUs: 0, maxUs: 0 });
+      slot.count++;
+      slot.totalUs += us;
+      slot.maxUs = Math.max(slot.maxUs, us);
+    }
+    slowlog.disconnect();
   }
   const steerTimes: number[] = [];
   for (const id of ids) steerTimes.push(await time(() => ops.steer(id)));
@@ -187,6 +223,7 @@ async function main(): Promise<void> {
     heapPerLiveTask: (after.heapUsed - before.heapUsed) / tasks,
     inFlightAtServer,
     ...(redisPing && { redisPing }),
+    ...(redisSlow && { redisSlow, checkWindowMs }),
   };
   await report(result);
 }

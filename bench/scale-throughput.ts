@@ -37,6 +37,11 @@ export interface ThroughputResult {
   waitMs: Summary;
   /** Per task, start to end on its worker (`steps * latency` at best), ms. */
   runMs: Summary;
+  /**
+   * How long a worker's freed slot stayed empty while tasks were queued: per worker, the k-th start
+   * after its first `concurrency` against its k-th end (both sorted), ms. Dispatch's share of the wall.
+   */
+  refillMs: Summary;
   /** CPU (user + system) each worker process used during the run, ms. */
   workerCpuMs: number[];
   redisVersion: string;
@@ -85,6 +90,14 @@ async function main(): Promise<void> {
       resumed: records.filter((task) => (task.epoch ?? 1) > 1).length,
       waitMs: summarize(records.map((task) => (task.startedAt ?? task.createdAt) - task.createdAt)),
       runMs: summarize(records.map((task) => (task.endedAt ?? 0) - (task.startedAt ?? 0))),
+      refillMs: summarize(
+        fleet.workers.flatMap((worker) => {
+          const own = records.filter((task) => task.owner?.split(':')[1] === String(worker.pid));
+          const starts = own.map((task) => task.startedAt ?? 0).sort((a, b) => a - b);
+          const ends = own.map((task) => task.endedAt ?? 0).sort((a, b) => a - b);
+          return starts.slice(concurrency).map((start, index) => start - ends[index]!);
+        }),
+      ),
       workerCpuMs,
       redisVersion: redis.version,
     };

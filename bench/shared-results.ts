@@ -100,9 +100,9 @@ export function sharedSection(run: SharedRun): string {
     line();
     line(
       '| workers | tasks/s | wall ms | ideal ms (whole waves) | × one worker | tasks per worker (each repetition) | completed | ' +
-        'task run p50 / p99 ms | worker CPU ms per task |',
+        'task run p50 / p99 ms | slot refill p50 / p99 ms | worker CPU ms per task |',
     );
-    line('|---:|---:|---:|---:|---:|---|---:|---|---:|');
+    line('|---:|---:|---:|---:|---:|---|---:|---|---|---:|');
     const rate = (workers: number): number => median(run.throughput.filter((result) => result.workers === workers).map((result) => result.tasksPerSecond));
     for (const workers of [1, 2, 3]) {
       const results = run.throughput.filter((result) => result.workers === workers);
@@ -112,10 +112,16 @@ export function sharedSection(run: SharedRun): string {
           `${fmt(rate(workers) / rate(1), 2)} | ${results.map((result) => result.spread.join(' / ')).join('; ')} | ` +
           `${results.map((result) => `${result.completed}/${result.tasks}`).join(', ')} | ` +
           `${results.map((result) => (result.runMs ? `${fmt(result.runMs.median)} / ${fmt(result.runMs.p99)}` : 'n/a')).join('; ')} | ` +
+          `${results.map((result) => (result.refillMs ? `${fmt(result.refillMs.median)} / ${fmt(result.refillMs.p99)}` : 'n/a')).join('; ')} | ` +
           `${fmt(median(results.map((result) => (result.workerCpuMs ? result.workerCpuMs.reduce((a, b) => a + b, 0) / result.tasks : Number.NaN))), 1)} |`,
       );
     }
     const ratio = rate(3) / rate(1);
+    line();
+    line(
+      `"task run" = start to end on the worker (ideal ${first.steps * first.latencyMs} ms: the scripted latency); "slot refill" = how long a ` +
+        "worker's freed slot stayed empty while tasks were queued (dispatch's share of each wave).",
+    );
     line();
     line(`Target: 3 workers ≥ 2.7× the tasks/s of one. Measured ${fmt(ratio, 2)}×: ${verdict(ratio >= 2.7)}.`);
   } else line('(not run)');
@@ -187,6 +193,20 @@ export function sharedSection(run: SharedRun): string {
       if (result.redisPing) {
         const ping = result.redisPing;
         line(`| Redis PING (after the ${result.layer} run) | ${ping.count} | ${fmt(ping.median)} | ${fmt(ping.p99)} | ${fmt(ping.mean)} | ${fmt(ping.max)} |`);
+      }
+    }
+    for (const result of run.check) {
+      if (!result.redisSlow) continue;
+      line();
+      line(
+        `Redis commands that took Redis itself over 250 us while the ${result.layer} checks ran (${fmt(result.checkWindowMs ?? Number.NaN)} ms; ` +
+          'SLOWLOG; the task write scripts share a prefix and are named together):',
+      );
+      line();
+      line('| command or script | count | total ms | longest ms |');
+      line('|---|---:|---:|---:|');
+      for (const [name, slow] of Object.entries(result.redisSlow).sort((a, b) => b[1].totalUs - a[1].totalUs)) {
+        line(`| ${name} | ${slow.count} | ${fmt(slow.totalUs / 1000, 1)} | ${fmt(slow.maxUs / 1000, 1)} |`);
       }
     }
     const tool = run.check.find((result) => result.layer === 'tool');
