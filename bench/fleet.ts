@@ -139,7 +139,8 @@ export async function spawnTasks(options: SpawnOptions): Promise<void> {
       options.root,
       'parent',
       machineConfig(options.modelBaseUrl, options.redis, 'parent', {
-        agent: { toolsets: ['file', 'async_delegation'] },
+        // One model call per turn of spawns, and a final answer.
+        agent: { toolsets: ['file', 'async_delegation'], max_iterations: options.count + 5 },
         delegation: { max_concurrent_children: Math.max(10, options.count), max_iterations: options.count + 5 },
       }),
     );
