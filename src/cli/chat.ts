@@ -38,7 +38,8 @@ interface Activity {
  * or in another process enters the conversation as a new turn (its completion notice), once.
  */
 export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
-  const rt = runtime ?? (await openRuntime(options, streams));
+  // agent.approval defaults to on-request in chat: a child's call outside its mode waits for /approve.
+  const rt = runtime ?? (await openRuntime(options, streams, { approval: 'on-request' }));
   let session: Session;
   try {
     session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);
@@ -90,7 +91,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
       const line = taskLine(event);
       if (line) err(line);
     }
-    if (event.type === 'task.ended' && event.task.sessionId === session.id) requestNotices();
+    if ((event.type === 'task.ended' || event.type === 'task.input_required') && event.task.sessionId === session.id) requestNotices();
     screen.refresh();
   });
 

@@ -9,7 +9,7 @@ export const defaultRedisPrefix = 'legate';
  *   schema                      string   layout version (`redisSchemaVersion`)
  *   tasks                       zset     every task id, score createdAt (list order)
  *   session-tasks:<sessionId>   zset     that session's task ids, score createdAt
- *   status:<status>             set      task ids in that status (six sets)
+ *   status:<status>             set      task ids in that status (one set per status)
  *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
  *   task:<id>                   hash     the record: one field per record field, value JSON
  *   output:<id>                 list     the last `outputBufferLines` output lines
@@ -66,7 +66,7 @@ export class RedisKeys {
   status(status: TaskStatus): string {
     return `${this.prefix}:status:${status}`;
   }
-  /** The six status sets, in `taskStatuses` order (scripts take them all as KEYS). */
+  /** The status sets (seven), in `taskStatuses` order (scripts take them all as KEYS). */
   get statusSets(): string[] {
     return taskStatuses.map((status) => this.status(status));
   }

@@ -29,7 +29,7 @@ export const terminalTable = `{${taskStatuses
  */
 export const prelude = `
 local terminal = ${terminalTable}
--- Offset of a status's set among the six status KEYS.
+-- Offset of a status's set among the status KEYS.
 local statusIndex = ${statusSetIndex}
 local taskKey, seenKey, opsKey, opqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local writer, seq, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
@@ -52,13 +52,14 @@ local function applied(answer, ended)
   end
 end
 -- nil when fence ({owner, epoch}) holds or is nil; else the refusal {'fenced', status, owner, epoch}.
--- It holds while the task is running under that owner and epoch (an absent epoch counts as 0).
+-- It holds while the task is held (running, or input_required: parked waiting for an approval)
+-- under that owner and epoch (an absent epoch counts as 0).
 local function fenceRefusal(fence, status)
   if fence == nil then return nil end
   local rawOwner = redis.call('HGET', taskKey, 'owner')
   local owner = rawOwner and cjson.decode(rawOwner) or ''
   local epoch = tonumber(redis.call('HGET', taskKey, 'epoch') or '0')
-  if status == 'running' and owner == fence.owner and epoch == fence.epoch then return nil end
+  if (status == 'running' or status == 'input_required') and owner == fence.owner and epoch == fence.epoch then return nil end
   return {'fenced', status, owner, tostring(epoch)}
 end
 local function statusOf(task)

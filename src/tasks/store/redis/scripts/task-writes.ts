@@ -3,7 +3,7 @@ import { prelude } from './prelude.js';
 /**
  * create — a new task record and its index entries.
  * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 tasks, 6 session-tasks:<sessionId>,
- *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
+ *       7 ended, 8..14 status:<status> (every status, `taskStatuses` order).
  * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 createdAt, 6 status, 7 endedAt ('' = none),
  *       8.. field, JSON value, field, JSON value…
  * Returns 'ok' or 'exists'.
@@ -30,7 +30,7 @@ return 'ok'
  * write — the one conditional write of a task: a transition, progress, output lines and a
  * checkpoint step, any of them, applied together only if the condition holds.
  * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 output:<id>, 6 checkpoints:<id>,
- *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
+ *       7 ended, 8..14 status:<status> (every status, `taskStatuses` order).
  * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 condition JSON {status?: [..], fence?: {owner, epoch}},
  *       6 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], epoch?: true (add 1),
  *         count?: n (lines in the write), at?: n (outputLines before them, as the writer counts),
