@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
@@ -9,6 +10,7 @@ import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
 import { measureFanout } from './fanout-window.js';
 import type { ModelServerStats } from './model-server.js';
+import { openSharedRuntime } from './shared-runtime.js';
 import { timedStore } from './timed-store.js';
 
 /**
@@ -18,13 +20,17 @@ import { timedStore } from './timed-store.js';
  * message carrying N calls of each would. Each child makes `steps` model calls to the scripted
  * server (list_dir, list_dir, final answer), each answered after `latency` ms.
  *
- *   node bench/dist/bench/fanout-legate.js --n=100 --store=memory|sqlite [--latency=200] [--steps=3]
+ *   node bench/dist/bench/fanout-legate.js --n=100 --store=memory|sqlite|redis [--latency=200] [--steps=3]
+ *
+ * `--store=redis` is shared mode: a private redis-server, and the runtime `openRuntime` builds for
+ * a config.yaml with `tasks.redis_url` (its store and dispatch, whichever they are); the store
+ * calls are then not timed (`storeBusyMs` absent): a Redis store's work is mostly awaiting Redis.
  */
 
 export interface FanoutResult {
   kind: 'fanout';
   impl: 'legate' | 'peer' | 'peer-stream' | 'ai-sdk' | 'floor';
-  store: 'memory' | 'sqlite' | 'none';
+  store: 'memory' | 'sqlite' | 'redis' | 'none';
   n: number;
   steps: number;
   latencyMs: number;
@@ -51,7 +57,7 @@ export interface FanoutResult {
 async function main(): Promise<void> {
   const options = flags();
   const n = Number(options.get('n') ?? 100);
-  const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : 'memory';
+  const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : options.get('store') === 'redis' ? 'redis' : 'memory';
   const latencyMs = Number(options.get('latency') ?? 200);
   const steps = Number(options.get('steps') ?? 3);
   // `--sandbox=danger-full-access` leaves out the default sandbox's real-path checks (to compare with runs before it existed).
@@ -60,14 +66,18 @@ async function main(): Promise<void> {
 
   const server = await startModelServer({ mode: 'fanout', latencyMs, steps });
   const scratch = scratchDir();
-  const backend = storeKind === 'sqlite' ? SqliteTaskStore.open(join(scratch.dir, 'home', 'state.db')) : new MemoryTaskStore();
-  const timed = timedStore(backend);
-  const config = configSchema.parse({
+  const rawConfig = {
     model: { provider: 'openai', name: benchModel, base_url: server.openaiBaseUrl, api_key: benchKey },
     delegation: { max_concurrent_children: Math.max(n, warmup), max_iterations: steps + 2 },
     agent: { toolsets: ['file', 'async_delegation'], ...(sandbox ? { sandbox } : {}) },
-  });
-  const runtime = new Runtime({ loaded: { config, file: undefined, home: join(scratch.dir, 'home'), unset: new Map() }, cwd: scratch.dir, store: timed.store });
+  };
+  const home = join(scratch.dir, 'home');
+  mkdirSync(home, { recursive: true });
+  const shared = storeKind === 'redis' ? await openSharedRuntime({ home, cwd: scratch.dir, config: rawConfig }) : undefined;
+  const timed = timedStore(storeKind === 'sqlite' ? SqliteTaskStore.open(join(home, 'state.db')) : new MemoryTaskStore());
+  const runtime =
+    shared?.runtime ??
+    new Runtime({ loaded: { config: configSchema.parse(rawConfig), file: undefined, home, unset: new Map() }, cwd: scratch.dir, store: timed.store });
   const tools = runtime.toolsFor({ sessionId: 's_bench', depth: 0, toolsets: ['file', 'async_delegation'] });
   const toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
   // The parent's turn signal, shared by all its tool calls, set up as runAgentLoop sets it up.
@@ -107,7 +117,9 @@ async function main(): Promise<void> {
   const checkpoint = sample ? await runtime.tasks.checkpoint(operator, sample) : { messages: [] };
   const messageBytesPerTask = Buffer.byteLength(JSON.stringify(checkpoint.messages));
   const serverStats = await server.stats();
-  await runtime.close();
+  if (shared) await shared.close();
+  else await runtime.close();
+  if (shared) await timed.store.close();
   await server.close();
   scratch.dispose();
 
@@ -124,8 +136,7 @@ async function main(): Promise<void> {
     retries,
     messageBytesPerTask,
     ...window,
-    storeBusyMs,
-    storeCalls,
+    ...(!shared && { storeBusyMs, storeCalls }),
     server: serverStats,
   };
   await report(result);

@@ -1,12 +1,16 @@
 import { setMaxListeners } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
+import * as redisScripts from '../src/tasks/store/redis/scripts/index.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
 import type { TaskSpec } from '../src/tasks/task-record.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, collectGarbage, flags, nowUs, report, type Summary, scratchDir, startModelServer, summarize, windowProfiler } from './common.js';
+import { openSharedRuntime } from './shared-runtime.js';
 
 /**
  * Lifecycle operation cost in-process with `tasks` live tasks (all running: each child's first
@@ -17,12 +21,15 @@ import { benchKey, benchModel, collectGarbage, flags, nowUs, report, type Summar
  * validation, the operation, the JSON view). `--layer=raw`: the TaskService calls underneath
  * (check = `get` + `trail`, the two reads check_task makes).
  *
- *   node bench/dist/bench/lifecycle.js --tasks=1000 --store=memory|sqlite --layer=tool|raw
+ *   node bench/dist/bench/lifecycle.js --tasks=1000 --store=memory|sqlite|redis --layer=tool|raw
+ *
+ * `--store=redis` is shared mode: a private redis-server, and the runtime `openRuntime` builds for
+ * a config.yaml with `tasks.redis_url`.
  */
 
 export interface LifecycleResult {
   kind: 'lifecycle';
-  store: 'memory' | 'sqlite';
+  store: 'memory' | 'sqlite' | 'redis';
   layer: 'tool' | 'raw';
   tasks: number;
   ops: Record<'spawn' | 'check' | 'steer' | 'list', Summary>;
@@ -30,12 +37,24 @@ export interface LifecycleResult {
   rssPerLiveTask: number;
   heapPerLiveTask: number;
   inFlightAtServer: number;
+  /**
+   * Shared mode: sequential PING round trips to the same Redis on another connection, timed the
+   * same way right after the checks (what one Redis round trip costs on this machine just then).
+   */
+  redisPing?: Summary;
+  /**
+   * Shared mode: commands Redis itself took over 250 us to run during the checks (SLOWLOG), by
+   * script name (or command), with their count, total and longest run: what a check can queue behind.
+   */
+  redisSlow?: Record<string, { count: number; totalUs: number; maxUs: number }>;
+  /** How long the checks took in all, ms (to read `redisSlow` against). */
+  checkWindowMs?: number;
 }
 
 async function main(): Promise<void> {
   const options = flags();
   const tasks = Number(options.get('tasks') ?? 1000);
-  const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : 'memory';
+  const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : options.get('store') === 'redis' ? 'redis' : 'memory';
   const layer = options.get('layer') === 'raw' ? 'raw' : 'tool';
   const checkRounds = Number(options.get('check-rounds') ?? 5);
   const listSamples = Number(options.get('list-samples') ?? 100);
@@ -43,13 +62,21 @@ async function main(): Promise<void> {
 
   const server = await startModelServer({ mode: 'hang', latencyMs: 0, steps: 1 });
   const scratch = scratchDir();
-  const store = storeKind === 'sqlite' ? SqliteTaskStore.open(join(scratch.dir, 'home', 'state.db')) : new MemoryTaskStore();
-  const config = configSchema.parse({
+  const rawConfig = {
     model: { provider: 'openai', name: benchModel, base_url: server.openaiBaseUrl, api_key: benchKey },
     delegation: { max_concurrent_children: tasks + warmup },
     agent: { toolsets: ['file', 'async_delegation'] },
-  });
-  const runtime = new Runtime({ loaded: { config, file: undefined, home: join(scratch.dir, 'home'), unset: new Map() }, cwd: scratch.dir, store });
+  };
+  const home = join(scratch.dir, 'home');
+  mkdirSync(home, { recursive: true });
+  const shared = storeKind === 'redis' ? await openSharedRuntime({ home, cwd: scratch.dir, config: rawConfig }) : undefined;
+  const runtime =
+    shared?.runtime ??
+    new Runtime({
+      loaded: { config: configSchema.parse(rawConfig), file: undefined, home, unset: new Map() },
+      cwd: scratch.dir,
+      store: storeKind === 'sqlite' ? SqliteTaskStore.open(join(home, 'state.db')) : new MemoryTaskStore(),
+    });
   const sessionId = 's_bench';
   const service = runtime.tasks;
   const tools = new Map(runtime.toolsFor({ sessionId, depth: 0, toolsets: ['file', 'async_delegation'] }).map((tool) => [tool.name, tool]));
@@ -129,6 +156,13 @@ async function main(): Promise<void> {
   collectGarbage();
   const after = process.memoryUsage();
 
+  const slowlog = shared ? new Redis(shared.redis.url) : undefined;
+  if (slowlog) {
+    await slowlog.config('SET', 'slowlog-log-slower-than', '250');
+    await slowlog.config('SET', 'slowlog-max-len', '100000');
+    await slowlog.slowlog('RESET');
+  }
+  const checkStarted = performance.now();
   const checkTimes: number[] = [];
   for (let round = 0; round < checkRounds; round++) {
     for (let index = 0; index < ids.length; index++) {
@@ -136,15 +170,46 @@ async function main(): Promise<void> {
       checkTimes.push(await time(() => ops.check(id)));
     }
   }
+  const checkWindowMs = performance.now() - checkStarted;
+  let redisSlow: LifecycleResult['redisSlow'];
+  if (slowlog) {
+    redisSlow = {};
+    // SLOWLOG keeps the first 128 characters of each argument: a script is named by its start (the
+    // task write scripts share theirs, the replay prelude, and are named together).
+    const scriptName = (text: string): string => {
+      const head = text.replace(/\.\.\. \(\d+ more bytes\)$/, '');
+      const matches = Object.entries(redisScripts).filter(([, script]) => typeof script === 'string' && script.startsWith(head));
+      return matches.map(([name]) => name.replace(/Script$/, '')).join(' | ') || 'eval (other)';
+    };
+    for (const entry of (await slowlog.slowlog('GET', '-1')) as [number, number, number, string[]][]) {
+      const [, , us, args] = entry;
+      const name = args[0]?.toLowerCase() === 'eval' ? scriptName(args[1] ?? '') : (args[0] ?? '?').toLowerCase();
+      const slot = (redisSlow[name] ??= { count: 0, totalUs: 0, maxUs: 0 });
+      slot.count++;
+      slot.totalUs += us;
+      slot.maxUs = Math.max(slot.maxUs, us);
+    }
+    slowlog.disconnect();
+  }
   const steerTimes: number[] = [];
   for (const id of ids) steerTimes.push(await time(() => ops.steer(id)));
   const listTimes: number[] = [];
   for (let index = 0; index < listSamples; index++) listTimes.push(await time(() => ops.list()));
 
   await profiler.stop();
+  let redisPing: Summary | undefined;
+  if (shared) {
+    const ping = new Redis(shared.redis.url);
+    await ping.ping();
+    const pingTimes: number[] = [];
+    for (let index = 0; index < checkRounds * tasks; index++) pingTimes.push(await time(() => ping.ping()));
+    ping.disconnect();
+    redisPing = summarize(pingTimes);
+  }
   const running = (await service.list(sessionId, { status: ['running'] })).length;
   if (running !== tasks) throw new Error(`expected ${tasks} running tasks, found ${running}`);
-  await runtime.close();
+  if (shared) await shared.close();
+  else await runtime.close();
   await server.close();
   scratch.dispose();
 
@@ -157,6 +222,8 @@ async function main(): Promise<void> {
     rssPerLiveTask: (after.rss - before.rss) / tasks,
     heapPerLiveTask: (after.heapUsed - before.heapUsed) / tasks,
     inFlightAtServer,
+    ...(redisPing && { redisPing }),
+    ...(redisSlow && { redisSlow, checkWindowMs }),
   };
   await report(result);
 }

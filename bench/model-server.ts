@@ -11,6 +11,11 @@ export interface ModelServerOptions {
   mode: 'fanout' | 'hang';
   latencyMs: number;
   steps: number;
+  /**
+   * A parent agent (a request offering `delegate_task_async`) spawns `spawns` children in turns of
+   * `batch` calls, each turn answered after `delayMs`, then ends with a text (shared-mode benches).
+   */
+  parent?: { spawns: number; batch: number; delayMs: number };
 }
 
 export interface ModelServerStats {
@@ -30,6 +35,17 @@ function replyFor(options: ModelServerOptions, request: RecordedRequest): Script
   if (options.mode === 'hang') return { hang: true };
   const messages: { role?: string }[] = Array.isArray(request.body?.messages) ? request.body.messages : [];
   const toolResults = messages.filter((message) => message?.role === 'tool').length;
+  const tools: { function?: { name?: string } }[] = Array.isArray(request.body?.tools) ? request.body.tools : [];
+  const parent = options.parent;
+  if (parent && tools.some((tool) => tool?.function?.name === 'delegate_task_async')) {
+    if (toolResults >= parent.spawns) return { text: `Spawned ${toolResults} tasks.` };
+    const count = Math.min(parent.batch, parent.spawns - toolResults);
+    const toolCalls = Array.from({ length: count }, (_, index) => ({
+      name: 'delegate_task_async',
+      arguments: { goal: `bench task ${toolResults + index}: list the working directory and report what is in it`, toolsets: ['file'] },
+    }));
+    return { delayMs: parent.delayMs, toolCalls };
+  }
   if (toolResults < options.steps - 1) {
     return { delayMs: options.latencyMs, toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] };
   }

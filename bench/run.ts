@@ -1,5 +1,5 @@
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,12 +9,15 @@ import type { InflightResult } from './inflight-floor.js';
 import type { LifecycleResult } from './lifecycle.js';
 import { type ProfileSummary, profileMarkdown, summarizeProfile } from './profile-summary.js';
 import { type BenchRun, writeResults } from './results.js';
+import { replaceSharedSection, sharedSectionOf } from './shared-results.js';
 
 /**
- * `npm run bench [-- --quick | --no-profile | --reps=N | --render]`: every benchmark, each case in a
- * fresh process (so memory figures do not bleed), repetitions interleaved, then `bench/RESULTS.md`
- * (`--quick`: a subset, written to `bench/dist/RESULTS-quick.md`; `--render`: rewrite RESULTS.md
- * from the last full run's `bench/dist/results.json`).
+ * `npm run bench [-- --quick | --no-profile | --reps=N | --render | --no-shared]`: every benchmark,
+ * each case in a fresh process (so memory figures do not bleed), repetitions interleaved, then
+ * `bench/RESULTS.md` (`--quick`: a subset, written to `bench/dist/RESULTS-quick.md`; `--render`:
+ * rewrite RESULTS.md from the last full run's `bench/dist/results.json`). A full run ends with the
+ * shared-mode benchmarks (bench/shared-run.ts, needs `redis-server`; `--no-shared` leaves them
+ * out); RESULTS.md's shared-mode section is kept whenever the rest is rewritten.
  */
 
 const benchDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
   if (options.has('render')) {
     // Re-render RESULTS.md from the last run's data (after changing results.ts).
     const run = JSON.parse(readFileSync(join(benchDir, 'dist', 'results.json'), 'utf8')) as BenchRun;
-    writeFileSync(join(benchDir, 'RESULTS.md'), writeResults(run));
+    writeFileSync(join(benchDir, 'RESULTS.md'), keepShared(join(benchDir, 'RESULTS.md'), writeResults(run)));
     log('rewrote bench/RESULTS.md from bench/dist/results.json');
     return;
   }
@@ -159,8 +162,19 @@ async function main(): Promise<void> {
   // A quick run never replaces the full results.
   const [data, report] = quick ? ['dist/results-quick.json', 'dist/RESULTS-quick.md'] : ['dist/results.json', 'RESULTS.md'];
   writeFileSync(join(benchDir, data), JSON.stringify(run, null, 2));
-  writeFileSync(join(benchDir, report), writeResults(run));
+  writeFileSync(join(benchDir, report), keepShared(join(benchDir, report), writeResults(run)));
   log(`wrote bench/${report} in ${run.durationSeconds.toFixed(0)} s`);
+  if (!quick && !options.has('no-shared')) {
+    const shared = fork(join(distDir, 'shared-run.js'), [], { stdio: 'inherit' });
+    const code = await new Promise<number | null>((resolve) => shared.on('exit', resolve));
+    if (code !== 0) log(`the shared-mode benchmarks failed (exit ${code}); RESULTS.md keeps their previous section`);
+  }
+}
+
+/** `fresh` with the shared-mode section the file at `path` has now (bench/shared-run.ts writes it). */
+function keepShared(path: string, fresh: string): string {
+  const section = existsSync(path) ? sharedSectionOf(readFileSync(path, 'utf8')) : undefined;
+  return section ? replaceSharedSection(fresh, section) : fresh;
 }
 
 function cpuModel(): string {

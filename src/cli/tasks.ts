@@ -70,6 +70,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           cwd: task.cwd,
           elapsed_seconds: elapsedSeconds(task),
           api_calls: task.apiCalls,
+          // The process that runs (or last ran) it: `host:pid:nonce:machine`, as `legate worker` prints it.
+          ...(task.owner !== undefined && { worker: task.owner }),
         }));
         const text = rows.length === 0 ? `no tasks${options.all ? '' : ` in ${desk.cwd} (--all for every directory)`}` : taskTable(rows, Boolean(options.all));
         print({ tasks: rows }, options.json, text);
@@ -192,15 +194,24 @@ interface ListRow {
   goal: string;
   cwd: string;
   elapsed_seconds: number;
+  worker?: string;
 }
 
-/** `tasks list` for people: a header, then one row per task; with `--all`, the directory of each. */
+/**
+ * `tasks list` for people: a header, then one row per task; with `--all`, the worker (`host:pid`
+ * of the process that runs or last ran it, `-` for none) and the directory of each.
+ */
 function taskTable(rows: ListRow[], all: boolean): string {
   const columns: { title: string; cell(row: ListRow): string; right?: boolean }[] = [
     { title: 'ID', cell: (row) => row.task_id },
     { title: 'STATUS', cell: (row) => row.status },
     { title: 'ELAPSED', cell: (row) => `${row.elapsed_seconds}s`, right: true },
-    ...(all ? [{ title: 'DIRECTORY', cell: (row: ListRow) => row.cwd }] : []),
+    ...(all
+      ? [
+          { title: 'WORKER', cell: (row: ListRow) => row.worker?.split(':').slice(0, 2).join(':') ?? '-' },
+          { title: 'DIRECTORY', cell: (row: ListRow) => row.cwd },
+        ]
+      : []),
     { title: 'GOAL', cell: (row) => row.goal },
   ];
   const cells = [columns.map((column) => column.title), ...rows.map((row) => columns.map((column) => column.cell(row)))];

@@ -61,9 +61,17 @@ describe('legate tasks', () => {
     expect(unknown.stderr).toContain('task_not_found: no task "t_nothere" in this LEGATE_HOME');
   });
 
-  it("list has a header; with --all it shows each task's directory", async () => {
+  it("list has a header; with --all it shows each task's worker and directory", async () => {
     const { cli, work } = await keylessHome([
-      { id: 't_here0001', status: 'completed', goal: 'GOAL-HERE', createdAt: Date.now() - 2000, startedAt: Date.now() - 2000, endedAt: Date.now() },
+      {
+        id: 't_here0001',
+        status: 'completed',
+        goal: 'GOAL-HERE',
+        owner: 'box-b:4242:a1b2c3:machinekey',
+        createdAt: Date.now() - 2000,
+        startedAt: Date.now() - 2000,
+        endedAt: Date.now(),
+      },
       { id: 't_else0001', status: 'failed', goal: 'GOAL-ELSEWHERE', cwd: '/somewhere/else', createdAt: Date.now() - 1000, endedAt: Date.now() },
     ]);
 
@@ -71,11 +79,13 @@ describe('legate tasks', () => {
     expect(here[0]).toMatch(/^ID +STATUS +ELAPSED +GOAL$/);
     expect(here.slice(1)).toEqual([expect.stringMatching(/^t_here0001 +completed +2s +GOAL-HERE$/)]);
     const all = (await cli(['tasks', 'list', '--all'])).stdout.trimEnd().split('\n');
-    expect(all[0]).toMatch(/^ID +STATUS +ELAPSED +DIRECTORY +GOAL$/);
+    expect(all[0]).toMatch(/^ID +STATUS +ELAPSED +WORKER +DIRECTORY +GOAL$/);
     expect(all.slice(1)).toEqual([
-      expect.stringMatching(/^t_else0001 +failed +\d+(\.\d)?s +\/somewhere\/else +GOAL-ELSEWHERE$/),
-      expect.stringMatching(new RegExp(`^t_here0001 +completed +2s +${work} +GOAL-HERE$`)),
+      expect.stringMatching(/^t_else0001 +failed +\d+(\.\d)?s +- +\/somewhere\/else +GOAL-ELSEWHERE$/),
+      expect.stringMatching(new RegExp(`^t_here0001 +completed +2s +box-b:4242 +${work} +GOAL-HERE$`)),
     ]);
+    const json = JSON.parse((await cli(['tasks', 'list', '--all', '--json'])).stdout) as { tasks: { task_id: string; worker?: string }[] };
+    expect(json.tasks.find((task) => task.task_id === 't_here0001')?.worker).toBe('box-b:4242:a1b2c3:machinekey');
   });
 
   it('prune deletes ended tasks (older than --older-than, else all of them); queued, running and interrupted ones stay', async () => {
