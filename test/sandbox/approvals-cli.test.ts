@@ -64,7 +64,9 @@ describe('approvals across processes', () => {
     const run = startCli(['run', '--sandbox', 'workspace-write', 'go'], { home, cwd: work });
     try {
       await until(async () => (await readTask(home))?.status === 'input_required', 30_000, 'the child to park').catch((error) => {
-        throw new Error(`${String(error)}\nrun stderr: ${run.stderr()}\nrun stdout: ${run.stdout()}\nunexpected: ${server!.unexpected.join('; ')}\nrequests: ${server!.requests.map((request) => request.text.slice(-300)).join('\n---\n')}`);
+        throw new Error(
+          `${String(error)}\nrun stderr: ${run.stderr()}\nrun stdout: ${run.stdout()}\nunexpected: ${server!.unexpected.join('; ')}\nrequests: ${server!.requests.map((request) => request.text.slice(-300)).join('\n---\n')}`,
+        );
       });
       const parked = (await readTask(home))!;
       expect(parked.approval).toMatchObject({ id: '1.1', kind: 'exec', subject: first, mode: 'workspace-write' });
