@@ -11,6 +11,9 @@ import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults, toolNames } from '../helpers/script.js';
+import { bubblewrapAvailable } from './fixture.js';
+
+const bubblewrap = bubblewrapAvailable();
 
 /**
  * Approvals of background children, in one process through the real runtime, loop and OpenAI
@@ -276,4 +279,43 @@ describe('approvals of background children', () => {
     expect(readFileSync(file, 'utf8')).toBe('ran\n');
     server.assertDone();
   }, 60_000);
+
+  it.skipIf(!bubblewrap)(
+    'in bubblewrap, a command writing outside fails saying how to ask; asked with escalate: true, it parks and runs once approved',
+    async () => {
+      server = await startScriptedServer();
+      const setup = dirs();
+      const file = join(setup.outside, 'story.txt');
+      const command = `echo story >> ${file}`;
+      parentSpawns('STORY');
+      const result = (request: Parameters<typeof isParent>[0]): string => String(lastToolResults(request)[0] ?? '');
+      server.enqueue(
+        {
+          label: 'try',
+          match: (request) => childWith('STORY')(request) && result(request) === '',
+          reply: { toolCalls: [{ name: 'terminal', arguments: { command } }] },
+        },
+        {
+          label: 'escalate',
+          match: (request) => childWith('STORY')(request) && result(request).includes('Read-only file system'),
+          reply: { toolCalls: [{ name: 'terminal', arguments: { command, escalate: true } }] },
+        },
+        { label: 'done', match: childWith('STORY'), reply: { text: 'STORY done' } },
+      );
+      const runtime = runtimeFor(setup, { approval: 'on-request' });
+      const parked = nextParked(runtime);
+      await new Session(runtime).turn('go');
+      const task = await parked;
+      const [refused] = lastToolResults(server.requests.filter(childWith('STORY'))[1]!);
+      expect(refused).toContain('Read-only file system');
+      expect(refused).toContain('call terminal again with escalate: true: a human approves or denies running it outside the sandbox');
+      expect(existsSync(file)).toBe(false);
+      await runtime.tasks.answerApproval(operator, task.id, { approved: true });
+      const { task: ended } = await runtime.tasks.waitForEnd(operator, task.id, 30_000);
+      expect(ended.status).toBe('completed');
+      expect(readFileSync(file, 'utf8')).toBe('story\n');
+      server.assertDone();
+    },
+    60_000,
+  );
 });
