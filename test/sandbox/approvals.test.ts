@@ -203,6 +203,7 @@ describe('approvals of background children', () => {
           toolCalls: [
             { name: 'check_task', arguments: { task_id: task.id } },
             { name: 'list_tasks', arguments: {} },
+            { name: 'collect_task', arguments: { task_id: task.id, timeout: 0 } },
           ],
         },
       },
@@ -212,11 +213,13 @@ describe('approvals of background children', () => {
     await session.markReported(notices!.taskIds);
     // Told once per request.
     expect(await session.pendingNotices()).toBeUndefined();
-    const [check, list] = lastToolResults(server.requests.filter(isParent).at(-1)!);
+    const [check, list, collect] = lastToolResults(server.requests.filter(isParent).at(-1)!);
     const shown = { request_id: '1.1', kind: 'exec', subject: command, mode: 'workspace-write' };
     expect(check).toMatchObject({ task_id: task.id, status: 'input_required', approval: shown });
     expect(check.approval.note).toContain(`legate tasks approve ${task.id}`);
     expect(list.tasks).toEqual([expect.objectContaining({ task_id: task.id, status: 'input_required', approval: expect.objectContaining(shown) })]);
+    expect(collect).toMatchObject({ task_id: task.id, status: 'input_required', timed_out: true, approval: shown });
+    expect(collect.note).toContain('waits for a human to approve or deny');
     // No model tool answers approvals.
     const offered = toolNames(server.requests.at(-1)!);
     expect(offered).toContain('check_task');
