@@ -58,7 +58,18 @@ export {
 } from './tasks/store/task-store.js';
 export { LocalTaskEnds, type TaskEnds } from './tasks/task-ends.js';
 export type { TaskEvent, TaskListener } from './tasks/task-events.js';
-export type { CancelledBy, Fence, SessionRecord, SteerRecord, SteerState, TaskProgress, TaskRecord, TaskSpec } from './tasks/task-record.js';
+export type {
+  CancelledBy,
+  Fence,
+  PendingApproval,
+  SessionRecord,
+  SteerRecord,
+  SteerState,
+  StoredApprovalAnswer,
+  TaskProgress,
+  TaskRecord,
+  TaskSpec,
+} from './tasks/task-record.js';
 export { type RunControl, type TaskRunner, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
 export { createNodeIO } from './tools/node-io.js';
 export { defineTool, type Tool, type ToolContext, type ToolIO, type ToolOutput, type Toolset } from './tools/tool.js';

@@ -95,7 +95,9 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   try {
     let result = await session.turn(prompt, controller.signal);
     for (let round = 0; options.wait !== false && result.status === 'completed' && round < maxNoticeRounds; round++) {
-      const open = (await rt.tasks.list(session.id)).filter((task) => task.status === 'queued' || task.status === 'running');
+      const open = (await rt.tasks.list(session.id)).filter(
+        (task) => task.status === 'queued' || task.status === 'running' || task.status === 'input_required',
+      );
       if (open.length > 0) waitLine.start(open);
       await rt.tasks.waitForSession(session.id, controller.signal);
       waitLine.stop();
@@ -108,7 +110,10 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     // Tasks still running stop here (handed back as interrupted); say what was left and how to go on.
     await rt.tasks.shutdown();
     const tasks = await rt.tasks.list(session.id);
-    const left = tasks.filter((task) => task.depth === 1 && (task.status === 'queued' || task.status === 'running' || task.status === 'interrupted'));
+    const left = tasks.filter(
+      (task) =>
+        task.depth === 1 && (task.status === 'queued' || task.status === 'running' || task.status === 'input_required' || task.status === 'interrupted'),
+    );
     if (interrupted)
       streams.stderr.write(
         `legate: interrupted (Ctrl-C): the run stopped${result.status === 'completed' ? ' while waiting for background tasks' : ' before its final answer'}\n`,

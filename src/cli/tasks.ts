@@ -1,11 +1,13 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
-import { elapsedSeconds } from '../delegation/views.js';
+import { approvalView, elapsedSeconds } from '../delegation/views.js';
 import { errorMessage, LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
+import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
 import { exitCodeFor } from './usage.js';
@@ -15,11 +17,13 @@ interface JsonOption {
 }
 
 /**
- * `legate tasks list|show|collect|steer|cancel|resume|prune`: the operator's view of every task of this
+ * `legate tasks list|show|collect|steer|cancel|approve|deny|resume|prune`: the operator's view of every task of this
  * LEGATE_HOME, from any process. Results are the same objects the agent tools return.
  */
 export function registerTasks(program: Command, streams: Streams, setExit: (code: number) => void): void {
-  const tasks = program.command('tasks').description('list, inspect, collect, steer, cancel, resume and prune tasks of this LEGATE_HOME (any process)');
+  const tasks = program
+    .command('tasks')
+    .description('list, inspect, collect, steer, cancel, approve or deny, resume and prune tasks of this LEGATE_HOME (any process)');
   const action =
     <Args extends unknown[]>(body: (desk: TaskDesk, ...args: Args) => Promise<number>, runsTasks = false) =>
     async (...args: [...Args, Record<string, unknown>, Command]): Promise<void> => {
@@ -72,8 +76,13 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           api_calls: task.apiCalls,
           // The process that runs (or last ran) it: `host:pid:nonce:machine`, as `legate worker` prints it.
           ...(task.owner !== undefined && { worker: task.owner }),
+          ...(approvalView(task) ? { approval: approvalView(task) } : {}),
         }));
-        const text = rows.length === 0 ? `no tasks${options.all ? '' : ` in ${desk.cwd} (--all for every directory)`}` : taskTable(rows, Boolean(options.all));
+        const waiting = list.filter((task) => task.status === 'input_required' && task.approval);
+        const text =
+          rows.length === 0
+            ? `no tasks${options.all ? '' : ` in ${desk.cwd} (--all for every directory)`}`
+            : [taskTable(rows, Boolean(options.all)), ...(waiting.length > 0 ? ['', ...waiting.flatMap(approvalLines)] : [])].join('\n');
         print({ tasks: rows }, options.json, text);
         return 0;
       }),
@@ -103,11 +112,13 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       action(async (desk, id: string, options: JsonOption) => {
         const view = await run(checkTask, desk, { task_id: id });
         const { output } = await desk.tasks.trail(operator, id);
+        const task = await desk.tasks.get(operator, id);
         const text = [
           `${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`,
-          `goal: ${(await desk.tasks.get(operator, id)).goal}`,
+          `goal: ${task.goal}`,
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
+          ...approvalLines(task),
           '',
           ...output,
         ].join('\n');
@@ -141,7 +152,9 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           .join('\n');
         print(view, options.json, text);
         // Success: nothing timed out, and every task that ended completed (with --any, the others may still run).
-        const endedOk = results.filter((entry) => entry.status !== 'running' && entry.status !== 'queued').every((entry) => entry.status === 'completed');
+        const endedOk = results
+          .filter((entry) => entry.status !== 'running' && entry.status !== 'queued' && entry.status !== 'input_required')
+          .every((entry) => entry.status === 'completed');
         return !view.timed_out && endedOk ? 0 : 1;
       }),
     );
@@ -167,6 +180,34 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .action(
       action(async (desk, id: string, options: JsonOption) => {
         print(await run(cancelTask, desk, { task_id: id }), options.json, `${id} cancelled`);
+        return 0;
+      }),
+    );
+
+  tasks
+    .command('approve')
+    .argument('<id>')
+    .description('approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode')
+    .option('--json', 'print the task')
+    .action(
+      action(async (desk, id: string, options: JsonOption) => {
+        const task = await desk.tasks.answerApproval(operator, id, { approved: true }, answerer());
+        print(taskAnswerView(task), options.json, `${id}: approved ${describeApproval(task)}; the task goes on`);
+        return 0;
+      }),
+    );
+
+  tasks
+    .command('deny')
+    .argument('<id>')
+    .description('deny the request a task waiting for approval (input_required) made: the child gets the denial as its tool result')
+    .option('--reason <text>', 'why (the child reads it)', 'denied by the user')
+    .option('--json', 'print the task')
+    .action(
+      action(async (desk, id: string, options: { reason: string } & JsonOption) => {
+        if (options.reason.trim() === '') throw new LegateError('invalid_arguments', '--reason must not be empty: the child reads it as its tool result');
+        const task = await desk.tasks.answerApproval(operator, id, { approved: false, reason: options.reason }, answerer());
+        print(taskAnswerView(task), options.json, `${id}: denied ${describeApproval(task)} (${options.reason.trim()}); the task goes on`);
         return 0;
       }),
     );
@@ -238,9 +279,43 @@ function collectText(view: Record<string, unknown>, timeout: string, others = fa
   const id = String(view.task_id);
   const status = String(view.status);
   if (view.timed_out) return `${id} is still ${status} after ${timeout}s`;
-  if (others && (status === 'running' || status === 'queued')) return `${id} is still ${status}`;
+  if (others && (status === 'running' || status === 'queued' || status === 'input_required')) return `${id} is still ${status}`;
   if (status === 'interrupted') return `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`;
   return status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`;
+}
+
+/** What a waiting task asks, and how to answer it, for people (nothing for a task that does not wait). */
+function approvalLines(task: TaskRecord): string[] {
+  const approval = task.approval;
+  if (task.status !== 'input_required' || !approval) return [];
+  return [
+    `${task.id} waits for approval ${approval.id} (${approval.kind}): ${approval.subject}`,
+    `  ${approval.reason}`,
+    approval.answer
+      ? `  answered: ${approval.answer.approved ? 'approved' : 'denied'}; the task goes on shortly`
+      : `  answer: legate tasks approve ${task.id}   or   legate tasks deny ${task.id} --reason "…"`,
+  ];
+}
+
+/** `the write to /x`, `command "…"`: what was answered. */
+function describeApproval(task: TaskRecord): string {
+  const approval = task.approval;
+  if (!approval) return 'its request';
+  return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
+}
+
+/** `tasks approve|deny --json`: the task id, its status and the request with its answer. */
+function taskAnswerView(task: TaskRecord): Record<string, unknown> {
+  return { task_id: task.id, status: task.status, approval: task.approval };
+}
+
+/** Who answered, as stored with the answer: the user at this terminal. */
+function answerer(): string {
+  try {
+    return `${userInfo().username} (legate tasks)`;
+  } catch {
+    return 'the operator (legate tasks)';
+  }
 }
 
 /** A runtime as a task desk (for the commands that run tasks here). */

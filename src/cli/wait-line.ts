@@ -30,7 +30,7 @@ export class WaitLine {
   /** A task of the session changed: keep the open ones. */
   update(task: TaskRecord): void {
     if (task.depth !== 1) return;
-    const open = task.status === 'queued' || task.status === 'running';
+    const open = task.status === 'queued' || task.status === 'running' || task.status === 'input_required';
     if (open === this.tasks.has(task.id) && (!open || this.tasks.get(task.id) === (task.startedAt ?? task.createdAt))) return;
     if (open) this.tasks.set(task.id, task.startedAt ?? task.createdAt);
     else this.tasks.delete(task.id);

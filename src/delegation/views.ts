@@ -84,12 +84,20 @@ export function collectView(task: TaskRecord, output: string[], steers: SteerRec
     ...(task.error && !completed ? { error: task.error } : {}),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
     ...(task.cancelledBy ? { cancelled_by: task.cancelledBy } : {}),
+    ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     api_calls: task.apiCalls,
     duration_seconds: elapsedSeconds(task),
     model: task.model,
     usage: usageView(task.usage, task.model, prices),
     ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
-    ...(timedOut ? { note: 'timed out waiting; the task is still running. Collect again later, check it, or cancel it.' } : {}),
+    ...(timedOut
+      ? {
+          note:
+            task.status === 'input_required'
+              ? 'timed out waiting; the task waits for a human to approve or deny its request (see approval). Tell the user, collect again later, or cancel it.'
+              : 'timed out waiting; the task is still running. Collect again later, check it, or cancel it.',
+        }
+      : {}),
   };
 }
 

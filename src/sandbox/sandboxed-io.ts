@@ -91,21 +91,24 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
           : ['env', `TMPDIR=${settings.tempDir}`, os.executable, ...seatbeltArgs(settings, command)];
       const result = await inner.exec(`exec ${shellCommandLine(argv)}`, { ...execOptions, cwd });
       if (result.exitCode === 0 || result.timedOut) return result;
-      return { ...result, output: `${result.output}${result.output.endsWith('\n') || result.output === '' ? '' : '\n'}${sandboxNote(settings, command)}` };
+      const note = sandboxNote(settings, command, gate !== refuseApprovals);
+      return { ...result, output: `${result.output}${result.output.endsWith('\n') || result.output === '' ? '' : '\n'}${note}` };
     },
   };
 }
 
 /**
  * Appended to a failed command's output, so the model can tell a sandbox refusal ("Read-only file
- * system", "Network is unreachable") from a bug: the mode, where it may write, what it cannot reach.
+ * system", "Network is unreachable") from a bug: the mode, where it may write, what it cannot reach;
+ * when a human can approve (`approvable`), how to ask to run it outside the sandbox.
  */
-export function sandboxNote(settings: SandboxSettings, command: string): string {
+export function sandboxNote(settings: SandboxSettings, command: string, approvable = false): string {
   const writes = settings.mode === 'read-only' ? 'it may write nowhere' : `it may write only under ${settings.writableRoots.join(', ')}`;
   const network = decide(settings, { kind: 'network', command }).verdict === 'allow' ? 'it has network' : 'it has no network';
   const hidden = settings.protectedPaths.map((entry) => entry.path).join(', ');
   return (
     `[sandbox: this command ran in ${settings.mode} mode: ${writes}; ${network}; ${hidden} ${settings.protectedPaths.length === 1 ? 'is' : 'are'} hidden. ` +
-    `A "Read-only file system" or network error comes from the sandbox.]`
+    `A "Read-only file system" or network error comes from the sandbox.` +
+    `${approvable ? ' If the command must do that, call terminal again with escalate: true: a human approves or denies running it outside the sandbox.' : ''}]`
   );
 }

@@ -115,7 +115,7 @@ export function parkingGate(options: ParkingOptions): ApprovalGate {
       reason: request.reason,
       requestedAt: Date.now(),
     };
-    let parked;
+    let parked: TaskRecord;
     try {
       parked = await store.transition(taskId, 'running', 'input_required', { approval }, fence);
     } catch (error) {

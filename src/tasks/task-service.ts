@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { repairInterrupted } from '../agent/resume.js';
-import { errorMessage, LegateError } from '../errors.js';
+import { LegateError } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
 import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
 import { asCaller, type CallerLike, callerScope, sees, taskNotFound } from './caller.js';
@@ -13,8 +12,9 @@ import type { Checkpoint, TaskFilter, TaskStore } from './store/task-store.js';
 import { AnswerBell, type ApprovalSettings, storeAnswer } from './task-approvals.js';
 import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
-import { executeTask, type LiveTask, stopLive, type TaskRunner } from './task-execution.js';
+import type { LiveTask, TaskRunner } from './task-execution.js';
 import type { CancelledBy, SessionRecord, SteerRecord, TaskRecord, TaskSpec } from './task-record.js';
+import { startTask, type TaskStartDeps } from './task-start.js';
 
 export { type Caller, type CallerLike, operator, sessionCaller } from './caller.js';
 export type { RunControl, TaskRunner } from './task-execution.js';
@@ -61,31 +61,37 @@ export interface TaskServiceOptions {
  */
 export class TaskService {
   private readonly store: TaskStore;
-  private readonly runner: TaskRunner;
   private readonly dispatcher: Dispatcher;
   private readonly leases: LeaseKeeper;
   private readonly ends: TaskEnds;
   private readonly reaper: Reaper;
   private readonly live = new Map<string, LiveTask>();
   private readonly listeners = new Set<TaskListener>();
-  private readonly timeoutMs: number;
-  private readonly maxResumes: number;
   private readonly approvals: ApprovalSettings | undefined;
+  private readonly startDeps: TaskStartDeps;
 
   constructor(options: TaskServiceOptions) {
     this.store = options.store;
-    this.runner = options.runner;
     this.dispatcher = options.dispatcher ?? new LocalDispatcher(options.maxConcurrent);
     const heartbeatMs = options.heartbeatMs ?? 500;
     this.leases = options.leaseKeeper ?? new StoreLeaseKeeper(options.store, options.owner ?? newOwnerId(), options.leaseMs ?? 10_000, heartbeatMs);
     this.ends = options.ends ?? new LocalTaskEnds(options.pollIntervalMs ?? 250);
     this.reaper = new Reaper(options.store, this.leases.owner, heartbeatMs);
-    this.timeoutMs = (options.childTimeoutSeconds ?? 0) * 1000;
-    this.maxResumes = options.maxResumes ?? 3;
     this.approvals =
       options.approval === 'on-request'
         ? { timeoutMs: (options.approvalTimeoutSeconds ?? 0) * 1000, pollMs: options.pollIntervalMs ?? 250, bell: new AnswerBell() }
         : undefined;
+    this.startDeps = {
+      store: this.store,
+      runner: options.runner,
+      leases: this.leases,
+      live: this.live,
+      timeoutMs: (options.childTimeoutSeconds ?? 0) * 1000,
+      maxResumes: options.maxResumes ?? 3,
+      approvals: this.approvals,
+      announce: (event) => this.announce(event),
+      ended: (task) => this.ended(task),
+    };
   }
 
   /** This process's owner id. */
@@ -152,7 +158,7 @@ export class TaskService {
   async runHere(taskId: string): Promise<TaskRecord | undefined> {
     const task = await this.store.get(taskId);
     if (task?.status !== 'queued' && task?.status !== 'interrupted') return undefined;
-    const { record, finished } = await this.start(taskId, task.status);
+    const { record, finished } = await startTask(this.startDeps, taskId, task.status);
     if (!record) return undefined;
     await finished;
     return this.store.get(taskId);
@@ -391,92 +397,11 @@ export class TaskService {
   private async schedule(taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRecord | undefined> {
     let started: Promise<TaskRecord | undefined> | undefined;
     this.dispatcher.submit(taskId, () => {
-      const run = this.start(taskId, from);
+      const run = startTask(this.startDeps, taskId, from);
       started = run.then((state) => state.record);
       return run.then((state) => state.finished);
     });
     return started ? await started : undefined;
-  }
-
-  /** Claim the task, load its checkpoint when resuming, and run it under the claim's fence. */
-  private async start(taskId: string, from: 'queued' | 'interrupted'): Promise<{ record: TaskRecord | undefined; finished: Promise<void> }> {
-    const none = { record: undefined, finished: Promise.resolve() };
-    let task: TaskRecord;
-    try {
-      if (from === 'interrupted' && (await this.failIfResumedTooOften(taskId))) return none;
-      task = await this.store.claim(taskId, from, this.owner, Date.now() + this.leases.leaseMs, { startedAt: Date.now(), endedAt: undefined });
-    } catch {
-      // Cancelled while queued, or claimed by another process.
-      return none;
-    }
-    const fence = { owner: this.owner, epoch: task.epoch ?? 0 };
-    const controller = new AbortController();
-    const live: LiveTask = { controller, fence, writes: Promise.resolve(), handBack: false, finished: Promise.resolve() };
-    this.live.set(taskId, live);
-    this.leases.hold(taskId, fence, task.leaseExpiresAt ?? 0, (reason) => stopLive(live, reason));
-    this.announce({ type: 'task.started', task });
-    live.finished = (async () => {
-      let resume: { messages: Checkpoint['messages']; steps: number } | undefined;
-      if (from === 'interrupted') {
-        try {
-          const checkpoint = await this.store.loadCheckpoint(taskId);
-          resume = { messages: repairInterrupted(checkpoint.messages), steps: checkpoint.steps };
-        } catch (error) {
-          stopLive(
-            live,
-            error instanceof LegateError
-              ? error
-              : new LegateError('store_corrupt', `task "${taskId}": its checkpoint could not be read: ${errorMessage(error)}`, { taskId }),
-          );
-        }
-      }
-      const signal = this.timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(this.timeoutMs)]) : controller.signal;
-      const end = live.failure
-        ? { status: 'failed' as const, patch: { endedAt: Date.now(), exitReason: 'error' as const, currentTool: '', error: live.failure.toString() } }
-        : await executeTask(task, live, {
-            store: this.store,
-            runner: this.runner,
-            signal,
-            announce: (event) => this.announce(event),
-            ...(resume ? { resume } : {}),
-            ...(this.approvals ? { approvals: this.approvals } : {}),
-          });
-      this.live.delete(taskId);
-      this.leases.release(taskId);
-      if ('lost' in end) {
-        // Not ours any more: write nothing; if it ended elsewhere (a cancel), tell the waiters here.
-        const now = await this.store.get(taskId).catch(() => undefined);
-        if (now && isTerminal(now.status) && !live.endAnnounced) this.ended(now);
-        return;
-      }
-      try {
-        // A hand-back while waiting for an approval interrupts the task as it is (resumed, it asks again).
-        const from = end.status === 'interrupted' ? (['running', 'input_required'] as const) : 'running';
-        const final = await this.store.transition(taskId, from, end.status, end.patch, fence);
-        if (isTerminal(final.status)) {
-          // A steer added after the child's last pull but before this transition would stay queued forever.
-          await this.store.missSteers(taskId);
-          this.ended(final);
-        }
-      } catch {
-        // Already cancelled (or taken over): the first status stands.
-      }
-    })();
-    return { record: task, finished: live.finished };
-  }
-
-  /** An interrupted task taken over more than `maxResumes` times is failed rather than resumed. Returns true if it was. */
-  private async failIfResumedTooOften(taskId: string): Promise<boolean> {
-    const task = await this.store.get(taskId);
-    const takeovers = task?.takeovers ?? 0;
-    if (!task || takeovers <= this.maxResumes) return false;
-    const error =
-      `resume_limit: task "${taskId}" lost its process ${takeovers} times (tasks.max_resumes is ${this.maxResumes})` +
-      `; it is not resumed again, as it may be what stops its process`;
-    const failed = await this.store.transition(taskId, 'interrupted', 'failed', { endedAt: Date.now(), exitReason: 'max_resumes', error });
-    await this.store.missSteers(taskId);
-    this.ended(failed);
-    return true;
   }
 
   private ended(task: TaskRecord): void {

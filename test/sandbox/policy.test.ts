@@ -69,6 +69,24 @@ const cases: [string, SandboxRequest, [Expected, Expected, Expected], string[]][
     ['"ls"', '/home/u/.legate'],
   ],
   ['network for a command', { kind: 'network', command: 'curl example.com' }, ['deny', 'deny', 'allow'], ['"curl example.com"', 'sandbox.network']],
+  [
+    'run a command outside the sandbox (terminal escalate: true)',
+    { kind: 'exec', command: 'cp a /etc/x', cwd: '/work/ws', osSandbox: bwrap, escalate: true },
+    ['ask', 'ask', 'allow'],
+    ['"cp a /etc/x"', 'outside the sandbox', "human's approval"],
+  ],
+  [
+    'run a command outside the sandbox where there is no OS sandbox',
+    { kind: 'exec', command: 'make', cwd: '/work/ws', osSandbox: none, escalate: true },
+    ['ask', 'ask', 'allow'],
+    ['"make"', 'outside the sandbox'],
+  ],
+  [
+    'run a command outside the sandbox in $LEGATE_HOME',
+    { kind: 'exec', command: 'ls', cwd: '/home/u/.legate', osSandbox: bwrap, escalate: true },
+    ['deny', 'deny', 'allow'],
+    ['"ls"', '/home/u/.legate'],
+  ],
 ];
 
 describe('sandbox policy: a table of cases', () => {
@@ -82,7 +100,8 @@ describe('sandbox policy: a table of cases', () => {
           expect(decision.reason).toContain(`${mode} mode`);
           // The words describe the workspace-write refusal (read-only refuses every write the same way) or a denial.
           if (mode === 'workspace-write' || decision.verdict === 'deny') for (const word of words) expect(decision.reason).toContain(word);
-          if (mode === 'read-only' && decision.verdict === 'ask') expect(decision.reason).toContain('no tool may write');
+          if (mode === 'read-only' && decision.verdict === 'ask' && request.kind === 'write') expect(decision.reason).toContain('no tool may write');
+          if (decision.verdict === 'ask' && request.kind === 'exec') for (const word of words) expect(decision.reason).toContain(word);
         }
       });
     });

@@ -7,7 +7,7 @@ import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgr
 import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
 import { fenceHolds, leaseLost } from './fence.js';
 import { migrate } from './sqlite-migrations.js';
-import { assignments, steerFromRow, type TaskRow, taskColumns, taskFromRow, taskToRow } from './sqlite-task-row.js';
+import { assignments, sessionFromRow, steerFromRow, type TaskRow, taskColumns, taskFromRow, taskToRow, whereClause } from './sqlite-task-row.js';
 import { type TaskWrites, WriteBatch } from './sqlite-write-batch.js';
 import { parseStoredMessages, storedFormat } from './stored-shapes.js';
 import {
@@ -386,39 +386,10 @@ export class SqliteTaskStore implements TaskStore {
 
 const openRetryMs = 5_000;
 
-/** `WHERE …` and its parameters for a task filter (its limit aside). */
-function whereClause(filter: Omit<TaskFilter, 'limit'>): { where: string; params: TaskRow } {
-  const conditions: string[] = [];
-  const params: TaskRow = {};
-  if (filter.sessionId !== undefined) {
-    conditions.push('session_id = @sessionId');
-    params.sessionId = filter.sessionId;
-  }
-  if (filter.status) {
-    conditions.push(`status IN (${filter.status.map((_, index) => `@status${index}`).join(', ') || 'NULL'})`);
-    filter.status.forEach((status, index) => (params[`status${index}`] = status));
-  }
-  if (filter.cwd !== undefined) {
-    conditions.push('cwd = @cwd');
-    params.cwd = filter.cwd;
-  }
-  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
-}
-
 function isBusy(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
 }
 
 function notFound(id: string): LegateError {
   return new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
-}
-
-function sessionFromRow(row: TaskRow): SessionRecord {
-  return {
-    id: row.id as string,
-    cwd: row.cwd as string,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-    messages: parseStoredMessages(row.messages, row.format as number, `session "${String(row.id)}"`),
-  };
 }

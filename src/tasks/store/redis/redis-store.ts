@@ -20,7 +20,6 @@ import {
   type TaskStore,
   type TransitionPatch,
 } from '../task-store.js';
-import { answerApprovalScript } from './redis-approval-script.js';
 import { fencedError, flatten, notFound, RedisCommands, type TaskChange, type WriteCondition, type WriteReply } from './redis-commands.js';
 import { connectRedis, type RedisConnectionOptions } from './redis-connection.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
@@ -118,7 +117,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   }
 
   async answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord> {
-    const reply = (await this.eval(answerApprovalScript, [this.keys.task(id)], [requestId, JSON.stringify(answer)])) as string[];
+    const reply = (await this.eval(scripts.answerApprovalScript, [this.keys.task(id)], [requestId, JSON.stringify(answer)])) as string[];
     if (reply[0] === 'not_found') throw notFound(id);
     if (reply[0] === 'status') throw notWaiting(id, reply[1] as TaskStatus);
     if (reply[0] === 'other') throw notWaiting(id, 'input_required', `it waits on request ${reply[1]}, not ${requestId}`);

@@ -8,6 +8,7 @@
  * from the prefix (`<prefix>:task:<id>`, the form `RedisKeys` uses), not from KEYS: they need a
  * single Redis (or every key on one cluster slot, with a `{hash tag}` prefix).
  */
+export { answerApprovalScript } from './approvals.js';
 export { heartbeatScript } from './heartbeat.js';
 export { migrate1to2Script } from './migrations.js';
 export { opLogLength } from './prelude.js';
