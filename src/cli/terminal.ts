@@ -143,7 +143,22 @@ export class TerminalScreen implements ChatScreen {
   private readonly onResize = (): void => this.refresh();
 
   private width(): number {
-    return Math.max(20, this.stdout.columns || 80) - 1;
+    return Math.max(20, this.size().columns) - 1;
+  }
+
+  /**
+   * The terminal's size now, asked of the tty itself (TIOCGWINSZ), not `columns`/`rows` as node
+   * cached them when it last handled SIGWINCH: between a resize and that handler (a key, a tick or
+   * a task event first in the same turn of the event loop) a redraw with the old width would count
+   * the re-wrapped rows wrong and leave some of the old live area behind.
+   */
+  private size(): { columns: number; rows: number } {
+    const handle = (this.stdout as unknown as { _handle?: { getWindowSize?(size: number[]): number } })._handle;
+    const size = [0, 0];
+    if (typeof handle?.getWindowSize === 'function' && handle.getWindowSize(size) === 0 && size[0]! > 0 && size[1]! > 0) {
+      return { columns: size[0]!, rows: size[1]! };
+    }
+    return { columns: this.stdout.columns || 80, rows: this.stdout.rows || 24 };
   }
 
   /**
@@ -163,7 +178,7 @@ export class TerminalScreen implements ChatScreen {
   /** Draw the live area from the cursor's row; the cursor ends on the prompt (or the last row). */
   private frame(): string {
     const width = this.width();
-    const height = Math.max(3, this.stdout.rows || 24);
+    const height = Math.max(3, this.size().rows);
     const rows: string[] = [];
     if (this.partial) rows.push(this.partial);
     let live = this.live().map((line) => clip(line, width));
