@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
 import { isTerminal } from '../tasks/status.js';
+import { ChatApprovals } from './chat-approvals.js';
 import { runChatCommand } from './chat-commands.js';
 import { recapLines } from './chat-recap.js';
 import { type ChatScreen, PlainScreen } from './chat-screen.js';
@@ -38,7 +39,11 @@ interface Activity {
  * or in another process enters the conversation as a new turn (its completion notice), once.
  */
 export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
-  const rt = runtime ?? (await openRuntime(options, streams));
+  const interactive = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
+  // The agent's own calls outside its sandbox are put to the user, in a terminal (on a pipe there
+  // is nobody to ask: refused, as in `legate run`).
+  const approvals = interactive && !runtime ? new ChatApprovals() : undefined;
+  const rt = runtime ?? (await openRuntime(options, streams, approvals ? { parentApprovals: approvals } : {}));
   let session: Session;
   try {
     session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);
@@ -46,10 +51,11 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     if (!runtime) await rt.close();
     throw error;
   }
-  const interactive = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
-  const screen: ChatScreen = interactive
+  const terminal = interactive
     ? new TerminalScreen(streams.stdin as ReadStream, streams.stdout as WriteStream, paletteFor(streams.stdout, streams.env))
-    : new PlainScreen(streams, noColors);
+    : undefined;
+  const screen: ChatScreen = terminal ?? new PlainScreen(streams, noColors);
+  if (terminal) approvals?.attach(terminal);
   const { bold, cyan, green, dim, red, yellow } = screen.palette;
   const dock = new TaskDock(session.id, screen.palette);
   const err = (line: string): void => screen.note(line);

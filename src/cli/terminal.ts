@@ -1,6 +1,6 @@
 import { emitKeypressEvents } from 'node:readline';
 import type { ReadStream, WriteStream } from 'node:tty';
-import type { ChatScreen, ScreenHandlers } from './chat-screen.js';
+import type { ApprovalChoice, ApprovalQuestion, ChatScreen, ScreenHandlers } from './chat-screen.js';
 import type { Palette } from './colors.js';
 import { type Key, LineEditor } from './line-editor.js';
 import { clip, displayWidth, splitAt } from './screen-text.js';
@@ -32,6 +32,8 @@ export class TerminalScreen implements ChatScreen {
   private promptVisible = true;
   private handlers: ScreenHandlers | undefined;
   private closed = false;
+  /** The approval question shown in place of the prompt, and how to answer it. */
+  private question: { question: ApprovalQuestion; selected?: ApprovalChoice; answer: (choice: ApprovalChoice) => void } | undefined;
 
   constructor(
     private readonly stdin: ReadStream,
@@ -95,8 +97,33 @@ export class TerminalScreen implements ChatScreen {
     this.refresh();
   }
 
+  /**
+   * Ask in place of the prompt: the question's rows, then a row of choices. y (once), a (for the
+   * session) or n selects, Enter confirms the selection; Esc or Ctrl-C denies at once. Keys reach
+   * neither the line being typed (kept, shown again after) nor the chat's Ctrl-C, and a key typed
+   * by chance as the question appears approves nothing without an Enter. One question at a time
+   * (the gate queues them).
+   */
+  askApproval(question: ApprovalQuestion, signal?: AbortSignal): Promise<ApprovalChoice> {
+    if (this.closed || this.question || signal?.aborted) return Promise.resolve('deny');
+    return new Promise((resolve) => {
+      const onAbort = (): void => answer('deny');
+      const answer = (choice: ApprovalChoice): void => {
+        if (this.question?.question !== question) return;
+        this.question = undefined;
+        signal?.removeEventListener('abort', onAbort);
+        this.refresh();
+        resolve(choice);
+      };
+      this.question = { question, answer };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.refresh();
+    });
+  }
+
   close(): void {
     if (this.closed) return;
+    this.question?.answer('deny');
     this.promptVisible = false;
     this.live = () => [];
     this.stdout.write(`${this.erase()}${this.partial ? `${this.partial}\r\n` : ''}\x1b[0m\x1b[?2004l`);
@@ -109,6 +136,19 @@ export class TerminalScreen implements ChatScreen {
   }
 
   private readonly onKey = (input: string | undefined, key: Key | undefined): void => {
+    if (this.question) {
+      const pressed = key ?? {};
+      if ((pressed.ctrl && pressed.name === 'c') || pressed.name === 'escape') this.question.answer('deny');
+      else if ((pressed.name === 'return' || pressed.name === 'enter') && this.question.selected) this.question.answer(this.question.selected);
+      else {
+        const choice = pressed.ctrl || pressed.meta ? undefined : approvalKeys[input?.toLowerCase() ?? ''];
+        if (choice) {
+          this.question.selected = choice;
+          this.refresh();
+        }
+      }
+      return;
+    }
     const action = this.editor.handle(input, key ?? {});
     if (!this.promptVisible && action.type !== 'interrupt' && action.type !== 'eof') {
       this.editor.clear();
@@ -181,12 +221,16 @@ export class TerminalScreen implements ChatScreen {
     const height = Math.max(3, this.size().rows);
     const rows: string[] = [];
     if (this.partial) rows.push(this.partial);
+    const asking = this.question ? this.questionRows(this.question.question, this.question.selected, width) : [];
     let live = this.live().map((line) => clip(line, width));
-    const room = height - 1 - rows.length - (this.promptVisible ? 1 : 0);
+    const room = height - 1 - rows.length - (asking.length > 0 ? asking.length : this.promptVisible ? 1 : 0);
     if (live.length > room) live = [...live.slice(0, Math.max(0, room - 1)), this.palette.dim(`  … ${live.length - Math.max(0, room - 1)} more`)];
     rows.push(...live);
     let column = -1;
-    if (this.promptVisible) {
+    if (asking.length > 0) {
+      rows.push(...asking);
+      column = displayWidth(asking.at(-1)!);
+    } else if (this.promptVisible) {
       const { text, cursor } = this.inputRow(width - displayWidth(this.prompt));
       rows.push(`${this.prompt}${text}`);
       column = displayWidth(this.prompt) + cursor;
@@ -195,6 +239,32 @@ export class TerminalScreen implements ChatScreen {
     this.drawn = { widths, column: column >= 0 ? column : (widths.at(-1) ?? 0) };
     if (rows.length === 0) return '';
     return `${rows.join('\r\n')}${column >= 0 ? `\r${column > 0 ? `\x1b[${column}C` : ''}` : ''}`;
+  }
+
+  /** The approval question as rows of at most `width` columns; the subject whole, wrapped. */
+  private questionRows(question: ApprovalQuestion, selected: ApprovalChoice | undefined, width: number): string[] {
+    const { bold, yellow, cyan, dim } = this.palette;
+    const wrap = (text: string, indent: string, style: (text: string) => string, most = Number.POSITIVE_INFINITY): string[] => {
+      const rows: string[] = [];
+      let rest = text.replace(unsafe, ' ');
+      const room = Math.max(10, width - indent.length);
+      while (rest && rows.length < most) {
+        const { head, tail } = splitAt(rest, room, true);
+        rows.push(indent + style(head));
+        rest = tail;
+      }
+      if (rest && rows.length > 0) rows[rows.length - 1] = indent + style(`${clip(rows.at(-1)!.slice(indent.length), room - 1)}…`);
+      return rows;
+    };
+    return [
+      ...wrap(question.title, '  ', (text) => bold(yellow(text))).map((row, index) => (index === 0 ? row.replace(/^ {2}/, `${bold(yellow('?'))} `) : row)),
+      ...question.subject.split('\n').flatMap((line) => wrap(line, '    ', cyan)),
+      ...wrap(question.reason, '    ', dim, 4),
+      clip(
+        `  ${bold('y')} once · ${bold('a')} for this session (${question.sessionScope}) · ${bold('n')} deny, then Enter › ${selected ? bold(choiceLabels[selected]) : ''}`,
+        width,
+      ),
+    ];
   }
 
   /** The visible part of the input line in `room` columns, scrolled so the cursor shows. */
@@ -210,3 +280,7 @@ export class TerminalScreen implements ChatScreen {
     return { text: `…${shown}`, cursor: 1 + displayWidth(shown) };
   }
 }
+
+/** The keys that select an answer to an approval question, and how the selection is shown. */
+const approvalKeys: Record<string, ApprovalChoice> = { y: 'once', a: 'session', n: 'deny' };
+const choiceLabels: Record<ApprovalChoice, string> = { once: 'once', session: 'for this session', deny: 'deny' };
