@@ -32,11 +32,6 @@ export interface RuntimeOptions {
   sandbox?: SandboxMode;
   /** Where the sandbox's `ask` decisions go (default: refused). */
   approvals?: ApprovalGate;
-  /**
-   * Where the top-level agent's own `ask` decisions go (`legate chat`'s prompt); default
-   * `approvals`. Children never use it: nobody watches them at the keyboard.
-   */
-  parentApprovals?: ApprovalGate;
   store?: TaskStore;
   /** More toolsets (MCP servers…), usable by name in `agent.toolsets` and by children. */
   extraToolsets?: Toolset[];
@@ -92,7 +87,7 @@ export class Runtime implements ChildEnvironment {
       { cwd: this.cwd, home: options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
       options.approvals,
     );
-    this.io = options.parentApprovals ? this.ioPerMode.withGate(this.sandboxMode, options.parentApprovals) : this.ioPerMode.for(this.sandboxMode);
+    this.io = this.ioPerMode.for(this.sandboxMode);
     this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];

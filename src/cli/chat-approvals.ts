@@ -1,6 +1,5 @@
 import { dirname } from 'node:path';
 import type { ApprovalAnswer, ApprovalGate, ApprovalRequest } from '../sandbox/approval-gate.js';
-import type { SandboxMode } from '../sandbox/modes.js';
 import { isWithin, type SandboxRequest } from '../sandbox/policy.js';
 import type { ApprovalChoice, ApprovalQuestion } from './chat-screen.js';
 
@@ -27,12 +26,16 @@ export class ChatApprovals implements ApprovalGate {
   private readonly directories: string[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Where to ask, once the screen exists; until then every request is refused. */
+  /**
+   * Where to ask, once the screen exists (and only when `agent.approval` is `on-request`): until
+   * then, or without it, every request is refused with the policy's reason, as in `legate run`.
+   */
   attach(screen: ApprovalScreen): void {
     this.screen = screen;
   }
 
-  covers(request: SandboxRequest, _mode?: SandboxMode): boolean {
+  /** A call like `request` was approved for the session. */
+  covers(request: SandboxRequest): boolean {
     switch (request.kind) {
       case 'exec':
       case 'network':
@@ -55,7 +58,7 @@ export class ChatApprovals implements ApprovalGate {
     if (this.covers(request)) return { approved: true };
     const denied = (why: string): ApprovalAnswer => ({ approved: false, reason: `${why}: ${approval.reason}` });
     const screen = this.screen;
-    if (!screen) return denied('there is no terminal to ask the user');
+    if (!screen) return { approved: false, reason: approval.reason };
     if (signal?.aborted) return denied('the call was cancelled before the user answered');
     const question = questionFor(approval);
     const choice = await screen.askApproval(question, signal).catch(() => 'deny' as const);
@@ -79,7 +82,7 @@ export function questionFor(approval: ApprovalRequest): ApprovalQuestion {
   switch (request.kind) {
     case 'exec':
       return {
-        title: `legate asks to run this command again, outside its sandbox (${mode})`,
+        title: `legate asks to run this command outside its sandbox (${mode})`,
         subject: request.command,
         reason,
         sessionScope: 'this command',

@@ -43,7 +43,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   // The agent's own calls outside its sandbox are put to the user, in a terminal (on a pipe there
   // is nobody to ask: refused, as in `legate run`).
   const approvals = interactive && !runtime ? new ChatApprovals() : undefined;
-  const rt = runtime ?? (await openRuntime(options, streams, approvals ? { parentApprovals: approvals } : {}));
+  const rt = runtime ?? (await openRuntime(options, streams, approvals ? { approvals } : {}));
   let session: Session;
   try {
     session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);

@@ -22,13 +22,6 @@ export type ApprovalAnswer = { approved: true } | { approved: false; reason: str
  */
 export interface ApprovalGate {
   request(request: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer>;
-  /**
-   * True when a call like `request` was already approved beyond one call (the chat's "approve for
-   * the session"), so it may go ahead with the extra permission at once. Optional; never throws.
-   * Enforcement uses it where it would otherwise try the call first (a command is run in the
-   * sandbox and asked about only when a write was refused).
-   */
-  covers?(request: SandboxRequest, mode: SandboxMode): boolean;
 }
 
 /** Refuses every request: the refusal's reason is the policy's. */

@@ -11,12 +11,9 @@ import { decide, isWithin, type SandboxSettings } from './policy.js';
 export function bubblewrapArgs(settings: SandboxSettings, command: string, cwd: string): string[] {
   const args = ['--new-session', '--die-with-parent', '--unshare-pid'];
   if (decide(settings, { kind: 'network', command }).verdict !== 'allow') args.push('--unshare-net');
-  // `/` as a writable root (an approved command, or `sandbox.writable_roots: [/]`): bound writable
-  // first, so the new /dev and /proc still go on top of it.
-  const everywhere = settings.mode === 'workspace-write' && settings.writableRoots.includes('/');
-  args.push(everywhere ? '--bind' : '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc');
+  args.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc');
   if (settings.mode === 'workspace-write') {
-    for (const root of settings.writableRoots) if (root !== '/') args.push('--bind', root, root);
+    for (const root of settings.writableRoots) args.push('--bind', root, root);
   }
   // After the binds: a protected path inside a writable root stays hidden.
   const hiddenDirs = settings.protectedPaths.filter((entry) => entry.present && entry.kind === 'directory').map((entry) => entry.path);

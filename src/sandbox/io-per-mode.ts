@@ -27,22 +27,16 @@ export class IOPerMode {
   for(mode: SandboxMode): ToolIO {
     let io = this.ios.get(mode);
     if (!io) {
-      io = this.build(mode, this.gate);
+      if (mode === 'danger-full-access') {
+        io = this.base;
+      } else {
+        const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
+        const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
+        io = createSandboxedIO(this.base, { settings, prepare, ...(this.gate ? { gate: this.gate } : {}) });
+      }
       this.ios.set(mode, io);
     }
     return io;
-  }
-
-  /** A separate IO of `mode` whose `ask` decisions go to `gate` (the top-level agent's own, in chat). */
-  withGate(mode: SandboxMode, gate: ApprovalGate): ToolIO {
-    return this.build(mode, gate);
-  }
-
-  private build(mode: SandboxMode, gate: ApprovalGate | undefined): ToolIO {
-    if (mode === 'danger-full-access') return this.base;
-    const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
-    const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
-    return createSandboxedIO(this.base, { settings, prepare, ...(gate ? { gate } : {}) });
   }
 
   close(): void {

@@ -104,33 +104,6 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
   }
 }
 
-/** What a command prints when the OS sandbox refused one of its writes (EROFS; Seatbelt's EPERM). */
-const refusedWriteSigns = { bubblewrap: /read-only file system|\bEROFS\b/i, seatbelt: /operation not permitted|\bEPERM\b/i };
-
-/**
- * After a sandboxed command failed with `output`: `ask` when the output shows a write the OS
- * sandbox refused (a command gives no other sign of what it tried to write), so that a human can
- * let it run again with writes allowed everywhere (`writeAnywhere`: protected paths still hidden,
- * network unchanged). Undefined otherwise: the failure stands. Pure.
- */
-export function decideRetry(settings: SandboxSettings, request: Extract<SandboxRequest, { kind: 'exec' }>, output: string): SandboxDecision | undefined {
-  if (settings.mode === 'danger-full-access' || !request.osSandbox.available) return undefined;
-  if (!refusedWriteSigns[request.osSandbox.kind].test(output)) return undefined;
-  const where =
-    settings.mode === 'read-only'
-      ? 'it tried to write, and no command may write in read-only mode'
-      : `it tried to write outside the writable roots (${settings.writableRoots.join(', ')})`;
-  return ask(
-    `command ${JSON.stringify(request.command)} failed in ${settings.mode} mode: ${where}. ` +
-      `Approved, it runs again with writes allowed everywhere (legate's home stays hidden, the network as before)`,
-  );
-}
-
-/** `settings` for one approved command: the whole file system writable but the protected paths. */
-export function writeAnywhere(settings: SandboxSettings): SandboxSettings {
-  return { ...settings, mode: 'workspace-write', writableRoots: ['/'] };
-}
-
 /** Why `path` (or the file it is another name of) is protected, or undefined. */
 function protectedHit(settings: SandboxSettings, path: string, sameFileAs: string | undefined): string | undefined {
   for (const candidate of [path, sameFileAs]) {

@@ -3,7 +3,7 @@ import type { ToolIO } from '../tools/tool.js';
 import { type ApprovalGate, enforce, refuseApprovals } from './approval-gate.js';
 import { osSandboxStatus } from './availability.js';
 import { bubblewrapArgs, shellCommandLine } from './bubblewrap.js';
-import { decide, decideRetry, type OsSandboxStatus, type SandboxRequest, type SandboxSettings, writeAnywhere } from './policy.js';
+import { decide, type OsSandboxStatus, type SandboxRequest, type SandboxSettings } from './policy.js';
 import { seatbeltArgs } from './seatbelt.js';
 
 export interface SandboxedIOOptions {
@@ -82,25 +82,14 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
       const request: SandboxRequest = { kind: 'exec', command, cwd, osSandbox: os };
       await enforce(decide(settings, request), request, settings.mode, gate, execOptions.signal);
       if (!os.available) throw new Error('unreachable: the policy runs no command without an OS sandbox');
-      const run = (runSettings: SandboxSettings): ReturnType<ToolIO['exec']> => {
-        options.prepare?.();
-        const argv =
-          os.kind === 'bubblewrap'
-            ? [os.executable, ...bubblewrapArgs(runSettings, command, cwd)]
-            : ['env', `TMPDIR=${runSettings.tempDir}`, os.executable, ...seatbeltArgs(runSettings, command)];
-        return inner.exec(`exec ${shellCommandLine(argv)}`, { ...execOptions, cwd });
-      };
-      // Approved for the session already: no need to see it fail first.
-      if (options.gate?.covers?.(request, settings.mode)) return run(writeAnywhere(settings));
-      const result = await run(settings);
+      options.prepare?.();
+      const argv =
+        os.kind === 'bubblewrap'
+          ? [os.executable, ...bubblewrapArgs(settings, command, cwd)]
+          : ['env', `TMPDIR=${settings.tempDir}`, os.executable, ...seatbeltArgs(settings, command)];
+      const result = await inner.exec(`exec ${shellCommandLine(argv)}`, { ...execOptions, cwd });
       if (result.exitCode === 0 || result.timedOut) return result;
-      const failed = `${result.output}${result.output.endsWith('\n') || result.output === '' ? '' : '\n'}${sandboxNote(settings, command)}`;
-      // A write the sandbox refused: a human may let it run again (only when someone can be asked).
-      const retry = options.gate && !execOptions.signal.aborted ? decideRetry(settings, request, result.output) : undefined;
-      if (retry?.verdict !== 'ask') return { ...result, output: failed };
-      const answer = await gate.request({ request, mode: settings.mode, reason: retry.reason }, execOptions.signal);
-      if (answer.approved) return run(writeAnywhere(settings));
-      return { ...result, output: `${failed}\n[not run again outside the sandbox: ${answer.reason}]` };
+      return { ...result, output: `${result.output}${result.output.endsWith('\n') || result.output === '' ? '' : '\n'}${sandboxNote(settings, command)}` };
     },
   };
 }
