@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'sandbox_wider'
   | 'no_keys_available'
   | 'aborted'
-  | 'timeout';
+  | 'timeout'
+  | 'unknown_task'
+  | 'not_waiting';
 
 export class LegateError extends Error {
   readonly code: ErrorCode;

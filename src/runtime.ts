@@ -3,7 +3,7 @@ import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
-import type { AcpRouteSection, ConfigFile } from './config/schema.js';
+import type { AcpRouteSection, ApprovalMode, ConfigFile } from './config/schema.js';
 import { type AgentScope, agentTools } from './delegation/agent-tools.js';
 import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
@@ -30,8 +30,13 @@ export interface RuntimeOptions {
   io?: ToolIO;
   /** `--sandbox`: overrides `agent.sandbox`. The tools' IO (given or not) is wrapped in it. */
   sandbox?: SandboxMode;
-  /** Where the sandbox's `ask` decisions go (default: refused). */
+  /** Where the top-level agent's sandbox `ask` decisions go (default: refused). Children's park their task or are refused (`approval`). */
   approvals?: ApprovalGate;
+  /**
+   * `agent.approval` when config.yaml does not set it: `on-request` for `chat`, `never` (the
+   * default) for `run`, `mcp` and `worker`.
+   */
+  approval?: ApprovalMode;
   store?: TaskStore;
   /** More toolsets (MCP servers…), usable by name in `agent.toolsets` and by children. */
   extraToolsets?: Toolset[];
@@ -57,6 +62,8 @@ export class Runtime implements ChildEnvironment {
   readonly io: ToolIO;
   /** The top-level agent's sandbox mode; children get it or a narrower one. */
   readonly sandboxMode: SandboxMode;
+  /** `agent.approval` (or the command's default): whether a call outside the mode may be approved by a human. */
+  readonly approvalMode: ApprovalMode;
   readonly tasks: TaskService;
   /** The top-level agent's toolsets (children's default): `agent.toolsets` and every MCP server's. */
   readonly agentToolsets: string[];
@@ -81,6 +88,7 @@ export class Runtime implements ChildEnvironment {
     this.secrets = [...new Set(endpoints.flatMap((endpoint) => endpoint.keys))].filter((key) => key.length > 8);
     this.cwd = options.cwd;
     this.sandboxMode = options.sandbox ?? this.config.agent.sandbox;
+    this.approvalMode = this.config.agent.approval ?? options.approval ?? 'never';
     const sandbox = this.config.sandbox;
     this.ioPerMode = new IOPerMode(
       options.io ?? createNodeIO(),
@@ -107,6 +115,8 @@ export class Runtime implements ChildEnvironment {
       maxConcurrent: this.config.delegation.max_concurrent_children,
       childTimeoutSeconds: this.config.delegation.child_timeout_seconds,
       maxResumes: this.config.tasks.max_resumes,
+      approval: this.approvalMode,
+      approvalTimeoutSeconds: this.config.agent.approval_timeout_seconds,
     });
   }
 
@@ -158,8 +168,8 @@ export class Runtime implements ChildEnvironment {
    * The IO of an agent in sandbox `mode` (a child's, as stored on its task): never wider than the
    * runtime's own mode, whatever the task says (a worker started with a narrower `--sandbox`).
    */
-  ioFor(mode: SandboxMode | undefined): ToolIO {
-    return this.ioPerMode.for(this.effectiveSandbox(mode));
+  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate): ToolIO {
+    return this.ioPerMode.for(this.effectiveSandbox(mode), gate);
   }
 
   private effectiveSandbox(mode: SandboxMode | undefined): SandboxMode {

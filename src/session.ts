@@ -1,6 +1,6 @@
 import { Agent } from './agent/agent.js';
 import type { RunResult } from './agent/events.js';
-import { completionNotice } from './delegation/views.js';
+import { approvalNotice, completionNotice } from './delegation/views.js';
 import { LegateError } from './errors.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';
 import type { Runtime } from './runtime.js';
@@ -18,6 +18,8 @@ export class Session {
   usage: Usage = emptyUsage();
 
   private readonly createdAt: number;
+  /** Approval requests named in the notices of `pendingNotices`, by task: what `markReported` marks told. */
+  private readonly noticedRequests = new Map<string, string>();
 
   constructor(
     readonly runtime: Runtime,
@@ -77,17 +79,31 @@ export class Session {
   async pendingNotices(): Promise<{ text: string; taskIds: string[] } | undefined> {
     const tasks = await this.runtime.tasks.unreported(this.id);
     if (tasks.length === 0) return undefined;
-    const header = tasks.length === 1 ? 'A background task you started has ended.' : `${tasks.length} background tasks you started have ended.`;
-    return { text: `${header}\n\n${tasks.map(completionNotice).join('\n\n')}`, taskIds: tasks.map((task) => task.id) };
+    const waiting = tasks.filter((task) => task.status === 'input_required').length;
+    const ended = tasks.length - waiting;
+    const parts = [
+      ...(ended === 0 ? [] : [ended === 1 ? 'A background task you started has ended.' : `${ended} background tasks you started have ended.`]),
+      ...(waiting === 0
+        ? []
+        : [waiting === 1 ? 'A background task you started is waiting for approval.' : `${waiting} background tasks you started are waiting for approval.`]),
+    ];
+    for (const task of tasks) if (task.status === 'input_required' && task.approval) this.noticedRequests.set(task.id, task.approval.id);
+    const blocks = tasks.map((task) => (task.status === 'input_required' ? approvalNotice(task) : completionNotice(task)));
+    return { text: `${parts.join(' ')}\n\n${blocks.join('\n\n')}`, taskIds: tasks.map((task) => task.id) };
   }
 
   async markReported(taskIds: string[]): Promise<void> {
-    for (const taskId of taskIds) await this.runtime.tasks.markReported(this.id, taskId);
+    for (const taskId of taskIds) {
+      // A waiting task's notice told of its request, not of its end (which may have come since).
+      const request = this.noticedRequests.get(taskId);
+      this.noticedRequests.delete(taskId);
+      await this.runtime.tasks.markReported(this.id, taskId, request);
+    }
   }
 
   /** Tasks of this session that have not ended yet. */
   async openTasks(): Promise<number> {
     const tasks = await this.runtime.tasks.list(this.id);
-    return tasks.filter((task) => task.status === 'queued' || task.status === 'running').length;
+    return tasks.filter((task) => task.status === 'queued' || task.status === 'running' || task.status === 'input_required').length;
   }
 }

@@ -40,10 +40,11 @@ interface Activity {
  */
 export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
   const interactive = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
-  // The agent's own calls outside its sandbox are put to the user, in a terminal (on a pipe there
-  // is nobody to ask: refused, as in `legate run`).
+  // agent.approval defaults to on-request in chat: the agent's own calls outside its sandbox are
+  // put to the user in the terminal (on a pipe there is nobody to ask: refused, as in `legate
+  // run`), a child's wait for /approve.
   const approvals = interactive && !runtime ? new ChatApprovals() : undefined;
-  const rt = runtime ?? (await openRuntime(options, streams, approvals ? { approvals } : {}));
+  const rt = runtime ?? (await openRuntime(options, streams, { approval: 'on-request', ...(approvals ? { approvals } : {}) }));
   let session: Session;
   try {
     session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);
@@ -55,7 +56,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     ? new TerminalScreen(streams.stdin as ReadStream, streams.stdout as WriteStream, paletteFor(streams.stdout, streams.env))
     : undefined;
   const screen: ChatScreen = terminal ?? new PlainScreen(streams, noColors);
-  if (terminal) approvals?.attach(terminal);
+  if (terminal && rt.approvalMode === 'on-request') approvals?.attach(terminal);
   const { bold, cyan, green, dim, red, yellow } = screen.palette;
   const dock = new TaskDock(session.id, screen.palette);
   const err = (line: string): void => screen.note(line);
@@ -96,7 +97,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
       const line = taskLine(event);
       if (line) err(line);
     }
-    if (event.type === 'task.ended' && event.task.sessionId === session.id) requestNotices();
+    if ((event.type === 'task.ended' || event.type === 'task.input_required') && event.task.sessionId === session.id) requestNotices();
     screen.refresh();
   });
 

@@ -122,6 +122,8 @@ function logTasks(runtime: Runtime, log: CommandLog): void {
       log.record(`task ${event.task.id} spawned (${event.task.model}, depth ${event.task.depth}): ${oneLine(event.task.goal, 120)}`);
     if (event.type === 'task.started') log.detail(`task ${event.task.id} running`);
     if (event.type === 'task.steered') log.record(`task ${event.taskId} steered: ${oneLine(event.message, 120)}`);
+    if (event.type === 'task.input_required')
+      log.record(`task ${event.task.id} waits for approval ${event.task.approval?.id}: ${oneLine(event.task.approval?.reason ?? '', 200)}`);
     if (event.type === 'task.activity') log.detail(`task ${event.taskId}: ${oneLine(event.activity, 120)}`);
     if (event.type === 'task.ended')
       log.record(

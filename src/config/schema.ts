@@ -62,7 +62,17 @@ export const agentSchema = z.strictObject({
   toolsets: z.array(z.string()).default(['file', 'terminal', 'delegation', 'async_delegation']),
   system_prompt: z.string().optional(),
   sandbox: z.enum(sandboxModes).default(defaultSandboxMode),
+  /**
+   * A call outside the sandbox mode: `never` refused (the refusal is the tool result), `on-request`
+   * asked of a human (a background child's task waits `input_required`). Absent: the command's
+   * default (`on-request` in chat, `never` in run, mcp and worker).
+   */
+  approval: z.enum(['never', 'on-request']).optional(),
+  /** A request left unanswered this long becomes a denial; 0 = wait as long as it takes. */
+  approval_timeout_seconds: z.number().min(0).default(0),
 });
+
+export type ApprovalMode = 'never' | 'on-request';
 
 export const sandboxSchema = z.strictObject({
   /** More directories `workspace-write` may write (absolute, `~/…`, or relative to the working directory). */

@@ -1,6 +1,7 @@
 import type { EndpointSpec } from '../config/endpoints.js';
 import type { AcpRouteSection } from '../config/schema.js';
 import type { Provider } from '../provider/types.js';
+import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import type { AgentScope } from './agent-tools.js';
@@ -18,8 +19,11 @@ export interface ChildEnvironment {
   provider(endpoint: EndpointSpec): Provider;
   /** The tools of an agent in `scope`, kept current: the function is asked before every model call. */
   liveToolsFor(scope: AgentScope): () => readonly Tool[];
-  /** The IO of an agent in sandbox `mode` (as stored on its task), never wider than the environment's own. */
-  ioFor(mode: SandboxMode | undefined): ToolIO;
+  /**
+   * The IO of an agent in sandbox `mode` (as stored on its task), never wider than the
+   * environment's own; its sandbox `ask` decisions go to `gate` (a child's: its task parks, or refused).
+   */
+  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate): ToolIO;
   /** A child's toolsets when its task names none: the top-level agent's. */
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`: the model calls a child may make in all (a resumed child has used some). */

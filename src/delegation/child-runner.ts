@@ -1,6 +1,7 @@
 import { AcpChildRunner } from '../acp/child-runner.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
+import { refuseApprovals } from '../sandbox/approval-gate.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
 import type { ChildEnvironment } from './child-environment.js';
@@ -34,7 +35,8 @@ export class ChildRunner implements TaskRunner {
       messages: [brief, ...(control.resumeFrom ?? [])],
       tools,
       cwd: task.cwd,
-      io: environment.ioFor(task.sandbox),
+      // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
+      io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals),
       // A resumed task has already used some of its model calls.
       maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
       ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),

@@ -20,6 +20,25 @@ function steeringView(steers: SteerRecord[]): { message: string; state: string }
   return steers.map((steer) => ({ message: steer.message.length > 120 ? `${steer.message.slice(0, 119)}…` : steer.message, state: steer.state }));
 }
 
+/**
+ * The request a parked (`input_required`) task waits on, as the delegation tools and `legate
+ * tasks` show it. Only a human answers it: the note says how.
+ */
+export function approvalView(task: TaskRecord): Record<string, unknown> | undefined {
+  const approval = task.approval;
+  if (task.status !== 'input_required' || !approval) return undefined;
+  return {
+    request_id: approval.id,
+    kind: approval.kind,
+    subject: approval.subject,
+    mode: approval.mode,
+    reason: approval.reason,
+    waiting_seconds: round(Date.now() - approval.requestedAt),
+    ...(approval.answer ? { answered: approval.answer.approved ? 'approved' : 'denied' } : {}),
+    note: `waiting for a human: legate tasks approve ${task.id} (or deny), or /approve ${task.id} in chat; no tool can answer it`,
+  };
+}
+
 export function spawnView(task: TaskRecord): Record<string, unknown> {
   return {
     task_id: task.id,
@@ -43,6 +62,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     elapsed_seconds: elapsedSeconds(task),
     api_calls: task.apiCalls,
     ...(task.currentTool ? { current_tool: task.currentTool } : {}),
+    ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     output_preview: output.slice(-10),
     output_lines: task.outputLines,
     usage: usageView(task.usage, task.model, prices),
@@ -87,6 +107,7 @@ export function listView(tasks: TaskRecord[], total = tasks.length): Record<stri
       status: task.status,
       elapsed_seconds: elapsedSeconds(task),
       api_calls: task.apiCalls,
+      ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     })),
   };
 }
@@ -117,4 +138,17 @@ export function completionNotice(task: TaskRecord): string {
   if (task.error && task.status !== 'completed') lines.push(`Error: ${task.error}`);
   lines.push(`Summary:\n${task.summary || '(no summary)'}`);
   return lines.join('\n');
+}
+
+/** The block that enters the parent's conversation when a background task parks, waiting for a human's approval. */
+export function approvalNotice(task: TaskRecord): string {
+  const approval = task.approval;
+  return [
+    `[Background task ${task.id} is waiting for approval${approval ? ` (request ${approval.id})` : ''}]`,
+    `Goal: ${task.goal}`,
+    `Request: ${approval ? `${approval.kind} ${approval.subject}` : '(none)'}`,
+    `Why it needs approval: ${approval?.reason ?? ''}`,
+    `Only the user can answer: /approve ${task.id} or /deny ${task.id} [reason] in chat, or legate tasks approve|deny ${task.id}. ` +
+      'You cannot approve it; tell the user what it asks if it matters. The task goes on when answered.',
+  ].join('\n');
 }

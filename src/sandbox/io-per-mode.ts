@@ -24,19 +24,28 @@ export class IOPerMode {
     private readonly gate?: ApprovalGate,
   ) {}
 
-  for(mode: SandboxMode): ToolIO {
+  /**
+   * The IO of `mode`. With `gate`, a fresh one whose `ask` decisions go to that gate (a background
+   * child's run: its task parks); without, the shared one using the runtime's gate.
+   */
+  for(mode: SandboxMode, gate?: ApprovalGate): ToolIO {
+    if (gate && mode !== 'danger-full-access') return this.build(mode, gate);
     let io = this.ios.get(mode);
     if (!io) {
       if (mode === 'danger-full-access') {
         io = this.base;
       } else {
-        const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
-        const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
-        io = createSandboxedIO(this.base, { settings, prepare, ...(this.gate ? { gate: this.gate } : {}) });
+        io = this.build(mode, this.gate);
       }
       this.ios.set(mode, io);
     }
     return io;
+  }
+
+  private build(mode: SandboxMode, gate: ApprovalGate | undefined): ToolIO {
+    const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
+    const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
+    return createSandboxedIO(this.base, { settings, prepare, ...(gate ? { gate } : {}) });
   }
 
   close(): void {

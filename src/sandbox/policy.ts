@@ -32,12 +32,13 @@ export interface SandboxSettings {
 /**
  * One thing a tool is about to do. `path` is the real path (symlinks, `..`, `~` resolved by the
  * caller). `links` is the file's hard-link count when it exists; `sameFileAs` names a protected
- * file that is the same file (inode) under another name, when the caller found one.
+ * file that is the same file (inode) under another name, when the caller found one. An `exec` with
+ * `escalate` asks to run the command outside the OS sandbox (the `terminal` tool's `escalate`).
  */
 export type SandboxRequest =
   | { kind: 'read'; path: string; links?: number; sameFileAs?: string }
   | { kind: 'write'; path: string; links?: number; sameFileAs?: string }
-  | { kind: 'exec'; command: string; cwd: string; osSandbox: OsSandboxStatus }
+  | { kind: 'exec'; command: string; cwd: string; osSandbox: OsSandboxStatus; escalate?: boolean }
   | { kind: 'network'; command: string };
 
 /**
@@ -90,6 +91,12 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
     case 'exec': {
       const secret = protectedHit(settings, request.cwd, undefined);
       if (secret) return deny(`command ${JSON.stringify(request.command)} refused ${inMode}: its directory ${request.cwd} is hidden: ${secret}`);
+      if (request.escalate) {
+        return ask(
+          `command ${JSON.stringify(request.command)} asks to run outside the sandbox ${inMode} (unsandboxed it may write anywhere` +
+            `${settings.network ? '' : ' and use the network'}); it needs a human's approval (agent.approval: on-request)`,
+        );
+      }
       if (!request.osSandbox.available) {
         return deny(`command ${JSON.stringify(request.command)} refused ${inMode}: ${request.osSandbox.reason}`);
       }

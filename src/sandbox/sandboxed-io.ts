@@ -76,11 +76,13 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
       if ((await inner.stat(real))?.isDirectory) return; // nothing to write
       await inner.mkdirp(await check('write', real));
     },
-    async exec(command, execOptions) {
+    async exec(command, { escalate, ...execOptions }) {
       const cwd = await realPath(execOptions.cwd);
       const os = status();
-      const request: SandboxRequest = { kind: 'exec', command, cwd, osSandbox: os };
+      const request: SandboxRequest = { kind: 'exec', command, cwd, osSandbox: os, ...(escalate ? { escalate } : {}) };
       await enforce(decide(settings, request), request, settings.mode, gate, execOptions.signal);
+      // Approved by a human: this one command runs outside the sandbox.
+      if (escalate) return inner.exec(command, { ...execOptions, cwd });
       if (!os.available) throw new Error('unreachable: the policy runs no command without an OS sandbox');
       options.prepare?.();
       const argv =

@@ -3,7 +3,7 @@ import type { TaskStore } from './store/task-store.js';
 import type { TaskRecord } from './task-record.js';
 
 /**
- * Finds running tasks whose owner is gone (lease expired, or pid dead on this machine) and moves
+ * Finds running (or input_required) tasks whose owner is gone (lease expired, or pid dead on this machine) and moves
  * them to `interrupted`, conditionally on the owner and epoch it judged: a task claimed again in
  * the meantime is left alone.
  */
@@ -24,20 +24,21 @@ export class Reaper {
     if (!force && now - this.reapedAt < this.intervalMs) return 0;
     this.reapedAt = now;
     let reaped = 0;
-    for (const task of await this.store.list({ status: ['running'], limit: 100_000 })) {
+    for (const task of await this.store.list({ status: ['running', 'input_required'], limit: 100_000 })) {
       if ((await this.refresh(task)).status === 'interrupted') reaped++;
     }
     return reaped;
   }
 
-  /** The task as it should be seen: interrupted if it is running under an owner that is gone. */
+  /** The task as it should be seen: interrupted if it is held (running, or waiting for an approval) by an owner that is gone. */
   async refresh(task: TaskRecord): Promise<TaskRecord> {
-    if (task.status !== 'running' || task.owner === this.self || !ownerIsGone(task.owner, task.leaseExpiresAt)) return task;
+    const held = task.status === 'running' || task.status === 'input_required';
+    if (!held || task.owner === this.self || !ownerIsGone(task.owner, task.leaseExpiresAt)) return task;
     const fence = task.owner !== undefined ? { owner: task.owner, epoch: task.epoch ?? 0 } : undefined;
     try {
       return await this.store.transition(
         task.id,
-        'running',
+        task.status,
         'interrupted',
         { owner: undefined, leaseExpiresAt: undefined, currentTool: '', endedAt: Date.now(), takeovers: (task.takeovers ?? 0) + 1 },
         fence,

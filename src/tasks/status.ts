@@ -2,17 +2,20 @@ import { LegateError } from '../errors.js';
 
 /**
  * A task's lifecycle. `queued` waits for a concurrency slot; `running` has an owner executing it;
- * `completed` means the child gave a usable final answer; `failed` carries an exit reason and the
- * error; `cancelled` was stopped on request (partial output kept); `interrupted` lost its owner
- * (process died) and can be resumed from its last checkpoint.
+ * `input_required` is running but parked: one of its calls is outside its sandbox mode and waits
+ * for a human's answer (`TaskRecord.approval`); its owner keeps its lease. `completed` means the
+ * child gave a usable final answer; `failed` carries an exit reason and the error; `cancelled` was
+ * stopped on request (partial output kept); `interrupted` lost its owner (process died) and can be
+ * resumed from its last checkpoint.
  */
-export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+export type TaskStatus = 'queued' | 'running' | 'input_required' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
-export const taskStatuses: readonly TaskStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'];
+export const taskStatuses: readonly TaskStatus[] = ['queued', 'running', 'input_required', 'completed', 'failed', 'cancelled', 'interrupted'];
 
 /**
  * Every move a task makes, and who makes it (one line each). A move not listed here is refused by
- * every store (`illegal_transition`). `→ running` happens only through `TaskStore.claim`.
+ * every store (`illegal_transition`). `→ running` happens only through `TaskStore.claim`, except
+ * `input_required → running`: the owner resuming its parked task, a transition fenced on its claim.
  */
 export const transitions: ReadonlyArray<{ from: TaskStatus; to: TaskStatus; why: string }> = [
   { from: 'queued', to: 'running', why: 'claimed by a process with a free slot (TaskService.start, via the Dispatcher)' },
@@ -21,6 +24,18 @@ export const transitions: ReadonlyArray<{ from: TaskStatus; to: TaskStatus; why:
   { from: 'running', to: 'failed', why: "the child failed, timed out, or a store write failed (the owner's fenced final transition)" },
   { from: 'running', to: 'cancelled', why: 'cancelled by the parent, the user or shutdown, from any process (TaskService.cancel)' },
   { from: 'running', to: 'interrupted', why: 'its owner is gone (Reaper, fenced on the dead owner) or handed it back on shutdown' },
+  {
+    from: 'running',
+    to: 'input_required',
+    why: "a call outside the child's sandbox mode waits for a human's answer (the owner parks it, fenced; its lease is kept)",
+  },
+  { from: 'input_required', to: 'running', why: 'the answer arrived, or the wait timed out into a denial (the owner, fenced)' },
+  { from: 'input_required', to: 'cancelled', why: 'cancelled while waiting for an answer, from any process (TaskService.cancel)' },
+  {
+    from: 'input_required',
+    to: 'interrupted',
+    why: 'its owner is gone or handed it back while it waited; resumed, the child asks again, so it comes back waiting',
+  },
   { from: 'interrupted', to: 'running', why: 'resumed from its checkpoint by a worker, `tasks resume` or an MCP server (a claim: epoch + 1)' },
   { from: 'interrupted', to: 'cancelled', why: 'cancelled while nobody ran it (TaskService.cancel)' },
   { from: 'interrupted', to: 'failed', why: 'taken over more than tasks.max_resumes times: not resumed again (exit reason max_resumes)' },
@@ -29,6 +44,7 @@ export const transitions: ReadonlyArray<{ from: TaskStatus; to: TaskStatus; why:
 const legal: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: [],
   running: [],
+  input_required: [],
   interrupted: [],
   completed: [],
   failed: [],

@@ -6,6 +6,8 @@ export type TaskEvent =
   | { type: 'task.started'; task: TaskRecord }
   | { type: 'task.activity'; taskId: string; sessionId: string; activity: string }
   | { type: 'task.steered'; taskId: string; sessionId: string; message: string }
+  /** A background child's call waits for a human's answer: `task.approval` is the request. */
+  | { type: 'task.input_required'; task: TaskRecord }
   | { type: 'task.ended'; task: TaskRecord };
 
 export type TaskListener = (event: TaskEvent) => void;

@@ -2,8 +2,10 @@ import type { AgentEvent, RunResult } from '../agent/events.js';
 import type { SteeringSource } from '../agent/steering.js';
 import { errorMessage, LegateError } from '../errors.js';
 import { addUsage, type Message, type Usage } from '../provider/types.js';
+import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import { oneLine, outputLinesFor } from './output-lines.js';
 import type { TaskStore, TransitionPatch } from './store/task-store.js';
+import { type ApprovalSettings, parkingGate } from './task-approvals.js';
 import type { TaskEvent } from './task-events.js';
 import type { Fence, TaskProgress, TaskRecord } from './task-record.js';
 
@@ -19,6 +21,11 @@ export interface RunControl {
    * `persisted`). Rejects, with `signal` aborted, once a write failed or was refused: the run must stop.
    */
   persisted(): Promise<void>;
+  /**
+   * Where the child's sandbox `ask` decisions go: its task parks `input_required` until a human
+   * answers (`agent.approval: on-request`). Absent: they are refused at once.
+   */
+  approvals?: ApprovalGate;
 }
 
 /** Executes a task's child agent. Must resolve (never reject) with the run's result. */
@@ -62,7 +69,15 @@ export function stopLive(live: LiveTask, reason: LegateError): void {
 export async function executeTask(
   task: TaskRecord,
   live: LiveTask,
-  deps: { store: TaskStore; runner: TaskRunner; signal: AbortSignal; announce: (event: TaskEvent) => void; resume?: { messages: Message[]; steps: number } },
+  deps: {
+    store: TaskStore;
+    runner: TaskRunner;
+    signal: AbortSignal;
+    announce: (event: TaskEvent) => void;
+    resume?: { messages: Message[]; steps: number };
+    /** `agent.approval: on-request`: the child's `ask` decisions park the task; absent, they are refused. */
+    approvals?: ApprovalSettings;
+  },
 ): Promise<RunEnd> {
   const { store } = deps;
   const { fence } = live;
@@ -138,6 +153,18 @@ export async function executeTask(
     }
   };
 
+  const approvals =
+    deps.approvals &&
+    parkingGate({
+      ...deps.approvals,
+      store,
+      taskId: task.id,
+      fence,
+      signal: deps.signal,
+      handingBack: () => live.handBack,
+      announce: deps.announce,
+      note: (line) => record([line]),
+    });
   let result: RunResult;
   try {
     result = await deps.runner.run(task, {
@@ -146,6 +173,7 @@ export async function executeTask(
       emit,
       persisted: settled,
       ...(deps.resume ? { resumeFrom: deps.resume.messages } : {}),
+      ...(approvals ? { approvals } : {}),
     });
   } catch (error) {
     result = {

@@ -59,7 +59,38 @@ export interface TaskRecord extends TaskSpec {
   takeovers?: number;
   /** Who stopped it, when it was cancelled (or timed out). */
   cancelledBy?: CancelledBy;
+  /**
+   * The call waiting for a human's answer: present while the task is `input_required`, cleared by
+   * every store when it leaves that status. Its `answer` is set once a human answered.
+   */
+  approval?: PendingApproval;
+  /** The id of the approval request whose notice reached the parent session (it is told once per request). */
+  approvalNoticed?: string;
 }
+
+/**
+ * A background child's call outside its sandbox mode, waiting for a human (`legate tasks approve`,
+ * `/approve`). Only humans answer: no model tool can.
+ */
+export interface PendingApproval {
+  /** Request id, unique per task (`<epoch>.<n>`: the n-th request of the run under that claim). */
+  id: string;
+  /** The kind of the sandbox request (`SandboxRequest['kind']`). */
+  kind: 'read' | 'write' | 'exec' | 'network';
+  /** The exact command, or the real path. */
+  subject: string;
+  /** The child's sandbox mode. */
+  mode: SandboxMode;
+  /** The policy's reason (names the path or command and the mode). */
+  reason: string;
+  /** Epoch ms. */
+  requestedAt: number;
+  /** The human's answer, once given (the first answer stands); the owner then resumes the task. */
+  answer?: StoredApprovalAnswer;
+}
+
+/** An answer as stored: approved, or denied with a reason; who gave it (`by`) and when. */
+export type StoredApprovalAnswer = ({ approved: true } | { approved: false; reason: string }) & { by?: string; answeredAt: number };
 
 /**
  * Who cancelled a task: `parent` (the agent that spawned it, via cancel_task or an aborted
@@ -74,7 +105,7 @@ export interface Fence {
   epoch: number;
 }
 
-export type TaskProgress = Partial<Pick<TaskRecord, 'apiCalls' | 'usage' | 'currentTool' | 'lastActivity' | 'reported'>>;
+export type TaskProgress = Partial<Pick<TaskRecord, 'apiCalls' | 'usage' | 'currentTool' | 'lastActivity' | 'reported' | 'approvalNoticed'>>;
 
 /** A stored conversation of the top-level agent (`legate chat --resume` continues one). */
 export interface SessionRecord {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { repairInterrupted } from '../agent/resume.js';
 import { errorMessage, LegateError } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
+import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
 import { asCaller, type CallerLike, callerScope, sees, taskNotFound } from './caller.js';
 import { type Dispatcher, LocalDispatcher } from './dispatcher.js';
 import { type LeaseKeeper, StoreLeaseKeeper } from './lease-keeper.js';
@@ -9,6 +10,7 @@ import { newOwnerId } from './owner.js';
 import { Reaper } from './reaper.js';
 import { isTerminal } from './status.js';
 import type { Checkpoint, TaskFilter, TaskStore } from './store/task-store.js';
+import { AnswerBell, type ApprovalSettings, storeAnswer } from './task-approvals.js';
 import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
 import { executeTask, type LiveTask, stopLive, type TaskRunner } from './task-execution.js';
@@ -40,6 +42,14 @@ export interface TaskServiceOptions {
   leaseKeeper?: LeaseKeeper;
   /** How waiters learn a task ended (default: in-process, and store polling for other processes' tasks). */
   ends?: TaskEnds;
+  /**
+   * `agent.approval`: `on-request` parks a child whose call its sandbox policy answered `ask`
+   * (`input_required`) until a human answers (`answerApproval`); `never` (the default) refuses it
+   * at once, the refusal being the tool result.
+   */
+  approval?: 'never' | 'on-request';
+  /** `agent.approval_timeout_seconds`: a request left unanswered this long becomes a denial; 0 (default) = wait. */
+  approvalTimeoutSeconds?: number;
 }
 
 /**
@@ -60,6 +70,7 @@ export class TaskService {
   private readonly listeners = new Set<TaskListener>();
   private readonly timeoutMs: number;
   private readonly maxResumes: number;
+  private readonly approvals: ApprovalSettings | undefined;
 
   constructor(options: TaskServiceOptions) {
     this.store = options.store;
@@ -71,6 +82,10 @@ export class TaskService {
     this.reaper = new Reaper(options.store, this.leases.owner, heartbeatMs);
     this.timeoutMs = (options.childTimeoutSeconds ?? 0) * 1000;
     this.maxResumes = options.maxResumes ?? 3;
+    this.approvals =
+      options.approval === 'on-request'
+        ? { timeoutMs: (options.approvalTimeoutSeconds ?? 0) * 1000, pollMs: options.pollIntervalMs ?? 250, bell: new AnswerBell() }
+        : undefined;
   }
 
   /** This process's owner id. */
@@ -198,6 +213,26 @@ export class TaskService {
   }
 
   /**
+   * A human's answer to the approval request an `input_required` task waits on, stored durably:
+   * the process running the task (this one or another) reads it and resumes the child: approved,
+   * the call runs once; denied, the denial (with `reason`) is its tool result. `by` names who
+   * answered. Throws `unknown_task` (no such task for this caller) or `not_waiting` (the task is
+   * not waiting for an answer, or was answered already), each naming the id. Humans only: no
+   * model tool calls this.
+   */
+  async answerApproval(caller: CallerLike, taskId: string, answer: ApprovalAnswer, by?: string): Promise<TaskRecord> {
+    const who = asCaller(caller);
+    const task = await this.get(who, taskId).catch((error: unknown) => {
+      if (!(error instanceof LegateError) || error.code !== 'task_not_found') throw error;
+      const where = who.kind === 'session' ? 'in this session' : 'in this LEGATE_HOME';
+      throw new LegateError('unknown_task', `no task "${String(taskId)}" ${where}; nothing to approve or deny`, { taskId });
+    });
+    const after = await storeAnswer(this.store, task, answer, by);
+    this.approvals?.bell.ring(taskId);
+    return after;
+  }
+
+  /**
    * Wait until the task ends or `timeoutMs` passes (or `signal` aborts). Returns the task as it is
    * then: a timeout leaves it running. An interrupted task returns at once (nobody runs it).
    */
@@ -224,17 +259,25 @@ export class TaskService {
     }
   }
 
-  /** Ended async tasks of a session whose result has not reached the parent yet, oldest first. */
+  /**
+   * Async tasks of a session the parent has not been told about yet, oldest first: ended ones whose
+   * result has not reached it, and parked ones (`input_required`) whose request it has not heard of.
+   */
   async unreported(sessionId: string): Promise<TaskRecord[]> {
     const tasks = await this.list(sessionId);
-    return tasks.filter((task) => isTerminal(task.status) && !task.reported && task.mode === 'async').reverse();
+    return tasks.filter((task) => task.mode === 'async' && (isTerminal(task.status) ? !task.reported : awaitsNotice(task))).reverse();
   }
 
-  /** The task's result reached its parent session. The operator's reads never count (a no-op for it). */
-  async markReported(caller: CallerLike, taskId: string): Promise<void> {
+  /**
+   * The task's result reached its parent session (or, with `approvalRequest`, the notice of that
+   * approval request did). The operator's reads never count (a no-op for it).
+   */
+  async markReported(caller: CallerLike, taskId: string, approvalRequest?: string): Promise<void> {
     const who = asCaller(caller);
-    await this.get(who, taskId);
-    if (who.kind === 'session') await this.store.update(taskId, { reported: true });
+    const task = await this.get(who, taskId);
+    if (who.kind !== 'session') return;
+    if (approvalRequest !== undefined) await this.store.update(taskId, { approvalNoticed: approvalRequest });
+    else if (task.status !== 'input_required') await this.store.update(taskId, { reported: true });
   }
 
   /** What a task left behind so far: its output buffer (the last `last` lines) and its steering messages. */
@@ -354,6 +397,7 @@ export class TaskService {
             signal,
             announce: (event) => this.announce(event),
             ...(resume ? { resume } : {}),
+            ...(this.approvals ? { approvals: this.approvals } : {}),
           });
       this.live.delete(taskId);
       this.leases.release(taskId);
@@ -364,7 +408,9 @@ export class TaskService {
         return;
       }
       try {
-        const final = await this.store.transition(taskId, 'running', end.status, end.patch, fence);
+        // A hand-back while waiting for an approval interrupts the task as it is (resumed, it asks again).
+        const from = end.status === 'interrupted' ? (['running', 'input_required'] as const) : 'running';
+        const final = await this.store.transition(taskId, from, end.status, end.patch, fence);
         if (isTerminal(final.status)) {
           // A steer added after the child's last pull but before this transition would stay queued forever.
           await this.store.missSteers(taskId);
@@ -413,6 +459,11 @@ const cancellerName: Record<CancelledBy, string> = {
   timeout: 'its timeout',
   shutdown: 'shutdown',
 };
+
+/** Parked, and the parent has not been told of the request it waits on. */
+function awaitsNotice(task: TaskRecord): boolean {
+  return task.status === 'input_required' && task.approval !== undefined && task.approvalNoticed !== task.approval.id;
+}
 
 /** Ended, or interrupted (nobody is running it, so waiting would not end). */
 function settled(task: TaskRecord): boolean {

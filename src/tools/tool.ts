@@ -19,11 +19,12 @@ export interface ToolIO {
   realPath?(path: string): Promise<string>;
   /**
    * Run a shell command. Resolves with its exit code and combined output, whatever the command
-   * does; rejects only when the sandbox refuses to run it at all (`sandbox_denied`).
+   * does; rejects only when the sandbox refuses to run it at all (`sandbox_denied`). `escalate`:
+   * run it outside the OS sandbox, once a human approved (an IO without a sandbox ignores it).
    */
   exec(
     command: string,
-    options: { cwd: string; timeoutMs: number; signal: AbortSignal },
+    options: { cwd: string; timeoutMs: number; signal: AbortSignal; escalate?: boolean },
   ): Promise<{
     exitCode: number | null;
     output: string;

@@ -12,6 +12,10 @@ describe('task state machine', () => {
         'running->failed',
         'running->cancelled',
         'running->interrupted',
+        'running->input_required',
+        'input_required->running',
+        'input_required->cancelled',
+        'input_required->interrupted',
         'interrupted->running',
         'interrupted->cancelled',
         'interrupted->failed',
@@ -25,5 +29,6 @@ describe('task state machine', () => {
 
   it('refuses an illegal move naming the task and both states', () => {
     expect(() => assertTransition('t_1', 'completed', 'running')).toThrow('task "t_1" cannot go from completed to running');
+    expect(() => assertTransition('t_2', 'input_required', 'completed')).toThrow('task "t_2" cannot go from input_required to completed');
   });
 });

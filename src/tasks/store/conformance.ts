@@ -1,5 +1,6 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskRecord } from '../task-record.js';
+import { approvalConformance } from './conformance-approvals.js';
 import { outputBufferLines, outputLineChars, type TaskStore } from './task-store.js';
 
 /**
@@ -354,5 +355,7 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       expect(cancelled).toMatchObject({ cancelledBy: 'parent', takeovers: 2 });
       expect(await store.get('t_who')).toMatchObject({ status: 'cancelled', cancelledBy: 'parent', takeovers: 2 });
     });
+
+    approvalConformance(test, expect, taskFixture);
   });
 }

@@ -1,8 +1,9 @@
 import { LegateError } from '../../errors.js';
 import type { Message } from '../../provider/types.js';
 import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
-import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
-import { fenceHolds, leaseLost } from './fence.js';
+import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
+import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
+import { fenceHolds, heldStatuses, leaseLost } from './fence.js';
 import {
   type Checkpoint,
   type CheckpointStep,
@@ -35,12 +36,12 @@ export class MemoryTaskStore implements TaskStore {
 
   async get(id: string): Promise<TaskRecord | undefined> {
     const entry = this.entries.get(id);
-    return entry ? { ...entry.task } : undefined;
+    return entry ? structuredClone(entry.task) : undefined;
   }
 
   async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     const matches: TaskRecord[] = [];
-    for (const { task } of this.entries.values()) if (matchesFilter(task, filter)) matches.push({ ...task });
+    for (const { task } of this.entries.values()) if (matchesFilter(task, filter)) matches.push(structuredClone(task));
     matches.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
     return matches.slice(0, filter.limit ?? 100);
   }
@@ -52,16 +53,30 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}, fence?: Fence): Promise<TaskRecord> {
-    if (to === 'running') throw new LegateError('illegal_transition', `task "${id}" can only become running by a claim`, { taskId: id, to });
+    assertTransitionArguments(id, from, to, patch, fence);
     const entry = this.movable(id, from, to, fence);
-    entry.task = { ...entry.task, ...patch, status: to };
-    return { ...entry.task };
+    entry.task = withoutUndefined({ ...entry.task, ...structuredClone(withApprovalRule(to, patch)), status: to });
+    return structuredClone(entry.task);
   }
 
   async claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch: TransitionPatch = {}): Promise<TaskRecord> {
     const entry = this.movable(id, from, 'running');
-    entry.task = { ...entry.task, ...patch, status: 'running', owner, leaseExpiresAt, epoch: (entry.task.epoch ?? 0) + 1 };
-    return { ...entry.task };
+    const claimed = {
+      ...entry.task,
+      ...withApprovalRule('running', patch),
+      status: 'running' as const,
+      owner,
+      leaseExpiresAt,
+      epoch: (entry.task.epoch ?? 0) + 1,
+    };
+    entry.task = withoutUndefined(claimed);
+    return structuredClone(entry.task);
+  }
+
+  async answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord> {
+    const entry = this.entry(id);
+    entry.task = { ...entry.task, approval: answered(entry.task, requestId, answer) };
+    return structuredClone(entry.task);
   }
 
   async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
@@ -72,7 +87,7 @@ export class MemoryTaskStore implements TaskStore {
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
     const held: Array<Fence & { id: string }> = [];
     for (const entry of this.entries.values()) {
-      if (entry.task.status !== 'running' || entry.task.owner !== owner) continue;
+      if (!heldStatuses.includes(entry.task.status) || entry.task.owner !== owner) continue;
       entry.task.leaseExpiresAt = leaseExpiresAt;
       held.push({ id: entry.task.id, owner, epoch: entry.task.epoch ?? 0 });
     }
@@ -192,6 +207,12 @@ export class MemoryTaskStore implements TaskStore {
     if (!entry) throw new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
     return entry;
   }
+}
+
+/** The record without fields set to `undefined` (a patch clearing them), as the other stores read it back. */
+function withoutUndefined(task: TaskRecord): TaskRecord {
+  for (const key of Object.keys(task) as (keyof TaskRecord)[]) if (task[key] === undefined) delete task[key];
+  return task;
 }
 
 function matchesFilter(task: TaskRecord, filter: Omit<TaskFilter, 'limit'>): boolean {

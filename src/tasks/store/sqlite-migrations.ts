@@ -113,6 +113,14 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ALTER TABLE sessions ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 4,
+    description: 'approvals: the pending request of an input_required task, and which request the parent was told of',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN approval TEXT;          -- JSON PendingApproval while input_required; NULL otherwise
+      ALTER TABLE tasks ADD COLUMN approval_noticed TEXT;  -- id of the request whose notice reached the parent
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = sqliteMigrations.at(-1)!.version;

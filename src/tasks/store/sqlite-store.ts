@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage, LegateError } from '../../errors.js';
 import { assertTransition, canTransition, type TaskStatus } from '../status.js';
-import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
+import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
 import { fenceHolds, leaseLost } from './fence.js';
 import { migrate } from './sqlite-migrations.js';
 import { assignments, steerFromRow, type TaskRow, taskColumns, taskFromRow, taskToRow } from './sqlite-task-row.js';
@@ -111,12 +112,27 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}, fence?: Fence): Promise<TaskRecord> {
-    if (to === 'running') throw new LegateError('illegal_transition', `task "${id}" can only become running by a claim`, { taskId: id, to });
-    return this.move(id, from, to, patch, [], fence);
+    assertTransitionArguments(id, from, to, patch, fence);
+    return this.move(id, from, to, withApprovalRule(to, patch), [], fence);
   }
 
   async claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch: TransitionPatch = {}): Promise<TaskRecord> {
-    return this.move(id, from, 'running', { ...patch, owner, leaseExpiresAt }, ['epoch = coalesce(epoch, 0) + 1']);
+    return this.move(id, from, 'running', { ...withApprovalRule('running', patch), owner, leaseExpiresAt }, ['epoch = coalesce(epoch, 0) + 1']);
+  }
+
+  async answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord> {
+    this.flushFor(id);
+    return this.db
+      .transaction(() => {
+        const row = this.getTask.get(id);
+        if (!row) throw notFound(id);
+        const task = taskFromRow(row);
+        const approval = answered(task, requestId, answer);
+        if (approval === task.approval) return task;
+        const updated = this.statement('UPDATE tasks SET approval = ? WHERE id = ? RETURNING *').get(JSON.stringify(approval), id)!;
+        return taskFromRow(updated);
+      })
+      .immediate();
   }
 
   async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
@@ -124,7 +140,9 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
-    return this.statement(`UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND status = 'running' RETURNING id, coalesce(epoch, 0) AS epoch`)
+    return this.statement(
+      `UPDATE tasks SET lease_expires_at = ? WHERE owner = ? AND status IN ('running', 'input_required') RETURNING id, coalesce(epoch, 0) AS epoch`,
+    )
       .all(leaseExpiresAt, owner)
       .map((row) => ({ id: row.id as string, owner, epoch: row.epoch as number }));
   }

@@ -13,7 +13,7 @@ interface TaskColumn {
 
 const column = (field: keyof TaskRecord, name: string, kind: ColumnKind = 'value'): TaskColumn => ({ field, column: name, kind });
 
-/** Every TaskRecord field that has a column in `tasks` (schema v3). Other fields go to `extra`. */
+/** Every TaskRecord field that has a column in `tasks` (schema v4). Other fields go to `extra`. */
 export const taskColumns: readonly TaskColumn[] = [
   column('id', 'id'),
   column('sessionId', 'session_id'),
@@ -43,6 +43,8 @@ export const taskColumns: readonly TaskColumn[] = [
   column('epoch', 'epoch'),
   column('cancelledBy', 'cancelled_by'),
   column('takeovers', 'takeovers'),
+  column('approval', 'approval', 'json'),
+  column('approvalNoticed', 'approval_noticed'),
 ];
 
 const columnByField = new Map<string, TaskColumn>(taskColumns.map((spec) => [spec.field, spec]));

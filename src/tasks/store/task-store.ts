@@ -1,6 +1,6 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../task-record.js';
+import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
 
 export interface TaskFilter {
   sessionId?: string;
@@ -26,6 +26,7 @@ export type TransitionPatch = Partial<
     | 'currentTool'
     | 'cancelledBy'
     | 'takeovers'
+    | 'approval'
   >
 >;
 
@@ -88,7 +89,9 @@ export interface TaskStore {
   /**
    * Conditional, atomic: applies only if the task is in one of `from`, `from → to` is legal and,
    * with a `fence`, the task's owner and epoch are the fence's (`lease_lost` otherwise). Never
-   * moves a task to `running` (that is `claim`). Returns the updated record.
+   * moves a task to `running` (that is `claim`), except its owner's fenced `input_required →
+   * running`. A move to `input_required` must carry `patch.approval` (`invalid_arguments`
+   * otherwise); every other move clears `approval`. Returns the updated record.
    */
   transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch?: TransitionPatch, fence?: Fence): Promise<TaskRecord>;
   /**
@@ -98,11 +101,18 @@ export interface TaskStore {
    * another state (another process claimed it first).
    */
   claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch?: TransitionPatch): Promise<TaskRecord>;
+  /**
+   * Store a human's answer to the task's pending approval request `requestId`, atomically: only
+   * while the task is `input_required` waiting on that request (`not_waiting` naming the id and
+   * its status otherwise). The first answer stands: a request already answered is left as it is.
+   * Returns the record as it is then.
+   */
+  answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord>;
   /** Progress without a status change; with a `fence`, only while the fence holds. */
   update(id: string, progress: TaskProgress, fence?: Fence): Promise<void>;
 
   /**
-   * Renew the lease of every `running` task owned by `owner` until `leaseExpiresAt`. Returns the
+   * Renew the lease of every `running` or `input_required` task owned by `owner` until `leaseExpiresAt`. Returns the
    * tasks still running under that owner with their epochs: a task missing from it (or with another
    * epoch) was cancelled or taken over elsewhere, and its runner must stop.
    */
@@ -141,7 +151,14 @@ export interface TaskStore {
 }
 
 /** The record fields a progress write may set (`update`, `appendOutput`), for the stores' write paths. */
-export const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>(['apiCalls', 'usage', 'currentTool', 'lastActivity', 'reported']);
+export const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>([
+  'apiCalls',
+  'usage',
+  'currentTool',
+  'lastActivity',
+  'reported',
+  'approvalNoticed',
+]);
 /** The record fields a transition's patch may set. */
 export const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
   'startedAt',
@@ -156,4 +173,5 @@ export const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
   'currentTool',
   'cancelledBy',
   'takeovers',
+  'approval',
 ]);

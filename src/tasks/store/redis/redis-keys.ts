@@ -48,7 +48,7 @@ export class RedisKeys {
   status(status: TaskStatus): string {
     return `${this.prefix}:status:${status}`;
   }
-  /** The six status sets, in `taskStatuses` order (scripts take them all as KEYS). */
+  /** The status sets (seven), in `taskStatuses` order (scripts take them all as KEYS). */
   get statusSets(): string[] {
     return taskStatuses.map((status) => this.status(status));
   }

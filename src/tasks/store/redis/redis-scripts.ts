@@ -35,7 +35,7 @@ const terminalTable = `{${taskStatuses
  */
 const prelude = `
 local terminal = ${terminalTable}
--- Offset of a status's set among the six status KEYS.
+-- Offset of a status's set among the status KEYS.
 local statusIndex = ${statusSetIndex}
 local taskKey, seenKey, opsKey, opqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local writer, seq, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3]
@@ -58,13 +58,14 @@ local function applied(answer, ended)
   end
 end
 -- nil when fence ({owner, epoch}) holds or is nil; else the refusal {'fenced', status, owner, epoch}.
--- It holds while the task is running under that owner and epoch (an absent epoch counts as 0).
+-- It holds while the task is held (running, or input_required: parked waiting for an approval)
+-- under that owner and epoch (an absent epoch counts as 0).
 local function fenceRefusal(fence, status)
   if fence == nil then return nil end
   local rawOwner = redis.call('HGET', taskKey, 'owner')
   local owner = rawOwner and cjson.decode(rawOwner) or ''
   local epoch = tonumber(redis.call('HGET', taskKey, 'epoch') or '0')
-  if status == 'running' and owner == fence.owner and epoch == fence.epoch then return nil end
+  if (status == 'running' or status == 'input_required') and owner == fence.owner and epoch == fence.epoch then return nil end
   return {'fenced', status, owner, tostring(epoch)}
 end
 local function statusOf(task)
@@ -77,7 +78,7 @@ end
 /**
  * create — a new task record and its index entries.
  * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 tasks, 6 session-tasks:<sessionId>,
- *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
+ *       7 ended, 8..14 status:<status> (every status, `taskStatuses` order).
  * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 createdAt, 6 status, 7 endedAt ('' = none),
  *       8.. field, JSON value, field, JSON value…
  * Returns 'ok' or 'exists'.
@@ -104,7 +105,7 @@ return 'ok'
  * write — the one conditional write of a task: a transition, progress, output lines and a
  * checkpoint step, any of them, applied together only if the condition holds.
  * KEYS: 1 task:<id>, 2 seen:<id>, 3 ops:<id>, 4 opq:<id>, 5 output:<id>, 6 checkpoints:<id>,
- *       7 ended, 8..13 status:<status> (every status, `taskStatuses` order).
+ *       7 ended, 8..14 status:<status> (every status, `taskStatuses` order).
  * ARGV: 1 writer, 2 seq, 3 ended ttl ms, 4 id, 5 condition JSON {status?: [..], fence?: {owner, epoch}},
  *       6 change JSON {status?: s, set?: {field: JSON value}, unset?: [field], epoch?: true (add 1),
  *         count?: n (lines in the write), at?: n (outputLines before them, as the writer counts),
@@ -329,20 +330,22 @@ return found
 `;
 
 /**
- * heartbeat — renew the lease of every running task of one owner.
- * KEYS: 1 status:running. Reads and writes <prefix>:task:<id> of each running task.
+ * heartbeat — renew the lease of every held (running or input_required) task of one owner.
+ * KEYS: 1 status:running, 2 status:input_required. Reads and writes <prefix>:task:<id> of each.
  * ARGV: 1 prefix, 2 owner as JSON (compared as stored), 3 leaseExpiresAt as JSON.
  * Returns id, epoch (JSON, absent = '0'), id, epoch… of the tasks renewed. Applying it twice is
  * applying it once.
  */
 export const heartbeatScript = `
 local renewed = {}
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[1] .. ':task:' .. id
-  if redis.call('HGET', key, 'owner') == ARGV[2] then
-    redis.call('HSET', key, 'leaseExpiresAt', ARGV[3])
-    renewed[#renewed + 1] = id
-    renewed[#renewed + 1] = redis.call('HGET', key, 'epoch') or '0'
+for _, set in ipairs(KEYS) do
+  for _, id in ipairs(redis.call('SMEMBERS', set)) do
+    local key = ARGV[1] .. ':task:' .. id
+    if redis.call('HGET', key, 'owner') == ARGV[2] then
+      redis.call('HSET', key, 'leaseExpiresAt', ARGV[3])
+      renewed[#renewed + 1] = id
+      renewed[#renewed + 1] = redis.call('HGET', key, 'epoch') or '0'
+    end
   end
 end
 return renewed

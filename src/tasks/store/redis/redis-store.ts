@@ -5,7 +5,7 @@
  *   schema                      string   layout version (1)
  *   tasks                       zset     every task id, score createdAt (list order)
  *   session-tasks:<sessionId>   zset     that session's task ids, score createdAt
- *   status:<status>             set      task ids in that status (six sets)
+ *   status:<status>             set      task ids in that status (one set per status)
  *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
  *   task:<id>                   hash     the record: one field per record field, value JSON
  *   output:<id>                 list     the last `outputBufferLines` output lines
@@ -31,7 +31,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LegateError } from '../../../errors.js';
 import { assertTransition, canTransition, isTerminal, type TaskStatus } from '../../status.js';
-import type { Fence, SessionRecord, SteerRecord, TaskProgress, TaskRecord } from '../../task-record.js';
+import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
+import { assertTransitionArguments, notWaiting, withApprovalRule } from '../approval-rules.js';
 import { leaseLost } from '../fence.js';
 import { storedFormat } from '../stored-shapes.js';
 import {
@@ -46,6 +47,7 @@ import {
   type TaskStore,
   type TransitionPatch,
 } from '../task-store.js';
+import { answerApprovalScript } from './redis-approval-script.js';
 import { connectRedis, maskRedisUrl, type RedisConnectionOptions, storeError } from './redis-connection.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkpointFromReply, patchToChange, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
@@ -189,12 +191,21 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}, fence?: Fence): Promise<TaskRecord> {
-    if (to === 'running') throw new LegateError('illegal_transition', `task "${id}" can only become running by a claim`, { taskId: id, to });
-    return this.move(id, from, to, { fence }, { status: to, fields: patch, allowed: patchFields });
+    assertTransitionArguments(id, from, to, patch, fence);
+    return this.move(id, from, to, { fence }, { status: to, fields: withApprovalRule(to, patch), allowed: patchFields });
   }
 
   async claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch: TransitionPatch = {}): Promise<TaskRecord> {
-    return this.move(id, from, 'running', {}, { status: 'running', fields: { ...patch, owner, leaseExpiresAt }, allowed: patchFields, epoch: true });
+    const fields = { ...withApprovalRule('running', patch), owner, leaseExpiresAt };
+    return this.move(id, from, 'running', {}, { status: 'running', fields, allowed: patchFields, epoch: true });
+  }
+
+  async answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord> {
+    const reply = (await this.eval(answerApprovalScript, [this.keys.task(id)], [requestId, JSON.stringify(answer)])) as string[];
+    if (reply[0] === 'not_found') throw notFound(id);
+    if (reply[0] === 'status') throw notWaiting(id, reply[1] as TaskStatus);
+    if (reply[0] === 'other') throw notWaiting(id, 'input_required', `it waits on request ${reply[1]}, not ${requestId}`);
+    return taskFromReply(reply.slice(1))!;
   }
 
   async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
@@ -204,7 +215,7 @@ export class RedisTaskStore implements TaskStore {
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
     const reply = (await this.eval(
       scripts.heartbeatScript,
-      [this.keys.status('running')],
+      [this.keys.status('running'), this.keys.status('input_required')],
       [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)],
     )) as string[];
     const held: Array<Fence & { id: string }> = [];
