@@ -91,7 +91,8 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     }
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
-    if (event.type === 'task.spawned' || event.type === 'task.started' || event.type === 'task.ended') dock.update(event.task);
+    if (event.type === 'task.spawned' || event.type === 'task.started' || event.type === 'task.input_required' || event.type === 'task.ended')
+      dock.update(event.task);
     if (event.type === 'task.activity') dock.activity(event.taskId, event.activity);
     if (!interactive) {
       const line = taskLine(event);
@@ -172,6 +173,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
         waitFor: (label, hint, work) => during('collect', label, hint, work),
         leave: () => void leave(),
         palette: screen.palette,
+        taskChanged: (task) => dock.update(task),
       });
       if (!handled) await turn(line);
     });

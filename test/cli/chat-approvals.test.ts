@@ -2,7 +2,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { scriptedConfig, tempDir } from '../helpers/cli.js';
-import { isParent, lastToolResults } from '../helpers/script.js';
+import { childWith, isChild, isParent, lastToolResults } from '../helpers/script.js';
 import { linesWith, startTmux, type TmuxScreen, tmuxAvailable } from '../helpers/tmux.js';
 import { bubblewrapAvailable } from '../sandbox/fixture.js';
 import { home, scriptedServer } from './cli-harness.js';
@@ -21,7 +21,7 @@ const prompt = (screen: string): boolean => /you›\s*$/.test(screen);
 const lastLine = (screen: string): string => screen.split('\n').at(-1)!;
 
 describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approvals of its own calls, in a terminal', () => {
-  test('a command that wrote outside the workspace asks: approved once it runs again; the next is denied with Ctrl-C and the model reads the denial', async () => {
+  test('a command asking to leave the sandbox is put to the user: approved once it runs; the next is denied with Ctrl-C and the model reads the denial', async () => {
     const outside = realpathSync(tempDir('legate-outside-'));
     const one = join(outside, 'one.txt');
     const two = join(outside, 'two.txt');
@@ -36,14 +36,14 @@ describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approv
         // The call comes once the user has half typed a line: the question must not lose it.
         reply: async () => {
           await halfTyped;
-          return { toolCalls: [{ name: 'terminal', arguments: { command: first } }] };
+          return { toolCalls: [{ name: 'terminal', arguments: { command: first, escalate: true } }] };
         },
       },
       { label: 'after approval', match: isParent, reply: { text: 'FIRST-DONE' } },
       {
         label: 'second call',
         match: (request) => isParent(request) && request.text.includes('half typed and again'),
-        reply: { toolCalls: [{ name: 'terminal', arguments: { command: second } }] },
+        reply: { toolCalls: [{ name: 'terminal', arguments: { command: second, escalate: true } }] },
       },
       { label: 'after denial', match: isParent, reply: { text: 'SECOND-DENIED' } },
     ]);
@@ -59,13 +59,11 @@ describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approv
     await screen.waitFor((text) => lastLine(text) === 'you› half typed', 'the half-typed line');
     typed();
     const asked = await screen.waitFor((text) => text.includes('deny, then Enter ›'), 'the approval question');
-    expect(asked).toContain('legate asks to run this command again, outside its sandbox (workspace-write)');
+    expect(asked).toContain('legate asks to run this command outside its sandbox (workspace-write)');
     // The exact command, whole, on a row of its own.
     expect(asked.split('\n')).toContain(`    ${first}`);
     // The policy's reason, wrapped.
-    expect(asked.replace(/\n\s+/g, ' ')).toContain(
-      `command ${JSON.stringify(first)} failed in workspace-write mode: it tried to write outside the writable roots (${work}`,
-    );
+    expect(asked.replace(/\n\s+/g, ' ')).toContain(`command ${JSON.stringify(first)} asks to run outside the sandbox in workspace-write mode`);
     expect(asked).not.toContain('you› half typed');
     expect(existsSync(one)).toBe(false);
     // A key selects; only Enter answers.
@@ -89,11 +87,71 @@ describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approv
     expect(existsSync(two)).toBe(false);
     const afterDenial = server.requests.at(-1)!;
     const [result] = lastToolResults(afterDenial) as string[];
-    expect(result).toContain('Read-only file system');
-    expect(result).toContain(`[not run again outside the sandbox: the user denied it: command ${JSON.stringify(second)} failed in workspace-write mode`);
+    expect(result).toContain(`sandbox_denied: the user denied it: command ${JSON.stringify(second)} asks to run outside the sandbox`);
     // Nothing of the questions stayed on the screen.
     expect(linesWith(denied, 'then Enter ›')).toEqual([]);
     expect(linesWith(denied, 'legate asks to')).toEqual([]);
+    server.assertDone();
+  });
+
+  test('a background child parks waiting for approval; the dock and /tasks show its request; /approve lets it run once and it finishes', async () => {
+    const outside = realpathSync(tempDir('legate-outside-'));
+    const target = join(outside, 'child.txt');
+    const command = `echo CHILD-WRITE > ${target}`;
+    const server = await scriptedServer([
+      {
+        label: 'spawn',
+        match: (request) => isParent(request) && request.text.includes('start APPROVE-GOAL'),
+        reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'APPROVE-GOAL' } }] },
+      },
+      { label: 'spawned', match: (request) => isParent(request) && request.text.includes('"task_id"'), reply: { text: 'SPAWNED-APPROVE' } },
+      { label: 'child asks', match: childWith('APPROVE-GOAL'), reply: { toolCalls: [{ name: 'terminal', arguments: { command, escalate: true } }] } },
+      { label: 'waiting notice', match: (request) => isParent(request) && request.text.includes('is waiting for approval'), reply: { text: 'NOTICE-WAITING' } },
+      { label: 'child after the call', match: childWith('APPROVE-GOAL'), reply: { text: 'CHILD-SUMMARY: wrote it' } },
+      { label: 'ended notice', match: (request) => isParent(request) && request.text.includes('CHILD-SUMMARY'), reply: { text: 'NOTICE-DONE' } },
+    ]);
+    const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl));
+    const screen = startTmux(['--config', configFile, 'chat'], { cwd: work, env: { HOME: legateHome, LEGATE_HOME: legateHome } });
+    screens.push(screen);
+    await screen.waitFor(prompt, 'the prompt');
+    screen.type('start APPROVE-GOAL');
+    screen.keys('Enter');
+    const parked = await screen.waitFor(
+      (text) => /◆ t_[0-9a-f]+ waiting/.test(text) && text.includes('legate› NOTICE-WAITING') && prompt(text),
+      'the task waiting in the dock, and the notice turn',
+    );
+    const id = /◆ (t_[0-9a-f]+) waiting/.exec(parked)![1]!;
+    // The dock's second row: the exact command and how to answer. No question takes the prompt: it is the child's.
+    expect(parked).toContain(`? waits for approval (workspace-write) · /approve ${id} · /deny ${id} [reason]\n        run ${command}\nyou›`);
+    expect(parked).not.toContain('deny, then Enter ›');
+    expect(existsSync(target)).toBe(false);
+
+    screen.type('/tasks');
+    screen.keys('Enter');
+    const listed = await screen.waitFor((text) => text.includes(`${id}  input_required`) && prompt(text), '/tasks');
+    expect(listed).toMatch(new RegExp(`waits for approval \\(request [^)]+\\): /approve ${id} or /deny ${id} \\[reason\\]\n    exec: `));
+    expect(listed.split('\n')).toContain(`    exec: ${command}`);
+
+    screen.type('/approve t_bogus');
+    screen.keys('Enter');
+    await screen.waitFor((text) => text.includes('! unknown_task: no task "t_bogus" in this session; nothing to approve or deny'), 'the unknown id');
+
+    screen.type(`/approve ${id}`);
+    screen.keys('Enter');
+    const done = await screen.waitFor(
+      (text) => text.includes('legate› NOTICE-DONE') && !text.includes('◆') && prompt(text),
+      'the task finishing and its notice',
+    );
+    expect(done).toMatch(new RegExp(`approved ${id} \\(request [^)]+\\): the call runs once and the task goes on`));
+    expect(readFileSync(target, 'utf8')).toBe('CHILD-WRITE\n');
+    // The child's call ran once, and its result went back to the child.
+    const afterCall = server.requests.filter((request) => isChild(request) && request.text.includes('exit code'));
+    expect(afterCall).toHaveLength(1);
+    expect(lastToolResults(afterCall[0]!)).toEqual(['exit code: 0\n(no output)']);
+
+    screen.type(`/approve ${id}`);
+    screen.keys('Enter');
+    await screen.waitFor((text) => new RegExp(`! not_waiting: .*${id}.*completed`).test(text), 'not waiting any more');
     server.assertDone();
   });
 });
