@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { collectView } from '../delegation/views.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { TaskService } from '../tasks/task-service.js';
@@ -64,7 +65,7 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
       return true;
     case '/approve': {
       if (!id || rest.length > 0) throw new Error('usage: /approve ID');
-      const task = await tasks.answerApproval(sessionId, id, { approved: true }, 'user (chat)');
+      const task = await tasks.answerApproval(sessionId, id, { approved: true }, answerer());
       context.taskChanged?.(task);
       write(`approved ${task.id}${requestId(task)}: the call runs once and the task goes on\n`);
       return true;
@@ -72,7 +73,7 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
     case '/deny': {
       if (!id) throw new Error('usage: /deny ID [reason]');
       const reason = rest.join(' ') || 'denied by the user';
-      const task = await tasks.answerApproval(sessionId, id, { approved: false, reason }, 'user (chat)');
+      const task = await tasks.answerApproval(sessionId, id, { approved: false, reason }, answerer());
       context.taskChanged?.(task);
       write(`denied ${task.id}${requestId(task)}: the task gets the denial (${reason}) and goes on\n`);
       return true;
@@ -111,4 +112,13 @@ function waitsFor(task: TaskRecord): string {
 /** ` (request 1.2)`: the request an answered task waited on. */
 function requestId(task: TaskRecord): string {
   return task.approval ? ` (request ${task.approval.id})` : '';
+}
+
+/** Who answered an approval from the chat, as the task stores it (and the child reads it in a denial). */
+function answerer(): string {
+  try {
+    return `${userInfo().username} (legate chat)`;
+  } catch {
+    return 'the user (legate chat)';
+  }
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { scriptedConfig, tempDir } from '../helpers/cli.js';
@@ -94,8 +95,10 @@ describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approv
     server.assertDone();
   });
 
-  test('a background child parks waiting for approval; the dock and /tasks show its request; /approve lets it run once and it finishes', async () => {
+  test('a background child parks waiting for approval; the dock and /tasks show its request; /deny gives it the reason; /approve lets the next run once', async () => {
     const outside = realpathSync(tempDir('legate-outside-'));
+    const refused = join(outside, 'refused.txt');
+    const denied = `echo REFUSED > ${refused}`;
     const target = join(outside, 'child.txt');
     const command = `echo CHILD-WRITE > ${target}`;
     const server = await scriptedServer([
@@ -105,8 +108,14 @@ describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approv
         reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'APPROVE-GOAL' } }] },
       },
       { label: 'spawned', match: (request) => isParent(request) && request.text.includes('"task_id"'), reply: { text: 'SPAWNED-APPROVE' } },
-      { label: 'child asks', match: childWith('APPROVE-GOAL'), reply: { toolCalls: [{ name: 'terminal', arguments: { command, escalate: true } }] } },
+      { label: 'child asks', match: childWith('APPROVE-GOAL'), reply: { toolCalls: [{ name: 'terminal', arguments: { command: denied, escalate: true } }] } },
       { label: 'waiting notice', match: (request) => isParent(request) && request.text.includes('is waiting for approval'), reply: { text: 'NOTICE-WAITING' } },
+      {
+        label: 'child denied, asks again',
+        match: childWith('APPROVE-GOAL', 'not today'),
+        reply: { toolCalls: [{ name: 'terminal', arguments: { command, escalate: true } }] },
+      },
+      { label: 'second notice', match: (request) => isParent(request) && request.text.includes('is waiting for approval'), reply: { text: 'NOTICE-AGAIN' } },
       { label: 'child after the call', match: childWith('APPROVE-GOAL'), reply: { text: 'CHILD-SUMMARY: wrote it' } },
       { label: 'ended notice', match: (request) => isParent(request) && request.text.includes('CHILD-SUMMARY'), reply: { text: 'NOTICE-DONE' } },
     ]);
@@ -121,9 +130,21 @@ describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approv
       'the task waiting in the dock, and the notice turn',
     );
     const id = /◆ (t_[0-9a-f]+) waiting/.exec(parked)![1]!;
-    // The dock's second row: the exact command and how to answer. No question takes the prompt: it is the child's.
-    expect(parked).toContain(`? waits for approval (workspace-write) · /approve ${id} · /deny ${id} [reason]\n        run ${command}\nyou›`);
+    expect(parked).toContain(`? waits for approval (workspace-write) · /approve ${id} · /deny ${id} [reason]\n        run ${denied}\nyou›`);
     expect(parked).not.toContain('deny, then Enter ›');
+
+    screen.type(`/deny ${id} not today`);
+    screen.keys('Enter');
+    const again = await screen.waitFor(
+      (text) => text.includes('legate› NOTICE-AGAIN') && text.includes(`        run ${command}\nyou›`),
+      'the second request, after the denial',
+    );
+    expect(again).toMatch(new RegExp(`denied ${id} \\(request [^)]+\\): the task gets the denial \\(not today\\) and goes on`));
+    expect(existsSync(refused)).toBe(false);
+    const afterDenial = server.requests.find((request) => isChild(request) && request.text.includes('not today'))!;
+    expect(lastToolResults(afterDenial)).toEqual([
+      `tool_failed: terminal: sandbox_denied: running command ${JSON.stringify(denied)} outside the sandbox was denied by ${userInfo().username} (legate chat): not today`,
+    ]);
     expect(existsSync(target)).toBe(false);
 
     screen.type('/tasks');
