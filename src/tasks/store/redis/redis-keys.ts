@@ -5,8 +5,26 @@ import { type TaskStatus, taskStatuses } from '../../status.js';
 export const defaultRedisPrefix = 'legate';
 
 /**
- * The names of every key of one deployment (see the layout in `redis-store.ts`). A variable part
- * (a task, session or owner id) always comes last, so no id can make one key look like another.
+ * Key layout, everything under `<prefix>:` (`tasks.redis_prefix`, default `legate`):
+ *   schema                      string   layout version (`redisSchemaVersion`)
+ *   tasks                       zset     every task id, score createdAt (list order)
+ *   session-tasks:<sessionId>   zset     that session's task ids, score createdAt
+ *   status:<status>             set      task ids in that status (one set per status)
+ *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
+ *   task:<id>                   hash     the record: one field per record field, value JSON
+ *   output:<id>                 list     the last `outputBufferLines` output lines
+ *   checkpoints:<id>            hash     step number → {format, iteration, messages} (JSON); expires when the task ends
+ *   steers:<id>                 hash     steer id → steer record (JSON)
+ *   steers-queued:<id>          list     ids of the queued steers, oldest first
+ *   steer-seq                   string   last steer id given out
+ *   seen:<id>                   hash     writer → last sequence number applied (replays)
+ *   ops:<id> / opq:<id>         hash / list  kept answers of the task's refused or data-carrying writes
+ *   ops / opq                   hash / list  kept answers of recent prunes, by op id
+ *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages (JSON)
+ *   sessions                    zset     session ids, score updatedAt
+ *
+ * `RedisKeys` names every key of one deployment. A variable part (a task, session or owner id)
+ * always comes last, so no id can make one key look like another.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {
