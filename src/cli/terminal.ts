@@ -141,7 +141,7 @@ export class TerminalScreen implements ChatScreen {
       if ((pressed.ctrl && pressed.name === 'c') || pressed.name === 'escape') this.question.answer('deny');
       else if ((pressed.name === 'return' || pressed.name === 'enter') && this.question.selected) this.question.answer(this.question.selected);
       else {
-        const choice = pressed.ctrl || pressed.meta ? undefined : approvalKeys[input?.toLowerCase() ?? ''];
+        const choice = pressed.ctrl || pressed.meta ? undefined : approvalKeys.get(input?.toLowerCase() ?? '');
         if (choice) {
           this.question.selected = choice;
           this.refresh();
@@ -221,7 +221,7 @@ export class TerminalScreen implements ChatScreen {
     const height = Math.max(3, this.size().rows);
     const rows: string[] = [];
     if (this.partial) rows.push(this.partial);
-    const asking = this.question ? this.questionRows(this.question.question, this.question.selected, width) : [];
+    const asking = this.question ? this.questionRows(this.question.question, this.question.selected, width, height) : [];
     let live = this.live().map((line) => clip(line, width));
     const room = height - 1 - rows.length - (asking.length > 0 ? asking.length : this.promptVisible ? 1 : 0);
     if (live.length > room) live = [...live.slice(0, Math.max(0, room - 1)), this.palette.dim(`  … ${live.length - Math.max(0, room - 1)} more`)];
@@ -241,25 +241,32 @@ export class TerminalScreen implements ChatScreen {
     return `${rows.join('\r\n')}${column >= 0 ? `\r${column > 0 ? `\x1b[${column}C` : ''}` : ''}`;
   }
 
-  /** The approval question as rows of at most `width` columns; the subject whole, wrapped. */
-  private questionRows(question: ApprovalQuestion, selected: ApprovalChoice | undefined, width: number): string[] {
+  /**
+   * The approval question as rows of at most `width` columns: the subject whole, wrapped (unless
+   * it would not fit on the screen: then its rows up to `height` and how much is left out).
+   */
+  private questionRows(question: ApprovalQuestion, selected: ApprovalChoice | undefined, width: number, height: number): string[] {
     const { bold, yellow, cyan, dim } = this.palette;
-    const wrap = (text: string, indent: string, style: (text: string) => string, most = Number.POSITIVE_INFINITY): string[] => {
+    /** `text` in rows of `width - indent`, at most `most` (the last then ends with `…`). */
+    const wrap = (text: string, indent: number, most: number): string[] => {
       const rows: string[] = [];
       let rest = text.replace(unsafe, ' ');
-      const room = Math.max(10, width - indent.length);
       while (rest && rows.length < most) {
-        const { head, tail } = splitAt(rest, room, true);
-        rows.push(indent + style(head));
+        const { head, tail } = splitAt(rest, Math.max(10, width - indent), true);
+        rows.push(head);
         rest = tail;
       }
-      if (rest && rows.length > 0) rows[rows.length - 1] = indent + style(`${clip(rows.at(-1)!.slice(indent.length), room - 1)}…`);
+      if (rest && rows.length > 0) rows.push(`${clip(rows.pop()!, Math.max(10, width - indent) - 1)}…`);
       return rows;
     };
+    const title = wrap(question.title, 2, 2).map((row, index) => `${index === 0 ? bold(yellow('?')) : ' '} ${bold(yellow(row))}`);
+    const subject = question.subject.split('\n').flatMap((line) => wrap(line, 4, Number.POSITIVE_INFINITY));
+    const room = Math.max(3, height - 12);
+    const shown = subject.length > room ? [...subject.slice(0, room - 1), dim(`… ${subject.length - room + 1} more rows not shown`)] : subject;
     return [
-      ...wrap(question.title, '  ', (text) => bold(yellow(text))).map((row, index) => (index === 0 ? row.replace(/^ {2}/, `${bold(yellow('?'))} `) : row)),
-      ...question.subject.split('\n').flatMap((line) => wrap(line, '    ', cyan)),
-      ...wrap(question.reason, '    ', dim, 4),
+      ...title,
+      ...shown.map((row) => `    ${cyan(row)}`),
+      ...wrap(question.reason, 4, 4).map((row) => `    ${dim(row)}`),
       clip(
         `  ${bold('y')} once · ${bold('a')} for this session (${question.sessionScope}) · ${bold('n')} deny, then Enter › ${selected ? bold(choiceLabels[selected]) : ''}`,
         width,
@@ -282,5 +289,9 @@ export class TerminalScreen implements ChatScreen {
 }
 
 /** The keys that select an answer to an approval question, and how the selection is shown. */
-const approvalKeys: Record<string, ApprovalChoice> = { y: 'once', a: 'session', n: 'deny' };
+const approvalKeys = new Map<string, ApprovalChoice>([
+  ['y', 'once'],
+  ['a', 'session'],
+  ['n', 'deny'],
+]);
 const choiceLabels: Record<ApprovalChoice, string> = { once: 'once', session: 'for this session', deny: 'deny' };

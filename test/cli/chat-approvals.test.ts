@@ -5,7 +5,6 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { scriptedConfig, tempDir } from '../helpers/cli.js';
 import { childWith, isChild, isParent, lastToolResults } from '../helpers/script.js';
 import { linesWith, startTmux, type TmuxScreen, tmuxAvailable } from '../helpers/tmux.js';
-import { bubblewrapAvailable } from '../sandbox/fixture.js';
 import { home, scriptedServer } from './cli-harness.js';
 
 /**
@@ -21,7 +20,7 @@ afterEach(() => {
 const prompt = (screen: string): boolean => /you›\s*$/.test(screen);
 const lastLine = (screen: string): string => screen.split('\n').at(-1)!;
 
-describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approvals of its own calls, in a terminal', () => {
+describe.skipIf(!tmuxAvailable())('legate chat: approvals of its own calls, in a terminal', () => {
   test('a command asking to leave the sandbox is put to the user: approved once it runs; the next is denied with Ctrl-C and the model reads the denial', async () => {
     const outside = realpathSync(tempDir('legate-outside-'));
     const one = join(outside, 'one.txt');
@@ -92,6 +91,45 @@ describe.skipIf(!tmuxAvailable() || !bubblewrapAvailable())('legate chat: approv
     // Nothing of the questions stayed on the screen.
     expect(linesWith(denied, 'then Enter ›')).toEqual([]);
     expect(linesWith(denied, 'legate asks to')).toEqual([]);
+    server.assertDone();
+  });
+
+  test('a write outside the workspace, approved for the session with a: the next write in that directory goes ahead unasked', async () => {
+    const outside = realpathSync(tempDir('legate-outside-'));
+    const first = join(outside, 'out', 'first.txt');
+    const second = join(outside, 'out', 'second.txt');
+    const server = await scriptedServer([
+      {
+        label: 'first write',
+        match: (request) => isParent(request) && request.text.includes('write twice'),
+        reply: { toolCalls: [{ name: 'write_file', arguments: { path: first, content: 'FIRST\n' } }] },
+      },
+      {
+        label: 'second write',
+        match: (request) => isParent(request) && request.text.includes(`created ${first}`),
+        reply: { toolCalls: [{ name: 'write_file', arguments: { path: second, content: 'SECOND\n' } }] },
+      },
+      { label: 'done', match: isParent, reply: { text: 'BOTH-WRITTEN' } },
+    ]);
+    const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl));
+    const screen = startTmux(['--config', configFile, 'chat'], { cwd: work, env: { HOME: legateHome, LEGATE_HOME: legateHome } });
+    screens.push(screen);
+    await screen.waitFor(prompt, 'the prompt');
+    screen.type('write twice');
+    screen.keys('Enter');
+    // write_file makes the missing directory first: that is the write asked about.
+    const asked = await screen.waitFor((text) => text.includes('deny, then Enter ›'), 'the question');
+    expect(asked).toContain('legate asks to write to this path, outside its sandbox (workspace-write)');
+    expect(asked.split('\n')).toContain(`    ${join(outside, 'out')}`);
+    expect(asked).toContain(`for this session (writes under ${outside})`);
+    screen.type('a');
+    screen.keys('Enter');
+    const text = await screen.waitFor((screenText) => screenText.includes('legate› BOTH-WRITTEN') && prompt(screenText), 'both writes');
+    // One question, one answer noted (the transcript wraps it at a space).
+    expect(linesWith(text, '✓ approved')).toHaveLength(1);
+    expect(text.replace(/\n(?=\/)/g, ' ')).toContain(`  ✓ approved for this session (writes under ${outside}): ${join(outside, 'out')}`);
+    expect(readFileSync(first, 'utf8')).toBe('FIRST\n');
+    expect(readFileSync(second, 'utf8')).toBe('SECOND\n');
     server.assertDone();
   });
 
