@@ -172,6 +172,15 @@ export class Runtime implements ChildEnvironment {
     return this.ioPerMode.for(this.effectiveSandbox(mode), gate);
   }
 
+  /**
+   * The top-level agent's IO for one session with its own seams: the base IO passed through
+   * `wrap` (an ACP editor's file buffers), in the runtime's sandbox mode, its `ask` decisions going
+   * to `gate` (the editor) instead of the runtime's approvals.
+   */
+  sessionIO(options: { wrap?: (base: ToolIO) => ToolIO; gate?: ApprovalGate }): ToolIO {
+    return this.ioPerMode.build(this.sandboxMode, options);
+  }
+
   private effectiveSandbox(mode: SandboxMode | undefined): SandboxMode {
     return mode !== undefined && isNarrowerOrEqual(mode, this.sandboxMode) ? mode : this.sandboxMode;
   }

@@ -6,6 +6,12 @@ import { addUsage, emptyUsage, type Usage } from './provider/types.js';
 import type { Runtime } from './runtime.js';
 import type { SessionRecord } from './tasks/task-record.js';
 import { newSessionId } from './tasks/task-service.js';
+import type { ToolIO } from './tools/tool.js';
+
+export interface SessionOptions {
+  /** The top-level agent's IO (default: the runtime's); `Runtime.sessionIO` builds one with its own seams. */
+  io?: ToolIO;
+}
 
 /**
  * A user's session with the top-level agent: its conversation, its tasks, and the completion
@@ -25,9 +31,10 @@ export class Session {
     readonly runtime: Runtime,
     id: string = newSessionId(),
     stored?: SessionRecord,
+    options: SessionOptions = {},
   ) {
     this.id = id;
-    this.agent = new Agent(runtime.agent(id), { cwd: runtime.cwd, io: runtime.io });
+    this.agent = new Agent(runtime.agent(id), { cwd: runtime.cwd, io: options.io ?? runtime.io });
     this.createdAt = stored?.createdAt ?? Date.now();
     if (stored) this.agent.messages = stored.messages;
   }
@@ -36,7 +43,7 @@ export class Session {
    * Continue a stored session: `id`, or the most recent one in this working directory. Throws
    * naming the id when there is none.
    */
-  static async resume(runtime: Runtime, id?: string): Promise<Session> {
+  static async resume(runtime: Runtime, id?: string, options: SessionOptions = {}): Promise<Session> {
     const stored = await runtime.tasks.loadSession(id ? { id } : { cwd: runtime.cwd });
     if (!stored) {
       throw new LegateError(
@@ -44,7 +51,7 @@ export class Session {
         id ? `no session "${id}" in this LEGATE_HOME` : `no stored session for ${runtime.cwd}; start one with legate chat`,
       );
     }
-    return new Session(runtime, stored.id, stored);
+    return new Session(runtime, stored.id, stored, options);
   }
 
   /** One turn of the top-level agent; the conversation is stored after it. */

@@ -2,7 +2,11 @@ import * as acp from '@agentclientprotocol/sdk';
 import { LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
+import { newSessionId } from '../tasks/task-service.js';
+import type { ToolIO } from '../tools/tool.js';
 import { legateVersion } from '../version.js';
+import { type ClientFileCapabilities, clientFileCapabilities, clientFileIO } from './client-files.js';
+import { EditorApprovals } from './editor-approvals.js';
 import { ServedSession } from './served-session.js';
 
 export interface AcpAgentOptions {
@@ -18,20 +22,39 @@ export interface AcpAgentOptions {
  * delegation toolset. Sessions are the stored ones of `legate chat --resume`, so `session/load`
  * continues a chat session and replays its messages as updates.
  *
- * Not yet: `session/request_permission` (waits for the approvals work), file tools through the
- * client's `fs/*` (the tools read and write the disk), client-provided MCP servers.
+ * - When `initialize` offers `fs.readTextFile` / `fs.writeTextFile`, the session's file tools read
+ *   and write file contents through the client (`clientFileIO`), inside the sandbox.
+ * - A session's own call that the sandbox policy answers `ask` for goes to the editor as
+ *   `session/request_permission` (`EditorApprovals`), and so does the request of a background task
+ *   of the session that parks `input_required` (`ParkedTaskQuestions`).
+ *
+ * Not yet: client-provided MCP servers.
  */
 export function createAcpAgent(options: AcpAgentOptions): { app: acp.AgentApp; close(): void } {
   const sessions = new Map<string, ServedSession>();
   let client: acp.AgentContext | undefined;
+  let files: ClientFileCapabilities = { readTextFile: false, writeTextFile: false };
 
-  const serve = (session: Session): ServedSession => {
+  /** A session of `runtime` with id `id` (stored: continued), its file tools and approvals wired to this client. */
+  const open = async (runtime: Runtime, id: string | undefined): Promise<ServedSession> => {
+    const sessionId = id ?? newSessionId();
+    const approvals = new EditorApprovals(() => client, sessionId, runtime.cwd);
+    const offered = files;
+    const connected = client;
+    const wrap =
+      connected && (offered.readTextFile || offered.writeTextFile) ? (base: ToolIO): ToolIO => clientFileIO(base, connected, sessionId, offered) : undefined;
+    // `agent.approval: never`: calls outside the mode are refused (the runtime's gate), nobody is asked.
+    const asking = runtime.approvalMode === 'on-request';
+    const io = runtime.sessionIO({ ...(asking ? { gate: approvals } : {}), ...(wrap ? { wrap } : {}) });
+    const session = id === undefined ? new Session(runtime, sessionId, undefined, { io }) : await Session.resume(runtime, id, { io });
     const served = new ServedSession(
       session,
       async (update) => {
         if (client) await client.notify('session/update', { sessionId: session.id, update });
       },
       options.log,
+      approvals,
+      () => client,
     );
     sessions.get(session.id)?.close();
     sessions.set(session.id, served);
@@ -48,27 +71,28 @@ export function createAcpAgent(options: AcpAgentOptions): { app: acp.AgentApp; c
     .onConnect((connection) => {
       client = connection.client;
     })
-    .onRequest('initialize', () => ({
-      protocolVersion: acp.PROTOCOL_VERSION,
-      agentCapabilities: { loadSession: true, promptCapabilities: { image: false, audio: false, embeddedContext: true } },
-      agentInfo: { name: 'legate', title: 'legate', version: legateVersion },
-      authMethods: [],
-    }))
+    .onRequest('initialize', ({ params }) => {
+      files = clientFileCapabilities(params);
+      return {
+        protocolVersion: acp.PROTOCOL_VERSION,
+        agentCapabilities: { loadSession: true, promptCapabilities: { image: false, audio: false, embeddedContext: true } },
+        agentInfo: { name: 'legate', title: 'legate', version: legateVersion },
+        authMethods: [],
+      };
+    })
     .onRequest('session/new', async ({ params }) => {
-      const runtime = await options.runtimeFor(params.cwd);
-      const served = serve(new Session(runtime));
+      const served = await open(await options.runtimeFor(params.cwd), undefined);
       return { sessionId: served.id };
     })
     .onRequest('session/load', async ({ params }) => {
       const runtime = await options.runtimeFor(params.cwd);
-      let session: Session;
+      let served: ServedSession;
       try {
-        session = await Session.resume(runtime, params.sessionId);
+        served = await open(runtime, params.sessionId);
       } catch (error) {
         if (error instanceof LegateError && error.code === 'session_not_found') throw acp.RequestError.resourceNotFound(params.sessionId);
         throw error;
       }
-      const served = serve(session);
       await served.replay();
       // Tasks that ended while nobody served the session: their notices are the next turn.
       served.requestNotices();

@@ -6,10 +6,11 @@ import type { AcpRouteSection } from '../config/schema.js';
 import { childBrief } from '../delegation/child-prompt.js';
 import { errorMessage } from '../errors.js';
 import type { Message } from '../provider/types.js';
+import { defaultSandboxMode } from '../sandbox/modes.js';
 import type { RunControl, TaskRunner } from '../tasks/task-execution.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { legateVersion } from '../version.js';
-import { permissionAnswer } from './permission-rule.js';
+import { childPermission, permissionAnswer } from './permission-rule.js';
 import { UpdateTranslator } from './update-events.js';
 
 /** How long an agent has to end after `session/cancel` (or after its last turn) before it is killed, ms. */
@@ -28,8 +29,10 @@ const sessionMarker = 'acp session: ';
  *   ends (a turn is never interrupted to steer).
  * - Cancel (the task's AbortSignal): `session/cancel`, then the process is ended after a grace
  *   period if it has not ended the turn and exited.
- * - Permission requests: answered by `permissionAnswer` (reject unless the route sets
- *   `allow_permissions: true`) until approvals route them to the user.
+ * - Permission requests follow the task's sandbox mode (`childPermission`): what the mode allows
+ *   a legate tool is allowed; the rest goes to approvals when they are on (the task parks
+ *   `input_required` until a human answers) and is rejected otherwise. Each decision is a line of
+ *   the task's output.
  * - Usage: ACP reports none, so the task's usage stays unknown (see `usageView`).
  * - Resume: the agent's ACP session id is checkpointed; a resumed task uses `session/load` when
  *   the agent supports it, and otherwise starts afresh with goal, context and the output so far.
@@ -76,20 +79,42 @@ export class AcpChildRunner implements TaskRunner {
     const emit = control.emit;
     const updates = new UpdateTranslator(emit);
     let muted = false;
-    const decisions: { title: string; answer: string }[] = [];
+    let permissions = 0;
+    // Approvals (`agent.approval: on-request`): the task parks until a human answers.
+    const gate = control.approvals;
     const app = acp
       .client({ name: 'legate' })
       .onNotification('session/update', ({ params }) => {
         if (!muted) updates.handle(params.update);
       })
-      .onRequest('session/request_permission', ({ params }) => {
-        const answer = permissionAnswer(params.options, this.route.allow_permissions);
+      .onRequest('session/request_permission', async ({ params, signal }) => {
         const title = params.toolCall.title ?? params.toolCall.toolCallId;
-        decisions.push({ title, answer: answer.outcome.outcome === 'selected' ? answer.outcome.optionId : 'cancelled' });
-        const note = `${answer.allowed ? 'allowed' : 'rejected'}: ${title}${answer.allowed ? '' : ' (the route does not set allow_permissions)'}`;
-        emit({ type: 'tool.started', callId: `permission-${decisions.length}`, name: 'permission', arguments: title });
-        emit({ type: 'tool.finished', callId: `permission-${decisions.length}`, name: 'permission', content: note, isError: !answer.allowed, durationMs: 0 });
-        return { outcome: answer.outcome };
+        const callId = `permission-${++permissions}`;
+        const decision = childPermission(params.toolCall, {
+          route: this.routeName,
+          mode: task.sandbox ?? defaultSandboxMode,
+          cwd: task.cwd,
+          allowAll: this.route.allow_permissions,
+        });
+        emit({ type: 'tool.started', callId, name: 'permission', arguments: title });
+        let allowed: boolean;
+        let note: string;
+        if (decision.verdict === 'allow') {
+          allowed = true;
+          note = `allowed: ${title} (${decision.why})`;
+        } else if (gate) {
+          const answer = await gate.request(
+            { request: decision.request, mode: task.sandbox ?? defaultSandboxMode, reason: decision.reason },
+            AbortSignal.any([signal, control.signal]),
+          );
+          allowed = answer.approved;
+          note = answer.approved ? `allowed: ${title} (approved)` : `rejected: ${title} (${answer.reason})`;
+        } else {
+          allowed = false;
+          note = `rejected: ${title} (${decision.reason}; approvals are off, and the route does not set allow_permissions)`;
+        }
+        emit({ type: 'tool.finished', callId, name: 'permission', content: note, isError: !allowed, durationMs: 0 });
+        return { outcome: permissionAnswer(params.options, allowed).outcome };
       });
     const stream = acp.ndJsonStream(Writable.toWeb(child.stdin!) as WritableStream<Uint8Array>, Readable.toWeb(child.stdout!) as ReadableStream<Uint8Array>);
     const connection = app.connect(stream);

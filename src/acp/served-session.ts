@@ -1,7 +1,8 @@
 import type * as acp from '@agentclientprotocol/sdk';
 import { errorMessage } from '../errors.js';
 import type { Session } from '../session.js';
-import { isTerminal } from '../tasks/status.js';
+import type { EditorApprovals } from './editor-approvals.js';
+import { ParkedTaskQuestions } from './parked-tasks.js';
 import { SessionUpdates, taskUpdate } from './session-updates.js';
 
 /** How often the store is read for this session's tasks that end in another process (a worker), ms; as in chat. */
@@ -15,7 +16,9 @@ export type UpdateSink = (update: acp.SessionUpdate) => Promise<void>;
  * at a time, in order; the agent's events stream as `session/update`s; `cancel` stops the running
  * turn (background tasks keep running); a background task of the session shows as a tool call from
  * its start to its end, and its completion notice starts a new turn whose input (the notice) the
- * client sees as a user message.
+ * client sees as a user message. The session's own calls that need approval go to the editor
+ * (`approvals`), and a cancelled turn withdraws its pending question; so do the requests of its
+ * parked background tasks (`ParkedTaskQuestions`), whose answers go to `answerApproval`.
  */
 export class ServedSession {
   private readonly updates: SessionUpdates;
@@ -31,32 +34,48 @@ export class ServedSession {
     readonly session: Session,
     private readonly sink: UpdateSink,
     private readonly log: (line: string) => void,
+    private readonly approvals?: EditorApprovals,
+    client?: () => acp.AgentContext | undefined,
   ) {
     this.updates = new SessionUpdates(session.runtime.cwd);
+    const parked =
+      approvals && client ? new ParkedTaskQuestions(session.id, session.runtime.tasks, client, approvals, (update) => this.send(update), log) : undefined;
     const offAgent = session.agent.subscribe((event) => {
+      approvals?.observe(event);
       const update = this.updates.forEvent(event);
       if (update) this.send(update);
     });
     const offTasks = session.runtime.tasks.subscribe((event) => {
-      if (event.type !== 'task.spawned' && event.type !== 'task.ended') return;
+      if (event.type !== 'task.spawned' && event.type !== 'task.ended' && event.type !== 'task.input_required') return;
       if (event.task.sessionId !== session.id) return;
+      if (event.type === 'task.input_required') {
+        // The editor is asked; the agent hears of it too, as in chat.
+        parked?.parked(event.task);
+        this.requestNotices();
+        return;
+      }
       this.send(taskUpdate(event.task, event.type === 'task.spawned' ? 'spawned' : 'ended'));
       if (event.type === 'task.ended') this.requestNotices();
     });
-    // A task that ends in another process (legate worker, tasks resume) tells this one nothing.
+    // A task that ends or parks in another process (legate worker, tasks resume) tells this one
+    // nothing; a request answered elsewhere is withdrawn from the editor.
     let polling = false;
+    const poll = async (): Promise<void> => {
+      const tasks = await session.runtime.tasks.list(session.id);
+      parked?.reconcile(tasks);
+      if ((await session.runtime.tasks.unreported(session.id)).length > 0) this.requestNotices();
+    };
     const poller = setInterval(() => {
       if (polling || this.closed) return;
       polling = true;
-      session.runtime.tasks
-        .list(session.id)
-        .then((tasks) => tasks.some((task) => isTerminal(task.status) && !task.reported && task.mode === 'async') && this.requestNotices())
+      poll()
         .catch(() => {})
         .finally(() => (polling = false));
     }, pollMs);
     poller.unref();
     this.unsubscribe = () => {
       clearInterval(poller);
+      parked?.close();
       offAgent();
       offTasks();
     };
@@ -109,6 +128,7 @@ export class ServedSession {
   private async turn(text: string): Promise<acp.StopReason> {
     const controller = new AbortController();
     this.current = controller;
+    if (this.approvals) this.approvals.turnSignal = controller.signal;
     try {
       const result = await this.session.turn(text, controller.signal);
       await this.sent;

@@ -20,7 +20,8 @@ const kinds: Record<string, acp.ToolKind> = {
   terminal: 'execute',
 };
 
-function parseArguments(raw: string): Record<string, unknown> {
+/** A tool call's JSON arguments as an object (`{}` when they are not one). */
+export function parseArguments(raw: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(raw || '{}');
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};

@@ -16,7 +16,8 @@ export async function acpCommand(options: GlobalOptions, streams: Streams): Prom
   const say = (line: string): void => void streams.stderr.write(`legate acp: ${line}\n`);
   // Opened now, so a config problem shows at once rather than at the first session.
   const store = await openStore(loadFor(options, streams), streams.env);
-  const home = await openRuntime(options, streams, { store: sharedStore(store) }).catch(async (error: unknown) => {
+  // agent.approval defaults to on-request, as in chat: the editor's user answers.
+  const home = await openRuntime(options, streams, { store: sharedStore(store), approval: 'on-request' }).catch(async (error: unknown) => {
     await store.close();
     throw error;
   });
@@ -25,7 +26,7 @@ export async function acpCommand(options: GlobalOptions, streams: Streams): Prom
     const dir = resolve(cwd);
     let runtime = runtimes.get(dir);
     if (!runtime) {
-      runtime = openRuntime({ ...options, cwd: dir }, streams, { store: sharedStore(store) });
+      runtime = openRuntime({ ...options, cwd: dir }, streams, { store: sharedStore(store), approval: 'on-request' });
       runtimes.set(dir, runtime);
       runtime.catch(() => runtimes.delete(dir));
     }

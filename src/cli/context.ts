@@ -17,7 +17,7 @@ import { type CommandLog, silentLog } from './command-log.js';
 export interface GlobalOptions {
   config?: string;
   cwd?: string;
-  /** `--sandbox MODE` (run, chat, mcp, worker): overrides `agent.sandbox`. */
+  /** `--sandbox MODE` (run, chat, mcp, acp, worker): overrides `agent.sandbox`. */
   sandbox?: string;
   /** Extra detail on stderr (config file, endpoints with masked keys, each model call and retry). */
   verbose?: boolean;

@@ -13,6 +13,7 @@ import { mcpCommand } from './mcp.js';
 import { type RunOptions, readPrompt, runCommand } from './run.js';
 import { registerSessions } from './sessions.js';
 import { registerTasks } from './tasks.js';
+import { uiCommand } from './ui.js';
 import { checkedCwd, exitCodeFor } from './usage.js';
 import { workerCommand } from './worker.js';
 
@@ -94,6 +95,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
   program
     .command('acp')
     .description('serve legate to an ACP client (Zed and other editors) over stdio (stdout is the ACP channel)')
+    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (_options: unknown, command: Command) => {
       exitCode = await acpCommand(command.optsWithGlobals(), streams);
     });
@@ -109,6 +111,16 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { concurrency?: string; untilIdle?: boolean }, command: Command) => {
       exitCode = await workerCommand({ ...command.optsWithGlobals(), ...options }, streams);
+    });
+
+  program
+    .command('ui')
+    .description('serve a live web dashboard of the tasks, sessions and workers of this LEGATE_HOME (the address carries a token)')
+    .option('--port <port>', 'port to listen on', '4400')
+    .option('--host <host>', 'address to bind (anything but loopback warns: the token then guards it alone)', '127.0.0.1')
+    .option('--open', 'open the address in the browser')
+    .action(async (options: { port?: string; host?: string; open?: boolean }, command: Command) => {
+      exitCode = await uiCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
   registerCompletion(program, streams);

@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { sleep } from '../provider/sleep.js';
 import { operator } from '../tasks/caller.js';
 import { maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
+import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
+import { workerHeartbeatMs } from '../tasks/worker-registry.js';
 import { type GlobalOptions, openRuntime, type Streams, sharedStoreUrl } from './context.js';
 
 export interface WorkerOptions extends GlobalOptions {
@@ -44,8 +47,18 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
           `(up to ${concurrency} at once; Ctrl-C hands them back)`,
   );
   let waiting = false;
+  // Shared mode: announce this worker (id, host, concurrency) for the dashboard's Workers page.
+  const registry =
+    sharedUrl === undefined
+      ? undefined
+      : await RedisWorkerRegistry.open({ url: sharedUrl, prefix: runtime.config.tasks.redis_prefix, connectTimeoutMs: 3_000 }).catch(() => undefined);
+  const announced = { id: runtime.tasks.owner, host: hostname(), concurrency, startedAt: Date.now(), heartbeatAt: 0 };
   try {
     while (!stop.signal.aborted) {
+      if (registry && Date.now() - announced.heartbeatAt >= workerHeartbeatMs) {
+        announced.heartbeatAt = Date.now();
+        await registry.announce(announced).catch(() => {});
+      }
       const free = concurrency - runtime.tasks.activeCount;
       const started = free > 0 ? await runtime.tasks.claimWaiting(free) : [];
       const idle = started.length === 0 && runtime.tasks.activeCount === 0;
@@ -67,6 +80,8 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     unsubscribe();
+    await registry?.leave(announced.id).catch(() => {});
+    await registry?.close();
     if (stop.signal.aborted) say('  stopping: handing running tasks back as interrupted');
     await runtime.close();
   }

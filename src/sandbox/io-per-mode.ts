@@ -29,23 +29,27 @@ export class IOPerMode {
    * child's run: its task parks); without, the shared one using the runtime's gate.
    */
   for(mode: SandboxMode, gate?: ApprovalGate): ToolIO {
-    if (gate && mode !== 'danger-full-access') return this.build(mode, gate);
+    if (gate && mode !== 'danger-full-access') return this.build(mode, { gate });
     let io = this.ios.get(mode);
     if (!io) {
-      if (mode === 'danger-full-access') {
-        io = this.base;
-      } else {
-        io = this.build(mode, this.gate);
-      }
+      io = this.build(mode, {});
       this.ios.set(mode, io);
     }
     return io;
   }
 
-  private build(mode: SandboxMode, gate: ApprovalGate | undefined): ToolIO {
+  /**
+   * A separate IO in `mode` (not cached): the base IO passed through `wrap` (an editor's file
+   * buffers), its `ask` decisions going to `gate` instead of the runtime's. The policy checks each
+   * path before the wrapped IO is asked.
+   */
+  build(mode: SandboxMode, options: { wrap?: (base: ToolIO) => ToolIO; gate?: ApprovalGate }): ToolIO {
+    const inner = options.wrap ? options.wrap(this.base) : this.base;
+    if (mode === 'danger-full-access') return inner;
     const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
     const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
-    return createSandboxedIO(this.base, { settings, prepare, ...(gate ? { gate } : {}) });
+    const gate = options.gate ?? this.gate;
+    return createSandboxedIO(inner, { settings, prepare, ...(gate ? { gate } : {}) });
   }
 
   close(): void {

@@ -13,11 +13,11 @@ afterEach(async () => {
 });
 
 /** `legate mcp` with ACP routes to the echo agent; its delegation tools drive the children. */
-async function setup(routes: Record<string, unknown> = {}) {
+async function setup(routes: Record<string, unknown> = {}, args: string[] = []) {
   const model = await scriptedServer();
   const echo = { provider: 'acp', command: process.execPath, args: [echoAgent] };
   const dirs = home(scriptedConfig(model.openaiBaseUrl, { delegation: { routes: { echo, ...routes } } }));
-  const legate = await connectLegate({ configFile: dirs.configFile, home: dirs.home, cwd: dirs.work });
+  const legate = await connectLegate({ configFile: dirs.configFile, home: dirs.home, cwd: dirs.work, args });
   open.push(legate);
   const spawn = async (args: Record<string, unknown>): Promise<string> => {
     const spawned = await legate.call('delegate_task_async', args);
@@ -113,6 +113,23 @@ describe('ACP children (provider: acp routes)', () => {
 
     // The session goes on: the next child runs.
     expect((await collect(await spawn({ route: 'echo', goal: 'GOAL-AFTER' }))).summary).toBe('ECHO: GOAL-AFTER');
+  });
+
+  it("permission requests follow the task's sandbox mode: an edit of a named file in the task's directory is allowed in workspace-write", async () => {
+    const { spawn, collect, check } = await setup();
+    const inside = await spawn({ route: 'echo', goal: 'PERMISSION-INSIDE please' });
+    expect((await collect(inside)).summary).toBe('PERMISSION-OUTCOME: yes');
+    expect(JSON.stringify(await check(inside))).toContain("allowed: write notes.txt (an edit in the task's directory)");
+  });
+
+  it('in read-only mode the same edit is rejected (approvals are off), naming the route and the mode', async () => {
+    const { spawn, collect, check } = await setup({}, ['--sandbox', 'read-only']);
+    const inside = await spawn({ route: 'echo', goal: 'PERMISSION-INSIDE please' });
+    expect((await collect(inside)).summary).toBe('PERMISSION-OUTCOME: no');
+    const trail = JSON.stringify(await check(inside));
+    expect(trail).toContain('rejected: write notes.txt');
+    expect(trail).toContain('route \\"echo\\"');
+    expect(trail).toContain('read-only mode');
   });
 
   it('permission requests are rejected unless the route sets allow_permissions', async () => {

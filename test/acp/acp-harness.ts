@@ -17,9 +17,18 @@ export interface AcpClient {
   close(): Promise<void>;
 }
 
-/** Start the built `legate --config <file> acp` in `cwd` and connect the SDK's client side to it over stdio. */
-export function startAcp(options: { configFile: string; home: string; cwd: string }): AcpClient {
-  const child = spawn(process.execPath, [bin, '--config', options.configFile, 'acp'], {
+/**
+ * Start the built `legate --config <file> acp [args]` in `cwd` and connect the SDK's client side to
+ * it over stdio. `serve` registers the client's request handlers (file system, permissions).
+ */
+export function startAcp(options: {
+  configFile: string;
+  home: string;
+  cwd: string;
+  args?: string[];
+  serve?: (app: acp.ClientApp) => acp.ClientApp;
+}): AcpClient {
+  const child = spawn(process.execPath, [bin, '--config', options.configFile, 'acp', ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: options.home, LEGATE_HOME: options.home },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -28,9 +37,10 @@ export function startAcp(options: { configFile: string; home: string; cwd: strin
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const updates: acp.SessionNotification[] = [];
-  const app = acp.client({ name: 'legate-test' }).onNotification('session/update', ({ params }) => {
+  const base = acp.client({ name: 'legate-test' }).onNotification('session/update', ({ params }) => {
     updates.push(params);
   });
+  const app = options.serve ? options.serve(base) : base;
   const connection = app.connect(
     acp.ndJsonStream(Writable.toWeb(child.stdin) as WritableStream<Uint8Array>, Readable.toWeb(child.stdout) as ReadableStream<Uint8Array>),
   );

@@ -1,0 +1,168 @@
+import type { ApprovalView, TaskDetail } from '../view-types.js';
+import { getJson, postJson } from './api.js';
+import { conversationList } from './conversation.js';
+import { badge, button, el, link, notice, replace } from './dom.js';
+import { clock, count, seconds, usd } from './format.js';
+import { onTask } from './live.js';
+
+const open = new Set(['queued', 'running', 'interrupted', 'input_required']);
+
+/** `#/task/ID`: one task, live: facts, actions, pending approval, summary or error, output, steering, conversation. */
+export function taskView(root: Element, id: string): () => void {
+  const outcome = el('div', { id: 'notice' });
+  const content = el('div');
+  const steerText = el('textarea', { id: 'steer-text', placeholder: 'a message for its next model call' });
+  const denyReason = el('input', { id: 'deny-reason', placeholder: 'reason (for deny)', size: '30' });
+  let reload: ReturnType<typeof setTimeout> | undefined;
+  let busy = false;
+
+  const act = async (what: string, path: string, body: unknown, done: (result: Record<string, unknown>) => string): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const result = await postJson<Record<string, unknown>>(`/api/tasks/${encodeURIComponent(id)}/${path}`, body);
+      notice(outcome, true, done(result));
+      if (what === 'steer') steerText.value = '';
+    } catch (error) {
+      notice(outcome, false, `${what} refused: ${(error as Error).message}`);
+    } finally {
+      busy = false;
+      await load();
+    }
+  };
+
+  const render = (detail: TaskDetail): void => {
+    const task = detail.task;
+    const isOpen = open.has(task.status);
+    const facts: [string, string | Node][] = [
+      ['status', badge(task.status)],
+      ['goal', task.goal],
+      ['model', task.model],
+      ['session', link(`/session/${task.sessionId}`, task.sessionId)],
+      ['directory', task.cwd],
+      ['worker', task.owner ?? '—'],
+      ['elapsed', seconds(task.elapsedSeconds)],
+      ['model calls', String(task.apiCalls)],
+      [
+        'tokens',
+        `${count(task.tokens)} (input ${task.usage.inputTokens}, cache read ${task.usage.cacheReadTokens}, cache write ${task.usage.cacheWriteTokens}, output ${task.usage.outputTokens})`,
+      ],
+      ['est. cost', usd(task.costUsd)],
+      ['current tool', task.currentTool ?? '—'],
+      ['started', clock(task.startedAt)],
+      ['ended', clock(task.endedAt)],
+    ];
+    if (task.cancelledBy) facts.push(['cancelled by', task.cancelledBy]);
+    if (task.exitReason) facts.push(['exit reason', task.exitReason]);
+    const approval = task.approval;
+    replace(
+      content,
+      el('h1', {}, 'Task ', el('span', { id: 'task-id' }, task.id), ' ', el('span', { id: 'task-status' }, badge(task.status))),
+      el('dl', { class: 'facts' }, ...facts.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)])),
+      approval &&
+        task.status === 'input_required' &&
+        el(
+          'div',
+          { class: 'approval', id: 'approval' },
+          el('h2', {}, `Waiting for approval ${approval.id} (${approval.kind}, ${approval.mode})`),
+          el('pre', { id: 'approval-subject' }, approval.subject),
+          el('p', {}, approval.reason),
+          approval.answer
+            ? el('p', { id: 'approval-answer' }, `answered: ${approval.answer.approved ? 'approved' : 'denied'}; the task goes on shortly`)
+            : el(
+                'div',
+                { class: 'actions' },
+                button('approve', () => void act('approve', 'approve', {}, (result) => `${task.id}: approved ${described(result)}; the task goes on`), {
+                  id: 'approve-button',
+                }),
+                denyReason,
+                button(
+                  'deny',
+                  () =>
+                    void act(
+                      'deny',
+                      'deny',
+                      { reason: denyReason.value },
+                      (result) => `${task.id}: denied ${described(result)} (${denied(result)}); the task goes on`,
+                    ),
+                  { id: 'deny-button', class: 'secondary' },
+                ),
+              ),
+        ),
+      el(
+        'div',
+        { class: 'actions' },
+        isOpen && steerText,
+        isOpen &&
+          button(
+            'steer',
+            () => void act('steer', 'steer', { message: steerText.value }, () => `steer queued for ${task.id}: delivered at its next model call`),
+            {
+              id: 'steer-button',
+            },
+          ),
+        isOpen && button('cancel', () => void act('cancel', 'cancel', {}, () => `${task.id} cancelled`), { id: 'cancel-button', class: 'secondary' }),
+        task.status === 'interrupted' &&
+          button('resume', () => void act('resume', 'resume', {}, () => `resumed ${task.id} from its last checkpoint`), { id: 'resume-button' }),
+      ),
+      outcome,
+      task.summary !== undefined && el('div', {}, el('h2', {}, 'Summary'), el('div', { class: 'summary text', id: 'summary' }, task.summary)),
+      task.error && el('div', {}, el('h2', {}, 'Error'), el('div', { class: 'summary text error', id: 'error' }, task.error)),
+      el('h2', {}, 'Output'),
+      el('pre', { class: 'trail', id: 'trail' }, detail.output.length > 0 ? detail.output.join('\n') : '(no output yet)'),
+      el('h2', {}, 'Steering'),
+      detail.steers.length === 0
+        ? el('p', { class: 'muted' }, 'no steering messages')
+        : el(
+            'ul',
+            { class: 'steers', id: 'steers' },
+            ...detail.steers.map((steer) =>
+              el(
+                'li',
+                { 'data-state': steer.state },
+                badge(steer.state),
+                ' ',
+                el('span', { class: 'text' }, steer.message),
+                ' ',
+                el('span', { class: 'muted' }, clock(steer.createdAt)),
+              ),
+            ),
+          ),
+      el('h2', {}, 'Conversation'),
+      detail.conversationError ? el('p', { class: 'error' }, detail.conversationError) : conversationList(detail.conversation),
+    );
+  };
+
+  const load = async (): Promise<void> => {
+    try {
+      render(await getJson<TaskDetail>(`/api/tasks/${encodeURIComponent(id)}`));
+    } catch (error) {
+      replace(content, el('div', { class: 'notice bad' }, (error as Error).message));
+    }
+  };
+  const unsubscribe = onTask((task) => {
+    if (task.id !== id || reload !== undefined) return;
+    reload = setTimeout(() => {
+      reload = undefined;
+      void load();
+    }, 100);
+  });
+  replace(root, el('p', {}, link('/tasks', '← tasks')), content);
+  void load();
+  return () => {
+    unsubscribe();
+    if (reload) clearTimeout(reload);
+  };
+}
+
+/** `request 1.1 (command "…")`, `request 1.2 (write /x)`: what was answered, as `legate tasks approve` says it. */
+function described(result: Record<string, unknown>): string {
+  const approval = result.approval as ApprovalView | undefined;
+  if (!approval) return 'its request';
+  return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
+}
+
+/** The reason a denial was stored with. */
+function denied(result: Record<string, unknown>): string {
+  return (result.approval as ApprovalView | undefined)?.answer?.reason ?? 'denied by the user';
+}
