@@ -1,4 +1,6 @@
+import { userInfo } from 'node:os';
 import { collectView } from '../delegation/views.js';
+import type { TaskRecord } from '../tasks/task-record.js';
 import type { TaskService } from '../tasks/task-service.js';
 import type { Palette } from './colors.js';
 
@@ -8,6 +10,8 @@ export const chatHelp = [
   '  /steer ID text      send guidance to a running task',
   '  /cancel ID          stop a task now',
   '  /collect ID         wait for a task and show its summary (Ctrl-C stops waiting, not the task)',
+  '  /approve ID         let a task waiting for approval run its request once',
+  '  /deny ID [reason]   refuse it: the task gets the denial (and reason) as its tool result',
   '  /help               this help',
   '  /exit               leave (Ctrl-D too)',
 ].join('\n');
@@ -22,6 +26,8 @@ export interface ChatCommandContext {
   waitFor<T>(label: string, hint: string, work: (signal: AbortSignal) => Promise<T>): Promise<T>;
   leave(): void;
   palette: Palette;
+  /** A task changed by a command (an answered approval): the dock shows it before the next poll. */
+  taskChanged?(task: TaskRecord): void;
 }
 
 /**
@@ -44,7 +50,7 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
       write(
         list.length === 0
           ? 'no tasks in this session\n'
-          : `${list.map((task) => `${task.id}  ${task.status.padEnd(11)} ${task.goal.slice(0, 70)}`).join('\n')}\n`,
+          : `${list.map((task) => `${task.id}  ${task.status.padEnd(11)} ${task.goal.slice(0, 70)}${waitsFor(task)}`).join('\n')}\n`,
       );
       return true;
     }
@@ -57,6 +63,21 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
       if (!id) throw new Error('usage: /cancel ID');
       write(`${(await tasks.cancel(sessionId, id, 'user')).id} cancelled\n`);
       return true;
+    case '/approve': {
+      if (!id || rest.length > 0) throw new Error('usage: /approve ID');
+      const task = await tasks.answerApproval(sessionId, id, { approved: true }, answerer());
+      context.taskChanged?.(task);
+      write(`approved ${task.id}${requestId(task)}: the call runs once and the task goes on\n`);
+      return true;
+    }
+    case '/deny': {
+      if (!id) throw new Error('usage: /deny ID [reason]');
+      const reason = rest.join(' ') || 'denied by the user';
+      const task = await tasks.answerApproval(sessionId, id, { approved: false, reason }, answerer());
+      context.taskChanged?.(task);
+      write(`denied ${task.id}${requestId(task)}: the task gets the denial (${reason}) and goes on\n`);
+      return true;
+    }
     case '/collect': {
       if (!id) throw new Error('usage: /collect ID');
       let stopped = false;
@@ -78,5 +99,26 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
     default:
       if (!name?.startsWith('/')) return false;
       throw new Error(`unknown command "${name}"; /help lists them`);
+  }
+}
+
+/** For a task waiting for approval: its request on a line of its own, and how to answer. */
+function waitsFor(task: TaskRecord): string {
+  if (task.status !== 'input_required' || !task.approval) return '';
+  const { approval } = task;
+  return `\n    waits for approval (request ${approval.id}): /approve ${task.id} or /deny ${task.id} [reason]\n    ${approval.kind}: ${approval.subject}`;
+}
+
+/** ` (request 1.2)`: the request an answered task waited on. */
+function requestId(task: TaskRecord): string {
+  return task.approval ? ` (request ${task.approval.id})` : '';
+}
+
+/** Who answered an approval from the chat, as the task stores it (and the child reads it in a denial). */
+function answerer(): string {
+  try {
+    return `${userInfo().username} (legate chat)`;
+  } catch {
+    return 'the user (legate chat)';
   }
 }

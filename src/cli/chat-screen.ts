@@ -11,6 +11,21 @@ export interface ScreenHandlers {
   eof(): void;
 }
 
+/** A question the chat puts to the user in place of the prompt: may the agent do this? */
+export interface ApprovalQuestion {
+  /** What it wants to do, e.g. "run a command outside its sandbox (workspace-write)". */
+  title: string;
+  /** The exact command or path: shown whole, wrapped, never cut. */
+  subject: string;
+  /** The policy's reason. */
+  reason: string;
+  /** What "approve for the session" covers, e.g. "this command" or "writes under /srv/out". */
+  sessionScope: string;
+}
+
+/** The user's answer: this call only, calls like it for the rest of the session, or no. */
+export type ApprovalChoice = 'once' | 'session' | 'deny';
+
 /**
  * Where the chat writes and reads. Two kinds: the interactive terminal (`TerminalScreen`: a live
  * area of status, dock and prompt redrawn in place below the transcript) and a plain one for pipes
@@ -30,6 +45,11 @@ export interface ChatScreen {
   /** Show or hide the prompt (hidden while leaving: typing would get no answer). */
   showPrompt(visible: boolean): void;
   start(handlers: ScreenHandlers): void;
+  /**
+   * Ask `question` in place of the prompt (what is being typed is kept for after) and resolve with
+   * the answer; Ctrl-C or an aborted `signal` answers `deny`. Only a terminal can ask.
+   */
+  askApproval?(question: ApprovalQuestion, signal?: AbortSignal): Promise<ApprovalChoice>;
   /** Leave the terminal as it was: live area erased, raw mode off, input released. */
   close(): void;
 }

@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
 import { isTerminal } from '../tasks/status.js';
+import { ChatApprovals } from './chat-approvals.js';
 import { runChatCommand } from './chat-commands.js';
 import { recapLines } from './chat-recap.js';
 import { type ChatScreen, PlainScreen } from './chat-screen.js';
@@ -40,8 +41,14 @@ interface Activity {
  * or in another process enters the conversation as a new turn (its completion notice), once.
  */
 export async function chatCommand(options: ChatOptions, streams: Streams, runtime?: Runtime): Promise<number> {
-  // agent.approval defaults to on-request in chat: a child's call outside its mode waits for /approve.
-  const rt = runtime ?? (await openRuntime(options, streams, { approval: 'on-request', dispatchOnly: options.dispatchOnly === true }));
+  const interactive = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
+  // agent.approval defaults to on-request in chat: the agent's own calls outside its sandbox are
+  // put to the user in the terminal (on a pipe there is nobody to ask: refused, as in `legate
+  // run`), a child's wait for /approve.
+  const approvals = interactive && !runtime ? new ChatApprovals() : undefined;
+  const rt =
+    runtime ??
+    (await openRuntime(options, streams, { approval: 'on-request', dispatchOnly: options.dispatchOnly === true, ...(approvals ? { approvals } : {}) }));
   let session: Session;
   try {
     session = options.resume === undefined ? new Session(rt) : await Session.resume(rt, options.resume === true ? undefined : options.resume);
@@ -49,10 +56,11 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     if (!runtime) await rt.close();
     throw error;
   }
-  const interactive = Boolean((streams.stdin as { isTTY?: boolean }).isTTY && (streams.stdout as { isTTY?: boolean }).isTTY);
-  const screen: ChatScreen = interactive
+  const terminal = interactive
     ? new TerminalScreen(streams.stdin as ReadStream, streams.stdout as WriteStream, paletteFor(streams.stdout, streams.env))
-    : new PlainScreen(streams, noColors);
+    : undefined;
+  const screen: ChatScreen = terminal ?? new PlainScreen(streams, noColors);
+  if (terminal && rt.approvalMode === 'on-request') approvals?.attach(terminal);
   const { bold, cyan, green, dim, red, yellow } = screen.palette;
   const dock = new TaskDock(session.id, screen.palette);
   const err = (line: string): void => screen.note(line);
@@ -87,7 +95,8 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     }
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
-    if (event.type === 'task.spawned' || event.type === 'task.started' || event.type === 'task.ended') dock.update(event.task);
+    if (event.type === 'task.spawned' || event.type === 'task.started' || event.type === 'task.input_required' || event.type === 'task.ended')
+      dock.update(event.task);
     if (event.type === 'task.activity') dock.activity(event.taskId, event.activity);
     if (!interactive) {
       const line = taskLine(event);
@@ -168,6 +177,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
         waitFor: (label, hint, work) => during('collect', label, hint, work),
         leave: () => void leave(),
         palette: screen.palette,
+        taskChanged: (task) => dock.update(task),
       });
       if (!handled) await turn(line);
     });

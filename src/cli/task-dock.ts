@@ -1,5 +1,5 @@
 import { oneLine } from '../tasks/output-lines.js';
-import type { TaskRecord } from '../tasks/task-record.js';
+import type { PendingApproval, TaskRecord } from '../tasks/task-record.js';
 import { noColors, type Palette } from './colors.js';
 
 interface DockEntry {
@@ -8,13 +8,16 @@ interface DockEntry {
   status: string;
   since: number;
   activity: string;
+  /** What an `input_required` task waits on: its request, and whether it was answered. */
+  approval?: PendingApproval;
 }
 
 /**
  * The dock of a session's open top-level tasks, shown in the chat's live area: one line per task
- * (id, status, elapsed, last activity, goal). It only keeps state and makes lines; the terminal
- * draws them in place. Fed by this process's task events and by `sync` with the store (tasks run
- * by another process).
+ * (id, status, elapsed, last activity, goal), and for a task waiting for approval
+ * (`input_required`) two more: how to answer, and its pending request (the exact command or path,
+ * on a row of its own). It only keeps state and makes lines; the terminal draws them in place. Fed by
+ * this process's task events and by `sync` with the store (tasks run by another process).
  */
 export class TaskDock {
   private readonly entries = new Map<string, DockEntry>();
@@ -26,14 +29,15 @@ export class TaskDock {
 
   update(task: TaskRecord): void {
     if (task.depth !== 1 || task.sessionId !== this.sessionId) return;
-    if (task.status === 'queued' || task.status === 'running') {
+    if (task.status === 'queued' || task.status === 'running' || task.status === 'input_required') {
       const previous = this.entries.get(task.id);
       this.entries.set(task.id, {
         id: task.id,
         goal: task.goal,
-        status: task.status,
+        status: task.status === 'input_required' ? 'waiting' : task.status,
         since: task.startedAt ?? task.createdAt,
         activity: previous?.activity ?? '',
+        ...(task.status === 'input_required' && task.approval ? { approval: task.approval } : {}),
       });
     } else {
       this.entries.delete(task.id);
@@ -60,13 +64,20 @@ export class TaskDock {
   }
 
   lines(now = Date.now()): string[] {
-    const { yellow, dim, cyan } = this.palette;
-    return [...this.entries.values()].map((entry) => {
+    const { yellow, dim, cyan, bold } = this.palette;
+    return [...this.entries.values()].flatMap((entry) => {
       const elapsed = `${Math.max(0, Math.round((now - entry.since) / 1000))}s`;
-      return (
+      const line =
         `  ${yellow('◆')} ${cyan(entry.id)} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}` +
-        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}`
-      );
+        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}`;
+      const { approval } = entry;
+      if (!approval) return [line];
+      const request = `        ${approvalVerb[approval.kind]} ${oneLine(approval.subject, 300)}`;
+      if (approval.answer) return [line, dim(`      ${approval.answer.approved ? 'approved' : 'denied'}, resuming:`), dim(request)];
+      return [line, `      ${bold(yellow('? waits for approval'))} ${dim(`(${approval.mode}) · /approve ${entry.id} · /deny ${entry.id} [reason]`)}`, request];
     });
   }
 }
+
+/** How a request reads in the dock: `run echo hi > /x`, `write /srv/out/a.txt`. */
+const approvalVerb: Record<PendingApproval['kind'], string> = { exec: 'run', write: 'write', read: 'read', network: 'network for' };

@@ -1,6 +1,6 @@
 import { emitKeypressEvents } from 'node:readline';
 import type { ReadStream, WriteStream } from 'node:tty';
-import type { ChatScreen, ScreenHandlers } from './chat-screen.js';
+import type { ApprovalChoice, ApprovalQuestion, ChatScreen, ScreenHandlers } from './chat-screen.js';
 import type { Palette } from './colors.js';
 import { type Key, LineEditor } from './line-editor.js';
 import { clip, displayWidth, splitAt } from './screen-text.js';
@@ -32,6 +32,8 @@ export class TerminalScreen implements ChatScreen {
   private promptVisible = true;
   private handlers: ScreenHandlers | undefined;
   private closed = false;
+  /** The approval question shown in place of the prompt, and how to answer it. */
+  private question: { question: ApprovalQuestion; selected?: ApprovalChoice; answer: (choice: ApprovalChoice) => void } | undefined;
 
   constructor(
     private readonly stdin: ReadStream,
@@ -95,8 +97,33 @@ export class TerminalScreen implements ChatScreen {
     this.refresh();
   }
 
+  /**
+   * Ask in place of the prompt: the question's rows, then a row of choices. y (once), a (for the
+   * session) or n selects, Enter confirms the selection; Esc or Ctrl-C denies at once. Keys reach
+   * neither the line being typed (kept, shown again after) nor the chat's Ctrl-C, and a key typed
+   * by chance as the question appears approves nothing without an Enter. One question at a time
+   * (the gate queues them).
+   */
+  askApproval(question: ApprovalQuestion, signal?: AbortSignal): Promise<ApprovalChoice> {
+    if (this.closed || this.question || signal?.aborted) return Promise.resolve('deny');
+    return new Promise((resolve) => {
+      const onAbort = (): void => answer('deny');
+      const answer = (choice: ApprovalChoice): void => {
+        if (this.question?.question !== question) return;
+        this.question = undefined;
+        signal?.removeEventListener('abort', onAbort);
+        this.refresh();
+        resolve(choice);
+      };
+      this.question = { question, answer };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.refresh();
+    });
+  }
+
   close(): void {
     if (this.closed) return;
+    this.question?.answer('deny');
     this.promptVisible = false;
     this.live = () => [];
     this.stdout.write(`${this.erase()}${this.partial ? `${this.partial}\r\n` : ''}\x1b[0m\x1b[?2004l`);
@@ -109,6 +136,19 @@ export class TerminalScreen implements ChatScreen {
   }
 
   private readonly onKey = (input: string | undefined, key: Key | undefined): void => {
+    if (this.question) {
+      const pressed = key ?? {};
+      if ((pressed.ctrl && pressed.name === 'c') || pressed.name === 'escape') this.question.answer('deny');
+      else if ((pressed.name === 'return' || pressed.name === 'enter') && this.question.selected) this.question.answer(this.question.selected);
+      else {
+        const choice = pressed.ctrl || pressed.meta ? undefined : approvalKeys.get(input?.toLowerCase() ?? '');
+        if (choice) {
+          this.question.selected = choice;
+          this.refresh();
+        }
+      }
+      return;
+    }
     const action = this.editor.handle(input, key ?? {});
     if (!this.promptVisible && action.type !== 'interrupt' && action.type !== 'eof') {
       this.editor.clear();
@@ -143,7 +183,22 @@ export class TerminalScreen implements ChatScreen {
   private readonly onResize = (): void => this.refresh();
 
   private width(): number {
-    return Math.max(20, this.stdout.columns || 80) - 1;
+    return Math.max(20, this.size().columns) - 1;
+  }
+
+  /**
+   * The terminal's size now, asked of the tty itself (TIOCGWINSZ), not `columns`/`rows` as node
+   * cached them when it last handled SIGWINCH: between a resize and that handler (a key, a tick or
+   * a task event first in the same turn of the event loop) a redraw with the old width would count
+   * the re-wrapped rows wrong and leave some of the old live area behind.
+   */
+  private size(): { columns: number; rows: number } {
+    const handle = (this.stdout as unknown as { _handle?: { getWindowSize?(size: number[]): number } })._handle;
+    const size = [0, 0];
+    if (typeof handle?.getWindowSize === 'function' && handle.getWindowSize(size) === 0 && size[0]! > 0 && size[1]! > 0) {
+      return { columns: size[0]!, rows: size[1]! };
+    }
+    return { columns: this.stdout.columns || 80, rows: this.stdout.rows || 24 };
   }
 
   /**
@@ -163,15 +218,19 @@ export class TerminalScreen implements ChatScreen {
   /** Draw the live area from the cursor's row; the cursor ends on the prompt (or the last row). */
   private frame(): string {
     const width = this.width();
-    const height = Math.max(3, this.stdout.rows || 24);
+    const height = Math.max(3, this.size().rows);
     const rows: string[] = [];
     if (this.partial) rows.push(this.partial);
+    const asking = this.question ? this.questionRows(this.question.question, this.question.selected, width, height) : [];
     let live = this.live().map((line) => clip(line, width));
-    const room = height - 1 - rows.length - (this.promptVisible ? 1 : 0);
+    const room = height - 1 - rows.length - (asking.length > 0 ? asking.length : this.promptVisible ? 1 : 0);
     if (live.length > room) live = [...live.slice(0, Math.max(0, room - 1)), this.palette.dim(`  … ${live.length - Math.max(0, room - 1)} more`)];
     rows.push(...live);
     let column = -1;
-    if (this.promptVisible) {
+    if (asking.length > 0) {
+      rows.push(...asking);
+      column = displayWidth(asking.at(-1)!);
+    } else if (this.promptVisible) {
       const { text, cursor } = this.inputRow(width - displayWidth(this.prompt));
       rows.push(`${this.prompt}${text}`);
       column = displayWidth(this.prompt) + cursor;
@@ -180,6 +239,39 @@ export class TerminalScreen implements ChatScreen {
     this.drawn = { widths, column: column >= 0 ? column : (widths.at(-1) ?? 0) };
     if (rows.length === 0) return '';
     return `${rows.join('\r\n')}${column >= 0 ? `\r${column > 0 ? `\x1b[${column}C` : ''}` : ''}`;
+  }
+
+  /**
+   * The approval question as rows of at most `width` columns: the subject whole, wrapped (unless
+   * it would not fit on the screen: then its rows up to `height` and how much is left out).
+   */
+  private questionRows(question: ApprovalQuestion, selected: ApprovalChoice | undefined, width: number, height: number): string[] {
+    const { bold, yellow, cyan, dim } = this.palette;
+    /** `text` in rows of `width - indent`, at most `most` (the last then ends with `…`). */
+    const wrap = (text: string, indent: number, most: number): string[] => {
+      const rows: string[] = [];
+      let rest = text.replace(unsafe, ' ');
+      while (rest && rows.length < most) {
+        const { head, tail } = splitAt(rest, Math.max(10, width - indent), true);
+        rows.push(head);
+        rest = tail;
+      }
+      if (rest && rows.length > 0) rows.push(`${clip(rows.pop()!, Math.max(10, width - indent) - 1)}…`);
+      return rows;
+    };
+    const title = wrap(question.title, 2, 2).map((row, index) => `${index === 0 ? bold(yellow('?')) : ' '} ${bold(yellow(row))}`);
+    const subject = question.subject.split('\n').flatMap((line) => wrap(line, 4, Number.POSITIVE_INFINITY));
+    const room = Math.max(3, height - 12);
+    const shown = subject.length > room ? [...subject.slice(0, room - 1), dim(`… ${subject.length - room + 1} more rows not shown`)] : subject;
+    return [
+      ...title,
+      ...shown.map((row) => `    ${cyan(row)}`),
+      ...wrap(question.reason, 4, 4).map((row) => `    ${dim(row)}`),
+      clip(
+        `  ${bold('y')} once · ${bold('a')} for this session (${question.sessionScope}) · ${bold('n')} deny, then Enter › ${selected ? bold(choiceLabels[selected]) : ''}`,
+        width,
+      ),
+    ];
   }
 
   /** The visible part of the input line in `room` columns, scrolled so the cursor shows. */
@@ -195,3 +287,11 @@ export class TerminalScreen implements ChatScreen {
     return { text: `…${shown}`, cursor: 1 + displayWidth(shown) };
   }
 }
+
+/** The keys that select an answer to an approval question, and how the selection is shown. */
+const approvalKeys = new Map<string, ApprovalChoice>([
+  ['y', 'once'],
+  ['a', 'session'],
+  ['n', 'deny'],
+]);
+const choiceLabels: Record<ApprovalChoice, string> = { once: 'once', session: 'for this session', deny: 'deny' };

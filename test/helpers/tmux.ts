@@ -25,8 +25,14 @@ export interface TmuxScreen {
   type(text: string): void;
   /** Paste `text` as a terminal does (bracketed, when the program asked for it). */
   paste(text: string): void;
-  /** Resize the window (the program gets SIGWINCH). */
+  /** Resize the window; returns once the pane's tty has the new size (the program got SIGWINCH). */
   resize(width: number, height: number): void;
+  /**
+   * Run `work` (keys, a resize) while the program is stopped (SIGSTOP … SIGCONT), so that all it
+   * caused is waiting for the program at once when it continues: a key and a SIGWINCH in one turn
+   * of its event loop.
+   */
+  whileStopped(work: () => void): void;
   /** Wait until the screen satisfies `predicate` (polling); the error shows the last screen. */
   waitFor(predicate: (screen: string) => boolean, what: string, timeoutMs?: number, options?: { escapes?: boolean }): Promise<string>;
   /** Resolves with the exit code once the command has ended (the pane stays, `remain-on-exit`). */
@@ -112,7 +118,26 @@ export function startTmux(args: string[], options: { cwd: string; env: Record<st
       tmux('set-buffer', '-b', 'paste', text);
       tmux('paste-buffer', '-p', '-d', '-b', 'paste', '-t', name);
     },
-    resize: (width, height) => void tmux('resize-window', '-t', name, '-x', String(width), '-y', String(height)),
+    resize: (width, height) => {
+      tmux('resize-window', '-t', name, '-x', String(width), '-y', String(height));
+      // tmux sets the pty's size (which sends SIGWINCH) a moment after it answers: wait for it, so
+      // the program has its signal pending when this returns.
+      const tty = paneValue('#{pane_tty}');
+      const deadline = Date.now() + 5_000;
+      while (execFileSync('stty', ['-F', tty, 'size'], { encoding: 'utf8' }).trim() !== `${height} ${width}`) {
+        if (Date.now() > deadline) throw new Error(`the pane's tty ${tty} did not take the size ${width}x${height}`);
+      }
+    },
+    whileStopped: (work) => {
+      // `env -i … node` execs node: the pane's process is the program itself.
+      const pid = Number(paneValue('#{pane_pid}'));
+      process.kill(pid, 'SIGSTOP');
+      try {
+        work();
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    },
     waitFor,
     waitForExit: async (timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
