@@ -4,8 +4,8 @@ import { toOpenAIRequest } from '../src/provider/openai.js';
 import type { Message } from '../src/provider/types.js';
 import { toToolSpec } from '../src/tools/tool-spec.js';
 import { builtinToolsets } from '../src/tools/toolsets.js';
-import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
-import { settledFanoutResult } from './fanout-window.js';
+import { benchKey, benchModel } from './common.js';
+import { fanoutBaseline } from './fanout-baseline.js';
 
 /**
  * The harness floor: the same N x S model calls with the same request bodies as legate's children
@@ -16,14 +16,7 @@ import { settledFanoutResult } from './fanout-window.js';
  *   node bench/dist/bench/fanout-floor.js --n=100 [--latency=200] [--steps=3]
  */
 async function main(): Promise<void> {
-  const options = flags();
-  const n = Number(options.get('n') ?? 100);
-  const latencyMs = Number(options.get('latency') ?? 200);
-  const steps = Number(options.get('steps') ?? 3);
-  const warmup = Number(options.get('warmup') ?? 8);
-
-  const server = await startModelServer({ mode: 'fanout', latencyMs, steps });
-  const scratch = scratchDir();
+  const { steps, server, scratch, finish } = await fanoutBaseline();
   const tools = builtinToolsets()
     .find((toolset) => toolset.name === 'file')!
     .tools.map(toToolSpec);
@@ -69,10 +62,8 @@ async function main(): Promise<void> {
     }
     return '';
   };
-  const fanOut = (count: number, label: string): Promise<PromiseSettledResult<string>[]> =>
-    Promise.allSettled(Array.from({ length: count }, (_, index) => runChild(`${label} ${index}: list the working directory and report what is in it`)));
 
-  await report(await settledFanoutResult('floor', fanOut, { n, steps, latencyMs, warmup, profile: options.get('profile'), server, scratch }));
+  await finish('floor', runChild, '');
 }
 
 void main().catch((error: unknown) => {

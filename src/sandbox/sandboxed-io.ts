@@ -58,7 +58,9 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
     const request: SandboxRequest & { kind: 'read' | 'write' } = { kind, path: real };
     if (info?.links !== undefined && info.links > 1) {
       request.links = info.links;
-      const alias = info.id === undefined ? undefined : await protectedAlias(info.id);
+      // Only a file can have other names (a directory cannot be hard-linked, and its own `..` and
+      // subdirectories count as links): the scan could never match a directory, so it is skipped.
+      const alias = info.id === undefined || !info.isFile ? undefined : await protectedAlias(info.id);
       if (alias !== undefined) request.sameFileAs = alias;
     }
     await enforce(decide(settings, request), request, settings.mode, gate);

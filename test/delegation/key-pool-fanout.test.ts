@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { Session } from '../../src/session.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { isChild } from '../helpers/script.js';
+import { closedAfterEach } from '../helpers/teardown.js';
 
 /**
  * Issue 11 §1: a parent and 50 children share one credential pool of two keys; every request on
@@ -21,13 +22,7 @@ const CHILDREN = 50;
 
 let server: ScriptedServer | undefined;
 let runtime: Runtime | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await runtime?.close();
-  runtime = undefined;
-  await server?.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const track = closedAfterEach();
 
 const hasToolResults = (request: RecordedRequest): boolean => /"task_id"/.test(request.text);
 
@@ -36,18 +31,20 @@ describe.each([
   ['anthropic', '1'],
 ] as const)('%s wire, key A answers 429 with retry-after %s', (wire, retryAfter) => {
   it('the parent and 50 children sharing the pool all complete on key B', async () => {
-    server = await startScriptedServer({
-      handler: (request) => {
-        if (request.apiKey === KEY_A) return { status: 429, headers: { 'retry-after': retryAfter } };
-        if (isChild(request)) return { text: `done ${/POOL-CHILD-\d+/.exec(request.text)?.[0] ?? '?'}` };
-        if (!hasToolResults(request)) {
-          return { toolCalls: Array.from({ length: CHILDREN }, (_, index) => ({ name: 'delegate_task_async', arguments: { goal: `POOL-CHILD-${index}` } })) };
-        }
-        return { text: 'all spawned' };
-      },
-    });
+    server = track(
+      await startScriptedServer({
+        handler: (request) => {
+          if (request.apiKey === KEY_A) return { status: 429, headers: { 'retry-after': retryAfter } };
+          if (isChild(request)) return { text: `done ${/POOL-CHILD-\d+/.exec(request.text)?.[0] ?? '?'}` };
+          if (!hasToolResults(request)) {
+            return { toolCalls: Array.from({ length: CHILDREN }, (_, index) => ({ name: 'delegate_task_async', arguments: { goal: `POOL-CHILD-${index}` } })) };
+          }
+          return { text: 'all spawned' };
+        },
+      }),
+    );
     const cwd = mkdtempSync(join(tmpdir(), 'legate-pool-'));
-    dirs.push(cwd);
+    track({ close: () => rmSync(cwd, { recursive: true, force: true }) });
     const config = configSchema.parse({
       model: {
         provider: wire,
@@ -58,7 +55,7 @@ describe.each([
       },
       delegation: { max_concurrent_children: CHILDREN },
     });
-    runtime = new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore() });
+    runtime = track(new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore() }));
     const session = new Session(runtime);
 
     const result = await session.turn('fan out');

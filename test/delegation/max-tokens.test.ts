@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveEndpoints } from '../../src/config/endpoints.js';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
@@ -9,18 +9,13 @@ import { Session } from '../../src/session.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isChild } from '../helpers/script.js';
+import { closedAfterEach } from '../helpers/teardown.js';
 
 /** Issue 12: max_tokens per model, configurable per layer; a child cut off every time ends `failed`. */
 
 let server: ScriptedServer | undefined;
 let runtime: Runtime | undefined;
-const dirs: string[] = [];
-afterEach(async () => {
-  await runtime?.close();
-  runtime = undefined;
-  await server?.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const track = closedAfterEach();
 
 const loaded = (raw: unknown) => ({ config: configSchema.parse(raw), file: undefined, home: '/tmp', unset: new Map<string, string[]>() });
 
@@ -59,15 +54,17 @@ describe('max_tokens resolution', () => {
 
 describe.each(['openai', 'anthropic'] as const)('children and max_tokens (%s wire)', (wire) => {
   it('each child request carries its layer max_tokens; a child cut off three times ends failed with exit_reason max_tokens', async () => {
-    server = await startScriptedServer({
-      handler: (request) => {
-        if (childWith('CUT-CHILD')(request)) return { text: 'a long answer that never ends', truncated: true };
-        if (isChild(request)) return { text: `${request.body.max_tokens} tokens allowed` };
-        return { text: 'parent' };
-      },
-    });
+    server = track(
+      await startScriptedServer({
+        handler: (request) => {
+          if (childWith('CUT-CHILD')(request)) return { text: 'a long answer that never ends', truncated: true };
+          if (isChild(request)) return { text: `${request.body.max_tokens} tokens allowed` };
+          return { text: 'parent' };
+        },
+      }),
+    );
     const cwd = mkdtempSync(join(tmpdir(), 'legate-max-tokens-'));
-    dirs.push(cwd);
+    track({ close: () => rmSync(cwd, { recursive: true, force: true }) });
     const config = configSchema.parse({
       model: {
         provider: wire,
@@ -78,7 +75,7 @@ describe.each(['openai', 'anthropic'] as const)('children and max_tokens (%s wir
       },
       delegation: { max_tokens: 700, routes: { tight: { max_tokens: 90 } } },
     });
-    runtime = new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore() });
+    runtime = track(new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore() }));
     const session = new Session(runtime);
     await session.turn('hello');
     const spawn = (goal: string, route?: string) =>

@@ -1,20 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { Session } from '../../src/session.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
+import { closedAfterEach } from '../helpers/teardown.js';
 
 let server: ScriptedServer;
 let runtime: Runtime | undefined;
-afterEach(async () => {
-  await runtime?.close();
-  await server?.close();
-});
+const track = closedAfterEach();
 
 describe('session isolation (library)', () => {
   it("a session cannot list, check, steer, collect or cancel another session's tasks", async () => {
-    server = await startScriptedServer();
+    server = track(await startScriptedServer());
     server.enqueue(
       {
         match: (request) => isParent(request) && request.text.includes('SESSION-A'),
@@ -40,7 +38,7 @@ describe('session isolation (library)', () => {
       { match: childWith('A-CHILD'), reply: { delayMs: 1500, text: 'a child done' } },
     );
     const config = configSchema.parse({ model: { provider: 'openai', name: 'm', base_url: server.openaiBaseUrl, api_key: 'sk-test-iso-0001' } });
-    runtime = new Runtime({ loaded: { config, file: undefined, home: '/tmp', unset: new Map() }, cwd: process.cwd() });
+    runtime = track(new Runtime({ loaded: { config, file: undefined, home: '/tmp', unset: new Map() }, cwd: process.cwd() }));
     const a = new Session(runtime);
     const b = new Session(runtime);
 

@@ -1,23 +1,24 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { errorMessage, LegateError } from '../../errors.js';
-import { assertTransition, canTransition, type TaskStatus } from '../status.js';
+import type Database from 'better-sqlite3';
+import { LegateError } from '../../errors.js';
+import type { TaskStatus } from '../status.js';
 import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
 import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
-import { fenceHolds, leaseLost } from './fence.js';
-import { migrate } from './sqlite-migrations.js';
-import { assignments, sessionFromRow, steerFromRow, type TaskRow, taskColumns, taskFromRow, taskToRow, whereClause } from './sqlite-task-row.js';
+import { commitWrites } from './sqlite-commit.js';
+import { moveTask } from './sqlite-move.js';
+import { openTaskDatabase } from './sqlite-open.js';
+import { listSessions, loadSession, saveSession } from './sqlite-sessions.js';
+import { StatementCache } from './sqlite-statements.js';
+import { settleSteers } from './sqlite-steers.js';
+import { notFound, requireTask } from './sqlite-task-checks.js';
+import { whereClause } from './sqlite-task-filter.js';
+import { steerFromRow, type TaskRow, taskColumns, taskFromRow, taskToRow } from './sqlite-task-row.js';
 import { type TaskWrites, WriteBatch } from './sqlite-write-batch.js';
-import { parseStoredMessages, storedFormat } from './stored-shapes.js';
+import { parseStoredMessages } from './stored-shapes.js';
 import {
   type Checkpoint,
   type CheckpointStep,
   type OutputWrite,
-  outputBufferLines,
   outputLineChars,
-  patchFields,
-  progressFields,
   type TaskFilter,
   type TaskStore,
   type TransitionPatch,
@@ -38,9 +39,13 @@ const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.colum
  * task with writes pending (`get`, `list`, `readOutput`, `loadCheckpoint`, `transition`, `prune`,
  * `close`) commits them first, so reads always see them and a transition lands after them; steers
  * and sessions live in other tables and do not wait.
+ *
+ * The pieces: opening (`sqlite-open.ts`), the group commit (`sqlite-commit.ts`), the conditional
+ * move (`sqlite-move.ts`), steers (`sqlite-steers.ts`), sessions (`sqlite-sessions.ts`), rows
+ * (`sqlite-task-row.ts`), filters (`sqlite-task-filter.ts`).
  */
 export class SqliteTaskStore implements TaskStore {
-  private readonly statements = new Map<string, Database.Statement<unknown[], TaskRow>>();
+  private readonly statements: StatementCache;
   private readonly getTask: Database.Statement<[string], TaskRow>;
   private readonly readLines: Database.Statement<[string], string>;
   private readonly batch: WriteBatch;
@@ -50,9 +55,10 @@ export class SqliteTaskStore implements TaskStore {
     /** The database file, as given to `open`. */
     readonly file: string,
   ) {
+    this.statements = new StatementCache(db);
     this.getTask = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
     this.readLines = db.prepare<[string], string>('SELECT line FROM task_output WHERE task_id = ? ORDER BY seq').pluck();
-    const commit = db.transaction((writes: Map<string, TaskWrites>) => this.commitWrites(writes));
+    const commit = db.transaction((writes: Map<string, TaskWrites>) => commitWrites(this.statements, writes));
     this.batch = new WriteBatch((writes) => commit.immediate(writes));
   }
 
@@ -62,30 +68,7 @@ export class SqliteTaskStore implements TaskStore {
    * by a newer legate.
    */
   static open(file: string): SqliteTaskStore {
-    if (file !== ':memory:' && file !== '') mkdirSync(dirname(file), { recursive: true });
-    // Processes starting together on a new file race to switch it to WAL and migrate it; a loser
-    // can be refused "database is locked" at once, without the busy timeout: it tries again.
-    const giveUpAt = Date.now() + openRetryMs;
-    for (let attempt = 1; ; attempt++) {
-      const db = new Database(file);
-      try {
-        db.pragma('busy_timeout = 5000');
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
-        db.pragma('foreign_keys = ON');
-        migrate(db, file);
-        return new SqliteTaskStore(db, file);
-      } catch (error) {
-        db.close();
-        if (!isBusy(error)) throw error;
-        if (Date.now() >= giveUpAt) {
-          throw new LegateError('store_locked', `task store "${file}" stayed locked by another process for ${openRetryMs / 1000} s: ${errorMessage(error)}`, {
-            file,
-          });
-        }
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(200, 10 * attempt));
-      }
-    }
+    return new SqliteTaskStore(openTaskDatabase(file), file);
   }
 
   async create(task: TaskRecord): Promise<void> {
@@ -113,11 +96,13 @@ export class SqliteTaskStore implements TaskStore {
 
   async transition(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch = {}, fence?: Fence): Promise<TaskRecord> {
     assertTransitionArguments(id, from, to, patch, fence);
-    return this.move(id, from, to, withApprovalRule(to, patch), [], fence);
+    this.flushFor(id);
+    return moveTask(this.statements, id, from, to, withApprovalRule(to, patch), [], fence);
   }
 
   async claim(id: string, from: TaskStatus | readonly TaskStatus[], owner: string, leaseExpiresAt: number, patch: TransitionPatch = {}): Promise<TaskRecord> {
-    return this.move(id, from, 'running', { ...withApprovalRule('running', patch), owner, leaseExpiresAt }, ['epoch = coalesce(epoch, 0) + 1']);
+    this.flushFor(id);
+    return moveTask(this.statements, id, from, 'running', { ...withApprovalRule('running', patch), owner, leaseExpiresAt }, ['epoch = coalesce(epoch, 0) + 1']);
   }
 
   async answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord> {
@@ -176,7 +161,7 @@ export class SqliteTaskStore implements TaskStore {
               last,
             ) as TaskRow[]
           ).map((row) => row.line as string);
-    if (lines.length === 0) this.requireTask(id);
+    if (lines.length === 0) requireTask(this.statements, id);
     return lines;
   }
 
@@ -188,7 +173,7 @@ export class SqliteTaskStore implements TaskStore {
   async loadCheckpoint(id: string): Promise<Checkpoint> {
     this.flushFor(id);
     const rows = this.statement('SELECT step, iteration, format, messages FROM task_checkpoints WHERE task_id = ? ORDER BY step').all(id);
-    if (rows.length === 0) this.requireTask(id);
+    if (rows.length === 0) requireTask(this.statements, id);
     return {
       iterations: (rows.at(-1)?.iteration as number | undefined) ?? 0,
       steps: rows.length,
@@ -204,42 +189,29 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async takeSteers(taskId: string, fence?: Fence): Promise<SteerRecord[]> {
-    return this.settle(taskId, 'delivered', fence);
+    return settleSteers(this.statements, taskId, 'delivered', fence);
   }
 
   async missSteers(taskId: string): Promise<number> {
-    return this.settle(taskId, 'missed').length;
+    return settleSteers(this.statements, taskId, 'missed').length;
   }
 
   async listSteers(taskId: string): Promise<SteerRecord[]> {
     const rows = this.statement('SELECT * FROM task_steers WHERE task_id = ? ORDER BY id').all(taskId);
-    if (rows.length === 0) this.requireTask(taskId);
+    if (rows.length === 0) requireTask(this.statements, taskId);
     return rows.map(steerFromRow);
   }
 
   async saveSession(session: SessionRecord): Promise<void> {
-    this.statement(`INSERT INTO sessions (id, cwd, created_at, updated_at, format, messages) VALUES (@id, @cwd, @createdAt, @updatedAt, @format, @messages)
-      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, format = excluded.format, messages = excluded.messages`).run({
-      id: session.id,
-      cwd: session.cwd,
-      createdAt: session.createdAt,
-      updatedAt: session.updatedAt,
-      format: storedFormat,
-      messages: JSON.stringify(session.messages),
-    });
+    saveSession(this.statements, session);
   }
 
   async loadSession(id: string): Promise<SessionRecord | undefined> {
-    const row = this.statement('SELECT * FROM sessions WHERE id = ?').get(id);
-    return row ? sessionFromRow(row) : undefined;
+    return loadSession(this.statements, id);
   }
 
   async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
-    const rows =
-      filter.cwd === undefined
-        ? this.statement('SELECT * FROM sessions ORDER BY updated_at DESC LIMIT ?').all(filter.limit ?? 20)
-        : this.statement('SELECT * FROM sessions WHERE cwd = ? ORDER BY updated_at DESC LIMIT ?').all(filter.cwd, filter.limit ?? 20);
-    return rows.map(sessionFromRow);
+    return listSessions(this.statements, filter);
   }
 
   async close(): Promise<void> {
@@ -247,149 +219,11 @@ export class SqliteTaskStore implements TaskStore {
     if (this.db.open) this.db.close();
   }
 
-  /**
-   * One group commit (inside the batch's transaction): per task, its counters and progress in one
-   * UPDATE, its new output lines, the trim, its checkpoints. A task that does not exist gets
-   * nothing written and is returned as refused.
-   */
-  private commitWrites(batch: Map<string, TaskWrites>): Map<string, unknown> {
-    const refused = new Map<string, unknown>();
-    for (const [id, writes] of batch) {
-      let { lines } = writes;
-      if (writes.fence || writes.at !== undefined) {
-        const row = this.statement('SELECT status, owner, epoch, output_lines FROM tasks WHERE id = ?').get(id);
-        if (!row) {
-          refused.set(id, notFound(id));
-          continue;
-        }
-        const current = { status: row.status as TaskStatus, owner: (row.owner ?? undefined) as string | undefined, epoch: (row.epoch ?? 0) as number };
-        if (!fenceHolds(current, writes.fence)) {
-          refused.set(id, leaseLost(id, writes.fence!, current));
-          continue;
-        }
-        // Lines already counted past `at` came from an earlier copy of this write.
-        if (writes.at !== undefined) lines = lines.slice(Math.max(0, (row.output_lines as number) - writes.at));
-      }
-      const set = assignments(writes.progress, progressFields);
-      let total = 0;
-      if (lines.length > 0 || set.sql.length > 0) {
-        const counted = this.statement(
-          `UPDATE tasks SET ${['output_lines = output_lines + @count', ...set.sql].join(', ')} WHERE id = @id RETURNING output_lines`,
-        ).get({ ...set.params, count: lines.length, id });
-        if (!counted) {
-          refused.set(id, notFound(id));
-          continue;
-        }
-        total = counted.output_lines as number;
-      } else if (!this.statement('SELECT 1 FROM tasks WHERE id = ?').get(id)) {
-        refused.set(id, notFound(id));
-        continue;
-      }
-      if (lines.length > 0) {
-        const insert = this.statement('INSERT INTO task_output (task_id, seq, line) VALUES (?, ?, ?)');
-        // Lines that would be trimmed at once are never written.
-        for (let index = Math.max(0, lines.length - outputBufferLines); index < lines.length; index++)
-          insert.run(id, total - lines.length + index, lines[index]!);
-        if (total > outputBufferLines) this.statement('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
-      }
-      const checkpoint = this.statement(
-        'INSERT INTO task_checkpoints (task_id, step, iteration, format, messages) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      );
-      for (const step of writes.checkpoints) checkpoint.run(id, step.step, step.iteration, storedFormat, step.messages);
-    }
-    return refused;
-  }
-
-  /** Marks every queued steer of the task settled, atomically; returns them in order. */
-  private settle(taskId: string, state: 'delivered' | 'missed', fence?: Fence): SteerRecord[] {
-    // Called before every model call and almost always empty: look before taking the write lock.
-    if (!this.statement(`SELECT 1 FROM task_steers WHERE task_id = ? AND state = 'queued' LIMIT 1`).get(taskId)) {
-      this.requireTask(taskId, fence);
-      return [];
-    }
-    return this.db
-      .transaction(() => {
-        this.requireTask(taskId, fence);
-        const rows = this.statement(`UPDATE task_steers SET state = ?, settled_at = ? WHERE task_id = ? AND state = 'queued' RETURNING *`).all(
-          state,
-          Date.now(),
-          taskId,
-        );
-        return rows.map(steerFromRow).sort((a, b) => a.id - b.id);
-      })
-      .immediate();
-  }
-
-  /** Throws `task_not_found`, or `lease_lost` when `fence` does not hold. */
-  private requireTask(id: string, fence?: Fence): void {
-    const row = this.statement('SELECT status, owner, epoch FROM tasks WHERE id = ?').get(id);
-    if (!row) throw notFound(id);
-    const current = { status: row.status as TaskStatus, owner: (row.owner ?? undefined) as string | undefined, epoch: (row.epoch ?? 0) as number };
-    if (!fenceHolds(current, fence)) throw leaseLost(id, fence!, current);
-  }
-
-  /**
-   * The conditional UPDATE behind `transition` and `claim`: status in `from` (those from which `to`
-   * is legal), owner and epoch when fenced; `extra` are further SET clauses.
-   */
-  private move(id: string, from: TaskStatus | readonly TaskStatus[], to: TaskStatus, patch: TransitionPatch, extra: string[], fence?: Fence): TaskRecord {
-    this.flushFor(id);
-    const expected: readonly TaskStatus[] = typeof from === 'string' ? [from] : from;
-    // Only states from which `to` is a legal move go into the condition.
-    const legalFrom = expected.filter((status) => canTransition(status, to));
-    if (legalFrom.length > 0) {
-      const set = assignments(patch, patchFields);
-      const params: TaskRow = { ...set.params, id, to };
-      legalFrom.forEach((status, index) => (params[`from${index}`] = status));
-      const conditions = [`id = @id`, `status IN (${legalFrom.map((_, index) => `@from${index}`).join(', ')})`];
-      if (fence) {
-        conditions.push('owner = @fenceOwner', 'coalesce(epoch, 0) = @fenceEpoch');
-        Object.assign(params, { fenceOwner: fence.owner, fenceEpoch: fence.epoch });
-      }
-      const row = this.statement(`UPDATE tasks SET ${['status = @to', ...set.sql, ...extra].join(', ')} WHERE ${conditions.join(' AND ')} RETURNING *`).get(
-        params,
-      );
-      if (row) return taskFromRow(row);
-    }
-    // Nothing changed: say why, from the row as it is now.
-    const current = this.getTask.get(id);
-    if (!current) throw notFound(id);
-    const status = current.status as TaskStatus;
-    if (!expected.includes(status)) {
-      throw new LegateError('illegal_transition', `task "${id}" is ${status}, not ${expected.join(' or ')}`, { taskId: id, from: status, to });
-    }
-    assertTransition(id, status, to);
-    const held = { status, owner: (current.owner ?? undefined) as string | undefined, epoch: (current.epoch ?? 0) as number };
-    if (!fenceHolds(held, fence)) throw leaseLost(id, fence!, held);
-    // Another process moved it into `expected` between the update and this read.
-    throw new LegateError('illegal_transition', `task "${id}" was not ${expected.join(' or ')} when asked to become ${to} (it is ${status} now)`, {
-      taskId: id,
-      from: status,
-      to,
-    });
-  }
-
   private flushFor(taskId: string): void {
     if (this.batch.has(taskId)) this.batch.flush();
   }
 
-  /** A prepared statement, prepared on first use and cached by its SQL text. */
   private statement(sql: string): Database.Statement<unknown[], TaskRow> {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare<unknown[], TaskRow>(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.statements.get(sql);
   }
-}
-
-const openRetryMs = 5_000;
-
-function isBusy(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
-}
-
-function notFound(id: string): LegateError {
-  return new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
 }

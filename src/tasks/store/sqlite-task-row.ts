@@ -1,8 +1,6 @@
 import { LegateError } from '../../errors.js';
 import { isTaskStatus } from '../status.js';
-import type { SessionRecord, SteerRecord, TaskRecord } from '../task-record.js';
-import { parseStoredMessages } from './stored-shapes.js';
-import type { TaskFilter } from './task-store.js';
+import type { SteerRecord, TaskRecord } from '../task-record.js';
 
 /** How a record field is kept in its column: as is, as 0/1, or as JSON text. */
 type ColumnKind = 'value' | 'boolean' | 'json';
@@ -129,33 +127,4 @@ function decode(kind: ColumnKind, value: SqlValue): unknown {
   if (kind === 'json') return JSON.parse(value as string);
   if (kind === 'boolean') return value !== 0;
   return value;
-}
-
-/** `WHERE …` and its parameters for a task filter (its limit aside). */
-export function whereClause(filter: Omit<TaskFilter, 'limit'>): { where: string; params: TaskRow } {
-  const conditions: string[] = [];
-  const params: TaskRow = {};
-  if (filter.sessionId !== undefined) {
-    conditions.push('session_id = @sessionId');
-    params.sessionId = filter.sessionId;
-  }
-  if (filter.status) {
-    conditions.push(`status IN (${filter.status.map((_, index) => `@status${index}`).join(', ') || 'NULL'})`);
-    filter.status.forEach((status, index) => (params[`status${index}`] = status));
-  }
-  if (filter.cwd !== undefined) {
-    conditions.push('cwd = @cwd');
-    params.cwd = filter.cwd;
-  }
-  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
-}
-
-export function sessionFromRow(row: TaskRow): SessionRecord {
-  return {
-    id: row.id as string,
-    cwd: row.cwd as string,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-    messages: parseStoredMessages(row.messages, row.format as number, `session "${String(row.id)}"`),
-  };
 }
