@@ -2,13 +2,12 @@ import { join } from 'node:path';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { type LoadedConfig, loadConfig } from '../config/load.js';
 import { LegateError } from '../errors.js';
-import { connectMcpServers, type McpToolsets } from '../mcp/mcp-toolsets.js';
+import type { McpToolsets } from '../mcp/mcp-toolsets.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
 import { parseSandboxMode } from '../sandbox/modes.js';
 import { maskKey } from '../secrets.js';
-import { SharedDispatch } from '../tasks/bullmq/shared-dispatch.js';
+import type { SharedDispatch } from '../tasks/bullmq/shared-dispatch.js';
 import { oneLine } from '../tasks/output-lines.js';
-import { RedisTaskStore } from '../tasks/store/redis/redis-store.js';
 import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
@@ -104,6 +103,8 @@ export async function openRuntime(
     shared = await openSharedDispatch(loaded, streams.env, store, queueSpawns || dispatchOnly);
     if (sharedOut && shared) sharedOut.dispatch = shared;
     if (connectMcp) {
+      // Loaded on use, as Redis and BullMQ below: commands that need neither do not pay for them.
+      const { connectMcpServers } = await import('../mcp/mcp-toolsets.js');
       mcp = await connectMcpServers(loaded.config.mcp_servers, {
         cwd,
         warn: (line) => {
@@ -173,7 +174,11 @@ export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): P
       ? SqliteTaskStore.open(join(loaded.home, 'state.db'))
       : // Opening fails at the first refused or timed-out connection; once open, a command waits
         // through reconnections (ioredis' default, about 20 s) so that a worker outlives a Redis blip.
-        await RedisTaskStore.open({ url, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
+        await (await import('../tasks/store/redis/redis-store.js')).RedisTaskStore.open({
+          url,
+          prefix: loaded.config.tasks.redis_prefix,
+          connectTimeoutMs: 3_000,
+        });
   try {
     const pruneDays = loaded.config.tasks.prune_after_days;
     if (pruneDays > 0) await store.prune(Date.now() - pruneDays * 86_400_000);
@@ -196,6 +201,7 @@ export async function openSharedDispatch(
 ): Promise<SharedDispatch | undefined> {
   const url = sharedStoreUrl(loaded.config, env);
   if (url === undefined) return undefined;
+  const { SharedDispatch } = await import('../tasks/bullmq/shared-dispatch.js');
   return SharedDispatch.open({ url, prefix: loaded.config.tasks.redis_prefix, store, leaseMs: loaded.config.tasks.lease_seconds * 1000, queueSpawns });
 }
 

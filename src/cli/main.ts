@@ -2,20 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { legateHome } from '../config/load.js';
 import { errorMessage } from '../errors.js';
 import { legateVersion } from '../version.js';
-import { acpCommand } from './acp.js';
-import { chatCommand } from './chat.js';
 import { CommandLog, logFilePath } from './command-log.js';
 import { registerCompletion } from './completion.js';
 import { processStreams, type Streams } from './context.js';
-import { demoCommand } from './demo.js';
-import { doctorCommand } from './doctor.js';
-import { mcpCommand } from './mcp.js';
-import { type RunOptions, readPrompt, runCommand } from './run.js';
+import type { RunOptions } from './run.js';
 import { registerSessions } from './sessions.js';
 import { registerTasks } from './tasks.js';
-import { uiCommand } from './ui.js';
 import { checkedCwd, exitCodeFor } from './usage.js';
-import { workerCommand } from './worker.js';
 
 /** Parse argv and run one command. Resolves with the process exit code. */
 export async function main(argv: string[], given: Streams = processStreams()): Promise<number> {
@@ -36,6 +29,8 @@ export async function main(argv: string[], given: Streams = processStreams()): P
       writeErr: (text) => streams.stderr.write(text),
     });
 
+  // Command modules load when their command runs (`import()` in each action): `legate --version`,
+  // `--help` and `tasks list` do not pay for the model SDKs, BullMQ, the dashboard server or ACP.
   // Before any command runs: open the command's log, and refuse a --cwd that is not a directory.
   program.hook('preAction', (_program, action) => {
     const options = action.optsWithGlobals() as { cwd?: string; verbose?: boolean };
@@ -56,6 +51,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--model <name>', "the parent's model (default: model.name of the config)")
     .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
     .action(async (prompt: string, options: RunOptions, command: Command) => {
+      const { readPrompt, runCommand } = await import('./run.js');
       const text = await readPrompt(prompt, streams);
       exitCode = await runCommand(text, { ...command.optsWithGlobals(), ...options }, streams);
     });
@@ -67,6 +63,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { resume?: string | true; dispatchOnly?: boolean }, command: Command) => {
+      const { chatCommand } = await import('./chat.js');
       exitCode = await chatCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
@@ -75,6 +72,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .description('the async subagent lifecycle on your own files, with a built-in offline model (no key, no network)')
     .option('--fast', 'shorter pauses between steps')
     .action(async (options: { fast?: boolean }, command: Command) => {
+      const { demoCommand } = await import('./demo.js');
       exitCode = await demoCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
@@ -82,6 +80,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .command('doctor')
     .description('print the resolved config (keys masked) and check the endpoint')
     .action(async (_options: unknown, command: Command) => {
+      const { doctorCommand } = await import('./doctor.js');
       exitCode = await doctorCommand(command.optsWithGlobals(), streams);
     });
 
@@ -92,6 +91,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { session?: string; dispatchOnly?: boolean }, command: Command) => {
+      const { mcpCommand } = await import('./mcp.js');
       exitCode = await mcpCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
@@ -100,6 +100,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .description('serve legate to an ACP client (Zed and other editors) over stdio (stdout is the ACP channel)')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (_options: unknown, command: Command) => {
+      const { acpCommand } = await import('./acp.js');
       exitCode = await acpCommand(command.optsWithGlobals(), streams);
     });
 
@@ -113,6 +114,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--until-idle', 'exit once no task is queued, interrupted or running')
     .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
     .action(async (options: { concurrency?: string; untilIdle?: boolean }, command: Command) => {
+      const { workerCommand } = await import('./worker.js');
       exitCode = await workerCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 
@@ -123,6 +125,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--host <host>', 'address to bind (anything but loopback warns: the token then guards it alone)', '127.0.0.1')
     .option('--open', 'open the address in the browser')
     .action(async (options: { port?: string; host?: string; open?: boolean }, command: Command) => {
+      const { uiCommand } = await import('./ui.js');
       exitCode = await uiCommand({ ...command.optsWithGlobals(), ...options }, streams);
     });
 

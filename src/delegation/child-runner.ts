@@ -1,4 +1,3 @@
-import { AcpChildRunner } from '../acp/child-runner.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import { refuseApprovals } from '../sandbox/approval-gate.js';
@@ -19,7 +18,10 @@ export class ChildRunner implements TaskRunner {
     const environment = this.environment;
     // A route may name an ACP agent instead of a model: that child runs as the agent's subprocess.
     const acpRoute = task.route === undefined ? undefined : environment.acpRoute(task.route);
-    if (acpRoute && task.route !== undefined) return new AcpChildRunner(task.route, acpRoute).run(task, control);
+    if (acpRoute && task.route !== undefined) {
+      const { AcpChildRunner } = await import('../acp/child-runner.js');
+      return new AcpChildRunner(task.route, acpRoute).run(task, control);
+    }
     const endpoint = environment.childEndpoint(task.route);
     const tools = environment.liveToolsFor({
       sessionId: task.id,

@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageCreateParamsStreaming, MessageParam, RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
 import { clientCache } from './client-cache.js';
@@ -21,15 +21,18 @@ export function anthropicMaxTokensFor(model: string): number {
 }
 
 /** One SDK client per (endpoint, key), shared by every adapter in the process. */
-const clientFor = clientCache((baseUrl, apiKey) => new Anthropic({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' }));
+const clientFor = clientCache(async (baseUrl, apiKey): Promise<Anthropic> => {
+  const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
+  return new AnthropicClient({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' });
+});
 
 export function createAnthropicAdapter(baseUrl: string = defaultAnthropicBaseUrl): WireAdapter {
   return {
     wire: 'anthropic',
     endpoint: baseUrl,
     async attempt(request: ModelRequest, options: AttemptOptions): Promise<AsyncIterable<ProviderEvent>> {
-      const client = clientFor(baseUrl, options.apiKey);
       try {
+        const client = await clientFor(baseUrl, options.apiKey);
         const stream = await client.messages.create(toAnthropicRequest(request), { signal: options.signal });
         options.onActivity?.();
         return readAnthropicStream(stream, options);

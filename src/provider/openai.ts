@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
 import { clientCache } from './client-cache.js';
@@ -10,15 +10,18 @@ import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
 export const defaultOpenAIBaseUrl = 'https://api.openai.com/v1';
 
 /** One SDK client per (endpoint, key), shared by every adapter in the process. */
-const clientFor = clientCache((baseUrl, apiKey) => new OpenAI({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' }));
+const clientFor = clientCache(async (baseUrl, apiKey): Promise<OpenAI> => {
+  const { default: OpenAIClient } = await import('openai');
+  return new OpenAIClient({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' });
+});
 
 export function createOpenAIAdapter(baseUrl: string = defaultOpenAIBaseUrl): WireAdapter {
   return {
     wire: 'openai',
     endpoint: baseUrl,
     async attempt(request: ModelRequest, options: AttemptOptions): Promise<AsyncIterable<ProviderEvent>> {
-      const client = clientFor(baseUrl, options.apiKey);
       try {
+        const client = await clientFor(baseUrl, options.apiKey);
         const stream = await client.chat.completions.create(toOpenAIRequest(request), { signal: options.signal });
         options.onActivity?.();
         return readOpenAIStream(stream, options);

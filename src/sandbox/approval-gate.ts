@@ -17,8 +17,9 @@ export type ApprovalAnswer = { approved: true } | { approved: false; reason: str
 /**
  * The seam between the sandbox and approvals. Enforcement calls `request` for every `ask`
  * decision and waits for the answer. Never throws; aborting `signal` answers "not approved". The
- * default (`refuseApprovals`) answers at once with a refusal; the approval flow (`agent.approval:
- * on-request`, the `input_required` task state, `/approve`) will supply another implementation.
+ * default (`refuseApprovals`) answers at once with a refusal. Others: a background child's gate
+ * parks its task in `input_required` (src/tasks/task-approvals.ts), chat asks in the terminal
+ * (src/cli/chat-approvals.ts), `legate acp` asks the editor (src/acp/editor-approvals.ts).
  */
 export interface ApprovalGate {
   request(request: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer>;

@@ -73,7 +73,8 @@ describe.skipIf(!redis)('shared mode: tasks in Redis (tasks.redis_url, LEGATE_RE
     expect(stored).not.toContain(keyA);
     expect(stored).not.toContain(keyB);
     expect(stored).not.toContain('SECRET');
-  });
+    // Four CLI processes and a takeover: 13 s on a quiet 2-core machine, more under load.
+  }, 90_000);
 
   it('a command that cannot reach Redis fails with store_unavailable naming the URL, password masked', async () => {
     const port = await freePort();
