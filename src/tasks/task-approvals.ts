@@ -196,3 +196,8 @@ function describeRequest(request: SandboxRequest): string {
       return `the read of ${request.path}`;
   }
 }
+
+/** Parked, and the parent has not been told of the request it waits on. */
+export function awaitsNotice(task: TaskRecord): boolean {
+  return task.status === 'input_required' && task.approval !== undefined && task.approvalNoticed !== task.approval.id;
+}

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { LegateError } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
 import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
@@ -9,48 +8,19 @@ import { newOwnerId } from './owner.js';
 import { Reaper } from './reaper.js';
 import { isTerminal } from './status.js';
 import type { Checkpoint, TaskFilter, TaskStore } from './store/task-store.js';
-import { AnswerBell, type ApprovalSettings, storeAnswer } from './task-approvals.js';
+import { AnswerBell, type ApprovalSettings, awaitsNotice, storeAnswer } from './task-approvals.js';
 import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
-import type { LiveTask, TaskRunner } from './task-execution.js';
+import type { LiveTask } from './task-execution.js';
+import { newTaskId } from './task-ids.js';
 import type { CancelledBy, SessionRecord, SteerRecord, TaskRecord, TaskSpec } from './task-record.js';
+import type { TaskServiceOptions } from './task-service-options.js';
 import { startTask, type TaskStartDeps } from './task-start.js';
 
 export { type Caller, type CallerLike, operator, sessionCaller } from './caller.js';
 export type { RunControl, TaskRunner } from './task-execution.js';
-
-export interface TaskServiceOptions {
-  store: TaskStore;
-  runner: TaskRunner;
-  /** Children running at once in this process; the rest wait in FIFO order with status `queued`. */
-  maxConcurrent: number;
-  /** Per-task wall-clock limit in seconds; 0 = none. */
-  childTimeoutSeconds?: number;
-  /** How often a waiting `collect` re-reads the store (for tasks run elsewhere), ms. */
-  pollIntervalMs?: number;
-  /** How long a lease lasts without renewal, ms (default 10 s). */
-  leaseMs?: number;
-  /** How often leases are renewed, and cancels from other processes noticed, ms (default 500). */
-  heartbeatMs?: number;
-  /** This process's owner id (default `host:pid:nonce:machine`). */
-  owner?: string;
-  /** Takeovers after the owner was gone past which a task is failed instead of resumed (`tasks.max_resumes`, default 3). */
-  maxResumes?: number;
-  /** Where tasks run (default: a FIFO queue in this process, `maxConcurrent` at once). */
-  dispatcher?: Dispatcher;
-  /** How leases are held (default: store heartbeats). */
-  leaseKeeper?: LeaseKeeper;
-  /** How waiters learn a task ended (default: in-process, and store polling for other processes' tasks). */
-  ends?: TaskEnds;
-  /**
-   * `agent.approval`: `on-request` parks a child whose call its sandbox policy answered `ask`
-   * (`input_required`) until a human answers (`answerApproval`); `never` (the default) refuses it
-   * at once, the refusal being the tool result.
-   */
-  approval?: 'never' | 'on-request';
-  /** `agent.approval_timeout_seconds`: a request left unanswered this long becomes a denial; 0 (default) = wait. */
-  approvalTimeoutSeconds?: number;
-}
+export { newSessionId, newTaskId } from './task-ids.js';
+export type { TaskServiceOptions } from './task-service-options.js';
 
 /**
  * Spawns, tracks and controls tasks. The store is the source of truth, shared by every process of
@@ -426,16 +396,3 @@ const cancellerName: Record<CancelledBy, string> = {
   timeout: 'its timeout',
   shutdown: 'shutdown',
 };
-
-/** Parked, and the parent has not been told of the request it waits on. */
-function awaitsNotice(task: TaskRecord): boolean {
-  return task.status === 'input_required' && task.approval !== undefined && task.approvalNoticed !== task.approval.id;
-}
-
-export function newTaskId(): string {
-  return `t_${randomBytes(4).toString('hex')}`;
-}
-
-export function newSessionId(): string {
-  return `s_${randomBytes(6).toString('hex')}`;
-}
