@@ -22,7 +22,8 @@ import {
 } from '../task-store.js';
 import { answerApprovalScript } from './redis-approval-script.js';
 import { fencedError, flatten, notFound, RedisCommands, type TaskChange, type WriteCondition, type WriteReply } from './redis-commands.js';
-import { connectRedis, type RedisConnectionOptions } from './redis-connection.js';
+import { connectRedis, type RedisConnectionOptions, storeError } from './redis-connection.js';
+import { loadFunctions } from './redis-functions.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkRedisLayout } from './redis-layout.js';
 import { checkpointFromReply, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
@@ -45,8 +46,8 @@ export interface RedisTaskStoreOptions extends RedisConnectionOptions {
  * `store_unavailable`.
  */
 export class RedisTaskStore extends RedisCommands implements TaskStore {
-  private constructor(redis: Redis, url: string, keys: RedisKeys, endedTtlMs: number) {
-    super(redis, url, keys, endedTtlMs);
+  private constructor(redis: Redis, url: string, keys: RedisKeys, endedTtlMs: number, functions: boolean) {
+    super(redis, url, keys, endedTtlMs, functions);
   }
 
   /**
@@ -67,14 +68,16 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
    */
   static async attach(redis: Redis, options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
     const keys = new RedisKeys(options.prefix ?? defaultRedisPrefix);
-    const store = new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000);
     try {
       await checkRedisLayout(redis, options.url, keys);
+      const functions = await loadFunctions(redis).catch((error: unknown) => {
+        throw storeError(options.url, error);
+      });
+      return new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000, functions);
     } catch (error) {
       redis.disconnect();
       throw error;
     }
-    return store;
   }
 
   async create(task: TaskRecord): Promise<void> {
@@ -132,7 +135,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
     const reply = (await this.eval(
       scripts.heartbeatScript,
-      [this.keys.status('running'), this.keys.status('input_required')],
+      [this.keys.held(owner)],
       [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)],
     )) as string[];
     const held: Array<Fence & { id: string }> = [];

@@ -9,7 +9,7 @@
  * single Redis (or every key on one cluster slot, with a `{hash tag}` prefix).
  */
 export { heartbeatScript } from './heartbeat.js';
-export { migrate1to2Script } from './migrations.js';
+export { migrate1to2Script, migrate2to3Script } from './migrations.js';
 export { opLogLength } from './prelude.js';
 export { pruneScript } from './prune.js';
 export { queryScript, readScript } from './reads.js';
