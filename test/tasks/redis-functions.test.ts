@@ -119,6 +119,16 @@ describe.skipIf(!redis)('Redis task store: functions and per-owner heartbeats', 
     expect(await admin!.smembers(store.keys.held('me'))).toEqual(['t_mine']);
   });
 
+  it('renews many held tasks in slices: every one, once, over several commands', async () => {
+    const store = await openStore();
+    for (let index = 0; index < 300; index++) await store.create(taskFixture({ id: `t_m${index}`, status: 'running', owner: 'many', epoch: 1 }));
+    await admin!.config('RESETSTAT');
+    const renewed = await store.heartbeat('many', 800);
+    expect(renewed.map((task) => task.id).sort()).toEqual(Array.from({ length: 300 }, (_, index) => `t_m${index}`).sort());
+    expect((await commandCalls(admin!)).fcall).toBeGreaterThan(2);
+    expect((await store.list({ limit: 300 })).every((task) => task.leaseExpiresAt === 800)).toBe(true);
+  });
+
   it('migrates a layout 2 prefix: each owner gets its held set, and heartbeats renew them', async () => {
     const prefix = `${redis!.prefix}-${stores++}`;
     await admin!.set(`${prefix}:schema`, '2');

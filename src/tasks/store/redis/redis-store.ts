@@ -32,6 +32,9 @@ import * as scripts from './scripts/index.js';
 export type { TaskChange, WriteCondition, WriteReply } from './redis-commands.js';
 export { redisSchemaVersion } from './redis-layout.js';
 
+/** About how many tasks one heartbeat command renews (SSCAN's COUNT). */
+const heartbeatSlice = 50;
+
 export interface RedisTaskStoreOptions extends RedisConnectionOptions {
   url: string;
   /** `tasks.redis_prefix`; default `legate`. */
@@ -133,14 +136,19 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   }
 
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
-    const reply = (await this.eval(
-      scripts.heartbeatScript,
-      [this.keys.held(owner)],
-      [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)],
-    )) as string[];
-    const held: Array<Fence & { id: string }> = [];
-    for (let index = 0; index < reply.length; index += 2) held.push({ id: reply[index]!, owner, epoch: Number(reply[index + 1]) });
-    return held;
+    // In slices of about `heartbeatSlice` tasks, so that no one command holds Redis for all of them.
+    const held = new Map<string, Fence & { id: string }>();
+    let cursor = '0';
+    do {
+      const reply = (await this.eval(
+        scripts.heartbeatScript,
+        [this.keys.held(owner)],
+        [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt), cursor, String(heartbeatSlice)],
+      )) as string[];
+      cursor = reply[0]!;
+      for (let index = 1; index < reply.length; index += 2) held.set(reply[index]!, { id: reply[index]!, owner, epoch: Number(reply[index + 1]) });
+    } while (cursor !== '0');
+    return [...held.values()];
   }
 
   async prune(endedBefore: number): Promise<number> {
