@@ -183,7 +183,10 @@ async function main(): Promise<void> {
     };
     for (const entry of (await slowlog.slowlog('GET', '-1')) as [number, number, number, string[]][]) {
       const [, , us, args] = entry;
-      const name = args[0]?.toLowerCase() === 'eval' ? scriptName(args[1] ?? '') : (args[0] ?? '?').toLowerCase();
+      const command = args[0]?.toLowerCase();
+      // FCALL names its function: `legate_<hash>_<script>`.
+      const name =
+        command === 'eval' ? scriptName(args[1] ?? '') : command === 'fcall' ? `fcall ${(args[1] ?? '?').replace(/^legate_[0-9a-f]+_/, '')}` : (command ?? '?');
       const slot = (redisSlow[name] ??= { count: 0, totalUs: 0, maxUs: 0 });
       slot.count++;
       slot.totalUs += us;

@@ -68,9 +68,13 @@ export class StoreLeaseKeeper implements LeaseKeeper {
     if (this.beating) return;
     this.beating = true;
     const expiresAt = Date.now() + this.leaseMs;
+    // Only the tasks held when the beat began are judged by its reply: a claim that landed while
+    // it was under way (a store may renew in several commands) may be missing from it.
+    const judged = new Set(this.held.values());
     try {
       const owned = new Map((await this.store.heartbeat(this.owner, expiresAt)).map((entry) => [entry.id, entry.epoch]));
       for (const [taskId, held] of this.held) {
+        if (!judged.has(held)) continue;
         if (owned.get(taskId) === held.fence.epoch) held.expiresAt = expiresAt;
         else
           this.lose(

@@ -118,6 +118,46 @@ describe('StoreLeaseKeeper', () => {
   });
 });
 
+describe('StoreLeaseKeeper, a claim during a heartbeat', () => {
+  it('does not give up a task held while a heartbeat was under way and missing from its reply', async () => {
+    const store = new MemoryTaskStore();
+    await store.create(taskFixture({ id: 't_before' }));
+    await store.create(taskFixture({ id: 't_during' }));
+    const before = (await store.claim('t_before', 'queued', 'me', 1)).epoch!;
+    let beats = 0;
+    let replyMade!: () => void;
+    const firstReplyMade = new Promise<void>((resolve) => (replyMade = resolve));
+    let letGo!: () => void;
+    const released = new Promise<void>((resolve) => (letGo = resolve));
+    let secondStarted!: () => void;
+    const second = new Promise<void>((resolve) => (secondStarted = resolve));
+    // The first beat's reply is made before t_during is claimed, and answered after it is held.
+    const gated = {
+      heartbeat: async (owner: string, until: number) => {
+        beats++;
+        if (beats === 2) secondStarted();
+        const reply = await store.heartbeat(owner, until);
+        if (beats === 1) {
+          replyMade();
+          await released;
+        }
+        return reply;
+      },
+    } as unknown as TaskStore;
+    const keeper = new StoreLeaseKeeper(gated, 'me', 60_000, 10);
+    const lost: string[] = [];
+    keeper.hold('t_before', { owner: 'me', epoch: before }, 1, () => lost.push('t_before'));
+    await firstReplyMade;
+    const during = (await store.claim('t_during', 'queued', 'me', 1)).epoch!;
+    keeper.hold('t_during', { owner: 'me', epoch: during }, 1, () => lost.push('t_during'));
+    letGo();
+    await second;
+    keeper.stop();
+    expect(lost).toEqual([]);
+    expect((await store.get('t_before'))!.leaseExpiresAt).toBeGreaterThan(Date.now());
+  });
+});
+
 describe('owner liveness', () => {
   it('owner ids name the machine (boot id and pid namespace), not just the hostname', () => {
     const [, pid, , key] = newOwnerId().split(':');

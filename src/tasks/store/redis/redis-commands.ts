@@ -5,8 +5,10 @@
  * Order: the store uses one connection and every method sends exactly one command (one EVAL or
  * HGETALL) synchronously when called, so calls reach Redis in call order and Redis runs them in
  * that order; after a reconnect ioredis resends unanswered commands before queued ones. Scripts
- * go as EVAL, not EVALSHA: a script cache emptied by a restart can never make a retried command
- * overtake a later one. Replays: every write carries this store's writer id and a sequence number
+ * go as FCALL of a function library loaded at open (`redis-functions.ts`: persisted with the data,
+ * and a call that finds it missing is failed, never retried out of order), or as EVAL where Redis
+ * refuses functions; never EVALSHA, whose cache a restart empties, so that a retried command
+ * could overtake a later one. Replays: every write carries this store's writer id and a sequence number
  * (see `scripts/prelude.ts`), so a command applied twice has the effect, and the answer, of one.
  * Nothing here stores credentials: the records carry none.
  */
@@ -19,6 +21,7 @@ import { leaseLost } from '../fence.js';
 import { storedFormat } from '../stored-shapes.js';
 import { type CheckpointStep, outputBufferLines, outputLineChars, patchFields } from '../task-store.js';
 import { storeError } from './redis-connection.js';
+import { functionName, functionsLost, isFunctionMissing, libraryCode } from './redis-functions.js';
 import type { RedisKeys } from './redis-keys.js';
 import { patchToChange } from './redis-record.js';
 import * as scripts from './scripts/index.js';
@@ -60,6 +63,8 @@ export abstract class RedisCommands {
     protected readonly url: string,
     readonly keys: RedisKeys,
     protected readonly endedTtlMs: number,
+    /** Whether the scripts go as FCALL (the library is loaded) or as EVAL. */
+    protected readonly functions: boolean,
   ) {}
 
   /**
@@ -112,15 +117,22 @@ export abstract class RedisCommands {
     return reply as string[];
   }
 
-  /** Sends the script now (in call order); see the note at the top on EVAL. */
+  /** Sends the script now (in call order), as FCALL when the library is loaded; see the note at the top. */
   protected eval(script: string, keys: string[], args: string[]): Promise<unknown> {
-    return this.command(this.redis.eval(script, keys.length, ...keys, ...args));
+    const name = this.functions ? functionName(script) : undefined;
+    if (name === undefined) return this.command(this.redis.eval(script, keys.length, ...keys, ...args));
+    return this.command(this.redis.fcall(name, keys.length, ...keys, ...args));
   }
 
   protected async command<T>(sent: Promise<T>): Promise<T> {
     try {
       return await sent;
     } catch (error) {
+      if (isFunctionMissing(error)) {
+        // Not retried (see `redis-functions.ts`): reload now, on this connection, for later calls.
+        this.redis.call('FUNCTION', 'LOAD', libraryCode).catch(() => {});
+        throw functionsLost(this.url);
+      }
       throw storeError(this.url, error);
     }
   }

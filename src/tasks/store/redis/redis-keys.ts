@@ -20,6 +20,7 @@ export const defaultRedisPrefix = 'legate';
  *   seen:<id>                   hash     writer → last sequence number applied (replays)
  *   ops:<id> / opq:<id>         hash / list  kept answers of the task's refused or data-carrying writes
  *   ops / opq                   hash / list  kept answers of recent prunes, by op id
+ *   held:<owner>                set      ids of the tasks that owner holds (running or input_required; layout 3)
  *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages (JSON)
  *   sessions                    zset     session ids, score updatedAt
  *
@@ -104,6 +105,10 @@ export class RedisKeys {
   }
   taskOpQueue(id: string): string {
     return `${this.prefix}:opq:${id}`;
+  }
+  /** Set: the ids of the tasks `owner` holds (running or input_required), what its heartbeat renews. */
+  held(owner: string): string {
+    return `${this.prefix}:held:${owner}`;
   }
   /** Hash: a session (id, cwd, createdAt, updatedAt, messages), each value JSON. */
   session(id: string): string {

@@ -6,11 +6,11 @@ import type { RedisKeys } from './redis-keys.js';
 import * as scripts from './scripts/index.js';
 
 /** The key layout version this code writes. */
-export const redisSchemaVersion = 2;
+export const redisSchemaVersion = 3;
 
 /**
  * Checks that the Redis at `url` can hold a deployment's tasks under `keys`, and its key layout
- * version (writing it for a new prefix, migrating layout 1). Rejects with `store_unavailable`
+ * version (writing it for a new prefix, migrating layouts 1 and 2). Rejects with `store_unavailable`
  * (masked URL) when Redis cannot be reached, `store_too_new` when the prefix was written by a
  * newer legate, and `config_invalid` when Redis may evict keys (a memory limit with a
  * `maxmemory-policy` other than `noeviction`): an evicted record is a lost task.
@@ -42,6 +42,10 @@ export async function checkRedisLayout(redis: Redis, url: string, keys: RedisKey
   let version = Number(await command(redis.get(keys.schema)));
   if (version === 1) {
     const migrated = redis.eval(scripts.migrate1to2Script, 3, keys.schema, keys.tasks, keys.sessions, keys.prefix, String(storedFormat));
+    version = Number(await command(migrated));
+  }
+  if (version === 2) {
+    const migrated = redis.eval(scripts.migrate2to3Script, 3, keys.schema, keys.status('running'), keys.status('input_required'), keys.prefix);
     version = Number(await command(migrated));
   }
   if (version > redisSchemaVersion) {

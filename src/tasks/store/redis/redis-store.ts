@@ -21,7 +21,8 @@ import {
   type TransitionPatch,
 } from '../task-store.js';
 import { fencedError, flatten, notFound, RedisCommands, type TaskChange, type WriteCondition, type WriteReply } from './redis-commands.js';
-import { connectRedis, type RedisConnectionOptions } from './redis-connection.js';
+import { connectRedis, type RedisConnectionOptions, storeError } from './redis-connection.js';
+import { loadFunctions } from './redis-functions.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkRedisLayout } from './redis-layout.js';
 import { checkpointFromReply, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
@@ -29,6 +30,9 @@ import * as scripts from './scripts/index.js';
 
 export type { TaskChange, WriteCondition, WriteReply } from './redis-commands.js';
 export { redisSchemaVersion } from './redis-layout.js';
+
+/** About how many tasks one heartbeat command renews (SSCAN's COUNT). */
+const heartbeatSlice = 50;
 
 export interface RedisTaskStoreOptions extends RedisConnectionOptions {
   url: string;
@@ -44,8 +48,8 @@ export interface RedisTaskStoreOptions extends RedisConnectionOptions {
  * `store_unavailable`.
  */
 export class RedisTaskStore extends RedisCommands implements TaskStore {
-  private constructor(redis: Redis, url: string, keys: RedisKeys, endedTtlMs: number) {
-    super(redis, url, keys, endedTtlMs);
+  private constructor(redis: Redis, url: string, keys: RedisKeys, endedTtlMs: number, functions: boolean) {
+    super(redis, url, keys, endedTtlMs, functions);
   }
 
   /**
@@ -66,14 +70,16 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
    */
   static async attach(redis: Redis, options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
     const keys = new RedisKeys(options.prefix ?? defaultRedisPrefix);
-    const store = new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000);
     try {
       await checkRedisLayout(redis, options.url, keys);
+      const functions = await loadFunctions(redis).catch((error: unknown) => {
+        throw storeError(options.url, error);
+      });
+      return new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000, functions);
     } catch (error) {
       redis.disconnect();
       throw error;
     }
-    return store;
   }
 
   async create(task: TaskRecord): Promise<void> {
@@ -129,14 +135,19 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   }
 
   async heartbeat(owner: string, leaseExpiresAt: number): Promise<Array<Fence & { id: string }>> {
-    const reply = (await this.eval(
-      scripts.heartbeatScript,
-      [this.keys.status('running'), this.keys.status('input_required')],
-      [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt)],
-    )) as string[];
-    const held: Array<Fence & { id: string }> = [];
-    for (let index = 0; index < reply.length; index += 2) held.push({ id: reply[index]!, owner, epoch: Number(reply[index + 1]) });
-    return held;
+    // In slices of about `heartbeatSlice` tasks, so that no one command holds Redis for all of them.
+    const held = new Map<string, Fence & { id: string }>();
+    let cursor = '0';
+    do {
+      const reply = (await this.eval(
+        scripts.heartbeatScript,
+        [this.keys.held(owner)],
+        [this.keys.prefix, JSON.stringify(owner), JSON.stringify(leaseExpiresAt), cursor, String(heartbeatSlice)],
+      )) as string[];
+      cursor = reply[0]!;
+      for (let index = 1; index < reply.length; index += 2) held.set(reply[index]!, { id: reply[index]!, owner, epoch: Number(reply[index + 1]) });
+    } while (cursor !== '0');
+    return [...held.values()];
   }
 
   async prune(endedBefore: number): Promise<number> {

@@ -10,7 +10,7 @@
  */
 export { answerApprovalScript } from './approvals.js';
 export { heartbeatScript } from './heartbeat.js';
-export { migrate1to2Script } from './migrations.js';
+export { migrate1to2Script, migrate2to3Script } from './migrations.js';
 export { opLogLength } from './prelude.js';
 export { pruneScript } from './prune.js';
 export { queryScript, readScript } from './reads.js';

@@ -27,3 +27,22 @@ end
 redis.call('SET', KEYS[1], '2')
 return 2
 `;
+
+/**
+ * migrate2to3 — layout 2 → 3: each owner's held tasks (running or input_required) get a
+ * `held:<owner>` set, what a heartbeat renews (layout 2's heartbeat walked every running task).
+ * KEYS: 1 schema, 2 status:running, 3 status:input_required. Writes <prefix>:held:<owner>.
+ * ARGV: 1 prefix.
+ * Returns the layout now stored. Safe to run twice: it does nothing unless the layout is 2.
+ */
+export const migrate2to3Script = `
+if redis.call('GET', KEYS[1]) ~= '2' then return tonumber(redis.call('GET', KEYS[1])) end
+for _, set in ipairs({KEYS[2], KEYS[3]}) do
+  for _, id in ipairs(redis.call('SMEMBERS', set)) do
+    local owner = redis.call('HGET', ARGV[1] .. ':task:' .. id, 'owner')
+    if owner then redis.call('SADD', ARGV[1] .. ':held:' .. cjson.decode(owner), id) end
+  end
+end
+redis.call('SET', KEYS[1], '3')
+return 3
+`;

@@ -62,6 +62,21 @@ local function fenceRefusal(fence, status)
   if (status == 'running' or status == 'input_required') and owner == fence.owner and epoch == fence.epoch then return nil end
   return {'fenced', status, owner, tostring(epoch)}
 end
+-- held:<owner> (a set) holds the ids of the tasks that owner holds (running or input_required),
+-- so that a heartbeat touches only its own tasks. The prefix is the task key's first part (a
+-- prefix has no ':').
+local heldPrefix = string.match(taskKey, '^([^:]*):') .. ':held:'
+local function holder(status, rawOwner)
+  if (status == 'running' or status == 'input_required') and rawOwner then return cjson.decode(rawOwner) end
+  return nil
+end
+-- Moves the task between held sets after a change from (status, rawOwner) before to now.
+local function rehold(id, before, beforeOwner, now, nowOwner)
+  local was, is = holder(before, beforeOwner), holder(now, nowOwner)
+  if was == is then return end
+  if was then redis.call('SREM', heldPrefix .. was, id) end
+  if is then redis.call('SADD', heldPrefix .. is, id) end
+end
 local function statusOf(task)
   local raw = redis.call('HGET', task, 'status')
   if not raw then return nil end

@@ -22,6 +22,7 @@ redis.call('ZADD', KEYS[5], ARGV[5], id)
 redis.call('ZADD', KEYS[6], ARGV[5], id)
 redis.call('SADD', KEYS[8 + statusIndex[status]], id)
 if terminal[status] and ARGV[7] ~= '' then redis.call('ZADD', KEYS[7], ARGV[7], id) end
+rehold(id, nil, nil, status, redis.call('HGET', taskKey, 'owner'))
 applied(nil, terminal[status])
 return 'ok'
 `;
@@ -77,6 +78,7 @@ end
 local fenced = fenceRefusal(condition.fence, status)
 if fenced then return refuse(fenced, status) end
 local now = status
+local ownerBefore = redis.call('HGET', taskKey, 'owner')
 if change.status then
   now = change.status
   redis.call('HSET', taskKey, 'status', cjson.encode(now))
@@ -89,6 +91,7 @@ if change.unset then
   for _, field in ipairs(change.unset) do redis.call('HDEL', taskKey, field) end
 end
 if change.epoch then redis.call('HINCRBY', taskKey, 'epoch', 1) end
+if change.status or change.set or change.unset then rehold(id, status, ownerBefore, now, redis.call('HGET', taskKey, 'owner')) end
 if change.count and change.count > 0 then
   local before = tonumber(redis.call('HGET', taskKey, 'outputLines') or '0')
   -- The first lines of the write that an earlier copy of it already added.
