@@ -23,7 +23,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LegateError } from '../../../errors.js';
-import { answerApprovalScript } from './redis-approval-script.js';
 import { maskRedisUrl } from './redis-connection.js';
 import * as scripts from './scripts/index.js';
 
@@ -38,7 +37,7 @@ const bodies: Record<string, string> = {
   settle_steers: scripts.settleSteersScript,
   save_session: scripts.saveSessionScript,
   list_sessions: scripts.listSessionsScript,
-  answer_approval: answerApprovalScript,
+  answer_approval: scripts.answerApprovalScript,
 };
 
 /** The library's name: `legate_` and the first 12 hex digits of the SHA-1 of its scripts. */
