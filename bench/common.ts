@@ -155,3 +155,24 @@ export async function windowProfiler(file: string | undefined): Promise<{ stop()
     },
   };
 }
+
+/**
+ * Run the built bench script `script` (a file next to this one) in a child process and resolve
+ * with the one result it sends over IPC; rejects when it exits without one or runs past `timeoutMs`.
+ */
+export function forkForResult<Result>(script: string, args: string[], timeoutMs: number): Promise<Result> {
+  const child = fork(new URL(`./${script}`, import.meta.url), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let result: Result | undefined;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} ${args.join(' ')}: no result after ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('message', (message) => (result = message as Result));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (result !== undefined) resolve(result);
+      else reject(new Error(`${script} ${args.join(' ')} exited with ${code} and no result`));
+    });
+  });
+}

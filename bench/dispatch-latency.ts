@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
 import { flags, report, type Summary, scratchDir, startModelServer, summarize } from './common.js';
-import { dispatchOnlySupported, spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
+import { spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
 import { startBenchRedis } from './redis-server.js';
 
 /**
@@ -40,7 +40,6 @@ async function main(): Promise<void> {
   const spacingMs = Number(options.get('spacing') ?? 50);
   const latencyMs = Number(options.get('latency') ?? 50);
 
-  const via = (await dispatchOnlySupported()) ? 'cli' : 'store';
   const redis = await startBenchRedis();
   const server = await startModelServer({ mode: 'fanout', latencyMs, steps: 1, parent: { spawns: tasks, batch: 1, delayMs: spacingMs } });
   const scratch = scratchDir();
@@ -48,11 +47,11 @@ async function main(): Promise<void> {
   const store = await RedisTaskStore.open({ url: redis.url, prefix: redis.prefix });
   const fleet = await startFleet({ count: workers, concurrency, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, steps: 1 });
   try {
-    await spawnTasks({ count: tasks, spacingMs, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, store, via });
+    await spawnTasks({ count: tasks, spacingMs, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis });
     const records = (await waitForEnded(store, tasks, 600_000)).filter((task) => task.depth === 1);
     const result: DispatchResult = {
       kind: 'dispatch',
-      dispatch: via === 'cli' ? 'cli --dispatch-only' : 'store records (polling worker)',
+      dispatch: 'cli --dispatch-only',
       workers,
       concurrency,
       tasks,

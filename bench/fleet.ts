@@ -1,11 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { emptyUsage } from '../src/provider/types.js';
 import { isTerminal, taskStatuses } from '../src/tasks/status.js';
 import type { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
 import type { TaskRecord } from '../src/tasks/task-record.js';
@@ -109,12 +107,6 @@ export async function startFleet(options: {
   return { workers, stop };
 }
 
-/** Whether this build's `legate run` has `--dispatch-only` (the BullMQ dispatch). */
-export async function dispatchOnlySupported(): Promise<boolean> {
-  const { stdout } = await run(process.execPath, [cliPath, 'run', '--help']);
-  return stdout.includes('--dispatch-only');
-}
-
 export interface SpawnOptions {
   count: number;
   /** Pause between two spawns, ms (0: all at once). */
@@ -123,54 +115,28 @@ export interface SpawnOptions {
   cwd: string;
   modelBaseUrl: string;
   redis: BenchRedis;
-  store: RedisTaskStore;
-  /** How the tasks were spawned: `cli` (`legate run --dispatch-only`) or `store` (queued records). */
-  via: 'cli' | 'store';
 }
 
 /**
  * Spawns `count` children (toolsets `file`, the bench model) from a process that runs none of
- * them. With `via: 'cli'` the scripted model server must have been started with
+ * them (`legate run --dispatch-only`). The scripted model server must have been started with
  * `parent: { spawns: count, batch, delayMs }` (batch 1 with a delay to space the spawns).
  */
 export async function spawnTasks(options: SpawnOptions): Promise<void> {
-  if (options.via === 'cli') {
-    const { home, configFile } = machineHome(
-      options.root,
-      'parent',
-      machineConfig(options.modelBaseUrl, options.redis, 'parent', {
-        // One model call per turn of spawns, and a final answer.
-        agent: { toolsets: ['file', 'async_delegation'], max_iterations: options.count + 5 },
-        delegation: { max_concurrent_children: Math.max(10, options.count), max_iterations: options.count + 5 },
-      }),
-    );
-    await run(process.execPath, [cliPath, '--config', configFile, 'run', '--dispatch-only', '--no-wait', 'Spawn the bench tasks.'], {
-      cwd: options.cwd,
-      env: { ...process.env, LEGATE_HOME: home, LEGATE_REDIS_URL: '' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return;
-  }
-  for (let index = 0; index < options.count; index++) {
-    const task: TaskRecord = {
-      goal: `bench task ${index}: list the working directory and report what is in it`,
-      toolsets: ['file'],
-      model: benchModel,
-      depth: 1,
-      sessionId: 's_bench',
-      mode: 'async',
-      cwd: options.cwd,
-      id: `t_${randomBytes(4).toString('hex')}`,
-      status: 'queued',
-      createdAt: Date.now(),
-      apiCalls: 0,
-      usage: emptyUsage(),
-      outputLines: 0,
-      reported: false,
-    };
-    await options.store.create(task);
-    if (options.spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, options.spacingMs));
-  }
+  const { home, configFile } = machineHome(
+    options.root,
+    'parent',
+    machineConfig(options.modelBaseUrl, options.redis, 'parent', {
+      // One model call per turn of spawns, and a final answer.
+      agent: { toolsets: ['file', 'async_delegation'], max_iterations: options.count + 5 },
+      delegation: { max_concurrent_children: Math.max(10, options.count), max_iterations: options.count + 5 },
+    }),
+  );
+  await run(process.execPath, [cliPath, '--config', configFile, 'run', '--dispatch-only', '--no-wait', 'Spawn the bench tasks.'], {
+    cwd: options.cwd,
+    env: { ...process.env, LEGATE_HOME: home, LEGATE_REDIS_URL: '' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 /** Waits until `count` tasks of the store have ended (any terminal status); returns every task. */

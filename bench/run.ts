@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flags } from './common.js';
+import { flags, forkForResult } from './common.js';
 import type { FanoutResult } from './fanout-legate.js';
 import type { InflightResult } from './inflight-floor.js';
 import type { LifecycleResult } from './lifecycle.js';
@@ -24,25 +24,8 @@ const benchDir = fileURLToPath(new URL('../../', import.meta.url));
 const distDir = fileURLToPath(new URL('./', import.meta.url));
 const rootDir = join(benchDir, '..');
 
-interface WorkerOptions {
-  timeoutMs?: number;
-}
-
-function runWorker<Result>(script: string, args: string[], options: WorkerOptions = {}): Promise<Result> {
-  const child = fork(join(distDir, script), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let result: Result | undefined;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} ${args.join(' ')}: no result after ${options.timeoutMs ?? 300_000} ms`));
-    }, options.timeoutMs ?? 300_000);
-    child.on('message', (message) => (result = message as Result));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (result !== undefined) resolve(result);
-      else reject(new Error(`${script} ${args.join(' ')} exited with ${code} and no result`));
-    });
-  });
+function runWorker<Result>(script: string, args: string[]): Promise<Result> {
+  return forkForResult<Result>(script, args, 300_000);
 }
 
 function log(line: string): void {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
 import { flags, report, type Summary, scratchDir, startModelServer, summarize } from './common.js';
-import { dispatchOnlySupported, processCpuMs, spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
+import { processCpuMs, spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
 import { startBenchRedis } from './redis-server.js';
 
 /**
@@ -55,7 +55,6 @@ async function main(): Promise<void> {
   const steps = Number(options.get('steps') ?? 3);
   const latencyMs = Number(options.get('latency') ?? 500);
 
-  const via = (await dispatchOnlySupported()) ? 'cli' : 'store';
   const redis = await startBenchRedis();
   const server = await startModelServer({ mode: 'fanout', latencyMs, steps, parent: { spawns: tasks, batch: tasks, delayMs: 0 } });
   const scratch = scratchDir();
@@ -64,7 +63,7 @@ async function main(): Promise<void> {
   const fleet = await startFleet({ count: workers, concurrency, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, steps });
   try {
     const cpuBefore = fleet.workers.map((worker) => processCpuMs(worker.pid));
-    await spawnTasks({ count: tasks, spacingMs: 0, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, store, via });
+    await spawnTasks({ count: tasks, spacingMs: 0, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis });
     const records = (await waitForEnded(store, tasks, 600_000)).filter((task) => task.depth === 1);
     const started = Math.min(...records.map((task) => task.createdAt));
     const ended = Math.max(...records.map((task) => task.endedAt ?? 0));
@@ -75,7 +74,7 @@ async function main(): Promise<void> {
       .map((task) => `${task.id}: ${task.status} ${task.error ?? ''} apiCalls=${task.apiCalls}`);
     const result: ThroughputResult = {
       kind: 'throughput',
-      dispatch: via === 'cli' ? 'cli --dispatch-only' : 'store records (polling worker)',
+      dispatch: 'cli --dispatch-only',
       workers,
       concurrency,
       tasks,

@@ -1,9 +1,9 @@
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flags } from './common.js';
+import { flags, forkForResult } from './common.js';
 import type { DispatchResult } from './dispatch-latency.js';
 import type { FanoutResult } from './fanout-legate.js';
 import type { LifecycleResult } from './lifecycle.js';
@@ -19,24 +19,10 @@ import { replaceSharedSection, type SharedRun, sharedSection } from './shared-re
  */
 
 const benchDir = fileURLToPath(new URL('../../', import.meta.url));
-const distDir = fileURLToPath(new URL('./', import.meta.url));
 const parts = ['throughput', 'dispatch', 'fanout', 'check'] as const;
 
-function runCase<Result>(script: string, args: string[], timeoutMs = 900_000): Promise<Result> {
-  const child = fork(join(distDir, script), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let result: Result | undefined;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} ${args.join(' ')}: no result after ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', (message) => (result = message as Result));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (result !== undefined) resolve(result);
-      else reject(new Error(`${script} ${args.join(' ')} exited with ${code} and no result`));
-    });
-  });
+function runCase<Result>(script: string, args: string[]): Promise<Result> {
+  return forkForResult<Result>(script, args, 900_000);
 }
 
 function log(line: string): void {

@@ -52,22 +52,11 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
       : `legate worker ${runtime.tasks.owner}: running tasks of the shared store at ${maskRedisUrl(sharedUrl)} ` +
           `from the shared queue (up to ${concurrency} at once per depth, depths 1-${Math.max(1, runtime.config.delegation.max_spawn_depth)}; Ctrl-C hands them back)`,
   );
-  if (shared.dispatch && sharedUrl !== undefined) {
-    try {
-      return await runSharedWorker(runtime, shared.dispatch, sharedUrl, concurrency, options.untilIdle === true, stop.signal, logOf(streams));
-    } catch (error) {
-      say(`legate: ${errorMessage(error)}`);
-      return 1;
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      unsubscribe();
-      if (stop.signal.aborted) say('  stopping: handing running tasks back as interrupted');
-      await runtime.close();
-    }
-  }
   let waiting = false;
   try {
+    if (shared.dispatch && sharedUrl !== undefined) {
+      return await runSharedWorker(runtime, shared.dispatch, sharedUrl, concurrency, options.untilIdle === true, stop.signal, logOf(streams));
+    }
     while (!stop.signal.aborted) {
       const free = concurrency - runtime.tasks.activeCount;
       const started = free > 0 ? await runtime.tasks.claimWaiting(free) : [];

@@ -295,3 +295,28 @@ async function startPrivateServer(binary: string, aof: { dir: string } | undefin
   };
   return { server, dispose };
 }
+
+/** Every key under the test prefix with its value (whatever its type), as text. */
+export async function dumpKeys(test: TestRedis): Promise<string> {
+  const client = test.connect();
+  const lines: string[] = [];
+  for (const key of await test.keys()) {
+    const type = await client.type(key);
+    const value =
+      type === 'string'
+        ? await client.get(key)
+        : type === 'hash'
+          ? await client.hgetall(key)
+          : type === 'list'
+            ? await client.lrange(key, 0, -1)
+            : type === 'set'
+              ? await client.smembers(key)
+              : type === 'zset'
+                ? await client.zrange(key, 0, -1, 'WITHSCORES')
+                : type === 'stream'
+                  ? await client.xrange(key, '-', '+')
+                  : `(${type})`;
+    lines.push(`${key} ${JSON.stringify(value)}`);
+  }
+  return lines.join('\n');
+}

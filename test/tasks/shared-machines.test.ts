@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedRequest, ScriptedReply } from '../../src/testing/scripted-script.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { type RunningCli, runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
-import { type TestRedis, useTestRedis } from '../helpers/redis.js';
+import { dumpKeys, useTestRedis } from '../helpers/redis.js';
 import { isChild, taskIds } from '../helpers/script.js';
 
 const redis = await useTestRedis();
@@ -18,31 +18,6 @@ afterEach(async () => {
   server = undefined;
   await redis?.deleteKeys();
 });
-
-/** Every key under the test prefix with its value (whatever its type), as text. */
-export async function dumpKeys(test: TestRedis): Promise<string> {
-  const client = test.connect();
-  const lines: string[] = [];
-  for (const key of await test.keys()) {
-    const type = await client.type(key);
-    const value =
-      type === 'string'
-        ? await client.get(key)
-        : type === 'hash'
-          ? await client.hgetall(key)
-          : type === 'list'
-            ? await client.lrange(key, 0, -1)
-            : type === 'set'
-              ? await client.smembers(key)
-              : type === 'zset'
-                ? await client.zrange(key, 0, -1, 'WITHSCORES')
-                : type === 'stream'
-                  ? await client.xrange(key, '-', '+')
-                  : `(${type})`;
-    lines.push(`${key} ${JSON.stringify(value)}`);
-  }
-  return lines.join('\n');
-}
 
 const goals = [...Array.from({ length: 18 }, (_, index) => `GOAL-${String(index + 1).padStart(2, '0')}`), 'STEER-GOAL', 'CANCEL-GOAL'];
 

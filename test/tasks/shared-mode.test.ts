@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
-import { freePort, type TestRedis, useTestRedis } from '../helpers/redis.js';
+import { dumpKeys, freePort, useTestRedis } from '../helpers/redis.js';
 import { childWith, isParent } from '../helpers/script.js';
 
 const redis = await useTestRedis();
@@ -11,29 +11,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** Every key under the test prefix with its value (whatever its type), as text. */
-async function dumpKeys(test: TestRedis): Promise<string> {
-  const client = test.connect();
-  const lines: string[] = [];
-  for (const key of await test.keys()) {
-    const type = await client.type(key);
-    const value =
-      type === 'string'
-        ? await client.get(key)
-        : type === 'hash'
-          ? await client.hgetall(key)
-          : type === 'list'
-            ? await client.lrange(key, 0, -1)
-            : type === 'set'
-              ? await client.smembers(key)
-              : type === 'zset'
-                ? await client.zrange(key, 0, -1, 'WITHSCORES')
-                : `(${type})`;
-    lines.push(`${key} ${JSON.stringify(value)}`);
-  }
-  return lines.join('\n');
-}
 
 describe.skipIf(!redis)('shared mode: tasks in Redis (tasks.redis_url, LEGATE_REDIS_URL)', () => {
   it('a task spawned in one LEGATE_HOME is run by a worker of another and collected from the first; no API key reaches Redis', async () => {
