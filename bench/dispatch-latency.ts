@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
-import { flags, report, type Summary, scratchDir, startModelServer, summarize } from './common.js';
-import { spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
-import { startBenchRedis } from './redis-server.js';
+import { flags, report, type Summary, summarize } from './common.js';
+import { openFleetBench, spread } from './fleet.js';
 
 /**
  * Dispatch latency in shared mode: from a task's spawn in one process to its start on a worker in
@@ -40,15 +35,10 @@ async function main(): Promise<void> {
   const spacingMs = Number(options.get('spacing') ?? 50);
   const latencyMs = Number(options.get('latency') ?? 50);
 
-  const redis = await startBenchRedis();
-  const server = await startModelServer({ mode: 'fanout', latencyMs, steps: 1, parent: { spawns: tasks, batch: 1, delayMs: spacingMs } });
-  const scratch = scratchDir();
-  const root = mkdtempSync(join(tmpdir(), 'legate-bench-fleet-'));
-  const store = await RedisTaskStore.open({ url: redis.url, prefix: redis.prefix });
-  const fleet = await startFleet({ count: workers, concurrency, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, steps: 1 });
+  const bench = await openFleetBench({ workers, concurrency, tasks, steps: 1, latencyMs, batch: 1, delayMs: spacingMs });
+  const { redis, fleet } = bench;
   try {
-    await spawnTasks({ count: tasks, spacingMs, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis });
-    const records = (await waitForEnded(store, tasks, 600_000)).filter((task) => task.depth === 1);
+    const records = await bench.run(spacingMs);
     const result: DispatchResult = {
       kind: 'dispatch',
       dispatch: 'cli --dispatch-only',
@@ -64,12 +54,7 @@ async function main(): Promise<void> {
     };
     await report(result);
   } finally {
-    await fleet.stop();
-    await store.close();
-    await server.close();
-    await redis.stop();
-    scratch.dispose();
-    rmSync(root, { recursive: true, force: true });
+    await bench.close();
   }
 }
 

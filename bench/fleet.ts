@@ -1,14 +1,15 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { isTerminal, taskStatuses } from '../src/tasks/status.js';
-import type { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
+import { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
 import type { TaskRecord } from '../src/tasks/task-record.js';
-import { benchKey, benchModel } from './common.js';
-import type { BenchRedis } from './redis-server.js';
+import { benchKey, benchModel, scratchDir, startModelServer } from './common.js';
+import { type BenchRedis, startBenchRedis } from './redis-server.js';
 
 /**
  * A fleet of `legate worker` processes on one shared Redis, for the shared-mode benchmarks. Each
@@ -174,4 +175,60 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
     if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A private Redis, the scripted model server, a scratch directory and a started fleet: what each shared-mode bench runs on. */
+export interface FleetBench {
+  redis: BenchRedis;
+  store: RedisTaskStore;
+  fleet: Fleet;
+  /** Spawn the tasks from a `--dispatch-only` parent, wait for all to end, and return the children's records. */
+  run(spacingMs: number): Promise<TaskRecord[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Start everything a fleet bench needs: `tasks` children of `steps` model calls each, answered
+ * after `latencyMs`, spawned `batch` per parent turn (`delayMs` between turns), run by `workers`
+ * `legate worker` processes of `concurrency` each.
+ */
+export async function openFleetBench(options: {
+  workers: number;
+  concurrency: number;
+  tasks: number;
+  steps: number;
+  latencyMs: number;
+  batch: number;
+  delayMs: number;
+}): Promise<FleetBench> {
+  const { tasks, steps } = options;
+  const redis = await startBenchRedis();
+  const server = await startModelServer({
+    mode: 'fanout',
+    latencyMs: options.latencyMs,
+    steps,
+    parent: { spawns: tasks, batch: options.batch, delayMs: options.delayMs },
+  });
+  const scratch = scratchDir();
+  const root = mkdtempSync(join(tmpdir(), 'legate-bench-fleet-'));
+  const store = await RedisTaskStore.open({ url: redis.url, prefix: redis.prefix });
+  const modelBaseUrl = server.openaiBaseUrl;
+  const fleet = await startFleet({ count: options.workers, concurrency: options.concurrency, root, cwd: scratch.dir, modelBaseUrl, redis, steps });
+  return {
+    redis,
+    store,
+    fleet,
+    async run(spacingMs) {
+      await spawnTasks({ count: tasks, spacingMs, root, cwd: scratch.dir, modelBaseUrl, redis });
+      return (await waitForEnded(store, tasks, 600_000)).filter((task) => task.depth === 1);
+    },
+    async close() {
+      await fleet.stop();
+      await store.close();
+      await server.close();
+      await redis.stop();
+      scratch.dispose();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }

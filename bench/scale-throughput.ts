@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RedisTaskStore } from '../src/tasks/store/redis/redis-store.js';
-import { flags, report, type Summary, scratchDir, startModelServer, summarize } from './common.js';
-import { processCpuMs, spawnTasks, spread, startFleet, waitForEnded } from './fleet.js';
-import { startBenchRedis } from './redis-server.js';
+import { flags, report, type Summary, summarize } from './common.js';
+import { openFleetBench, processCpuMs, spread } from './fleet.js';
 
 /**
  * Throughput of a fleet of `legate worker` processes on one private Redis: `--workers` workers of
@@ -55,16 +50,11 @@ async function main(): Promise<void> {
   const steps = Number(options.get('steps') ?? 3);
   const latencyMs = Number(options.get('latency') ?? 500);
 
-  const redis = await startBenchRedis();
-  const server = await startModelServer({ mode: 'fanout', latencyMs, steps, parent: { spawns: tasks, batch: tasks, delayMs: 0 } });
-  const scratch = scratchDir();
-  const root = mkdtempSync(join(tmpdir(), 'legate-bench-fleet-'));
-  const store = await RedisTaskStore.open({ url: redis.url, prefix: redis.prefix });
-  const fleet = await startFleet({ count: workers, concurrency, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis, steps });
+  const bench = await openFleetBench({ workers, concurrency, tasks, steps, latencyMs, batch: tasks, delayMs: 0 });
+  const { redis, fleet } = bench;
   try {
     const cpuBefore = fleet.workers.map((worker) => processCpuMs(worker.pid));
-    await spawnTasks({ count: tasks, spacingMs: 0, root, cwd: scratch.dir, modelBaseUrl: server.openaiBaseUrl, redis });
-    const records = (await waitForEnded(store, tasks, 600_000)).filter((task) => task.depth === 1);
+    const records = await bench.run(0);
     const started = Math.min(...records.map((task) => task.createdAt));
     const ended = Math.max(...records.map((task) => task.endedAt ?? 0));
     const wallMs = ended - started;
@@ -102,12 +92,7 @@ async function main(): Promise<void> {
     };
     await report(result);
   } finally {
-    await fleet.stop();
-    await store.close();
-    await server.close();
-    await redis.stop();
-    scratch.dispose();
-    rmSync(root, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
