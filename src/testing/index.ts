@@ -3,5 +3,6 @@
  * on legate through the real SDK clients and real sockets.
  */
 
+export { freePort } from './free-port.js';
 export type { RecordedRequest, ScriptedReply, ScriptedStep, ScriptedUsage } from './scripted-script.js';
 export { type ScriptedServer, type ScriptedServerOptions, startScriptedServer } from './scripted-server.js';

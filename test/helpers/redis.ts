@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll } from 'vitest';
+import { freePort } from '../../src/testing/free-port.js';
+
+export { freePort };
 
 /**
  * Redis for shared-mode tests.
@@ -185,18 +187,6 @@ function onPath(command: string): string | undefined {
     }
   }
   return undefined;
-}
-
-/** A TCP port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 async function startPrivateServer(binary: string, aof: { dir: string } | undefined): Promise<{ server: PrivateRedisServer; dispose(): Promise<void> }> {
