@@ -10,6 +10,9 @@ import { registerSessions } from './sessions.js';
 import { registerTasks } from './tasks.js';
 import { checkedCwd, exitCodeFor } from './usage.js';
 
+const sandboxOption = ['--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)'] as const;
+const dispatchOnlyOption = ['--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)'] as const;
+
 /** Parse argv and run one command. Resolves with the process exit code. */
 export async function main(argv: string[], given: Streams = processStreams()): Promise<number> {
   let exitCode = 0;
@@ -47,9 +50,9 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .argument('<prompt>', 'what the agent should do; - reads it from stdin')
     .option('--json', 'print {final, status, usage, tasks, ...} as JSON on stdout (progress stays on stderr)')
     .option('--no-wait', 'do not wait for background tasks after the final answer')
-    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
+    .option(...sandboxOption)
     .option('--model <name>', "the parent's model (default: model.name of the config)")
-    .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
+    .option(...dispatchOnlyOption)
     .action(async (prompt: string, options: RunOptions, command: Command) => {
       const { readPrompt, runCommand } = await import('./run.js');
       const text = await readPrompt(prompt, streams);
@@ -60,8 +63,8 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .command('chat')
     .description('interactive session with streaming output and a live task dock')
     .option('--resume [session]', 'continue a stored session (default: the most recent in this directory)')
-    .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
-    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
+    .option(...dispatchOnlyOption)
+    .option(...sandboxOption)
     .action(async (options: { resume?: string | true; dispatchOnly?: boolean }, command: Command) => {
       const { chatCommand } = await import('./chat.js');
       exitCode = await chatCommand({ ...command.optsWithGlobals(), ...options }, streams);
@@ -88,8 +91,8 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .command('mcp')
     .description('serve the delegation tools to an MCP client over stdio (stdout is the MCP channel)')
     .option('--session <name>', "session the client's tasks belong to (default: one per working directory)")
-    .option('--dispatch-only', 'shared mode: only put tasks on the shared queue; workers elsewhere run them (legate worker)')
-    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
+    .option(...dispatchOnlyOption)
+    .option(...sandboxOption)
     .action(async (options: { session?: string; dispatchOnly?: boolean }, command: Command) => {
       const { mcpCommand } = await import('./mcp.js');
       exitCode = await mcpCommand({ ...command.optsWithGlobals(), ...options }, streams);
@@ -98,7 +101,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
   program
     .command('acp')
     .description('serve legate to an ACP client (Zed and other editors) over stdio (stdout is the ACP channel)')
-    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
+    .option(...sandboxOption)
     .action(async (_options: unknown, command: Command) => {
       const { acpCommand } = await import('./acp.js');
       exitCode = await acpCommand(command.optsWithGlobals(), streams);
@@ -112,7 +115,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .description('run queued and interrupted tasks of this LEGATE_HOME, or of the shared queue in shared mode, until stopped (Ctrl-C hands them back)')
     .option('--concurrency <n>', 'tasks at once (default: delegation.max_concurrent_children)')
     .option('--until-idle', 'exit once no task is queued, interrupted or running')
-    .option('--sandbox <mode>', 'read-only, workspace-write or danger-full-access (default: agent.sandbox, else workspace-write)')
+    .option(...sandboxOption)
     .action(async (options: { concurrency?: string; untilIdle?: boolean }, command: Command) => {
       const { workerCommand } = await import('./worker.js');
       exitCode = await workerCommand({ ...command.optsWithGlobals(), ...options }, streams);
