@@ -19,9 +19,9 @@ import { openSharedRuntime } from './shared-runtime.js';
  *
  * `--layer=tool`: the agent tools as the loop runs them (`executeToolCall`: JSON arguments, zod
  * validation, the operation, the JSON view). `--layer=raw`: the TaskService calls underneath
- * (check = `get` + `trail`, the two reads check_task makes).
+ * (check = `trail`: the record, the output tail and the steers, read at once, as check_task reads them).
  *
- *   node bench/dist/bench/lifecycle.js --tasks=1000 --store=memory|sqlite|redis --layer=tool|raw
+ *   node bench/dist/bench/lifecycle.js --tasks=1000 --store=memory|sqlite|redis --layer=tool|raw [--yield]
  *
  * `--store=redis` is shared mode: a private redis-server, and the runtime `openRuntime` builds for
  * a config.yaml with `tasks.redis_url`.
@@ -32,11 +32,19 @@ export interface LifecycleResult {
   store: 'memory' | 'sqlite' | 'redis';
   layer: 'tool' | 'raw';
   tasks: number;
+  /** `--yield`: each timed spawn included one turn of the event loop after the call. */
+  yielded?: boolean;
   ops: Record<'spawn' | 'check' | 'steer' | 'list', Summary>;
   /** RSS and heap growth per live task (after GC), all children waiting on their first model call. */
   rssPerLiveTask: number;
   heapPerLiveTask: number;
   inFlightAtServer: number;
+  /**
+   * This process's CPU (user + system) from the first measured spawn until every child's model
+   * request reached the server, per task, ms: what one child costs to spawn and start, whichever
+   * spawn call's timing the microtasks of a child's start happened to fall into.
+   */
+  spawnToRequestCpuMsPerTask: number;
   /**
    * Shared mode: sequential PING round trips to the same Redis on another connection, timed the
    * same way right after the checks (what one Redis round trip costs on this machine just then).
@@ -56,6 +64,10 @@ async function main(): Promise<void> {
   const tasks = Number(options.get('tasks') ?? 1000);
   const storeKind = options.get('store') === 'sqlite' ? 'sqlite' : options.get('store') === 'redis' ? 'redis' : 'memory';
   const layer = options.get('layer') === 'raw' ? 'raw' : 'tool';
+  // `--yield`: each timed spawn also waits for the event loop to turn once (`setImmediate`), so it
+  // holds the spawned child's whole start up to its model request, not whatever share of it the
+  // microtask queue happened to run before the spawn call returned.
+  const yieldAfterSpawn = options.has('yield');
   const checkRounds = Number(options.get('check-rounds') ?? 5);
   const listSamples = Number(options.get('list-samples') ?? 100);
   const warmup = 50;
@@ -147,12 +159,19 @@ async function main(): Promise<void> {
 
   const ids: string[] = [];
   const spawnTimes: number[] = [];
+  const cpuBefore = process.cpuUsage();
   for (let index = 0; index < tasks; index++) {
     let id = '';
-    spawnTimes.push(await time(async () => (id = await ops.spawn(index))));
+    spawnTimes.push(
+      await time(async () => {
+        id = await ops.spawn(index);
+        if (yieldAfterSpawn) await new Promise((resolve) => setImmediate(resolve));
+      }),
+    );
     ids.push(id);
   }
   const inFlightAtServer = await settle(tasks);
+  const spawnCpu = process.cpuUsage(cpuBefore);
   collectGarbage();
   const after = process.memoryUsage();
 
@@ -221,10 +240,12 @@ async function main(): Promise<void> {
     store: storeKind,
     layer,
     tasks,
+    ...(yieldAfterSpawn && { yielded: true }),
     ops: { spawn: summarize(spawnTimes), check: summarize(checkTimes), steer: summarize(steerTimes), list: summarize(listTimes) },
     rssPerLiveTask: (after.rss - before.rss) / tasks,
     heapPerLiveTask: (after.heapUsed - before.heapUsed) / tasks,
     inFlightAtServer,
+    spawnToRequestCpuMsPerTask: (spawnCpu.user + spawnCpu.system) / 1000 / tasks,
     ...(redisPing && { redisPing }),
     ...(redisSlow && { redisSlow, checkWindowMs }),
   };

@@ -87,6 +87,14 @@ async function main(): Promise<void> {
     log(`lifecycle ${kase.store}/${kase.layer}: spawn p50 ${result.ops.spawn.median.toFixed(0)} us, check p99 ${result.ops.check.p99.toFixed(0)} us`);
     lifecycle.push(result);
   }
+  const spawnTurn: LifecycleResult[] = [];
+  for (const store of quick ? ['memory'] : ['memory', 'sqlite']) {
+    const result = await runWorker<LifecycleResult>('lifecycle.js', [`--store=${store}`, '--layer=tool', '--tasks=1000', '--yield']);
+    log(
+      `lifecycle ${store}/tool --yield: spawn + one turn p50 ${result.ops.spawn.median.toFixed(0)} us, ${result.spawnToRequestCpuMsPerTask.toFixed(2)} ms CPU per child`,
+    );
+    spawnTurn.push(result);
+  }
 
   const inflight: InflightResult[] = [];
   for (const client of ['fetch', 'sdk'] as const) {
@@ -139,6 +147,7 @@ async function main(): Promise<void> {
     reps,
     fanout,
     lifecycle,
+    spawnTurn,
     inflight,
     profiles,
   };

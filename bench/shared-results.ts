@@ -181,7 +181,7 @@ export function sharedSection(run: SharedRun): string {
   if (run.check.length > 0) {
     line(
       'bench/lifecycle.ts `--store=redis`: 1000 running tasks (each waiting on a model call), then 5 passes of check over all of them. ' +
-        '"tool" = check_task as the loop runs it; "raw" = the TaskService reads underneath (`get` + output + steers). "Redis PING" = ' +
+        '"tool" = check_task as the loop runs it; "raw" = the TaskService read underneath (`trail`: record, output tail and steers, sent at once). "Redis PING" = ' +
         'sequential PINGs on another connection right after, the floor of one round trip on this machine at that moment. Microseconds.',
     );
     line();

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redactSecrets } from '../secrets.js';
 
@@ -16,6 +16,8 @@ export function logFilePath(home: string): string {
 export class CommandLog {
   private readonly secrets = new Set<string>();
   private broken = false;
+  /** The log file, opened for appending on the first line written and kept open (a worker writes a line per task event). */
+  private fd: number | undefined;
   /** Lines held back until the keys are known (`addSecrets`) or `flush()`: the first lines (argv) may hold a key too. */
   private pending: { at: Date; text: string }[] | undefined = [];
 
@@ -53,16 +55,31 @@ export class CommandLog {
     if (pending.length > 0) this.append(pending);
   }
 
+  /** Write the held-back lines and close the file (the command is over; a later line opens it again). */
+  close(): void {
+    this.flush();
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Nothing to keep: the lines were written.
+    }
+    this.fd = undefined;
+  }
+
   private append(entries: { at: Date; text: string }[]): void {
     if (!this.file || this.broken) return;
     try {
-      mkdirSync(dirname(this.file), { recursive: true });
+      if (this.fd === undefined) {
+        mkdirSync(dirname(this.file), { recursive: true });
+        this.fd = openSync(this.file, 'a', 0o600);
+      }
       const lines = entries.flatMap(({ at, text }) =>
         redactSecrets(text, this.secrets)
           .split('\n')
           .map((part) => `${at.toISOString()} ${process.pid} ${this.command}: ${part}`),
       );
-      appendFileSync(this.file, `${lines.join('\n')}\n`, { mode: 0o600 });
+      writeSync(this.fd, `${lines.join('\n')}\n`);
     } catch {
       this.broken = true;
     }

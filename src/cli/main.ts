@@ -144,7 +144,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     }
   }
   streams.log?.record(`exit ${exitCode}`);
-  streams.log?.flush();
+  streams.log?.close();
   return exitCode;
 }
 

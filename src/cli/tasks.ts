@@ -111,8 +111,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     .action(
       action(async (desk, id: string, options: JsonOption) => {
         const view = await run(checkTask, desk, { task_id: id });
-        const { output } = await desk.tasks.trail(operator, id);
-        const task = await desk.tasks.get(operator, id);
+        const { task, output } = await desk.tasks.trail(operator, id);
         const text = [
           `${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`,
           `goal: ${task.goal}`,

@@ -114,8 +114,7 @@ export const checkTask = define({
   description: "Non-blocking: a background task's status, elapsed time, API calls, current tool and the last 10 lines of its output.",
   parameters: checkTaskParameters,
   async run(args, session) {
-    const task = await session.service.get(session.sessionId, args.task_id);
-    const { output, steers } = await session.service.trail(session.sessionId, task.id, 10);
+    const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
     return checkView(task, output, steers, session.prices);
   },
 });

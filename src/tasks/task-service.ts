@@ -298,11 +298,20 @@ export class TaskService {
     else if (task.status !== 'input_required') await this.store.update(taskId, { reported: true });
   }
 
-  /** What a task left behind so far: its output buffer (the last `last` lines) and its steering messages. */
-  async trail(caller: CallerLike, taskId: string, last?: number): Promise<{ output: string[]; steers: SteerRecord[] }> {
-    await this.get(caller, taskId);
-    const [output, steers] = await Promise.all([this.store.readOutput(taskId, last), this.store.listSteers(taskId)]);
-    return { output, steers };
+  /**
+   * A task with what it left behind so far: its output buffer (the last `last` lines) and its
+   * steering messages. The three reads go out at once (one round trip to a remote store); what
+   * they read is returned only once the record shows the caller may see the task.
+   */
+  async trail(caller: CallerLike, taskId: string, last?: number): Promise<{ task: TaskRecord; output: string[]; steers: SteerRecord[] }> {
+    const who = asCaller(caller);
+    if (typeof taskId !== 'string') throw taskNotFound(who, taskId);
+    const [record, output, steers] = await Promise.allSettled([this.store.get(taskId), this.store.readOutput(taskId, last), this.store.listSteers(taskId)]);
+    if (record.status === 'rejected') throw record.reason;
+    if (!record.value || !sees(who, record.value)) throw taskNotFound(who, taskId);
+    if (output.status === 'rejected') throw output.reason;
+    if (steers.status === 'rejected') throw steers.reason;
+    return { task: await this.reaper.refresh(record.value), output: output.value, steers: steers.value };
   }
 
   /** The task's checkpointed conversation (`store_corrupt` naming the task when a stored step is damaged). */

@@ -67,8 +67,7 @@ export function apiRoutes(deps: DashboardDeps): Hono {
 
   api.get('/tasks/:id', async (c) => {
     const id = c.req.param('id');
-    const task = await deps.tasks.get(operator, id);
-    const trail = await deps.tasks.trail(operator, id);
+    const { task, ...trail } = await deps.tasks.trail(operator, id);
     const conversation = await deps.tasks.checkpoint(operator, id).catch((error: unknown) => ({ error: errorMessage(error) }));
     return c.json(send(taskDetail(task, trail, conversation, deps.prices)));
   });

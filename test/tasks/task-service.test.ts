@@ -180,6 +180,38 @@ describe('owner liveness', () => {
   });
 });
 
+describe('trail (what check_task reads)', () => {
+  it('sends the record, output and steer reads at once (one round trip to a remote store) and returns the task with them', async () => {
+    const store = new MemoryTaskStore();
+    const service = new TaskService({ store, runner: hangingRunner, maxConcurrent: 1 });
+    const task = await service.spawn(childSpec('READ-AT-ONCE', '/tmp', 's_reader000001'));
+    await service.steer('s_reader000001', task.id, 'look at the tests first');
+    // A store whose reads answer only once all three have been asked for: sequential reads would never finish.
+    const asked: string[] = [];
+    let answer!: () => void;
+    const allAsked = new Promise<void>((resolve) => (answer = resolve));
+    const gated = <T>(name: string, read: () => Promise<T>): Promise<T> => {
+      asked.push(name);
+      if (asked.length === 3) answer();
+      return allAsked.then(read);
+    };
+    const slow = Object.create(store) as MemoryTaskStore;
+    slow.get = (id) => gated('get', () => store.get(id));
+    slow.readOutput = (id, last) => gated('readOutput', () => store.readOutput(id, last));
+    slow.listSteers = (id) => gated('listSteers', () => store.listSteers(id));
+    const reader = new TaskService({ store: slow, runner: hangingRunner, maxConcurrent: 1 });
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${asked.join(', ')} were asked for`)), 2_000));
+    const trail = (await Promise.race([reader.trail('s_reader000001', task.id, 10), timeout])) as Awaited<ReturnType<TaskService['trail']>>;
+    expect(asked.sort()).toEqual(['get', 'listSteers', 'readOutput']);
+    expect(trail.task).toMatchObject({ id: task.id, status: 'running', goal: 'READ-AT-ONCE' });
+    expect(trail.steers.map((steer) => steer.message)).toEqual(['look at the tests first']);
+    // Another session's task: not found, and nothing it read is returned.
+    await expect(reader.trail('s_intruder00001', task.id)).rejects.toMatchObject({ code: 'task_not_found' });
+    await service.shutdown();
+    await reader.shutdown();
+  });
+});
+
 describe('caller checks', () => {
   it("trail, markReported and checkpoint apply the session scoping: another session's task does not exist", async () => {
     const store = new MemoryTaskStore();
