@@ -37,6 +37,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     return 2;
   }
   const say = (line: string): void => void streams.stderr.write(`${line}\n`);
+  await runtime.warmUp();
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);

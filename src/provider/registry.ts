@@ -16,6 +16,8 @@ export interface ProviderEntry {
   apiKeyEnv: string;
   /** `max_tokens` for a model when the config sets none; undefined: send none (the model's own limit). */
   defaultMaxTokens(model: string): number | undefined;
+  /** Load the wire's SDK: done by the first request; a long-running worker does it at start (`Runtime.warmUp`). */
+  load(): Promise<unknown>;
   /** The cheap authenticated request `legate doctor` makes to check an endpoint and key. */
   probe(baseUrl: string, key: string): { url: string; headers: Record<string, string> };
 }
@@ -27,6 +29,7 @@ export const providers = {
     defaultBaseUrl: defaultOpenAIBaseUrl,
     apiKeyEnv: 'OPENAI_API_KEY',
     defaultMaxTokens: () => undefined,
+    load: () => import('openai'),
     probe: (baseUrl, key) => ({ url: `${baseUrl}/models`, headers: { authorization: `Bearer ${key}` } }),
   },
   anthropic: {
@@ -34,6 +37,7 @@ export const providers = {
     defaultBaseUrl: defaultAnthropicBaseUrl,
     apiKeyEnv: 'ANTHROPIC_API_KEY',
     defaultMaxTokens: anthropicMaxTokensFor,
+    load: () => import('@anthropic-ai/sdk'),
     probe: (baseUrl, key) => ({ url: `${baseUrl}/v1/models`, headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01' } }),
   },
 } satisfies Record<string, ProviderEntry>;

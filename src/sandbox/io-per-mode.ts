@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ToolIO } from '../tools/tool.js';
 import type { ApprovalGate } from './approval-gate.js';
 import type { SandboxMode } from './modes.js';
+import type { SandboxSettings } from './policy.js';
 import { createSandboxedIO } from './sandboxed-io.js';
 import { type SandboxSettingsInput, sandboxSettings } from './settings.js';
 
@@ -16,6 +17,8 @@ import { type SandboxSettingsInput, sandboxSettings } from './settings.js';
  */
 export class IOPerMode {
   private readonly ios = new Map<SandboxMode, ToolIO>();
+  /** Each mode's settings, made real once (every child in a mode shares them, as the cached IOs do). */
+  private readonly settings = new Map<SandboxMode, SandboxSettings>();
   private readonly tempDir = join(realpathSync(tmpdir()), `legate-sandbox-${process.pid}-${randomBytes(4).toString('hex')}`);
 
   constructor(
@@ -46,7 +49,11 @@ export class IOPerMode {
   build(mode: SandboxMode, options: { wrap?: (base: ToolIO) => ToolIO; gate?: ApprovalGate }): ToolIO {
     const inner = options.wrap ? options.wrap(this.base) : this.base;
     if (mode === 'danger-full-access') return inner;
-    const settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
+    let settings = this.settings.get(mode);
+    if (!settings) {
+      settings = sandboxSettings({ ...this.input, mode, tempDir: this.tempDir });
+      this.settings.set(mode, settings);
+    }
     const prepare = (): void => void mkdirSync(this.tempDir, { recursive: true, mode: 0o700 });
     const gate = options.gate ?? this.gate;
     return createSandboxedIO(inner, { settings, prepare, ...(gate ? { gate } : {}) });
@@ -55,5 +62,6 @@ export class IOPerMode {
   close(): void {
     rmSync(this.tempDir, { recursive: true, force: true });
     this.ios.clear();
+    this.settings.clear();
   }
 }
