@@ -137,9 +137,8 @@ export class Runtime implements ChildEnvironment {
    */
   async warmUp(): Promise<void> {
     const wires = new Set([this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()].map((endpoint) => endpoint.provider));
-    await Promise.all([...wires].map((wire) => providerEntry(wire).load()));
-    // Node loads its HTTP client (undici) the first time `fetch` is read.
-    void globalThis.fetch;
+    // Node loads its HTTP client (undici) on the first fetch: a data: URL needs no network.
+    await Promise.all([...[...wires].map((wire) => providerEntry(wire).load()), fetch('data:,').then((response) => response.arrayBuffer())]);
   }
 
   /** What this runtime can run a task with: its routes and toolsets (for tasks spawned on other machines). */
