@@ -1,4 +1,4 @@
-import type { RecordedRequest } from '../../src/testing/scripted-server.js';
+import type { RecordedRequest, ScriptedReply, ScriptedServer } from '../../src/testing/scripted-server.js';
 
 /** Predicates and readers for scripted-server requests in delegation tests (OpenAI wire). */
 
@@ -45,4 +45,26 @@ export function taskIds(request: RecordedRequest): string[] {
 /** Names of the tools offered in the request. */
 export function toolNames(request: RecordedRequest): string[] {
   return ((request.body?.tools ?? []) as { function?: { name: string }; name?: string }[]).map((tool) => tool.function?.name ?? tool.name ?? '');
+}
+
+/**
+ * A reply given only once a request matching `match` has reached `server` (the live
+ * `server.requests`). For the parent's last reply in a `run --no-wait` test: the run then exits with
+ * its child's model call in flight every time, instead of sometimes before the child's request was
+ * sent (the worker's request would then take the step scripted for the run's child).
+ */
+export function afterRequest(
+  server: ScriptedServer,
+  match: (request: RecordedRequest) => boolean,
+  reply: ScriptedReply,
+  timeoutMs = 30_000,
+): () => Promise<ScriptedReply> {
+  return async () => {
+    const deadline = Date.now() + timeoutMs;
+    while (!server.requests.some(match)) {
+      if (Date.now() > deadline) throw new Error(`no request matching the awaited one reached the server within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return reply;
+  };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
-import { childWith, isParent, lastToolResults } from '../helpers/script.js';
+import { afterRequest, childWith, isParent, lastToolResults } from '../helpers/script.js';
 
 let server: ScriptedServer;
 afterEach(async () => {
@@ -13,7 +13,7 @@ describe('stored sessions', () => {
     server = await startScriptedServer();
     server.enqueue(
       { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'OUTLIVE-GOAL' } }] } },
-      { match: isParent, reply: { text: 'started; not waiting' } },
+      { match: isParent, reply: afterRequest(server, childWith('OUTLIVE-GOAL'), { text: 'started; not waiting' }) },
       // In flight when the run exits (so it is aborted and handed back, nothing checkpointed)…
       { match: childWith('OUTLIVE-GOAL'), reply: { delayMs: 5000, text: 'never delivered' } },
       // …and answered when the worker runs it again.

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
 import { dumpKeys, freePort, useTestRedis } from '../helpers/redis.js';
-import { childWith, isParent } from '../helpers/script.js';
+import { afterRequest, childWith, isParent } from '../helpers/script.js';
 
 const redis = await useTestRedis();
 
@@ -17,7 +17,8 @@ describe.skipIf(!redis)('shared mode: tasks in Redis (tasks.redis_url, LEGATE_RE
     server = await startScriptedServer();
     server.enqueue(
       { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'SHARED-GOAL' } }] } },
-      { match: isParent, reply: { text: 'left it running' } },
+      // The run exits only once its child's request is in flight (else the worker's would take the hanging step).
+      { match: isParent, reply: afterRequest(server, childWith('SHARED-GOAL'), { text: 'left it running' }) },
       { label: 'cut by --no-wait exit', match: childWith('SHARED-GOAL'), reply: { hang: true } },
       { label: 'run by worker B', match: childWith('SHARED-GOAL'), reply: { text: 'SHARED-SUMMARY' } },
     );

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
-import { childWith, isParent } from '../helpers/script.js';
+import { afterRequest, childWith, isParent } from '../helpers/script.js';
 
 let server: ScriptedServer;
 afterEach(async () => {
@@ -13,7 +13,7 @@ describe('legate worker', () => {
     server = await startScriptedServer();
     server.enqueue(
       { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'WORKER-GOAL' } }] } },
-      { match: isParent, reply: { text: 'left it running' } },
+      { match: isParent, reply: afterRequest(server, childWith('WORKER-GOAL'), { text: 'left it running' }) },
       { label: 'aborted by --no-wait exit', match: childWith('WORKER-GOAL'), reply: { hang: true } },
       { label: 'aborted by worker Ctrl-C', match: childWith('WORKER-GOAL'), reply: { hang: true } },
     );
@@ -39,7 +39,7 @@ describe('legate worker', () => {
     server = await startScriptedServer();
     server.enqueue(
       { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'LATE-GOAL' } }] } },
-      { match: isParent, reply: { text: 'left it running' } },
+      { match: isParent, reply: afterRequest(server, childWith('LATE-GOAL'), { text: 'left it running' }) },
       { label: 'cut by --no-wait exit', match: childWith('LATE-GOAL'), reply: { hang: true } },
       { label: 'run by the worker', match: childWith('LATE-GOAL'), reply: { text: 'LATE-SUMMARY' } },
     );
