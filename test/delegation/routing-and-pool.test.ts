@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { filesUnder } from '../helpers/files.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds } from '../helpers/script.js';
 
 const keys = {
@@ -24,13 +24,6 @@ async function start(): Promise<ScriptedServer> {
   const server = await startScriptedServer();
   servers.push(server);
   return server;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 describe('subagent model routing and the credential pool', () => {

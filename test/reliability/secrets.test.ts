@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { type CliResult, runCli, startCli, tempHome, until } from '../helpers/cli.js';
+import { filesUnder } from '../helpers/files.js';
 import { childWith, isParent, lastToolResults, taskIds } from '../helpers/script.js';
 import { sandboxArgsForCommands } from '../sandbox/commands-sandbox.js';
 
@@ -31,13 +32,6 @@ async function server(): Promise<ScriptedServer> {
   const started = await startScriptedServer();
   servers.push(started);
   return started;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 /** Reads every file under `home` every 50 ms until stopped; returns what was seen (file name → contents seen). */
