@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,14 @@ export interface CliResult {
 
 const fileDirs: string[] = [];
 afterAll(() => removeDirs(fileDirs.splice(0)));
+
+// A CLI still running when its file's tests end (a test that failed before stopping its worker)
+// is killed, so that it does not outlive the run, polling a store or a Redis for good.
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
 
 function removeDirs(dirs: string[]): void {
   // A CLI the test killed may still be writing: retry, and never fail the test over cleanup (the run's temp root is removed anyway).
@@ -78,6 +86,8 @@ export function startCli(args: string[], options: { home: string; cwd?: string; 
     ...options.env,
   };
   const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? options.home, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('close', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
