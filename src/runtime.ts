@@ -18,6 +18,7 @@ import { IOPerMode } from './sandbox/io-per-mode.js';
 import { isNarrowerOrEqual, type SandboxMode } from './sandbox/modes.js';
 import { redactSecrets } from './secrets.js';
 import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/bullmq/task-capabilities.js';
+import { heartbeatMsFor } from './tasks/lease-keeper.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
 import { sessionCaller, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
@@ -123,7 +124,7 @@ export class Runtime implements ChildEnvironment {
       childTimeoutSeconds: this.config.delegation.child_timeout_seconds,
       maxResumes: this.config.tasks.max_resumes,
       leaseMs,
-      heartbeatMs: Math.min(500, Math.floor(leaseMs / 4)),
+      heartbeatMs: heartbeatMsFor(leaseMs),
       ...options.taskParts,
       approval: this.approvalMode,
       approvalTimeoutSeconds: this.config.agent.approval_timeout_seconds,

@@ -27,6 +27,11 @@ interface Held {
   lost: (reason: LegateError) => void;
 }
 
+/** How often leases of `leaseMs` are renewed: every 500 ms, or every quarter lease when that is shorter. */
+export function heartbeatMsFor(leaseMs: number): number {
+  return Math.min(500, Math.floor(leaseMs / 4));
+}
+
 /**
  * Leases as fields of the task record, renewed for all held tasks by one `store.heartbeat` call
  * every `heartbeatMs`. A task missing from the reply (or under another epoch) is lost at once; when

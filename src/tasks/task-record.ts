@@ -99,6 +99,11 @@ export type StoredApprovalAnswer = ({ approved: true } | { approved: false; reas
  */
 export type CancelledBy = 'parent' | 'user' | 'timeout' | 'shutdown';
 
+/** The `error` a cancelled task carries, naming who cancelled it. */
+export function cancelledError(by: CancelledBy): string {
+  return `cancelled by ${{ parent: 'the parent', user: 'the user', timeout: 'its timeout', shutdown: 'shutdown' }[by]}`;
+}
+
 /** The owner and epoch a running task's write is made under; the store applies it only if both still hold. */
 export interface Fence {
   owner: string;

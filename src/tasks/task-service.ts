@@ -13,7 +13,7 @@ import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
 import type { LiveTask } from './task-execution.js';
 import { newTaskId } from './task-ids.js';
-import type { CancelledBy, SessionRecord, SteerRecord, TaskRecord, TaskSpec } from './task-record.js';
+import { type CancelledBy, cancelledError, type SessionRecord, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
 import type { TaskServiceOptions } from './task-service-options.js';
 import { startTask, type TaskStartDeps } from './task-start.js';
 
@@ -210,7 +210,7 @@ export class TaskService {
     const cancelled = await this.store.transition(taskId, task.status, 'cancelled', {
       endedAt: Date.now(),
       exitReason: 'cancelled',
-      error: `cancelled by ${cancellerName[cancelledBy]}`,
+      error: cancelledError(cancelledBy),
       cancelledBy,
     });
     const live = this.live.get(taskId);
@@ -298,11 +298,7 @@ export class TaskService {
     else if (task.status !== 'input_required') await this.store.update(taskId, { reported: true });
   }
 
-  /**
-   * A task with what it left behind so far: its output buffer (the last `last` lines) and its
-   * steering messages. The three reads go out at once (one round trip to a remote store); what
-   * they read is returned only once the record shows the caller may see the task.
-   */
+  /** A task with its output (the last `last` lines) and steers, read at once; returned only if the caller may see the task. */
   async trail(caller: CallerLike, taskId: string, last?: number): Promise<{ task: TaskRecord; output: string[]; steers: SteerRecord[] }> {
     const who = asCaller(caller);
     if (typeof taskId !== 'string') throw taskNotFound(who, taskId);
@@ -398,10 +394,3 @@ export class TaskService {
     }
   }
 }
-
-const cancellerName: Record<CancelledBy, string> = {
-  parent: 'the parent',
-  user: 'the user',
-  timeout: 'its timeout',
-  shutdown: 'shutdown',
-};

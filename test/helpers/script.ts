@@ -1,4 +1,5 @@
 import type { RecordedRequest, ScriptedReply, ScriptedServer } from '../../src/testing/scripted-server.js';
+import { until } from './cli.js';
 
 /** Predicates and readers for scripted-server requests in delegation tests (OpenAI wire). */
 
@@ -60,11 +61,7 @@ export function afterRequest(
   timeoutMs = 30_000,
 ): () => Promise<ScriptedReply> {
   return async () => {
-    const deadline = Date.now() + timeoutMs;
-    while (!server.requests.some(match)) {
-      if (Date.now() > deadline) throw new Error(`no request matching the awaited one reached the server within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => server.requests.some(match), timeoutMs, 'the awaited request to reach the server');
     return reply;
   };
 }

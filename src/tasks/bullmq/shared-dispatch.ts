@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { StoreLeaseKeeper } from '../lease-keeper.js';
+import { heartbeatMsFor, StoreLeaseKeeper } from '../lease-keeper.js';
 import { newOwnerId } from '../owner.js';
 import { storeError } from '../store/redis/redis-connection.js';
 import type { TaskStore } from '../store/task-store.js';
@@ -63,8 +63,7 @@ export class SharedDispatch {
       await subscriber.connect();
       const channel = await EndChannel.open(connection, subscriber, options.prefix);
       const queues = new TaskQueues(connection, options.prefix);
-      const heartbeatMs = Math.min(500, Math.floor(options.leaseMs / 4));
-      const inner = new StoreLeaseKeeper(options.store, options.owner ?? newOwnerId(), options.leaseMs, heartbeatMs);
+      const inner = new StoreLeaseKeeper(options.store, options.owner ?? newOwnerId(), options.leaseMs, heartbeatMsFor(options.leaseMs));
       const leases = new SharedLeaseKeeper(inner, options.store, channel);
       const ends = new SharedTaskEnds(channel, options.fallbackPollMs);
       let shared: SharedDispatch | undefined;
