@@ -5,7 +5,7 @@ import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
 import { operator } from '../src/tasks/caller.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
-import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../src/tasks/store/sqlite/sqlite-store.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
 import { measureFanout } from './fanout-window.js';

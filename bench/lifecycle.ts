@@ -6,7 +6,7 @@ import { configSchema } from '../src/config/schema.js';
 import { Runtime } from '../src/runtime.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import * as redisScripts from '../src/tasks/store/redis/scripts/index.js';
-import { SqliteTaskStore } from '../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskSpec } from '../src/tasks/task-record.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, collectGarbage, flags, nowUs, report, type Summary, scratchDir, startModelServer, summarize, windowProfiler } from './common.js';

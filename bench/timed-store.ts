@@ -1,4 +1,4 @@
-import { WriteBatch } from '../src/tasks/store/sqlite-write-batch.js';
+import { WriteBatch } from '../src/tasks/store/sqlite/sqlite-write-batch.js';
 import type { TaskStore } from '../src/tasks/store/task-store.js';
 import { nowUs } from './common.js';
 

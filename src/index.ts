@@ -44,7 +44,7 @@ export { type TaskStatus, transitions } from './tasks/status.js';
 export { fenceHolds, leaseLost } from './tasks/store/fence.js';
 export { MemoryTaskStore } from './tasks/store/memory-store.js';
 /** The SQLite store lives at `legate/sqlite` (so this entry does not load the native module); its type is here. */
-export type { SqliteTaskStore } from './tasks/store/sqlite-store.js';
+export type { SqliteTaskStore } from './tasks/store/sqlite/sqlite-store.js';
 export { parseStoredMessages, storedFormat } from './tasks/store/stored-shapes.js';
 export {
   type Checkpoint,

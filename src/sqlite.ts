@@ -3,5 +3,5 @@
  * LEGATE_HOME). A subpath of its own so that the main entry does not load the native module.
  */
 
-export { latestSchemaVersion, type SqliteMigration, sqliteMigrations } from './tasks/store/sqlite-migrations.js';
-export { SqliteTaskStore } from './tasks/store/sqlite-store.js';
+export { latestSchemaVersion, type SqliteMigration, sqliteMigrations } from './tasks/store/sqlite/sqlite-migrations.js';
+export { SqliteTaskStore } from './tasks/store/sqlite/sqlite-store.js';

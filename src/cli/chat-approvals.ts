@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { ApprovalAnswer, ApprovalGate, ApprovalRequest } from '../sandbox/approval-gate.js';
 import { isWithin, type SandboxRequest } from '../sandbox/policy.js';
-import type { ApprovalChoice, ApprovalQuestion } from './chat-screen.js';
+import type { ApprovalChoice, ApprovalQuestion } from './tui/chat-screen.js';
 
 /** The screen side of the chat's approvals: asks in the terminal, and notes answers in the transcript. */
 export interface ApprovalScreen {

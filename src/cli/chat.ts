@@ -6,12 +6,12 @@ import { isTerminal } from '../tasks/status.js';
 import { ChatApprovals } from './chat-approvals.js';
 import { runChatCommand } from './chat-commands.js';
 import { recapLines } from './chat-recap.js';
-import { type ChatScreen, PlainScreen } from './chat-screen.js';
 import { noColors, paletteFor } from './colors.js';
 import { type GlobalOptions, openRuntime, type Streams } from './context.js';
 import { progressLine, taskLine } from './progress.js';
-import { TaskDock } from './task-dock.js';
-import { TerminalScreen } from './terminal.js';
+import { type ChatScreen, PlainScreen } from './tui/chat-screen.js';
+import { TaskDock } from './tui/task-dock.js';
+import { TerminalScreen } from './tui/terminal.js';
 
 export interface ChatOptions extends GlobalOptions {
   /** `--resume [SESSION]`: true for the most recent session in this directory. */

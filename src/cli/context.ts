@@ -6,9 +6,9 @@ import type { McpToolsets } from '../mcp/mcp-toolsets.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
 import { parseSandboxMode } from '../sandbox/modes.js';
 import { maskKey } from '../secrets.js';
-import type { SharedDispatch } from '../tasks/bullmq/shared-dispatch.js';
 import { oneLine } from '../tasks/output-lines.js';
-import { SqliteTaskStore } from '../tasks/store/sqlite-store.js';
+import type { SharedDispatch } from '../tasks/shared/shared-dispatch.js';
+import { SqliteTaskStore } from '../tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
 import { type CommandLog, silentLog } from './command-log.js';
@@ -201,7 +201,7 @@ export async function openSharedDispatch(
 ): Promise<SharedDispatch | undefined> {
   const url = sharedStoreUrl(loaded.config, env);
   if (url === undefined) return undefined;
-  const { SharedDispatch } = await import('../tasks/bullmq/shared-dispatch.js');
+  const { SharedDispatch } = await import('../tasks/shared/shared-dispatch.js');
   return SharedDispatch.open({ url, prefix: loaded.config.tasks.redis_prefix, store, leaseMs: loaded.config.tasks.lease_seconds * 1000, queueSpawns });
 }
 

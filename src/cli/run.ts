@@ -7,7 +7,7 @@ import { oneLine } from '../tasks/output-lines.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { type GlobalOptions, logOf, openRuntime, type Streams } from './context.js';
 import { parentTextLine, progressLine, runTaskLine } from './progress.js';
-import { WaitLine } from './wait-line.js';
+import { WaitLine } from './tui/wait-line.js';
 
 export interface RunOptions extends GlobalOptions {
   json?: boolean;

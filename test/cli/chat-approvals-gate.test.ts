@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { type ApprovalScreen, ChatApprovals, questionFor } from '../../src/cli/chat-approvals.js';
-import type { ApprovalChoice, ApprovalQuestion } from '../../src/cli/chat-screen.js';
 import { noColors } from '../../src/cli/colors.js';
+import type { ApprovalChoice, ApprovalQuestion } from '../../src/cli/tui/chat-screen.js';
 import type { ApprovalRequest } from '../../src/sandbox/approval-gate.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { colors, noColors, paletteFor } from '../../src/cli/colors.js';
-import { type Key, LineEditor } from '../../src/cli/line-editor.js';
-import { clip, displayWidth, splitAt, stripAnsi } from '../../src/cli/screen-text.js';
+import { type Key, LineEditor } from '../../src/cli/tui/line-editor.js';
+import { clip, displayWidth, splitAt, stripAnsi } from '../../src/cli/tui/screen-text.js';
 
 /** Keys as `emitKeypressEvents` reports them: plain strings are typed, objects are named keys. */
 function press(editor: LineEditor, ...keys: (string | Key)[]): ReturnType<LineEditor['handle']>[] {

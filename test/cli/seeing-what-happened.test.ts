@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import { runCli, scriptedConfig } from '../helpers/cli.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 import { home, scriptedServer } from './cli-harness.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { runCli } from '../helpers/cli.js';
 import { taskFixture } from '../tasks/store-conformance.js';

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { expect, test } from 'vitest';
-import { WaitLine } from '../../src/cli/wait-line.js';
+import { WaitLine } from '../../src/cli/tui/wait-line.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 
 /** `legate run`'s waiting line: redrawn in place on a TTY, plain lines otherwise. */

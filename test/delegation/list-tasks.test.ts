@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import { executeToolCall } from '../../src/tools/execute.js';
 import { createNodeIO } from '../../src/tools/node-io.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { isTerminal } from '../../src/tasks/status.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import { operator } from '../../src/tasks/task-service.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { executeToolCall, type ToolCallResult } from '../../src/tools/execute.js';

@@ -7,7 +7,7 @@ import { LegateError } from '../../src/errors.js';
 import { Runtime } from '../../src/runtime.js';
 import { isTerminal } from '../../src/tasks/status.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { runCli, scriptedConfig, startCli, tempDir, tempHome, until } from '../helpers/cli.js';

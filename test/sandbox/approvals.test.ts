@@ -6,7 +6,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { Session } from '../../src/session.js';
 import { operator, sessionCaller } from '../../src/tasks/caller.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';

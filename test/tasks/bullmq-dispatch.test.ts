@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { WaitingError, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jobIdFor, queueName, taskIdOfJob } from '../../src/tasks/bullmq/queue-names.js';
-import { missingCapabilities } from '../../src/tasks/bullmq/task-capabilities.js';
+import { missingCapabilities } from '../../src/tasks/shared/capability-checked-runner.js';
+import { jobIdFor, queueName, taskIdOfJob } from '../../src/tasks/shared/queue-names.js';
 import { operator } from '../../src/tasks/task-service.js';
 import type { RecordedRequest } from '../../src/testing/scripted-script.js';
 import { type ScriptedReply, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';

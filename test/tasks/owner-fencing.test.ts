@@ -5,7 +5,7 @@ import type { RunResult } from '../../src/agent/events.js';
 import type { LegateError } from '../../src/errors.js';
 import type { Runtime } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import { operator, type TaskRunner, TaskService } from '../../src/tasks/task-service.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childSpec, gate, intercept, removeDirs, runtimeOn, tempDir, until } from './task-runtime-helpers.js';

@@ -1,7 +1,7 @@
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
-import type { QueueWorkers } from '../../src/tasks/bullmq/queue-workers.js';
-import { SharedDispatch } from '../../src/tasks/bullmq/shared-dispatch.js';
+import type { QueueWorkers } from '../../src/tasks/shared/queue-workers.js';
+import { SharedDispatch } from '../../src/tasks/shared/shared-dispatch.js';
 import { RedisTaskStore } from '../../src/tasks/store/redis/redis-store.js';
 import type { TestRedis } from '../helpers/redis.js';
 

@@ -8,7 +8,7 @@ import { elapsedSeconds } from '../../src/delegation/views.js';
 import { type LeaseKeeper, StoreLeaseKeeper } from '../../src/tasks/lease-keeper.js';
 import { machineKey, newOwnerId, ownerIsGone } from '../../src/tasks/owner.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import { operator, type TaskRunner, TaskService } from '../../src/tasks/task-service.js';
 import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';

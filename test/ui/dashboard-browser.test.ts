@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import { operator } from '../../src/tasks/task-service.js';
 import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { chromiumPath, launchChromium, testOutputDir } from '../helpers/browser.js';

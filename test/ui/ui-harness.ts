@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { LegateError } from '../../src/errors.js';
-import { SqliteTaskStore } from '../../src/tasks/store/sqlite-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import { operator, TaskService } from '../../src/tasks/task-service.js';
 import { type Dashboard, type DashboardOptions, startDashboard } from '../../src/ui/dashboard-server.js';

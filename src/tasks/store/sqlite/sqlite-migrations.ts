@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { LegateError } from '../../errors.js';
+import { LegateError } from '../../../errors.js';
 
 /**
  * One step of the SQLite store's schema. After it runs, `PRAGMA user_version` is `version`.

@@ -1,6 +1,6 @@
-import { oneLine } from '../tasks/output-lines.js';
-import type { PendingApproval, TaskRecord } from '../tasks/task-record.js';
-import { noColors, type Palette } from './colors.js';
+import { oneLine } from '../../tasks/output-lines.js';
+import type { PendingApproval, TaskRecord } from '../../tasks/task-record.js';
+import { noColors, type Palette } from '../colors.js';
 
 interface DockEntry {
   id: string;

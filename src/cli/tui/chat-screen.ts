@@ -1,5 +1,5 @@
 import { createInterface, type Interface } from 'node:readline';
-import type { Palette } from './colors.js';
+import type { Palette } from '../colors.js';
 
 /** What the chat hears from the person at the keyboard. */
 export interface ScreenHandlers {

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../tasks/task-record.js';
+import type { TaskRecord } from '../../tasks/task-record.js';
 
 /**
  * The "waiting for background tasks" line of `legate run`: each open task with its elapsed time.

@@ -1,7 +1,7 @@
 import { emitKeypressEvents } from 'node:readline';
 import type { ReadStream, WriteStream } from 'node:tty';
+import type { Palette } from '../colors.js';
 import type { ApprovalChoice, ApprovalQuestion, ChatScreen, ScreenHandlers } from './chat-screen.js';
-import type { Palette } from './colors.js';
 import { type Key, LineEditor } from './line-editor.js';
 import { clip, displayWidth, splitAt } from './screen-text.js';
 

@@ -1,8 +1,18 @@
 import type Database from 'better-sqlite3';
-import { LegateError } from '../../errors.js';
-import type { TaskStatus } from '../status.js';
-import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
-import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
+import { LegateError } from '../../../errors.js';
+import type { TaskStatus } from '../../status.js';
+import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
+import { answered, assertTransitionArguments, withApprovalRule } from '../approval-rules.js';
+import { parseStoredMessages } from '../stored-shapes.js';
+import {
+  type Checkpoint,
+  type CheckpointStep,
+  type OutputWrite,
+  outputLineChars,
+  type TaskFilter,
+  type TaskStore,
+  type TransitionPatch,
+} from '../task-store.js';
 import { commitWrites } from './sqlite-commit.js';
 import { moveTask } from './sqlite-move.js';
 import { openTaskDatabase } from './sqlite-open.js';
@@ -13,16 +23,6 @@ import { notFound, requireTask } from './sqlite-task-checks.js';
 import { whereClause } from './sqlite-task-filter.js';
 import { steerFromRow, type TaskRow, taskColumns, taskFromRow, taskToRow } from './sqlite-task-row.js';
 import { type TaskWrites, WriteBatch } from './sqlite-write-batch.js';
-import { parseStoredMessages } from './stored-shapes.js';
-import {
-  type Checkpoint,
-  type CheckpointStep,
-  type OutputWrite,
-  outputLineChars,
-  type TaskFilter,
-  type TaskStore,
-  type TransitionPatch,
-} from './task-store.js';
 
 const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.column).join(', ')}, extra)
   VALUES (${taskColumns.map((spec) => `@${spec.column}`).join(', ')}, @extra) ON CONFLICT (id) DO NOTHING`;

@@ -1,6 +1,6 @@
-import { LegateError } from '../../errors.js';
-import { isTaskStatus } from '../status.js';
-import type { SteerRecord, TaskRecord } from '../task-record.js';
+import { LegateError } from '../../../errors.js';
+import { isTaskStatus } from '../../status.js';
+import type { SteerRecord, TaskRecord } from '../../task-record.js';
 
 /** How a record field is kept in its column: as is, as 0/1, or as JSON text. */
 type ColumnKind = 'value' | 'boolean' | 'json';

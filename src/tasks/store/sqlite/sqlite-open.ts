@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { errorMessage, LegateError } from '../../errors.js';
+import { errorMessage, LegateError } from '../../../errors.js';
 import { migrate } from './sqlite-migrations.js';
 
 const openRetryMs = 5_000;

@@ -1,4 +1,4 @@
-import type { Fence, SteerRecord } from '../task-record.js';
+import type { Fence, SteerRecord } from '../../task-record.js';
 import type { StatementCache } from './sqlite-statements.js';
 import { requireTask } from './sqlite-task-checks.js';
 import { steerFromRow } from './sqlite-task-row.js';

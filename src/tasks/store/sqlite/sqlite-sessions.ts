@@ -1,7 +1,7 @@
-import type { SessionRecord } from '../task-record.js';
+import type { SessionRecord } from '../../task-record.js';
+import { parseStoredMessages, storedFormat } from '../stored-shapes.js';
 import type { StatementCache } from './sqlite-statements.js';
 import type { TaskRow } from './sqlite-task-row.js';
-import { parseStoredMessages, storedFormat } from './stored-shapes.js';
 
 /** Stored sessions (the `sessions` table): a top-level conversation, saved whole, by id. */
 export function saveSession(statements: StatementCache, session: SessionRecord): void {

@@ -1,11 +1,11 @@
-import type { TaskStatus } from '../status.js';
-import { fenceHolds, leaseLost } from './fence.js';
+import type { TaskStatus } from '../../status.js';
+import { fenceHolds, leaseLost } from '../fence.js';
+import { storedFormat } from '../stored-shapes.js';
+import { outputBufferLines, progressFields } from '../task-store.js';
 import type { StatementCache } from './sqlite-statements.js';
 import { notFound } from './sqlite-task-checks.js';
 import { assignments } from './sqlite-task-row.js';
 import type { TaskWrites } from './sqlite-write-batch.js';
-import { storedFormat } from './stored-shapes.js';
-import { outputBufferLines, progressFields } from './task-store.js';
 
 /**
  * One group commit (run inside the batch's transaction): per task, its counters and progress in one

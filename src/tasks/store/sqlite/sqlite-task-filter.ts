@@ -1,5 +1,5 @@
+import type { TaskFilter } from '../task-store.js';
 import type { TaskRow } from './sqlite-task-row.js';
-import type { TaskFilter } from './task-store.js';
 
 /** `WHERE …` and its parameters for a task filter (its limit aside). */
 export function whereClause(filter: Omit<TaskFilter, 'limit'>): { where: string; params: TaskRow } {

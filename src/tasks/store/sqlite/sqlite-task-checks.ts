@@ -1,7 +1,7 @@
-import { LegateError } from '../../errors.js';
-import type { TaskStatus } from '../status.js';
-import type { Fence } from '../task-record.js';
-import { fenceHolds, leaseLost } from './fence.js';
+import { LegateError } from '../../../errors.js';
+import type { TaskStatus } from '../../status.js';
+import type { Fence } from '../../task-record.js';
+import { fenceHolds, leaseLost } from '../fence.js';
 import type { StatementCache } from './sqlite-statements.js';
 
 /** The `task_not_found` error for a task id with no row. */

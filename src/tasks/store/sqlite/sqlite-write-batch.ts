@@ -1,4 +1,4 @@
-import type { Fence, TaskProgress } from '../task-record.js';
+import type { Fence, TaskProgress } from '../../task-record.js';
 
 /** One task's writes waiting for the next group commit: merged, in the order they were made. */
 export interface TaskWrites {

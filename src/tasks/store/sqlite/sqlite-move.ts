@@ -1,11 +1,11 @@
-import { LegateError } from '../../errors.js';
-import { assertTransition, canTransition, type TaskStatus } from '../status.js';
-import type { Fence, TaskRecord } from '../task-record.js';
-import { fenceHolds, leaseLost } from './fence.js';
+import { LegateError } from '../../../errors.js';
+import { assertTransition, canTransition, type TaskStatus } from '../../status.js';
+import type { Fence, TaskRecord } from '../../task-record.js';
+import { fenceHolds, leaseLost } from '../fence.js';
+import { patchFields, type TransitionPatch } from '../task-store.js';
 import type { StatementCache } from './sqlite-statements.js';
 import { notFound } from './sqlite-task-checks.js';
 import { assignments, type TaskRow, taskFromRow } from './sqlite-task-row.js';
-import { patchFields, type TransitionPatch } from './task-store.js';
 
 /**
  * The conditional UPDATE behind `transition` and `claim`: status in `from` (those from which `to`
