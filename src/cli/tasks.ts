@@ -4,7 +4,7 @@ import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
 import { approvalView, elapsedSeconds } from '../delegation/views.js';
-import { errorMessage, LegateError } from '../errors.js';
+import { errorMessage, LegateError, quoted } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
@@ -105,7 +105,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('show')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('status, progress and the full output buffer of a task')
     .option('--json', 'print JSON')
     .action(
@@ -128,7 +128,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('collect')
-    .argument('<ids...>', 'one task id, or several')
+    .argument('<ids...>', 'one task id, or several', (id: string, earlier: string[] = []) => [...earlier, taskIdArgument(id)])
     .description('wait for tasks to end and print their summaries (several ids: all of them, or the first with --any)')
     .option('--timeout <seconds>', 'give up waiting after this long (the tasks keep running)', '300')
     .option('--any', 'with several ids: return as soon as one has ended')
@@ -160,7 +160,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('steer')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .argument('<message>')
     .description("queue a message for the task's next model call (the owning process picks it up)")
     .option('--json', 'print JSON')
@@ -173,7 +173,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('cancel')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('stop a task now (the owning process aborts it within a second)')
     .option('--json', 'print JSON')
     .action(
@@ -185,7 +185,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('approve')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode')
     .option('--json', 'print the task')
     .action(
@@ -198,7 +198,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('deny')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('deny the request a task waiting for approval (input_required) made: the child gets the denial as its tool result')
     .option('--reason <text>', 'why (the child reads it)', 'denied by the user')
     .option('--json', 'print the task')
@@ -213,7 +213,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('resume')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('continue an interrupted task in this process from its last checkpoint, and print its result')
     .option('--json', 'print the collect_task object')
     .action(
@@ -263,6 +263,12 @@ function taskTable(rows: ListRow[], all: boolean): string {
         .join('  '),
     )
     .join('\n');
+}
+
+/** A task id argument; an empty one is a usage error (commander would pass `""` on). */
+function taskIdArgument(id: string): string {
+  if (id.trim() === '') throw new LegateError('invalid_arguments', `a task id must not be empty (got ${quoted(id)})`);
+  return id;
 }
 
 /** `--older-than`: `30m`, `12h`, `7d`, `90s`, or a bare number of days. Throws `invalid_arguments` naming the value. */

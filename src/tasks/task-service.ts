@@ -1,4 +1,4 @@
-import { LegateError } from '../errors.js';
+import { LegateError, quoted } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
 import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
 import { asCaller, type CallerLike, callerScope, sees, taskNotFound } from './caller.js';
@@ -234,7 +234,7 @@ export class TaskService {
     const task = await this.get(who, taskId).catch((error: unknown) => {
       if (!(error instanceof LegateError) || error.code !== 'task_not_found') throw error;
       const where = who.kind === 'session' ? 'in this session' : 'in this LEGATE_HOME';
-      throw new LegateError('unknown_task', `no task "${String(taskId)}" ${where}; nothing to approve or deny`, { taskId });
+      throw new LegateError('unknown_task', `no task ${quoted(String(taskId))} ${where}; nothing to approve or deny`, { taskId });
     });
     const after = await storeAnswer(this.store, task, answer, by);
     this.approvals?.bell.ring(taskId);

@@ -1,4 +1,4 @@
-import { LegateError } from '../../errors.js';
+import { LegateError, quoted } from '../../errors.js';
 import type { Message } from '../../provider/types.js';
 import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
 import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
@@ -204,7 +204,7 @@ export class MemoryTaskStore implements TaskStore {
 
   private entry(id: string): Entry {
     const entry = this.entries.get(id);
-    if (!entry) throw new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+    if (!entry) throw new LegateError('task_not_found', `no task ${quoted(id)}`, { taskId: id });
     return entry;
   }
 }
