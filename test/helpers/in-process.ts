@@ -7,7 +7,21 @@ import type { CliResult } from './cli.js';
  * `input` (else empty), `LEGATE_HOME=home`, and `--cwd work` when given. For commands whose test is not
  * about processes (signals, crashes): no child process, no dist/ build.
  */
-export async function runMain(args: string[], options: { home: string; cwd?: string; env?: Record<string, string>; input?: string }): Promise<CliResult> {
+export function runMain(args: string[], options: MainOptions): Promise<CliResult> {
+  const running = startMain(args, options);
+  running.stdin.end(options.input ?? '');
+  return running.done;
+}
+
+interface MainOptions {
+  home: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+}
+
+/** `main(argv, streams)` started, with its stdin open for the test to write (`runMain` ends it at once). */
+export function startMain(args: string[], options: MainOptions): { stdin: PassThrough; stdout(): string; stderr(): string; done: Promise<CliResult> } {
   const out: string[] = [];
   const err: string[] = [];
   const sink = (into: string[]): Writable =>
@@ -18,9 +32,12 @@ export async function runMain(args: string[], options: { home: string; cwd?: str
       },
     });
   const stdin = new PassThrough();
-  stdin.end(options.input ?? '');
   const env = { PATH: process.env.PATH, HOME: options.home, LEGATE_HOME: options.home, NO_COLOR: '1', ...options.env };
   const cwd = options.cwd === undefined ? [] : ['--cwd', options.cwd];
-  const code = await main(['node', 'legate', ...cwd, ...args], { stdout: sink(out), stderr: sink(err), stdin, env });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const done = main(['node', 'legate', ...cwd, ...args], { stdout: sink(out), stderr: sink(err), stdin, env }).then((code) => ({
+    code,
+    stdout: out.join(''),
+    stderr: err.join(''),
+  }));
+  return { stdin, stdout: () => out.join(''), stderr: () => err.join(''), done };
 }
