@@ -71,7 +71,9 @@ function aliasLoop(node: unknown, path: string, open: Set<unknown>): string | un
   if (node === null || typeof node !== 'object') return undefined;
   if (open.has(node)) return path || '(top level)';
   open.add(node);
-  const entries = Array.isArray(node) ? node.map((item, index) => [`${path}[${index}]`, item] as const) : Object.entries(node).map(([key, value]) => [path ? `${path}.${key}` : key, value] as const);
+  const entries = Array.isArray(node)
+    ? node.map((item, index) => [`${path}[${index}]`, item] as const)
+    : Object.entries(node).map(([key, value]) => [path ? `${path}.${key}` : key, value] as const);
   for (const [at, value] of entries) {
     const found = aliasLoop(value, at, open);
     if (found !== undefined) return found;

@@ -16,6 +16,7 @@ import { newTaskId } from './task-ids.js';
 import { type CancelledBy, cancelledError, type SessionRecord, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
 import type { TaskServiceOptions } from './task-service-options.js';
 import { startTask, type TaskStartDeps } from './task-start.js';
+import { unlessAborted } from './unless-aborted.js';
 
 export { type Caller, type CallerLike, operator, sessionCaller } from './caller.js';
 export type { RunControl, TaskRunner } from './task-execution.js';
@@ -346,16 +347,25 @@ export class TaskService {
 
   /**
    * Stop running tasks (process shutdown). They are handed back as `interrupted`, to be resumed by
-   * `legate tasks resume` or a worker; queued tasks stay queued.
+   * `legate tasks resume` or a worker; queued tasks stay queued. Past `deadline` (the store does not
+   * answer) the store is closed, failing the writes still pending, and the runs are not waited for. Resolves with the ids of the tasks
+   * not handed back (a write failed or was late): their lease runs out and another process takes them over.
    */
-  async shutdown(): Promise<void> {
-    const running = [...this.live.values()];
-    for (const live of running) {
+  async shutdown(deadline?: AbortSignal): Promise<string[]> {
+    const running = [...this.live.entries()];
+    for (const [, live] of running) {
       live.handBack = true;
       live.controller.abort(new LegateError('aborted', 'legate is shutting down; the task is handed back'));
     }
-    await Promise.all(running.map((live) => live.finished));
+    const finished = Promise.all(running.map(([, live]) => live.finished)).then(() => true);
+    const late = deadline !== undefined && !(await unlessAborted(finished, deadline));
+    if (late) {
+      // Given up: the store is closed under them, and the runs are no longer this service's to wait for.
+      await this.store.close().catch(() => {});
+      for (const [id] of running) this.live.delete(id);
+    }
     this.leases.stop();
+    return running.filter(([, live]) => late || live.failure !== undefined).map(([id]) => id);
   }
 
   /** Shut down, then close the store. */

@@ -92,8 +92,10 @@ export async function startTask(
         await deps.store.missSteers(taskId);
         deps.ended(final);
       }
-    } catch {
-      // Already cancelled (or taken over): the first status stands.
+    } catch (error) {
+      // Already cancelled (or taken over): the first status stands. A store that did not answer is kept for `shutdown` to report.
+      if (!(error instanceof LegateError)) live.failure ??= new LegateError('store_write_failed', errorMessage(error), { taskId });
+      else if (error.code === 'store_unavailable') live.failure ??= error;
     }
   })();
   return { record: task, finished: live.finished };

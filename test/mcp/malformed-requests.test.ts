@@ -26,7 +26,9 @@ describe('legate mcp: malformed requests', () => {
     const send = (value: unknown): void => void legate.stdin.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
     const answer = async (id: number | null, count: number): Promise<Record<string, any>> => {
       await until(() => responses().length >= count, 10_000, `response ${count}`);
-      const found = responses().filter((response) => response.id === id).at(-1);
+      const found = responses()
+        .filter((response) => response.id === id)
+        .at(-1);
       expect(found, JSON.stringify(responses())).toBeDefined();
       return found!;
     };

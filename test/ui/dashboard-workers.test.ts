@@ -39,7 +39,7 @@ describe.skipIf(!redis)('legate ui: the Workers page in shared mode', () => {
       maxConcurrent: 1,
       runner: { run: (task) => Promise.reject(new LegateError('invalid_arguments', `task "${task.id}" cannot run here`)) },
     });
-    afterTest(() => tasks.shutdown());
+    afterTest(async () => void (await tasks.shutdown()));
     const dashboard = await startDashboard({
       tasks,
       port: 0,

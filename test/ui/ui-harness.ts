@@ -26,7 +26,7 @@ export async function dashboardOn(options: Partial<DashboardOptions> = {}): Prom
     maxConcurrent: 1,
     runner: { run: (task) => Promise.reject(new LegateError('invalid_arguments', `task "${task.id}" cannot run here`)) },
   });
-  cleanups.push(() => tasks.shutdown());
+  cleanups.push(async () => void (await tasks.shutdown()));
   const dashboard = await startDashboard({
     tasks,
     port: 0,

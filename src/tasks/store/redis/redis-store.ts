@@ -21,7 +21,7 @@ import {
   type TransitionPatch,
 } from '../task-store.js';
 import { fencedError, flatten, notFound, RedisCommands, type TaskChange, type WriteCondition, type WriteReply } from './redis-commands.js';
-import { connectRedis, type RedisConnectionOptions, storeError } from './redis-connection.js';
+import { closeRedis, connectRedis, type RedisConnectionOptions, storeError } from './redis-connection.js';
 import { loadFunctions } from './redis-functions.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkRedisLayout } from './redis-layout.js';
@@ -242,7 +242,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   async close(): Promise<void> {
     if (this.redis.status === 'end') return;
     // QUIT waits for the replies of every command sent before it.
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 
   /** A conditional transition (or claim): `illegal_transition` from a status not in `from` or from which `to` is illegal. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { WorkerInfo, WorkerRegistry } from '../../worker-registry.js';
-import { connectRedis, storeError } from './redis-connection.js';
+import { closeRedis, connectRedis, storeError } from './redis-connection.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 
 /** Entries silent this long are dropped when listed. */
@@ -51,7 +51,7 @@ export class RedisWorkerRegistry implements WorkerRegistry {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }
 
