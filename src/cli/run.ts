@@ -118,7 +118,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
       streams.stderr.write(
         `legate: interrupted (Ctrl-C): the run stopped${result.status === 'completed' ? ' while waiting for background tasks' : ' before its final answer'}\n`,
       );
-    if (left.length > 0) streams.stderr.write(leftBehind(left));
+    if (left.length > 0) streams.stderr.write(options.dispatchOnly ? leftOnTheQueue(left) : leftBehind(left));
     if (options.json) {
       const childUsage = tasks.reduce((sum, task) => addUsage(sum, task.usage), emptyUsage());
       streams.stdout.write(
@@ -180,6 +180,19 @@ function leftBehind(tasks: TaskRecord[]): string {
     `  continue with:  legate worker   (runs every queued and interrupted task; --until-idle stops when none is left)`,
     `  or one task:    legate tasks resume ${one}`,
     `  see them:       legate tasks list`,
+    '',
+  ].join('\n');
+}
+
+/** `--dispatch-only`: the tasks were never run here, so nothing was handed back; workers run them. */
+function leftOnTheQueue(tasks: TaskRecord[]): string {
+  const count = `${tasks.length} background task${tasks.length === 1 ? '' : 's'}`;
+  const where = (task: TaskRecord): string =>
+    task.status === 'queued' ? 'waits for a worker' : task.status === 'interrupted' ? 'waits for a worker to resume it' : `${task.status} on a worker`;
+  return [
+    `legate: ${count} of this run ${tasks.length === 1 ? 'is' : 'are'} on the shared queue; legate worker processes run ${tasks.length === 1 ? 'it' : 'them'}:`,
+    ...tasks.map((task) => `  ${task.id} ${where(task)}: ${oneLine(task.goal, 70)}`),
+    `  follow them:    legate tasks list   or   legate tasks collect ${tasks[0]!.id}`,
     '',
   ].join('\n');
 }
