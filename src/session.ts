@@ -22,6 +22,8 @@ export class Session {
   readonly agent: Agent;
   /** Tokens of the top-level agent across turns (children's are on their tasks). */
   usage: Usage = emptyUsage();
+  /** Model calls of the top-level agent across turns (a run's notice rounds included). */
+  apiCalls = 0;
 
   private readonly createdAt: number;
   /** Approval requests named in the notices of `pendingNotices`, by task: what `markReported` marks told. */
@@ -54,10 +56,24 @@ export class Session {
     return new Session(runtime, stored.id, stored, options);
   }
 
-  /** One turn of the top-level agent; the conversation is stored after it. */
+  /**
+   * One turn of the top-level agent; the conversation is stored after it. A prompt over
+   * `agent.max_prompt_bytes` is refused (`invalid_arguments`, naming the size, the limit and the setting).
+   */
   async turn(text: string, signal?: AbortSignal): Promise<RunResult> {
+    const limit = this.runtime.config.agent.max_prompt_bytes;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > limit) {
+      throw new LegateError(
+        'invalid_arguments',
+        `the prompt is ${bytes} bytes, over the limit of ${limit} bytes (agent.max_prompt_bytes in ${this.runtime.configFile ?? 'config.yaml'}); ` +
+          'shorten it (point the agent at a file instead of pasting it) or raise the limit',
+        { bytes, limit },
+      );
+    }
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
+    this.apiCalls += result.apiCalls;
     await this.runtime.tasks.saveSession({
       id: this.id,
       cwd: this.runtime.cwd,

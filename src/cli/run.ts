@@ -130,7 +130,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
             exit_reason: result.exitReason,
             ...(result.error ? { error: result.error } : {}),
             session_id: session.id,
-            api_calls: result.apiCalls,
+            api_calls: session.apiCalls,
             usage: {
               ...tokenCounts(addUsage(session.usage, childUsage)),
               parent: tokenCounts(session.usage),
@@ -160,7 +160,8 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   } catch (error) {
     waitLine.stop();
     streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-    return interrupted ? interruptedExitCode : 1;
+    if (interrupted) return interruptedExitCode;
+    return error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
     unsubscribe();

@@ -6,6 +6,12 @@ import type { RunControl, TaskRunner } from '../tasks/task-service.js';
 import type { ChildEnvironment } from './child-environment.js';
 import { childBrief, childSystemPrompt } from './child-prompt.js';
 
+/** The last turn of a child out of model calls: its summary reaches the parent instead of nothing. */
+export const limitSummaryTurn =
+  '[You have used all the model calls this task allows (max_iterations); no more tool calls can run.] ' +
+  'Reply now, without tools, with a summary for the agent that delegated this task: what you did, what you found, ' +
+  'which files you changed, and what is left to do.';
+
 /**
  * Runs a task's child in this process: the same agent loop with a fresh conversation (only the
  * goal and context), the parent's provider settings and credential pool (or the route's), and the
@@ -46,6 +52,7 @@ export class ChildRunner implements TaskRunner {
       steering: control.steering,
       emit: control.emit,
       persisted: control.persisted,
+      summaryAtLimit: limitSummaryTurn,
     });
   }
 }

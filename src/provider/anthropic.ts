@@ -73,6 +73,7 @@ export function toAnthropicRequest(request: ModelRequest): MessageCreateParamsSt
   if (request.system) params.system = request.system;
   if (request.tools.length > 0) {
     params.tools = request.tools.map((tool): Tool => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool.InputSchema }));
+    if (request.toolChoice === 'none') params.tool_choice = { type: 'none' };
   }
   // Not in this SDK's types (newer models fix it), but sent when a caller asks for it.
   if (request.temperature !== undefined) (params as { temperature?: number }).temperature = request.temperature;

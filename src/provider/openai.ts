@@ -56,6 +56,7 @@ export function toOpenAIRequest(request: ModelRequest): ChatCompletionCreatePara
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
   }
+  if (request.toolChoice === 'none' && params.tools) params.tool_choice = 'none';
   // `max_tokens` rather than `max_completion_tokens`: the one every compatible server accepts.
   if (request.maxTokens !== undefined) params.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) params.temperature = request.temperature;
