@@ -118,10 +118,11 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
           ...approvalLines(task),
+          ...resumeLines(task),
           '',
           ...output,
         ].join('\n');
-        print({ ...view, output }, options.json, text);
+        print({ ...view, can_resume: canResume(task), output }, options.json, text);
         return 0;
       }),
     );
@@ -214,7 +215,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   tasks
     .command('resume')
     .argument('<id>')
-    .description('continue an interrupted task in this process from its last checkpoint, and print its result')
+    .description('continue an interrupted or failed task in this process from its last checkpoint, and print its result')
     .option('--json', 'print the collect_task object')
     .action(
       action(async (desk, id: string, options: JsonOption) => {
@@ -281,6 +282,17 @@ function collectText(view: Record<string, unknown>, timeout: string, others = fa
   if (others && (status === 'running' || status === 'queued' || status === 'input_required')) return `${id} is still ${status}`;
   if (status === 'interrupted') return `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`;
   return status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`;
+}
+
+/** Whether `tasks resume` restarts this task from its last checkpoint (a queued one just waits for a slot). */
+function canResume(task: TaskRecord): boolean {
+  return task.status === 'interrupted' || task.status === 'failed';
+}
+
+/** How to continue an interrupted or failed task, for people. */
+function resumeLines(task: TaskRecord): string[] {
+  if (!canResume(task)) return [];
+  return [`can be resumed from its last checkpoint: legate tasks resume ${task.id}`];
 }
 
 /** What a waiting task asks, and how to answer it, for people (nothing for a task that does not wait). */

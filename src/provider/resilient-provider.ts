@@ -128,7 +128,7 @@ export function createResilientProvider(adapter: WireAdapter, pool: CredentialPo
         return;
       }
       if (attempts.serverFailures >= policy.maxAttempts) {
-        yield gaveUp();
+        yield attempts.total > 1 ? gaveUp() : fail(last);
         return;
       }
       const delayMs = backoffDelay(attempts.serverFailures, policy);

@@ -6,7 +6,7 @@ import { type Dispatcher, LocalDispatcher } from './dispatcher.js';
 import { type LeaseKeeper, StoreLeaseKeeper } from './lease-keeper.js';
 import { newOwnerId } from './owner.js';
 import { Reaper } from './reaper.js';
-import { isTerminal } from './status.js';
+import { isResumable, isTerminal } from './status.js';
 import type { Checkpoint, TaskFilter, TaskStore } from './store/task-store.js';
 import { AnswerBell, type ApprovalSettings, awaitsNotice, storeAnswer } from './task-approvals.js';
 import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
@@ -14,6 +14,7 @@ import type { TaskEvent, TaskListener } from './task-events.js';
 import type { LiveTask } from './task-execution.js';
 import { newTaskId } from './task-ids.js';
 import { type CancelledBy, cancelledError, type SessionRecord, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
+import { reopenFailed } from './task-reopen.js';
 import type { TaskServiceOptions } from './task-service-options.js';
 import { startTask, type TaskStartDeps } from './task-start.js';
 
@@ -100,18 +101,19 @@ export class TaskService {
   }
 
   /**
-   * Continue an interrupted task (or start an orphaned queued one) in this process, from its
-   * last checkpoint. Tool calls that were in flight get a result saying their effects are unknown.
+   * Continue an interrupted or failed task (or start an orphaned queued one) in this process, from
+   * its last checkpoint. Tool calls that were in flight get a result saying their effects are unknown.
    */
   async resume(caller: CallerLike, taskId: string): Promise<TaskRecord> {
-    const task = await this.get(caller, taskId);
-    if (task.status !== 'interrupted' && task.status !== 'queued') {
-      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted or queued task can be resumed`, {
+    let task = await this.get(caller, taskId);
+    if (!isResumable(task.status)) {
+      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted, failed or queued task can be resumed`, {
         taskId,
         status: task.status,
       });
     }
-    const started = await this.schedule(task.id, task.status);
+    if (task.status === 'failed') task = await reopenFailed(this.store, task);
+    const started = await this.schedule(task.id, task.status === 'queued' ? 'queued' : 'interrupted');
     if (!started) {
       const now = await this.store.get(taskId);
       if (now?.exitReason === 'max_resumes') throw new LegateError('resume_limit', now.error ?? `task "${taskId}" was not resumed`, { taskId });

@@ -24,7 +24,7 @@ export interface DashboardDeps {
   /** Configured API keys: masked in everything sent. */
   secrets: readonly string[];
   workers: WorkerDirectory;
-  /** Continue an interrupted task in a process that can run it (as `legate tasks resume`). */
+  /** Continue an interrupted or failed task in a process that can run it (as `legate tasks resume`). */
   resume(taskId: string): Promise<TaskRecord>;
   /** Answer a task's pending approval, as `legate tasks approve/deny` (`TaskService.answerApproval` with the answerer). */
   answerApproval(taskId: string, answer: ApprovalAnswer): Promise<TaskRecord>;

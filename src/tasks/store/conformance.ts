@@ -356,6 +356,21 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       expect(await store.get('t_who')).toMatchObject({ status: 'cancelled', cancelledBy: 'parent', takeovers: 2 });
     });
 
+    test('a failed task reopens to interrupted (an operator resume): its end cleared, checkpoints kept, out of prune', async (store) => {
+      await store.create(taskFixture({ id: 't_re', status: 'running', owner: 'o', epoch: 1 }));
+      await store.appendCheckpoint('t_re', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'step one' }] });
+      await store.transition('t_re', 'running', 'failed', { endedAt: 100, exitReason: 'error', error: 'stream interrupted' }, { owner: 'o', epoch: 1 });
+      const reopened = await store.transition('t_re', 'failed', 'interrupted', { endedAt: undefined, exitReason: undefined, error: undefined, takeovers: 0 });
+      expect(reopened).toMatchObject({ status: 'interrupted', takeovers: 0 });
+      expect(reopened.endedAt).toBeUndefined();
+      expect(reopened.error).toBeUndefined();
+      expect(await store.prune(Date.now() + 1000)).toBe(0);
+      expect((await store.loadCheckpoint('t_re')).messages).toEqual([{ role: 'assistant', content: 'step one' }]);
+      await expect(store.transition('t_re', 'failed', 'interrupted')).rejects.toMatchObject({ code: 'illegal_transition' });
+      await store.create(taskFixture({ id: 't_done', status: 'completed', endedAt: 5 }));
+      await expect(store.transition('t_done', 'completed', 'interrupted')).rejects.toMatchObject({ code: 'illegal_transition' });
+    });
+
     approvalConformance(test, expect, taskFixture);
   });
 }
