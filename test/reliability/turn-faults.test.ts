@@ -104,6 +104,26 @@ describe.each(['openai', 'anthropic'] as const)('%s wire', (wire) => {
   });
 });
 
+describe('run over a stream fault', () => {
+  it('a cut reply is retried: stdout holds only the whole answer, stderr says the partial one was dropped', async () => {
+    const server = track(
+      await startScriptedServer({
+        steps: [
+          { label: 'cut', reply: { text: 'PARTIAL words that the network cuts off in the middle', cutStream: true } },
+          { label: 'whole', reply: { text: 'WHOLE answer' } },
+        ],
+      }),
+    );
+    const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, {}, { max_retries: 1 }));
+    const result = await runCli(['--config', configFile, 'run', 'answer me'], { home, cwd: work });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('WHOLE answer\n');
+    expect(result.stderr).toMatch(/retry 1 of the model call in \d+ ms \(the partial reply above is discarded\): stream (interrupted|ended before)/);
+    expect(server.requests[1]!.body).toEqual(server.requests[0]!.body);
+    server.assertDone();
+  });
+});
+
 describe('run --json', () => {
   it("api_calls counts every model call of the parent, the notice round's included", async () => {
     const server = track(await startScriptedServer());
