@@ -1,106 +1,30 @@
-import { repairInterrupted } from '../agent/resume.js';
-import { errorMessage, LegateError } from '../errors.js';
-import type { LeaseKeeper } from './lease-keeper.js';
-import { isTerminal } from './status.js';
-import type { Checkpoint, TaskStore } from './store/task-store.js';
-import type { ApprovalSettings } from './task-approvals.js';
-import type { TaskEvent } from './task-events.js';
-import { executeTask, type LiveTask, stopLive, type TaskRunner } from './task-execution.js';
-import type { TaskRecord } from './task-record.js';
+import { LegateError } from '../errors.js';
+import { TaskRun, type TaskRunDeps } from './task-run.js';
 
-/** What starting a task needs from the `TaskService` that owns it. */
-export interface TaskStartDeps {
-  store: TaskStore;
-  runner: TaskRunner;
-  leases: LeaseKeeper;
-  /** The tasks this process runs, by id: a started task is in it until its run is over. */
-  live: Map<string, LiveTask>;
-  /** Per-task wall-clock limit, ms; 0 = none. */
-  timeoutMs: number;
+/** What claiming a task needs from the `TaskService` that owns it. */
+export interface TaskClaimDeps extends TaskRunDeps {
   maxResumes: number;
-  /** `agent.approval: on-request`; undefined = `never`. */
-  approvals: ApprovalSettings | undefined;
-  announce(event: TaskEvent): void;
-  /** Tell listeners and waiters that the task ended. */
-  ended(task: TaskRecord): void;
 }
 
 /**
- * Claim the task, load its checkpoint when resuming, and run it under the claim's fence: resolves
- * with the running record (undefined when it could not be claimed) and a promise of its end.
+ * Claim a waiting task for this process and return its run, not yet started; undefined when it
+ * is no longer waiting (cancelled while queued, claimed by another process, gone) or was failed
+ * for being resumed too often. Any other failure (`store_locked`, `store_unavailable`…) rejects:
+ * the task was not claimed and the caller must hear of it.
  */
-export async function startTask(
-  deps: TaskStartDeps,
-  taskId: string,
-  from: 'queued' | 'interrupted',
-): Promise<{ record: TaskRecord | undefined; finished: Promise<void> }> {
-  const none = { record: undefined, finished: Promise.resolve() };
-  let task: TaskRecord;
+export async function claimTask(deps: TaskClaimDeps, taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRun | undefined> {
   try {
-    if (from === 'interrupted' && (await failIfResumedTooOften(deps, taskId))) return none;
-    task = await deps.store.claim(taskId, from, deps.leases.owner, Date.now() + deps.leases.leaseMs, { startedAt: Date.now(), endedAt: undefined });
-  } catch {
-    // Cancelled while queued, or claimed by another process.
-    return none;
+    if (from === 'interrupted' && (await failIfResumedTooOften(deps, taskId))) return undefined;
+    const task = await deps.store.claim(taskId, from, deps.leases.owner, Date.now() + deps.leases.leaseMs, { startedAt: Date.now(), endedAt: undefined });
+    return new TaskRun(deps, task, from);
+  } catch (error) {
+    if (error instanceof LegateError && (error.code === 'illegal_transition' || error.code === 'task_not_found')) return undefined;
+    throw error;
   }
-  const fence = { owner: deps.leases.owner, epoch: task.epoch ?? 0 };
-  const controller = new AbortController();
-  const live: LiveTask = { controller, fence, writes: Promise.resolve(), handBack: false, finished: Promise.resolve() };
-  deps.live.set(taskId, live);
-  deps.leases.hold(taskId, fence, task.leaseExpiresAt ?? 0, (reason) => stopLive(live, reason));
-  deps.announce({ type: 'task.started', task });
-  live.finished = (async () => {
-    let resume: { messages: Checkpoint['messages']; steps: number } | undefined;
-    if (from === 'interrupted') {
-      try {
-        const checkpoint = await deps.store.loadCheckpoint(taskId);
-        resume = { messages: repairInterrupted(checkpoint.messages), steps: checkpoint.steps };
-      } catch (error) {
-        stopLive(
-          live,
-          error instanceof LegateError
-            ? error
-            : new LegateError('store_corrupt', `task "${taskId}": its checkpoint could not be read: ${errorMessage(error)}`, { taskId }),
-        );
-      }
-    }
-    const signal = deps.timeoutMs > 0 ? AbortSignal.any([controller.signal, AbortSignal.timeout(deps.timeoutMs)]) : controller.signal;
-    const end = live.failure
-      ? { status: 'failed' as const, patch: { endedAt: Date.now(), exitReason: 'error' as const, currentTool: '', error: live.failure.toString() } }
-      : await executeTask(task, live, {
-          store: deps.store,
-          runner: deps.runner,
-          signal,
-          announce: deps.announce,
-          ...(resume ? { resume } : {}),
-          ...(deps.approvals ? { approvals: deps.approvals } : {}),
-        });
-    deps.live.delete(taskId);
-    deps.leases.release(taskId);
-    if ('lost' in end) {
-      // Not ours any more: write nothing; if it ended elsewhere (a cancel), tell the waiters here.
-      const now = await deps.store.get(taskId).catch(() => undefined);
-      if (now && isTerminal(now.status) && !live.endAnnounced) deps.ended(now);
-      return;
-    }
-    try {
-      // A hand-back while waiting for an approval interrupts the task as it is (resumed, it asks again).
-      const from = end.status === 'interrupted' ? (['running', 'input_required'] as const) : 'running';
-      const final = await deps.store.transition(taskId, from, end.status, end.patch, fence);
-      if (isTerminal(final.status)) {
-        // A steer added after the child's last pull but before this transition would stay queued forever.
-        await deps.store.missSteers(taskId);
-        deps.ended(final);
-      }
-    } catch {
-      // Already cancelled (or taken over): the first status stands.
-    }
-  })();
-  return { record: task, finished: live.finished };
 }
 
 /** An interrupted task taken over more than `maxResumes` times is failed rather than resumed. Returns true if it was. */
-async function failIfResumedTooOften(deps: TaskStartDeps, taskId: string): Promise<boolean> {
+async function failIfResumedTooOften(deps: TaskClaimDeps, taskId: string): Promise<boolean> {
   const task = await deps.store.get(taskId);
   const takeovers = task?.takeovers ?? 0;
   if (!task || takeovers <= deps.maxResumes) return false;
