@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { reportsUsage } from '../acp/acp-routes.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -36,7 +37,7 @@ const pageLimit = 100;
 export function apiRoutes(deps: DashboardDeps): Hono {
   const api = new Hono();
   const send = <T>(value: T): T => redactDeep(value, deps.secrets);
-  const session = () => operatorSession(deps.tasks, deps.cwd, deps.prices);
+  const session = () => operatorSession(deps.tasks, deps.cwd, { prices: deps.prices, reportsUsage });
   const run = async (operation: Operation, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
