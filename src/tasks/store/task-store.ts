@@ -1,6 +1,14 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
+import {
+  type Fence,
+  type SessionRecord,
+  type SteerRecord,
+  type StoredApprovalAnswer,
+  type TaskProgress,
+  type TaskRecord,
+  taskProgressKeys,
+} from '../task-record.js';
 
 export interface TaskFilter {
   sessionId?: string;
@@ -10,25 +18,25 @@ export interface TaskFilter {
   limit?: number;
 }
 
+/** The record fields a transition's patch may set: listed once, for the type and the stores' write paths. */
+export const transitionPatchKeys = [
+  'startedAt',
+  'endedAt',
+  'exitReason',
+  'error',
+  'summary',
+  'apiCalls',
+  'usage',
+  'owner',
+  'leaseExpiresAt',
+  'currentTool',
+  'cancelledBy',
+  'takeovers',
+  'approval',
+] as const satisfies readonly (keyof TaskRecord)[];
+
 /** Fields a transition may set together with the new status. */
-export type TransitionPatch = Partial<
-  Pick<
-    TaskRecord,
-    | 'startedAt'
-    | 'endedAt'
-    | 'exitReason'
-    | 'error'
-    | 'summary'
-    | 'apiCalls'
-    | 'usage'
-    | 'owner'
-    | 'leaseExpiresAt'
-    | 'currentTool'
-    | 'cancelledBy'
-    | 'takeovers'
-    | 'approval'
-  >
->;
+export type TransitionPatch = Partial<Pick<TaskRecord, (typeof transitionPatchKeys)[number]>>;
 
 /** Output buffer size: the last `outputBufferLines` lines of `outputLineChars` characters each. */
 export const outputBufferLines = 200;
@@ -151,27 +159,6 @@ export interface TaskStore {
 }
 
 /** The record fields a progress write may set (`update`, `appendOutput`), for the stores' write paths. */
-export const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>([
-  'apiCalls',
-  'usage',
-  'currentTool',
-  'lastActivity',
-  'reported',
-  'approvalNoticed',
-]);
+export const progressFields: ReadonlySet<string> = new Set<string>(taskProgressKeys);
 /** The record fields a transition's patch may set. */
-export const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt',
-  'endedAt',
-  'exitReason',
-  'error',
-  'summary',
-  'apiCalls',
-  'usage',
-  'owner',
-  'leaseExpiresAt',
-  'currentTool',
-  'cancelledBy',
-  'takeovers',
-  'approval',
-]);
+export const patchFields: ReadonlySet<string> = new Set<string>(transitionPatchKeys);
