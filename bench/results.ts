@@ -1,5 +1,5 @@
 import type { Summary } from './common.js';
-import type { FanoutResult } from './fanout-legate.js';
+import type { FanoutResult } from './fanout-result.js';
 import type { InflightResult } from './inflight-floor.js';
 import type { LifecycleResult } from './lifecycle.js';
 import type { ProfileSummary } from './profile-summary.js';

@@ -7,8 +7,7 @@ import { oneLine, outputLinesFor } from './output-lines.js';
 import type { TaskStore, TransitionPatch } from './store/task-store.js';
 import { type ApprovalSettings, parkingGate } from './task-approvals.js';
 import type { TaskEvent } from './task-events.js';
-import type { TaskProgress, TaskRecord } from './task-record.js';
-import type { TaskRun } from './task-run.js';
+import type { Fence, TaskProgress, TaskRecord } from './task-record.js';
 
 /** What a runner needs to run one task's child agent. */
 export interface RunControl {
@@ -34,6 +33,23 @@ export interface TaskRunner {
   run(task: TaskRecord, control: RunControl): Promise<RunResult>;
 }
 
+/** What executing a task needs of its run (`TaskRun`): the claim's fence, its ordered writes, its failure and hand-back. */
+export interface RunState {
+  readonly fence: Fence;
+  /** The first write that failed or was refused, or the lost lease: nothing more is written. */
+  readonly failure: LegateError | undefined;
+  /** The process hands the task back: it ends `interrupted`. */
+  readonly handedBack: boolean;
+  /** Issue a write in order after the previous ones; a failure stops the run. */
+  write(what: string, action: () => Promise<unknown>): void;
+  /** Record `error` from `what` as the run's failure; returns the failure that stands. */
+  failed(what: string, error: unknown): LegateError;
+  /** Settles when every write issued so far has (never rejects). */
+  written(): Promise<void>;
+  /** Resolves once every write issued so far is written; rejects with the failure once one failed. */
+  persisted(): Promise<void>;
+}
+
 /** How a run ends: a final transition to make (fenced), or nothing to write (the task was lost). */
 export type RunEnd = { status: RunResult['status'] | 'interrupted'; patch: TransitionPatch } | { lost: LegateError };
 
@@ -46,7 +62,7 @@ export type RunEnd = { status: RunResult['status'] | 'interrupted'; patch: Trans
  */
 export async function executeTask(
   task: TaskRecord,
-  run: TaskRun,
+  run: RunState,
   deps: {
     store: TaskStore;
     runner: TaskRunner;

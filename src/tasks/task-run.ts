@@ -5,7 +5,7 @@ import { isTerminal } from './status.js';
 import type { Checkpoint, TaskStore } from './store/task-store.js';
 import type { ApprovalSettings } from './task-approvals.js';
 import type { TaskEvent } from './task-events.js';
-import { executeTask, type TaskRunner } from './task-execution.js';
+import { executeTask, type RunState, type TaskRunner } from './task-execution.js';
 import type { Fence, TaskRecord } from './task-record.js';
 
 /** What a run needs from the `TaskService` that created it. */
@@ -31,7 +31,7 @@ export interface TaskRunDeps {
  * `cancel()` and `handBack()`; the execution reads it and issues writes through `write()`.
  * Budgets, compaction and traces hang off it.
  */
-export class TaskRun {
+export class TaskRun implements RunState {
   /** The owner and epoch of this run's claim: every write carries it. */
   readonly fence: Fence;
   readonly taskId: string;
