@@ -22,6 +22,8 @@ export interface TaskRunDeps {
   ended(task: TaskRecord): void;
   /** The run is over (its final status written, or nothing to write): the service stops tracking it. */
   over(run: TaskRun): void;
+  /** `tasks.max_resumes`: an interrupted task taken over more often is failed, not resumed. */
+  maxResumes: number;
 }
 
 /**
@@ -42,7 +44,24 @@ export class TaskRun implements RunState {
   private endAnnounced = false;
   private done: Promise<void> | undefined;
 
-  constructor(
+  /**
+   * Claim a waiting task for this process and return its run, not yet started; undefined when it
+   * is no longer waiting (cancelled while queued, claimed by another process, gone) or was failed
+   * for being resumed too often. Any other failure (`store_locked`, `store_unavailable`…) rejects:
+   * the task was not claimed and the caller must hear of it.
+   */
+  static async claim(deps: TaskRunDeps, taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRun | undefined> {
+    try {
+      if (from === 'interrupted' && (await failIfResumedTooOften(deps, taskId))) return undefined;
+      const task = await deps.store.claim(taskId, from, deps.leases.owner, Date.now() + deps.leases.leaseMs, { startedAt: Date.now(), endedAt: undefined });
+      return new TaskRun(deps, task, from);
+    } catch (error) {
+      if (error instanceof LegateError && (error.code === 'illegal_transition' || error.code === 'task_not_found')) return undefined;
+      throw error;
+    }
+  }
+
+  private constructor(
     private readonly deps: TaskRunDeps,
     /** The task as claimed (status `running`, this run's epoch). */
     readonly task: TaskRecord,
@@ -195,4 +214,18 @@ export class TaskRun implements RunState {
       return undefined;
     }
   }
+}
+
+/** An interrupted task taken over more than `maxResumes` times is failed rather than resumed. Returns true if it was. */
+async function failIfResumedTooOften(deps: TaskRunDeps, taskId: string): Promise<boolean> {
+  const task = await deps.store.get(taskId);
+  const takeovers = task?.takeovers ?? 0;
+  if (!task || takeovers <= deps.maxResumes) return false;
+  const error =
+    `resume_limit: task "${taskId}" lost its process ${takeovers} times (tasks.max_resumes is ${deps.maxResumes})` +
+    `; it is not resumed again, as it may be what stops its process`;
+  const failed = await deps.store.transition(taskId, 'interrupted', 'failed', { endedAt: Date.now(), exitReason: 'max_resumes', error });
+  await deps.store.missSteers(taskId);
+  deps.ended(failed);
+  return true;
 }

@@ -13,9 +13,8 @@ import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
 import { newTaskId } from './task-ids.js';
 import { type CancelledBy, cancelledError, type SessionRecord, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
-import type { TaskRun } from './task-run.js';
+import { TaskRun, type TaskRunDeps } from './task-run.js';
 import type { TaskServiceOptions } from './task-service-options.js';
-import { claimTask, type TaskClaimDeps } from './task-start.js';
 
 export { type Caller, type CallerLike, operator, sessionCaller } from './caller.js';
 export type { RunControl, TaskRunner } from './task-execution.js';
@@ -39,7 +38,7 @@ export class TaskService {
   private readonly live = new Map<string, TaskRun>();
   private readonly listeners = new Set<TaskListener>();
   private readonly approvals: ApprovalSettings | undefined;
-  private readonly claimDeps: TaskClaimDeps;
+  private readonly runDeps: TaskRunDeps;
 
   constructor(options: TaskServiceOptions) {
     this.store = options.store;
@@ -52,7 +51,7 @@ export class TaskService {
       options.approval === 'on-request'
         ? { timeoutMs: (options.approvalTimeoutSeconds ?? 0) * 1000, pollMs: options.pollIntervalMs ?? 250, bell: new AnswerBell() }
         : undefined;
-    this.claimDeps = {
+    this.runDeps = {
       store: this.store,
       runner: options.runner,
       leases: this.leases,
@@ -384,7 +383,7 @@ export class TaskService {
 
   /** Claim the task and track its run (not started yet). */
   private async claim(taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRun | undefined> {
-    const run = await claimTask(this.claimDeps, taskId, from);
+    const run = await TaskRun.claim(this.runDeps, taskId, from);
     if (run) this.live.set(taskId, run);
     return run;
   }
