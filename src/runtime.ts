@@ -21,6 +21,7 @@ import { redactSecrets } from './secrets.js';
 import { heartbeatMsFor } from './tasks/lease-keeper.js';
 import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared/capability-checked-runner.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
+import type { SessionStore } from './tasks/store/session-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
 import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
 import { createNodeIO } from './tools/node-io.js';
@@ -67,6 +68,8 @@ export class Runtime implements ChildEnvironment {
   /** The routes that name an ACP agent: delegation asks them only for a route's runner (`runnerFor`). */
   private readonly agentRoutes: AcpRoutes;
   readonly cwd: string;
+  /** Stored top-level conversations, kept by the task store's backend. */
+  readonly sessions: SessionStore;
   /** The top-level agent's IO: the base IO inside the runtime's sandbox mode. */
   readonly io: ToolIO;
   /** The top-level agent's sandbox mode; children get it or a narrower one. */
@@ -121,8 +124,10 @@ export class Runtime implements ChildEnvironment {
     }
     const leaseMs = this.config.tasks.lease_seconds * 1000;
     const runner = new ChildRunner(this);
+    const store = options.store ?? new MemoryTaskStore();
+    this.sessions = store.sessions;
     this.tasks = new TaskService({
-      store: options.store ?? new MemoryTaskStore(),
+      store,
       runner: options.checkCapabilities ? new CapabilityCheckedRunner(runner, this.capabilities(known)) : runner,
       maxConcurrent: this.config.delegation.max_concurrent_children,
       childTimeoutSeconds: this.config.delegation.child_timeout_seconds,

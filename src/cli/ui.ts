@@ -43,6 +43,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
       registry = await RedisWorkerRegistry.open({ url: sharedUrl, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
     dashboard = await startDashboard({
       tasks,
+      sessions: store.sessions,
       host,
       port,
       cwd: options.cwd ?? process.cwd(),

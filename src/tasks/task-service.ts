@@ -12,7 +12,7 @@ import { AnswerBell, type ApprovalSettings, awaitsNotice, storeAnswer } from './
 import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
 import { newTaskId } from './task-ids.js';
-import { type CancelledBy, cancelledError, type SessionRecord, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
+import { type CancelledBy, cancelledError, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
 import { TaskRun, type TaskRunDeps } from './task-run.js';
 import type { TaskServiceOptions } from './task-service-options.js';
 
@@ -314,23 +314,6 @@ export class TaskService {
   async checkpoint(caller: CallerLike, taskId: string): Promise<Checkpoint> {
     await this.get(caller, taskId);
     return this.store.loadCheckpoint(taskId);
-  }
-
-  /** Store a session's conversation (create or replace). */
-  async saveSession(session: SessionRecord): Promise<void> {
-    await this.store.saveSession(session);
-  }
-
-  /** A stored session by id, or the most recently updated one in `cwd`. */
-  async loadSession(which: { id: string } | { cwd: string }): Promise<SessionRecord | undefined> {
-    if ('id' in which) return this.store.loadSession(which.id);
-    const [latest] = await this.store.listSessions({ cwd: which.cwd, limit: 1 });
-    return latest;
-  }
-
-  /** Stored sessions, most recently updated first (`cwd`: only that directory's). */
-  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
-    return this.store.listSessions(filter);
   }
 
   /** Delete ended tasks (with their output, checkpoints and steers) that ended before `endedBefore` (ms). Only the operator may. Returns how many. */

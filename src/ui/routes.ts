@@ -8,6 +8,7 @@ import type { Prices } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
 import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
+import type { SessionStore } from '../tasks/store/session-store.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator, sessionCaller, type TaskService } from '../tasks/task-service.js';
 import { redactDeep } from './redaction.js';
@@ -19,6 +20,8 @@ import type { WorkerDirectory } from './worker-directory.js';
 export interface DashboardDeps {
   /** The task service of this LEGATE_HOME (the operator's view). */
   tasks: TaskService;
+  /** The stored sessions of this LEGATE_HOME. */
+  sessions: SessionStore;
   /** The directory `legate ui` was started in (operations run there, as the CLI's do). */
   cwd: string;
   prices: Prices;
@@ -99,13 +102,13 @@ export function apiRoutes(deps: DashboardDeps): Hono {
 
   api.get('/sessions', async (c) => {
     const limit = Math.min(whole(c.req.query('limit'), 'limit', 50), pageLimit);
-    const sessions = await deps.tasks.listSessions({ limit });
+    const sessions = await deps.sessions.list({ limit });
     return c.json(send({ sessions: sessions.map(sessionRow) }));
   });
 
   api.get('/sessions/:id', async (c) => {
     const id = c.req.param('id');
-    const stored = await deps.tasks.loadSession({ id });
+    const stored = await deps.sessions.load(id);
     if (!stored) throw new LegateError('session_not_found', `no session "${id}" in this LEGATE_HOME`, { sessionId: id });
     const tasks = await deps.tasks.list(sessionCaller(id), { limit: 200 });
     const now = Date.now();

@@ -288,7 +288,7 @@ describe('damaged stored state (SQLite)', () => {
     await store.create(taskFixture({ id: 't_dmg', status: 'interrupted' }));
     await store.appendCheckpoint('t_dmg', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'fine' }] });
     await store.appendCheckpoint('t_dmg', { step: 1, iteration: 1, messages: [{ role: 'user', content: 'fine' }] });
-    await store.saveSession({ id: 's_dmg', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [{ role: 'user', content: 'hi' }] });
+    await store.sessions.save({ id: 's_dmg', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [{ role: 'user', content: 'hi' }] });
     const raw = new Database(file);
     damage(raw);
     raw.close();
@@ -327,7 +327,7 @@ describe('damaged stored state (SQLite)', () => {
       db.prepare('UPDATE sessions SET messages = \'{"not":"a list"}\'').run();
       db.prepare("UPDATE tasks SET usage = 'garbage'").run();
     });
-    await expect(store.loadSession('s_dmg')).rejects.toMatchObject({
+    await expect(store.sessions.load('s_dmg')).rejects.toMatchObject({
       code: 'store_corrupt',
       message: expect.stringContaining('session "s_dmg" is not a valid conversation'),
     });

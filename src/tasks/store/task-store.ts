@@ -1,14 +1,7 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import {
-  type Fence,
-  type SessionRecord,
-  type SteerRecord,
-  type StoredApprovalAnswer,
-  type TaskProgress,
-  type TaskRecord,
-  taskProgressKeys,
-} from '../task-record.js';
+import { type Fence, type SteerRecord, type StoredApprovalAnswer, type TaskProgress, type TaskRecord, taskProgressKeys } from '../task-record.js';
+import type { SessionStore } from './session-store.js';
 
 export interface TaskFilter {
   sessionId?: string;
@@ -148,12 +141,8 @@ export interface TaskStore {
   missSteers(taskId: string): Promise<number>;
   listSteers(taskId: string): Promise<SteerRecord[]>;
 
-  /** Create or replace a session (a chat/run conversation). */
-  saveSession(session: SessionRecord): Promise<void>;
-  /** A stored session; one whose conversation is not valid rejects with `store_corrupt` naming the session. */
-  loadSession(id: string): Promise<SessionRecord | undefined>;
-  /** Most recently updated first; default limit 20. */
-  listSessions(filter?: { cwd?: string; limit?: number }): Promise<SessionRecord[]>;
+  /** The sessions (top-level conversations) kept by the same backend: a store of their own (`SessionStore`). */
+  readonly sessions: SessionStore;
 
   close(): Promise<void>;
 }
