@@ -296,7 +296,7 @@ export class Runtime implements ChildEnvironment {
 
   async close(): Promise<void> {
     await this.tasks.close();
-    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
+    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
     this.ioPerMode.close();
   }
 }

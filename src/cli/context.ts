@@ -133,7 +133,7 @@ export async function openRuntime(
   } catch (error) {
     await shared?.close();
     await store.close();
-    await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
+    await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {}))); // already failing: the first error is the one reported
     throw error;
   }
 }

@@ -316,6 +316,7 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate tasks)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the operator (legate tasks)';
   }
 }

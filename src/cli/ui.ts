@@ -75,7 +75,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
     await tasks.shutdown();
     await store.close();
     await registry?.close();
-    if (runtime) await (await runtime.catch(() => undefined))?.close();
+    if (runtime) await (await runtime.catch(() => undefined))?.close(); // a runtime that failed to open was reported when it was asked for
   }
 }
 
@@ -124,6 +124,7 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate ui)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the operator (legate ui)';
   }
 }

@@ -73,7 +73,7 @@ export const delegateTask = define({
     const tasks: TaskRecord[] = [];
     for (const spec of specs) tasks.push(await session.service.spawn(spec));
     const cancelAll = (): void => {
-      for (const task of tasks) void session.service.cancel(session.sessionId, task.id).catch(() => {});
+      for (const task of tasks) void session.service.cancel(session.sessionId, task.id).catch(() => {}); // a task that ended meanwhile has nothing to cancel
     };
     context.signal.addEventListener('abort', cancelAll, { once: true });
     let done = 0;

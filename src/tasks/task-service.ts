@@ -155,7 +155,12 @@ export class TaskService {
     for (const task of waiting) {
       if (started.length >= limit) break;
       if (this.live.has(task.id) || this.dispatcher.waiting(task.id)) continue;
-      if (await this.schedule(task.id, task.status as 'queued' | 'interrupted').catch(() => undefined)) started.push(task.id);
+      const claimed = await this.schedule(task.id, task.status as 'queued' | 'interrupted').catch((error: unknown) => {
+        // One task's failed claim does not stop the others; it is announced, not dropped.
+        this.storeFailed(task.id, 'its claim', error);
+        return undefined;
+      });
+      if (claimed) started.push(task.id);
     }
     return started;
   }

@@ -25,7 +25,7 @@ export class QueueDispatcher implements Dispatcher {
     void this.store
       .get(taskId)
       .then((task) => task && this.queues.remove(task))
-      .catch(() => {});
+      .catch((error: unknown) => this.onError(taskId, error));
     return false;
   }
 
