@@ -34,4 +34,10 @@ describe('import floors: a lower folder never imports a higher one', () => {
     const upward = importsOf(lower).filter(({ target }) => target === higher || target.startsWith(`${higher}/`));
     expect(upward).toEqual([]);
   });
+
+  it('product code does not import testing/ (the demo model is product code in demo/)', () => {
+    const product = importsOf('.').filter(({ file }) => !file.startsWith('testing/'));
+    expect(product.some(({ file }) => file.startsWith('cli/'))).toBe(true);
+    expect(product.filter(({ target }) => target.startsWith('testing/'))).toEqual([]);
+  });
 });
