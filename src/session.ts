@@ -4,6 +4,7 @@ import { approvalNotice, completionNotice } from './delegation/views.js';
 import { LegateError } from './errors.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';
 import type { Runtime } from './runtime.js';
+import { findSession } from './tasks/store/session-store.js';
 import type { SessionRecord } from './tasks/task-record.js';
 import { newSessionId } from './tasks/task-service.js';
 import type { ToolIO } from './tools/tool.js';
@@ -46,7 +47,7 @@ export class Session {
    * naming the id when there is none.
    */
   static async resume(runtime: Runtime, id?: string, options: SessionOptions = {}): Promise<Session> {
-    const stored = await runtime.tasks.loadSession(id ? { id } : { cwd: runtime.cwd });
+    const stored = await findSession(runtime.sessions, id ? { id } : { cwd: runtime.cwd });
     if (!stored) {
       throw new LegateError(
         'session_not_found',
@@ -74,7 +75,7 @@ export class Session {
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
     this.apiCalls += result.apiCalls;
-    await this.runtime.tasks.saveSession({
+    await this.runtime.sessions.save({
       id: this.id,
       cwd: this.runtime.cwd,
       createdAt: this.createdAt,

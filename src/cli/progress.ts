@@ -36,6 +36,7 @@ export function taskLine(event: TaskEvent): string | undefined {
 /** `legate run`'s task lines: `taskLine`'s, and a child being steered. */
 export function runTaskLine(event: TaskEvent): string | undefined {
   if (event.type === 'task.steered') return `  ↪ task ${event.taskId} steered: ${oneLine(event.message, 100)}`;
+  if (event.type === 'task.store_error') return `  ✗ task ${event.taskId}: ${oneLine(event.error, 160)}`;
   return taskLine(event);
 }
 

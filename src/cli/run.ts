@@ -1,3 +1,4 @@
+import { reportsUsage } from '../acp/acp-routes.js';
 import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
 import { addUsage, emptyUsage, type Usage } from '../provider/types.js';
@@ -76,7 +77,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
     if (event.type === 'task.activity') return;
-    if (event.type === 'task.steered') {
+    if (event.type === 'task.steered' || event.type === 'task.store_error') {
       if (event.sessionId === session.id) say(runTaskLine(event));
       return;
     }
@@ -141,7 +142,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
               task_id: task.id,
               goal: task.goal.slice(0, 80),
               status: task.status,
-              usage: usageView(task.usage, task.model, rt.config.prices),
+              usage: usageView(task.usage, task.model, { prices: rt.config.prices, reportsUsage }),
             })),
           },
           null,

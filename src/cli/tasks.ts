@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { reportsUsage } from '../acp/acp-routes.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -47,7 +48,9 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    return operation.run(parsed.data, operatorSession(desk.tasks, desk.cwd, desk.config.prices), { signal: new AbortController().signal });
+    return operation.run(parsed.data, operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }), {
+      signal: new AbortController().signal,
+    });
   };
 
   tasks
@@ -325,13 +328,14 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate tasks)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the operator (legate tasks)';
   }
 }
 
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
-  return { tasks: runtime.tasks, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+  return { tasks: runtime.tasks, sessions: runtime.sessions, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
 }
 
 /** `1 model call`, `3 model calls`. */

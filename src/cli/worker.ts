@@ -111,7 +111,7 @@ async function runSharedWorker(
     while (!stop.aborted) {
       if (registry && Date.now() - announced.heartbeatAt >= workerHeartbeatMs) {
         announced.heartbeatAt = Date.now();
-        await registry.announce(announced).catch(() => {});
+        await registry.announce(announced).catch(() => {}); // the dashboard's worker list is best effort: the next heartbeat announces again
       }
       if (untilIdle && workers.running === 0) {
         const open = await runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 });
@@ -125,7 +125,7 @@ async function runSharedWorker(
     workers.beginClose();
     await runtime.tasks.shutdown();
     await workers.close();
-    await registry?.leave(announced.id).catch(() => {});
+    await registry?.leave(announced.id).catch(() => {}); // stopping: an entry left behind goes stale and is dropped
     await registry?.close();
   }
 }

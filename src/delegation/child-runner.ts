@@ -22,12 +22,9 @@ export class ChildRunner implements TaskRunner {
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const environment = this.environment;
-    // A route may name an ACP agent instead of a model: that child runs as the agent's subprocess.
-    const acpRoute = task.route === undefined ? undefined : environment.acpRoute(task.route);
-    if (acpRoute && task.route !== undefined) {
-      const { AcpChildRunner } = await import('../acp/child-runner.js');
-      return new AcpChildRunner(task.route, acpRoute).run(task, control);
-    }
+    // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
+    const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
+    if (other) return other.run(task, control);
     const endpoint = environment.childEndpoint(task.route);
     const tools = environment.liveToolsFor({
       sessionId: task.id,

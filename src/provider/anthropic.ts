@@ -86,6 +86,7 @@ function parseInput(json: string): Record<string, unknown> {
     const value: unknown = JSON.parse(json || '{}');
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
+    // not JSON: no input (the tool's validation says what is missing)
     return {};
   }
 }

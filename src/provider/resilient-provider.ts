@@ -149,6 +149,7 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
     await sleep(ms, signal);
     return true;
   } catch {
+    // no body to read: not that error
     return false;
   }
 }

@@ -111,6 +111,7 @@ function parseOrRaw(json: string): unknown {
   try {
     return JSON.parse(json);
   } catch {
+    // not JSON: recorded as the raw text
     return json;
   }
 }

@@ -29,6 +29,7 @@ export async function dashboardOn(options: Partial<DashboardOptions> = {}): Prom
   cleanups.push(() => tasks.shutdown());
   const dashboard = await startDashboard({
     tasks,
+    sessions: store.sessions,
     port: 0,
     cwd: dir,
     prices: {},

@@ -1,6 +1,7 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskRecord } from '../task-record.js';
 import { approvalConformance } from './conformance-approvals.js';
+import { sessionConformance } from './conformance-sessions.js';
 import { outputBufferLines, outputLineChars, type TaskStore } from './task-store.js';
 
 /**
@@ -244,27 +245,6 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       expect((await store.list()).map((task) => task.id).sort()).toEqual(['t_int', 't_live', 't_new']);
     });
 
-    test('saves, replaces, loads and lists sessions', async (store) => {
-      const messages = [
-        { role: 'user' as const, content: 'hi' },
-        { role: 'assistant' as const, content: 'hello' },
-      ];
-      await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 1, messages });
-      await store.saveSession({ id: 's_b', cwd: '/other', createdAt: 2, updatedAt: 2, messages: [] });
-      await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 3, messages: [...messages, { role: 'user', content: 'again' }] });
-      expect(await store.loadSession('s_a')).toEqual({
-        id: 's_a',
-        cwd: '/w',
-        createdAt: 1,
-        updatedAt: 3,
-        messages: [...messages, { role: 'user', content: 'again' }],
-      });
-      expect(await store.loadSession('s_none')).toBeUndefined();
-      expect((await store.listSessions()).map((session) => session.id)).toEqual(['s_a', 's_b']);
-      expect((await store.listSessions({ cwd: '/other' })).map((session) => session.id)).toEqual(['s_b']);
-      expect((await store.listSessions({ limit: 1 })).map((session) => session.id)).toEqual(['s_a']);
-    });
-
     test('steering: queued, taken once in order, the rest missed', async (store) => {
       await store.create(taskFixture({ id: 't_st', status: 'running' }));
       const first = await store.addSteer('t_st', 'one');
@@ -372,5 +352,6 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
     });
 
     approvalConformance(test, expect, taskFixture);
+    sessionConformance(test, describe, expect);
   });
 }
