@@ -62,7 +62,7 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
       await new Runtime({ loaded, cwd, extraToolsets: mcp.toolsets, resources: mcp.connections }).close();
     } catch (error) {
       problem(errorMessage(error));
-      await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
+      await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {}))); // already reporting the failure: closing is best effort
     }
     const all = [endpoints.parent, endpoints.child, ...endpoints.routes.values()];
     const seen = new Set<string>();
@@ -96,7 +96,7 @@ async function checkEndpoint(endpoint: EndpointSpec): Promise<{ ok: boolean; mes
   const { url, headers } = providerEntry(endpoint.provider).probe(endpoint.baseUrl, endpoint.keys[0] ?? '');
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-    if (response.ok) return { ok: true, message: `reachable (HTTP ${response.status})`, ...modelList(await response.json().catch(() => undefined)) };
+    if (response.ok) return { ok: true, message: `reachable (HTTP ${response.status})`, ...modelList(await response.json().catch(() => undefined)) }; // a body that is not JSON: no model list to show
     const hint = response.status === 401 || response.status === 403 ? ' — the key was refused' : '';
     return { ok: false, message: `HTTP ${response.status}${hint}` };
   } catch (error) {

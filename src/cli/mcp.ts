@@ -38,7 +38,7 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
-    await server.close().catch(() => {});
+    await server.close().catch(() => {}); // the client already closed the transport
     await runtime.close();
   }
 }

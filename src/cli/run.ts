@@ -1,3 +1,4 @@
+import { reportsUsage } from '../acp/acp-routes.js';
 import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
 import { addUsage, emptyUsage, type Usage } from '../provider/types.js';
@@ -76,7 +77,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
     if (event.type === 'task.activity') return;
-    if (event.type === 'task.steered') {
+    if (event.type === 'task.steered' || event.type === 'task.store_error') {
       if (event.sessionId === session.id) say(runTaskLine(event));
       return;
     }
@@ -130,7 +131,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
             exit_reason: result.exitReason,
             ...(result.error ? { error: result.error } : {}),
             session_id: session.id,
-            api_calls: result.apiCalls,
+            api_calls: session.apiCalls,
             usage: {
               ...tokenCounts(addUsage(session.usage, childUsage)),
               parent: tokenCounts(session.usage),
@@ -141,7 +142,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
               task_id: task.id,
               goal: task.goal.slice(0, 80),
               status: task.status,
-              usage: usageView(task.usage, task.model, rt.config.prices),
+              usage: usageView(task.usage, task.model, { prices: rt.config.prices, reportsUsage }),
             })),
           },
           null,
@@ -160,7 +161,8 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   } catch (error) {
     waitLine.stop();
     streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-    return interrupted ? interruptedExitCode : 1;
+    if (interrupted) return interruptedExitCode;
+    return error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
     unsubscribe();

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { reportsUsage } from '../acp/acp-routes.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -47,7 +48,9 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    return operation.run(parsed.data, operatorSession(desk.tasks, desk.cwd, desk.config.prices), { signal: new AbortController().signal });
+    return operation.run(parsed.data, operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }), {
+      signal: new AbortController().signal,
+    });
   };
 
   tasks
@@ -118,10 +121,11 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
           ...approvalLines(task),
+          ...resumeLines(task),
           '',
           ...output,
         ].join('\n');
-        print({ ...view, output }, options.json, text);
+        print({ ...view, can_resume: canResume(task), output }, options.json, text);
         return 0;
       }),
     );
@@ -214,7 +218,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   tasks
     .command('resume')
     .argument('<id>', 'a task id', taskIdArgument)
-    .description('continue an interrupted task in this process from its last checkpoint, and print its result')
+    .description('continue an interrupted or failed task in this process from its last checkpoint, and print its result')
     .option('--json', 'print the collect_task object')
     .action(
       action(async (desk, id: string, options: JsonOption) => {
@@ -289,6 +293,17 @@ function collectText(view: Record<string, unknown>, timeout: string, others = fa
   return status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`;
 }
 
+/** Whether `tasks resume` restarts this task from its last checkpoint (a queued one just waits for a slot). */
+function canResume(task: TaskRecord): boolean {
+  return task.status === 'interrupted' || task.status === 'failed';
+}
+
+/** How to continue an interrupted or failed task, for people. */
+function resumeLines(task: TaskRecord): string[] {
+  if (!canResume(task)) return [];
+  return [`can be resumed from its last checkpoint: legate tasks resume ${task.id}`];
+}
+
 /** What a waiting task asks, and how to answer it, for people (nothing for a task that does not wait). */
 function approvalLines(task: TaskRecord): string[] {
   const approval = task.approval;
@@ -319,13 +334,14 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate tasks)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the operator (legate tasks)';
   }
 }
 
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
-  return { tasks: runtime.tasks, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+  return { tasks: runtime.tasks, sessions: runtime.sessions, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
 }
 
 /** `1 model call`, `3 model calls`. */

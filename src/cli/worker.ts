@@ -113,7 +113,8 @@ async function runSharedWorker(
     while (!stop.aborted) {
       if (registry && Date.now() - announced.heartbeatAt >= workerHeartbeatMs) {
         announced.heartbeatAt = Date.now();
-        // Raced with the stop: while Redis is down a command waits through its reconnection attempts.
+        // Raced with the stop: while Redis is down a command waits through its reconnection attempts. Best effort:
+        // the next heartbeat announces again.
         await unlessAborted(
           registry.announce(announced).catch(() => {}),
           stop,
@@ -139,6 +140,7 @@ async function runSharedWorker(
       );
     }
     await workers.close();
+    // Stopping: an entry left behind goes stale and is dropped.
     await unlessAborted(
       registry?.leave(announced.id).catch(() => {}),
       AbortSignal.timeout(1_000),

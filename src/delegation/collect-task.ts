@@ -52,7 +52,7 @@ async function collectEntry(session: DelegationSession, task: TaskRecord, waited
   const done = session.service.isSettled(task);
   const { output, steers } = await session.service.trail(session.sessionId, task.id);
   if (done) await session.service.markReported(session.sessionId, task.id);
-  const view = collectView(task, output, steers, !done && waitedOut, session.prices);
+  const view = collectView(task, output, steers, !done && waitedOut, session);
   return {
     ...view,
     ...(!done && !waitedOut ? { note: 'still running (another task ended first); collect it later, check it, or cancel it.' } : {}),

@@ -74,6 +74,8 @@ describe('honest status', () => {
       { match: childWith('FAIL-EMPTY'), reply: { text: '' } },
       { match: childWith('FAIL-LOOP'), reply: { toolCalls: [{ name: 'list_dir', arguments: {} }] } },
       { match: childWith('FAIL-LOOP'), reply: { toolCalls: [{ name: 'list_dir', arguments: {} }] } },
+      // Out of model calls: one last call, without tool use, for its summary.
+      { match: childWith('FAIL-LOOP'), reply: { text: 'LOOP-SUMMARY: listed the directory twice' } },
       { match: childWith('OK-TASK'), reply: { text: 'fine' } },
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { max_iterations: 2 } }));
@@ -88,7 +90,8 @@ describe('honest status', () => {
     expect(http.error).toContain('does not exist');
     expect(empty).toMatchObject({ status: 'failed', exit_reason: 'error' });
     expect(empty.error).toMatch(/empty final answer/);
-    expect(loop).toMatchObject({ status: 'failed', exit_reason: 'max_iterations', api_calls: 2 });
+    // Two calls allowed, and the summary call (counted: it is a model call too).
+    expect(loop).toMatchObject({ status: 'failed', exit_reason: 'max_iterations', api_calls: 3, summary: 'LOOP-SUMMARY: listed the directory twice' });
     expect(loop.error).toMatch(/max_iterations/);
     expect(ok).toMatchObject({ status: 'completed', summary: 'fine' });
     server.assertDone();

@@ -42,6 +42,7 @@ describe.skipIf(!redis)('legate ui: the Workers page in shared mode', () => {
     afterTest(async () => void (await tasks.shutdown()));
     const dashboard = await startDashboard({
       tasks,
+      sessions: store.sessions,
       port: 0,
       cwd: work,
       prices: {},

@@ -29,6 +29,7 @@ export async function dashboardOn(options: Partial<DashboardOptions> = {}): Prom
   cleanups.push(async () => void (await tasks.shutdown()));
   const dashboard = await startDashboard({
     tasks,
+    sessions: store.sessions,
     port: 0,
     cwd: dir,
     prices: {},

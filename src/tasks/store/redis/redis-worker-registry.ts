@@ -46,7 +46,7 @@ export class RedisWorkerRegistry implements WorkerRegistry {
       if (!worker || now - worker.heartbeatAt > forgetAfterMs) stale.push(id);
       else workers.push(worker);
     }
-    if (stale.length > 0) await this.redis.hdel(this.key, ...stale).catch(() => {});
+    if (stale.length > 0) await this.redis.hdel(this.key, ...stale).catch(() => {}); // dropping stale entries is housekeeping: the next listing tries again
     return workers;
   }
 
