@@ -344,7 +344,7 @@ export class TaskService {
   async shutdown(deadline?: AbortSignal): Promise<string[]> {
     const running = [...this.live.entries()];
     const finished = Promise.all(running.map(([, run]) => run.handBack())).then(() => true);
-    const late = deadline !== undefined && !(await unlessAborted(finished, deadline));
+    const late = !(await (deadline === undefined ? finished : unlessAborted(finished, deadline)));
     if (late) {
       // Given up: the store is closed under them, and the runs are no longer this service's to wait for.
       await this.store.close().catch(() => {}); // closing fails the pending writes: that is the point
