@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
+import { scriptedConfig, tempHome } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds, toolNames } from '../helpers/script.js';
 
 let server: ScriptedServer;
@@ -21,7 +22,7 @@ describe('delegation limits', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [parentFirst] = server.requests.filter(isParent);
@@ -44,7 +45,7 @@ describe('delegation limits', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { max_spawn_depth: 2 } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const level1 = server.requests.filter(childWith('LEVEL-1')).filter((request) => !request.text.includes('LEVEL-2'));
@@ -80,7 +81,7 @@ describe('honest status', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { max_iterations: 2 } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [batch] = lastToolResults(server.requests.filter(isParent)[1]!);
@@ -106,7 +107,7 @@ describe('honest status', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { child_timeout_seconds: 0.5 } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [batch] = lastToolResults(server.requests.filter(isParent)[1]!);
@@ -159,7 +160,7 @@ describe('bad arguments get clear errors naming the value', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const parent = server.requests.filter(isParent);
@@ -195,7 +196,7 @@ describe('legate chat', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'chat'], { home, cwd: work, input: 'start the background job\n/tasks\n/steer t_nope hi\n' });
+    const result = await runMain(['--config', configFile, 'chat'], { home, cwd: work, input: 'start the background job\n/tasks\n/steer t_nope hi\n' });
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('CHAT-SPAWNED');

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
+import { scriptedConfig, tempHome } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { childWith, isChild, isParent } from '../helpers/script.js';
 
 /** Issue 23: a task that failed when its model call's retries ran out resumes from its last checkpoint. */
@@ -25,7 +26,7 @@ describe('legate tasks resume of a failed task', () => {
     );
     // max_retries 0 (scriptedConfig): the first cut ends the child.
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
-    const cli = (args: string[]) => runCli(['--config', configFile, ...args], { home, cwd: work });
+    const cli = (args: string[]) => runMain(['--config', configFile, ...args], { home, cwd: work });
 
     const run = await cli(['run', '--json', 'go']);
     expect(run.code, run.stderr).toBe(0);
@@ -65,7 +66,7 @@ describe('legate tasks resume of a failed task', () => {
       { match: isParent, reply: { text: 'ok' } },
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
-    const cli = (args: string[]) => runCli(['--config', configFile, ...args], { home, cwd: work });
+    const cli = (args: string[]) => runMain(['--config', configFile, ...args], { home, cwd: work });
     const run = await cli(['run', '--json', 'go']);
     const [task] = JSON.parse(run.stdout).tasks as { task_id: string }[];
     const resumed = await cli(['tasks', 'resume', task!.task_id]);
