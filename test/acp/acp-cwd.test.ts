@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { home, scriptedServer } from '../cli/cli-harness.js';
 import { scriptedConfig, until } from '../helpers/cli.js';
-import { startMain } from '../helpers/in-process.js';
+import { startMain } from '../helpers/main.js';
 import { initializeParams } from './acp-harness.js';
 
 /** `session/new` names the session's working directory: one that does not exist is refused, not opened. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { scriptedConfig } from '../helpers/cli.js';
-import { runMain } from '../helpers/in-process.js';
+import { runMain } from '../helpers/main.js';
 import { freePort, useTestRedis } from '../helpers/redis.js';
 import { home, scriptedServer } from './cli-harness.js';
 

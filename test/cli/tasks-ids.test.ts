@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
-import { runMain } from '../helpers/in-process.js';
+import { runMain } from '../helpers/main.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 import { home } from './cli-harness.js';
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { tempHome } from '../helpers/cli.js';
-import { runMain } from '../helpers/in-process.js';
+import { runMain } from '../helpers/main.js';
 
 /** A YAML alias inside its own anchor makes a value that contains itself: a config error, never a stack overflow. */
 describe('a recursive YAML alias in config.yaml', () => {

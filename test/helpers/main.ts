@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { CliResult } from './cli.js';
 
@@ -46,4 +46,36 @@ function capture(): { stream: PassThrough; text(): string } {
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer | string) => chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)));
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+interface MainOptions {
+  home: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+}
+
+/**
+ * `main(argv, streams)` started, with its stdin open for the test to write; `--cwd` (not the
+ * process's directory) carries `cwd`, so a started command may overlap others.
+ */
+export function startMain(args: string[], options: MainOptions): { stdin: PassThrough; stdout(): string; stderr(): string; done: Promise<CliResult> } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (into: string[]): Writable =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        into.push(String(chunk));
+        done();
+      },
+    });
+  const stdin = new PassThrough();
+  const env = { PATH: process.env.PATH, HOME: options.home, LEGATE_HOME: options.home, NO_COLOR: '1', ...options.env };
+  const cwd = options.cwd === undefined ? [] : ['--cwd', options.cwd];
+  const done = main(['node', 'legate', ...cwd, ...args], { stdout: sink(out), stderr: sink(err), stdin, env }).then((code) => ({
+    code,
+    stdout: out.join(''),
+    stderr: err.join(''),
+  }));
+  return { stdin, stdout: () => out.join(''), stderr: () => err.join(''), done };
 }

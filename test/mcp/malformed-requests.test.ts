@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { home, scriptedServer } from '../cli/cli-harness.js';
 import { scriptedConfig, until } from '../helpers/cli.js';
-import { startMain } from '../helpers/in-process.js';
+import { startMain } from '../helpers/main.js';
 
 /** `legate mcp` answers what a client gets wrong on the wire with the JSON-RPC 2.0 error it names. */
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { home, scriptedServer } from '../cli/cli-harness.js';
 import { scriptedConfig } from '../helpers/cli.js';
-import { runMain } from '../helpers/in-process.js';
+import { runMain } from '../helpers/main.js';
 import { useTestRedis } from '../helpers/redis.js';
 import { isParent } from '../helpers/script.js';
 
