@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { quoted } from '../errors.js';
 
 /**
  * The names a browser may use for the dashboard bound at `host:port`: that address, and for a
@@ -22,19 +23,14 @@ export function requireOwnAddress(allowed: () => Set<string> | undefined): Middl
   return async (c, next) => {
     const host = c.req.header('host') ?? '';
     const names = allowed();
-    if (names && !names.has(host.toLowerCase())) return refuse(c, `the Host header "${clip(host)}" is not this dashboard's address (${[...names].join(', ')})`);
+    if (names && !names.has(host.toLowerCase())) return refuse(c, `the Host header ${quoted(host)} is not this dashboard's address (${[...names].join(', ')})`);
     const origin = c.req.header('origin');
     if (origin !== undefined && origin.toLowerCase() !== `http://${host.toLowerCase()}`)
-      return refuse(c, `the Origin "${clip(origin)}" is not this dashboard (http://${clip(host)})`);
+      return refuse(c, `the Origin ${quoted(origin)} is not this dashboard (${quoted(`http://${host}`)})`);
     await next();
   };
 }
 
 function refuse(c: Parameters<MiddlewareHandler>[0], message: string): Response {
   return c.json({ error: { code: 'forbidden', message } }, 403);
-}
-
-function clip(value: string): string {
-  const plain = value.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return plain.length > 80 ? `${plain.slice(0, 80)}…` : plain;
 }
