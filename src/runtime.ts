@@ -105,7 +105,14 @@ export class Runtime implements ChildEnvironment {
     const sandbox = this.config.sandbox;
     this.ioPerMode = new IOPerMode(
       options.io ?? createNodeIO(),
-      { cwd: this.cwd, home: options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
+      {
+        cwd: this.cwd,
+        home: options.loaded.home,
+        configFile: this.configFile,
+        writableRoots: sandbox.writable_roots,
+        network: sandbox.network,
+        credentials: { denyRead: sandbox.deny_read, allowRead: sandbox.allow_read },
+      },
       options.approvals,
     );
     this.io = this.ioPerMode.for(this.sandboxMode);
