@@ -61,7 +61,8 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     goal: task.goal.slice(0, 80),
     elapsed_seconds: elapsedSeconds(task),
     api_calls: task.apiCalls,
-    ...(task.currentTool ? { current_tool: task.currentTool } : {}),
+    // Only a running task is in a tool (an ended or handed-back one's record may still name its last).
+    ...(task.currentTool && task.status === 'running' ? { current_tool: task.currentTool } : {}),
     ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     output_preview: output.slice(-10),
     output_lines: task.outputLines,
