@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
+import { budgetFrom } from './budget/budget.js';
+import { BudgetLedger } from './budget/budget-ledger.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
 import type { AcpRouteSection, ApprovalMode, ConfigFile } from './config/schema.js';
@@ -9,6 +11,7 @@ import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
 import type { DelegationSession } from './delegation/session.js';
+import { estimateCost } from './delegation/usage-view.js';
 import { LegateError } from './errors.js';
 import { CredentialPool } from './provider/credential-pool.js';
 import { createProvider, providerEntry } from './provider/registry.js';
@@ -75,6 +78,8 @@ export class Runtime implements ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
+  /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
+  readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
   /** MCP toolsets children do not get (`delegation.inherit_mcp_toolsets: false`). */
   private readonly parentOnlyToolsets: Set<string>;
@@ -117,8 +122,14 @@ export class Runtime implements ChildEnvironment {
     }
     const leaseMs = this.config.tasks.lease_seconds * 1000;
     const runner = new ChildRunner(this);
+    const store = options.store ?? new MemoryTaskStore();
+    const prices = this.config.prices;
+    this.budgets = new BudgetLedger(store, (usage, model) => {
+      const price = prices[model];
+      return price ? estimateCost(usage, price) : undefined;
+    });
     this.tasks = new TaskService({
-      store: options.store ?? new MemoryTaskStore(),
+      store,
       runner: options.checkCapabilities ? new CapabilityCheckedRunner(runner, this.capabilities(known)) : runner,
       maxConcurrent: this.config.delegation.max_concurrent_children,
       childTimeoutSeconds: this.config.delegation.child_timeout_seconds,
@@ -267,7 +278,13 @@ export class Runtime implements ChildEnvironment {
         return config && config.provider !== 'acp' ? config.sandbox : undefined;
       },
       prices: this.config.prices,
+      budgets: this.budgets,
+      ...(this.childBudget ? { childBudget: this.childBudget } : {}),
     };
+  }
+
+  private get childBudget(): ReturnType<typeof budgetFrom> {
+    return budgetFrom(this.config.delegation.budget);
   }
 
   /** The top-level agent of a session. */

@@ -1,3 +1,5 @@
+import type { Budget } from '../budget/budget.js';
+import type { BudgetLedger } from '../budget/budget-ledger.js';
 import { LegateError } from '../errors.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import { type Caller, operator, type TaskService } from '../tasks/task-service.js';
@@ -26,6 +28,10 @@ export interface DelegationSession {
   routeSandbox?(route: string): SandboxMode | undefined;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
+  /** Task budgets: a child's is capped at what its ancestors have left, and a spawn with nothing left is refused. */
+  budgets?: BudgetLedger;
+  /** `delegation.budget`: each child's budget when its call sets none. */
+  childBudget?: Budget;
 }
 
 /** The operator's session (the user at the CLI): every task of the store, no spawning. */
