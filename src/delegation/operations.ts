@@ -1,4 +1,5 @@
 import { type BudgetInput, budgetFrom } from '../budget/budget.js';
+import { budgetStatusView } from '../budget/budget-view.js';
 import { LegateError } from '../errors.js';
 import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
@@ -67,6 +68,12 @@ async function withBudget(session: DelegationSession, spec: TaskSpec, asked: Bud
   return budget ? { ...spec, budget } : spec;
 }
 
+/** The budget status of `task` (its tree's spend against its budget), when it has a budget. */
+async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<object | undefined> {
+  if (!task.budget || !session.budgets) return undefined;
+  return budgetStatusView(task.budget, await session.budgets.treeSpend(task));
+}
+
 export const delegateTask = define({
   name: 'delegate_task',
   description:
@@ -128,7 +135,7 @@ export const checkTask = define({
   parameters: checkTaskParameters,
   async run(args, session) {
     const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
-    return checkView(task, output, steers, session.prices);
+    return checkView(task, output, steers, session.prices, await budgetOf(session, task));
   },
 });
 
@@ -164,7 +171,12 @@ export const listTasks = define({
     const filter = args.status ? { status: [args.status as TaskRecord['status']] } : {};
     // Read only the rows shown; count the rest in the store.
     const tasks = await session.service.list(session.sessionId, { ...filter, limit: listViewLimit });
-    return listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter));
+    const budgets = new Map<string, object>();
+    for (const task of tasks) {
+      const budget = await budgetOf(session, task);
+      if (budget) budgets.set(task.id, budget);
+    }
+    return listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter), budgets);
   },
 });
 
