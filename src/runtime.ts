@@ -297,6 +297,7 @@ export class Runtime implements ChildEnvironment {
       tools: this.liveToolsFor({ sessionId, depth: 0, toolsets: this.agentToolsets }),
       maxIterations: this.config.agent.max_iterations,
       maxTokens: parent.maxTokens,
+      guard: this.budgets.sessionGuard(sessionId),
     };
   }
 

@@ -1,4 +1,5 @@
 import { Agent } from './agent/agent.js';
+import { type Budget, budgetFrom } from './budget/budget.js';
 import type { RunResult } from './agent/events.js';
 import { approvalNotice, completionNotice } from './delegation/views.js';
 import { LegateError } from './errors.js';
@@ -11,6 +12,8 @@ import type { ToolIO } from './tools/tool.js';
 export interface SessionOptions {
   /** The top-level agent's IO (default: the runtime's); `Runtime.sessionIO` builds one with its own seams. */
   io?: ToolIO;
+  /** The session's budget (its agent and every task below it); default `agent.budget`. */
+  budget?: Budget;
 }
 
 /**
@@ -23,6 +26,8 @@ export class Session {
   /** Tokens of the top-level agent across turns (children's are on their tasks). */
   usage: Usage = emptyUsage();
 
+  /** Usage of the turn in flight (its loop's running total), for the session's budget. */
+  private turnUsage: Usage = emptyUsage();
   private readonly createdAt: number;
   /** Approval requests named in the notices of `pendingNotices`, by task: what `markReported` marks told. */
   private readonly noticedRequests = new Map<string, string>();
@@ -34,7 +39,16 @@ export class Session {
     options: SessionOptions = {},
   ) {
     this.id = id;
-    this.agent = new Agent(runtime.agent(id), { cwd: runtime.cwd, io: options.io ?? runtime.io });
+    const setup = runtime.agent(id);
+    this.agent = new Agent(setup, { cwd: runtime.cwd, io: options.io ?? runtime.io });
+    const budget = options.budget ?? budgetFrom(runtime.config.agent.budget);
+    if (budget) {
+      // The turn in flight counts too: its usage so far, from the loop's usage events.
+      this.agent.subscribe((event) => {
+        if (event.type === 'usage') this.turnUsage = event.total;
+      });
+      runtime.budgets.openRoot(id, budget, setup.model, () => addUsage(this.usage, this.turnUsage));
+    }
     this.createdAt = stored?.createdAt ?? Date.now();
     if (stored) this.agent.messages = stored.messages;
   }
@@ -56,8 +70,10 @@ export class Session {
 
   /** One turn of the top-level agent; the conversation is stored after it. */
   async turn(text: string, signal?: AbortSignal): Promise<RunResult> {
+    this.turnUsage = emptyUsage();
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
+    this.turnUsage = emptyUsage();
     await this.runtime.tasks.saveSession({
       id: this.id,
       cwd: this.runtime.cwd,

@@ -9,6 +9,18 @@ import { type BudgetBreach, breachMessage, breachOf, childBudget, remainingOf, s
 /** USD for `usage` on `model`; undefined when the model has no price. */
 export type CostOf = (usage: Usage, model: string) => number | undefined;
 
+/**
+ * A top-level session with a budget (`agent.budget`, `run --budget-tokens`): the root of its tree.
+ * Its own spend is live in this process (`own`: the top-level agent's usage so far, the turn in
+ * flight included); its children's is in the store.
+ */
+interface SessionRoot {
+  budget: Budget;
+  model: string;
+  since: number;
+  own: () => Usage;
+}
+
 /** Children of one task read at once when summing a tree (more than any fan-out legate allows). */
 const treeReadLimit = 100_000;
 
@@ -24,6 +36,48 @@ export class BudgetLedger {
     private readonly costOf: CostOf,
     private readonly now: () => number = Date.now,
   ) {}
+
+  private readonly roots = new Map<string, SessionRoot>();
+
+  /** Give top-level session `sessionId` (whose agent runs on `model`) a budget for it and all its tasks. */
+  openRoot(sessionId: string, budget: Budget, model: string, own: () => Usage): void {
+    if (budget.costUsd !== undefined && this.costOf({ inputTokens: 0, outputTokens: 0 }, model) === undefined) throw unpriced(budget.costUsd, model);
+    this.roots.set(sessionId, { budget, model, since: this.now(), own });
+  }
+
+  /** A session root's spend: its agent's own usage and every task it spawned, at any depth. */
+  private async rootSpend(sessionId: string, root: SessionRoot): Promise<Spend> {
+    const own = root.own();
+    let tokens = totalTokens(own);
+    let cost = this.costOf(own, root.model);
+    for (const child of await this.store.list({ sessionId, limit: treeReadLimit })) {
+      const spend = await this.treeSpend(child);
+      tokens += spend.tokens;
+      cost = cost === undefined || spend.costUsd === undefined ? undefined : cost + spend.costUsd;
+    }
+    return { tokens, seconds: (this.now() - root.since) / 1000, ...(cost === undefined ? {} : { costUsd: cost }) };
+  }
+
+  /** The session at the top of a chain (its tasks nearest first), when it has a budget here. */
+  private rootOf(sessionId: string, chain: readonly TaskRecord[]): { id: string; root: SessionRoot } | undefined {
+    const id = chain.at(-1)?.sessionId ?? sessionId;
+    const root = this.roots.get(id);
+    return root ? { id, root } : undefined;
+  }
+
+  /** The guard of a top-level session's own agent loop: stops it once its tree spent its budget (none without one). */
+  sessionGuard(sessionId: string): RunGuard {
+    return {
+      check: async (): Promise<RunStop | undefined> => {
+        const root = this.roots.get(sessionId);
+        if (!root) return undefined;
+        const breach = breachOf(sessionId, root.budget, await this.rootSpend(sessionId, root));
+        return breach
+          ? { exitReason: 'budget_exceeded', message: new LegateError('budget_exceeded', breachMessage(breach, sessionId)).toString() }
+          : undefined;
+      },
+    };
+  }
 
   /** `task` and every task it spawned, at any depth: tokens and cost summed, seconds its own. */
   async treeSpend(task: TaskRecord): Promise<Spend> {
@@ -55,12 +109,14 @@ export class BudgetLedger {
 
   /** The first budget, of `task` or an ancestor, its tree has used up. */
   async breach(task: TaskRecord): Promise<BudgetBreach | undefined> {
-    for (const holder of [task, ...(await this.ancestors(task.sessionId))]) {
+    const chain = [task, ...(await this.ancestors(task.sessionId))];
+    for (const holder of chain) {
       if (!holder.budget) continue;
       const breach = breachOf(holder.id, holder.budget, await this.treeSpend(holder));
       if (breach) return breach;
     }
-    return undefined;
+    const top = this.rootOf(task.sessionId, chain);
+    return top ? breachOf(top.id, top.root.budget, await this.rootSpend(top.id, top.root)) : undefined;
   }
 
   /**
@@ -70,21 +126,20 @@ export class BudgetLedger {
    */
   async forChild(sessionId: string, model: string, asked: Budget | undefined, fallback: Budget | undefined): Promise<Budget | undefined> {
     const left: Budget[] = [];
-    for (const ancestor of await this.ancestors(sessionId)) {
-      if (!ancestor.budget) continue;
-      const spend = await this.treeSpend(ancestor);
-      const breach = breachOf(ancestor.id, ancestor.budget, spend);
-      if (breach) throw new LegateError('budget_exceeded', spawnRefusal(breach), { taskId: ancestor.id, field: breach.field });
-      left.push(remainingOf(ancestor.budget, spend));
+    const chain = await this.ancestors(sessionId);
+    const holders: { id: string; budget: Budget; spend: () => Promise<Spend> }[] = chain.flatMap((ancestor) =>
+      ancestor.budget ? [{ id: ancestor.id, budget: ancestor.budget, spend: () => this.treeSpend(ancestor) }] : [],
+    );
+    const top = this.rootOf(sessionId, chain);
+    if (top) holders.push({ id: top.id, budget: top.root.budget, spend: () => this.rootSpend(top.id, top.root) });
+    for (const holder of holders) {
+      const spend = await holder.spend();
+      const breach = breachOf(holder.id, holder.budget, spend);
+      if (breach) throw new LegateError('budget_exceeded', spawnRefusal(breach), { holder: holder.id, field: breach.field });
+      left.push(remainingOf(holder.budget, spend));
     }
     const budget = childBudget(asked, fallback, left);
-    if (budget?.costUsd !== undefined && this.costOf({ inputTokens: 0, outputTokens: 0 }, model) === undefined) {
-      throw new LegateError(
-        'budget_unpriced',
-        `a cost_usd budget of ${budget.costUsd} needs a price for model "${model}": add prices.${model} (input_per_million, output_per_million) to the config, or give a tokens budget`,
-        { model },
-      );
-    }
+    if (budget?.costUsd !== undefined && this.costOf({ inputTokens: 0, outputTokens: 0 }, model) === undefined) throw unpriced(budget.costUsd, model);
     return budget;
   }
 
@@ -115,4 +170,13 @@ export class BudgetLedger {
     }
     return nearest;
   }
+}
+
+/** A USD budget on a model without a price: refused, never a budget that silently cannot run out. */
+function unpriced(costUsd: number, model: string): LegateError {
+  return new LegateError(
+    'budget_unpriced',
+    `a cost_usd budget of ${costUsd} needs a price for model "${model}": add prices.${model} (input_per_million, output_per_million) to the config, or give a tokens budget`,
+    { model },
+  );
 }

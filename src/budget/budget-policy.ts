@@ -57,7 +57,7 @@ export function childBudget(asked: Budget | undefined, fallback: Budget | undefi
 /** `task "t_1" spent 1200 tokens of its tokens budget of 1000`, for results and stored errors. */
 export function breachMessage(breach: BudgetBreach, subject: string): string {
   const name = budgetFieldName(breach.field);
-  const whose = breach.owner === subject ? `task "${subject}"` : `task "${subject}": its ancestor "${breach.owner}"'s tree`;
+  const whose = breach.owner === subject ? holderName(subject) : `task "${subject}": its ancestor "${breach.owner}"'s tree`;
   if (Number.isNaN(breach.spent)) {
     return `${whose} has a ${name} budget of ${breach.limit}, but a model in it has no price in config (prices), so its cost is unknown`;
   }
@@ -68,9 +68,14 @@ export function breachMessage(breach: BudgetBreach, subject: string): string {
 export function spawnRefusal(breach: BudgetBreach): string {
   const name = budgetFieldName(breach.field);
   return (
-    `no ${name} budget left for a new child: task "${breach.owner}" spent ${format(breach.field, breach.spent)} ` +
+    `no ${name} budget left for a new child: ${holderName(breach.owner)} spent ${format(breach.field, breach.spent)} ` +
     `of its ${name} budget of ${format(breach.field, breach.limit)}`
   );
+}
+
+/** Tasks are `t_…`; anything else holding a budget is a top-level session (its tree: the agent and all its tasks). */
+function holderName(id: string): string {
+  return id.startsWith('t_') ? `task "${id}"` : `session "${id}"`;
 }
 
 function format(field: BudgetField, value: number): string {

@@ -79,6 +79,8 @@ export const agentSchema = z.strictObject({
   approval: z.enum(['never', 'on-request']).optional(),
   /** A request left unanswered this long becomes a denial; 0 = wait as long as it takes. */
   approval_timeout_seconds: z.number().min(0).default(0),
+  /** The budget of a whole run or chat session: the top-level agent and every task below it. */
+  budget: budgetSchema.optional(),
 });
 
 export type ApprovalMode = 'never' | 'on-request';

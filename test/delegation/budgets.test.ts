@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cli/run.js';
+import { type RunOptions, runCommand } from '../../src/cli/run.js';
 import { type ConfigInput, configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
@@ -20,7 +20,11 @@ import { until } from '../tasks/task-runtime-helpers.js';
 
 const track = closedAfterEach();
 
-async function runWith(steps: ScriptedStep[], config: Partial<ConfigInput> = {}): Promise<{ server: ScriptedServer; store: MemoryTaskStore; code: number }> {
+async function runWith(
+  steps: ScriptedStep[],
+  config: Partial<ConfigInput> = {},
+  options: RunOptions = { json: true },
+): Promise<{ server: ScriptedServer; store: MemoryTaskStore; code: number; stdout: string }> {
   const server = track(await startScriptedServer({ steps }));
   const cwd = mkdtempSync(join(tmpdir(), 'legate-budget-'));
   track({ close: () => rmSync(cwd, { recursive: true, force: true }) });
@@ -31,8 +35,10 @@ async function runWith(steps: ScriptedStep[], config: Partial<ConfigInput> = {})
   });
   const runtime = track(new Runtime({ loaded: { config: loaded, file: undefined, home: cwd, unset: new Map() }, cwd, store }));
   const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: {} };
-  const code = await runCommand('go', { json: true }, io, runtime);
-  return { server, store, code };
+  const chunks: Buffer[] = [];
+  io.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const code = await runCommand('go', options, io, runtime);
+  return { server, store, code, stdout: Buffer.concat(chunks).toString('utf8') };
 }
 
 const usage = (tokens: number) => ({ inputTokens: tokens - 10, outputTokens: 10 });
@@ -197,5 +203,35 @@ describe('check_task and list_tasks', () => {
     const expected = { limit: { tokens: 1000 }, spent: { tokens: 100 }, remaining: { tokens: 900 } };
     expect(check.budget).toMatchObject(expected);
     expect(list.tasks[0].budget).toMatchObject(expected);
+  });
+});
+
+describe('a run budget (run --budget-tokens, agent.budget)', () => {
+  const ways = [
+    { way: '--budget-tokens 300', config: {}, options: { json: true, budgetTokens: '300' } },
+    { way: 'agent.budget.tokens: 300', config: { agent: { budget: { tokens: 300 } } }, options: { json: true } },
+  ];
+  it.each(ways)('($way) covers the parent and every task below it: children are capped at what is left, and the run stops when it is spent', async ({ config, options }) => {
+    const { server, store, code, stdout } = await runWith(
+      [
+        { match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'RUN-CHILD', budget: { tokens: 1000 } } }], usage: usage(100) } },
+        { match: childWith('RUN-CHILD'), reply: { text: 'child done', usage: usage(150) } },
+        // 250 of 300 spent: this call is allowed; after it 350, so its tool call is not run.
+        { match: isParent, reply: { text: 'one more look', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: usage(100) } },
+      ],
+      config,
+      options,
+    );
+    server.assertDone();
+    expect(code).toBe(1);
+    expect((await task(store, 'RUN-CHILD')).budget).toEqual({ tokens: 200 });
+    const output = JSON.parse(stdout);
+    expect(output).toMatchObject({ status: 'failed', exit_reason: 'budget_exceeded', final: 'one more look' });
+    expect(output.error).toBe(`budget_exceeded: session "${output.session_id}" spent 350 tokens of its tokens budget of 300 tokens`);
+  });
+
+  it('refuses a bad flag value, and a USD budget on a parent model without a price, before any model call', async () => {
+    await expect(runWith([], {}, { budgetTokens: '-3' })).rejects.toThrow('--budget-tokens must be a positive whole number, got "-3"');
+    await expect(runWith([], {}, { budgetUsd: '2' })).rejects.toThrow('a cost_usd budget of 2 needs a price for model "m"');
   });
 });
