@@ -11,7 +11,7 @@ import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
 import type { DelegationSession } from './delegation/session.js';
-import { estimateCost } from './delegation/usage-view.js';
+import { costFromPrices } from './delegation/usage-view.js';
 import { LegateError } from './errors.js';
 import { CredentialPool } from './provider/credential-pool.js';
 import { createProvider, providerEntry } from './provider/registry.js';
@@ -123,11 +123,7 @@ export class Runtime implements ChildEnvironment {
     const leaseMs = this.config.tasks.lease_seconds * 1000;
     const runner = new ChildRunner(this);
     const store = options.store ?? new MemoryTaskStore();
-    const prices = this.config.prices;
-    this.budgets = new BudgetLedger(store, (usage, model) => {
-      const price = prices[model];
-      return price ? estimateCost(usage, price) : undefined;
-    });
+    this.budgets = new BudgetLedger(store, costFromPrices(this.config.prices));
     this.tasks = new TaskService({
       store,
       runner: options.checkCapabilities ? new CapabilityCheckedRunner(runner, this.capabilities(known)) : runner,

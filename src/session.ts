@@ -1,6 +1,6 @@
 import { Agent } from './agent/agent.js';
-import { type Budget, budgetFrom } from './budget/budget.js';
 import type { RunResult } from './agent/events.js';
+import { type Budget, budgetFrom } from './budget/budget.js';
 import { approvalNotice, completionNotice } from './delegation/views.js';
 import { LegateError } from './errors.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';

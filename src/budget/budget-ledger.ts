@@ -72,11 +72,17 @@ export class BudgetLedger {
         const root = this.roots.get(sessionId);
         if (!root) return undefined;
         const breach = breachOf(sessionId, root.budget, await this.rootSpend(sessionId, root));
-        return breach
-          ? { exitReason: 'budget_exceeded', message: new LegateError('budget_exceeded', breachMessage(breach, sessionId)).toString() }
-          : undefined;
+        return breach ? { exitReason: 'budget_exceeded', message: new LegateError('budget_exceeded', breachMessage(breach, sessionId)).toString() } : undefined;
       },
     };
+  }
+
+  /** `task` and every task below it, depth first (each child after its parent, siblings oldest first). */
+  async tree(task: TaskRecord): Promise<TaskRecord[]> {
+    const all: TaskRecord[] = [task];
+    const children = (await this.store.list({ sessionId: task.id, limit: treeReadLimit })).sort((a, b) => a.createdAt - b.createdAt);
+    for (const child of children) all.push(...(await this.tree(child)));
+    return all;
   }
 
   /** `task` and every task it spawned, at any depth: tokens and cost summed, seconds its own. */

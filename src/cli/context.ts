@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { BudgetLedger } from '../budget/budget-ledger.js';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { type LoadedConfig, loadConfig } from '../config/load.js';
+import { costFromPrices } from '../delegation/usage-view.js';
 import { LegateError } from '../errors.js';
 import type { McpToolsets } from '../mcp/mcp-toolsets.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
@@ -208,6 +210,8 @@ export async function openSharedDispatch(
 /** What commands that only read and manage stored tasks work with: no model, so no API key. */
 export interface TaskDesk {
   tasks: TaskService;
+  /** Budgets and tree spend over the same store (`legate tasks show`, `tasks usage --tree`). */
+  budgets: BudgetLedger;
   cwd: string;
   config: LoadedConfig['config'];
   close(): Promise<void>;
@@ -235,6 +239,7 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
   });
   return {
     tasks,
+    budgets: new BudgetLedger(store, costFromPrices(loaded.config.prices)),
     cwd: options.cwd ?? process.cwd(),
     config: loaded.config,
     close: async () => {

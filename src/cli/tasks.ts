@@ -10,6 +10,7 @@ import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
+import { type BudgetStatus, budgetLines, registerTasksUsage } from './tasks-usage.js';
 import { exitCodeFor } from './usage.js';
 
 interface JsonOption {
@@ -47,7 +48,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    return operation.run(parsed.data, operatorSession(desk.tasks, desk.cwd, desk.config.prices), { signal: new AbortController().signal });
+    const session = { ...operatorSession(desk.tasks, desk.cwd, desk.config.prices), budgets: desk.budgets };
+    return operation.run(parsed.data, session, { signal: new AbortController().signal });
   };
 
   tasks
@@ -88,6 +90,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       }),
     );
 
+  registerTasksUsage(tasks, action, print);
+
   tasks
     .command('prune')
     .description('delete ended tasks (completed, failed, cancelled) of this LEGATE_HOME with their output; running and interrupted ones stay')
@@ -117,6 +121,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           `goal: ${task.goal}`,
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
+          ...budgetLines(view.budget as BudgetStatus | undefined),
           ...approvalLines(task),
           '',
           ...output,
@@ -319,7 +324,7 @@ function answerer(): string {
 
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
-  return { tasks: runtime.tasks, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+  return { tasks: runtime.tasks, budgets: runtime.budgets, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
 }
 
 /** `1 model call`, `3 model calls`. */

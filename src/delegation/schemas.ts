@@ -33,10 +33,10 @@ export const budgetParameter = z
   .strictObject({
     tokens: limit('tokens', 'tokens', true).describe('Input (cached or not) plus output tokens of the child and all it spawns.'),
     cost_usd: limit('cost_usd', 'US dollars').describe('USD of the child and all it spawns, at the configured prices.'),
-    seconds: limit('seconds', 'seconds').describe("Wall time of the child, waits included; aborts its call in flight."),
+    seconds: limit('seconds', 'seconds').describe('Wall time of the child, waits included; aborts its call in flight.'),
   })
   .optional()
-  .describe("The most the child (and everything it spawns) may spend; never more than what is left of yours. When it runs out the child stops.");
+  .describe('The most the child (and everything it spawns) may spend; never more than what is left of yours. When it runs out the child stops.');
 const budget = budgetParameter;
 const taskId = z.string().min(1).describe('The task_id returned by delegate_task_async.');
 

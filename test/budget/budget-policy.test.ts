@@ -27,7 +27,12 @@ describe('childBudget', () => {
     { name: 'the default when none asked', fallback: { tokens: 7, seconds: 60 }, left: [], expected: { tokens: 7, seconds: 60 } },
     { name: 'asked beats the default per field', asked: { tokens: 3 }, fallback: { tokens: 7, seconds: 60 }, left: [], expected: { tokens: 3, seconds: 60 } },
     { name: 'never more than the parent has left', asked: { tokens: 1000 }, left: [{ tokens: 250 }], expected: { tokens: 250 } },
-    { name: "an unset field takes the ancestors' cap", asked: { tokens: 10 }, left: [{ costUsd: 0.2 }, { costUsd: 0.1, tokens: 5 }], expected: { tokens: 5, costUsd: 0.1 } },
+    {
+      name: "an unset field takes the ancestors' cap",
+      asked: { tokens: 10 },
+      left: [{ costUsd: 0.2 }, { costUsd: 0.1, tokens: 5 }],
+      expected: { tokens: 5, costUsd: 0.1 },
+    },
   ];
   it.each(cases)('$name', ({ asked, fallback, left, expected }) => {
     expect(childBudget(asked, fallback, left)).toEqual(expected);

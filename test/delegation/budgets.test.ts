@@ -103,7 +103,10 @@ describe('a child with a tokens budget', () => {
       [
         { match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'USD-PRICED', budget: { cost_usd: 0.001 } } }] } },
         // 1000 input tokens at $1/M = $0.001: the budget is spent after this call.
-        { match: childWith('USD-PRICED'), reply: { text: 'pricey', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: { inputTokens: 1000, outputTokens: 0 } } },
+        {
+          match: childWith('USD-PRICED'),
+          reply: { text: 'pricey', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: { inputTokens: 1000, outputTokens: 0 } },
+        },
         { match: isParent, reply: { text: 'parent done' } },
       ],
       { prices: { m: { input_per_million: 1, output_per_million: 1 } } },
@@ -183,7 +186,12 @@ describe('check_task and list_tasks', () => {
         reply: async (request) => {
           await ended();
           const [spawned] = lastToolResults(request);
-          return { toolCalls: [{ name: 'check_task', arguments: { task_id: spawned.task_id } }, { name: 'list_tasks', arguments: {} }] };
+          return {
+            toolCalls: [
+              { name: 'check_task', arguments: { task_id: spawned.task_id } },
+              { name: 'list_tasks', arguments: {} },
+            ],
+          };
         },
       },
       { match: isParent, reply: { text: 'parent done' } },
@@ -211,24 +219,27 @@ describe('a run budget (run --budget-tokens, agent.budget)', () => {
     { way: '--budget-tokens 300', config: {}, options: { json: true, budgetTokens: '300' } },
     { way: 'agent.budget.tokens: 300', config: { agent: { budget: { tokens: 300 } } }, options: { json: true } },
   ];
-  it.each(ways)('($way) covers the parent and every task below it: children are capped at what is left, and the run stops when it is spent', async ({ config, options }) => {
-    const { server, store, code, stdout } = await runWith(
-      [
-        { match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'RUN-CHILD', budget: { tokens: 1000 } } }], usage: usage(100) } },
-        { match: childWith('RUN-CHILD'), reply: { text: 'child done', usage: usage(150) } },
-        // 250 of 300 spent: this call is allowed; after it 350, so its tool call is not run.
-        { match: isParent, reply: { text: 'one more look', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: usage(100) } },
-      ],
-      config,
-      options,
-    );
-    server.assertDone();
-    expect(code).toBe(1);
-    expect((await task(store, 'RUN-CHILD')).budget).toEqual({ tokens: 200 });
-    const output = JSON.parse(stdout);
-    expect(output).toMatchObject({ status: 'failed', exit_reason: 'budget_exceeded', final: 'one more look' });
-    expect(output.error).toBe(`budget_exceeded: session "${output.session_id}" spent 350 tokens of its tokens budget of 300 tokens`);
-  });
+  it.each(ways)(
+    '($way) covers the parent and every task below it: children are capped at what is left, and the run stops when it is spent',
+    async ({ config, options }) => {
+      const { server, store, code, stdout } = await runWith(
+        [
+          { match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'RUN-CHILD', budget: { tokens: 1000 } } }], usage: usage(100) } },
+          { match: childWith('RUN-CHILD'), reply: { text: 'child done', usage: usage(150) } },
+          // 250 of 300 spent: this call is allowed; after it 350, so its tool call is not run.
+          { match: isParent, reply: { text: 'one more look', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: usage(100) } },
+        ],
+        config,
+        options,
+      );
+      server.assertDone();
+      expect(code).toBe(1);
+      expect((await task(store, 'RUN-CHILD')).budget).toEqual({ tokens: 200 });
+      const output = JSON.parse(stdout);
+      expect(output).toMatchObject({ status: 'failed', exit_reason: 'budget_exceeded', final: 'one more look' });
+      expect(output.error).toBe(`budget_exceeded: session "${output.session_id}" spent 350 tokens of its tokens budget of 300 tokens`);
+    },
+  );
 
   it('refuses a bad flag value, and a USD budget on a parent model without a price, before any model call', async () => {
     await expect(runWith([], {}, { budgetTokens: '-3' })).rejects.toThrow('--budget-tokens must be a positive whole number, got "-3"');

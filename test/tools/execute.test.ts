@@ -176,7 +176,11 @@ describe('executeToolCall', () => {
       execute: async () => 'ran',
     });
     const call = (tool: Tool, args: object) =>
-      executeToolCall(new Map([[tool.name, tool]]), { id: 'c1', name: tool.name, arguments: JSON.stringify(args) }, { cwd: '/', signal: new AbortController().signal, io: createNodeIO() });
+      executeToolCall(
+        new Map([[tool.name, tool]]),
+        { id: 'c1', name: tool.name, arguments: JSON.stringify(args) },
+        { cwd: '/', signal: new AbortController().signal, io: createNodeIO() },
+      );
     expect(await call(tagged, { tags: { a: '1', b: '2' } })).toEqual({ content: 'a,b', isError: false });
     expect(await call(remote(), { q: 'x', extra: 1 })).toEqual({ content: 'ran', isError: false });
     expect((await call(remote(false), { q: 'x', extra: 1 })).content).toBe('invalid_arguments: remote: unknown argument "extra" (known: q)');
