@@ -1,6 +1,7 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskRecord } from '../task-record.js';
 import { approvalConformance } from './conformance-approvals.js';
+import { budgetConformance } from './conformance-budgets.js';
 import { outputBufferLines, outputLineChars, type TaskStore } from './task-store.js';
 
 /**
@@ -357,5 +358,6 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
     });
 
     approvalConformance(test, expect, taskFixture);
+    budgetConformance(test, expect, taskFixture);
   });
 }
