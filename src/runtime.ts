@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
+import { budgetFrom } from './budget/budget.js';
+import { BudgetLedger } from './budget/budget-ledger.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
 import type { ApprovalMode, ConfigFile } from './config/schema.js';
@@ -10,6 +12,7 @@ import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
 import type { DelegationSession } from './delegation/session.js';
+import { costFromPrices } from './delegation/usage-view.js';
 import { LegateError } from './errors.js';
 import { CredentialPool } from './provider/credential-pool.js';
 import { createProvider, providerEntry } from './provider/registry.js';
@@ -81,6 +84,8 @@ export class Runtime implements ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
+  /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
+  readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
   /** MCP toolsets children do not get (`delegation.inherit_mcp_toolsets: false`). */
   private readonly parentOnlyToolsets: Set<string>;
@@ -133,6 +138,7 @@ export class Runtime implements ChildEnvironment {
     const runner = new ChildRunner(this);
     const store = options.store ?? new MemoryTaskStore();
     this.sessions = store.sessions;
+    this.budgets = new BudgetLedger(store, costFromPrices(this.config.prices));
     this.tasks = new TaskService({
       store,
       runner: options.checkCapabilities ? new CapabilityCheckedRunner(runner, this.capabilities(known)) : runner,
@@ -285,7 +291,13 @@ export class Runtime implements ChildEnvironment {
       },
       prices: this.config.prices,
       reportsUsage,
+      budgets: this.budgets,
+      ...(this.childBudget ? { childBudget: this.childBudget } : {}),
     };
+  }
+
+  private get childBudget(): ReturnType<typeof budgetFrom> {
+    return budgetFrom(this.config.delegation.budget);
   }
 
   /** The top-level agent of a session. */
@@ -298,6 +310,7 @@ export class Runtime implements ChildEnvironment {
       tools: this.liveToolsFor({ sessionId, depth: 0, toolsets: this.agentToolsets }),
       maxIterations: this.config.agent.max_iterations,
       maxTokens: parent.maxTokens,
+      guard: this.budgets.sessionGuard(sessionId),
     };
   }
 

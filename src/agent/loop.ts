@@ -6,6 +6,7 @@ import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import { toToolSpec } from '../tools/tool-spec.js';
 import type { AgentEvent, ExitReason, RunResult } from './events.js';
+import type { RunGuard } from './run-guard.js';
 import { type SteeringSource, steeringTurn } from './steering.js';
 
 export interface LoopOptions {
@@ -43,6 +44,8 @@ export interface LoopOptions {
    * so the run's `final` says what was done (a child's summary). The run still ends `max_iterations`.
    */
   summaryAtLimit?: string;
+  /** Asked before every model call and before running a reply's tool calls: a stop ends the run (a budget ran out). */
+  guard?: RunGuard;
 }
 
 /** Replies cut off at the output token limit in a row before the run fails with `max_tokens`. */
@@ -85,8 +88,13 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   const stopped = (): RunResult => {
     const reason: unknown = signal.reason;
     if (reason instanceof LegateError && reason.code === 'timeout') return finish('failed', 'timeout', reason.toString());
+    if (reason instanceof LegateError && reason.code === 'budget_exceeded') return finish('failed', 'budget_exceeded', reason.toString());
     if (reason instanceof Error && reason.name === 'TimeoutError') return finish('failed', 'timeout', `timeout: ${reason.message}`);
     return finish('cancelled', 'cancelled', 'cancelled');
+  };
+  const guarded = async (): Promise<RunResult | undefined> => {
+    const stop = options.guard ? await options.guard.check() : undefined;
+    return stop ? finish('failed', stop.exitReason, stop.message) : undefined;
   };
   const deliverSteering = async (): Promise<boolean> => {
     const pending = steering ? await steering.pull() : [];
@@ -148,6 +156,9 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           `stopped after ${options.maxIterations} model call${options.maxIterations === 1 ? '' : 's'} without a final answer (max_iterations)`,
         );
       }
+
+      const refused = await guarded();
+      if (refused) return refused;
 
       const offered = currentTools();
       if (offered !== tools) {
@@ -223,6 +234,8 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         return finish('completed', 'completed');
       }
 
+      const stoppedBeforeTools = await guarded();
+      if (stoppedBeforeTools) return stoppedBeforeTools;
       const results = await Promise.all(
         calls.map(async (call): Promise<ToolResultMessage> => {
           emit({ type: 'tool.started', callId: call.id, name: call.name, arguments: call.arguments });

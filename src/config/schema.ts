@@ -46,6 +46,13 @@ export const acpRouteSchema = z.strictObject({
 
 export const routeSchema = z.discriminatedUnion('provider', [acpRouteSchema, modelRouteSchema]);
 
+/** A task tree's budget (`budget-policy.ts`): tokens (input, cached or not, and output), USD at `prices`, wall seconds. */
+export const budgetSchema = z.strictObject({
+  tokens: z.number().int().positive().optional(),
+  cost_usd: z.number().positive().optional(),
+  seconds: z.number().positive().optional(),
+});
+
 export const delegationSchema = z.strictObject({
   ...endpointFields,
   model: z.string().optional(),
@@ -56,6 +63,8 @@ export const delegationSchema = z.strictObject({
   child_timeout_seconds: z.number().min(0).default(0),
   routes: z.record(z.string(), routeSchema).default({}),
   inherit_mcp_toolsets: z.boolean().default(true),
+  /** Each child's budget when its delegation call sets none (capped by what its parent has left). */
+  budget: budgetSchema.optional(),
 });
 
 export const agentSchema = z.strictObject({
@@ -73,6 +82,8 @@ export const agentSchema = z.strictObject({
   approval_timeout_seconds: z.number().min(0).default(0),
   /** A user prompt (run, chat, acp) longer than this many bytes (UTF-8) is refused, not sent. Default 1 MiB. */
   max_prompt_bytes: z.number().int().min(1).default(1_048_576),
+  /** The budget of a whole run or chat session: the top-level agent and every task below it. */
+  budget: budgetSchema.optional(),
 });
 
 export type ApprovalMode = 'never' | 'on-request';

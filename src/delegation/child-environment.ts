@@ -1,3 +1,4 @@
+import type { BudgetLedger } from '../budget/budget-ledger.js';
 import type { EndpointSpec } from '../config/endpoints.js';
 import type { Provider } from '../provider/types.js';
 import type { ApprovalGate } from '../sandbox/approval-gate.js';
@@ -31,4 +32,6 @@ export interface ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`: the model calls a child may make in all (a resumed child has used some). */
   readonly childMaxIterations: number;
+  /** Task budgets over the store: a child's run is guarded by its own and its ancestors'. Absent: no budgets. */
+  readonly budgets?: BudgetLedger;
 }

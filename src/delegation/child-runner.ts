@@ -1,5 +1,6 @@
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
+import { withDeadline } from '../budget/deadline-signal.js';
 import { refuseApprovals } from '../sandbox/approval-gate.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
@@ -33,23 +34,32 @@ export class ChildRunner implements TaskRunner {
       ...(task.sandbox ? { sandbox: task.sandbox } : {}),
     });
     const brief = { role: 'user' as const, content: childBrief(task) };
-    return runAgentLoop({
-      provider: environment.provider(endpoint),
-      model: task.model,
-      system: childSystemPrompt(task),
-      messages: [brief, ...(control.resumeFrom ?? [])],
-      tools,
-      cwd: task.cwd,
-      // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
-      io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals),
-      // A resumed task has already used some of its model calls.
-      maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
-      ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
-      signal: control.signal,
-      steering: control.steering,
-      emit: control.emit,
-      persisted: control.persisted,
-      summaryAtLimit: limitSummaryTurn,
-    });
+    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
+    const guard = environment.budgets?.guardFor(task);
+    const deadline = await environment.budgets?.deadline(task);
+    const bounded = deadline ? withDeadline(control.signal, deadline) : undefined;
+    try {
+      return await runAgentLoop({
+        provider: environment.provider(endpoint),
+        model: task.model,
+        system: childSystemPrompt(task),
+        messages: [brief, ...(control.resumeFrom ?? [])],
+        tools,
+        cwd: task.cwd,
+        // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
+        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals),
+        // A resumed task has already used some of its model calls.
+        maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
+        ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
+        signal: bounded?.signal ?? control.signal,
+        ...(guard ? { guard } : {}),
+        steering: control.steering,
+        emit: control.emit,
+        persisted: control.persisted,
+        summaryAtLimit: limitSummaryTurn,
+      });
+    } finally {
+      bounded?.dispose();
+    }
   }
 }
