@@ -27,7 +27,11 @@ export type ErrorCode =
   | 'aborted'
   | 'timeout'
   | 'unknown_task'
-  | 'not_waiting';
+  | 'not_waiting'
+  | 'not_a_repository'
+  | 'git_missing'
+  | 'merge_conflict'
+  | 'worktree_missing';
 
 export class LegateError extends Error {
   readonly code: ErrorCode;
