@@ -8,9 +8,7 @@ export interface ChangedFilesOf {
  * For each task, the siblings whose changed files overlap its own, with the shared files.
  * A pure function: tasks without overlaps are absent from the map.
  */
-export function overlappingSiblings(
-  siblings: readonly ChangedFilesOf[],
-): Map<string, { taskId: string; files: string[] }[]> {
+export function overlappingSiblings(siblings: readonly ChangedFilesOf[]): Map<string, { taskId: string; files: string[] }[]> {
   const result = new Map<string, { taskId: string; files: string[] }[]>();
   for (const a of siblings) {
     for (const b of siblings) {
