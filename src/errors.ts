@@ -56,3 +56,13 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * A value the user gave, quoted for a message: at most `max` characters (then `…`), control
+ * characters escaped (`"t_1\u001b[2J"`), so a pasted id can neither flood nor repaint the terminal.
+ */
+export function quoted(value: string, max = 80): string {
+  const chars = Array.from(value);
+  const shown = chars.length > max ? `${chars.slice(0, max).join('')}…` : value;
+  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
-import type { AcpRouteSection, ApprovalMode, ConfigFile } from './config/schema.js';
+import type { ApprovalMode, ConfigFile } from './config/schema.js';
 import { type AgentScope, agentTools } from './delegation/agent-tools.js';
 import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
@@ -20,8 +21,9 @@ import { redactSecrets } from './secrets.js';
 import { heartbeatMsFor } from './tasks/lease-keeper.js';
 import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared/capability-checked-runner.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
+import type { SessionStore } from './tasks/store/session-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
-import { sessionCaller, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
+import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets } from './tools/toolsets.js';
@@ -63,7 +65,11 @@ export class Runtime implements ChildEnvironment {
   readonly config: ConfigFile;
   readonly configFile: string | undefined;
   readonly endpoints: ResolvedEndpoints;
+  /** The routes that name an ACP agent: delegation asks them only for a route's runner (`runnerFor`). */
+  private readonly agentRoutes: AcpRoutes;
   readonly cwd: string;
+  /** Stored top-level conversations, kept by the task store's backend. */
+  readonly sessions: SessionStore;
   /** The top-level agent's IO: the base IO inside the runtime's sandbox mode. */
   readonly io: ToolIO;
   /** The top-level agent's sandbox mode; children get it or a narrower one. */
@@ -90,6 +96,7 @@ export class Runtime implements ChildEnvironment {
     this.config = options.loaded.config;
     this.configFile = options.loaded.file;
     this.endpoints = resolveEndpoints(options.loaded);
+    this.agentRoutes = new AcpRoutes(this.endpoints.acpRoutes);
     const endpoints = [this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()];
     this.secrets = [...new Set(endpoints.flatMap((endpoint) => endpoint.keys))].filter((key) => key.length > 8);
     this.cwd = options.cwd;
@@ -117,8 +124,10 @@ export class Runtime implements ChildEnvironment {
     }
     const leaseMs = this.config.tasks.lease_seconds * 1000;
     const runner = new ChildRunner(this);
+    const store = options.store ?? new MemoryTaskStore();
+    this.sessions = store.sessions;
     this.tasks = new TaskService({
-      store: options.store ?? new MemoryTaskStore(),
+      store,
       runner: options.checkCapabilities ? new CapabilityCheckedRunner(runner, this.capabilities(known)) : runner,
       maxConcurrent: this.config.delegation.max_concurrent_children,
       childTimeoutSeconds: this.config.delegation.child_timeout_seconds,
@@ -146,7 +155,7 @@ export class Runtime implements ChildEnvironment {
   private capabilities(toolsets: ReadonlySet<string>): WorkerCapabilities {
     return {
       owner: () => this.tasks.owner,
-      hasRoute: (route) => this.endpoints.routes.has(route) || this.endpoints.acpRoutes.has(route),
+      hasRoute: (route) => this.endpoints.routes.has(route) || this.agentRoutes.has(route),
       toolsets: () => toolsets,
     };
   }
@@ -177,16 +186,17 @@ export class Runtime implements ChildEnvironment {
     return provider;
   }
 
-  /** The endpoint a child runs on: its route's, or the children's default. */
-  acpRoute(route: string): AcpRouteSection | undefined {
-    return this.endpoints.acpRoutes.get(route);
+  /** The runner of a child on a route that names an ACP agent; undefined for a model route (the child runs the agent loop). */
+  runnerFor(route: string): TaskRunner | undefined {
+    return this.agentRoutes.runnerFor(route);
   }
 
+  /** The endpoint a child runs on: its route's, or the children's default. */
   childEndpoint(route: string | undefined): EndpointSpec {
     if (route === undefined) return this.endpoints.child;
     const endpoint = this.endpoints.routes.get(route);
     if (!endpoint) {
-      const known = [...this.endpoints.routes.keys(), ...this.endpoints.acpRoutes.keys()];
+      const known = [...this.endpoints.routes.keys(), ...this.agentRoutes.names()];
       throw new LegateError(
         'unknown_route',
         `no route "${route}" in delegation.routes; known routes: ${known.length ? known.join(', ') : '(none configured)'}`,
@@ -259,14 +269,15 @@ export class Runtime implements ChildEnvironment {
       maxSpawnDepth: this.config.delegation.max_spawn_depth,
       cwd: this.cwd,
       service: this.tasks,
-      // An ACP agent's model is its own business: the task records the route (`acp:<route>`).
-      childModel: (route) => (route !== undefined && this.endpoints.acpRoutes.has(route) ? `acp:${route}` : this.childEndpoint(route).model),
+      // An ACP agent's model is its own business: the task records its route's (`AcpRoutes.childModel`).
+      childModel: (route) => (route === undefined ? undefined : this.agentRoutes.childModel(route)) ?? this.childEndpoint(route).model,
       sandbox: this.effectiveSandbox(session.sandbox),
       routeSandbox: (route) => {
         const config = this.config.delegation.routes[route];
-        return config && config.provider !== 'acp' ? config.sandbox : undefined;
+        return config && 'sandbox' in config ? config.sandbox : undefined;
       },
       prices: this.config.prices,
+      reportsUsage,
     };
   }
 
@@ -285,7 +296,7 @@ export class Runtime implements ChildEnvironment {
 
   async close(): Promise<void> {
     await this.tasks.close();
-    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
+    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
     this.ioPerMode.close();
   }
 }

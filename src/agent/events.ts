@@ -27,7 +27,8 @@ export interface RunResult {
 export type AgentEvent =
   | { type: 'model.started'; iteration: number; model: string }
   | { type: 'text.delta'; text: string }
-  | { type: 'model.retry'; attempt: number; delayMs: number; reason: string }
+  /** `discarded`: the text streamed since `model.started` (or the last retry) belongs to a reply that was dropped. */
+  | { type: 'model.retry'; attempt: number; delayMs: number; reason: string; discarded?: boolean }
   /** `stopReason: 'max_tokens'`: the reply was cut off; its tool calls are not run and the model is asked again. */
   | { type: 'model.finished'; iteration: number; text: string; toolCalls: number; usage: Usage; stopReason: StopReason }
   | { type: 'usage'; call: Usage; total: Usage }

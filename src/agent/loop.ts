@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage, LegateError } from '../errors.js';
-import type { AssistantMessage, Message, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
+import type { AssistantMessage, Message, ModelRequest, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
 import { addUsage, emptyUsage } from '../provider/types.js';
 import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
@@ -38,6 +38,11 @@ export interface LoopOptions {
    * the loop then stops.
    */
   persisted?: () => Promise<void>;
+  /**
+   * On reaching `maxIterations`: one last model call with this user turn and no tool use allowed,
+   * so the run's `final` says what was done (a child's summary). The run still ends `max_iterations`.
+   */
+  summaryAtLimit?: string;
 }
 
 /** Replies cut off at the output token limit in a row before the run fails with `max_tokens`. */
@@ -91,6 +96,30 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
     return true;
   };
 
+  const requestFor = (): ModelRequest => ({
+    model: options.model,
+    system: options.system,
+    messages: [...messages],
+    tools: toolSpecs,
+    ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
+  });
+  /** A model call whose reply is only read (tool calls ignored): its text, or undefined when it failed. */
+  const lastCall = async (request: ModelRequest, iteration: number): Promise<AssistantMessage | undefined> => {
+    for await (const event of provider.stream(request, signal)) {
+      if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
+      else if (event.type === 'retry') emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
+      else if (event.type === 'error') return undefined;
+      else if (event.type === 'done') {
+        apiCalls++;
+        usage = addUsage(usage, event.usage);
+        emit({ type: 'model.finished', iteration, text: event.message.content, toolCalls: 0, usage: event.usage, stopReason: event.stopReason });
+        emit({ type: 'usage', call: event.usage, total: usage });
+        return { role: 'assistant', content: event.message.content };
+      }
+    }
+    return undefined;
+  };
+
   try {
     for (let iteration = 1; ; iteration++) {
       if (signal.aborted) return stopped();
@@ -102,6 +131,17 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         if (signal.aborted) return stopped();
       }
       if (iteration > options.maxIterations) {
+        if (options.summaryAtLimit !== undefined) {
+          messages.push({ role: 'user', content: options.summaryAtLimit });
+          emit({ type: 'model.started', iteration, model: options.model });
+          const last = await lastCall({ ...requestFor(), toolChoice: 'none' }, iteration);
+          if (last) {
+            messages.push({ role: 'assistant', content: last.content });
+            if (last.content.trim()) lastText = last.content.trim();
+          }
+          checkpoint(iteration);
+          if (signal.aborted) return stopped();
+        }
         return finish(
           'failed',
           'max_iterations',
@@ -116,19 +156,14 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         toolSpecs = offered.map(toToolSpec);
       }
       emit({ type: 'model.started', iteration, model: options.model });
-      const request = {
-        model: options.model,
-        system: options.system,
-        messages: [...messages],
-        tools: toolSpecs,
-        ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
-      };
+      const request = requestFor();
       let reply: Extract<Message, { role: 'assistant' }> | undefined;
       let truncated = false;
       for await (const event of provider.stream(request, signal)) {
         if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
-        else if (event.type === 'retry') emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
-        else if (event.type === 'error') {
+        else if (event.type === 'retry') {
+          emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason, ...(event.discarded ? { discarded: true } : {}) });
+        } else if (event.type === 'error') {
           if (event.failure.kind === 'aborted' || signal.aborted) return stopped();
           return finish('failed', 'error', event.failure.message);
         } else {

@@ -43,6 +43,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
       registry = await RedisWorkerRegistry.open({ url: sharedUrl, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
     dashboard = await startDashboard({
       tasks,
+      sessions: store.sessions,
       host,
       port,
       cwd: options.cwd ?? process.cwd(),
@@ -74,7 +75,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
     await tasks.shutdown();
     await store.close();
     await registry?.close();
-    if (runtime) await (await runtime.catch(() => undefined))?.close();
+    if (runtime) await (await runtime.catch(() => undefined))?.close(); // a runtime that failed to open was reported when it was asked for
   }
 }
 
@@ -123,6 +124,7 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate ui)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the operator (legate ui)';
   }
 }

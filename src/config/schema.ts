@@ -17,7 +17,8 @@ export const modelSchema = z.strictObject({
   name: z.string().min(1),
   key_strategy: z.enum(poolStrategies).default('fill_first'),
   max_tokens: z.number().int().positive().optional(),
-  request_timeout_seconds: z.number().positive().default(600),
+  /** Idle timeout: no bytes for this long (waiting for the reply or between chunks) is a stall, retried. */
+  request_timeout_seconds: z.number().positive().default(120),
   max_retries: z.number().int().min(0).max(20).default(3),
 });
 
@@ -70,6 +71,8 @@ export const agentSchema = z.strictObject({
   approval: z.enum(['never', 'on-request']).optional(),
   /** A request left unanswered this long becomes a denial; 0 = wait as long as it takes. */
   approval_timeout_seconds: z.number().min(0).default(0),
+  /** A user prompt (run, chat, acp) longer than this many bytes (UTF-8) is refused, not sent. Default 1 MiB. */
+  max_prompt_bytes: z.number().int().min(1).default(1_048_576),
 });
 
 export type ApprovalMode = 'never' | 'on-request';

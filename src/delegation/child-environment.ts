@@ -1,8 +1,8 @@
 import type { EndpointSpec } from '../config/endpoints.js';
-import type { AcpRouteSection } from '../config/schema.js';
 import type { Provider } from '../provider/types.js';
 import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import type { SandboxMode } from '../sandbox/modes.js';
+import type { TaskRunner } from '../tasks/task-execution.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import type { AgentScope } from './agent-tools.js';
 
@@ -13,8 +13,11 @@ import type { AgentScope } from './agent-tools.js';
 export interface ChildEnvironment {
   /** The endpoint a child on `route` runs on (the children's default without one). Throws `unknown_route`. */
   childEndpoint(route: string | undefined): EndpointSpec;
-  /** The ACP agent a route names (`provider: acp`), or undefined for a model route. */
-  acpRoute(route: string): AcpRouteSection | undefined;
+  /**
+   * The runner of a child on `route` when the route names something other than a model (an ACP
+   * agent: the runtime supplies it), or undefined: the child runs the agent loop on the route's endpoint.
+   */
+  runnerFor(route: string): TaskRunner | undefined;
   /** The provider for an endpoint; endpoints with the same keys share one credential pool. */
   provider(endpoint: EndpointSpec): Provider;
   /** The tools of an agent in `scope`, kept current: the function is asked before every model call. */

@@ -6,6 +6,12 @@ import type { RunControl, TaskRunner } from '../tasks/task-service.js';
 import type { ChildEnvironment } from './child-environment.js';
 import { childBrief, childSystemPrompt } from './child-prompt.js';
 
+/** The last turn of a child out of model calls: its summary reaches the parent instead of nothing. */
+export const limitSummaryTurn =
+  '[You have used all the model calls this task allows (max_iterations); no more tool calls can run.] ' +
+  'Reply now, without tools, with a summary for the agent that delegated this task: what you did, what you found, ' +
+  'which files you changed, and what is left to do.';
+
 /**
  * Runs a task's child in this process: the same agent loop with a fresh conversation (only the
  * goal and context), the parent's provider settings and credential pool (or the route's), and the
@@ -16,12 +22,9 @@ export class ChildRunner implements TaskRunner {
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const environment = this.environment;
-    // A route may name an ACP agent instead of a model: that child runs as the agent's subprocess.
-    const acpRoute = task.route === undefined ? undefined : environment.acpRoute(task.route);
-    if (acpRoute && task.route !== undefined) {
-      const { AcpChildRunner } = await import('../acp/child-runner.js');
-      return new AcpChildRunner(task.route, acpRoute).run(task, control);
-    }
+    // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
+    const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
+    if (other) return other.run(task, control);
     const endpoint = environment.childEndpoint(task.route);
     const tools = environment.liveToolsFor({
       sessionId: task.id,
@@ -46,6 +49,7 @@ export class ChildRunner implements TaskRunner {
       steering: control.steering,
       emit: control.emit,
       persisted: control.persisted,
+      summaryAtLimit: limitSummaryTurn,
     });
   }
 }

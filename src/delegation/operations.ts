@@ -73,7 +73,7 @@ export const delegateTask = define({
     const tasks: TaskRecord[] = [];
     for (const spec of specs) tasks.push(await session.service.spawn(spec));
     const cancelAll = (): void => {
-      for (const task of tasks) void session.service.cancel(session.sessionId, task.id).catch(() => {});
+      for (const task of tasks) void session.service.cancel(session.sessionId, task.id).catch(() => {}); // a task that ended meanwhile has nothing to cancel
     };
     context.signal.addEventListener('abort', cancelAll, { once: true });
     let done = 0;
@@ -87,7 +87,7 @@ export const delegateTask = define({
         }),
       );
       return {
-        results: ended.map((task, index) => batchResultView(task, index, session.prices)),
+        results: ended.map((task, index) => batchResultView(task, index, session)),
         total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
       };
     } finally {
@@ -115,7 +115,7 @@ export const checkTask = define({
   parameters: checkTaskParameters,
   async run(args, session) {
     const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
-    return checkView(task, output, steers, session.prices);
+    return checkView(task, output, steers, session);
   },
 });
 

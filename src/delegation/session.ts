@@ -1,7 +1,7 @@
 import { LegateError } from '../errors.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import { type Caller, operator, type TaskService } from '../tasks/task-service.js';
-import type { Prices } from './usage-view.js';
+import type { Prices, UsageTerms } from './usage-view.js';
 
 /** What the delegation tools of one agent know about where they run. */
 export interface DelegationSession {
@@ -26,10 +26,12 @@ export interface DelegationSession {
   routeSandbox?(route: string): SandboxMode | undefined;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
+  /** Whether a task on `model` counts tokens (default: every model does); the runtime knows which runners report none. */
+  reportsUsage?(model: string): boolean;
 }
 
 /** The operator's session (the user at the CLI): every task of the store, no spawning. */
-export function operatorSession(service: TaskService, cwd: string, prices?: Prices): DelegationSession {
+export function operatorSession(service: TaskService, cwd: string, terms: UsageTerms = {}): DelegationSession {
   return {
     sessionId: operator,
     depth: 0,
@@ -40,6 +42,7 @@ export function operatorSession(service: TaskService, cwd: string, prices?: Pric
     childModel: () => {
       throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
     },
-    ...(prices ? { prices } : {}),
+    ...(terms.prices ? { prices: terms.prices } : {}),
+    ...(terms.reportsUsage ? { reportsUsage: terms.reportsUsage } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import type { SteerRecord, TaskRecord } from '../tasks/task-record.js';
-import { type Prices, usageView } from './usage-view.js';
+import { type UsageTerms, usageView } from './usage-view.js';
 
 /**
  * The JSON shapes the delegation tools (and `legate tasks`, and MCP) return. snake_case on the wire.
@@ -54,7 +54,7 @@ export function spawnView(task: TaskRecord): Record<string, unknown> {
   };
 }
 
-export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], prices: Prices = {}): Record<string, unknown> {
+export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], terms: UsageTerms = {}): Record<string, unknown> {
   return {
     task_id: task.id,
     status: task.status,
@@ -65,7 +65,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     output_preview: output.slice(-10),
     output_lines: task.outputLines,
-    usage: usageView(task.usage, task.model, prices),
+    usage: usageView(task.usage, task.model, terms),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
     ...(task.error ? { error: task.error } : {}),
     ...(task.cancelledBy ? { cancelled_by: task.cancelledBy } : {}),
@@ -73,7 +73,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
   };
 }
 
-export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean, prices: Prices = {}): Record<string, unknown> {
+export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean, terms: UsageTerms = {}): Record<string, unknown> {
   const completed = task.status === 'completed';
   return {
     task_id: task.id,
@@ -88,7 +88,7 @@ export function collectView(task: TaskRecord, output: string[], steers: SteerRec
     api_calls: task.apiCalls,
     duration_seconds: elapsedSeconds(task),
     model: task.model,
-    usage: usageView(task.usage, task.model, prices),
+    usage: usageView(task.usage, task.model, terms),
     ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
     ...(timedOut
       ? {
@@ -121,7 +121,7 @@ export function listView(tasks: TaskRecord[], total = tasks.length): Record<stri
 }
 
 /** One `delegate_task` result entry. */
-export function batchResultView(task: TaskRecord, index: number, prices: Prices = {}): Record<string, unknown> {
+export function batchResultView(task: TaskRecord, index: number, terms: UsageTerms = {}): Record<string, unknown> {
   return {
     task_index: index,
     task_id: task.id,
@@ -132,7 +132,7 @@ export function batchResultView(task: TaskRecord, index: number, prices: Prices 
     duration_seconds: elapsedSeconds(task),
     model: task.model,
     exit_reason: task.exitReason ?? 'error',
-    usage: usageView(task.usage, task.model, prices),
+    usage: usageView(task.usage, task.model, terms),
   };
 }
 

@@ -66,6 +66,7 @@ function isExecutable(path: string): boolean {
     accessSync(path, constants.X_OK);
     return true;
   } catch {
+    // bwrap missing or refused: not available, the caller says which
     return false;
   }
 }

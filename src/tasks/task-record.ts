@@ -110,7 +110,18 @@ export interface Fence {
   epoch: number;
 }
 
-export type TaskProgress = Partial<Pick<TaskRecord, 'apiCalls' | 'usage' | 'currentTool' | 'lastActivity' | 'reported' | 'approvalNoticed'>>;
+/** The record fields a progress write may set: listed once, for the type and the stores' write paths. */
+export const taskProgressKeys = [
+  'apiCalls',
+  'usage',
+  'currentTool',
+  'lastActivity',
+  'reported',
+  'approvalNoticed',
+] as const satisfies readonly (keyof TaskRecord)[];
+
+/** Progress of a running task, written without a status change. */
+export type TaskProgress = Partial<Pick<TaskRecord, (typeof taskProgressKeys)[number]>>;
 
 /** A stored conversation of the top-level agent (`legate chat --resume` continues one). */
 export interface SessionRecord {

@@ -278,6 +278,7 @@ function parseJson(raw: string): any {
   try {
     return JSON.parse(raw);
   } catch {
+    // not JSON: recorded as the raw text
     return raw;
   }
 }

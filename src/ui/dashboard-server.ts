@@ -65,7 +65,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   app.get('/app/:file', async (c) => {
     const file = c.req.param('file');
     if (!/^[a-z][a-z-]*\.js$/.test(file)) return c.json({ error: { code: 'not_found', message: `no file "${file}"` } }, 404);
-    const text = await readFile(join(clientDir, file), 'utf8').catch(() => undefined);
+    const text = await readFile(join(clientDir, file), 'utf8').catch(() => undefined); // not a client file: the 404 below names it
     if (text === undefined) return c.json({ error: { code: 'not_found', message: `no file "${file}"` } }, 404);
     return c.body(text, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
   });
