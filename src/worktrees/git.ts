@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { LegateError } from '../errors.js';
 
 /** What one `git` invocation printed; `code` is its exit status (0 on success). */
@@ -15,12 +16,13 @@ export interface GitOutput {
 export function runGit(cwd: string, args: readonly string[]): Promise<GitOutput> {
   return new Promise((resolve, reject) => {
     execFile('git', [...args], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(cwd)) {
         reject(new LegateError('git_missing', `git_missing: no "git" executable on PATH (cwd "${cwd}")`));
         return;
       }
+      // A missing cwd is an exit like any other (code 128, git's own status for "not a repository").
       const status = error ? Number((error as { code?: unknown }).code ?? 1) : 0;
-      resolve({ stdout, stderr, code: Number.isFinite(status) ? status : 1 });
+      resolve({ stdout, stderr: stderr || String(error?.message ?? ''), code: Number.isFinite(status) ? status : 128 });
     });
   });
 }

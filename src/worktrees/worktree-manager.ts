@@ -132,8 +132,8 @@ export class WorktreeManager {
 
   /** A resumed task continues in its worktree: `worktree_missing` when it is not at its path. */
   async requirePresent(path: string): Promise<void> {
-    const out = await runGit(path, ['rev-parse', '--show-toplevel']).catch(() => undefined);
-    if (!out || out.code !== 0 || out.stdout.trim() !== path) {
+    const out = await runGit(path, ['rev-parse', '--show-toplevel']);
+    if (out.code !== 0 || out.stdout.trim() !== path) {
       throw new LegateError(
         'worktree_missing',
         `worktree_missing: the task's worktree "${path}" is not on this machine; a worker needs the same repository at the same path`,
