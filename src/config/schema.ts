@@ -56,6 +56,8 @@ export const delegationSchema = z.strictObject({
   child_timeout_seconds: z.number().min(0).default(0),
   routes: z.record(z.string(), routeSchema).default({}),
   inherit_mcp_toolsets: z.boolean().default(true),
+  /** `worktree`: each child works in a git worktree of its own (issue 28); `none`: in the parent's tree. */
+  isolation: z.enum(['none', 'worktree']).default('none'),
 });
 
 export const agentSchema = z.strictObject({

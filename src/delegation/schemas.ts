@@ -22,6 +22,12 @@ const sandbox = z
   .describe(
     'Run the child in this sandbox mode: your own (the default) or a narrower one (read-only < workspace-write < danger-full-access). A wider one is refused.',
   );
+const isolation = z
+  .enum(['none', 'worktree'])
+  .optional()
+  .describe(
+    'worktree: the child works in a git worktree of its own (branch legate/<task_id>) and its changes are committed there; none: in your tree. Default: delegation.isolation.',
+  );
 const taskId = z.string().min(1).describe('The task_id returned by delegate_task_async.');
 
 export const delegateTaskParameters = z
@@ -30,8 +36,9 @@ export const delegateTaskParameters = z
     context,
     route,
     sandbox,
+    isolation,
     tasks: z
-      .array(z.object({ goal, context, route, sandbox }))
+      .array(z.object({ goal, context, route, sandbox, isolation }))
       .min(1, 'tasks must hold at least one task')
       .optional()
       .describe('A batch of independent tasks to run side by side; use instead of goal/context.'),
@@ -45,6 +52,7 @@ export const delegateTaskAsyncParameters = z.object({
   context,
   route,
   sandbox,
+  isolation,
   toolsets: z.array(z.string()).optional().describe("Toolsets the child may use (default: yours), e.g. ['file']."),
 });
 

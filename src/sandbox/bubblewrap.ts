@@ -24,6 +24,8 @@ export function bubblewrapArgs(settings: SandboxSettings, command: string, cwd: 
       args.push('--tmpfs', entry.path, '--remount-ro', entry.path); // empty, and a write there fails rather than vanishing
     else args.push('--ro-bind', '/dev/null', entry.path);
   }
+  // A child's worktree under the hidden home is its workspace: bound again over the empty tmpfs.
+  if (settings.worktree !== undefined) args.push(settings.mode === 'workspace-write' ? '--bind' : '--ro-bind', settings.worktree, settings.worktree);
   args.push('--setenv', 'TMPDIR', settings.tempDir, '--chdir', cwd, '--', 'bash', '-c', command);
   return args;
 }

@@ -27,6 +27,11 @@ export interface SandboxSettings {
   network: boolean;
   /** The private temporary directory (also in `writableRoots`): commands get it as `TMPDIR`. */
   tempDir: string;
+  /**
+   * The agent's working directory when it is a child's git worktree under `$LEGATE_HOME/worktrees/`:
+   * open to it (as its workspace) although it lies in the protected home.
+   */
+  worktree?: string;
 }
 
 /**
@@ -115,6 +120,7 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
 function protectedHit(settings: SandboxSettings, path: string, sameFileAs: string | undefined): string | undefined {
   for (const candidate of [path, sameFileAs]) {
     if (candidate === undefined) continue;
+    if (settings.worktree !== undefined && isWithin(candidate, settings.worktree)) continue;
     const hit = settings.protectedPaths.find((entry) => isWithin(candidate, entry.path));
     if (!hit) continue;
     const what = hit.kind === 'directory' ? `legate's home ${hit.path} (config, state.db)` : `the config file ${hit.path}`;

@@ -1,7 +1,8 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolvePath } from '../tools/paths.js';
 import type { SandboxMode } from './modes.js';
-import type { ProtectedPath, SandboxSettings } from './policy.js';
+import { isWithin, type ProtectedPath, type SandboxSettings } from './policy.js';
 
 export interface SandboxSettingsInput {
   mode: SandboxMode;
@@ -38,5 +39,9 @@ export function sandboxSettings(input: SandboxSettingsInput): SandboxSettings {
     }
     protectedPaths.push({ path: realpathSync(path), kind: statSync(path).isDirectory() ? 'directory' : 'file', present: true });
   }
-  return { mode: input.mode, writableRoots, protectedPaths, network: input.network, tempDir: input.tempDir };
+  // A child's worktree under `$LEGATE_HOME/worktrees/` is its workspace: open although the home is not.
+  const cwd = existsSync(input.cwd) ? realpathSync(input.cwd) : input.cwd;
+  const home = protectedPaths[0]!.path;
+  const worktree = isWithin(cwd, join(home, 'worktrees')) && cwd !== join(home, 'worktrees') ? { worktree: cwd } : {};
+  return { mode: input.mode, writableRoots, protectedPaths, network: input.network, tempDir: input.tempDir, ...worktree };
 }

@@ -22,6 +22,21 @@ export interface TaskSpec {
   cwd: string;
   /** The child's sandbox mode (its parent's or narrower); undefined on tasks from before sandboxing: the runtime's. */
   sandbox?: SandboxMode;
+  /**
+   * `isolation: "worktree"`: the git worktree made for it at spawn (`cwd` is its path). Its
+   * changes are committed on `branch` when the child ends (issue 28).
+   */
+  worktree?: TaskWorktree;
+}
+
+/** A task's git worktree: the repository it was added to, its branch and path, and the commit it started at. */
+export interface TaskWorktree {
+  readonly repository: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly base: string;
+  /** The parent's tree had uncommitted changes at spawn: they are not in the worktree. */
+  readonly parentHadUncommittedChanges: boolean;
 }
 
 /** A task as stored. Progress fields are updated while it runs. */
