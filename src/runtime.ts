@@ -17,7 +17,7 @@ import type { Provider } from './provider/types.js';
 import type { ApprovalGate } from './sandbox/approval-gate.js';
 import { IOPerMode } from './sandbox/io-per-mode.js';
 import { isNarrowerOrEqual, type SandboxMode } from './sandbox/modes.js';
-import { redactSecrets } from './secrets.js';
+import { redactSecrets, secretValues } from './secrets.js';
 import { heartbeatMsFor } from './tasks/lease-keeper.js';
 import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared/capability-checked-runner.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
@@ -103,14 +103,21 @@ export class Runtime implements ChildEnvironment {
     this.endpoints = resolveEndpoints(options.loaded);
     this.agentRoutes = new AcpRoutes(this.endpoints.acpRoutes);
     const endpoints = [this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()];
-    this.secrets = [...new Set(endpoints.flatMap((endpoint) => endpoint.keys))].filter((key) => key.length > 8);
+    this.secrets = secretValues(endpoints.flatMap((endpoint) => endpoint.keys));
     this.cwd = options.cwd;
     this.sandboxMode = options.sandbox ?? this.config.agent.sandbox;
     this.approvalMode = this.config.agent.approval ?? options.approval ?? 'never';
     const sandbox = this.config.sandbox;
     this.ioPerMode = new IOPerMode(
       options.io ?? createNodeIO(),
-      { cwd: this.cwd, home: options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
+      {
+        cwd: this.cwd,
+        home: options.loaded.home,
+        configFile: this.configFile,
+        writableRoots: sandbox.writable_roots,
+        network: sandbox.network,
+        credentials: { denyRead: sandbox.deny_read, allowRead: sandbox.allow_read },
+      },
       options.approvals,
     );
     this.io = this.ioPerMode.for(this.sandboxMode);

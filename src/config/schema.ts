@@ -84,6 +84,10 @@ export const sandboxSchema = z.strictObject({
   writable_roots: z.array(z.string().min(1)).default([]),
   /** Commands may use the network in `read-only` and `workspace-write`. */
   network: z.boolean().default(false),
+  /** More paths no tool may read in `read-only` and `workspace-write`, beside the default credential paths (~/.ssh, ~/.aws, …). */
+  deny_read: z.array(z.string().min(1)).default([]),
+  /** Default credential paths to leave readable on purpose (e.g. `~/.npmrc` for a child that publishes). */
+  allow_read: z.array(z.string().min(1)).default([]),
 });
 
 export const tasksSchema = z.strictObject({
