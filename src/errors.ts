@@ -29,7 +29,11 @@ export type ErrorCode =
   | 'unknown_task'
   | 'not_waiting'
   | 'budget_exceeded'
-  | 'budget_unpriced';
+  | 'budget_unpriced'
+  | 'not_a_repository'
+  | 'git_missing'
+  | 'merge_conflict'
+  | 'worktree_missing';
 
 export class LegateError extends Error {
   readonly code: ErrorCode;

@@ -30,6 +30,7 @@ import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } 
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets } from './tools/toolsets.js';
+import { WorktreeManager } from './worktrees/worktree-manager.js';
 
 export interface RuntimeOptions {
   loaded: LoadedConfig;
@@ -95,6 +96,10 @@ export class Runtime implements ChildEnvironment {
   /** Every configured API key (longer than 8 characters: shorter ones are placeholders like `none`). */
   private readonly secrets: string[];
   private readonly ioPerMode: IOPerMode;
+  /** The IO of agents working elsewhere than `cwd` (children in worktrees), one per working directory. */
+  private readonly ioPerRoot = new Map<string, IOPerMode>();
+  /** Children's git worktrees, under `$LEGATE_HOME/worktrees/`. */
+  readonly worktrees: WorktreeManager;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -121,6 +126,7 @@ export class Runtime implements ChildEnvironment {
       options.approvals,
     );
     this.io = this.ioPerMode.for(this.sandboxMode);
+    this.worktrees = new WorktreeManager(options.loaded.home);
     this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
@@ -222,8 +228,24 @@ export class Runtime implements ChildEnvironment {
    * The IO of an agent in sandbox `mode` (a child's, as stored on its task): never wider than the
    * runtime's own mode, whatever the task says (a worker started with a narrower `--sandbox`).
    */
-  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate): ToolIO {
-    return this.ioPerMode.for(this.effectiveSandbox(mode), gate);
+  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate, root?: string): ToolIO {
+    return this.ioPerModeAt(root).for(this.effectiveSandbox(mode), gate);
+  }
+
+  /** The IOs of agents working in `root` (a child's worktree): its workspace is `root`, not the runtime's cwd. */
+  private ioPerModeAt(root: string | undefined): IOPerMode {
+    if (root === undefined || root === this.cwd) return this.ioPerMode;
+    let perMode = this.ioPerRoot.get(root);
+    if (!perMode) {
+      const sandbox = this.config.sandbox;
+      perMode = new IOPerMode(
+        this.options.io ?? createNodeIO(),
+        { cwd: root, home: this.options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
+        this.options.approvals,
+      );
+      this.ioPerRoot.set(root, perMode);
+    }
+    return perMode;
   }
 
   /**
@@ -280,8 +302,10 @@ export class Runtime implements ChildEnvironment {
       depth: session.depth,
       toolsets: session.toolsets,
       maxSpawnDepth: this.config.delegation.max_spawn_depth,
-      cwd: this.cwd,
+      cwd: session.cwd ?? this.cwd,
       service: this.tasks,
+      isolation: this.config.delegation.isolation,
+      worktrees: this.worktrees,
       // An ACP agent's model is its own business: the task records its route's (`AcpRoutes.childModel`).
       childModel: (route) => (route === undefined ? undefined : this.agentRoutes.childModel(route)) ?? this.childEndpoint(route).model,
       sandbox: this.effectiveSandbox(session.sandbox),
@@ -318,6 +342,7 @@ export class Runtime implements ChildEnvironment {
     await this.tasks.close();
     for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
     this.ioPerMode.close();
+    for (const perMode of this.ioPerRoot.values()) perMode.close();
   }
 }
 

@@ -65,6 +65,8 @@ export const delegationSchema = z.strictObject({
   inherit_mcp_toolsets: z.boolean().default(true),
   /** Each child's budget when its delegation call sets none (capped by what its parent has left). */
   budget: budgetSchema.optional(),
+  /** `worktree`: each child works in a git worktree of its own (issue 28); `none`: in the parent's tree. */
+  isolation: z.enum(['none', 'worktree']).default('none'),
 });
 
 export const agentSchema = z.strictObject({

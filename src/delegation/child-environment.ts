@@ -5,6 +5,7 @@ import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import type { TaskRunner } from '../tasks/task-execution.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
+import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import type { AgentScope } from './agent-tools.js';
 
 /**
@@ -26,8 +27,12 @@ export interface ChildEnvironment {
   /**
    * The IO of an agent in sandbox `mode` (as stored on its task), never wider than the
    * environment's own; its sandbox `ask` decisions go to `gate` (a child's: its task parks, or refused).
+   * `root`: the agent's working directory when it is not the environment's (a child's worktree): the
+   * workspace the file tools and workspace-write sandbox may write in, instead of the environment's cwd.
    */
-  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate): ToolIO;
+  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate, root?: string): ToolIO;
+  /** Children's git worktrees (`isolation: "worktree"`). */
+  readonly worktrees: WorktreeManager;
   /** A child's toolsets when its task names none: the top-level agent's. */
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`: the model calls a child may make in all (a resumed child has used some). */

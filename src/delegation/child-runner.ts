@@ -27,19 +27,30 @@ export class ChildRunner implements TaskRunner {
     const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
     if (other) return other.run(task, control);
     const endpoint = environment.childEndpoint(task.route);
+    const worktree = task.worktree;
+    // A resumed task continues in its worktree; one that is gone fails now, saying so.
+    if (worktree) {
+      const missing = await environment.worktrees.requirePresent(worktree.path).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      if (missing) return failedRun(missing.toString());
+    }
     const tools = environment.liveToolsFor({
       sessionId: task.id,
       depth: task.depth,
       toolsets: task.toolsets ?? environment.agentToolsets,
       ...(task.sandbox ? { sandbox: task.sandbox } : {}),
+      ...(worktree ? { cwd: worktree.path } : {}),
     });
     const brief = { role: 'user' as const, content: childBrief(task) };
     // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
     const guard = environment.budgets?.guardFor(task);
     const deadline = await environment.budgets?.deadline(task);
     const bounded = deadline ? withDeadline(control.signal, deadline) : undefined;
+    let result: Awaited<ReturnType<typeof runAgentLoop>>;
     try {
-      return await runAgentLoop({
+      result = await runAgentLoop({
         provider: environment.provider(endpoint),
         model: task.model,
         system: childSystemPrompt(task),
@@ -47,7 +58,7 @@ export class ChildRunner implements TaskRunner {
         tools,
         cwd: task.cwd,
         // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
-        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals),
+        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals, worktree?.path),
         // A resumed task has already used some of its model calls.
         maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
         ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
@@ -61,5 +72,19 @@ export class ChildRunner implements TaskRunner {
     } finally {
       bounded?.dispose();
     }
+    // Its changes are committed on its branch (none: the worktree and branch are removed). Not when
+    // it was handed back or cancelled mid-way by shutdown: a resumed run continues in the worktree.
+    if (worktree && !control.signal.aborted) {
+      try {
+        await environment.worktrees.finish(worktree, task.goal);
+      } catch (error) {
+        return { ...result, status: 'failed', exitReason: 'error', error: `committing the worktree failed: ${(error as Error).message}` };
+      }
+    }
+    return result;
   }
+}
+
+function failedRun(error: string): RunResult {
+  return { status: 'failed', exitReason: 'error', error, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 };
 }

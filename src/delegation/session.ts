@@ -3,6 +3,7 @@ import type { BudgetLedger } from '../budget/budget-ledger.js';
 import { LegateError } from '../errors.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import { type Caller, operator, type TaskService } from '../tasks/task-service.js';
+import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import type { Prices, UsageTerms } from './usage-view.js';
 
 /** What the delegation tools of one agent know about where they run. */
@@ -26,6 +27,10 @@ export interface DelegationSession {
   sandbox?: SandboxMode;
   /** A route's `sandbox` (a cap on its children's mode), if it sets one. */
   routeSandbox?(route: string): SandboxMode | undefined;
+  /** `delegation.isolation`: where children work when the call does not say. */
+  isolation?: 'none' | 'worktree';
+  /** Makes and reads children's git worktrees (`isolation: "worktree"`). */
+  worktrees?: WorktreeManager;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
   /** Whether a task on `model` counts tokens (default: every model does); the runtime knows which runners report none. */

@@ -44,15 +44,21 @@ export function bubblewrapArgs(settings: SandboxSettings, command: string, cwd: 
   if (settings.mode === 'workspace-write') {
     for (const root of settings.writableRoots) args.push('--bind', root, root);
   }
-  // After the binds: a protected path inside a writable root stays hidden.
+  // After the binds: a protected path inside a writable root stays hidden. A child's worktree under
+  // the hidden home is its workspace: bound again over the empty tmpfs, before what is hidden inside it.
+  const worktree = settings.worktree;
+  const inWorktree = (path: string): boolean => worktree !== undefined && isWithin(path, worktree);
   const hiddenDirs = settings.protectedPaths.filter((entry) => entry.present && entry.kind === 'directory').map((entry) => entry.path);
-  for (const entry of settings.protectedPaths) {
-    if (!entry.present) continue;
-    if (entry.kind === 'file' && hiddenDirs.some((dir) => isWithin(entry.path, dir))) continue; // already under an empty tmpfs
+  const hide = (entry: (typeof settings.protectedPaths)[number]): void => {
+    if (!entry.present) return;
+    if (entry.kind === 'file' && hiddenDirs.some((dir) => isWithin(entry.path, dir) && inWorktree(dir) === inWorktree(entry.path))) return; // already under an empty tmpfs
     if (entry.kind === 'directory')
       args.push('--tmpfs', entry.path, '--remount-ro', entry.path); // empty, and a write there fails rather than vanishing
     else args.push('--ro-bind', '/dev/null', entry.path);
-  }
+  };
+  for (const entry of settings.protectedPaths) if (!inWorktree(entry.path)) hide(entry);
+  if (worktree !== undefined) args.push(settings.mode === 'workspace-write' ? '--bind' : '--ro-bind', worktree, worktree);
+  for (const entry of settings.protectedPaths) if (inWorktree(entry.path)) hide(entry);
   args.push('--setenv', 'TMPDIR', settings.tempDir, '--chdir', cwd, '--', 'bash', '-c', command);
   return args;
 }

@@ -29,6 +29,11 @@ export interface SandboxSettings {
   network: boolean;
   /** The private temporary directory (also in `writableRoots`): commands get it as `TMPDIR`. */
   tempDir: string;
+  /**
+   * The agent's working directory when it is a child's git worktree under `$LEGATE_HOME/worktrees/`:
+   * open to it (as its workspace) although it lies in the protected home.
+   */
+  worktree?: string;
 }
 
 /**
@@ -117,7 +122,9 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
 function protectedHit(settings: SandboxSettings, path: string, sameFileAs: string | undefined): string | undefined {
   for (const candidate of [path, sameFileAs]) {
     if (candidate === undefined) continue;
-    const hit = settings.protectedPaths.find((entry) => isWithin(candidate, entry.path));
+    // A child's worktree is open although it lies in the home; what is hidden inside it stays hidden.
+    const worktree = settings.worktree !== undefined && isWithin(candidate, settings.worktree) ? settings.worktree : undefined;
+    const hit = settings.protectedPaths.find((entry) => isWithin(candidate, entry.path) && !(worktree && isWithin(worktree, entry.path)));
     if (!hit) continue;
     const alias = candidate === path ? '' : ` (it is another name of ${candidate})`;
     if (hit.holds === 'credentials')

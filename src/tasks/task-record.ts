@@ -25,6 +25,21 @@ export interface TaskSpec {
   sandbox?: SandboxMode;
   /** The most this task and its descendants may spend (already capped at what its ancestors had left at spawn). */
   budget?: Budget;
+  /**
+   * `isolation: "worktree"`: the git worktree made for it at spawn (`cwd` is its path). Its
+   * changes are committed on `branch` when the child ends (issue 28).
+   */
+  worktree?: TaskWorktree;
+}
+
+/** A task's git worktree: the repository it was added to, its branch and path, and the commit it started at. */
+export interface TaskWorktree {
+  readonly repository: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly base: string;
+  /** The parent's tree had uncommitted changes at spawn: they are not in the worktree. */
+  readonly parentHadUncommittedChanges: boolean;
 }
 
 /** A task as stored. Progress fields are updated while it runs. */

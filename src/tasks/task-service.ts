@@ -86,11 +86,11 @@ export class TaskService {
     return () => this.listeners.delete(listener);
   }
 
-  /** Create a task and start it now, or queue it when the concurrency cap is reached. */
-  async spawn(spec: TaskSpec): Promise<TaskRecord> {
+  /** Create a task (`id`: one made with `newTaskId` before, e.g. for its worktree's branch) and start it now, or queue it when the concurrency cap is reached. */
+  async spawn(spec: TaskSpec, id: string = newTaskId()): Promise<TaskRecord> {
     const task: TaskRecord = {
       ...spec,
-      id: newTaskId(),
+      id,
       status: 'queued',
       createdAt: Date.now(),
       apiCalls: 0,
