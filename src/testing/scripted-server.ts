@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { maskKey } from '../secrets.js';
 import { anthropicWire } from './anthropic-wire.js';
 import { openaiWire } from './openai-wire.js';
+import { anthropicPairingViolation, openaiPairingViolation } from './pairing-rules.js';
 import { sendJson, writeReply } from './reply-writer.js';
 import type { RecordedRequest, ScriptedReply, ScriptedStep } from './scripted-script.js';
 import type { WireEncoder } from './wire-encoder.js';
@@ -151,6 +152,12 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     };
     requests.push(recorded);
     notify();
+    const violation = encoder.wire === 'openai' ? openaiPairingViolation(body) : anthropicPairingViolation(body);
+    if (violation) {
+      unexpected.push(`${describe(recorded)}: rejected as the real API would: ${JSON.stringify(violation.body)}`);
+      sendJson(res, violation.status, {}, JSON.stringify(violation.body));
+      return;
+    }
 
     let reply: ScriptedReply;
     const step = selectStep(recorded);
