@@ -5,7 +5,7 @@ import type { Message, StopReason, Usage } from '../provider/types.js';
  * model's replies were cut off at the output token limit several times in a row. `max_resumes`: the task was taken over more often than
  * `tasks.max_resumes` allows.
  */
-export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'max_tokens' | 'timeout' | 'cancelled' | 'max_resumes';
+export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'max_tokens' | 'timeout' | 'cancelled' | 'max_resumes' | 'context_overflow';
 
 /**
  * The outcome of one agent run. `status: 'completed'` means the model gave a non-empty final
@@ -35,6 +35,8 @@ export type AgentEvent =
   | { type: 'tool.started'; callId: string; name: string; arguments: string }
   | { type: 'tool.finished'; callId: string; name: string; content: string; isError: boolean; durationMs: number }
   | { type: 'steer.delivered'; messages: string[] }
+  /** The context was compacted before a model call (`count`: compactions in this run so far). */
+  | { type: 'context.compacted'; how: 'prune' | 'summarise'; tokensBefore: number; tokensAfter: number; count: number }
   /** Messages added since the last checkpoint (steering turns, a model reply, then its tool results), emitted after each reply and after its tool results. */
   | { type: 'step.completed'; iteration: number; messages: Message[] }
   | { type: 'done'; result: RunResult };

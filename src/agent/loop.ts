@@ -5,6 +5,7 @@ import { addUsage, emptyUsage } from '../provider/types.js';
 import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import { toToolSpec } from '../tools/tool-spec.js';
+import type { PrepareContext } from './context/prepare-context.js';
 import type { AgentEvent, ExitReason, RunResult } from './events.js';
 import { type SteeringSource, steeringTurn } from './steering.js';
 
@@ -43,6 +44,8 @@ export interface LoopOptions {
    * so the run's `final` says what was done (a child's summary). The run still ends `max_iterations`.
    */
   summaryAtLimit?: string;
+  /** Before each model call: the messages to send (compaction). Absent: the whole conversation. */
+  prepareContext?: PrepareContext;
 }
 
 /** Replies cut off at the output token limit in a row before the run fails with `max_tokens`. */
@@ -96,10 +99,11 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
     return true;
   };
 
-  const requestFor = (): ModelRequest => ({
+  let compactions = 0;
+  const requestFor = (context: readonly Message[] = messages): ModelRequest => ({
     model: options.model,
     system: options.system,
-    messages: [...messages],
+    messages: [...context],
     tools: toolSpecs,
     ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
   });
@@ -155,8 +159,19 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         toolsByName = new Map(offered.map((tool) => [tool.name, tool]));
         toolSpecs = offered.map(toToolSpec);
       }
+      let context: readonly Message[] = messages;
+      if (options.prepareContext) {
+        const prepared = await options.prepareContext(messages, signal);
+        if (signal.aborted) return stopped();
+        if ('overflow' in prepared) return finish('failed', 'context_overflow', prepared.overflow);
+        context = prepared.messages;
+        if (prepared.compaction) {
+          const { how, tokensBefore, tokensAfter } = prepared.compaction;
+          emit({ type: 'context.compacted', how, tokensBefore, tokensAfter, count: ++compactions });
+        }
+      }
       emit({ type: 'model.started', iteration, model: options.model });
-      const request = requestFor();
+      const request = requestFor(context);
       let reply: Extract<Message, { role: 'assistant' }> | undefined;
       let truncated = false;
       for await (const event of provider.stream(request, signal)) {
