@@ -62,7 +62,13 @@ export function anthropicPairingViolation(body: any): PairingViolation | undefin
   const blocks = (message: any): any[] => (Array.isArray(message?.content) ? message.content : []);
   for (const [index, message] of messages.entries()) {
     const previous = index > 0 ? messages[index - 1] : undefined;
-    const offered = new Set(previous?.role === 'assistant' ? blocks(previous).filter((b) => b?.type === 'tool_use').map((b) => String(b.id)) : []);
+    const offered = new Set(
+      previous?.role === 'assistant'
+        ? blocks(previous)
+            .filter((b) => b?.type === 'tool_use')
+            .map((b) => String(b.id))
+        : [],
+    );
     if (message?.role === 'user') {
       for (const [j, block] of blocks(message).entries()) {
         if (block?.type === 'tool_result' && !offered.has(String(block.tool_use_id))) {
@@ -74,10 +80,18 @@ export function anthropicPairingViolation(body: any): PairingViolation | undefin
       }
     }
     if (message?.role === 'assistant') {
-      const uses = blocks(message).filter((b) => b?.type === 'tool_use').map((b) => String(b.id));
+      const uses = blocks(message)
+        .filter((b) => b?.type === 'tool_use')
+        .map((b) => String(b.id));
       if (uses.length === 0 || index === messages.length - 1) continue;
       const next = messages[index + 1];
-      const answered = new Set(next?.role === 'user' ? blocks(next).filter((b) => b?.type === 'tool_result').map((b) => String(b.tool_use_id)) : []);
+      const answered = new Set(
+        next?.role === 'user'
+          ? blocks(next)
+              .filter((b) => b?.type === 'tool_result')
+              .map((b) => String(b.tool_use_id))
+          : [],
+      );
       const missing = uses.filter((id) => !answered.has(id));
       if (missing.length > 0) {
         return fail(

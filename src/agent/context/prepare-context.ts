@@ -1,13 +1,5 @@
 import type { Message, Provider } from '../../provider/types.js';
-import {
-  budgetOf,
-  type CompactionSettings,
-  conversationTokens,
-  cutIndex,
-  cutLargeResult,
-  messageTokens,
-  pruneToolResults,
-} from './compaction-policy.js';
+import { budgetOf, type CompactionSettings, conversationTokens, cutIndex, cutLargeResult, messageTokens, pruneToolResults } from './compaction-policy.js';
 
 /**
  * The latest compaction of a transcript: the context is the brief (`transcript[0]`), the hand-off,
@@ -84,7 +76,8 @@ export function compactingContext(options: CompactingContextOptions): PrepareCon
     if (!brief || messageTokens(brief) > budget) {
       return { overflow: 'context_overflow: the brief alone does not fit the context window; shorten the brief or use a model with a larger context_window' };
     }
-    if (visibleCut === undefined) return { overflow: `context_overflow: the newest turn alone (${afterPrune} tokens) does not fit the budget of ${budget} tokens` };
+    if (visibleCut === undefined)
+      return { overflow: `context_overflow: the newest turn alone (${afterPrune} tokens) does not fit the budget of ${budget} tokens` };
     // Indexes of `pruned` past the brief (and the hand-off, when there is one) map back to the transcript.
     const headLength = latest ? 2 : 1;
     const firstKept = offset + (visibleCut - headLength);
