@@ -74,4 +74,28 @@ describe.each<WireName>(['openai', 'anthropic'])('a long child compacts its cont
     // The full transcript stays whole in the run's result.
     expect(result.messages.filter((message) => message.role === 'tool')).toHaveLength(calls);
   });
+
+  test('reactive (no window configured): the real context-length 400 compacts and retries that call once, then the learned limit holds', async () => {
+    const cwd = await workDir();
+    await writeFile(join(cwd, 'source.txt'), 'y'.repeat(4000));
+    const server = await longChildServer();
+    const prepareContext = compactingContext({
+      provider: providerFor(server, wire),
+      model: 'loop-model',
+      contextWindow: 1_000_000, // unknown window: nothing proactive until the provider says
+      reserveTokens: 500,
+      threshold: 0.8,
+      keepToolTokens: 1100,
+      keepRecentTokens: 600,
+    });
+    const { result, events } = await runLoop(server, { wire, cwd, prompt: brief, maxIterations: calls + 2, prepareContext });
+
+    expect(result).toMatchObject({ status: 'completed', final: `Done after ${calls} reads.` });
+    const over = server.requests.filter((request) => Math.ceil(request.text.length / 4) > window);
+    expect(over).toHaveLength(1); // learned from the 400: never over again
+    const retried = server.requests[over[0]!.index + 1]!;
+    expect(retried.text).not.toBe(over[0]!.text);
+    expect(events.some((event) => event.type === 'context.compacted')).toBe(true);
+    expect(server.unexpected).toEqual([]);
+  });
 });

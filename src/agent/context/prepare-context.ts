@@ -1,5 +1,6 @@
 import type { Message, Provider } from '../../provider/types.js';
 import { budgetOf, type CompactionSettings, conversationTokens, cutIndex, cutLargeResult, messageTokens, pruneToolResults } from './compaction-policy.js';
+import { contextLengthError } from './context-length-error.js';
 
 /**
  * The latest compaction of a transcript: the context is the brief (`transcript[0]`), the hand-off,
@@ -29,7 +30,12 @@ export interface PreparedContext {
  * The loop's context step: asked before each model call with the full transcript, it returns the
  * messages to send. Never throws; a failure to fit is `{ overflow: message }`.
  */
-export type PrepareContext = (transcript: readonly Message[], signal: AbortSignal) => Promise<PreparedContext | { overflow: string }>;
+export type PrepareContext = (
+  transcript: readonly Message[],
+  signal: AbortSignal,
+  /** Set when the last call with the context this returned failed with a context-length error (its text): compact harder. */
+  rejected?: string,
+) => Promise<PreparedContext | { overflow: string }>;
 
 export interface CompactingContextOptions extends CompactionSettings {
   provider: Provider;
@@ -60,10 +66,16 @@ export function contextOf(transcript: readonly Message[], record: CompactionReco
 /** Prune, then summarise (one model call) when still over the threshold. */
 export function compactingContext(options: CompactingContextOptions): PrepareContext {
   let latest = options.latest;
-  const budget = budgetOf(options);
-  return async (transcript, signal) => {
+  let budget = budgetOf(options);
+  return async (transcript, signal, rejected) => {
     const full = contextOf(transcript, latest);
     const before = conversationTokens(full);
+    if (rejected !== undefined) {
+      // Learned from the provider: its limit when it names one, else below what was just sent.
+      const limit = contextLengthError(rejected)?.limit;
+      const window = limit !== undefined ? Math.min(limit, options.contextWindow) : Math.floor(before * 0.9) + options.reserveTokens;
+      budget = Math.min(budget, budgetOf({ ...options, contextWindow: window }), Math.floor(before * 0.9));
+    }
     if (before <= budget) return { messages: full };
     const perResult = Math.max(1, Math.floor(budget / 2));
     const pruned = pruneToolResults(full, options.keepToolTokens).map((m) => (m.role === 'tool' ? { ...m, content: cutLargeResult(m.content, perResult) } : m));

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { cutIndex, cutLargeResult, isLegalCut, pruneToolResults } from '../../../src/agent/context/compaction-policy.js';
+import { contextLengthError } from '../../../src/agent/context/context-length-error.js';
 import { contextOf } from '../../../src/agent/context/prepare-context.js';
 import type { Message } from '../../../src/provider/types.js';
 
@@ -60,5 +61,21 @@ describe('compaction policy', () => {
     expect(context[0]).toEqual(messages[0]);
     expect(context[1]!.content).toContain('Goal: survey');
     expect(context.slice(2)).toEqual(messages.slice(5));
+  });
+});
+
+describe('context-length errors', () => {
+  test.each([
+    ["This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.", 128000],
+    ["This endpoint's maximum context length is 200000 tokens. However, you requested about 210000 tokens.", 200000],
+    ['prompt is too long: 208310 tokens > 200000 maximum', 200000],
+    ['request (5000 tokens) exceeds the available context size (4096 tokens), try increasing it', 4096],
+    ['the input length exceeds the context length', undefined],
+  ])('%s -> limit %s', (text, limit) => {
+    expect(contextLengthError(text)).toEqual(limit === undefined ? {} : { limit });
+  });
+  test('other errors are not context-length errors', () => {
+    expect(contextLengthError('rate limit exceeded')).toBeUndefined();
+    expect(contextLengthError('max_tokens: 100000 > 64000, which is the maximum allowed')).toBeUndefined();
   });
 });
