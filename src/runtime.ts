@@ -4,7 +4,7 @@ import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
-import type { ApprovalMode, ConfigFile } from './config/schema.js';
+import type { ApprovalMode, CompactionSection, ConfigFile } from './config/schema.js';
 import { type AgentScope, agentTools } from './delegation/agent-tools.js';
 import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
@@ -81,6 +81,7 @@ export class Runtime implements ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
+  readonly compaction: CompactionSection;
   private readonly toolsets: Toolset[];
   /** MCP toolsets children do not get (`delegation.inherit_mcp_toolsets: false`). */
   private readonly parentOnlyToolsets: Set<string>;
@@ -113,6 +114,7 @@ export class Runtime implements ChildEnvironment {
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
     this.childMaxIterations = this.config.delegation.max_iterations;
+    this.compaction = this.config.compaction;
     this.parentOnlyToolsets = new Set(this.config.delegation.inherit_mcp_toolsets ? [] : mcpToolsets);
     const known = new Set([...this.toolsets.map((toolset) => toolset.name), ...delegationToolsetNames]);
     const unknown = this.agentToolsets.filter((name) => !known.has(name));

@@ -1,4 +1,5 @@
 import type { EndpointSpec } from '../config/endpoints.js';
+import type { CompactionSection } from '../config/schema.js';
 import type { Provider } from '../provider/types.js';
 import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import type { SandboxMode } from '../sandbox/modes.js';
@@ -31,4 +32,6 @@ export interface ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`: the model calls a child may make in all (a resumed child has used some). */
   readonly childMaxIterations: number;
+  /** Compaction settings for model-backed children (`compaction` in the config). */
+  readonly compaction?: CompactionSection;
 }

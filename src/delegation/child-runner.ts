@@ -1,3 +1,4 @@
+import { compactingContext } from '../agent/context/prepare-context.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import { refuseApprovals } from '../sandbox/approval-gate.js';
@@ -33,8 +34,22 @@ export class ChildRunner implements TaskRunner {
       ...(task.sandbox ? { sandbox: task.sandbox } : {}),
     });
     const brief = { role: 'user' as const, content: childBrief(task) };
+    const provider = environment.provider(endpoint);
+    const settings = environment.compaction;
+    // Compaction with the configured window; without one, reactive only (the provider's context-length error teaches it).
+    const prepareContext = settings
+      ? compactingContext({
+          provider,
+          model: settings.model ?? task.model,
+          contextWindow: endpoint.contextWindow ?? Number.MAX_SAFE_INTEGER,
+          reserveTokens: settings.reserve_tokens,
+          threshold: settings.threshold,
+          keepToolTokens: settings.keep_tool_tokens,
+          keepRecentTokens: settings.keep_recent_tokens,
+        })
+      : undefined;
     return runAgentLoop({
-      provider: environment.provider(endpoint),
+      provider,
       model: task.model,
       system: childSystemPrompt(task),
       messages: [brief, ...(control.resumeFrom ?? [])],
@@ -50,6 +65,7 @@ export class ChildRunner implements TaskRunner {
       emit: control.emit,
       persisted: control.persisted,
       summaryAtLimit: limitSummaryTurn,
+      ...(prepareContext ? { prepareContext } : {}),
     });
   }
 }
