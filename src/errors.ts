@@ -27,7 +27,9 @@ export type ErrorCode =
   | 'aborted'
   | 'timeout'
   | 'unknown_task'
-  | 'not_waiting';
+  | 'not_waiting'
+  | 'budget_exceeded'
+  | 'budget_unpriced';
 
 export class LegateError extends Error {
   readonly code: ErrorCode;

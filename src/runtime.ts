@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
+import { budgetFrom } from './budget/budget.js';
+import { BudgetLedger } from './budget/budget-ledger.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
 import type { ApprovalMode, CompactionSection, ConfigFile } from './config/schema.js';
@@ -10,6 +12,7 @@ import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
 import type { DelegationSession } from './delegation/session.js';
+import { costFromPrices } from './delegation/usage-view.js';
 import { LegateError } from './errors.js';
 import { CredentialPool } from './provider/credential-pool.js';
 import { createProvider, providerEntry } from './provider/registry.js';
@@ -17,7 +20,7 @@ import type { Provider } from './provider/types.js';
 import type { ApprovalGate } from './sandbox/approval-gate.js';
 import { IOPerMode } from './sandbox/io-per-mode.js';
 import { isNarrowerOrEqual, type SandboxMode } from './sandbox/modes.js';
-import { redactSecrets } from './secrets.js';
+import { redactSecrets, secretValues } from './secrets.js';
 import { heartbeatMsFor } from './tasks/lease-keeper.js';
 import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared/capability-checked-runner.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
@@ -82,6 +85,8 @@ export class Runtime implements ChildEnvironment {
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
   readonly compaction: CompactionSection;
+  /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
+  readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
   /** MCP toolsets children do not get (`delegation.inherit_mcp_toolsets: false`). */
   private readonly parentOnlyToolsets: Set<string>;
@@ -99,14 +104,21 @@ export class Runtime implements ChildEnvironment {
     this.endpoints = resolveEndpoints(options.loaded);
     this.agentRoutes = new AcpRoutes(this.endpoints.acpRoutes);
     const endpoints = [this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()];
-    this.secrets = [...new Set(endpoints.flatMap((endpoint) => endpoint.keys))].filter((key) => key.length > 8);
+    this.secrets = secretValues(endpoints.flatMap((endpoint) => endpoint.keys));
     this.cwd = options.cwd;
     this.sandboxMode = options.sandbox ?? this.config.agent.sandbox;
     this.approvalMode = this.config.agent.approval ?? options.approval ?? 'never';
     const sandbox = this.config.sandbox;
     this.ioPerMode = new IOPerMode(
       options.io ?? createNodeIO(),
-      { cwd: this.cwd, home: options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
+      {
+        cwd: this.cwd,
+        home: options.loaded.home,
+        configFile: this.configFile,
+        writableRoots: sandbox.writable_roots,
+        network: sandbox.network,
+        credentials: { denyRead: sandbox.deny_read, allowRead: sandbox.allow_read },
+      },
       options.approvals,
     );
     this.io = this.ioPerMode.for(this.sandboxMode);
@@ -128,6 +140,7 @@ export class Runtime implements ChildEnvironment {
     const runner = new ChildRunner(this);
     const store = options.store ?? new MemoryTaskStore();
     this.sessions = store.sessions;
+    this.budgets = new BudgetLedger(store, costFromPrices(this.config.prices));
     this.tasks = new TaskService({
       store,
       runner: options.checkCapabilities ? new CapabilityCheckedRunner(runner, this.capabilities(known)) : runner,
@@ -280,7 +293,13 @@ export class Runtime implements ChildEnvironment {
       },
       prices: this.config.prices,
       reportsUsage,
+      budgets: this.budgets,
+      ...(this.childBudget ? { childBudget: this.childBudget } : {}),
     };
+  }
+
+  private get childBudget(): ReturnType<typeof budgetFrom> {
+    return budgetFrom(this.config.delegation.budget);
   }
 
   /** The top-level agent of a session. */
@@ -293,6 +312,7 @@ export class Runtime implements ChildEnvironment {
       tools: this.liveToolsFor({ sessionId, depth: 0, toolsets: this.agentToolsets }),
       maxIterations: this.config.agent.max_iterations,
       maxTokens: parent.maxTokens,
+      guard: this.budgets.sessionGuard(sessionId),
     };
   }
 

@@ -1,5 +1,6 @@
 import { Agent } from './agent/agent.js';
 import type { RunResult } from './agent/events.js';
+import { type Budget, budgetFrom } from './budget/budget.js';
 import { approvalNotice, completionNotice } from './delegation/views.js';
 import { LegateError } from './errors.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';
@@ -12,6 +13,8 @@ import type { ToolIO } from './tools/tool.js';
 export interface SessionOptions {
   /** The top-level agent's IO (default: the runtime's); `Runtime.sessionIO` builds one with its own seams. */
   io?: ToolIO;
+  /** The session's budget (its agent and every task below it); default `agent.budget`. */
+  budget?: Budget;
 }
 
 /**
@@ -26,6 +29,8 @@ export class Session {
   /** Model calls of the top-level agent across turns (a run's notice rounds included). */
   apiCalls = 0;
 
+  /** Usage of the turn in flight (its loop's running total), for the session's budget. */
+  private turnUsage: Usage = emptyUsage();
   private readonly createdAt: number;
   /** Approval requests named in the notices of `pendingNotices`, by task: what `markReported` marks told. */
   private readonly noticedRequests = new Map<string, string>();
@@ -37,7 +42,16 @@ export class Session {
     options: SessionOptions = {},
   ) {
     this.id = id;
-    this.agent = new Agent(runtime.agent(id), { cwd: runtime.cwd, io: options.io ?? runtime.io });
+    const setup = runtime.agent(id);
+    this.agent = new Agent(setup, { cwd: runtime.cwd, io: options.io ?? runtime.io });
+    const budget = options.budget ?? budgetFrom(runtime.config.agent.budget);
+    if (budget) {
+      // The turn in flight counts too: its usage so far, from the loop's usage events.
+      this.agent.subscribe((event) => {
+        if (event.type === 'usage') this.turnUsage = event.total;
+      });
+      runtime.budgets.openRoot(id, budget, setup.model, () => addUsage(this.usage, this.turnUsage));
+    }
     this.createdAt = stored?.createdAt ?? Date.now();
     if (stored) this.agent.messages = stored.messages;
   }
@@ -72,8 +86,10 @@ export class Session {
         { bytes, limit },
       );
     }
+    this.turnUsage = emptyUsage();
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
+    this.turnUsage = emptyUsage();
     this.apiCalls += result.apiCalls;
     await this.runtime.sessions.save({
       id: this.id,

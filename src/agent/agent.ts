@@ -3,6 +3,7 @@ import type { Tool, ToolIO } from '../tools/tool.js';
 import { closeTurn } from './close-turn.js';
 import type { AgentEvent, RunResult } from './events.js';
 import { runAgentLoop } from './loop.js';
+import type { RunGuard } from './run-guard.js';
 
 /** One agent as the top level sees it: where it runs and with what (`Runtime.agent` builds one from config). */
 export interface AgentSetup {
@@ -14,6 +15,8 @@ export interface AgentSetup {
   maxIterations: number;
   /** Output token limit per model call (undefined: none sent). */
   maxTokens: number | undefined;
+  /** Consulted before each model and tool call (a session's budget). */
+  guard?: RunGuard;
 }
 
 export type AgentListener = (event: AgentEvent) => void;
@@ -49,6 +52,7 @@ export class Agent {
       maxIterations: this.setup.maxIterations,
       ...(this.setup.maxTokens ? { maxTokens: this.setup.maxTokens } : {}),
       signal,
+      ...(this.setup.guard ? { guard: this.setup.guard } : {}),
       emit: (event) => {
         for (const listener of this.listeners) listener(event);
       },

@@ -3,9 +3,19 @@ import type { Message, StopReason, Usage } from '../provider/types.js';
 /**
  * Why a run ended. `completed` is the only one that carries a usable answer. `max_tokens`: the
  * model's replies were cut off at the output token limit several times in a row. `max_resumes`: the task was taken over more often than
- * `tasks.max_resumes` allows.
+ * `tasks.max_resumes` allows. `budget_exceeded`: a budget of the task or of a task above it ran out
+ * (the run's `RunGuard` said stop, or its `seconds` aborted the call in flight).
  */
-export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'max_tokens' | 'timeout' | 'cancelled' | 'max_resumes' | 'context_overflow';
+export type ExitReason =
+  | 'completed'
+  | 'error'
+  | 'max_iterations'
+  | 'max_tokens'
+  | 'timeout'
+  | 'cancelled'
+  | 'max_resumes'
+  | 'budget_exceeded'
+  | 'context_overflow';
 
 /**
  * The outcome of one agent run. `status: 'completed'` means the model gave a non-empty final

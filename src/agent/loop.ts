@@ -8,6 +8,7 @@ import { toToolSpec } from '../tools/tool-spec.js';
 import { contextLengthError } from './context/context-length-error.js';
 import type { PrepareContext } from './context/prepare-context.js';
 import type { AgentEvent, ExitReason, RunResult } from './events.js';
+import type { RunGuard } from './run-guard.js';
 import { type SteeringSource, steeringTurn } from './steering.js';
 
 export interface LoopOptions {
@@ -47,6 +48,8 @@ export interface LoopOptions {
   summaryAtLimit?: string;
   /** Before each model call: the messages to send (compaction). Absent: the whole conversation. */
   prepareContext?: PrepareContext;
+  /** Asked before every model call and before running a reply's tool calls: a stop ends the run (a budget ran out). */
+  guard?: RunGuard;
 }
 
 /** Replies cut off at the output token limit in a row before the run fails with `max_tokens`. */
@@ -89,8 +92,13 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   const stopped = (): RunResult => {
     const reason: unknown = signal.reason;
     if (reason instanceof LegateError && reason.code === 'timeout') return finish('failed', 'timeout', reason.toString());
+    if (reason instanceof LegateError && reason.code === 'budget_exceeded') return finish('failed', 'budget_exceeded', reason.toString());
     if (reason instanceof Error && reason.name === 'TimeoutError') return finish('failed', 'timeout', `timeout: ${reason.message}`);
     return finish('cancelled', 'cancelled', 'cancelled');
+  };
+  const guarded = async (): Promise<RunResult | undefined> => {
+    const stop = options.guard ? await options.guard.check() : undefined;
+    return stop ? finish('failed', stop.exitReason, stop.message) : undefined;
   };
   const deliverSteering = async (): Promise<boolean> => {
     const pending = steering ? await steering.pull() : [];
@@ -153,6 +161,9 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           `stopped after ${options.maxIterations} model call${options.maxIterations === 1 ? '' : 's'} without a final answer (max_iterations)`,
         );
       }
+
+      const refused = await guarded();
+      if (refused) return refused;
 
       const offered = currentTools();
       if (offered !== tools) {
@@ -254,6 +265,8 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         return finish('completed', 'completed');
       }
 
+      const stoppedBeforeTools = await guarded();
+      if (stoppedBeforeTools) return stoppedBeforeTools;
       const results = await Promise.all(
         calls.map(async (call): Promise<ToolResultMessage> => {
           emit({ type: 'tool.started', callId: call.id, name: call.name, arguments: call.arguments });

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { BudgetLedger } from '../budget/budget-ledger.js';
 import { resolveEndpoints } from '../config/endpoints.js';
 import { type LoadedConfig, loadConfig } from '../config/load.js';
+import { costFromPrices } from '../delegation/usage-view.js';
 import { LegateError } from '../errors.js';
 import type { McpToolsets } from '../mcp/mcp-toolsets.js';
 import { Runtime, type RuntimeOptions } from '../runtime.js';
@@ -210,6 +212,8 @@ export async function openSharedDispatch(
 export interface TaskDesk {
   tasks: TaskService;
   sessions: SessionStore;
+  /** Budgets and tree spend over the same store (`legate tasks show`, `tasks usage --tree`). */
+  budgets: BudgetLedger;
   cwd: string;
   config: LoadedConfig['config'];
   close(): Promise<void>;
@@ -238,6 +242,7 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
   return {
     tasks,
     sessions: store.sessions,
+    budgets: new BudgetLedger(store, costFromPrices(loaded.config.prices)),
     cwd: options.cwd ?? process.cwd(),
     config: loaded.config,
     close: async () => {

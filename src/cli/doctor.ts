@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
@@ -6,6 +7,7 @@ import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { providerEntry } from '../provider/registry.js';
 import { Runtime } from '../runtime.js';
 import { describeSandbox } from '../sandbox/availability.js';
+import { hiddenCredentialPaths } from '../sandbox/credentials.js';
 import { maskKey } from '../secrets.js';
 import { closeRedis, connectRedis, maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
 import { logFilePath } from './command-log.js';
@@ -44,8 +46,14 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
         `${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`,
     );
     out(`toolsets:  ${loaded.config.agent.toolsets.join(', ')}`);
-    out(`sandbox:   ${describeSandbox(options.sandbox ?? loaded.config.agent.sandbox)}`);
+    const sandboxMode = options.sandbox ?? loaded.config.agent.sandbox;
+    out(`sandbox:   ${describeSandbox(sandboxMode)}`);
     const cwd = options.cwd ?? process.cwd();
+    const credentials = { denyRead: loaded.config.sandbox.deny_read, allowRead: loaded.config.sandbox.allow_read, userHome: streams.env.HOME || undefined };
+    const hidden = hiddenCredentialPaths(credentials, cwd).filter((path) => existsSync(path));
+    if (sandboxMode === 'danger-full-access')
+      out(`hidden:    nothing (danger-full-access: tools read your credentials${hidden.length ? `: ${hidden.join(', ')}` : ''})`);
+    else out(`hidden:    ${[loaded.home, ...hidden].join(', ')}${hidden.length ? '' : ' (no credential files found)'}; sandbox.allow_read re-opens one`);
     const problem = (line: string): void => {
       failures++;
       out(`problem:   ${line}`);

@@ -52,6 +52,8 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--no-wait', 'do not wait for background tasks after the final answer')
     .option(...sandboxOption)
     .option('--model <name>', "the parent's model (default: model.name of the config)")
+    .option('--budget-tokens <n>', 'the most tokens the run may spend: the parent and every task below it (default: agent.budget)')
+    .option('--budget-usd <x>', 'the most USD the run may spend at the configured prices (default: agent.budget)')
     .option(...dispatchOnlyOption)
     .action(async (prompt: string, options: RunOptions, command: Command) => {
       const { readPrompt, runCommand } = await import('./run.js');

@@ -1,4 +1,5 @@
 import { reportsUsage } from '../acp/acp-routes.js';
+import { type Budget, budgetFrom } from '../budget/budget.js';
 import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
 import { addUsage, emptyUsage, type Usage } from '../provider/types.js';
@@ -18,6 +19,22 @@ export interface RunOptions extends GlobalOptions {
   model?: string;
   /** `--dispatch-only` (shared mode): the children go on the shared queue, for workers elsewhere. */
   dispatchOnly?: boolean;
+  /** `--budget-tokens N`, `--budget-usd X`: the run's budget (the parent and every task below it), instead of `agent.budget`. */
+  budgetTokens?: string;
+  budgetUsd?: string;
+}
+
+/** The run's budget from its flags; `invalid_arguments` naming a flag whose value is not a positive number. */
+export function runBudget(options: RunOptions): Budget | undefined {
+  const read = (flag: string, value: string | undefined, integer: boolean): number | undefined => {
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number) || number <= 0 || (integer && !Number.isInteger(number))) {
+      throw new LegateError('invalid_arguments', `${flag} must be a positive ${integer ? 'whole number' : 'number'}, got ${JSON.stringify(value)}`);
+    }
+    return number;
+  };
+  return budgetFrom({ tokens: read('--budget-tokens', options.budgetTokens, true), cost_usd: read('--budget-usd', options.budgetUsd, false) });
 }
 
 /** Rounds of "tasks ended → one more parent turn" before `run` stops waiting. */
@@ -55,9 +72,17 @@ export async function readPrompt(prompt: string, streams: Streams): Promise<stri
  */
 export async function runCommand(prompt: string, options: RunOptions, streams: Streams, runtime?: Runtime): Promise<number> {
   const log = logOf(streams);
+  const budget = runBudget(options);
   const rt =
     runtime ?? (await openRuntime(options, streams, { ...(options.model ? { modelName: options.model } : {}), dispatchOnly: options.dispatchOnly === true }));
-  const session = new Session(rt);
+  let session: Session;
+  try {
+    session = new Session(rt, undefined, undefined, budget ? { budget } : {});
+  } catch (error) {
+    // A USD budget on an unpriced model: refused before anything runs.
+    if (!runtime) await rt.close();
+    throw error;
+  }
   const tty = Boolean((streams.stderr as { isTTY?: boolean }).isTTY);
   const waitLine = new WaitLine(streams.stderr, tty);
   const say = (line: string | undefined): void => {

@@ -11,6 +11,7 @@ import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
+import { type BudgetStatus, budgetLines, registerTasksUsage } from './tasks-usage.js';
 import { exitCodeFor } from './usage.js';
 
 interface JsonOption {
@@ -48,9 +49,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    return operation.run(parsed.data, operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }), {
-      signal: new AbortController().signal,
-    });
+    const session = { ...operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }), budgets: desk.budgets };
+    return operation.run(parsed.data, session, { signal: new AbortController().signal });
   };
 
   tasks
@@ -91,6 +91,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       }),
     );
 
+  registerTasksUsage(tasks, action, print);
+
   tasks
     .command('prune')
     .description('delete ended tasks (completed, failed, cancelled) of this LEGATE_HOME with their output; running and interrupted ones stay')
@@ -120,6 +122,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           `goal: ${task.goal}`,
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
+          ...budgetLines(view.budget as BudgetStatus | undefined),
           ...approvalLines(task),
           ...resumeLines(task),
           '',
@@ -341,7 +344,7 @@ function answerer(): string {
 
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
-  return { tasks: runtime.tasks, sessions: runtime.sessions, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+  return { tasks: runtime.tasks, sessions: runtime.sessions, budgets: runtime.budgets, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
 }
 
 /** `1 model call`, `3 model calls`. */

@@ -4,6 +4,7 @@ import { resolveEndpoints } from '../config/endpoints.js';
 import type { LoadedConfig } from '../config/load.js';
 import { LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { secretValues } from '../secrets.js';
 import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
 import { operator, TaskService } from '../tasks/task-service.js';
 import { startDashboard } from '../ui/dashboard-server.js';
@@ -80,10 +81,11 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
 }
 
 /** Every configured API key (parent, children, routes), to mask in what the dashboard shows. */
-function configuredKeys(loaded: LoadedConfig): string[] {
+/** The configured keys to mask: real keys only, not placeholders such as `none` (see `secretValues`). */
+export function configuredKeys(loaded: LoadedConfig): string[] {
   try {
     const endpoints = resolveEndpoints(loaded);
-    return [...new Set([endpoints.parent, endpoints.child, ...endpoints.routes.values()].flatMap((endpoint) => endpoint.keys))];
+    return secretValues([endpoints.parent, endpoints.child, ...endpoints.routes.values()].flatMap((endpoint) => endpoint.keys));
   } catch {
     // No usable endpoint (no key configured): nothing to mask.
     return [];

@@ -50,6 +50,13 @@ export const acpRouteSchema = z.strictObject({
 
 export const routeSchema = z.discriminatedUnion('provider', [acpRouteSchema, modelRouteSchema]);
 
+/** A task tree's budget (`budget-policy.ts`): tokens (input, cached or not, and output), USD at `prices`, wall seconds. */
+export const budgetSchema = z.strictObject({
+  tokens: z.number().int().positive().optional(),
+  cost_usd: z.number().positive().optional(),
+  seconds: z.number().positive().optional(),
+});
+
 export const delegationSchema = z.strictObject({
   ...endpointFields,
   model: z.string().optional(),
@@ -62,6 +69,8 @@ export const delegationSchema = z.strictObject({
   child_timeout_seconds: z.number().min(0).default(0),
   routes: z.record(z.string(), routeSchema).default({}),
   inherit_mcp_toolsets: z.boolean().default(true),
+  /** Each child's budget when its delegation call sets none (capped by what its parent has left). */
+  budget: budgetSchema.optional(),
 });
 
 export const agentSchema = z.strictObject({
@@ -79,6 +88,8 @@ export const agentSchema = z.strictObject({
   approval_timeout_seconds: z.number().min(0).default(0),
   /** A user prompt (run, chat, acp) longer than this many bytes (UTF-8) is refused, not sent. Default 1 MiB. */
   max_prompt_bytes: z.number().int().min(1).default(1_048_576),
+  /** The budget of a whole run or chat session: the top-level agent and every task below it. */
+  budget: budgetSchema.optional(),
 });
 
 export type ApprovalMode = 'never' | 'on-request';
@@ -88,6 +99,10 @@ export const sandboxSchema = z.strictObject({
   writable_roots: z.array(z.string().min(1)).default([]),
   /** Commands may use the network in `read-only` and `workspace-write`. */
   network: z.boolean().default(false),
+  /** More paths no tool may read in `read-only` and `workspace-write`, beside the default credential paths (~/.ssh, ~/.aws, …). */
+  deny_read: z.array(z.string().min(1)).default([]),
+  /** Default credential paths to leave readable on purpose (e.g. `~/.npmrc` for a child that publishes). */
+  allow_read: z.array(z.string().min(1)).default([]),
 });
 
 export const tasksSchema = z.strictObject({

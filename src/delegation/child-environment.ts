@@ -1,3 +1,4 @@
+import type { BudgetLedger } from '../budget/budget-ledger.js';
 import type { EndpointSpec } from '../config/endpoints.js';
 import type { CompactionSection } from '../config/schema.js';
 import type { Provider } from '../provider/types.js';
@@ -34,4 +35,6 @@ export interface ChildEnvironment {
   readonly childMaxIterations: number;
   /** Compaction settings for model-backed children (`compaction` in the config). */
   readonly compaction?: CompactionSection;
+  /** Task budgets over the store: a child's run is guarded by its own and its ancestors'. Absent: no budgets. */
+  readonly budgets?: BudgetLedger;
 }

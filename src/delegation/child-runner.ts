@@ -1,6 +1,7 @@
 import { compactingContext } from '../agent/context/prepare-context.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
+import { withDeadline } from '../budget/deadline-signal.js';
 import { refuseApprovals } from '../sandbox/approval-gate.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
@@ -48,24 +49,33 @@ export class ChildRunner implements TaskRunner {
           keepRecentTokens: settings.keep_recent_tokens,
         })
       : undefined;
-    return runAgentLoop({
-      provider,
-      model: task.model,
-      system: childSystemPrompt(task),
-      messages: [brief, ...(control.resumeFrom ?? [])],
-      tools,
-      cwd: task.cwd,
-      // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
-      io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals),
-      // A resumed task has already used some of its model calls.
-      maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
-      ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
-      signal: control.signal,
-      steering: control.steering,
-      emit: control.emit,
-      persisted: control.persisted,
-      summaryAtLimit: limitSummaryTurn,
-      ...(prepareContext ? { prepareContext } : {}),
-    });
+    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
+    const guard = environment.budgets?.guardFor(task);
+    const deadline = await environment.budgets?.deadline(task);
+    const bounded = deadline ? withDeadline(control.signal, deadline) : undefined;
+    try {
+      return await runAgentLoop({
+        provider,
+        model: task.model,
+        system: childSystemPrompt(task),
+        messages: [brief, ...(control.resumeFrom ?? [])],
+        tools,
+        cwd: task.cwd,
+        // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
+        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals),
+        // A resumed task has already used some of its model calls.
+        maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
+        ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
+        signal: bounded?.signal ?? control.signal,
+        ...(guard ? { guard } : {}),
+        steering: control.steering,
+        emit: control.emit,
+        persisted: control.persisted,
+        summaryAtLimit: limitSummaryTurn,
+        ...(prepareContext ? { prepareContext } : {}),
+      });
+    } finally {
+      bounded?.dispose();
+    }
   }
 }

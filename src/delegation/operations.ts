@@ -1,3 +1,5 @@
+import { type BudgetInput, budgetFrom } from '../budget/budget.js';
+import { budgetStatusView } from '../budget/budget-view.js';
 import { LegateError } from '../errors.js';
 import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
@@ -59,6 +61,19 @@ function childSpec(
   };
 }
 
+/** `spec` with the budget it gets: asked (or the default), capped by its ancestors; throws when none is left. */
+async function withBudget(session: DelegationSession, spec: TaskSpec, asked: BudgetInput | undefined): Promise<TaskSpec> {
+  if (!session.budgets) return spec;
+  const budget = await session.budgets.forChild(spec.sessionId, spec.model, budgetFrom(asked), session.childBudget);
+  return budget ? { ...spec, budget } : spec;
+}
+
+/** The budget status of `task` (its tree's spend against its budget), when it has a budget. */
+async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<object | undefined> {
+  if (!task.budget || !session.budgets) return undefined;
+  return budgetStatusView(task.budget, await session.budgets.treeSpend(task));
+}
+
 export const delegateTask = define({
   name: 'delegate_task',
   description:
@@ -68,8 +83,12 @@ export const delegateTask = define({
   parameters: delegateTaskParameters,
   async run(args, session, context) {
     const started = Date.now();
-    const entries = args.tasks ?? [{ goal: args.goal!, context: args.context, route: args.route, sandbox: args.sandbox }];
-    const specs = entries.map((entry) => childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox));
+    const entries = args.tasks ?? [{ goal: args.goal!, context: args.context, route: args.route, sandbox: args.sandbox, budget: args.budget }];
+    // Every child's spec and budget first: a refusal spawns none of the batch.
+    const specs: TaskSpec[] = [];
+    for (const entry of entries) {
+      specs.push(await withBudget(session, childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox), entry.budget));
+    }
     const tasks: TaskRecord[] = [];
     for (const spec of specs) tasks.push(await session.service.spawn(spec));
     const cancelAll = (): void => {
@@ -104,7 +123,8 @@ export const delegateTaskAsync = define({
     'collect_task to get its summary, cancel_task to stop it. When it ends you also get a notice.',
   parameters: delegateTaskAsyncParameters,
   async run(args, session) {
-    const task = await session.service.spawn(childSpec(session, args.goal, args.context, args.route, 'async', args.toolsets, args.sandbox));
+    const spec = childSpec(session, args.goal, args.context, args.route, 'async', args.toolsets, args.sandbox);
+    const task = await session.service.spawn(await withBudget(session, spec, args.budget));
     return spawnView(task);
   },
 });
@@ -115,7 +135,7 @@ export const checkTask = define({
   parameters: checkTaskParameters,
   async run(args, session) {
     const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
-    return checkView(task, output, steers, session);
+    return checkView(task, output, steers, session, await budgetOf(session, task));
   },
 });
 
@@ -151,7 +171,12 @@ export const listTasks = define({
     const filter = args.status ? { status: [args.status as TaskRecord['status']] } : {};
     // Read only the rows shown; count the rest in the store.
     const tasks = await session.service.list(session.sessionId, { ...filter, limit: listViewLimit });
-    return listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter));
+    const budgets = new Map<string, object>();
+    for (const task of tasks) {
+      const budget = await budgetOf(session, task);
+      if (budget) budgets.set(task.id, budget);
+    }
+    return listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter), budgets);
   },
 });
 

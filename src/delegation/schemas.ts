@@ -22,6 +22,22 @@ const sandbox = z
   .describe(
     'Run the child in this sandbox mode: your own (the default) or a narrower one (read-only < workspace-write < danger-full-access). A wider one is refused.',
   );
+/** A positive number of `unit`, its error naming the field. */
+const limit = (field: string, unit: string, integer = false) => {
+  const number = z.number({ error: `budget.${field} must be a number of ${unit}` });
+  return (integer ? number.int(`budget.${field} must be a whole number of ${unit}`) : number)
+    .positive(`budget.${field} must be a positive number of ${unit}`)
+    .optional();
+};
+export const budgetParameter = z
+  .strictObject({
+    tokens: limit('tokens', 'tokens', true).describe('Input (cached or not) plus output tokens of the child and all it spawns.'),
+    cost_usd: limit('cost_usd', 'US dollars').describe('USD of the child and all it spawns, at the configured prices.'),
+    seconds: limit('seconds', 'seconds').describe('Wall time of the child, waits included; aborts its call in flight.'),
+  })
+  .optional()
+  .describe('The most the child (and everything it spawns) may spend; never more than what is left of yours. When it runs out the child stops.');
+const budget = budgetParameter;
 const taskId = z.string().min(1).describe('The task_id returned by delegate_task_async.');
 
 export const delegateTaskParameters = z
@@ -30,8 +46,9 @@ export const delegateTaskParameters = z
     context,
     route,
     sandbox,
+    budget,
     tasks: z
-      .array(z.object({ goal, context, route, sandbox }))
+      .array(z.object({ goal, context, route, sandbox, budget }))
       .min(1, 'tasks must hold at least one task')
       .optional()
       .describe('A batch of independent tasks to run side by side; use instead of goal/context.'),
@@ -45,6 +62,7 @@ export const delegateTaskAsyncParameters = z.object({
   context,
   route,
   sandbox,
+  budget,
   toolsets: z.array(z.string()).optional().describe("Toolsets the child may use (default: yours), e.g. ['file']."),
 });
 

@@ -1,3 +1,5 @@
+import type { Budget } from '../budget/budget.js';
+import type { BudgetLedger } from '../budget/budget-ledger.js';
 import { LegateError } from '../errors.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import { type Caller, operator, type TaskService } from '../tasks/task-service.js';
@@ -28,6 +30,10 @@ export interface DelegationSession {
   prices?: Prices;
   /** Whether a task on `model` counts tokens (default: every model does); the runtime knows which runners report none. */
   reportsUsage?(model: string): boolean;
+  /** Task budgets: a child's is capped at what its ancestors have left, and a spawn with nothing left is refused. */
+  budgets?: BudgetLedger;
+  /** `delegation.budget`: each child's budget when its call sets none. */
+  childBudget?: Budget;
 }
 
 /** The operator's session (the user at the CLI): every task of the store, no spawning. */

@@ -57,3 +57,11 @@ export function estimateCost(usage: Usage, price: PriceSection): number {
     1_000_000;
   return Math.round(cost * 1_000_000) / 1_000_000;
 }
+
+/** USD of `usage` on `model` at `prices`; undefined for a model without a price (a budget's `CostOf`). */
+export function costFromPrices(prices: Prices): (usage: Usage, model: string) => number | undefined {
+  return (usage, model) => {
+    const price = prices[model];
+    return price ? estimateCost(usage, price) : undefined;
+  };
+}

@@ -1,3 +1,4 @@
+import { budgetView } from '../budget/budget.js';
 import type { SteerRecord, TaskRecord } from '../tasks/task-record.js';
 import { type UsageTerms, usageView } from './usage-view.js';
 
@@ -47,6 +48,7 @@ export function spawnView(task: TaskRecord): Record<string, unknown> {
     model: task.model,
     ...(task.route ? { route: task.route } : {}),
     depth: task.depth,
+    ...(task.budget ? { budget: budgetView(task.budget) } : {}),
     note:
       task.status === 'queued'
         ? 'queued: the concurrency cap is reached; it starts when a running task ends'
@@ -54,7 +56,8 @@ export function spawnView(task: TaskRecord): Record<string, unknown> {
   };
 }
 
-export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], terms: UsageTerms = {}): Record<string, unknown> {
+/** `budget`: the task's `budgetStatusView`, when it has a budget. */
+export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], terms: UsageTerms = {}, budget?: object): Record<string, unknown> {
   return {
     task_id: task.id,
     status: task.status,
@@ -66,6 +69,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     output_preview: output.slice(-10),
     output_lines: task.outputLines,
     usage: usageView(task.usage, task.model, terms),
+    ...(budget ? { budget } : {}),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
     ...(task.error ? { error: task.error } : {}),
     ...(task.cancelledBy ? { cancelled_by: task.cancelledBy } : {}),
@@ -104,8 +108,8 @@ export function collectView(task: TaskRecord, output: string[], steers: SteerRec
 /** `list_tasks` shows the newest this many, so its JSON stays whole under the tool output cap. */
 export const listViewLimit = 100;
 
-/** The newest `listViewLimit` of `tasks` (newest first); `total` is how many there are in all. */
-export function listView(tasks: TaskRecord[], total = tasks.length): Record<string, unknown> {
+/** The newest `listViewLimit` of `tasks` (newest first); `total` is how many there are in all; `budgets`: by task id, for those with one. */
+export function listView(tasks: TaskRecord[], total = tasks.length, budgets: ReadonlyMap<string, object> = new Map()): Record<string, unknown> {
   const shown = tasks.slice(0, listViewLimit);
   return {
     ...(total > shown.length ? { total, truncated: true, note: `showing the newest ${shown.length} of ${total}; filter by status to see others` } : {}),
@@ -115,6 +119,7 @@ export function listView(tasks: TaskRecord[], total = tasks.length): Record<stri
       status: task.status,
       elapsed_seconds: elapsedSeconds(task),
       api_calls: task.apiCalls,
+      ...(budgets.has(task.id) ? { budget: budgets.get(task.id) } : {}),
       ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     })),
   };

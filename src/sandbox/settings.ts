@@ -1,5 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { resolvePath } from '../tools/paths.js';
+import { type CredentialSettings, hiddenCredentialPaths } from './credentials.js';
 import type { SandboxMode } from './modes.js';
 import type { ProtectedPath, SandboxSettings } from './policy.js';
 
@@ -16,6 +17,8 @@ export interface SandboxSettingsInput {
   network: boolean;
   /** The private temporary directory: a real path; it may not exist yet (created before the first command). */
   tempDir: string;
+  /** `sandbox.deny_read` / `sandbox.allow_read` (and the user's home, for tests): which credentials are hidden. */
+  credentials?: CredentialSettings;
 }
 
 /**
@@ -37,6 +40,11 @@ export function sandboxSettings(input: SandboxSettingsInput): SandboxSettings {
       continue;
     }
     protectedPaths.push({ path: realpathSync(path), kind: statSync(path).isDirectory() ? 'directory' : 'file', present: true });
+  }
+  // Credentials are hidden where they exist (bubblewrap mounts over what exists; what does not exist has nothing to read).
+  for (const path of hiddenCredentialPaths(input.credentials ?? { denyRead: [], allowRead: [] }, input.cwd)) {
+    if (!existsSync(path)) continue;
+    protectedPaths.push({ path: realpathSync(path), kind: statSync(path).isDirectory() ? 'directory' : 'file', present: true, holds: 'credentials' });
   }
   return { mode: input.mode, writableRoots, protectedPaths, network: input.network, tempDir: input.tempDir };
 }

@@ -1,4 +1,5 @@
 import type { ExitReason } from '../agent/events.js';
+import type { Budget } from '../budget/budget.js';
 import type { Message, Usage } from '../provider/types.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import type { TaskStatus } from './status.js';
@@ -22,6 +23,8 @@ export interface TaskSpec {
   cwd: string;
   /** The child's sandbox mode (its parent's or narrower); undefined on tasks from before sandboxing: the runtime's. */
   sandbox?: SandboxMode;
+  /** The most this task and its descendants may spend (already capped at what its ancestors had left at spawn). */
+  budget?: Budget;
 }
 
 /** A task as stored. Progress fields are updated while it runs. */

@@ -220,6 +220,7 @@ export class TaskService {
     const cancelled = await this.store.transition(taskId, task.status, 'cancelled', {
       endedAt: Date.now(),
       exitReason: 'cancelled',
+      currentTool: '', // its tool is aborted below: a cancelled task runs none
       error: cancelledError(cancelledBy),
       cancelledBy,
     });

@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import { errorMessage } from '../errors.js';
 import type { ToolCall } from '../provider/types.js';
 import { capOutput, excerpt } from './output-cap.js';
+import { describeUnknown, unknownArguments } from './strict-arguments.js';
 import type { Tool, ToolContext, ToolOutput } from './tool.js';
+import { toToolSpec } from './tool-spec.js';
 
 /** What a tool call produced, ready to become a tool result message. */
 export interface ToolCallResult {
@@ -14,7 +16,7 @@ const EXCERPT_CHARS = 200;
 
 /**
  * Run one tool call from the model. Never throws: an unknown tool (`unknown_tool`), arguments that
- * are not JSON or fail the schema (`invalid_arguments`), and an error thrown by the tool
+ * are not JSON, fail the schema or hold an argument it does not name (`invalid_arguments`), and an error thrown by the tool
  * (`tool_failed`) each become an error result naming the bad value. If `context.signal` is aborted
  * before or during the call, the result is an `aborted` error and it returns at once, without
  * waiting for the tool. Output is capped with `capOutput`.
@@ -36,6 +38,9 @@ export async function executeToolCall(tools: ReadonlyMap<string, Tool>, call: To
   } catch (error) {
     return failure(`invalid_arguments: arguments for ${tool.name} are not valid JSON (${errorMessage(error)}): ${excerpt(raw, EXCERPT_CHARS)}`);
   }
+
+  const unknown = unknownArgumentsOf(tool, input);
+  if (unknown.length > 0) return failure(`invalid_arguments: ${tool.name}: ${unknown.map(describeUnknown).join('; ')}`);
 
   let parsed: Awaited<ReturnType<Tool['parameters']['safeParseAsync']>>;
   try {
@@ -61,6 +66,17 @@ export async function executeToolCall(tools: ReadonlyMap<string, Tool>, call: To
   if (context.signal.aborted) return cancelled();
   if (typeof output === 'string') return { content: capOutput(output), isError: false };
   return { content: capOutput(String(output?.content ?? '')), isError: output?.isError === true };
+}
+
+/** The arguments `tool`'s schema does not name (none when its schema cannot be read: the parse then decides). */
+function unknownArgumentsOf(tool: Tool, input: unknown): ReturnType<typeof unknownArguments> {
+  let parameters: Record<string, unknown>;
+  try {
+    parameters = toToolSpec(tool).parameters;
+  } catch {
+    return [];
+  }
+  return unknownArguments(parameters, input, tool.inputSchema === undefined);
 }
 
 function failure(content: string): ToolCallResult {

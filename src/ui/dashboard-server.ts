@@ -8,6 +8,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { newToken, pageKey, requireToken } from './auth.js';
 import { eventStream } from './event-stream.js';
+import { ownHosts, requireOwnAddress } from './own-address.js';
 import { contentSecurityPolicy, pageShell, styleSheet } from './page-shell.js';
 import { apiRoutes, type DashboardDeps } from './routes.js';
 import { TaskFeed } from './task-feed.js';
@@ -51,6 +52,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const clientDir = findClientDir();
   const shell = pageShell(pageKey(token));
   let cookieName = 'legate_ui';
+  let hosts: Set<string> | undefined = new Set(); // none until it listens
 
   app.use('*', async (c, next) => {
     await next();
@@ -59,6 +61,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     c.header('Referrer-Policy', 'no-referrer');
     c.header('Cache-Control', 'no-store');
   });
+  app.use(
+    '*',
+    requireOwnAddress(() => hosts),
+  );
   app.use('*', (c, next) => requireToken(token, cookieName)(c, next));
   app.get('/', (c) => c.html(shell));
   app.get('/app/style.css', (c) => c.body(styleSheet, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
@@ -77,6 +83,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const port = (server.address() as AddressInfo).port;
   // Cookies do not tell ports apart: one per port, so two dashboards on one host keep their own.
   cookieName = `legate_ui_${port}`;
+  hosts = ownHosts(host, port);
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     url: `${origin}/?token=${token}`,

@@ -153,4 +153,36 @@ describe('executeToolCall', () => {
     expect(result.content.length).toBeLessThan(20_100);
     expect(result.content).toContain('[... 80000 characters omitted ...]');
   });
+
+  it('refuses an argument the schema does not name, naming it and listing the known ones', async () => {
+    const top = await run('echo', JSON.stringify({ text: 'hi', budget: { tokens: 5 } }));
+    expect(top).toEqual({ content: 'invalid_arguments: echo: unknown argument "budget" (known: text, times, options)', isError: true });
+    const nested = await run('echo', JSON.stringify({ text: 'hi', options: { shout: true, whisper: true } }));
+    expect(nested.content).toBe('invalid_arguments: echo: unknown argument "options.whisper" (known: shout)');
+  });
+
+  it('lets a record take any key, and a tool with its own JSON Schema decide by additionalProperties', async () => {
+    const tagged = defineTool({
+      name: 'tagged',
+      description: 'Takes a record.',
+      parameters: z.object({ tags: z.record(z.string(), z.string()) }),
+      execute: async ({ tags }) => Object.keys(tags).join(','),
+    });
+    const remote = (additionalProperties?: boolean): Tool => ({
+      name: 'remote',
+      description: 'An MCP-style tool.',
+      parameters: z.any(),
+      inputSchema: { type: 'object', properties: { q: { type: 'string' } }, ...(additionalProperties === undefined ? {} : { additionalProperties }) },
+      execute: async () => 'ran',
+    });
+    const call = (tool: Tool, args: object) =>
+      executeToolCall(
+        new Map([[tool.name, tool]]),
+        { id: 'c1', name: tool.name, arguments: JSON.stringify(args) },
+        { cwd: '/', signal: new AbortController().signal, io: createNodeIO() },
+      );
+    expect(await call(tagged, { tags: { a: '1', b: '2' } })).toEqual({ content: 'a,b', isError: false });
+    expect(await call(remote(), { q: 'x', extra: 1 })).toEqual({ content: 'ran', isError: false });
+    expect((await call(remote(false), { q: 'x', extra: 1 })).content).toBe('invalid_arguments: remote: unknown argument "extra" (known: q)');
+  });
 });

@@ -1,6 +1,7 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskRecord } from '../task-record.js';
 import { approvalConformance } from './conformance-approvals.js';
+import { budgetConformance } from './conformance-budgets.js';
 import { sessionConformance } from './conformance-sessions.js';
 import { outputBufferLines, outputLineChars, type TaskStore } from './task-store.js';
 
@@ -353,5 +354,6 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
 
     approvalConformance(test, expect, taskFixture);
     sessionConformance(test, describe, expect);
+    budgetConformance(test, expect, taskFixture);
   });
 }
