@@ -6,7 +6,7 @@ import { budgetFrom } from './budget/budget.js';
 import { BudgetLedger } from './budget/budget-ledger.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
-import type { ApprovalMode, ConfigFile } from './config/schema.js';
+import type { ApprovalMode, CompactionSection, ConfigFile } from './config/schema.js';
 import { type AgentScope, agentTools } from './delegation/agent-tools.js';
 import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
@@ -85,6 +85,7 @@ export class Runtime implements ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
+  readonly compaction: CompactionSection;
   /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
   readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
@@ -131,6 +132,7 @@ export class Runtime implements ChildEnvironment {
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
     this.childMaxIterations = this.config.delegation.max_iterations;
+    this.compaction = this.config.compaction;
     this.parentOnlyToolsets = new Set(this.config.delegation.inherit_mcp_toolsets ? [] : mcpToolsets);
     const known = new Set([...this.toolsets.map((toolset) => toolset.name), ...delegationToolsetNames]);
     const unknown = this.agentToolsets.filter((name) => !known.has(name));

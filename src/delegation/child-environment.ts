@@ -1,5 +1,6 @@
 import type { BudgetLedger } from '../budget/budget-ledger.js';
 import type { EndpointSpec } from '../config/endpoints.js';
+import type { CompactionSection } from '../config/schema.js';
 import type { Provider } from '../provider/types.js';
 import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import type { SandboxMode } from '../sandbox/modes.js';
@@ -37,6 +38,8 @@ export interface ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`: the model calls a child may make in all (a resumed child has used some). */
   readonly childMaxIterations: number;
+  /** Compaction settings for model-backed children (`compaction` in the config). */
+  readonly compaction?: CompactionSection;
   /** Task budgets over the store: a child's run is guarded by its own and its ancestors'. Absent: no budgets. */
   readonly budgets?: BudgetLedger;
 }

@@ -1,3 +1,4 @@
+import { compactingContext } from '../agent/context/prepare-context.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import { withDeadline } from '../budget/deadline-signal.js';
@@ -44,6 +45,20 @@ export class ChildRunner implements TaskRunner {
       ...(worktree ? { cwd: worktree.path } : {}),
     });
     const brief = { role: 'user' as const, content: childBrief(task) };
+    const provider = environment.provider(endpoint);
+    const settings = environment.compaction;
+    // Compaction with the configured window; without one, reactive only (the provider's context-length error teaches it).
+    const prepareContext = settings
+      ? compactingContext({
+          provider,
+          model: settings.model ?? task.model,
+          contextWindow: endpoint.contextWindow ?? Number.MAX_SAFE_INTEGER,
+          reserveTokens: settings.reserve_tokens,
+          threshold: settings.threshold,
+          keepToolTokens: settings.keep_tool_tokens,
+          keepRecentTokens: settings.keep_recent_tokens,
+        })
+      : undefined;
     // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
     const guard = environment.budgets?.guardFor(task);
     const deadline = await environment.budgets?.deadline(task);
@@ -51,7 +66,7 @@ export class ChildRunner implements TaskRunner {
     let result: Awaited<ReturnType<typeof runAgentLoop>>;
     try {
       result = await runAgentLoop({
-        provider: environment.provider(endpoint),
+        provider,
         model: task.model,
         system: childSystemPrompt(task),
         messages: [brief, ...(control.resumeFrom ?? [])],
@@ -68,6 +83,7 @@ export class ChildRunner implements TaskRunner {
         emit: control.emit,
         persisted: control.persisted,
         summaryAtLimit: limitSummaryTurn,
+        ...(prepareContext ? { prepareContext } : {}),
       });
     } finally {
       bounded?.dispose();
