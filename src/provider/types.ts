@@ -4,34 +4,16 @@
  * and Anthropic Messages.
  */
 
+import type { z } from 'zod';
+import type { assistantMessageSchema, messageSchema, toolCallSchema, toolResultMessageSchema, userMessageSchema } from './message-schema.js';
+
 /** A tool call as the model produced it. `arguments` is the raw JSON text, unparsed. */
-export interface ToolCall {
-  id: string;
-  name: string;
-  arguments: string;
-}
-
-export interface UserMessage {
-  role: 'user';
-  content: string;
-}
-
-export interface AssistantMessage {
-  role: 'assistant';
-  content: string;
-  toolCalls?: ToolCall[];
-}
-
-export interface ToolResultMessage {
-  role: 'tool';
-  toolCallId: string;
-  name: string;
-  content: string;
-  isError?: boolean;
-}
-
-/** A conversation message in legate's wire-neutral form. */
-export type Message = UserMessage | AssistantMessage | ToolResultMessage;
+export type ToolCall = z.infer<typeof toolCallSchema>;
+export type UserMessage = z.infer<typeof userMessageSchema>;
+export type AssistantMessage = z.infer<typeof assistantMessageSchema>;
+export type ToolResultMessage = z.infer<typeof toolResultMessageSchema>;
+/** A conversation message in legate's wire-neutral form (defined once, by its schema in `message-schema.ts`). */
+export type Message = z.infer<typeof messageSchema>;
 
 /** A tool as the model sees it: a JSON Schema object for its parameters. */
 export interface ToolSpec {

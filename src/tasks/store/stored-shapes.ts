@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LegateError } from '../../errors.js';
+import { messageSchema } from '../../provider/message-schema.js';
 import type { Message } from '../../provider/types.js';
 
 /**
@@ -11,13 +12,8 @@ import type { Message } from '../../provider/types.js';
  */
 export const storedFormat = 1;
 
-const toolCall = z.object({ id: z.string(), name: z.string(), arguments: z.string() });
-const message = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('user'), content: z.string() }),
-  z.object({ role: z.literal('assistant'), content: z.string(), toolCalls: z.array(toolCall).optional() }),
-  z.object({ role: z.literal('tool'), toolCallId: z.string(), name: z.string(), content: z.string(), isError: z.boolean().optional() }),
-]);
-const messages = z.array(message);
+// The message schema is the one definition of `Message` (provider/message-schema.ts).
+const messages = z.array(messageSchema);
 
 /**
  * `json` (stored in `format`) as a conversation, or `store_corrupt` naming `where` (for example
@@ -38,5 +34,5 @@ export function parseStoredMessages(json: unknown, format: number, where: string
     const issue = parsed.error.issues[0]!;
     throw new LegateError('store_corrupt', `${where} is not a valid conversation: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { where });
   }
-  return parsed.data as Message[];
+  return parsed.data;
 }

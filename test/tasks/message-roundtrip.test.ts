@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { messageSchema } from '../../src/provider/message-schema.js';
+import type { Message } from '../../src/provider/types.js';
+import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
+import { parseStoredMessages, storedFormat } from '../../src/tasks/store/stored-shapes.js';
+import { taskFixture } from './store-conformance.js';
+
+/**
+ * Issue 24: `Message` is defined once (its zod schema; the TS type is derived), so a field of a
+ * message cannot vanish on resume: every field of every kind survives a checkpoint round trip.
+ */
+const every: Message[] = [
+  { role: 'user', content: 'the brief' },
+  { role: 'assistant', content: 'calling', toolCalls: [{ id: 'c1', name: 'read_file', arguments: '{"path":"a"}' }] },
+  { role: 'tool', toolCallId: 'c1', name: 'read_file', content: 'no such file', isError: true },
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'legate-roundtrip-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('one definition of Message', () => {
+  it('the sample covers every field the schema defines (so a new field must be added here, and is then checked)', () => {
+    for (const option of messageSchema.options) {
+      const role = option.shape.role.value;
+      const sample = every.find((message) => message.role === role)!;
+      expect(Object.keys(sample).sort(), role).toEqual(Object.keys(option.shape).sort());
+    }
+  });
+
+  it('parseStoredMessages keeps every field', () => {
+    expect(parseStoredMessages(JSON.stringify(every), storedFormat, 'test')).toEqual(every);
+  });
+
+  for (const [name, open] of [
+    ['memory', () => new MemoryTaskStore()],
+    ['sqlite', () => SqliteTaskStore.open(join(dir, 'state.db'))],
+  ] as const) {
+    it(`${name}: a checkpoint round trip keeps every field of every message kind`, async () => {
+      const store = open();
+      await store.create(taskFixture({ id: 't_round', status: 'running' }));
+      await store.appendCheckpoint('t_round', { step: 0, iteration: 1, messages: every });
+      expect((await store.loadCheckpoint('t_round')).messages).toEqual(every);
+      await store.close();
+    });
+  }
+});
