@@ -205,8 +205,9 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     expect(stats.errors).toBeGreaterThan(stats.calls / 2);
     for (const tool of tools) expect(stats.errorsByTool.get(tool.name) ?? 0, tool.name).toBeGreaterThan(PER_TOOL / 4);
     // The junk reached real tasks: children were spawned, steered (some steers delivered) and cancelled.
-    // (Loose bounds: how many junk calls land on a still-running task depends on timing.)
-    expect(after.length).toBeGreaterThan(50);
+    // (Loose bounds: how many junk calls land on a still-running task depends on timing; tool arguments
+    // are strict since issue 27, so junk with an unknown key spawns nothing: 46 tasks in one run.)
+    expect(after.length).toBeGreaterThan(25);
     for (const name of delegationTools) expect(stats.okByTool.get(name) ?? 0, name).toBeGreaterThan(3);
     const steers = (await Promise.all(after.map(async (task) => (await runtime!.tasks.trail(operator, task.id)).steers))).flat();
     expect(steers.filter((steer) => steer.state === 'delivered').length).toBeGreaterThan(0);
