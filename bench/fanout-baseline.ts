@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { flags, type ModelServerHandle, report, scratchDir, startModelServer } from './common.js';
-import type { FanoutResult } from './fanout-legate.js';
+import type { FanoutResult } from './fanout-result.js';
 import { settledFanoutResult } from './fanout-window.js';
 
 /**

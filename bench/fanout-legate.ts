@@ -8,8 +8,8 @@ import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite/sqlite-store.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
+import type { FanoutResult } from './fanout-result.js';
 import { measureFanout } from './fanout-window.js';
-import type { ModelServerStats } from './model-server.js';
 import { openSharedRuntime } from './shared-runtime.js';
 import { timedStore } from './timed-store.js';
 
@@ -26,33 +26,6 @@ import { timedStore } from './timed-store.js';
  * a config.yaml with `tasks.redis_url` (its store and dispatch, whichever they are); the store
  * calls are then not timed (`storeBusyMs` absent): a Redis store's work is mostly awaiting Redis.
  */
-
-export interface FanoutResult {
-  kind: 'fanout';
-  impl: 'legate' | 'peer' | 'peer-stream' | 'ai-sdk' | 'floor';
-  store: 'memory' | 'sqlite' | 'redis' | 'none';
-  n: number;
-  steps: number;
-  latencyMs: number;
-  wallMs: number;
-  idealMs: number;
-  completed: number;
-  failures: string[];
-  retries: number;
-  baselineRss: number;
-  peakRss: number;
-  rssPerTask: number;
-  heapPerTask: number;
-  /** Bytes of one child's conversation (JSON), what "its messages" hold. */
-  messageBytesPerTask: number;
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
-  storeBusyMs?: number;
-  storeCalls?: Record<string, { count: number; us: number; maxUs: number }>;
-  server: ModelServerStats;
-}
 
 async function main(): Promise<void> {
   const options = flags();

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectGarbage, MemorySampler, type ModelServerHandle, windowProfiler } from './common.js';
-import type { FanoutResult } from './fanout-legate.js';
+import type { FanoutResult } from './fanout-result.js';
 
 /** What every fan-out implementation measures around its N children, for its `FanoutResult`. */
 export type FanoutWindow = Pick<

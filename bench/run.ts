@@ -4,7 +4,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flags, forkForResult } from './common.js';
-import type { FanoutResult } from './fanout-legate.js';
+import type { FanoutResult } from './fanout-result.js';
 import type { InflightResult } from './inflight-floor.js';
 import type { LifecycleResult } from './lifecycle.js';
 import { type ProfileSummary, profileMarkdown, summarizeProfile } from './profile-summary.js';

@@ -1,6 +1,6 @@
 import type { Summary } from './common.js';
 import type { DispatchResult } from './dispatch-latency.js';
-import type { FanoutResult } from './fanout-legate.js';
+import type { FanoutResult } from './fanout-result.js';
 import type { LifecycleResult } from './lifecycle.js';
 import type { ThroughputResult } from './scale-throughput.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flags, forkForResult } from './common.js';
 import type { DispatchResult } from './dispatch-latency.js';
-import type { FanoutResult } from './fanout-legate.js';
+import type { FanoutResult } from './fanout-result.js';
 import type { LifecycleResult } from './lifecycle.js';
 import type { ThroughputResult } from './scale-throughput.js';
 import { replaceSharedSection, type SharedRun, sharedSection } from './shared-results.js';

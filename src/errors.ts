@@ -29,7 +29,11 @@ export type ErrorCode =
   | 'unknown_task'
   | 'not_waiting'
   | 'budget_exceeded'
-  | 'budget_unpriced';
+  | 'budget_unpriced'
+  | 'not_a_repository'
+  | 'git_missing'
+  | 'merge_conflict'
+  | 'worktree_missing';
 
 export class LegateError extends Error {
   readonly code: ErrorCode;
@@ -53,4 +57,14 @@ export function errorMessage(error: unknown): string {
   if (error instanceof LegateError) return error.toString();
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/**
+ * A value the user gave, quoted for a message: at most `max` characters (then `…`), control
+ * characters escaped (`"t_1\u001b[2J"`), so a pasted id can neither flood nor repaint the terminal.
+ */
+export function quoted(value: string, max = 80): string {
+  const chars = Array.from(value);
+  const shown = chars.length > max ? `${chars.slice(0, max).join('')}…` : value;
+  return JSON.stringify(shown).replace(/[\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -43,6 +43,7 @@ export { type LeaseKeeper, StoreLeaseKeeper } from './tasks/lease-keeper.js';
 export { type TaskStatus, transitions } from './tasks/status.js';
 export { fenceHolds, leaseLost } from './tasks/store/fence.js';
 export { MemoryTaskStore } from './tasks/store/memory-store.js';
+export { findSession, MemorySessionStore, type SessionFilter, type SessionStore } from './tasks/store/session-store.js';
 /** The SQLite store lives at `legate/sqlite` (so this entry does not load the native module); its type is here. */
 export type { SqliteTaskStore } from './tasks/store/sqlite/sqlite-store.js';
 export { parseStoredMessages, storedFormat } from './tasks/store/stored-shapes.js';

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { budgetFrom } from './budget/budget.js';
 import { BudgetLedger } from './budget/budget-ledger.js';
 import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
-import type { AcpRouteSection, ApprovalMode, ConfigFile } from './config/schema.js';
+import type { ApprovalMode, CompactionSection, ConfigFile } from './config/schema.js';
 import { type AgentScope, agentTools } from './delegation/agent-tools.js';
 import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
@@ -19,15 +20,17 @@ import type { Provider } from './provider/types.js';
 import type { ApprovalGate } from './sandbox/approval-gate.js';
 import { IOPerMode } from './sandbox/io-per-mode.js';
 import { isNarrowerOrEqual, type SandboxMode } from './sandbox/modes.js';
-import { redactSecrets } from './secrets.js';
+import { redactSecrets, secretValues } from './secrets.js';
 import { heartbeatMsFor } from './tasks/lease-keeper.js';
 import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared/capability-checked-runner.js';
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
+import type { SessionStore } from './tasks/store/session-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
-import { sessionCaller, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
+import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets } from './tools/toolsets.js';
+import { WorktreeManager } from './worktrees/worktree-manager.js';
 
 export interface RuntimeOptions {
   loaded: LoadedConfig;
@@ -66,7 +69,11 @@ export class Runtime implements ChildEnvironment {
   readonly config: ConfigFile;
   readonly configFile: string | undefined;
   readonly endpoints: ResolvedEndpoints;
+  /** The routes that name an ACP agent: delegation asks them only for a route's runner (`runnerFor`). */
+  private readonly agentRoutes: AcpRoutes;
   readonly cwd: string;
+  /** Stored top-level conversations, kept by the task store's backend. */
+  readonly sessions: SessionStore;
   /** The top-level agent's IO: the base IO inside the runtime's sandbox mode. */
   readonly io: ToolIO;
   /** The top-level agent's sandbox mode; children get it or a narrower one. */
@@ -78,6 +85,7 @@ export class Runtime implements ChildEnvironment {
   readonly agentToolsets: string[];
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
+  readonly compaction: CompactionSection;
   /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
   readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
@@ -89,28 +97,42 @@ export class Runtime implements ChildEnvironment {
   /** Every configured API key (longer than 8 characters: shorter ones are placeholders like `none`). */
   private readonly secrets: string[];
   private readonly ioPerMode: IOPerMode;
+  /** The IO of agents working elsewhere than `cwd` (children in worktrees), one per working directory. */
+  private readonly ioPerRoot = new Map<string, IOPerMode>();
+  /** Children's git worktrees, under `$LEGATE_HOME/worktrees/`. */
+  readonly worktrees: WorktreeManager;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
     this.config = options.loaded.config;
     this.configFile = options.loaded.file;
     this.endpoints = resolveEndpoints(options.loaded);
+    this.agentRoutes = new AcpRoutes(this.endpoints.acpRoutes);
     const endpoints = [this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()];
-    this.secrets = [...new Set(endpoints.flatMap((endpoint) => endpoint.keys))].filter((key) => key.length > 8);
+    this.secrets = secretValues(endpoints.flatMap((endpoint) => endpoint.keys));
     this.cwd = options.cwd;
     this.sandboxMode = options.sandbox ?? this.config.agent.sandbox;
     this.approvalMode = this.config.agent.approval ?? options.approval ?? 'never';
     const sandbox = this.config.sandbox;
     this.ioPerMode = new IOPerMode(
       options.io ?? createNodeIO(),
-      { cwd: this.cwd, home: options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
+      {
+        cwd: this.cwd,
+        home: options.loaded.home,
+        configFile: this.configFile,
+        writableRoots: sandbox.writable_roots,
+        network: sandbox.network,
+        credentials: { denyRead: sandbox.deny_read, allowRead: sandbox.allow_read },
+      },
       options.approvals,
     );
     this.io = this.ioPerMode.for(this.sandboxMode);
+    this.worktrees = new WorktreeManager(options.loaded.home);
     this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
     this.childMaxIterations = this.config.delegation.max_iterations;
+    this.compaction = this.config.compaction;
     this.parentOnlyToolsets = new Set(this.config.delegation.inherit_mcp_toolsets ? [] : mcpToolsets);
     const known = new Set([...this.toolsets.map((toolset) => toolset.name), ...delegationToolsetNames]);
     const unknown = this.agentToolsets.filter((name) => !known.has(name));
@@ -123,6 +145,7 @@ export class Runtime implements ChildEnvironment {
     const leaseMs = this.config.tasks.lease_seconds * 1000;
     const runner = new ChildRunner(this);
     const store = options.store ?? new MemoryTaskStore();
+    this.sessions = store.sessions;
     this.budgets = new BudgetLedger(store, costFromPrices(this.config.prices));
     this.tasks = new TaskService({
       store,
@@ -153,7 +176,7 @@ export class Runtime implements ChildEnvironment {
   private capabilities(toolsets: ReadonlySet<string>): WorkerCapabilities {
     return {
       owner: () => this.tasks.owner,
-      hasRoute: (route) => this.endpoints.routes.has(route) || this.endpoints.acpRoutes.has(route),
+      hasRoute: (route) => this.endpoints.routes.has(route) || this.agentRoutes.has(route),
       toolsets: () => toolsets,
     };
   }
@@ -184,16 +207,17 @@ export class Runtime implements ChildEnvironment {
     return provider;
   }
 
-  /** The endpoint a child runs on: its route's, or the children's default. */
-  acpRoute(route: string): AcpRouteSection | undefined {
-    return this.endpoints.acpRoutes.get(route);
+  /** The runner of a child on a route that names an ACP agent; undefined for a model route (the child runs the agent loop). */
+  runnerFor(route: string): TaskRunner | undefined {
+    return this.agentRoutes.runnerFor(route);
   }
 
+  /** The endpoint a child runs on: its route's, or the children's default. */
   childEndpoint(route: string | undefined): EndpointSpec {
     if (route === undefined) return this.endpoints.child;
     const endpoint = this.endpoints.routes.get(route);
     if (!endpoint) {
-      const known = [...this.endpoints.routes.keys(), ...this.endpoints.acpRoutes.keys()];
+      const known = [...this.endpoints.routes.keys(), ...this.agentRoutes.names()];
       throw new LegateError(
         'unknown_route',
         `no route "${route}" in delegation.routes; known routes: ${known.length ? known.join(', ') : '(none configured)'}`,
@@ -206,8 +230,24 @@ export class Runtime implements ChildEnvironment {
    * The IO of an agent in sandbox `mode` (a child's, as stored on its task): never wider than the
    * runtime's own mode, whatever the task says (a worker started with a narrower `--sandbox`).
    */
-  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate): ToolIO {
-    return this.ioPerMode.for(this.effectiveSandbox(mode), gate);
+  ioFor(mode: SandboxMode | undefined, gate?: ApprovalGate, root?: string): ToolIO {
+    return this.ioPerModeAt(root).for(this.effectiveSandbox(mode), gate);
+  }
+
+  /** The IOs of agents working in `root` (a child's worktree): its workspace is `root`, not the runtime's cwd. */
+  private ioPerModeAt(root: string | undefined): IOPerMode {
+    if (root === undefined || root === this.cwd) return this.ioPerMode;
+    let perMode = this.ioPerRoot.get(root);
+    if (!perMode) {
+      const sandbox = this.config.sandbox;
+      perMode = new IOPerMode(
+        this.options.io ?? createNodeIO(),
+        { cwd: root, home: this.options.loaded.home, configFile: this.configFile, writableRoots: sandbox.writable_roots, network: sandbox.network },
+        this.options.approvals,
+      );
+      this.ioPerRoot.set(root, perMode);
+    }
+    return perMode;
   }
 
   /**
@@ -264,16 +304,19 @@ export class Runtime implements ChildEnvironment {
       depth: session.depth,
       toolsets: session.toolsets,
       maxSpawnDepth: this.config.delegation.max_spawn_depth,
-      cwd: this.cwd,
+      cwd: session.cwd ?? this.cwd,
       service: this.tasks,
-      // An ACP agent's model is its own business: the task records the route (`acp:<route>`).
-      childModel: (route) => (route !== undefined && this.endpoints.acpRoutes.has(route) ? `acp:${route}` : this.childEndpoint(route).model),
+      isolation: this.config.delegation.isolation,
+      worktrees: this.worktrees,
+      // An ACP agent's model is its own business: the task records its route's (`AcpRoutes.childModel`).
+      childModel: (route) => (route === undefined ? undefined : this.agentRoutes.childModel(route)) ?? this.childEndpoint(route).model,
       sandbox: this.effectiveSandbox(session.sandbox),
       routeSandbox: (route) => {
         const config = this.config.delegation.routes[route];
-        return config && config.provider !== 'acp' ? config.sandbox : undefined;
+        return config && 'sandbox' in config ? config.sandbox : undefined;
       },
       prices: this.config.prices,
+      reportsUsage,
       budgets: this.budgets,
       ...(this.childBudget ? { childBudget: this.childBudget } : {}),
     };
@@ -299,8 +342,9 @@ export class Runtime implements ChildEnvironment {
 
   async close(): Promise<void> {
     await this.tasks.close();
-    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {});
+    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
     this.ioPerMode.close();
+    for (const perMode of this.ioPerRoot.values()) perMode.close();
   }
 }
 

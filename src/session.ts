@@ -5,6 +5,7 @@ import { approvalNotice, completionNotice } from './delegation/views.js';
 import { LegateError } from './errors.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';
 import type { Runtime } from './runtime.js';
+import { findSession } from './tasks/store/session-store.js';
 import type { SessionRecord } from './tasks/task-record.js';
 import { newSessionId } from './tasks/task-service.js';
 import type { ToolIO } from './tools/tool.js';
@@ -25,6 +26,8 @@ export class Session {
   readonly agent: Agent;
   /** Tokens of the top-level agent across turns (children's are on their tasks). */
   usage: Usage = emptyUsage();
+  /** Model calls of the top-level agent across turns (a run's notice rounds included). */
+  apiCalls = 0;
 
   /** Usage of the turn in flight (its loop's running total), for the session's budget. */
   private turnUsage: Usage = emptyUsage();
@@ -58,7 +61,7 @@ export class Session {
    * naming the id when there is none.
    */
   static async resume(runtime: Runtime, id?: string, options: SessionOptions = {}): Promise<Session> {
-    const stored = await runtime.tasks.loadSession(id ? { id } : { cwd: runtime.cwd });
+    const stored = await findSession(runtime.sessions, id ? { id } : { cwd: runtime.cwd });
     if (!stored) {
       throw new LegateError(
         'session_not_found',
@@ -68,13 +71,27 @@ export class Session {
     return new Session(runtime, stored.id, stored, options);
   }
 
-  /** One turn of the top-level agent; the conversation is stored after it. */
+  /**
+   * One turn of the top-level agent; the conversation is stored after it. A prompt over
+   * `agent.max_prompt_bytes` is refused (`invalid_arguments`, naming the size, the limit and the setting).
+   */
   async turn(text: string, signal?: AbortSignal): Promise<RunResult> {
+    const limit = this.runtime.config.agent.max_prompt_bytes;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > limit) {
+      throw new LegateError(
+        'invalid_arguments',
+        `the prompt is ${bytes} bytes, over the limit of ${limit} bytes (agent.max_prompt_bytes in ${this.runtime.configFile ?? 'config.yaml'}); ` +
+          'shorten it (point the agent at a file instead of pasting it) or raise the limit',
+        { bytes, limit },
+      );
+    }
     this.turnUsage = emptyUsage();
     const result = await this.agent.prompt(text, signal);
     this.usage = addUsage(this.usage, result.usage);
     this.turnUsage = emptyUsage();
-    await this.runtime.tasks.saveSession({
+    this.apiCalls += result.apiCalls;
+    await this.runtime.sessions.save({
       id: this.id,
       cwd: this.runtime.cwd,
       createdAt: this.createdAt,

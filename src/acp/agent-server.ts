@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import * as acp from '@agentclientprotocol/sdk';
-import { LegateError } from '../errors.js';
+import { LegateError, quoted } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
 import { newSessionId } from '../tasks/task-service.js';
@@ -81,11 +83,11 @@ export function createAcpAgent(options: AcpAgentOptions): { app: acp.AgentApp; c
       };
     })
     .onRequest('session/new', async ({ params }) => {
-      const served = await open(await options.runtimeFor(params.cwd), undefined);
+      const served = await open(await options.runtimeFor(sessionCwd(params.cwd)), undefined);
       return { sessionId: served.id };
     })
     .onRequest('session/load', async ({ params }) => {
-      const runtime = await options.runtimeFor(params.cwd);
+      const runtime = await options.runtimeFor(sessionCwd(params.cwd));
       let served: ServedSession;
       try {
         served = await open(runtime, params.sessionId);
@@ -127,4 +129,16 @@ function promptText(blocks: acp.ContentBlock[]): string {
       return `[${block.type} omitted]`;
     })
     .join('\n');
+}
+
+/** `session/new|load`'s `cwd`, refused (Invalid params) unless it is an absolute path to an existing directory. */
+function sessionCwd(cwd: string): string {
+  const refuse = (why: string): never => {
+    throw acp.RequestError.invalidParams({ cwd }, `cwd ${quoted(cwd, 200)} ${why}`);
+  };
+  if (!isAbsolute(cwd)) refuse('is not an absolute path');
+  const stat = statSync(cwd, { throwIfNoEntry: false });
+  if (!stat) refuse('does not exist');
+  if (!stat?.isDirectory()) refuse('is not a directory');
+  return cwd;
 }

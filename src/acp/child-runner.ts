@@ -72,7 +72,7 @@ export class AcpChildRunner implements TaskRunner {
     }).finally(() => (ended = true));
     const exitError = (how: string): Error => new Error(`${how}${stderrTail.trim() ? `; stderr: ${stderrTail.trim()}` : ''}`);
     const crash = exited.then((how) => Promise.reject(exitError(how)));
-    crash.catch(() => {});
+    crash.catch(() => {}); // observed by `until` below; this only keeps it from being unhandled
     /** `work`, or the process's end, whichever comes first. */
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, crash]);
 
@@ -123,7 +123,7 @@ export class AcpChildRunner implements TaskRunner {
     let sessionId: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
-      if (sessionId) void agent.notify('session/cancel', { sessionId }).catch(() => {});
+      if (sessionId) void agent.notify('session/cancel', { sessionId }).catch(() => {}); // the agent is already gone: the kill timer ends it
       killTimer = setTimeout(() => child.kill('SIGTERM'), this.graceMs);
     };
     control.signal.addEventListener('abort', onAbort, { once: true });

@@ -69,7 +69,7 @@ export class ServedSession {
       if (polling || this.closed) return;
       polling = true;
       poll()
-        .catch(() => {})
+        .catch(() => {}) // one failed poll is retried on the next tick
         .finally(() => (polling = false));
     }, pollMs);
     poller.unref();
@@ -146,7 +146,7 @@ export class ServedSession {
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
     const run = this.chain.then(work);
-    this.chain = run.catch(() => {});
+    this.chain = run.catch(() => {}); // the next turn waits for this one to end, not for its outcome (the caller gets it)
     return run;
   }
 

@@ -26,6 +26,7 @@ export function parseArguments(raw: string): Record<string, unknown> {
     const parsed: unknown = JSON.parse(raw || '{}');
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   } catch {
+    // the agent's raw input is not JSON: no arguments to show
     return {};
   }
 }
@@ -115,6 +116,7 @@ function readOrNull(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch {
+    // unreadable: the diff shows no old text
     return null;
   }
 }

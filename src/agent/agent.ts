@@ -1,5 +1,6 @@
 import type { Message, Provider } from '../provider/types.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
+import { closeTurn } from './close-turn.js';
 import type { AgentEvent, RunResult } from './events.js';
 import { runAgentLoop } from './loop.js';
 import type { RunGuard } from './run-guard.js';
@@ -38,7 +39,7 @@ export class Agent {
     return () => this.listeners.delete(listener);
   }
 
-  /** One turn: the user's message, then the loop until a final answer. Never throws. */
+  /** One turn: the user's message, then the loop until a final answer. Never throws; `messages` always ends well formed. */
   async prompt(text: string, signal: AbortSignal = new AbortController().signal): Promise<RunResult> {
     const result = await runAgentLoop({
       provider: this.setup.provider,
@@ -56,7 +57,8 @@ export class Agent {
         for (const listener of this.listeners) listener(event);
       },
     });
-    this.messages = result.messages;
+    // A turn without an answer is closed (closeTurn), so the next one does not follow an unanswered message.
+    this.messages = closeTurn(result);
     return result;
   }
 }

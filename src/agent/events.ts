@@ -6,7 +6,16 @@ import type { Message, StopReason, Usage } from '../provider/types.js';
  * `tasks.max_resumes` allows. `budget_exceeded`: a budget of the task or of a task above it ran out
  * (the run's `RunGuard` said stop, or its `seconds` aborted the call in flight).
  */
-export type ExitReason = 'completed' | 'error' | 'max_iterations' | 'max_tokens' | 'timeout' | 'cancelled' | 'max_resumes' | 'budget_exceeded';
+export type ExitReason =
+  | 'completed'
+  | 'error'
+  | 'max_iterations'
+  | 'max_tokens'
+  | 'timeout'
+  | 'cancelled'
+  | 'max_resumes'
+  | 'budget_exceeded'
+  | 'context_overflow';
 
 /**
  * The outcome of one agent run. `status: 'completed'` means the model gave a non-empty final
@@ -28,13 +37,16 @@ export interface RunResult {
 export type AgentEvent =
   | { type: 'model.started'; iteration: number; model: string }
   | { type: 'text.delta'; text: string }
-  | { type: 'model.retry'; attempt: number; delayMs: number; reason: string }
+  /** `discarded`: the text streamed since `model.started` (or the last retry) belongs to a reply that was dropped. */
+  | { type: 'model.retry'; attempt: number; delayMs: number; reason: string; discarded?: boolean }
   /** `stopReason: 'max_tokens'`: the reply was cut off; its tool calls are not run and the model is asked again. */
   | { type: 'model.finished'; iteration: number; text: string; toolCalls: number; usage: Usage; stopReason: StopReason }
   | { type: 'usage'; call: Usage; total: Usage }
   | { type: 'tool.started'; callId: string; name: string; arguments: string }
   | { type: 'tool.finished'; callId: string; name: string; content: string; isError: boolean; durationMs: number }
   | { type: 'steer.delivered'; messages: string[] }
+  /** The context was compacted before a model call (`count`: compactions in this run so far). */
+  | { type: 'context.compacted'; how: 'prune' | 'summarise'; tokensBefore: number; tokensAfter: number; count: number }
   /** Messages added since the last checkpoint (steering turns, a model reply, then its tool results), emitted after each reply and after its tool results. */
   | { type: 'step.completed'; iteration: number; messages: Message[] }
   | { type: 'done'; result: RunResult };

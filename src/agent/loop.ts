@@ -1,10 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage, LegateError } from '../errors.js';
-import type { AssistantMessage, Message, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
+import type { AssistantMessage, Message, ModelRequest, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
 import { addUsage, emptyUsage } from '../provider/types.js';
 import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import { toToolSpec } from '../tools/tool-spec.js';
+import { contextLengthError } from './context/context-length-error.js';
+import type { PrepareContext } from './context/prepare-context.js';
 import type { AgentEvent, ExitReason, RunResult } from './events.js';
 import type { RunGuard } from './run-guard.js';
 import { type SteeringSource, steeringTurn } from './steering.js';
@@ -39,6 +41,13 @@ export interface LoopOptions {
    * the loop then stops.
    */
   persisted?: () => Promise<void>;
+  /**
+   * On reaching `maxIterations`: one last model call with this user turn and no tool use allowed,
+   * so the run's `final` says what was done (a child's summary). The run still ends `max_iterations`.
+   */
+  summaryAtLimit?: string;
+  /** Before each model call: the messages to send (compaction). Absent: the whole conversation. */
+  prepareContext?: PrepareContext;
   /** Asked before every model call and before running a reply's tool calls: a stop ends the run (a budget ran out). */
   guard?: RunGuard;
 }
@@ -99,6 +108,31 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
     return true;
   };
 
+  let compactions = 0;
+  const requestFor = (context: readonly Message[] = messages): ModelRequest => ({
+    model: options.model,
+    system: options.system,
+    messages: [...context],
+    tools: toolSpecs,
+    ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
+  });
+  /** A model call whose reply is only read (tool calls ignored): its text, or undefined when it failed. */
+  const lastCall = async (request: ModelRequest, iteration: number): Promise<AssistantMessage | undefined> => {
+    for await (const event of provider.stream(request, signal)) {
+      if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
+      else if (event.type === 'retry') emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
+      else if (event.type === 'error') return undefined;
+      else if (event.type === 'done') {
+        apiCalls++;
+        usage = addUsage(usage, event.usage);
+        emit({ type: 'model.finished', iteration, text: event.message.content, toolCalls: 0, usage: event.usage, stopReason: event.stopReason });
+        emit({ type: 'usage', call: event.usage, total: usage });
+        return { role: 'assistant', content: event.message.content };
+      }
+    }
+    return undefined;
+  };
+
   try {
     for (let iteration = 1; ; iteration++) {
       if (signal.aborted) return stopped();
@@ -110,6 +144,17 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         if (signal.aborted) return stopped();
       }
       if (iteration > options.maxIterations) {
+        if (options.summaryAtLimit !== undefined) {
+          messages.push({ role: 'user', content: options.summaryAtLimit });
+          emit({ type: 'model.started', iteration, model: options.model });
+          const last = await lastCall({ ...requestFor(), toolChoice: 'none' }, iteration);
+          if (last) {
+            messages.push({ role: 'assistant', content: last.content });
+            if (last.content.trim()) lastText = last.content.trim();
+          }
+          checkpoint(iteration);
+          if (signal.aborted) return stopped();
+        }
         return finish(
           'failed',
           'max_iterations',
@@ -126,39 +171,60 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         toolsByName = new Map(offered.map((tool) => [tool.name, tool]));
         toolSpecs = offered.map(toToolSpec);
       }
-      emit({ type: 'model.started', iteration, model: options.model });
-      const request = {
-        model: options.model,
-        system: options.system,
-        messages: [...messages],
-        tools: toolSpecs,
-        ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
-      };
+      let rejected: string | undefined;
       let reply: Extract<Message, { role: 'assistant' }> | undefined;
       let truncated = false;
-      for await (const event of provider.stream(request, signal)) {
-        if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
-        else if (event.type === 'retry') emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
-        else if (event.type === 'error') {
-          if (event.failure.kind === 'aborted' || signal.aborted) return stopped();
-          return finish('failed', 'error', event.failure.message);
-        } else {
-          reply = event.message;
-          truncated = event.stopReason === 'max_tokens';
-          apiCalls++;
-          usage = addUsage(usage, event.usage);
-          emit({
-            type: 'model.finished',
-            iteration,
-            text: reply.content,
-            toolCalls: reply.toolCalls?.length ?? 0,
-            usage: event.usage,
-            stopReason: event.stopReason,
-          });
-          emit({ type: 'usage', call: event.usage, total: usage });
+      // A context-length error compacts and retries that call once (never the same request again).
+      for (let attempt = 0; attempt < 2 && !reply; attempt++) {
+        let context: readonly Message[] = messages;
+        if (options.prepareContext) {
+          const prepared = await options.prepareContext(messages, signal, rejected);
+          if (signal.aborted) return stopped();
+          if ('overflow' in prepared) return finish('failed', 'context_overflow', prepared.overflow);
+          context = prepared.messages;
+          if (prepared.compaction) {
+            const { how, tokensBefore, tokensAfter } = prepared.compaction;
+            emit({ type: 'context.compacted', how, tokensBefore, tokensAfter, count: ++compactions });
+          }
         }
+        emit({ type: 'model.started', iteration, model: options.model });
+        const request = requestFor(context);
+        for await (const event of provider.stream(request, signal)) {
+          if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
+          else if (event.type === 'retry') {
+            emit({
+              type: 'model.retry',
+              attempt: event.attempt,
+              delayMs: event.delayMs,
+              reason: event.reason,
+              ...(event.discarded ? { discarded: true } : {}),
+            });
+          } else if (event.type === 'error') {
+            if (event.failure.kind === 'aborted' || signal.aborted) return stopped();
+            if (options.prepareContext && attempt === 0 && contextLengthError(event.failure.message)) {
+              rejected = event.failure.message;
+              break;
+            }
+            return finish('failed', 'error', event.failure.message);
+          } else {
+            reply = event.message;
+            truncated = event.stopReason === 'max_tokens';
+            apiCalls++;
+            usage = addUsage(usage, event.usage);
+            emit({
+              type: 'model.finished',
+              iteration,
+              text: reply.content,
+              toolCalls: reply.toolCalls?.length ?? 0,
+              usage: event.usage,
+              stopReason: event.stopReason,
+            });
+            emit({ type: 'usage', call: event.usage, total: usage });
+          }
+        }
+        if (!rejected || reply) break;
       }
-      if (!reply) return finish('failed', 'error', 'the model stream ended without a reply');
+      if (!reply) return finish('failed', 'error', rejected ?? 'the model stream ended without a reply');
       messages.push(reply);
       if (reply.content.trim()) lastText = reply.content.trim();
       // Checkpoint the reply before running its tools: a crash mid-tool then resumes without

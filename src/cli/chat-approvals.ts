@@ -48,7 +48,7 @@ export class ChatApprovals implements ApprovalGate {
 
   request(approval: ApprovalRequest, signal?: AbortSignal): Promise<ApprovalAnswer> {
     const answer = this.queue.then(() => this.ask(approval, signal));
-    this.queue = answer.catch(() => {});
+    this.queue = answer.catch(() => {}); // the next question waits for this one's turn, not for its outcome
     return answer;
   }
 

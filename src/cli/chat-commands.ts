@@ -119,6 +119,7 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate chat)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the user (legate chat)';
   }
 }

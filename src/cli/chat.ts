@@ -276,7 +276,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   // After a second Ctrl-C only the aborted turn or wait is left in the chain (the rest is skipped):
   // let it end, so an interrupted turn is still saved before the store closes.
   if (leaveNow) await chain;
-  const handedBack = leaveNow ? await rt.tasks.list(session.id, { status: ['running'] }).catch(() => []) : [];
+  const handedBack = leaveNow ? await rt.tasks.list(session.id, { status: ['running'] }).catch(() => []) : []; // the store is closing: nothing to list as handed back
   process.removeListener('SIGINT', interrupt);
   clearInterval(poller);
   clearInterval(ticker);

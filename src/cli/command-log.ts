@@ -81,6 +81,7 @@ export class CommandLog {
       );
       writeSync(this.fd, `${lines.join('\n')}\n`);
     } catch {
+      // a log that cannot be written stops logging; the command goes on
       this.broken = true;
     }
   }

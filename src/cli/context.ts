@@ -10,6 +10,7 @@ import { parseSandboxMode } from '../sandbox/modes.js';
 import { maskKey } from '../secrets.js';
 import { oneLine } from '../tasks/output-lines.js';
 import type { SharedDispatch } from '../tasks/shared/shared-dispatch.js';
+import type { SessionStore } from '../tasks/store/session-store.js';
 import { SqliteTaskStore } from '../tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
@@ -134,7 +135,7 @@ export async function openRuntime(
   } catch (error) {
     await shared?.close();
     await store.close();
-    await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
+    await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {}))); // already failing: the first error is the one reported
     throw error;
   }
 }
@@ -210,6 +211,7 @@ export async function openSharedDispatch(
 /** What commands that only read and manage stored tasks work with: no model, so no API key. */
 export interface TaskDesk {
   tasks: TaskService;
+  sessions: SessionStore;
   /** Budgets and tree spend over the same store (`legate tasks show`, `tasks usage --tree`). */
   budgets: BudgetLedger;
   cwd: string;
@@ -239,6 +241,7 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
   });
   return {
     tasks,
+    sessions: store.sessions,
     budgets: new BudgetLedger(store, costFromPrices(loaded.config.prices)),
     cwd: options.cwd ?? process.cwd(),
     config: loaded.config,

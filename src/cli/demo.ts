@@ -1,11 +1,10 @@
 import { legateHome } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
-import { demoModel } from '../demo/demo-model.js';
+import { DemoProvider } from '../demo/demo-provider.js';
 import { looksEmpty, makeSampleProject } from '../demo/sample-project.js';
 import { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
 import { oneLine } from '../tasks/output-lines.js';
-import { startScriptedServer } from '../testing/scripted-server.js';
 import type { GlobalOptions, Streams } from './context.js';
 import { taskLine } from './progress.js';
 
@@ -15,8 +14,8 @@ export interface DemoOptions extends GlobalOptions {
 
 /**
  * `legate demo`: the async subagent lifecycle (spawn three, check, steer, cancel, collect) on the
- * user's own files, driven by a built-in scripted model over a loopback HTTP server. No key, no
- * network. Everything else — the loop, tools, task service, OpenAI wire — is the real thing.
+ * user's own files, driven by the built-in demo model (`demo/`, a `Provider` answering in process).
+ * No key, no network. Everything else — the loop, tools, task service — is the real thing.
  */
 export async function demoCommand(options: DemoOptions, streams: Streams): Promise<number> {
   const say = (line: string): void => void streams.stdout.write(`${line}\n`);
@@ -24,15 +23,13 @@ export async function demoCommand(options: DemoOptions, streams: Streams): Promi
   // Nothing to survey here (an empty or freshly initialised directory): survey a small sample project instead.
   const sample = looksEmpty(here) ? makeSampleProject() : undefined;
   const cwd = sample?.dir ?? here;
-  const server = await startScriptedServer({
-    handler: demoModel({ parentDelayMs: options.fast ? 50 : 700, steeredChildDelayMs: options.fast ? 600 : 1500 }),
-    models: ['legate-demo'],
-  });
+  // The demo model answers in process (`DemoProvider`): the base URL is never called.
+  const provider = new DemoProvider({ parentDelayMs: options.fast ? 50 : 700, steeredChildDelayMs: options.fast ? 600 : 1500 });
   const config = configSchema.parse({
-    model: { provider: 'openai', name: 'legate-demo', base_url: server.openaiBaseUrl, api_key: 'demo-offline' },
+    model: { provider: 'openai', name: 'legate-demo', base_url: 'http://127.0.0.1:9/legate-demo-offline', api_key: 'demo-offline' },
     agent: { toolsets: ['file', 'delegation', 'async_delegation'] },
   });
-  const runtime = new Runtime({ loaded: { config, file: undefined, home: legateHome(streams.env), unset: new Map() }, cwd });
+  const runtime = new Runtime({ loaded: { config, file: undefined, home: legateHome(streams.env), unset: new Map() }, cwd, providerFactory: () => provider });
   const session = new Session(runtime);
   say('legate demo: running OFFLINE on a built-in scripted demo model (no API key, no network).');
   if (sample)
@@ -63,7 +60,6 @@ export async function demoCommand(options: DemoOptions, streams: Streams): Promi
   } finally {
     unsubscribe();
     await runtime.close();
-    await server.close();
     sample?.remove();
   }
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
@@ -6,9 +7,11 @@ import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { providerEntry } from '../provider/registry.js';
 import { Runtime } from '../runtime.js';
 import { describeSandbox } from '../sandbox/availability.js';
+import { hiddenCredentialPaths } from '../sandbox/credentials.js';
 import { maskKey } from '../secrets.js';
+import { closeRedis, connectRedis, maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
 import { logFilePath } from './command-log.js';
-import { type GlobalOptions, loadFor, type Streams } from './context.js';
+import { type GlobalOptions, loadFor, type Streams, sharedStoreUrl } from './context.js';
 
 /** `legate doctor`: the resolved config with keys masked, and a reachability check of each endpoint. */
 export async function doctorCommand(options: GlobalOptions, streams: Streams): Promise<number> {
@@ -18,7 +21,13 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     const loaded = loadFor(options, streams);
     out(`config:    ${loaded.file ?? '(no config file: using the environment)'}`);
     out(`home:      ${loaded.home}`);
-    out(`tasks:     ${join(loaded.home, 'state.db')}`);
+    const sharedUrl = sharedStoreUrl(loaded.config, streams.env);
+    if (sharedUrl === undefined) out(`tasks:     ${join(loaded.home, 'state.db')}`);
+    else {
+      const reached = await pingRedis(sharedUrl);
+      out(`tasks:     shared store at ${maskRedisUrl(sharedUrl)} (Redis, prefix ${loaded.config.tasks.redis_prefix}): ${reached}`);
+      if (reached !== 'ok') failures++;
+    }
     out(`log:       ${logFilePath(loaded.home)}`);
     const endpoints = resolveEndpoints(loaded);
     const describe = (label: string, endpoint: EndpointSpec): void => {
@@ -37,8 +46,14 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
         `${delegation.max_iterations} iterations, timeout ${delegation.child_timeout_seconds || 'none'}`,
     );
     out(`toolsets:  ${loaded.config.agent.toolsets.join(', ')}`);
-    out(`sandbox:   ${describeSandbox(options.sandbox ?? loaded.config.agent.sandbox)}`);
+    const sandboxMode = options.sandbox ?? loaded.config.agent.sandbox;
+    out(`sandbox:   ${describeSandbox(sandboxMode)}`);
     const cwd = options.cwd ?? process.cwd();
+    const credentials = { denyRead: loaded.config.sandbox.deny_read, allowRead: loaded.config.sandbox.allow_read, userHome: streams.env.HOME || undefined };
+    const hidden = hiddenCredentialPaths(credentials, cwd).filter((path) => existsSync(path));
+    if (sandboxMode === 'danger-full-access')
+      out(`hidden:    nothing (danger-full-access: tools read your credentials${hidden.length ? `: ${hidden.join(', ')}` : ''})`);
+    else out(`hidden:    ${[loaded.home, ...hidden].join(', ')}${hidden.length ? '' : ' (no credential files found)'}; sandbox.allow_read re-opens one`);
     const problem = (line: string): void => {
       failures++;
       out(`problem:   ${line}`);
@@ -55,7 +70,7 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
       await new Runtime({ loaded, cwd, extraToolsets: mcp.toolsets, resources: mcp.connections }).close();
     } catch (error) {
       problem(errorMessage(error));
-      await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {})));
+      await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {}))); // already reporting the failure: closing is best effort
     }
     const all = [endpoints.parent, endpoints.child, ...endpoints.routes.values()];
     const seen = new Set<string>();
@@ -89,7 +104,7 @@ async function checkEndpoint(endpoint: EndpointSpec): Promise<{ ok: boolean; mes
   const { url, headers } = providerEntry(endpoint.provider).probe(endpoint.baseUrl, endpoint.keys[0] ?? '');
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-    if (response.ok) return { ok: true, message: `reachable (HTTP ${response.status})`, ...modelList(await response.json().catch(() => undefined)) };
+    if (response.ok) return { ok: true, message: `reachable (HTTP ${response.status})`, ...modelList(await response.json().catch(() => undefined)) }; // a body that is not JSON: no model list to show
     const hint = response.status === 401 || response.status === 403 ? ' — the key was refused' : '';
     return { ok: false, message: `HTTP ${response.status}${hint}` };
   } catch (error) {
@@ -104,4 +119,19 @@ function modelList(body: unknown): { models?: string[] } {
   if (!Array.isArray(data) || more === true) return {};
   const ids = data.map((entry) => (entry as { id?: unknown })?.id).filter((id): id is string => typeof id === 'string');
   return ids.length === data.length && ids.length > 0 ? { models: ids } : {};
+}
+
+/** `ok` when the Redis at `url` answers PING within a few seconds, else what went wrong (the URL masked). */
+async function pingRedis(url: string): Promise<string> {
+  try {
+    const redis = await connectRedis(url, { connectTimeoutMs: 3_000, maxRetriesPerRequest: 1 });
+    try {
+      await redis.ping();
+      return 'ok';
+    } finally {
+      await closeRedis(redis);
+    }
+  } catch (error) {
+    return `unreachable: ${errorMessage(error).replaceAll(url, maskRedisUrl(url))}`;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { errorMessage } from '../errors.js';
+import { CheckedStdioTransport } from '../mcp/checked-transport.js';
 import { createDelegationServer, defaultMcpSessionId } from '../mcp/server.js';
 import type { Runtime } from '../runtime.js';
 import { type GlobalOptions, openRuntime, type Streams } from './context.js';
@@ -29,7 +29,7 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await server.connect(new StdioServerTransport(streams.stdin as Readable, streams.stdout as Writable));
+    await server.connect(new CheckedStdioTransport(streams.stdin as Readable, streams.stdout as Writable));
     say(`serving session ${sessionId} on stdio (${runtime.cwd})`);
     // With --dispatch-only the workers' sweep picks them up.
     if (!options.dispatchOnly) void resumeLeftovers(runtime, sessionId, say);
@@ -38,7 +38,7 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
-    await server.close().catch(() => {});
+    await server.close().catch(() => {}); // the client already closed the transport
     await runtime.close();
   }
 }

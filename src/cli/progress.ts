@@ -11,7 +11,7 @@ export function progressLine(event: AgentEvent): string | undefined {
       return event.isError ? `  ✗ ${event.name}: ${oneLine(event.content, 160)}` : undefined;
     case 'model.retry':
       // `attempt` is the attempt about to be made (2 for the first retry); people count retries from 1.
-      return `  ↻ retry ${event.attempt - 1} of the model call in ${Math.round(event.delayMs)} ms: ${oneLine(event.reason, 120)}`;
+      return `  ↻ retry ${event.attempt - 1} of the model call in ${Math.round(event.delayMs)} ms${event.discarded ? ' (the partial reply above is discarded)' : ''}: ${oneLine(event.reason, 120)}`;
     default:
       return undefined;
   }
@@ -36,6 +36,7 @@ export function taskLine(event: TaskEvent): string | undefined {
 /** `legate run`'s task lines: `taskLine`'s, and a child being steered. */
 export function runTaskLine(event: TaskEvent): string | undefined {
   if (event.type === 'task.steered') return `  ↪ task ${event.taskId} steered: ${oneLine(event.message, 100)}`;
+  if (event.type === 'task.store_error') return `  ✗ task ${event.taskId}: ${oneLine(event.error, 160)}`;
   return taskLine(event);
 }
 

@@ -1,3 +1,4 @@
+import { reportsUsage } from '../acp/acp-routes.js';
 import { type Budget, budgetFrom } from '../budget/budget.js';
 import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
@@ -101,7 +102,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
     if (event.type === 'task.activity') return;
-    if (event.type === 'task.steered') {
+    if (event.type === 'task.steered' || event.type === 'task.store_error') {
       if (event.sessionId === session.id) say(runTaskLine(event));
       return;
     }
@@ -143,7 +144,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
       streams.stderr.write(
         `legate: interrupted (Ctrl-C): the run stopped${result.status === 'completed' ? ' while waiting for background tasks' : ' before its final answer'}\n`,
       );
-    if (left.length > 0) streams.stderr.write(leftBehind(left));
+    if (left.length > 0) streams.stderr.write(options.dispatchOnly ? leftOnTheQueue(left) : leftBehind(left));
     if (options.json) {
       const childUsage = tasks.reduce((sum, task) => addUsage(sum, task.usage), emptyUsage());
       streams.stdout.write(
@@ -155,7 +156,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
             exit_reason: result.exitReason,
             ...(result.error ? { error: result.error } : {}),
             session_id: session.id,
-            api_calls: result.apiCalls,
+            api_calls: session.apiCalls,
             usage: {
               ...tokenCounts(addUsage(session.usage, childUsage)),
               parent: tokenCounts(session.usage),
@@ -166,7 +167,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
               task_id: task.id,
               goal: task.goal.slice(0, 80),
               status: task.status,
-              usage: usageView(task.usage, task.model, rt.config.prices),
+              usage: usageView(task.usage, task.model, { prices: rt.config.prices, reportsUsage }),
             })),
           },
           null,
@@ -185,7 +186,8 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   } catch (error) {
     waitLine.stop();
     streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-    return interrupted ? interruptedExitCode : 1;
+    if (interrupted) return interruptedExitCode;
+    return error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
     unsubscribe();
@@ -205,6 +207,19 @@ function leftBehind(tasks: TaskRecord[]): string {
     `  continue with:  legate worker   (runs every queued and interrupted task; --until-idle stops when none is left)`,
     `  or one task:    legate tasks resume ${one}`,
     `  see them:       legate tasks list`,
+    '',
+  ].join('\n');
+}
+
+/** `--dispatch-only`: the tasks were never run here, so nothing was handed back; workers run them. */
+function leftOnTheQueue(tasks: TaskRecord[]): string {
+  const count = `${tasks.length} background task${tasks.length === 1 ? '' : 's'}`;
+  const where = (task: TaskRecord): string =>
+    task.status === 'queued' ? 'waits for a worker' : task.status === 'interrupted' ? 'waits for a worker to resume it' : `${task.status} on a worker`;
+  return [
+    `legate: ${count} of this run ${tasks.length === 1 ? 'is' : 'are'} on the shared queue; legate worker processes run ${tasks.length === 1 ? 'it' : 'them'}:`,
+    ...tasks.map((task) => `  ${task.id} ${where(task)}: ${oneLine(task.goal, 70)}`),
+    `  follow them:    legate tasks list   or   legate tasks collect ${tasks[0]!.id}`,
     '',
   ].join('\n');
 }

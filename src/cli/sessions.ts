@@ -17,7 +17,7 @@ export function registerSessions(program: Command, streams: Streams, setExit: (c
       try {
         const desk = await openTaskDesk(globals, streams);
         try {
-          const stored = await desk.tasks.listSessions({ ...(options.all ? {} : { cwd: desk.cwd }), limit: 200 });
+          const stored = await desk.sessions.list({ ...(options.all ? {} : { cwd: desk.cwd }), limit: 200 });
           const rows = stored.map(sessionRow);
           if (options.json) streams.stdout.write(`${JSON.stringify({ sessions: rows }, null, 2)}\n`);
           else

@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { reportsUsage } from '../acp/acp-routes.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
 import { approvalView, elapsedSeconds } from '../delegation/views.js';
-import { errorMessage, LegateError } from '../errors.js';
+import { errorMessage, LegateError, quoted } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
@@ -48,7 +49,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    const session = { ...operatorSession(desk.tasks, desk.cwd, desk.config.prices), budgets: desk.budgets };
+    const session = { ...operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }), budgets: desk.budgets };
     return operation.run(parsed.data, session, { signal: new AbortController().signal });
   };
 
@@ -109,7 +110,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('show')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('status, progress and the full output buffer of a task')
     .option('--json', 'print JSON')
     .action(
@@ -123,17 +124,18 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
           ...budgetLines(view.budget as BudgetStatus | undefined),
           ...approvalLines(task),
+          ...resumeLines(task),
           '',
           ...output,
         ].join('\n');
-        print({ ...view, output }, options.json, text);
+        print({ ...view, can_resume: canResume(task), output }, options.json, text);
         return 0;
       }),
     );
 
   tasks
     .command('collect')
-    .argument('<ids...>', 'one task id, or several')
+    .argument('<ids...>', 'one task id, or several', (id: string, earlier: string[] = []) => [...earlier, taskIdArgument(id)])
     .description('wait for tasks to end and print their summaries (several ids: all of them, or the first with --any)')
     .option('--timeout <seconds>', 'give up waiting after this long (the tasks keep running)', '300')
     .option('--any', 'with several ids: return as soon as one has ended')
@@ -165,7 +167,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('steer')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .argument('<message>')
     .description("queue a message for the task's next model call (the owning process picks it up)")
     .option('--json', 'print JSON')
@@ -178,7 +180,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('cancel')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('stop a task now (the owning process aborts it within a second)')
     .option('--json', 'print JSON')
     .action(
@@ -190,7 +192,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('approve')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode')
     .option('--json', 'print the task')
     .action(
@@ -203,7 +205,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('deny')
-    .argument('<id>')
+    .argument('<id>', 'a task id', taskIdArgument)
     .description('deny the request a task waiting for approval (input_required) made: the child gets the denial as its tool result')
     .option('--reason <text>', 'why (the child reads it)', 'denied by the user')
     .option('--json', 'print the task')
@@ -218,8 +220,8 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
 
   tasks
     .command('resume')
-    .argument('<id>')
-    .description('continue an interrupted task in this process from its last checkpoint, and print its result')
+    .argument('<id>', 'a task id', taskIdArgument)
+    .description('continue an interrupted or failed task in this process from its last checkpoint, and print its result')
     .option('--json', 'print the collect_task object')
     .action(
       action(async (desk, id: string, options: JsonOption) => {
@@ -270,6 +272,12 @@ function taskTable(rows: ListRow[], all: boolean): string {
     .join('\n');
 }
 
+/** A task id argument; an empty one is a usage error (commander would pass `""` on). */
+function taskIdArgument(id: string): string {
+  if (id.trim() === '') throw new LegateError('invalid_arguments', `a task id must not be empty (got ${quoted(id)})`);
+  return id;
+}
+
 /** `--older-than`: `30m`, `12h`, `7d`, `90s`, or a bare number of days. Throws `invalid_arguments` naming the value. */
 function parseAge(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(text.trim());
@@ -286,6 +294,17 @@ function collectText(view: Record<string, unknown>, timeout: string, others = fa
   if (others && (status === 'running' || status === 'queued' || status === 'input_required')) return `${id} is still ${status}`;
   if (status === 'interrupted') return `${id} is interrupted (its process stopped); continue it with: legate tasks resume ${id}`;
   return status === 'completed' ? String(view.summary) : `${id} ${status}: ${String(view.error ?? '')}`;
+}
+
+/** Whether `tasks resume` restarts this task from its last checkpoint (a queued one just waits for a slot). */
+function canResume(task: TaskRecord): boolean {
+  return task.status === 'interrupted' || task.status === 'failed';
+}
+
+/** How to continue an interrupted or failed task, for people. */
+function resumeLines(task: TaskRecord): string[] {
+  if (!canResume(task)) return [];
+  return [`can be resumed from its last checkpoint: legate tasks resume ${task.id}`];
 }
 
 /** What a waiting task asks, and how to answer it, for people (nothing for a task that does not wait). */
@@ -318,13 +337,14 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate tasks)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the operator (legate tasks)';
   }
 }
 
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
-  return { tasks: runtime.tasks, budgets: runtime.budgets, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+  return { tasks: runtime.tasks, sessions: runtime.sessions, budgets: runtime.budgets, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
 }
 
 /** `1 model call`, `3 model calls`. */

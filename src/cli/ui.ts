@@ -4,6 +4,7 @@ import { resolveEndpoints } from '../config/endpoints.js';
 import type { LoadedConfig } from '../config/load.js';
 import { LegateError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { secretValues } from '../secrets.js';
 import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
 import { operator, TaskService } from '../tasks/task-service.js';
 import { startDashboard } from '../ui/dashboard-server.js';
@@ -43,6 +44,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
       registry = await RedisWorkerRegistry.open({ url: sharedUrl, prefix: loaded.config.tasks.redis_prefix, connectTimeoutMs: 3_000 });
     dashboard = await startDashboard({
       tasks,
+      sessions: store.sessions,
       host,
       port,
       cwd: options.cwd ?? process.cwd(),
@@ -74,15 +76,16 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
     await tasks.shutdown();
     await store.close();
     await registry?.close();
-    if (runtime) await (await runtime.catch(() => undefined))?.close();
+    if (runtime) await (await runtime.catch(() => undefined))?.close(); // a runtime that failed to open was reported when it was asked for
   }
 }
 
 /** Every configured API key (parent, children, routes), to mask in what the dashboard shows. */
-function configuredKeys(loaded: LoadedConfig): string[] {
+/** The configured keys to mask: real keys only, not placeholders such as `none` (see `secretValues`). */
+export function configuredKeys(loaded: LoadedConfig): string[] {
   try {
     const endpoints = resolveEndpoints(loaded);
-    return [...new Set([endpoints.parent, endpoints.child, ...endpoints.routes.values()].flatMap((endpoint) => endpoint.keys))];
+    return secretValues([endpoints.parent, endpoints.child, ...endpoints.routes.values()].flatMap((endpoint) => endpoint.keys));
   } catch {
     // No usable endpoint (no key configured): nothing to mask.
     return [];
@@ -123,6 +126,7 @@ function answerer(): string {
   try {
     return `${userInfo().username} (legate ui)`;
   } catch {
+    // no user name (a container's uid): a generic name
     return 'the operator (legate ui)';
   }
 }

@@ -8,6 +8,7 @@ import type { SharedDispatch } from '../tasks/shared/shared-dispatch.js';
 import { describeOutcome } from '../tasks/shared/task-job.js';
 import { maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
 import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.js';
+import { unlessAborted } from '../tasks/unless-aborted.js';
 import { workerHeartbeatMs } from '../tasks/worker-registry.js';
 import type { CommandLog } from './command-log.js';
 import { type GlobalOptions, logOf, openRuntime, type Streams, sharedStoreUrl } from './context.js';
@@ -56,7 +57,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
   let waiting = false;
   try {
     if (shared.dispatch && sharedUrl !== undefined) {
-      return await runSharedWorker(runtime, shared.dispatch, sharedUrl, concurrency, options.untilIdle === true, stop.signal, logOf(streams));
+      return await runSharedWorker(runtime, shared.dispatch, sharedUrl, concurrency, options.untilIdle === true, stop.signal, logOf(streams), say);
     }
     while (!stop.signal.aborted) {
       const free = concurrency - runtime.tasks.activeCount;
@@ -80,7 +81,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     unsubscribe();
-    if (stop.signal.aborted) say('  stopping: handing running tasks back as interrupted');
+    if (stop.signal.aborted && !shared.dispatch) say('  stopping: handing running tasks back as interrupted');
     await runtime.close();
   }
 }
@@ -98,6 +99,7 @@ async function runSharedWorker(
   untilIdle: boolean,
   stop: AbortSignal,
   log: CommandLog,
+  say: (line: string) => void,
 ): Promise<number> {
   const workers = shared.startWorkers(runtime.tasks, {
     concurrency,
@@ -111,21 +113,38 @@ async function runSharedWorker(
     while (!stop.aborted) {
       if (registry && Date.now() - announced.heartbeatAt >= workerHeartbeatMs) {
         announced.heartbeatAt = Date.now();
-        await registry.announce(announced).catch(() => {});
+        // Raced with the stop: while Redis is down a command waits through its reconnection attempts. Best effort:
+        // the next heartbeat announces again.
+        await unlessAborted(
+          registry.announce(announced).catch(() => {}),
+          stop,
+        );
       }
       if (untilIdle && workers.running === 0) {
-        const open = await runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 });
-        if (open.length === 0) break;
+        const open = await unlessAborted(runtime.tasks.list(operator, { status: ['queued', 'interrupted', 'running'], limit: 1 }), stop);
+        if (open?.length === 0) break;
       }
       // A referenced timer: it is what keeps the process alive while the queue is empty.
       await sleep(pollIntervalMs, stop).catch(() => {});
     }
     return 0;
   } finally {
+    if (stop.aborted) say('  stopping: handing running tasks back as interrupted');
     workers.beginClose();
-    await runtime.tasks.shutdown();
+    // The hand-back is a store write: past the lease it is moot (another worker may take the task over).
+    const notHandedBack = await runtime.tasks.shutdown(AbortSignal.timeout(runtime.config.tasks.lease_seconds * 1000));
+    if (notHandedBack.length > 0) {
+      say(
+        `  could not hand back ${notHandedBack.join(', ')}: the Redis at ${maskRedisUrl(url)} did not answer; ` +
+          'they are taken over once their lease runs out',
+      );
+    }
     await workers.close();
-    await registry?.leave(announced.id).catch(() => {});
+    // Stopping: an entry left behind goes stale and is dropped.
+    await unlessAborted(
+      registry?.leave(announced.id).catch(() => {}),
+      AbortSignal.timeout(1_000),
+    );
     await registry?.close();
   }
 }

@@ -13,6 +13,8 @@ export interface EndpointSpec {
   keyStrategy: PoolStrategy;
   /** Output token limit per call: the layer's `max_tokens`, else the inherited one, else the provider's default for the model (undefined: none sent). */
   maxTokens: number | undefined;
+  /** The context window, tokens: the layer's `context_window`, else the inherited one (undefined: unknown). */
+  contextWindow: number | undefined;
   timeoutMs: number;
   maxRetries: number;
 }
@@ -54,12 +56,13 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
     keys: parentKeys,
     keyStrategy: model.key_strategy,
     maxTokens: model.max_tokens ?? providerEntry(provider).defaultMaxTokens(model.name),
+    contextWindow: model.context_window,
     timeoutMs: model.request_timeout_seconds * 1000,
     maxRetries: model.max_retries,
   };
   const layer = (
     base: EndpointSpec,
-    fields: EndpointFields & { max_tokens?: number | undefined },
+    fields: EndpointFields & { max_tokens?: number | undefined; context_window?: number | undefined },
     modelName: string | undefined,
     path: string,
     maxTokensAbove: number | undefined,
@@ -86,6 +89,7 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
       model: layerModel,
       // A configured limit is inherited; a default one is the layer model's own default.
       maxTokens: fields.max_tokens ?? maxTokensAbove ?? providerEntry(layerProvider).defaultMaxTokens(layerModel),
+      contextWindow: fields.context_window ?? base.contextWindow,
       keys,
     };
   };

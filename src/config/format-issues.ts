@@ -61,6 +61,7 @@ function show(value: unknown): string {
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
+    // too deep for JSON.stringify: said so instead
     text = Array.isArray(value) ? '[…too deeply nested to show…]' : '{…too deeply nested to show…}';
   }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;

@@ -59,7 +59,27 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   } catch (error) {
     throw new LegateError('config_invalid', `${file}: not valid YAML: ${(error as Error).message}`);
   }
+  const loop = aliasLoop(raw, '', new Set());
+  if (loop !== undefined) {
+    throw new LegateError('config_invalid', `${file}: not valid config: the YAML alias at "${loop}" refers to a node that contains it (a recursive alias)`);
+  }
   return validate(raw, file, file, home, env);
+}
+
+/** The key path of the first value that contains itself (a YAML alias inside its own anchor), if any. */
+function aliasLoop(node: unknown, path: string, open: Set<unknown>): string | undefined {
+  if (node === null || typeof node !== 'object') return undefined;
+  if (open.has(node)) return path || '(top level)';
+  open.add(node);
+  const entries = Array.isArray(node)
+    ? node.map((item, index) => [`${path}[${index}]`, item] as const)
+    : Object.entries(node).map(([key, value]) => [path ? `${path}.${key}` : key, value] as const);
+  for (const [at, value] of entries) {
+    const found = aliasLoop(value, at, open);
+    if (found !== undefined) return found;
+  }
+  open.delete(node);
+  return undefined;
 }
 
 /** Settings read from `where` (the file, or `config object`), interpolated and validated. */

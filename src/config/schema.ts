@@ -15,9 +15,12 @@ const endpointFields = {
 export const modelSchema = z.strictObject({
   ...endpointFields,
   name: z.string().min(1),
+  /** The model's context window, tokens (absent: learned from the provider's context-length error). */
+  context_window: z.number().int().positive().optional(),
   key_strategy: z.enum(poolStrategies).default('fill_first'),
   max_tokens: z.number().int().positive().optional(),
-  request_timeout_seconds: z.number().positive().default(600),
+  /** Idle timeout: no bytes for this long (waiting for the reply or between chunks) is a stall, retried. */
+  request_timeout_seconds: z.number().positive().default(120),
   max_retries: z.number().int().min(0).max(20).default(3),
 });
 
@@ -25,6 +28,8 @@ export const modelRouteSchema = z.strictObject({
   ...endpointFields,
   model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
+  /** The model's context window, tokens (absent: learned from the provider's context-length error). */
+  context_window: z.number().int().positive().optional(),
   /** Children on this route run in this mode when it is narrower than their parent's (a cap). */
   sandbox: z.enum(sandboxModes).optional(),
 });
@@ -56,6 +61,8 @@ export const delegationSchema = z.strictObject({
   ...endpointFields,
   model: z.string().optional(),
   max_tokens: z.number().int().positive().optional(),
+  /** The model's context window, tokens (absent: learned from the provider's context-length error). */
+  context_window: z.number().int().positive().optional(),
   max_spawn_depth: z.number().int().min(0).max(10).default(1),
   max_concurrent_children: z.number().int().min(1).default(10),
   max_iterations: z.number().int().min(1).default(50),
@@ -64,6 +71,8 @@ export const delegationSchema = z.strictObject({
   inherit_mcp_toolsets: z.boolean().default(true),
   /** Each child's budget when its delegation call sets none (capped by what its parent has left). */
   budget: budgetSchema.optional(),
+  /** `worktree`: each child works in a git worktree of its own (issue 28); `none`: in the parent's tree. */
+  isolation: z.enum(['none', 'worktree']).default('none'),
 });
 
 export const agentSchema = z.strictObject({
@@ -79,6 +88,8 @@ export const agentSchema = z.strictObject({
   approval: z.enum(['never', 'on-request']).optional(),
   /** A request left unanswered this long becomes a denial; 0 = wait as long as it takes. */
   approval_timeout_seconds: z.number().min(0).default(0),
+  /** A user prompt (run, chat, acp) longer than this many bytes (UTF-8) is refused, not sent. Default 1 MiB. */
+  max_prompt_bytes: z.number().int().min(1).default(1_048_576),
   /** The budget of a whole run or chat session: the top-level agent and every task below it. */
   budget: budgetSchema.optional(),
 });
@@ -90,6 +101,10 @@ export const sandboxSchema = z.strictObject({
   writable_roots: z.array(z.string().min(1)).default([]),
   /** Commands may use the network in `read-only` and `workspace-write`. */
   network: z.boolean().default(false),
+  /** More paths no tool may read in `read-only` and `workspace-write`, beside the default credential paths (~/.ssh, ~/.aws, …). */
+  deny_read: z.array(z.string().min(1)).default([]),
+  /** Default credential paths to leave readable on purpose (e.g. `~/.npmrc` for a child that publishes). */
+  allow_read: z.array(z.string().min(1)).default([]),
 });
 
 export const tasksSchema = z.strictObject({
@@ -131,17 +146,30 @@ export const mcpServerSchema = z.union([
   z.strictObject({ url: z.string().url(), headers: z.record(z.string(), z.string()).default({}) }),
 ]);
 
+/** Context compaction of model-backed children (see src/agent/context/). */
+export const compactionSchema = z.strictObject({
+  /** Fraction of (window - reserve) past which a call's context is compacted first. */
+  threshold: z.number().gt(0).max(1).default(0.8),
+  reserve_tokens: z.number().int().min(0).default(8192),
+  keep_tool_tokens: z.number().int().min(0).default(20_000),
+  keep_recent_tokens: z.number().int().min(1).default(20_000),
+  /** The model that writes the hand-off (default: the task's own). */
+  model: z.string().min(1).optional(),
+});
+
 export const configSchema = z.strictObject({
   model: modelSchema,
   delegation: delegationSchema.default(delegationSchema.parse({})),
   agent: agentSchema.default(agentSchema.parse({})),
   tasks: tasksSchema.default(tasksSchema.parse({})),
   sandbox: sandboxSchema.default(sandboxSchema.parse({})),
+  compaction: compactionSchema.default(compactionSchema.parse({})),
   prices: z.record(z.string(), priceSchema).default({}),
   mcp_servers: z.record(z.string(), mcpServerSchema).default({}),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
+export type CompactionSection = z.infer<typeof compactionSchema>;
 /** Settings as written (in `config.yaml`, or as the object given to `loadConfig({ config })`): defaults not yet applied. */
 export type ConfigInput = z.input<typeof configSchema>;
 export type PriceSection = z.infer<typeof priceSchema>;

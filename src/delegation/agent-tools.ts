@@ -10,6 +10,8 @@ export interface AgentScope {
   depth: number;
   toolsets: string[];
   sandbox?: SandboxMode;
+  /** The agent's working directory when it is not the runtime's (a child in a worktree): its children start from it. */
+  cwd?: string;
 }
 
 /** What an agent's tools are chosen from. */

@@ -1,3 +1,4 @@
+import { compactingContext } from '../agent/context/prepare-context.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import { withDeadline } from '../budget/deadline-signal.js';
@@ -6,6 +7,12 @@ import type { TaskRecord } from '../tasks/task-record.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
 import type { ChildEnvironment } from './child-environment.js';
 import { childBrief, childSystemPrompt } from './child-prompt.js';
+
+/** The last turn of a child out of model calls: its summary reaches the parent instead of nothing. */
+export const limitSummaryTurn =
+  '[You have used all the model calls this task allows (max_iterations); no more tool calls can run.] ' +
+  'Reply now, without tools, with a summary for the agent that delegated this task: what you did, what you found, ' +
+  'which files you changed, and what is left to do.';
 
 /**
  * Runs a task's child in this process: the same agent loop with a fresh conversation (only the
@@ -17,34 +24,56 @@ export class ChildRunner implements TaskRunner {
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const environment = this.environment;
-    // A route may name an ACP agent instead of a model: that child runs as the agent's subprocess.
-    const acpRoute = task.route === undefined ? undefined : environment.acpRoute(task.route);
-    if (acpRoute && task.route !== undefined) {
-      const { AcpChildRunner } = await import('../acp/child-runner.js');
-      return new AcpChildRunner(task.route, acpRoute).run(task, control);
-    }
+    // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
+    const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
+    if (other) return other.run(task, control);
     const endpoint = environment.childEndpoint(task.route);
+    const worktree = task.worktree;
+    // A resumed task continues in its worktree; one that is gone fails now, saying so.
+    if (worktree) {
+      const missing = await environment.worktrees.requirePresent(worktree.path).then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+      if (missing) return failedRun(missing.toString());
+    }
     const tools = environment.liveToolsFor({
       sessionId: task.id,
       depth: task.depth,
       toolsets: task.toolsets ?? environment.agentToolsets,
       ...(task.sandbox ? { sandbox: task.sandbox } : {}),
+      ...(worktree ? { cwd: worktree.path } : {}),
     });
     const brief = { role: 'user' as const, content: childBrief(task) };
+    const provider = environment.provider(endpoint);
+    const settings = environment.compaction;
+    // Compaction with the configured window; without one, reactive only (the provider's context-length error teaches it).
+    const prepareContext = settings
+      ? compactingContext({
+          provider,
+          model: settings.model ?? task.model,
+          contextWindow: endpoint.contextWindow ?? Number.MAX_SAFE_INTEGER,
+          reserveTokens: settings.reserve_tokens,
+          threshold: settings.threshold,
+          keepToolTokens: settings.keep_tool_tokens,
+          keepRecentTokens: settings.keep_recent_tokens,
+        })
+      : undefined;
     // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
     const guard = environment.budgets?.guardFor(task);
     const deadline = await environment.budgets?.deadline(task);
     const bounded = deadline ? withDeadline(control.signal, deadline) : undefined;
+    let result: Awaited<ReturnType<typeof runAgentLoop>>;
     try {
-      return await runAgentLoop({
-        provider: environment.provider(endpoint),
+      result = await runAgentLoop({
+        provider,
         model: task.model,
         system: childSystemPrompt(task),
         messages: [brief, ...(control.resumeFrom ?? [])],
         tools,
         cwd: task.cwd,
         // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
-        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals),
+        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals, worktree?.path),
         // A resumed task has already used some of its model calls.
         maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
         ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
@@ -53,9 +82,25 @@ export class ChildRunner implements TaskRunner {
         steering: control.steering,
         emit: control.emit,
         persisted: control.persisted,
+        summaryAtLimit: limitSummaryTurn,
+        ...(prepareContext ? { prepareContext } : {}),
       });
     } finally {
       bounded?.dispose();
     }
+    // Its changes are committed on its branch (none: the worktree and branch are removed). Not when
+    // it was handed back or cancelled mid-way by shutdown: a resumed run continues in the worktree.
+    if (worktree && !control.signal.aborted) {
+      try {
+        await environment.worktrees.finish(worktree, task.goal);
+      } catch (error) {
+        return { ...result, status: 'failed', exitReason: 'error', error: `committing the worktree failed: ${(error as Error).message}` };
+      }
+    }
+    return result;
   }
+}
+
+function failedRun(error: string): RunResult {
+  return { status: 'failed', exitReason: 'error', error, final: '', messages: [], usage: { inputTokens: 0, outputTokens: 0 }, apiCalls: 0 };
 }

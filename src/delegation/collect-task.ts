@@ -1,4 +1,4 @@
-import { LegateError } from '../errors.js';
+import { LegateError, quoted } from '../errors.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { define, type OperationContext } from './operation.js';
 import { collectTaskParameters } from './schemas.js';
@@ -52,7 +52,7 @@ async function collectEntry(session: DelegationSession, task: TaskRecord, waited
   const done = session.service.isSettled(task);
   const { output, steers } = await session.service.trail(session.sessionId, task.id);
   if (done) await session.service.markReported(session.sessionId, task.id);
-  const view = collectView(task, output, steers, !done && waitedOut, session.prices);
+  const view = collectView(task, output, steers, !done && waitedOut, session);
   return {
     ...view,
     ...(!done && !waitedOut ? { note: 'still running (another task ended first); collect it later, check it, or cancel it.' } : {}),
@@ -70,7 +70,7 @@ async function assertKnown(session: DelegationSession, ids: string[]): Promise<v
   }
   if (unknown.length === 0) return;
   const where = session.sessionId.kind === 'session' ? 'in this session' : 'in this LEGATE_HOME';
-  throw new LegateError('task_not_found', `no task ${unknown.map((id) => `"${id}"`).join(', ')} ${where}; nothing was collected`, { taskIds: unknown });
+  throw new LegateError('task_not_found', `no task ${unknown.map((id) => quoted(id)).join(', ')} ${where}; nothing was collected`, { taskIds: unknown });
 }
 
 /**

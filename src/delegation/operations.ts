@@ -2,6 +2,7 @@ import { type BudgetInput, budgetFrom } from '../budget/budget.js';
 import { budgetStatusView } from '../budget/budget-view.js';
 import { LegateError } from '../errors.js';
 import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
+import { newTaskId } from '../tasks/task-ids.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
 import { collectTask } from './collect-task.js';
 import { define, type Operation } from './operation.js';
@@ -15,6 +16,7 @@ import {
 } from './schemas.js';
 import type { DelegationSession } from './session.js';
 import { batchResultView, checkView, listView, listViewLimit, spawnView } from './views.js';
+import { worktreeViews } from './worktree-view.js';
 
 export { collectTask } from './collect-task.js';
 export type { Operation, OperationContext } from './operation.js';
@@ -74,6 +76,19 @@ async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<o
   return budgetStatusView(task.budget, await session.budgets.treeSpend(task));
 }
 
+/**
+ * Spawn `spec`; with isolation `worktree` (the call's, else `delegation.isolation`), first a git
+ * worktree of the repository holding the parent's cwd, on `legate/<task_id>`, which becomes the child's cwd.
+ * A parent that is not in a git repository gets `not_a_repository` and nothing is spawned.
+ */
+async function spawnChild(session: DelegationSession, spec: TaskSpec, isolation: 'none' | 'worktree' | undefined): Promise<TaskRecord> {
+  if ((isolation ?? session.isolation ?? 'none') === 'none') return session.service.spawn(spec);
+  if (!session.worktrees) throw new LegateError('invalid_arguments', 'isolation "worktree" is not available to this agent');
+  const id = newTaskId();
+  const worktree = await session.worktrees.create(session.cwd, id);
+  return session.service.spawn({ ...spec, cwd: worktree.path, worktree }, id);
+}
+
 export const delegateTask = define({
   name: 'delegate_task',
   description:
@@ -83,16 +98,21 @@ export const delegateTask = define({
   parameters: delegateTaskParameters,
   async run(args, session, context) {
     const started = Date.now();
-    const entries = args.tasks ?? [{ goal: args.goal!, context: args.context, route: args.route, sandbox: args.sandbox, budget: args.budget }];
+    const entries = args.tasks ?? [
+      { goal: args.goal!, context: args.context, route: args.route, sandbox: args.sandbox, budget: args.budget, isolation: args.isolation },
+    ];
     // Every child's spec and budget first: a refusal spawns none of the batch.
     const specs: TaskSpec[] = [];
     for (const entry of entries) {
       specs.push(await withBudget(session, childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox), entry.budget));
     }
+    if (session.worktrees && entries.some((entry) => (entry.isolation ?? session.isolation) === 'worktree')) {
+      await session.worktrees.repositoryOf(session.cwd); // not a repository: refused before any child starts
+    }
     const tasks: TaskRecord[] = [];
-    for (const spec of specs) tasks.push(await session.service.spawn(spec));
+    for (const [index, spec] of specs.entries()) tasks.push(await spawnChild(session, spec, entries[index]!.isolation ?? args.isolation));
     const cancelAll = (): void => {
-      for (const task of tasks) void session.service.cancel(session.sessionId, task.id).catch(() => {});
+      for (const task of tasks) void session.service.cancel(session.sessionId, task.id).catch(() => {}); // a task that ended meanwhile has nothing to cancel
     };
     context.signal.addEventListener('abort', cancelAll, { once: true });
     let done = 0;
@@ -105,8 +125,9 @@ export const delegateTask = define({
           return final;
         }),
       );
+      const views = await worktreeViews(ended, session);
       return {
-        results: ended.map((task, index) => batchResultView(task, index, session.prices)),
+        results: ended.map((task, index) => ({ ...batchResultView(task, index, session), ...views.get(task.id) })),
         total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
       };
     } finally {
@@ -124,8 +145,8 @@ export const delegateTaskAsync = define({
   parameters: delegateTaskAsyncParameters,
   async run(args, session) {
     const spec = childSpec(session, args.goal, args.context, args.route, 'async', args.toolsets, args.sandbox);
-    const task = await session.service.spawn(await withBudget(session, spec, args.budget));
-    return spawnView(task);
+    const task = await spawnChild(session, await withBudget(session, spec, args.budget), args.isolation);
+    return { ...spawnView(task), ...(task.worktree ? { worktree: { branch: task.worktree.branch, path: task.worktree.path } } : {}) };
   },
 });
 
@@ -135,7 +156,9 @@ export const checkTask = define({
   parameters: checkTaskParameters,
   async run(args, session) {
     const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
-    return checkView(task, output, steers, session.prices, await budgetOf(session, task));
+    const siblings = task.worktree ? await session.service.list(session.sessionId, { limit: listViewLimit }) : [];
+    const views = await worktreeViews([task, ...siblings.filter((sibling) => sibling.id !== task.id)], session);
+    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...views.get(task.id) };
   },
 });
 
@@ -176,7 +199,9 @@ export const listTasks = define({
       const budget = await budgetOf(session, task);
       if (budget) budgets.set(task.id, budget);
     }
-    return listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter), budgets);
+    const view = listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter), budgets);
+    const views = await worktreeViews(tasks, session);
+    return { ...view, tasks: (view.tasks as { task_id: string }[]).map((row) => ({ ...row, ...views.get(row.task_id) })) };
   },
 });
 

@@ -38,6 +38,12 @@ export const budgetParameter = z
   .optional()
   .describe('The most the child (and everything it spawns) may spend; never more than what is left of yours. When it runs out the child stops.');
 const budget = budgetParameter;
+const isolation = z
+  .enum(['none', 'worktree'])
+  .optional()
+  .describe(
+    'worktree: the child works in a git worktree of its own (branch legate/<task_id>) and its changes are committed there; none: in your tree. Default: delegation.isolation.',
+  );
 const taskId = z.string().min(1).describe('The task_id returned by delegate_task_async.');
 
 export const delegateTaskParameters = z
@@ -47,8 +53,9 @@ export const delegateTaskParameters = z
     route,
     sandbox,
     budget,
+    isolation,
     tasks: z
-      .array(z.object({ goal, context, route, sandbox, budget }))
+      .array(z.object({ goal, context, route, sandbox, budget, isolation }))
       .min(1, 'tasks must hold at least one task')
       .optional()
       .describe('A batch of independent tasks to run side by side; use instead of goal/context.'),
@@ -63,6 +70,7 @@ export const delegateTaskAsyncParameters = z.object({
   route,
   sandbox,
   budget,
+  isolation,
   toolsets: z.array(z.string()).optional().describe("Toolsets the child may use (default: yours), e.g. ['file']."),
 });
 

@@ -3,7 +3,8 @@ import type { BudgetLedger } from '../budget/budget-ledger.js';
 import { LegateError } from '../errors.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import { type Caller, operator, type TaskService } from '../tasks/task-service.js';
-import type { Prices } from './usage-view.js';
+import type { WorktreeManager } from '../worktrees/worktree-manager.js';
+import type { Prices, UsageTerms } from './usage-view.js';
 
 /** What the delegation tools of one agent know about where they run. */
 export interface DelegationSession {
@@ -26,8 +27,14 @@ export interface DelegationSession {
   sandbox?: SandboxMode;
   /** A route's `sandbox` (a cap on its children's mode), if it sets one. */
   routeSandbox?(route: string): SandboxMode | undefined;
+  /** `delegation.isolation`: where children work when the call does not say. */
+  isolation?: 'none' | 'worktree';
+  /** Makes and reads children's git worktrees (`isolation: "worktree"`). */
+  worktrees?: WorktreeManager;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
+  /** Whether a task on `model` counts tokens (default: every model does); the runtime knows which runners report none. */
+  reportsUsage?(model: string): boolean;
   /** Task budgets: a child's is capped at what its ancestors have left, and a spawn with nothing left is refused. */
   budgets?: BudgetLedger;
   /** `delegation.budget`: each child's budget when its call sets none. */
@@ -35,7 +42,7 @@ export interface DelegationSession {
 }
 
 /** The operator's session (the user at the CLI): every task of the store, no spawning. */
-export function operatorSession(service: TaskService, cwd: string, prices?: Prices): DelegationSession {
+export function operatorSession(service: TaskService, cwd: string, terms: UsageTerms = {}): DelegationSession {
   return {
     sessionId: operator,
     depth: 0,
@@ -46,6 +53,7 @@ export function operatorSession(service: TaskService, cwd: string, prices?: Pric
     childModel: () => {
       throw new LegateError('invalid_arguments', 'tasks are spawned by an agent session, not by the operator');
     },
-    ...(prices ? { prices } : {}),
+    ...(terms.prices ? { prices: terms.prices } : {}),
+    ...(terms.reportsUsage ? { reportsUsage: terms.reportsUsage } : {}),
   };
 }

@@ -7,6 +7,12 @@ import { totalTokens, type Usage } from '../provider/types.js';
  */
 export type Prices = Record<string, PriceSection>;
 
+/** How a task's usage is shown: prices for its cost, and which models count tokens at all (default: every one). */
+export interface UsageTerms {
+  prices?: Prices;
+  reportsUsage?(model: string): boolean;
+}
+
 /** Cache reads cost this share of the input price when the config names none (OpenAI's and Anthropic's rate). */
 export const defaultCacheReadShare = 0.1;
 /** Cache writes cost this multiple of the input price when the config names none (Anthropic's 5-minute cache). */
@@ -15,11 +21,12 @@ export const defaultCacheWriteShare = 1.25;
 /**
  * The `usage` block of every result: the input tokens read at full price, the cache reads and
  * writes (each its own count, none included in another), output, their total, and a cost estimate
- * in USD when the model has a price in config. A child that is an ACP agent (its model is
- * `acp:<route>`) that reported no tokens has `{unknown: true}`, never zero.
+ * in USD when the model has a price in config. A child on a model that reports no usage
+ * (`reportsUsage` false: an ACP agent's) that counted no tokens has `{unknown: true}`, never zero.
  */
-export function usageView(usage: Usage, model: string, prices: Prices = {}): Record<string, number> | { unknown: true } {
-  if (model.startsWith('acp:') && usage.inputTokens === 0 && usage.outputTokens === 0) return { unknown: true };
+export function usageView(usage: Usage, model: string, terms: UsageTerms = {}): Record<string, number> | { unknown: true } {
+  if (terms.reportsUsage?.(model) === false && usage.inputTokens === 0 && usage.outputTokens === 0) return { unknown: true };
+  const prices = terms.prices ?? {};
   const price = prices[model];
   return {
     ...tokenCounts(usage),

@@ -1,6 +1,6 @@
 import { budgetView } from '../budget/budget.js';
 import type { SteerRecord, TaskRecord } from '../tasks/task-record.js';
-import { type Prices, usageView } from './usage-view.js';
+import { type UsageTerms, usageView } from './usage-view.js';
 
 /**
  * The JSON shapes the delegation tools (and `legate tasks`, and MCP) return. snake_case on the wire.
@@ -57,18 +57,19 @@ export function spawnView(task: TaskRecord): Record<string, unknown> {
 }
 
 /** `budget`: the task's `budgetStatusView`, when it has a budget. */
-export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], prices: Prices = {}, budget?: object): Record<string, unknown> {
+export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], terms: UsageTerms = {}, budget?: object): Record<string, unknown> {
   return {
     task_id: task.id,
     status: task.status,
     goal: task.goal.slice(0, 80),
     elapsed_seconds: elapsedSeconds(task),
     api_calls: task.apiCalls,
-    ...(task.currentTool ? { current_tool: task.currentTool } : {}),
+    // Only a running task is in a tool (an ended or handed-back one's record may still name its last).
+    ...(task.currentTool && task.status === 'running' ? { current_tool: task.currentTool } : {}),
     ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     output_preview: output.slice(-10),
     output_lines: task.outputLines,
-    usage: usageView(task.usage, task.model, prices),
+    usage: usageView(task.usage, task.model, terms),
     ...(budget ? { budget } : {}),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
     ...(task.error ? { error: task.error } : {}),
@@ -77,7 +78,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
   };
 }
 
-export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean, prices: Prices = {}): Record<string, unknown> {
+export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean, terms: UsageTerms = {}): Record<string, unknown> {
   const completed = task.status === 'completed';
   return {
     task_id: task.id,
@@ -92,7 +93,7 @@ export function collectView(task: TaskRecord, output: string[], steers: SteerRec
     api_calls: task.apiCalls,
     duration_seconds: elapsedSeconds(task),
     model: task.model,
-    usage: usageView(task.usage, task.model, prices),
+    usage: usageView(task.usage, task.model, terms),
     ...(steeringView(steers) ? { steering: steeringView(steers) } : {}),
     ...(timedOut
       ? {
@@ -126,7 +127,7 @@ export function listView(tasks: TaskRecord[], total = tasks.length, budgets: Rea
 }
 
 /** One `delegate_task` result entry. */
-export function batchResultView(task: TaskRecord, index: number, prices: Prices = {}): Record<string, unknown> {
+export function batchResultView(task: TaskRecord, index: number, terms: UsageTerms = {}): Record<string, unknown> {
   return {
     task_index: index,
     task_id: task.id,
@@ -137,7 +138,7 @@ export function batchResultView(task: TaskRecord, index: number, prices: Prices 
     duration_seconds: elapsedSeconds(task),
     model: task.model,
     exit_reason: task.exitReason ?? 'error',
-    usage: usageView(task.usage, task.model, prices),
+    usage: usageView(task.usage, task.model, terms),
   };
 }
 

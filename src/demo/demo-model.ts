@@ -1,4 +1,11 @@
-import type { RecordedRequest, ScriptedReply } from '../testing/scripted-script.js';
+import type { Message, ModelRequest } from '../provider/types.js';
+
+/** One reply of the demo model: its text and tool calls, after an optional pause. */
+export interface DemoReply {
+  delayMs?: number;
+  text: string;
+  toolCalls?: { name: string; arguments: Record<string, unknown> }[];
+}
 
 /**
  * The built-in offline demo model: a scripted "model" that drives the whole async lifecycle on
@@ -12,30 +19,15 @@ export interface DemoTiming {
   steeredChildDelayMs: number;
 }
 
-interface WireMessage {
-  role: string;
-  content?: unknown;
-  tool_calls?: { function: { name: string; arguments: string } }[];
-}
-
 const goals = {
   layout: 'Map the layout of this directory: list its top-level entries and say what kind of project it looks like.',
   notes: 'Find TODO and FIXME notes in this directory tree and report where they are.',
   sizes: 'Measure the biggest files in this tree (a slow, thorough survey).',
 };
 
-export function demoModel(timing: DemoTiming): (request: RecordedRequest) => ScriptedReply {
-  return (request) => {
-    const messages = (request.body?.messages ?? []) as WireMessage[];
-    const system = typeof messages[0]?.content === 'string' ? messages[0].content : '';
-    return system.includes('focused subagent') ? childReply(messages, timing) : parentReply(messages, timing);
-  };
-}
-
-function text(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((part) => (typeof part === 'object' && part && 'text' in part ? String(part.text) : '')).join('');
-  return '';
+/** The demo model: the next reply for a request of the parent (its own script) or of a child (the child's system prompt says so). */
+export function demoModel(timing: DemoTiming): (request: ModelRequest) => DemoReply {
+  return (request) => (request.system.includes('focused subagent') ? childReply(request.messages, timing) : parentReply(request.messages, timing));
 }
 
 /** The `status` a tool result reported (`running`, `completed`…), as read. */
@@ -43,11 +35,11 @@ function statusOf(result: string): string {
   return /"status":"(\w+)"/.exec(result)?.[1] ?? 'unknown';
 }
 
-function toolResults(messages: WireMessage[]): string[] {
-  return messages.filter((message) => message.role === 'tool').map((message) => text(message.content));
+function toolResults(messages: Message[]): string[] {
+  return messages.filter((message) => message.role === 'tool').map((message) => message.content);
 }
 
-function parentReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply {
+function parentReply(messages: Message[], timing: DemoTiming): DemoReply {
   const step = messages.filter((message) => message.role === 'assistant').length;
   const results = toolResults(messages);
   const ids = results.map((result) => /"task_id":"(t_[0-9a-f]+)"/.exec(result)?.[1]).filter((id): id is string => Boolean(id));
@@ -107,10 +99,10 @@ function parentReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply
   }
 }
 
-function childReply(messages: WireMessage[], timing: DemoTiming): ScriptedReply {
-  const brief = text(messages.find((message) => message.role === 'user')?.content);
+function childReply(messages: Message[], timing: DemoTiming): DemoReply {
+  const brief = messages.find((message) => message.role === 'user')?.content ?? '';
   const results = toolResults(messages);
-  const steered = messages.some((message) => message.role === 'user' && text(message.content).includes('[Steering message'));
+  const steered = messages.some((message) => message.role === 'user' && message.content.includes('[Steering message'));
   if (brief.includes(goals.sizes)) {
     // Deliberately slow: it is cancelled while this call is in flight.
     return { delayMs: 60_000, text: 'still measuring' };

@@ -69,7 +69,7 @@ export class McpConnection {
     try {
       await client.connect(transport, { timeout: options.timeoutMs });
     } catch (error) {
-      await client.close().catch(() => {});
+      await client.close().catch(() => {}); // already failing: the error below is the one reported
       throw new Error(connection.describeFailure(error, spec, options.timeoutMs));
     }
     client.onclose = () => {

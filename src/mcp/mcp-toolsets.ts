@@ -61,7 +61,7 @@ export async function connectMcpServers(
         if (noticedWhileConnecting) refresh(open, true);
         return { toolset, connection };
       } catch (error) {
-        await connection?.close().catch(() => {});
+        await connection?.close().catch(() => {}); // already failing: the warning below says why
         options.warn(`MCP server "${name}" unavailable: ${errorMessage(error)}; going on without its tools`);
         return { toolset: { name, mcp: true, tools: [] } };
       }

@@ -49,7 +49,7 @@ export function createDelegationServer(session: DelegationSession, io: ToolIO): 
         ? undefined
         : (done, total, message) => {
             const notification = { method: 'notifications/progress' as const, params: { progressToken, progress: done, total, message } };
-            notified = notified.then(() => extra.sendNotification(notification)).catch(() => {});
+            notified = notified.then(() => extra.sendNotification(notification)).catch(() => {}); // the client went away: progress is advisory
           };
     const call = { id: String(extra.requestId), name: request.params.name, arguments: JSON.stringify(request.params.arguments ?? {}) };
     const result = await executeToolCall(tools, call, { cwd: session.cwd, io, signal: extra.signal, progress });

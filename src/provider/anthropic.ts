@@ -1,9 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageCreateParamsStreaming, MessageParam, RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages';
-import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
-import { clientCache } from './client-cache.js';
 import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
-import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
+import type { WireAdapter } from './wire-adapter.js';
+import { defineWireAdapter, type WireEnd } from './wire-stream.js';
 
 /** The Anthropic Messages wire, streaming. `baseUrl` is the API root: the SDK appends `/v1/messages`. */
 
@@ -20,27 +19,17 @@ export function anthropicMaxTokensFor(model: string): number {
   return 16_384;
 }
 
-/** One SDK client per (endpoint, key), shared by every adapter in the process. */
-const clientFor = clientCache(async (baseUrl, apiKey): Promise<Anthropic> => {
-  const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
-  return new AnthropicClient({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' });
-});
-
 export function createAnthropicAdapter(baseUrl: string = defaultAnthropicBaseUrl): WireAdapter {
-  return {
+  return defineWireAdapter({
     wire: 'anthropic',
     endpoint: baseUrl,
-    async attempt(request: ModelRequest, options: AttemptOptions): Promise<AsyncIterable<ProviderEvent>> {
-      try {
-        const client = await clientFor(baseUrl, options.apiKey);
-        const stream = await client.messages.create(toAnthropicRequest(request), { signal: options.signal });
-        options.onActivity?.();
-        return readAnthropicStream(stream, options);
-      } catch (error) {
-        throw startFailure(error, options.signal);
-      }
+    async createClient(baseURL, apiKey, fetch): Promise<Anthropic> {
+      const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
+      return new AnthropicClient({ apiKey, baseURL, maxRetries: 0, logLevel: 'off', fetch });
     },
-  };
+    open: (client, request, signal) => client.messages.create(toAnthropicRequest(request), { signal }),
+    read: readAnthropicStream,
+  });
 }
 
 /**
@@ -84,6 +73,7 @@ export function toAnthropicRequest(request: ModelRequest): MessageCreateParamsSt
   if (request.system) params.system = request.system;
   if (request.tools.length > 0) {
     params.tools = request.tools.map((tool): Tool => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool.InputSchema }));
+    if (request.toolChoice === 'none') params.tool_choice = { type: 'none' };
   }
   // Not in this SDK's types (newer models fix it), but sent when a caller asks for it.
   if (request.temperature !== undefined) (params as { temperature?: number }).temperature = request.temperature;
@@ -96,68 +86,55 @@ function parseInput(json: string): Record<string, unknown> {
     const value: unknown = JSON.parse(json || '{}');
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
+    // not JSON: no input (the tool's validation says what is missing)
     return {};
   }
 }
 
-/** Assembles text and `tool_use` blocks into one message; never throws. */
-async function* readAnthropicStream(stream: AsyncIterable<RawMessageStreamEvent>, options: AttemptOptions): AsyncGenerator<ProviderEvent> {
+/** Assembles text and `tool_use` blocks into one message. */
+async function* readAnthropicStream(stream: AsyncIterable<RawMessageStreamEvent>): AsyncGenerator<ProviderEvent, WireEnd> {
   let text = '';
   const calls = new Map<number, ToolCall & { initialInput: unknown }>();
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let stopReason = 'end_turn';
   let stopped = false;
-  try {
-    for await (const event of stream) {
-      options.onActivity?.();
-      switch (event.type) {
-        case 'message_start':
-          readAnthropicUsage(usage, event.message.usage);
-          break;
-        case 'content_block_start':
-          if (event.content_block.type === 'tool_use') {
-            const block = event.content_block;
-            calls.set(event.index, { id: block.id, name: block.name, arguments: '', initialInput: block.input });
-          }
-          break;
-        case 'content_block_delta':
-          if (event.delta.type === 'text_delta') {
-            text += event.delta.text;
-            yield { type: 'text.delta', text: event.delta.text };
-          } else if (event.delta.type === 'input_json_delta') {
-            const call = calls.get(event.index);
-            if (call) call.arguments += event.delta.partial_json;
-          }
-          break;
-        case 'message_delta':
-          if (event.delta.stop_reason) stopReason = event.delta.stop_reason;
-          // Cumulative counts: the last message_delta holds the totals.
-          readAnthropicUsage(usage, event.usage);
-          break;
-        case 'message_stop':
-          stopped = true;
-          break;
-      }
+  for await (const event of stream) {
+    switch (event.type) {
+      case 'message_start':
+        readAnthropicUsage(usage, event.message.usage);
+        break;
+      case 'content_block_start':
+        if (event.content_block.type === 'tool_use') {
+          const block = event.content_block;
+          calls.set(event.index, { id: block.id, name: block.name, arguments: '', initialInput: block.input });
+        }
+        break;
+      case 'content_block_delta':
+        if (event.delta.type === 'text_delta') {
+          text += event.delta.text;
+          yield { type: 'text.delta', text: event.delta.text };
+        } else if (event.delta.type === 'input_json_delta') {
+          const call = calls.get(event.index);
+          if (call) call.arguments += event.delta.partial_json;
+        }
+        break;
+      case 'message_delta':
+        if (event.delta.stop_reason) stopReason = event.delta.stop_reason;
+        // Cumulative counts: the last message_delta holds the totals.
+        readAnthropicUsage(usage, event.usage);
+        break;
+      case 'message_stop':
+        stopped = true;
+        break;
     }
-  } catch (error) {
-    yield { type: 'error', failure: streamFailure(error, options.signal) };
-    return;
   }
-  // The SDK ends iteration quietly when its request is aborted.
-  if (options.signal.aborted) {
-    yield { type: 'error', failure: abortFailure(options.signal) };
-    return;
-  }
-  if (!stopped) {
-    yield { type: 'error', failure: truncatedFailure('message_stop') };
-    return;
-  }
+  if (!stopped) return { missing: 'message_stop' };
   const message: AssistantMessage = { role: 'assistant', content: text };
   const toolCalls = [...calls.entries()]
     .sort(([a], [b]) => a - b)
     .map(([, call]): ToolCall => ({ id: call.id, name: call.name, arguments: call.arguments || JSON.stringify(call.initialInput ?? {}) }));
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
-  yield { type: 'done', message, usage, stopReason: anthropicStopReason(stopReason), rawStopReason: stopReason };
+  return { type: 'done', message, usage, stopReason: anthropicStopReason(stopReason), rawStopReason: stopReason };
 }
 
 /** `model_context_window_exceeded` is also a reply cut off for lack of room. */

@@ -44,9 +44,27 @@ export function streamFailure(error: unknown, signal: AbortSignal): ProviderFail
   }
   if ((error as { error?: unknown } | null)?.error !== undefined) {
     // An SDK APIError built from an error event/chunk the server sent mid-stream.
-    return { kind: 'stream', message: `error event in stream: ${serverMessage(error, undefined)}`, retryable: true };
+    const type = errorEventType(error);
+    const named = type ? `${type}: ` : '';
+    const retryable = type === undefined || !refusedEventTypes.has(type);
+    return { kind: 'stream', message: `error event in stream: ${named}${serverMessage(error, undefined)}`, retryable };
   }
   return { kind: 'stream', message: `stream interrupted: ${describeCause(error)}`, retryable: true };
+}
+
+/**
+ * Error event types that say the request itself is wrong (the same request would fail again):
+ * Anthropic's `invalid_request_error` / `authentication_error` / `permission_error` /
+ * `not_found_error` / `request_too_large`, OpenAI's `invalid_request_error`. The others
+ * (`overloaded_error`, `api_error`, `rate_limit_error`, `server_error`, an unknown type) are retried.
+ */
+const refusedEventTypes = new Set(['invalid_request_error', 'authentication_error', 'permission_error', 'not_found_error', 'request_too_large']);
+
+/** `error.type` of an error event: Anthropic `{type:"error", error:{type}}`, OpenAI `{error:{type}}` (the SDK keeps the inner object). */
+function errorEventType(error: unknown): string | undefined {
+  const body = (error as { error?: { type?: unknown; error?: { type?: unknown } } }).error;
+  const type = body?.error?.type ?? body?.type;
+  return typeof type === 'string' && type !== 'error' ? type : undefined;
 }
 
 /** The failure for a stream that ended cleanly but without its final marker. */

@@ -1,35 +1,24 @@
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
-import { clientCache } from './client-cache.js';
 import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
-import type { AttemptOptions, WireAdapter } from './wire-adapter.js';
+import type { WireAdapter } from './wire-adapter.js';
+import { defineWireAdapter, type WireEnd } from './wire-stream.js';
 
 /** The OpenAI chat-completions wire (api.openai.com and compatible servers), streaming only. */
 
 export const defaultOpenAIBaseUrl = 'https://api.openai.com/v1';
 
-/** One SDK client per (endpoint, key), shared by every adapter in the process. */
-const clientFor = clientCache(async (baseUrl, apiKey): Promise<OpenAI> => {
-  const { default: OpenAIClient } = await import('openai');
-  return new OpenAIClient({ apiKey, baseURL: baseUrl, maxRetries: 0, logLevel: 'off' });
-});
-
 export function createOpenAIAdapter(baseUrl: string = defaultOpenAIBaseUrl): WireAdapter {
-  return {
+  return defineWireAdapter({
     wire: 'openai',
     endpoint: baseUrl,
-    async attempt(request: ModelRequest, options: AttemptOptions): Promise<AsyncIterable<ProviderEvent>> {
-      try {
-        const client = await clientFor(baseUrl, options.apiKey);
-        const stream = await client.chat.completions.create(toOpenAIRequest(request), { signal: options.signal });
-        options.onActivity?.();
-        return readOpenAIStream(stream, options);
-      } catch (error) {
-        throw startFailure(error, options.signal);
-      }
+    async createClient(baseURL, apiKey, fetch): Promise<OpenAI> {
+      const { default: OpenAIClient } = await import('openai');
+      return new OpenAIClient({ apiKey, baseURL, maxRetries: 0, logLevel: 'off', fetch });
     },
-  };
+    open: (client, request, signal) => client.chat.completions.create(toOpenAIRequest(request), { signal }),
+    read: readOpenAIStream,
+  });
 }
 
 /** legate's request in chat-completions form: system first, assistant tool_calls, `tool` role results. */
@@ -67,55 +56,42 @@ export function toOpenAIRequest(request: ModelRequest): ChatCompletionCreatePara
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
   }
+  if (request.toolChoice === 'none' && params.tools) params.tool_choice = 'none';
   // `max_tokens` rather than `max_completion_tokens`: the one every compatible server accepts.
   if (request.maxTokens !== undefined) params.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) params.temperature = request.temperature;
   return params;
 }
 
-/** Assembles text and tool-call deltas (keyed by index) into one message; never throws. */
-async function* readOpenAIStream(stream: AsyncIterable<ChatCompletionChunk>, options: AttemptOptions): AsyncGenerator<ProviderEvent> {
+/** Assembles text and tool-call deltas (keyed by index) into one message. */
+async function* readOpenAIStream(stream: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<ProviderEvent, WireEnd> {
   let text = '';
   const calls = new Map<number, ToolCall>();
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let finishReason: string | undefined;
-  try {
-    for await (const chunk of stream) {
-      options.onActivity?.();
-      if (chunk.usage) usage = openAIUsage(chunk.usage);
-      for (const choice of chunk.choices ?? []) {
-        const delta = choice.delta;
-        if (delta?.content) {
-          text += delta.content;
-          yield { type: 'text.delta', text: delta.content };
-        }
-        for (const part of delta?.tool_calls ?? []) {
-          const call = calls.get(part.index) ?? { id: '', name: '', arguments: '' };
-          if (part.id) call.id = part.id;
-          if (part.function?.name && !call.name) call.name = part.function.name;
-          if (part.function?.arguments) call.arguments += part.function.arguments;
-          calls.set(part.index, call);
-        }
-        if (choice.finish_reason) finishReason = choice.finish_reason;
+  for await (const chunk of stream) {
+    if (chunk.usage) usage = openAIUsage(chunk.usage);
+    for (const choice of chunk.choices ?? []) {
+      const delta = choice.delta;
+      if (delta?.content) {
+        text += delta.content;
+        yield { type: 'text.delta', text: delta.content };
       }
+      for (const part of delta?.tool_calls ?? []) {
+        const call = calls.get(part.index) ?? { id: '', name: '', arguments: '' };
+        if (part.id) call.id = part.id;
+        if (part.function?.name && !call.name) call.name = part.function.name;
+        if (part.function?.arguments) call.arguments += part.function.arguments;
+        calls.set(part.index, call);
+      }
+      if (choice.finish_reason) finishReason = choice.finish_reason;
     }
-  } catch (error) {
-    yield { type: 'error', failure: streamFailure(error, options.signal) };
-    return;
   }
-  // The SDK ends iteration quietly when its request is aborted.
-  if (options.signal.aborted) {
-    yield { type: 'error', failure: abortFailure(options.signal) };
-    return;
-  }
-  if (finishReason === undefined) {
-    yield { type: 'error', failure: truncatedFailure('a finish_reason') };
-    return;
-  }
+  if (finishReason === undefined) return { missing: 'a finish_reason' };
   const message: AssistantMessage = { role: 'assistant', content: text };
   const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
-  yield { type: 'done', message, usage, stopReason: openAIStopReason(finishReason), rawStopReason: finishReason };
+  return { type: 'done', message, usage, stopReason: openAIStopReason(finishReason), rawStopReason: finishReason };
 }
 
 /** `length` is the token limit; `function_call` is the legacy form of `tool_calls`. */

@@ -59,7 +59,7 @@ export interface ProviderSettings {
   baseUrl?: string;
   /** Keys for this endpoint; share one pool between a parent and its children. */
   pool: CredentialPool;
-  /** Idle timeout per attempt (response start and gaps between chunks). Default 10 min. */
+  /** Idle timeout per attempt: no bytes at the response start or between chunks. Default 120 s. */
   timeoutMs?: number;
   /** Attempts per call for server/network errors, and per key for rate limits; first included. Default 4. */
   maxAttempts?: number;

@@ -3,7 +3,7 @@ import { maskKey, redactSecrets } from '../secrets.js';
 import { createAttemptSignal } from './attempt-signal.js';
 import { CallAttempts } from './call-attempts.js';
 import type { CredentialPool } from './credential-pool.js';
-import { decideRetry, defaultRetryOptions, type RetryOptions } from './retry-policy.js';
+import { backoffDelay, decideRetry, defaultRetryOptions, type RetryOptions } from './retry-policy.js';
 import { sleep } from './sleep.js';
 import type { ModelRequest, Provider, ProviderEvent, ProviderFailure } from './types.js';
 import { AttemptError, type WireAdapter } from './wire-adapter.js';
@@ -12,10 +12,11 @@ import { AttemptError, type WireAdapter } from './wire-adapter.js';
  * A `Provider` over one wire adapter and a credential pool: picks a key, makes an attempt, and on a
  * failure before streaming retries, rotates keys or gives up (retry-policy.ts). After a 429 or a
  * refused key the next attempt goes at once to a key this call has not seen fail; it waits for a
- * cooling key only when no other is available. Once an attempt has
- * started streaming its events pass through as they are: a stream cut mid-message is final, never
- * replayed (the consumer has already seen its deltas). Never throws; failure messages name the
- * status, endpoint and masked key and never contain a raw key.
+ * cooling key only when no other is available. A stream that fails before its final `done` (cut,
+ * ended without its finish marker, an `error` event such as `overloaded_error`, an idle stall) is
+ * retried like a 5xx, with the same request: no tool call of that reply has run, and the reply is
+ * discarded (the `retry` event says `discarded: true`: consumers drop the deltas they have shown).
+ * Never throws; failure messages name the status, endpoint and masked key and never contain a raw key.
  */
 export function createResilientProvider(adapter: WireAdapter, pool: CredentialPool, options: Partial<RetryOptions> = {}): Provider {
   const policy: RetryOptions = { ...defaultRetryOptions, ...stripUndefined(options) };
@@ -100,25 +101,42 @@ export function createResilientProvider(adapter: WireAdapter, pool: CredentialPo
       }
 
       pool.reportSuccess(key, startedAt);
-      let final = false;
+      let failure: ProviderFailure | undefined;
+      let streamed = false;
       try {
         for await (const event of events) {
           if (event.type === 'error') {
-            final = true;
-            const failure = event.failure.kind === 'aborted' ? abortedFailure : event.failure;
-            const message = event.failure.kind === 'aborted' ? failure.message : `${failure.message} [${where}, key ${maskKey(key)}]`;
-            yield fail({ ...failure, message });
-            return;
+            failure = event.failure;
+            break;
           }
-          if (event.type === 'done') final = true;
+          if (event.type === 'text.delta') streamed = true;
           yield event;
-          if (final) return;
+          if (event.type === 'done') return;
         }
       } finally {
         watch.dispose();
       }
-      if (!final) yield fail({ kind: 'stream', message: `stream from ${where} ended without a final event`, retryable: true });
-      return;
+      failure ??= { kind: 'stream', message: `stream from ${where} ended without a final event`, retryable: true };
+      if (failure.kind === 'aborted' || signal.aborted) {
+        yield aborted;
+        return;
+      }
+      last = { ...failure, message: `${failure.message} [${where}, key ${maskKey(key)}]` };
+      attempts.serverFailures += 1;
+      if (!failure.retryable) {
+        yield attempts.total > 1 ? gaveUp() : fail(last);
+        return;
+      }
+      if (attempts.serverFailures >= policy.maxAttempts) {
+        yield attempts.total > 1 ? gaveUp() : fail(last);
+        return;
+      }
+      const delayMs = backoffDelay(attempts.serverFailures, policy);
+      yield { type: 'retry', attempt: attempts.total + 1, delayMs, reason: redact(last.message), ...(streamed ? { discarded: true } : {}) };
+      if (!(await pause(delayMs, signal))) {
+        yield aborted;
+        return;
+      }
     }
   }
 
@@ -131,6 +149,7 @@ async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
     await sleep(ms, signal);
     return true;
   } catch {
+    // no body to read: not that error
     return false;
   }
 }

@@ -12,7 +12,7 @@ export interface RetryOptions {
   retryBaseDelayMs: number;
   /** Cap on one backoff delay. Default 30 s. */
   maxRetryDelayMs: number;
-  /** Idle timeout per attempt: for the response to start and between streamed chunks. Default 10 min; 0 disables. */
+  /** Idle timeout per attempt: no bytes for the response to start or between chunks (keep-alives count). Default 120 s; 0 disables. */
   timeoutMs: number;
   /** Random source in [0, 1) for jitter (injected by tests). */
   random: () => number;
@@ -22,7 +22,7 @@ export const defaultRetryOptions: RetryOptions = {
   maxAttempts: 4,
   retryBaseDelayMs: 1000,
   maxRetryDelayMs: 30_000,
-  timeoutMs: 600_000,
+  timeoutMs: 120_000,
   random: Math.random,
 };
 

@@ -51,6 +51,8 @@ export interface ModelRequest {
    */
   maxTokens?: number;
   temperature?: number;
+  /** `none`: the tools stay defined (the history may hold calls) but the model may not call one. */
+  toolChoice?: 'none';
 }
 
 /**
@@ -101,12 +103,16 @@ export interface ProviderFailure {
 }
 
 /**
- * What a provider stream yields: zero or more `text.delta`, then exactly one final event,
- * `done` or `error`. A stream never throws once iteration has started.
+ * What a provider stream yields: zero or more `text.delta` (and `retry`), then exactly one final
+ * event, `done` or `error`. A stream never throws once iteration has started.
  */
 export type ProviderEvent =
   | { type: 'text.delta'; text: string }
-  | { type: 'retry'; attempt: number; delayMs: number; reason: string }
+  /**
+   * The call goes on with another attempt. `discarded`: the failed attempt had streamed text, and
+   * that partial reply is dropped (the retry streams the reply again from its start).
+   */
+  | { type: 'retry'; attempt: number; delayMs: number; reason: string; discarded?: boolean }
   /** `rawStopReason` is the wire's own value (`stop`, `length`, `end_turn`…), for logs. */
   | { type: 'done'; message: AssistantMessage; usage: Usage; stopReason: StopReason; rawStopReason: string }
   | { type: 'error'; failure: ProviderFailure };

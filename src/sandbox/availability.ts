@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { confinementArgs, sandboxIdentity } from './bubblewrap.js';
 import type { OsSandboxStatus } from './policy.js';
 
 const installHint = {
@@ -35,7 +36,21 @@ function probe(env: NodeJS.ProcessEnv): OsSandboxStatus {
   if (!executable) return { available: false, reason: `the OS sandbox is not available: bwrap was not found on PATH; ${installHint.linux}, ${orMode}` };
   const trial = spawnSync(
     executable,
-    ['--die-with-parent', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', 'true'],
+    // The same confinement a command gets: a bwrap without --disable-userns (before 0.8) or a kernel without user namespaces is no sandbox.
+    [
+      '--die-with-parent',
+      ...confinementArgs(sandboxIdentity()),
+      '--unshare-pid',
+      '--unshare-net',
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      'true',
+    ],
     {
       encoding: 'utf8',
       timeout: 10_000,
@@ -66,6 +81,7 @@ function isExecutable(path: string): boolean {
     accessSync(path, constants.X_OK);
     return true;
   } catch {
+    // bwrap missing or refused: not available, the caller says which
     return false;
   }
 }

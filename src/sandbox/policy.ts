@@ -8,6 +8,8 @@ export interface ProtectedPath {
   kind: 'directory' | 'file';
   /** It exists now: bubblewrap can only mount over what exists (the file tools refuse it either way). */
   present: boolean;
+  /** What it holds: legate's own home or config (never readable), or a credential (`sandbox.allow_read` re-opens it). */
+  holds?: 'credentials';
 }
 
 /** Whether this machine can run commands in an OS sandbox, and if not, what to do about it. */
@@ -21,12 +23,17 @@ export interface SandboxSettings {
   mode: SandboxMode;
   /** Where `workspace-write` may write: the working directory, the private temp dir, `sandbox.writable_roots`. */
   writableRoots: string[];
-  /** `$LEGATE_HOME` and the config file: never read or written by a tool in a sandboxed mode. */
+  /** `$LEGATE_HOME`, the config file and the credentials that exist: never read or written by a tool in a sandboxed mode. */
   protectedPaths: ProtectedPath[];
   /** `sandbox.network`: commands may use the network in a sandboxed mode. */
   network: boolean;
   /** The private temporary directory (also in `writableRoots`): commands get it as `TMPDIR`. */
   tempDir: string;
+  /**
+   * The agent's working directory when it is a child's git worktree under `$LEGATE_HOME/worktrees/`:
+   * open to it (as its workspace) although it lies in the protected home.
+   */
+  worktree?: string;
 }
 
 /**
@@ -115,10 +122,14 @@ export function decide(settings: SandboxSettings, request: SandboxRequest): Sand
 function protectedHit(settings: SandboxSettings, path: string, sameFileAs: string | undefined): string | undefined {
   for (const candidate of [path, sameFileAs]) {
     if (candidate === undefined) continue;
-    const hit = settings.protectedPaths.find((entry) => isWithin(candidate, entry.path));
+    // A child's worktree is open although it lies in the home; what is hidden inside it stays hidden.
+    const worktree = settings.worktree !== undefined && isWithin(candidate, settings.worktree) ? settings.worktree : undefined;
+    const hit = settings.protectedPaths.find((entry) => isWithin(candidate, entry.path) && !(worktree && isWithin(worktree, entry.path)));
     if (!hit) continue;
-    const what = hit.kind === 'directory' ? `legate's home ${hit.path} (config, state.db)` : `the config file ${hit.path}`;
     const alias = candidate === path ? '' : ` (it is another name of ${candidate})`;
+    if (hit.holds === 'credentials')
+      return `${hit.path} holds credentials, hidden from every tool in this mode${alias}; list it in sandbox.allow_read to let tools read it`;
+    const what = hit.kind === 'directory' ? `legate's home ${hit.path} (config, state.db)` : `the config file ${hit.path}`;
     return `it lies in ${what}, which no tool may read or write${alias}`;
   }
   return undefined;

@@ -42,7 +42,7 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
     const pending = settings.protectedPaths.filter((entry) => entry.present).map((entry) => entry.path);
     while (pending.length > 0 && budget-- > 0) {
       const path = pending.pop()!;
-      const info = await inner.stat(path).catch(() => undefined);
+      const info = await inner.stat(path).catch(() => undefined); // a path gone since it was listed is no match
       if (info?.isFile && info.id === id) return path;
       if (!info?.isDirectory) continue;
       const entries = await inner.listDir(path).catch(() => [] as string[]);
@@ -54,7 +54,7 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
   /** The real path of `path`, once the policy (and, for `ask`, the gate) let `kind` go ahead. */
   const check = async (kind: 'read' | 'write', path: string): Promise<string> => {
     const real = await realPath(path);
-    const info = await inner.stat(real).catch(() => undefined);
+    const info = await inner.stat(real).catch(() => undefined); // not there yet (a new file): the policy decides on the path alone
     const request: SandboxRequest & { kind: 'read' | 'write' } = { kind, path: real };
     if (info?.links !== undefined && info.links > 1) {
       request.links = info.links;

@@ -1,7 +1,9 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolvePath } from '../tools/paths.js';
+import { type CredentialSettings, hiddenCredentialPaths } from './credentials.js';
 import type { SandboxMode } from './modes.js';
-import type { ProtectedPath, SandboxSettings } from './policy.js';
+import { isWithin, type ProtectedPath, type SandboxSettings } from './policy.js';
 
 export interface SandboxSettingsInput {
   mode: SandboxMode;
@@ -16,6 +18,8 @@ export interface SandboxSettingsInput {
   network: boolean;
   /** The private temporary directory: a real path; it may not exist yet (created before the first command). */
   tempDir: string;
+  /** `sandbox.deny_read` / `sandbox.allow_read` (and the user's home, for tests): which credentials are hidden. */
+  credentials?: CredentialSettings;
 }
 
 /**
@@ -38,5 +42,14 @@ export function sandboxSettings(input: SandboxSettingsInput): SandboxSettings {
     }
     protectedPaths.push({ path: realpathSync(path), kind: statSync(path).isDirectory() ? 'directory' : 'file', present: true });
   }
-  return { mode: input.mode, writableRoots, protectedPaths, network: input.network, tempDir: input.tempDir };
+  // A child's worktree under `$LEGATE_HOME/worktrees/` is its workspace: open although the home is not.
+  const cwd = existsSync(input.cwd) ? realpathSync(input.cwd) : input.cwd;
+  const worktrees = join(protectedPaths[0]!.path, 'worktrees');
+  const worktree = isWithin(cwd, worktrees) && cwd !== worktrees ? { worktree: cwd } : {};
+  // Credentials are hidden where they exist (bubblewrap mounts over what exists; what does not exist has nothing to read).
+  for (const path of hiddenCredentialPaths(input.credentials ?? { denyRead: [], allowRead: [] }, input.cwd)) {
+    if (!existsSync(path)) continue;
+    protectedPaths.push({ path: realpathSync(path), kind: statSync(path).isDirectory() ? 'directory' : 'file', present: true, holds: 'credentials' });
+  }
+  return { mode: input.mode, writableRoots, protectedPaths, network: input.network, tempDir: input.tempDir, ...worktree };
 }

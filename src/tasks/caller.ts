@@ -1,4 +1,4 @@
-import { LegateError } from '../errors.js';
+import { LegateError, quoted } from '../errors.js';
 import type { TaskRecord } from './task-record.js';
 
 /**
@@ -34,5 +34,5 @@ export function callerScope(caller: Caller): { sessionId?: string } {
 /** `task_not_found` naming the id and where the caller looked. */
 export function taskNotFound(caller: Caller, taskId: unknown): LegateError {
   const where = caller.kind === 'session' ? 'in this session' : 'in this LEGATE_HOME';
-  return new LegateError('task_not_found', `no task "${String(taskId)}" ${where}`, { taskId });
+  return new LegateError('task_not_found', `no task ${quoted(String(taskId))} ${where}`, { taskId });
 }

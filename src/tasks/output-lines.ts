@@ -22,7 +22,9 @@ export function outputLinesFor(event: AgentEvent): string[] {
     case 'steer.delivered':
       return event.messages.map((message) => `⇢ steered: ${oneLine(message, 300)}`);
     case 'model.retry':
-      return [`↻ retry ${event.attempt} in ${Math.round(event.delayMs)} ms: ${oneLine(event.reason, 200)}`];
+      return [
+        `↻ retry ${event.attempt} in ${Math.round(event.delayMs)} ms${event.discarded ? ' (partial reply discarded)' : ''}: ${oneLine(event.reason, 200)}`,
+      ];
     default:
       return [];
   }

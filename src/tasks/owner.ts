@@ -44,6 +44,7 @@ export function machineKey(): string | undefined {
       const namespace = readlinkSync('/proc/self/ns/pid');
       cachedKey = createHash('sha256').update(`${boot}\n${namespace}`).digest('hex').slice(0, 12);
     } catch {
+      // no boot id (not Linux): owners are compared without one
       cachedKey = null;
     }
   }

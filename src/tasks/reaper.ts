@@ -1,3 +1,4 @@
+import { LegateError } from '../errors.js';
 import { ownerIsGone } from './owner.js';
 import type { TaskStore } from './store/task-store.js';
 import type { TaskRecord } from './task-record.js';
@@ -43,7 +44,10 @@ export class Reaper {
         { owner: undefined, leaseExpiresAt: undefined, currentTool: '', endedAt: Date.now(), takeovers: (task.takeovers ?? 0) + 1 },
         fence,
       );
-    } catch {
+    } catch (error) {
+      // Another process moved it first (a resume, a cancel): report it as it is now. A store failure is the caller's.
+      if (!(error instanceof LegateError && (error.code === 'illegal_transition' || error.code === 'lease_lost' || error.code === 'task_not_found')))
+        throw error;
       return (await this.store.get(task.id)) ?? task;
     }
   }

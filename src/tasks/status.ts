@@ -6,7 +6,8 @@ import { LegateError } from '../errors.js';
  * for a human's answer (`TaskRecord.approval`); its owner keeps its lease. `completed` means the
  * child gave a usable final answer; `failed` carries an exit reason and the error; `cancelled` was
  * stopped on request (partial output kept); `interrupted` lost its owner (process died) and can be
- * resumed from its last checkpoint.
+ * resumed from its last checkpoint. `failed` has ended, but an operator may reopen it (`tasks resume`):
+ * it goes back to `interrupted` and resumes from its last checkpoint.
  */
 export type TaskStatus = 'queued' | 'running' | 'input_required' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -39,7 +40,11 @@ export const transitions: ReadonlyArray<{ from: TaskStatus; to: TaskStatus; why:
   { from: 'interrupted', to: 'running', why: 'resumed from its checkpoint by a worker, `tasks resume` or an MCP server (a claim: epoch + 1)' },
   { from: 'interrupted', to: 'cancelled', why: 'cancelled while nobody ran it (TaskService.cancel)' },
   { from: 'interrupted', to: 'failed', why: 'taken over more than tasks.max_resumes times: not resumed again (exit reason max_resumes)' },
+  { from: 'failed', to: 'interrupted', why: 'reopened by `tasks resume` or the dashboard (an operator), to run again from its last checkpoint' },
 ];
+
+/** The states a task ends in: no run is going on, and only an operator's resume reopens a failed one. */
+const ended: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 const legal: Record<TaskStatus, readonly TaskStatus[]> = {
   queued: [],
@@ -53,7 +58,12 @@ const legal: Record<TaskStatus, readonly TaskStatus[]> = {
 for (const { from, to } of transitions) (legal[from] as TaskStatus[]).push(to);
 
 export function isTerminal(status: TaskStatus): boolean {
-  return legal[status].length === 0;
+  return ended.has(status);
+}
+
+/** A task `tasks resume` can (re)start from its last checkpoint: interrupted, orphaned queued, or failed. */
+export function isResumable(status: TaskStatus): boolean {
+  return status === 'interrupted' || status === 'queued' || status === 'failed';
 }
 
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {

@@ -147,7 +147,7 @@ export function parkingGate(options: ParkingOptions): ApprovalGate {
   return {
     request(request, signal) {
       const turn = queue.then(() => ask(request, signal));
-      queue = turn.catch(() => undefined);
+      queue = turn.catch(() => undefined); // the next request waits for this one's turn, not for its outcome
       return turn;
     },
   };

@@ -8,6 +8,11 @@ export type TaskEvent =
   | { type: 'task.steered'; taskId: string; sessionId: string; message: string }
   /** A background child's call waits for a human's answer: `task.approval` is the request. */
   | { type: 'task.input_required'; task: TaskRecord }
-  | { type: 'task.ended'; task: TaskRecord };
+  | { type: 'task.ended'; task: TaskRecord }
+  /**
+   * The store failed a task's write that no caller waits on (a claim made after the task waited for
+   * capacity, a run's final status): the task may stay as the store last held it.
+   */
+  | { type: 'task.store_error'; taskId: string; sessionId: string; error: string };
 
 export type TaskListener = (event: TaskEvent) => void;

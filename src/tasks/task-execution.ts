@@ -1,6 +1,6 @@
 import type { AgentEvent, RunResult } from '../agent/events.js';
 import type { SteeringSource } from '../agent/steering.js';
-import { errorMessage, LegateError } from '../errors.js';
+import { errorMessage, type LegateError } from '../errors.js';
 import { addUsage, type Message, type Usage } from '../provider/types.js';
 import type { ApprovalGate } from '../sandbox/approval-gate.js';
 import { oneLine, outputLinesFor } from './output-lines.js';
@@ -33,31 +33,25 @@ export interface TaskRunner {
   run(task: TaskRecord, control: RunControl): Promise<RunResult>;
 }
 
-/** A task this process is running. */
-export interface LiveTask {
-  controller: AbortController;
-  /** The owner and epoch of this run's claim: every write carries it. */
-  fence: Fence;
-  /** Settles when every store write issued for the task so far has: the final status waits for it. */
-  writes: Promise<void>;
-  /** The first write that failed or was refused (`lease_lost`), or the lost lease: the run stops, and nothing more is written. */
-  failure?: LegateError;
-  /** Set when the process hands the task back (shutdown): it ends `interrupted`, not cancelled. */
-  handBack: boolean;
-  /** Set when this process already announced the task's end (it cancelled it here). */
-  endAnnounced?: boolean;
-  /** Resolves when the run is over and its final status written. */
-  finished: Promise<void>;
+/** What executing a task needs of its run (`TaskRun`): the claim's fence, its ordered writes, its failure and hand-back. */
+export interface RunState {
+  readonly fence: Fence;
+  /** The first write that failed or was refused, or the lost lease: nothing more is written. */
+  readonly failure: LegateError | undefined;
+  /** The process hands the task back: it ends `interrupted`. */
+  readonly handedBack: boolean;
+  /** Issue a write in order after the previous ones; a failure stops the run. */
+  write(what: string, action: () => Promise<unknown>): void;
+  /** Record `error` from `what` as the run's failure; returns the failure that stands. */
+  failed(what: string, error: unknown): LegateError;
+  /** Settles when every write issued so far has (never rejects). */
+  written(): Promise<void>;
+  /** Resolves once every write issued so far is written; rejects with the failure once one failed. */
+  persisted(): Promise<void>;
 }
 
 /** How a run ends: a final transition to make (fenced), or nothing to write (the task was lost). */
 export type RunEnd = { status: RunResult['status'] | 'interrupted'; patch: TransitionPatch } | { lost: LegateError };
-
-/** Stop the run: remember why (the first reason wins) and abort the child. */
-export function stopLive(live: LiveTask, reason: LegateError): void {
-  live.failure ??= reason;
-  live.controller.abort(reason);
-}
 
 /**
  * Run one task to its end: stream the child's events into the store (output lines, progress,
@@ -68,7 +62,7 @@ export function stopLive(live: LiveTask, reason: LegateError): void {
  */
 export async function executeTask(
   task: TaskRecord,
-  live: LiveTask,
+  run: RunState,
   deps: {
     store: TaskStore;
     runner: TaskRunner;
@@ -80,36 +74,15 @@ export async function executeTask(
   },
 ): Promise<RunEnd> {
   const { store } = deps;
-  const { fence } = live;
+  const { fence } = run;
   const base = { apiCalls: task.apiCalls, usage: task.usage };
   let apiCalls = task.apiCalls;
   let outputLines = task.outputLines;
   let step = deps.resume?.steps ?? 0;
   // Writes are issued in event order without waiting for each other (a store applies one task's
-  // calls in the order they are made); `live.writes` settles when all issued so far have. After a
-  // failure nothing more is issued.
-  const failed = (what: string, error: unknown): LegateError => {
-    const reason =
-      error instanceof LegateError && error.code === 'lease_lost'
-        ? error
-        : new LegateError('store_write_failed', `task "${task.id}": ${what} was not written: ${errorMessage(error)}`, { taskId: task.id });
-    stopLive(live, reason);
-    return live.failure ?? reason;
-  };
-  const write = (what: string, action: () => Promise<unknown>): void => {
-    if (live.failure) return;
-    const done = Promise.resolve()
-      .then(action)
-      .then(
-        () => undefined,
-        (error: unknown) => void failed(what, error),
-      );
-    live.writes = Promise.all([live.writes, done]).then(() => undefined);
-  };
-  const settled = async (): Promise<void> => {
-    await live.writes;
-    if (live.failure) throw live.failure;
-  };
+  // calls in the order they are made), through the run, which stops issuing them after a failure.
+  const write = (what: string, action: () => Promise<unknown>): void => run.write(what, action);
+  const settled = (): Promise<void> => run.persisted();
   // Output lines and progress of one burst of events (a reply: its text, usage; a tool: start or
   // finish) accumulate and go to the store in one write.
   let pending: { lines: string[]; progress: TaskProgress; at: number } | undefined;
@@ -128,7 +101,7 @@ export async function executeTask(
   const steering: SteeringSource = {
     pull: async () => {
       await settled();
-      const steers = await store.takeSteers(task.id, fence).catch((error: unknown) => Promise.reject(failed('taking steers', error)));
+      const steers = await store.takeSteers(task.id, fence).catch((error: unknown) => Promise.reject(run.failed('taking steers', error)));
       return steers.map((steer) => steer.message);
     },
   };
@@ -161,7 +134,7 @@ export async function executeTask(
       taskId: task.id,
       fence,
       signal: deps.signal,
-      handingBack: () => live.handBack,
+      handingBack: () => run.handedBack,
       announce: deps.announce,
       note: (line) => record([line]),
     });
@@ -186,13 +159,14 @@ export async function executeTask(
       apiCalls: 0,
     };
   }
-  await live.writes;
-  if (live.failure?.code === 'lease_lost') return { lost: live.failure };
+  await run.written();
+  const failure = run.failure;
+  if (failure?.code === 'lease_lost') return { lost: failure };
   const totals: { apiCalls: number; usage: Usage } = { apiCalls: base.apiCalls + result.apiCalls, usage: addUsage(base.usage, result.usage) };
-  if (live.failure) {
-    return { status: 'failed', patch: { ...totals, endedAt: Date.now(), exitReason: 'error', currentTool: '', error: live.failure.toString() } };
+  if (failure) {
+    return { status: 'failed', patch: { ...totals, endedAt: Date.now(), exitReason: 'error', currentTool: '', error: failure.toString() } };
   }
-  if (live.handBack) {
+  if (run.handedBack) {
     // endedAt: when it stopped running, so its elapsed time stops growing (cleared when it runs again).
     return { status: 'interrupted', patch: { ...totals, currentTool: '', owner: undefined, leaseExpiresAt: undefined, endedAt: Date.now() } };
   }

@@ -25,6 +25,21 @@ export interface TaskSpec {
   sandbox?: SandboxMode;
   /** The most this task and its descendants may spend (already capped at what its ancestors had left at spawn). */
   budget?: Budget;
+  /**
+   * `isolation: "worktree"`: the git worktree made for it at spawn (`cwd` is its path). Its
+   * changes are committed on `branch` when the child ends (issue 28).
+   */
+  worktree?: TaskWorktree;
+}
+
+/** A task's git worktree: the repository it was added to, its branch and path, and the commit it started at. */
+export interface TaskWorktree {
+  readonly repository: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly base: string;
+  /** The parent's tree had uncommitted changes at spawn: they are not in the worktree. */
+  readonly parentHadUncommittedChanges: boolean;
 }
 
 /** A task as stored. Progress fields are updated while it runs. */
@@ -113,7 +128,18 @@ export interface Fence {
   epoch: number;
 }
 
-export type TaskProgress = Partial<Pick<TaskRecord, 'apiCalls' | 'usage' | 'currentTool' | 'lastActivity' | 'reported' | 'approvalNoticed'>>;
+/** The record fields a progress write may set: listed once, for the type and the stores' write paths. */
+export const taskProgressKeys = [
+  'apiCalls',
+  'usage',
+  'currentTool',
+  'lastActivity',
+  'reported',
+  'approvalNoticed',
+] as const satisfies readonly (keyof TaskRecord)[];
+
+/** Progress of a running task, written without a status change. */
+export type TaskProgress = Partial<Pick<TaskRecord, (typeof taskProgressKeys)[number]>>;
 
 /** A stored conversation of the top-level agent (`legate chat --resume` continues one). */
 export interface SessionRecord {

@@ -1,4 +1,4 @@
-import { LegateError } from '../errors.js';
+import { errorMessage, LegateError, quoted } from '../errors.js';
 import { emptyUsage } from '../provider/types.js';
 import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
 import { asCaller, type CallerLike, callerScope, sees, taskNotFound } from './caller.js';
@@ -6,16 +6,17 @@ import { type Dispatcher, LocalDispatcher } from './dispatcher.js';
 import { type LeaseKeeper, StoreLeaseKeeper } from './lease-keeper.js';
 import { newOwnerId } from './owner.js';
 import { Reaper } from './reaper.js';
-import { isTerminal } from './status.js';
+import { isResumable, isTerminal } from './status.js';
 import type { Checkpoint, TaskFilter, TaskStore } from './store/task-store.js';
 import { AnswerBell, type ApprovalSettings, awaitsNotice, storeAnswer } from './task-approvals.js';
 import { LocalTaskEnds, type TaskEnds } from './task-ends.js';
 import type { TaskEvent, TaskListener } from './task-events.js';
-import type { LiveTask } from './task-execution.js';
 import { newTaskId } from './task-ids.js';
-import { type CancelledBy, cancelledError, type SessionRecord, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
+import { type CancelledBy, cancelledError, type SteerRecord, type TaskRecord, type TaskSpec } from './task-record.js';
+import { reopenFailed } from './task-reopen.js';
+import { TaskRun, type TaskRunDeps } from './task-run.js';
 import type { TaskServiceOptions } from './task-service-options.js';
-import { startTask, type TaskStartDeps } from './task-start.js';
+import { unlessAborted } from './unless-aborted.js';
 
 export { type Caller, type CallerLike, operator, sessionCaller } from './caller.js';
 export type { RunControl, TaskRunner } from './task-execution.js';
@@ -35,14 +36,15 @@ export class TaskService {
   private readonly leases: LeaseKeeper;
   private readonly ends: TaskEnds;
   private readonly reaper: Reaper;
-  private readonly live = new Map<string, LiveTask>();
+  /** The runs of this process, by task id: a claimed task is here until its run is over. */
+  private readonly live = new Map<string, TaskRun>();
   private readonly listeners = new Set<TaskListener>();
   private readonly approvals: ApprovalSettings | undefined;
-  private readonly startDeps: TaskStartDeps;
+  private readonly runDeps: TaskRunDeps;
 
   constructor(options: TaskServiceOptions) {
     this.store = options.store;
-    this.dispatcher = options.dispatcher ?? new LocalDispatcher(options.maxConcurrent);
+    this.dispatcher = options.dispatcher ?? new LocalDispatcher(options.maxConcurrent, (taskId, error) => this.storeFailed(taskId, 'its claim', error));
     const heartbeatMs = options.heartbeatMs ?? 500;
     this.leases = options.leaseKeeper ?? new StoreLeaseKeeper(options.store, options.owner ?? newOwnerId(), options.leaseMs ?? 10_000, heartbeatMs);
     this.ends = options.ends ?? new LocalTaskEnds(options.pollIntervalMs ?? 250);
@@ -51,11 +53,13 @@ export class TaskService {
       options.approval === 'on-request'
         ? { timeoutMs: (options.approvalTimeoutSeconds ?? 0) * 1000, pollMs: options.pollIntervalMs ?? 250, bell: new AnswerBell() }
         : undefined;
-    this.startDeps = {
+    this.runDeps = {
       store: this.store,
       runner: options.runner,
       leases: this.leases,
-      live: this.live,
+      over: (run) => {
+        if (this.live.get(run.taskId) === run) this.live.delete(run.taskId);
+      },
       timeoutMs: (options.childTimeoutSeconds ?? 0) * 1000,
       maxResumes: options.maxResumes ?? 3,
       approvals: this.approvals,
@@ -82,11 +86,11 @@ export class TaskService {
     return () => this.listeners.delete(listener);
   }
 
-  /** Create a task and start it now, or queue it when the concurrency cap is reached. */
-  async spawn(spec: TaskSpec): Promise<TaskRecord> {
+  /** Create a task (`id`: one made with `newTaskId` before, e.g. for its worktree's branch) and start it now, or queue it when the concurrency cap is reached. */
+  async spawn(spec: TaskSpec, id: string = newTaskId()): Promise<TaskRecord> {
     const task: TaskRecord = {
       ...spec,
-      id: newTaskId(),
+      id,
       status: 'queued',
       createdAt: Date.now(),
       apiCalls: 0,
@@ -100,18 +104,19 @@ export class TaskService {
   }
 
   /**
-   * Continue an interrupted task (or start an orphaned queued one) in this process, from its
-   * last checkpoint. Tool calls that were in flight get a result saying their effects are unknown.
+   * Continue an interrupted or failed task (or start an orphaned queued one) in this process, from
+   * its last checkpoint. Tool calls that were in flight get a result saying their effects are unknown.
    */
   async resume(caller: CallerLike, taskId: string): Promise<TaskRecord> {
-    const task = await this.get(caller, taskId);
-    if (task.status !== 'interrupted' && task.status !== 'queued') {
-      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted or queued task can be resumed`, {
+    let task = await this.get(caller, taskId);
+    if (!isResumable(task.status)) {
+      throw new LegateError('task_not_running', `task "${taskId}" is ${task.status}; only an interrupted, failed or queued task can be resumed`, {
         taskId,
         status: task.status,
       });
     }
-    const started = await this.schedule(task.id, task.status);
+    if (task.status === 'failed') task = await reopenFailed(this.store, task);
+    const started = await this.schedule(task.id, task.status === 'queued' ? 'queued' : 'interrupted');
     if (!started) {
       const now = await this.store.get(taskId);
       if (now?.exitReason === 'max_resumes') throw new LegateError('resume_limit', now.error ?? `task "${taskId}" was not resumed`, { taskId });
@@ -128,9 +133,9 @@ export class TaskService {
   async runHere(taskId: string): Promise<TaskRecord | undefined> {
     const task = await this.store.get(taskId);
     if (task?.status !== 'queued' && task?.status !== 'interrupted') return undefined;
-    const { record, finished } = await startTask(this.startDeps, taskId, task.status);
-    if (!record) return undefined;
-    await finished;
+    const run = await this.claim(taskId, task.status);
+    if (!run) return undefined;
+    await run.start();
     return this.store.get(taskId);
   }
 
@@ -153,7 +158,12 @@ export class TaskService {
     for (const task of waiting) {
       if (started.length >= limit) break;
       if (this.live.has(task.id) || this.dispatcher.waiting(task.id)) continue;
-      if (await this.schedule(task.id, task.status as 'queued' | 'interrupted').catch(() => undefined)) started.push(task.id);
+      const claimed = await this.schedule(task.id, task.status as 'queued' | 'interrupted').catch((error: unknown) => {
+        // One task's failed claim does not stop the others; it is announced, not dropped.
+        this.storeFailed(task.id, 'its claim', error);
+        return undefined;
+      });
+      if (claimed) started.push(task.id);
     }
     return started;
   }
@@ -210,12 +220,11 @@ export class TaskService {
     const cancelled = await this.store.transition(taskId, task.status, 'cancelled', {
       endedAt: Date.now(),
       exitReason: 'cancelled',
+      currentTool: '', // its tool is aborted below: a cancelled task runs none
       error: cancelledError(cancelledBy),
       cancelledBy,
     });
-    const live = this.live.get(taskId);
-    if (live) live.endAnnounced = true;
-    live?.controller.abort(new LegateError('aborted', `task "${taskId}" was cancelled`));
+    this.live.get(taskId)?.cancel(new LegateError('aborted', `task "${taskId}" was cancelled`));
     await this.store.missSteers(taskId);
     this.ended(cancelled);
     return cancelled;
@@ -234,7 +243,7 @@ export class TaskService {
     const task = await this.get(who, taskId).catch((error: unknown) => {
       if (!(error instanceof LegateError) || error.code !== 'task_not_found') throw error;
       const where = who.kind === 'session' ? 'in this session' : 'in this LEGATE_HOME';
-      throw new LegateError('unknown_task', `no task "${String(taskId)}" ${where}; nothing to approve or deny`, { taskId });
+      throw new LegateError('unknown_task', `no task ${quoted(String(taskId))} ${where}; nothing to approve or deny`, { taskId });
     });
     const after = await storeAnswer(this.store, task, answer, by);
     this.approvals?.bell.ring(taskId);
@@ -316,23 +325,6 @@ export class TaskService {
     return this.store.loadCheckpoint(taskId);
   }
 
-  /** Store a session's conversation (create or replace). */
-  async saveSession(session: SessionRecord): Promise<void> {
-    await this.store.saveSession(session);
-  }
-
-  /** A stored session by id, or the most recently updated one in `cwd`. */
-  async loadSession(which: { id: string } | { cwd: string }): Promise<SessionRecord | undefined> {
-    if ('id' in which) return this.store.loadSession(which.id);
-    const [latest] = await this.store.listSessions({ cwd: which.cwd, limit: 1 });
-    return latest;
-  }
-
-  /** Stored sessions, most recently updated first (`cwd`: only that directory's). */
-  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
-    return this.store.listSessions(filter);
-  }
-
   /** Delete ended tasks (with their output, checkpoints and steers) that ended before `endedBefore` (ms). Only the operator may. Returns how many. */
   async prune(caller: CallerLike, endedBefore: number): Promise<number> {
     if (asCaller(caller).kind !== 'operator') throw new LegateError('invalid_arguments', 'only the operator (legate tasks prune) prunes tasks');
@@ -346,16 +338,21 @@ export class TaskService {
 
   /**
    * Stop running tasks (process shutdown). They are handed back as `interrupted`, to be resumed by
-   * `legate tasks resume` or a worker; queued tasks stay queued.
+   * `legate tasks resume` or a worker; queued tasks stay queued. Past `deadline` (the store does not
+   * answer) the store is closed, failing the writes still pending, and the runs are not waited for. Resolves with the ids of the tasks
+   * not handed back (a write failed or was late): their lease runs out and another process takes them over.
    */
-  async shutdown(): Promise<void> {
-    const running = [...this.live.values()];
-    for (const live of running) {
-      live.handBack = true;
-      live.controller.abort(new LegateError('aborted', 'legate is shutting down; the task is handed back'));
+  async shutdown(deadline?: AbortSignal): Promise<string[]> {
+    const running = [...this.live.entries()];
+    const finished = Promise.all(running.map(([, run]) => run.handBack())).then(() => true);
+    const late = !(await (deadline === undefined ? finished : unlessAborted(finished, deadline)));
+    if (late) {
+      // Given up: the store is closed under them, and the runs are no longer this service's to wait for.
+      await this.store.close().catch(() => {}); // closing fails the pending writes: that is the point
+      for (const [id] of running) this.live.delete(id);
     }
-    await Promise.all(running.map((live) => live.finished));
     this.leases.stop();
+    return running.filter(([, run]) => late || run.failure !== undefined).map(([id]) => id);
   }
 
   /** Shut down, then close the store. */
@@ -368,15 +365,40 @@ export class TaskService {
     return this.dispatcher.active;
   }
 
-  /** Submit a task to the dispatcher; resolves with the running record if it started now, undefined if it waits. */
+  /**
+   * Submit a task to the dispatcher; resolves with the running record if it started now, undefined
+   * if it waits (or was no longer waiting). Rejects when the store failed the claim.
+   */
   private async schedule(taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRecord | undefined> {
-    let started: Promise<TaskRecord | undefined> | undefined;
-    this.dispatcher.submit(taskId, () => {
-      const run = startTask(this.startDeps, taskId, from);
-      started = run.then((state) => state.record);
-      return run.then((state) => state.finished);
+    return this.dispatcher.submit(taskId, () => {
+      const claimed = this.claim(taskId, from);
+      return {
+        claimed: claimed.then((run) => run?.task),
+        // A failed claim is the `claimed` promise's to report: the run that never was is over.
+        finished: claimed.then(
+          (run) => run?.start(),
+          () => undefined,
+        ),
+      };
     });
-    return started ? await started : undefined;
+  }
+
+  /** Claim the task and track its run (not started yet). */
+  private async claim(taskId: string, from: 'queued' | 'interrupted'): Promise<TaskRun | undefined> {
+    const run = await TaskRun.claim(this.runDeps, taskId, from);
+    if (run) this.live.set(taskId, run);
+    return run;
+  }
+
+  /** A store failure no caller awaits: announce it, so it reaches the session's listeners. */
+  private storeFailed(taskId: string, what: string, error: unknown): void {
+    void this.store
+      .get(taskId)
+      .then(
+        (task) => task?.sessionId ?? '',
+        () => '',
+      ) // the store failing again: announce it without the session
+      .then((sessionId) => this.announce({ type: 'task.store_error', taskId, sessionId, error: `${what} failed: ${errorMessage(error)}` }));
   }
 
   private ended(task: TaskRecord): void {

@@ -33,6 +33,7 @@ export const anthropicWire: WireEncoder = {
       frames.push(sseEvent('content_block_stop', { type: 'content_block_stop', index }));
       index += 1;
     }
+    if (reply.noFinish) return frames;
     frames.push(
       sseEvent('message_delta', {
         type: 'message_delta',
@@ -46,6 +47,14 @@ export const anthropicWire: WireEncoder = {
 
   malformedFrame() {
     return 'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": {\n\n';
+  },
+
+  errorFrame(type, message) {
+    return sseEvent('error', { type: 'error', error: { type, message } });
+  },
+
+  keepAliveFrame() {
+    return sseEvent('ping', { type: 'ping' });
   },
 
   body(reply, request) {
@@ -102,6 +111,7 @@ function parseOrRaw(json: string): unknown {
   try {
     return JSON.parse(json);
   } catch {
+    // not JSON: recorded as the raw text
     return json;
   }
 }

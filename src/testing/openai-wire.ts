@@ -25,6 +25,7 @@ export const openaiWire: WireEncoder = {
       frames.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }));
       for (const piece of halves(call.arguments)) frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
     });
+    if (reply.noFinish) return frames;
     frames.push(chunk({}, finishReason(reply)));
     if (request.body?.stream_options?.include_usage) frames.push(sseData({ ...base, choices: [], usage: usageOf(reply.usage) }));
     frames.push(sseData('[DONE]'));
@@ -33,6 +34,14 @@ export const openaiWire: WireEncoder = {
 
   malformedFrame() {
     return 'data: {"id": "chatcmpl-broken", "choices": [{"delta": {"content": \n\n';
+  },
+
+  errorFrame(type, message) {
+    return sseData({ error: { message, type, param: null, code: null } });
+  },
+
+  keepAliveFrame() {
+    return ': keep-alive\n\n';
   },
 
   body(reply, request) {

@@ -13,7 +13,8 @@ export interface Exchange {
 
 /**
  * Writes one scripted reply, faults included: latency, a hang, a reset connection, an HTTP error,
- * a malformed body or chunk, a stream cut mid-message, delays between chunks.
+ * a malformed body or chunk, a stream cut mid-message, one without its end, a mid-stream error
+ * event, a stall or pause mid-stream (with keep-alives or not), delays between chunks.
  */
 export async function writeReply(exchange: Exchange, reply: ScriptedReply, request: RecordedRequest, encoder: WireEncoder): Promise<void> {
   const { res, gone } = exchange;
@@ -61,10 +62,29 @@ export async function writeReply(exchange: Exchange, reply: ScriptedReply, reque
       res.end(encoder.malformedFrame());
       return;
     }
+    if (reply.streamError && i === faultAt) {
+      res.end(encoder.errorFrame(reply.streamError.type, reply.streamError.message));
+      return;
+    }
+    if ((reply.stallMidStream || reply.pauseMidStreamMs) && i === faultAt) {
+      const waitMs = reply.stallMidStream ? Number.POSITIVE_INFINITY : (reply.pauseMidStreamMs ?? 0);
+      if (!(await keepAlive(res, waitMs, reply.keepAliveEveryMs, encoder, gone))) return;
+    }
     await write(res, frame, gone);
     if (reply.chunkDelayMs && i < frames.length - 1 && !(await pause(reply.chunkDelayMs, gone))) return;
   }
   res.end();
+}
+
+/** Waits `ms` mid-stream, writing the wire's keep-alive every `everyMs`; false when the exchange is gone. */
+async function keepAlive(res: ServerResponse, ms: number, everyMs: number | undefined, encoder: WireEncoder, gone: AbortSignal): Promise<boolean> {
+  if (!everyMs) return pause(ms, gone);
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!(await pause(Math.min(everyMs, until - Date.now()), gone))) return false;
+    if (Date.now() < until) await write(res, encoder.keepAliveFrame(), gone);
+  }
+  return !gone.aborted;
 }
 
 const brokenJson = '{"id": "scripted-broken", "choices": [';

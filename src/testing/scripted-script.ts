@@ -39,6 +39,26 @@ export interface ScriptedReply {
   resetConnection?: boolean;
   /** Invalid JSON in the body / a stream chunk. */
   malformed?: boolean;
+  /**
+   * Stream the whole reply but leave out its end: no `finish_reason` chunk, usage or `[DONE]`
+   * (OpenAI), no `message_delta` / `message_stop` (Anthropic); the response then ends cleanly.
+   */
+  noFinish?: boolean;
+  /**
+   * Stream part of the reply, then the wire's mid-stream error and end: Anthropic
+   * `event: error` / `data: {"type":"error","error":{type, message}}` (e.g. `overloaded_error`,
+   * `api_error`), OpenAI `data: {"error":{message, type, …}}`.
+   */
+  streamError?: { type: string; message: string };
+  /** Stream part of the reply, then send nothing more (until the client disconnects). */
+  stallMidStream?: boolean;
+  /** Stream part of the reply, wait this long, then the rest (keep-alives meanwhile with `keepAliveEveryMs`). */
+  pauseMidStreamMs?: number;
+  /**
+   * While the stream waits (`pauseMidStreamMs`, `stallMidStream`), a keep-alive every so many ms:
+   * Anthropic `event: ping`, OpenAI an SSE comment (`: keep-alive`), as the real servers send.
+   */
+  keepAliveEveryMs?: number;
 }
 
 export interface ScriptedUsage {
@@ -85,6 +105,8 @@ export interface ResolvedReply {
   usage: ScriptedUsage;
   /** Stopped at the token limit. */
   truncated: boolean;
+  /** Leave out the end of the stream (`noFinish`). */
+  noFinish: boolean;
 }
 
 /** Fills in tool-call ids (`<idPrefix><request>_<n>`), JSON-encodes arguments and estimates usage. */
@@ -100,7 +122,7 @@ export function resolveReply(reply: ScriptedReply, request: RecordedRequest, idP
     inputTokens: Math.max(1, Math.ceil(request.text.length / 4)),
     outputTokens: Math.max(1, Math.ceil(outputChars / 4)),
   };
-  return { text, toolCalls, usage, truncated: reply.truncated === true };
+  return { text, toolCalls, usage, truncated: reply.truncated === true, noFinish: reply.noFinish === true };
 }
 
 /** Splits text into word-sized pieces (each keeps its trailing space), so streams have several deltas. */

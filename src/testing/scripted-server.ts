@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { maskKey } from '../secrets.js';
 import { anthropicWire } from './anthropic-wire.js';
 import { openaiWire } from './openai-wire.js';
+import { anthropicPairingViolation, openaiPairingViolation } from './pairing-rules.js';
 import { sendJson, writeReply } from './reply-writer.js';
 import type { RecordedRequest, ScriptedReply, ScriptedStep } from './scripted-script.js';
 import type { WireEncoder } from './wire-encoder.js';
@@ -38,6 +39,12 @@ export interface ScriptedServer {
 
 export interface ScriptedServerOptions {
   steps?: ScriptedStep[];
+  /**
+   * The model's context window in tokens (4 characters a token of the request's text): a longer
+   * request gets the provider's real context-length 400 (OpenAI `context_length_exceeded`,
+   * Anthropic `prompt is too long`). Absent: no limit.
+   */
+  contextWindow?: number;
   /** Answers requests no step matches (instead of failing them). */
   handler?: (req: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>;
   /** Default `127.0.0.1`. */
@@ -151,6 +158,17 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     };
     requests.push(recorded);
     notify();
+    const violation = encoder.wire === 'openai' ? openaiPairingViolation(body) : anthropicPairingViolation(body);
+    const tokens = Math.ceil(recorded.text.length / 4);
+    if (!violation && options.contextWindow !== undefined && tokens > options.contextWindow) {
+      sendJson(res, 400, {}, JSON.stringify(contextLengthBody(encoder.wire, tokens, options.contextWindow)));
+      return;
+    }
+    if (violation) {
+      unexpected.push(`${describe(recorded)}: rejected as the real API would: ${JSON.stringify(violation.body)}`);
+      sendJson(res, violation.status, {}, JSON.stringify(violation.body));
+      return;
+    }
 
     let reply: ScriptedReply;
     const step = selectStep(recorded);
@@ -278,6 +296,7 @@ function parseJson(raw: string): any {
   try {
     return JSON.parse(raw);
   } catch {
+    // not JSON: recorded as the raw text
     return raw;
   }
 }
@@ -292,4 +311,19 @@ function describe(request: RecordedRequest): string {
 
 function stepName(queued: QueuedStep): string {
   return `#${queued.position}${queued.step.label !== undefined ? ` ${JSON.stringify(queued.step.label)}` : ''}`;
+}
+
+/** The providers' context-length 400 bodies, as they send them. */
+function contextLengthBody(wire: RecordedRequest['wire'], tokens: number, window: number): unknown {
+  if (wire === 'openai') {
+    return {
+      error: {
+        message: `This model's maximum context length is ${window} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
+      },
+    };
+  }
+  return { type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${tokens} tokens > ${window} maximum` } };
 }

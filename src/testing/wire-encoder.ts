@@ -11,6 +11,10 @@ export interface WireEncoder {
   streamFrames(reply: ResolvedReply, request: RecordedRequest): string[];
   /** A frame that is not valid JSON, for `malformed` streams. */
   malformedFrame(): string;
+  /** The wire's mid-stream error frame (`streamError`). */
+  errorFrame(type: string, message: string): string;
+  /** A keep-alive the wire's servers send while a reply is slow. */
+  keepAliveFrame(): string;
   /** The JSON body of a non-streamed reply. */
   body(reply: ResolvedReply, request: RecordedRequest): unknown;
   /** The wire's error body shape. */

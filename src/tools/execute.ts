@@ -97,6 +97,7 @@ function preview(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
+    // too deep for JSON.stringify: said so instead
     return Array.isArray(value) ? '[…nested too deeply to show…]' : '{…nested too deeply to show…}';
   }
 }

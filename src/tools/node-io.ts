@@ -52,7 +52,7 @@ async function realPath(path: string, hops = 0): Promise<string> {
     const code = (error as NodeJS.ErrnoException).code;
     const parent = dirname(path);
     if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === path) throw error;
-    const link = await lstat(path).catch(() => undefined);
+    const link = await lstat(path).catch(() => undefined); // nothing there: the path does not exist (said below)
     if (link?.isSymbolicLink()) {
       if (hops >= 40) throw Object.assign(new Error(`too many levels of symbolic links: ${path}`), { code: 'ELOOP' });
       // Against the parent's real path: `..` in the target climbs from where the link really is.

@@ -8,6 +8,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { newToken, pageKey, requireToken } from './auth.js';
 import { eventStream } from './event-stream.js';
+import { ownHosts, requireOwnAddress } from './own-address.js';
 import { contentSecurityPolicy, pageShell, styleSheet } from './page-shell.js';
 import { apiRoutes, type DashboardDeps } from './routes.js';
 import { TaskFeed } from './task-feed.js';
@@ -51,6 +52,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const clientDir = findClientDir();
   const shell = pageShell(pageKey(token));
   let cookieName = 'legate_ui';
+  let hosts: Set<string> | undefined = new Set(); // none until it listens
 
   app.use('*', async (c, next) => {
     await next();
@@ -59,13 +61,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     c.header('Referrer-Policy', 'no-referrer');
     c.header('Cache-Control', 'no-store');
   });
+  app.use(
+    '*',
+    requireOwnAddress(() => hosts),
+  );
   app.use('*', (c, next) => requireToken(token, cookieName)(c, next));
   app.get('/', (c) => c.html(shell));
   app.get('/app/style.css', (c) => c.body(styleSheet, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   app.get('/app/:file', async (c) => {
     const file = c.req.param('file');
     if (!/^[a-z][a-z-]*\.js$/.test(file)) return c.json({ error: { code: 'not_found', message: `no file "${file}"` } }, 404);
-    const text = await readFile(join(clientDir, file), 'utf8').catch(() => undefined);
+    const text = await readFile(join(clientDir, file), 'utf8').catch(() => undefined); // not a client file: the 404 below names it
     if (text === undefined) return c.json({ error: { code: 'not_found', message: `no file "${file}"` } }, 404);
     return c.body(text, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
   });
@@ -77,6 +83,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const port = (server.address() as AddressInfo).port;
   // Cookies do not tell ports apart: one per port, so two dashboards on one host keep their own.
   cookieName = `legate_ui_${port}`;
+  hosts = ownHosts(host, port);
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     url: `${origin}/?token=${token}`,

@@ -18,7 +18,7 @@ export function eventStream(c: Context, feed: TaskFeed, prices: Prices, secrets:
   return streamSSE(c, async (stream) => {
     let writing = Promise.resolve();
     const send = (event: string, data: unknown): void => {
-      writing = writing.then(() => stream.writeSSE({ event, data: JSON.stringify(redactDeep(data, secrets)) })).catch(() => {});
+      writing = writing.then(() => stream.writeSSE({ event, data: JSON.stringify(redactDeep(data, secrets)) })).catch(() => {}); // the browser went away: the stream's close ends the feed
     };
     const unsubscribe = feed.subscribe((task: TaskRecord) => send('task', taskRow(task, prices)));
     const keepAlive = setInterval(() => {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { reportsUsage } from '../acp/acp-routes.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -7,6 +8,7 @@ import type { Prices } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
 import type { ApprovalAnswer } from '../sandbox/approval-gate.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
+import type { SessionStore } from '../tasks/store/session-store.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator, sessionCaller, type TaskService } from '../tasks/task-service.js';
 import { redactDeep } from './redaction.js';
@@ -18,13 +20,15 @@ import type { WorkerDirectory } from './worker-directory.js';
 export interface DashboardDeps {
   /** The task service of this LEGATE_HOME (the operator's view). */
   tasks: TaskService;
+  /** The stored sessions of this LEGATE_HOME. */
+  sessions: SessionStore;
   /** The directory `legate ui` was started in (operations run there, as the CLI's do). */
   cwd: string;
   prices: Prices;
   /** Configured API keys: masked in everything sent. */
   secrets: readonly string[];
   workers: WorkerDirectory;
-  /** Continue an interrupted task in a process that can run it (as `legate tasks resume`). */
+  /** Continue an interrupted or failed task in a process that can run it (as `legate tasks resume`). */
   resume(taskId: string): Promise<TaskRecord>;
   /** Answer a task's pending approval, as `legate tasks approve/deny` (`TaskService.answerApproval` with the answerer). */
   answerApproval(taskId: string, answer: ApprovalAnswer): Promise<TaskRecord>;
@@ -36,7 +40,7 @@ const pageLimit = 100;
 export function apiRoutes(deps: DashboardDeps): Hono {
   const api = new Hono();
   const send = <T>(value: T): T => redactDeep(value, deps.secrets);
-  const session = () => operatorSession(deps.tasks, deps.cwd, deps.prices);
+  const session = () => operatorSession(deps.tasks, deps.cwd, { prices: deps.prices, reportsUsage });
   const run = async (operation: Operation, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
@@ -98,13 +102,13 @@ export function apiRoutes(deps: DashboardDeps): Hono {
 
   api.get('/sessions', async (c) => {
     const limit = Math.min(whole(c.req.query('limit'), 'limit', 50), pageLimit);
-    const sessions = await deps.tasks.listSessions({ limit });
+    const sessions = await deps.sessions.list({ limit });
     return c.json(send({ sessions: sessions.map(sessionRow) }));
   });
 
   api.get('/sessions/:id', async (c) => {
     const id = c.req.param('id');
-    const stored = await deps.tasks.loadSession({ id });
+    const stored = await deps.sessions.load(id);
     if (!stored) throw new LegateError('session_not_found', `no session "${id}" in this LEGATE_HOME`, { sessionId: id });
     const tasks = await deps.tasks.list(sessionCaller(id), { limit: 200 });
     const now = Date.now();

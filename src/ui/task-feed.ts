@@ -92,7 +92,7 @@ export class TaskFeed {
     for (const task of [...active, ...newest]) found.set(task.id, task);
     // Open at the previous look and not among these: it ended (or left the newest window); read it.
     const gone = [...this.open].filter((id) => !found.has(id));
-    const reread = await Promise.all(gone.map((id) => this.source.get(operator, id).catch(() => undefined)));
+    const reread = await Promise.all(gone.map((id) => this.source.get(operator, id).catch(() => undefined))); // unreadable now: the next look reads it again
     for (const task of reread) if (task) found.set(task.id, task);
     const changed: TaskRecord[] = [];
     for (const task of found.values()) {

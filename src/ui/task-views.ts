@@ -22,7 +22,8 @@ export function taskRow(task: TaskRecord, prices: Prices, now = Date.now()): Tas
     apiCalls: task.apiCalls,
     tokens: totalTokens(task.usage),
     ...(price ? { costUsd: estimateCost(task.usage, price) } : {}),
-    ...(task.currentTool ? { currentTool: task.currentTool } : {}),
+    // Only a running task is in a tool (an ended one's last record may still name one).
+    ...(task.currentTool && task.status === 'running' ? { currentTool: task.currentTool } : {}),
     outputLines: task.outputLines,
   };
 }

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type * as acp from '@agentclientprotocol/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { home, scriptedServer } from '../cli/cli-harness.js';
-import { runCli, scriptedConfig, until } from '../helpers/cli.js';
+import { scriptedConfig, until } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { childWith, isParent, taskIds } from '../helpers/script.js';
 import { type AcpClient, initializeParams, startAcp } from './acp-harness.js';
 
@@ -148,7 +149,7 @@ describe("legate acp: a parked background task's request goes to the editor", { 
     await client.agent.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'PROMPT-EL' }] });
     await until(() => questions.length === 1, 30_000, 'the question in the editor');
     const taskId = questions[0]!.toolCall.toolCallId.replace(/^task-/, '');
-    const cancelled = await runCli(['--config', configFile, 'tasks', 'cancel', taskId], { home: legateHome });
+    const cancelled = await runMain(['--config', configFile, 'tasks', 'cancel', taskId], { home: legateHome });
     expect(cancelled.code, cancelled.stderr).toBe(0);
     await until(() => withdrawn.length === 1, 20_000, 'the question to be withdrawn');
     expect(withdrawn[0]).toBe(`task-${taskId}`);

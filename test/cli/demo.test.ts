@@ -1,17 +1,17 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { home } from './cli-harness.js';
 
 /** `legate demo` runs the async lifecycle offline, with no key and no config. */
 test('demo --fast with an empty environment: offline, exit 0, the whole lifecycle on screen', async () => {
-  // runCli passes only PATH, HOME and LEGATE_HOME: no key, no config file, no base URL.
+  // runMain passes only PATH, HOME and LEGATE_HOME: no key, no config file, no base URL.
   const { home: legateHome, work } = home();
   writeFileSync(join(work, 'main.js'), '// TODO: handle errors\nconsole.log("hi");\n');
   writeFileSync(join(work, 'README.md'), '# sample\nFIXME: write docs\n');
 
-  const result = await runCli(['demo', '--fast'], { home: legateHome, cwd: work });
+  const result = await runMain(['demo', '--fast'], { home: legateHome, cwd: work });
 
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
@@ -44,7 +44,7 @@ test('demo tells the status it actually read: after check_task it says what chec
   const { home: legateHome, work } = home();
   writeFileSync(join(work, 'main.js'), '// TODO: one\n');
 
-  const result = await runCli(['demo', '--fast'], { home: legateHome, cwd: work });
+  const result = await runMain(['demo', '--fast'], { home: legateHome, cwd: work });
 
   expect(result.code, result.stderr).toBe(0);
   const lines = result.stdout.split('\n');
@@ -64,7 +64,7 @@ test('demo tells the status it actually read: after check_task it says what chec
 test('demo in an empty directory: surveys a sample project instead, says so, and leaves both directories clean', async () => {
   const { home: legateHome, work } = home();
 
-  const result = await runCli(['demo', '--fast'], { home: legateHome, cwd: work });
+  const result = await runMain(['demo', '--fast'], { home: legateHome, cwd: work });
 
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { runCli, scriptedConfig } from '../helpers/cli.js';
+import { scriptedConfig } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { closedPortUrl, home, scriptedServer } from './cli-harness.js';
 
 /** `legate doctor`: the resolved config with keys masked, and whether each endpoint answers. */
@@ -15,7 +16,7 @@ describe('legate doctor', () => {
     });
     const { home: legateHome, work, configFile } = home(config);
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -37,7 +38,7 @@ describe('legate doctor', () => {
     const server = await scriptedServer();
     const { home: legateHome, work } = home(scriptedConfig(server.anthropicBaseUrl, {}, { provider: 'anthropic' }));
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/parent:\s+anthropic parent-model .*; max_tokens 16384\n/);
@@ -48,7 +49,7 @@ describe('legate doctor', () => {
     const url = await closedPortUrl();
     const { home: legateHome, work } = home(scriptedConfig(`${url}/v1`));
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.code).not.toBe(0);
     expect(result.stdout).toContain(`check:     ${url}/v1: not reachable`);
@@ -59,7 +60,7 @@ describe('legate doctor', () => {
     const server = await scriptedServer();
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl, { agent: { toolsets: ['file', 'shell'] } }));
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.code).not.toBe(0);
     expect(result.stdout).toContain('unknown toolset "shell"');
@@ -68,7 +69,7 @@ describe('legate doctor', () => {
   test('an invalid config file: names the key and exits 2', async () => {
     const { home: legateHome, work, configFile } = home({ model: { name: 'm', api_key: 'sk-test-parent-0001', key_strategy: 'fastest' } });
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(configFile);
@@ -83,7 +84,7 @@ describe('legate doctor: paths and the model list', () => {
     const server = await scriptedServer([], ['parent-model']);
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`tasks:     ${join(legateHome, 'state.db')}`);
@@ -99,7 +100,7 @@ describe('legate doctor: paths and the model list', () => {
     const server = await scriptedServer([], ['gpt-real-1', 'gpt-real-2']);
     const { home: legateHome, work } = home(scriptedConfig(baseUrl(server), {}, { provider: wire, name: 'gpt-typo' }));
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     expect(result.stdout).toContain(`warning:   model "gpt-typo" is not in the model list of ${baseUrl(server)} (2 listed, e.g. gpt-real-1, gpt-real-2)`);
     // Reachable all the same: a list can be partial, so this alone does not fail doctor.

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { ScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, scriptedConfig } from '../helpers/cli.js';
+import { scriptedConfig } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { home, scriptedServer } from './cli-harness.js';
 
 /** `legate run` drives a multi-step tool loop to a final answer over either wire, streaming. */
@@ -42,7 +43,7 @@ describe.each([
     enqueueWriteReadAnswer(server);
     const { home: legateHome, work } = home(scriptedConfig(baseUrl(server), {}, { provider: wire }));
 
-    const result = await runCli(['run', 'Write a note to notes/todo.txt, then read it back to me.'], { home: legateHome, cwd: work });
+    const result = await runMain(['run', 'Write a note to notes/todo.txt, then read it back to me.'], { home: legateHome, cwd: work });
 
     expect(result.stderr).not.toContain('legate:');
     expect(result.code).toBe(0);
@@ -63,7 +64,7 @@ describe.each([
     enqueueWriteReadAnswer(server);
     const { home: legateHome, work } = home(scriptedConfig(baseUrl(server), {}, { provider: wire }));
 
-    const result = await runCli(['run', '--json', 'Write a note, read it back.'], { home: legateHome, cwd: work });
+    const result = await runMain(['run', '--json', 'Write a note, read it back.'], { home: legateHome, cwd: work });
 
     expect(result.code).toBe(0);
     const output = JSON.parse(result.stdout);
@@ -90,7 +91,7 @@ describe('a failing run exits non-zero with a clear message on stderr', () => {
     ]);
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['run', 'hello'], { home: legateHome, cwd: work });
+    const result = await runMain(['run', 'hello'], { home: legateHome, cwd: work });
 
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
@@ -105,7 +106,7 @@ describe('a failing run exits non-zero with a clear message on stderr', () => {
     const server = await scriptedServer([busy, busy]);
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl, { agent: { max_iterations: 2 } }));
 
-    const result = await runCli(['run', 'find something that is not there'], { home: legateHome, cwd: work });
+    const result = await runMain(['run', 'find something that is not there'], { home: legateHome, cwd: work });
 
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
@@ -119,7 +120,7 @@ describe('a failing run exits non-zero with a clear message on stderr', () => {
     const server = await scriptedServer([{ reply: { status: 400 } }]);
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['run', '--json', 'hello'], { home: legateHome, cwd: work });
+    const result = await runMain(['run', '--json', 'hello'], { home: legateHome, cwd: work });
 
     expect(result.code).not.toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'failed', exit_reason: 'error', error: expect.stringContaining('HTTP 400') });

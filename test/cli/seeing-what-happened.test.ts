@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
-import { runCli, scriptedConfig } from '../helpers/cli.js';
+import { scriptedConfig } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 import { home, scriptedServer } from './cli-harness.js';
 
@@ -17,7 +18,7 @@ describe('--verbose and the log file', () => {
       const server = await scriptedServer([{ reply: { status: 500 } }, { reply: { text: 'FINAL' } }]);
       const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl, {}, { max_retries: 1 }));
 
-      const result = await runCli(['--verbose', 'run', `say hi (my key is ${key})`], { home: legateHome, cwd: work });
+      const result = await runMain(['--verbose', 'run', `say hi (my key is ${key})`], { home: legateHome, cwd: work });
 
       expect(result.code, result.stderr).toBe(0);
       const err = result.stderr;
@@ -44,8 +45,8 @@ describe('--verbose and the log file', () => {
     const server = await scriptedServer([{ reply: { text: 'FINAL' } }]);
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
 
-    const run = await runCli(['run', 'hi'], { home: legateHome, cwd: work });
-    const list = await runCli(['tasks', 'list'], { home: legateHome, cwd: work });
+    const run = await runMain(['run', 'hi'], { home: legateHome, cwd: work });
+    const list = await runMain(['tasks', 'list'], { home: legateHome, cwd: work });
 
     expect(run.stderr).toBe('');
     expect(list.stderr).toBe('');
@@ -58,14 +59,14 @@ describe('--verbose and the log file', () => {
 describe('MCP server errors', () => {
   test('a bad MCP server entry names the key and what was expected', async () => {
     const { home: legateHome, work, configFile } = home(scriptedConfig('http://127.0.0.1:9/v1', { mcp_servers: { x: { url: 42 } } }));
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${configFile}: mcp_servers.x.url: expected a URL string (got 42)`);
   });
 
   test('a server that is neither stdio nor HTTP: both shapes named', async () => {
     const { home: legateHome, work } = home(scriptedConfig('http://127.0.0.1:9/v1', { mcp_servers: { x: { comand: 'npx' } } }));
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('mcp_servers.x: expected a server: either {command, args, env} (stdio) or {url, headers} (Streamable HTTP)');
   });
@@ -77,7 +78,7 @@ describe('MCP server errors', () => {
       scriptedConfig(server.openaiBaseUrl, { mcp_servers: { broken: { command: process.execPath, args: [`/nonexistent/${missing}`] } } }),
     );
 
-    const result = await runCli(['doctor'], { home: legateHome, cwd: work });
+    const result = await runMain(['doctor'], { home: legateHome, cwd: work });
 
     const problem = result.stdout.split('\n').find((line) => line.includes('"broken"'));
     expect(problem, result.stdout).toContain(`Cannot find module '/nonexistent/${missing}'`);
@@ -94,7 +95,7 @@ describe('wording', () => {
     );
     await store.close();
 
-    const result = await runCli(['--config', configFile, 'tasks', 'show', 't_onecall1'], { home: legateHome, cwd: work });
+    const result = await runMain(['--config', configFile, 'tasks', 'show', 't_onecall1'], { home: legateHome, cwd: work });
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/ 1 model call$/);
@@ -104,7 +105,7 @@ describe('wording', () => {
     const server = await scriptedServer();
     const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['worker', '--until-idle'], { home: legateHome, cwd: work });
+    const result = await runMain(['worker', '--until-idle'], { home: legateHome, cwd: work });
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`running tasks of LEGATE_HOME ${legateHome}`);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
-import { runCli } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 import { home } from './cli-harness.js';
 
@@ -11,13 +11,13 @@ const day = 86_400_000;
 /** A LEGATE_HOME whose config names a model but no key, holding `tasks`. */
 async function keylessHome(
   tasks: Partial<TaskRecord>[],
-): Promise<{ home: string; work: string; configFile: string; cli(args: string[]): ReturnType<typeof runCli> }> {
+): Promise<{ home: string; work: string; configFile: string; cli(args: string[]): ReturnType<typeof runMain> }> {
   const dirs = home({ model: { provider: 'openai', name: 'm', base_url: 'http://127.0.0.1:9/v1' } });
   const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
   for (const task of tasks) await store.create(taskFixture({ cwd: dirs.work, ...task }));
   await store.appendOutput(tasks[0]!.id!, { lines: ['OUTPUT-LINE-1'], progress: { apiCalls: 1 } });
   await store.close();
-  return { ...dirs, cli: (args) => runCli(['--config', dirs.configFile, ...args], { home: dirs.home, cwd: dirs.work }) };
+  return { ...dirs, cli: (args) => runMain(['--config', dirs.configFile, ...args], { home: dirs.home, cwd: dirs.work }) };
 }
 
 describe('legate tasks', () => {

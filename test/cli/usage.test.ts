@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { runCli, scriptedConfig } from '../helpers/cli.js';
+import { scriptedConfig } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { isParent } from '../helpers/script.js';
 import { home, scriptedServer } from './cli-harness.js';
 
@@ -16,13 +17,13 @@ describe('usage', () => {
     const { home: legateHome, work } = home();
     const missing = join(work, 'no-such-dir');
     for (const command of commands) {
-      const result = await runCli(['--cwd', missing, ...command], { home: legateHome, cwd: work });
+      const result = await runMain(['--cwd', missing, ...command], { home: legateHome, cwd: work });
       expect(result.code, `${command.join(' ')}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toContain(`--cwd: no such directory "${missing}"`);
     }
     // A file is not a directory either.
     writeFileSync(join(work, 'a-file'), '');
-    const file = await runCli(['tasks', 'list', '--cwd', 'a-file'], { home: legateHome, cwd: work });
+    const file = await runMain(['tasks', 'list', '--cwd', 'a-file'], { home: legateHome, cwd: work });
     expect(file.code).toBe(2);
     expect(file.stderr).toContain(`"${join(work, 'a-file')}" is not a directory`);
   });
@@ -39,11 +40,11 @@ describe('usage', () => {
       [['run', '  '], 'the prompt is empty'],
     ];
     for (const [args, message] of cases) {
-      const result = await runCli(args, { home: legateHome, cwd: work });
+      const result = await runMain(args, { home: legateHome, cwd: work });
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toContain(message);
     }
-    const emptyStdin = await runCli(['run', '-'], { home: legateHome, cwd: work, input: '\n' });
+    const emptyStdin = await runMain(['run', '-'], { home: legateHome, cwd: work, input: '\n' });
     expect(emptyStdin.code).toBe(2);
     expect(emptyStdin.stderr).toContain('the prompt read from stdin is empty');
   });
@@ -51,7 +52,7 @@ describe('usage', () => {
   test("every subcommand's help shows the global options", async () => {
     const { home: legateHome, work } = home();
     for (const command of [...commands.map((args) => args.filter((arg) => arg !== 'x')), ['tasks', 'show'], ['completion']]) {
-      const result = await runCli([...command, '--help'], { home: legateHome, cwd: work });
+      const result = await runMain([...command, '--help'], { home: legateHome, cwd: work });
       expect(result.code, command.join(' ')).toBe(0);
       for (const option of ['--config <file>', '--cwd <dir>', '--verbose']) expect(result.stdout, `${command.join(' ')} --help`).toContain(option);
     }
@@ -63,7 +64,7 @@ describe('legate run: prompt and model', () => {
     const server = await scriptedServer([{ reply: { text: 'ANSWER-1' } }]);
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['run', '--model', 'other-model', '-'], { home: legateHome, cwd: work, input: 'PROMPT-FROM-STDIN\nsecond line\n' });
+    const result = await runMain(['run', '--model', 'other-model', '-'], { home: legateHome, cwd: work, input: 'PROMPT-FROM-STDIN\nsecond line\n' });
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('ANSWER-1\n');
@@ -75,7 +76,7 @@ describe('legate run: prompt and model', () => {
   test('an empty prompt makes no model call', async () => {
     const server = await scriptedServer();
     const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl));
-    const result = await runCli(['run', ''], { home: legateHome, cwd: work });
+    const result = await runMain(['run', ''], { home: legateHome, cwd: work });
     expect(result.code).toBe(2);
     expect(server.requests).toHaveLength(0);
   });
@@ -88,13 +89,13 @@ describe('legate sessions list', () => {
     const { home: legateHome, work, configFile } = home(scriptedConfig(server.openaiBaseUrl));
     const other = join(work, 'other');
     mkdirSync(other);
-    expect((await runCli(['run', 'first'], { home: legateHome, cwd: work })).code).toBe(0);
-    expect((await runCli(['run', 'second'], { home: legateHome, cwd: other })).code).toBe(0);
+    expect((await runMain(['run', 'first'], { home: legateHome, cwd: work })).code).toBe(0);
+    expect((await runMain(['run', 'second'], { home: legateHome, cwd: other })).code).toBe(0);
     // Reading sessions needs no key: drop the config.
     writeFileSync(configFile, 'model: {provider: openai, name: m}\n');
 
-    const here = await runCli(['sessions', 'list'], { home: legateHome, cwd: work });
-    const all = await runCli(['sessions', 'list', '--all', '--json'], { home: legateHome, cwd: work });
+    const here = await runMain(['sessions', 'list'], { home: legateHome, cwd: work });
+    const all = await runMain(['sessions', 'list', '--all', '--json'], { home: legateHome, cwd: work });
 
     expect(here.code, here.stderr).toBe(0);
     const lines = here.stdout.trim().split('\n');
@@ -111,7 +112,7 @@ describe('legate completion', () => {
   const complete = async (words: string[]): Promise<string[]> => {
     const { home: legateHome } = home();
     const script = join(legateHome, 'legate.bash');
-    const generated = await runCli(['completion', 'bash'], { home: legateHome });
+    const generated = await runMain(['completion', 'bash'], { home: legateHome });
     expect(generated.code).toBe(0);
     writeFileSync(script, generated.stdout);
     const line =
@@ -132,8 +133,8 @@ describe('legate completion', () => {
 
   test('zsh and fish scripts name the commands too', async () => {
     const { home: legateHome } = home();
-    const zsh = await runCli(['completion', 'zsh'], { home: legateHome });
-    const fish = await runCli(['completion', 'fish'], { home: legateHome });
+    const zsh = await runMain(['completion', 'zsh'], { home: legateHome });
+    const fish = await runMain(['completion', 'fish'], { home: legateHome });
     expect(zsh.stdout).toContain('#compdef legate');
     expect(zsh.stdout).toContain('complete -o default -F _legate legate');
     expect(fish.stdout).toContain("complete -c legate -n '__fish_use_subcommand' -a tasks");

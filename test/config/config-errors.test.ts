@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { type CliResult, runCli, tempHome } from '../helpers/cli.js';
+import { type CliResult, tempHome } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { cleanupLater } from './config-harness.js';
 
 /**
@@ -15,7 +16,7 @@ const model = { name: 'm-1', api_key: 'sk-config-test-0001' };
 async function runWithConfig(yaml: string, env: Record<string, string> = {}): Promise<CliResult & { configFile: string }> {
   const { home, work, configFile } = cleanupLater(tempHome());
   writeFileSync(configFile, yaml);
-  const result = await runCli(['run', 'hello'], { home, cwd: work, env });
+  const result = await runMain(['run', 'hello'], { home, cwd: work, env });
   return { ...result, configFile };
 }
 
@@ -80,16 +81,16 @@ describe('missing things', () => {
   test('--config pointing to a missing file names the file', async () => {
     const { home, work } = cleanupLater(tempHome());
     const missing = join(home, 'no-such-dir', 'legate.yaml');
-    const result = await runCli(['--config', missing, 'run', 'hello'], { home, cwd: work });
+    const result = await runMain(['--config', missing, 'run', 'hello'], { home, cwd: work });
     expectRefused(result);
     expect(result.stderr).toContain(missing);
     expect(result.stderr).toContain('does not exist');
   });
 
   test('no key anywhere: says how to configure one and mentions `legate demo`', async () => {
-    // runCli passes only PATH, HOME and LEGATE_HOME: no config file, no *_API_KEY.
+    // runMain passes only PATH, HOME and LEGATE_HOME: no config file, no *_API_KEY.
     const { home, work } = cleanupLater(tempHome());
-    const result = await runCli(['run', 'hello'], { home, cwd: work });
+    const result = await runMain(['run', 'hello'], { home, cwd: work });
     expectRefused(result);
     expect(result.stderr).toContain('no API key');
     expect(result.stderr).toContain('model.api_key');

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { runCli, tempHome } from '../helpers/cli.js';
+import { tempHome } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { cleanupLater, scriptedServer } from './config-harness.js';
 
 /** Without a config file, the environment is enough to run. */
@@ -8,7 +9,7 @@ describe('no config file: the environment configures the model', () => {
     const server = await scriptedServer([{ reply: { text: 'Hello from the env-configured model.' } }]);
     const { home, work } = cleanupLater(tempHome());
 
-    const result = await runCli(['run', 'say hello'], {
+    const result = await runMain(['run', 'say hello'], {
       home,
       cwd: work,
       env: { OPENAI_API_KEY: 'sk-env-openai-key-4242', OPENAI_BASE_URL: server.openaiBaseUrl },
@@ -25,7 +26,7 @@ describe('no config file: the environment configures the model', () => {
     const server = await scriptedServer([{ reply: { text: 'ok' } }]);
     const { home, work } = cleanupLater(tempHome());
 
-    const result = await runCli(['run', 'hi'], {
+    const result = await runMain(['run', 'hi'], {
       home,
       cwd: work,
       env: { OPENAI_API_KEY: 'sk-env-openai-key-4242', OPENAI_BASE_URL: server.openaiBaseUrl, LEGATE_MODEL: 'my-local-llama' },
@@ -38,7 +39,7 @@ describe('no config file: the environment configures the model', () => {
   test('ANTHROPIC_API_KEY alone picks the anthropic provider', async () => {
     const { home, work } = cleanupLater(tempHome());
     // The endpoint check may fail without network; only the resolved config matters here.
-    const result = await runCli(['doctor'], { home, cwd: work, env: { ANTHROPIC_API_KEY: 'sk-ant-env-only-key-7777' } });
+    const result = await runMain(['doctor'], { home, cwd: work, env: { ANTHROPIC_API_KEY: 'sk-ant-env-only-key-7777' } });
 
     expect(result.stdout).toContain('(no config file: using the environment)');
     expect(result.stdout).toMatch(/parent:\s+anthropic claude-sonnet-4-5 at https:\/\/api\.anthropic\.com;/);
@@ -50,7 +51,7 @@ describe('no config file: the environment configures the model', () => {
     const server = await scriptedServer([{ reply: { text: 'Hello over the Messages API.' } }]);
     const { home, work } = cleanupLater(tempHome());
 
-    const result = await runCli(['run', 'say hello'], {
+    const result = await runMain(['run', 'say hello'], {
       home,
       cwd: work,
       env: { ANTHROPIC_API_KEY: 'sk-ant-env-only-key-7777', ANTHROPIC_BASE_URL: server.anthropicBaseUrl },
@@ -65,7 +66,7 @@ describe('no config file: the environment configures the model', () => {
     const server = await scriptedServer([{ reply: { text: 'openai answered' } }]);
     const { home, work } = cleanupLater(tempHome());
 
-    const result = await runCli(['run', 'hi'], {
+    const result = await runMain(['run', 'hi'], {
       home,
       cwd: work,
       env: { OPENAI_API_KEY: 'sk-env-openai-key-4242', OPENAI_BASE_URL: server.openaiBaseUrl, ANTHROPIC_API_KEY: 'sk-ant-env-only-key-7777' },

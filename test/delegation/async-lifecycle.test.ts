@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, scriptedConfig, tempHome, until } from '../helpers/cli.js';
+import { scriptedConfig, tempHome, until } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds } from '../helpers/script.js';
 
 let server: ScriptedServer;
@@ -45,7 +46,7 @@ describe('async delegation through the real CLI', () => {
     const { home, work } = tempHome();
     const config = tempHome(scriptedConfig(server.openaiBaseUrl)).configFile;
 
-    const result = await runCli(['--config', config, 'run', 'PARENT-SECRET-CONTEXT: please count widgets'], { home, cwd: work });
+    const result = await runMain(['--config', config, 'run', 'PARENT-SECRET-CONTEXT: please count widgets'], { home, cwd: work });
 
     expect(result.stderr).not.toContain('legate: run');
     expect(result.code).toBe(0);
@@ -92,7 +93,7 @@ describe('async delegation through the real CLI', () => {
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
     const started = Date.now();
-    const result = await runCli(['--config', configFile, 'run', 'do slow work'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'do slow work'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -126,7 +127,7 @@ describe('async delegation through the real CLI', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'run', 'batch'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'batch'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [batch] = lastToolResults(server.requests.filter(isParent)[1]!);
@@ -172,7 +173,7 @@ describe('async delegation through the real CLI', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { max_concurrent_children: 1 } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'queue'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'queue'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [first, second, third] = lastToolResults(server.requests.filter(isParent)[1]!);
@@ -198,7 +199,7 @@ describe('async delegation through the real CLI', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('SECOND-ANSWER');
@@ -217,7 +218,7 @@ describe('async delegation through the real CLI', () => {
       { match: childWith('NOWAIT-GOAL'), reply: { delayMs: 5000, text: 'late' } },
     );
     const before = server.requests.length;
-    const noWait = await runCli(['--config', configFile, 'run', '--no-wait', 'go'], { home, cwd: work });
+    const noWait = await runMain(['--config', configFile, 'run', '--no-wait', 'go'], { home, cwd: work });
     expect(noWait.code).toBe(0);
     expect(noWait.stdout).toContain('NOWAIT-ANSWER');
     expect(server.requests.slice(before).filter(isParent)).toHaveLength(2);

@@ -1,15 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/run.js';
-import { configSchema } from '../../src/config/schema.js';
-import { Runtime } from '../../src/runtime.js';
-import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
+import type { Runtime } from '../../src/runtime.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
-import { closedAfterEach } from '../helpers/teardown.js';
+import { runtimeOnScripted, useScriptedServer } from '../helpers/scripted.js';
 
 /**
  * Issue 12: cache reads and writes are their own usage fields on both wires, priced as such, and
@@ -19,7 +14,6 @@ import { closedAfterEach } from '../helpers/teardown.js';
 
 let server: ScriptedServer | undefined;
 let runtime: Runtime | undefined;
-const track = closedAfterEach();
 
 /** The tool results of the last user message of an Anthropic request body, parsed. */
 function anthropicToolResults(body: any): any[] {
@@ -48,22 +42,14 @@ const cases = [
 describe.each(cases)('$wire wire: cached tokens', ({ wire, price, child, childView, childCost }) => {
   it('are kept apart from input tokens, priced on their own, per task and in run --json, and results carry usage only', async () => {
     const parentUsage = { inputTokens: 50, outputTokens: 5, cacheReadTokens: 500 };
-    server = track(
-      await startScriptedServer({
-        steps: [
-          { match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'CACHE-CHILD' } }], usage: parentUsage } },
-          { match: childWith('CACHE-CHILD'), reply: { text: 'cached child done', usage: child } },
-          { match: isParent, reply: { text: 'parent done', usage: parentUsage } },
-        ],
-      }),
-    );
-    const cwd = mkdtempSync(join(tmpdir(), 'legate-cache-'));
-    track({ close: () => rmSync(cwd, { recursive: true, force: true }) });
-    const config = configSchema.parse({
-      model: { provider: wire, name: 'm', base_url: wire === 'openai' ? server.openaiBaseUrl : server.anthropicBaseUrl, api_key: 'sk-test-cache-0001' },
-      prices: { m: price },
+    server = await useScriptedServer({
+      steps: [
+        { match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'CACHE-CHILD' } }], usage: parentUsage } },
+        { match: childWith('CACHE-CHILD'), reply: { text: 'cached child done', usage: child } },
+        { match: isParent, reply: { text: 'parent done', usage: parentUsage } },
+      ],
     });
-    runtime = track(new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore() }));
+    runtime = runtimeOnScripted(server, wire, { model: { api_key: 'sk-test-cache-0001', max_retries: 2 }, prices: { m: price } });
     const stdout = new PassThrough();
     const chunks: Buffer[] = [];
     stdout.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,28 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
-import { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { operator } from '../../src/tasks/caller.js';
-import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
 import { executeToolCall } from '../../src/tools/execute.js';
 import type { Tool } from '../../src/tools/tool.js';
-import { tempDir } from '../helpers/cli.js';
 import { childWith } from '../helpers/script.js';
-import { closedAfterEach } from '../helpers/teardown.js';
+import { runtimeOnScripted, useScriptedServer } from '../helpers/scripted.js';
 
 const SESSION = 's_collect_many';
 let server: ScriptedServer;
 let runtime: Runtime | undefined;
-const track = closedAfterEach();
 
 /** The top-level agent's tools over a scripted server; `call` runs one tool call as the loop would. */
 async function setup(): Promise<{
   call(name: string, args: unknown): Promise<{ isError: boolean; content: string; json: any }>;
   spawn(goal: string): Promise<string>;
 }> {
-  server = track(await startScriptedServer());
-  const config = configSchema.parse({ model: { provider: 'openai', name: 'm', base_url: server.openaiBaseUrl, api_key: 'sk-test-many-0001', max_retries: 0 } });
-  const cwd = tempDir('legate-collect-many-');
-  runtime = track(new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd }));
+  server = await useScriptedServer();
+  runtime = runtimeOnScripted(server);
+  const cwd = runtime.cwd;
   const tools = new Map<string, Tool>(runtime.toolsFor({ sessionId: SESSION, depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]));
   let calls = 0;
   const call = async (name: string, args: unknown): Promise<{ isError: boolean; content: string; json: any }> => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
+import { scriptedConfig, tempHome } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds, toolNames } from '../helpers/script.js';
 
 let server: ScriptedServer;
@@ -21,7 +22,7 @@ describe('delegation limits', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [parentFirst] = server.requests.filter(isParent);
@@ -44,7 +45,7 @@ describe('delegation limits', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { max_spawn_depth: 2 } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const level1 = server.requests.filter(childWith('LEVEL-1')).filter((request) => !request.text.includes('LEVEL-2'));
@@ -74,11 +75,13 @@ describe('honest status', () => {
       { match: childWith('FAIL-EMPTY'), reply: { text: '' } },
       { match: childWith('FAIL-LOOP'), reply: { toolCalls: [{ name: 'list_dir', arguments: {} }] } },
       { match: childWith('FAIL-LOOP'), reply: { toolCalls: [{ name: 'list_dir', arguments: {} }] } },
+      // Out of model calls: one last call, without tool use, for its summary.
+      { match: childWith('FAIL-LOOP'), reply: { text: 'LOOP-SUMMARY: listed the directory twice' } },
       { match: childWith('OK-TASK'), reply: { text: 'fine' } },
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { max_iterations: 2 } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [batch] = lastToolResults(server.requests.filter(isParent)[1]!);
@@ -88,7 +91,8 @@ describe('honest status', () => {
     expect(http.error).toContain('does not exist');
     expect(empty).toMatchObject({ status: 'failed', exit_reason: 'error' });
     expect(empty.error).toMatch(/empty final answer/);
-    expect(loop).toMatchObject({ status: 'failed', exit_reason: 'max_iterations', api_calls: 2 });
+    // Two calls allowed, and the summary call (counted: it is a model call too).
+    expect(loop).toMatchObject({ status: 'failed', exit_reason: 'max_iterations', api_calls: 3, summary: 'LOOP-SUMMARY: listed the directory twice' });
     expect(loop.error).toMatch(/max_iterations/);
     expect(ok).toMatchObject({ status: 'completed', summary: 'fine' });
     server.assertDone();
@@ -103,7 +107,7 @@ describe('honest status', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl, { delegation: { child_timeout_seconds: 0.5 } }));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const [batch] = lastToolResults(server.requests.filter(isParent)[1]!);
@@ -156,7 +160,7 @@ describe('bad arguments get clear errors naming the value', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work });
 
     expect(result.code).toBe(0);
     const parent = server.requests.filter(isParent);
@@ -192,7 +196,7 @@ describe('legate chat', () => {
     );
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
-    const result = await runCli(['--config', configFile, 'chat'], { home, cwd: work, input: 'start the background job\n/tasks\n/steer t_nope hi\n' });
+    const result = await runMain(['--config', configFile, 'chat'], { home, cwd: work, input: 'start the background job\n/tasks\n/steer t_nope hi\n' });
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('CHAT-SPAWNED');

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, tempHome } from '../helpers/cli.js';
+import { tempHome } from '../helpers/cli.js';
 import { filesUnder } from '../helpers/files.js';
+import { runMain } from '../helpers/main.js';
 import { childWith, isChild, isParent, lastToolResults, taskIds } from '../helpers/script.js';
 
 const keys = {
@@ -54,7 +55,7 @@ describe('subagent model routing and the credential pool', () => {
       prices: { 'small-model': { input_per_million: 0.1, output_per_million: 0.4 } },
     });
 
-    const result = await runCli(['--config', configFile, 'run', '--json', 'route things'], { home, cwd: work, env });
+    const result = await runMain(['--config', configFile, 'run', '--json', 'route things'], { home, cwd: work, env });
 
     expect(result.code).toBe(0);
     main.assertDone();
@@ -104,7 +105,7 @@ describe('subagent model routing and the credential pool', () => {
       model: { provider: 'openai', name: 'm', base_url: main.openaiBaseUrl, api_keys: ['${KEY_A}', '${KEY_B}'], max_retries: 2 },
     });
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work, env });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work, env });
 
     expect(result.code).toBe(0);
     const children = main.requests.filter(isChild);
@@ -138,7 +139,7 @@ describe('subagent model routing and the credential pool', () => {
       delegation: { routes: { bad: { base_url: bad.openaiBaseUrl, api_keys: ['${KEY_BAD1}', '${KEY_BAD2}'] } } },
     });
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work, env });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work, env });
 
     expect(result.code).toBe(0);
     expect(bad.requests.map((request) => request.apiKey)).toEqual([keys.BAD1, keys.BAD2]);
@@ -159,7 +160,7 @@ describe('subagent model routing and the credential pool', () => {
       delegation: { routes: { elsewhere: { base_url: 'http://127.0.0.1:8/v1', model: 'x' } } },
     });
 
-    const result = await runCli(['--config', configFile, 'run', 'go'], { home, cwd: work, env });
+    const result = await runMain(['--config', configFile, 'run', 'go'], { home, cwd: work, env });
 
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('delegation.routes.elsewhere.api_key');

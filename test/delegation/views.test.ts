@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { listView, listViewLimit } from '../../src/delegation/views.js';
+import { checkView, listView, listViewLimit } from '../../src/delegation/views.js';
 import { capOutput } from '../../src/tools/output-cap.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 
@@ -13,5 +13,16 @@ describe('list_tasks view', () => {
     const text = JSON.stringify(view);
     expect(capOutput(text)).toBe(text);
     expect(listView(tasks.slice(0, 3))).toEqual({ tasks: expect.any(Array) });
+  });
+});
+
+describe('check_task view', () => {
+  it('names the current tool of a running task only: a cancelled, failed or interrupted one is in no tool', () => {
+    expect(checkView(taskFixture({ id: 't_run', status: 'running', currentTool: 'terminal' }), [], [])).toMatchObject({ current_tool: 'terminal' });
+    for (const status of ['cancelled', 'failed', 'interrupted', 'completed'] as const) {
+      const view = checkView(taskFixture({ id: `t_${status}`, status, currentTool: 'terminal' }), [], []);
+      expect(view).toMatchObject({ task_id: `t_${status}`, status });
+      expect(view).not.toHaveProperty('current_tool');
+    }
   });
 });

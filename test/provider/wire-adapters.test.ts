@@ -132,13 +132,13 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter over real HTTP', (wi
     await expect.poll(() => server.requests[0]!.aborted, { timeout: 5000 }).toBe(true);
   });
 
-  test('a stream cut mid-message ends with an error event, not done', async () => {
+  test('a stream cut mid-message ends its attempt with an error event, not done', async () => {
     server = await startScriptedServer({ steps: [{ reply: { text: 'alpha beta gamma delta epsilon', cutStream: true } }] });
-    const events = await collect(providerFor(server, wire), request());
+    const events = await collect(providerFor(server, wire, undefined, { maxAttempts: 1 }), request());
     const failure = errorOf(events).failure;
     expect(failure.kind).toBe('stream');
     expect(events.some((event) => event.type === 'done')).toBe(false);
-    expect(server.requests).toHaveLength(1); // a started stream is never replayed
+    expect(server.requests).toHaveLength(1); // one attempt allowed (stream-faults.test.ts: the retries)
   });
 
   test('a malformed stream chunk ends with an error event', async () => {
@@ -158,7 +158,7 @@ describe.each(['openai', 'anthropic'] as const)('%s adapter over real HTTP', (wi
 
   test('a stream that stalls mid-message hits the idle timeout', async () => {
     server = await startScriptedServer({ steps: [{ reply: { text: 'slow words here', chunkDelayMs: 5000 } }] });
-    const failure = errorOf(await collect(providerFor(server, wire, undefined, { timeoutMs: 300 }), request())).failure;
+    const failure = errorOf(await collect(providerFor(server, wire, undefined, { timeoutMs: 300, maxAttempts: 1 }), request())).failure;
     expect(failure.kind).toBe('network');
     expect(failure.message).toMatch(/timed out/);
   });

@@ -117,9 +117,19 @@ describe('provider faults in a child, through the CLI', () => {
       { name: 'F-RESET', steps: [{ resetConnection: true }, { text: answer('F-RESET') }], expected: 'completed', output: /retry 2 in \d+ ms: network error/ },
       {
         name: 'F-CUT',
-        steps: [{ text: 'a partial answer that the network cuts off somewhere in the middle', cutStream: true }],
+        steps: [{ text: 'a partial answer that the network cuts off somewhere in the middle', cutStream: true }, { text: answer('F-CUT') }],
+        expected: 'completed',
+        output: /retry 2 in \d+ ms \(partial reply discarded\): stream (interrupted|ended before)/,
+      },
+      {
+        name: 'F-CUT-FOREVER',
+        steps: [
+          { text: 'cut one, somewhere in the middle of it', cutStream: true },
+          { text: 'cut two, somewhere in the middle of it', cutStream: true },
+          { text: 'cut three, somewhere in the middle of it', cutStream: true },
+        ],
         expected: 'failed',
-        error: /stream (interrupted|ended before)/,
+        error: /gave up after 3 attempts: stream (interrupted|ended before)/,
       },
       {
         name: 'F-MALFORMED',
@@ -152,9 +162,12 @@ describe('provider faults in a child, through the CLI', () => {
     expect(short).toHaveLength(2);
     expect(short[1]!.apiKey).toBe(KEY_B);
     expect(new Set(childRequests('F-429-ROTATE').map((request) => request.apiKey))).toEqual(new Set([KEY_A, KEY_B]));
-    // max_retries 2: three attempts, then the status in the error; a started stream is never replayed.
+    // max_retries 2: three attempts, then the status in the error; a cut stream is retried with the
+    // same request (stream-faults.test.ts), a malformed one is not.
     expect(childRequests('F-500-FOREVER')).toHaveLength(3);
-    expect(childRequests('F-CUT')).toHaveLength(1);
+    expect(childRequests('F-CUT')).toHaveLength(2);
+    expect(childRequests('F-CUT')[1]!.body).toEqual(childRequests('F-CUT')[0]!.body);
+    expect(childRequests('F-CUT-FOREVER')).toHaveLength(3);
     expect(childRequests('F-MALFORMED')).toHaveLength(1);
 
     // Invalid tool arguments: error results the child reads, then it completes.
@@ -194,9 +207,9 @@ describe('provider faults in a child, through the CLI', () => {
       },
       {
         name: 'F-SLOW-CHUNKS',
-        steps: [{ text: 'a stream that stalls between its chunks for too long', chunkDelayMs: 1500 }],
-        expected: 'failed',
-        error: /timed out: no response data for 1000 ms/,
+        steps: [{ text: 'a stream that stalls between its chunks for too long', chunkDelayMs: 1500 }, { text: answer('F-SLOW-CHUNKS') }],
+        expected: 'completed',
+        output: /retry 2 in \d+ ms \(partial reply discarded\): timed out: no response data for 1000 ms/,
       },
     ];
     const where = await runBatch(faults, { max_retries: 1, request_timeout_seconds: 1 });
@@ -204,14 +217,15 @@ describe('provider faults in a child, through the CLI', () => {
     for (const fault of faults) expectHonest(results.get(fault.name)!, fault);
     // The client gave up on each hung request (the server saw it disconnect).
     for (const request of [...childRequests('F-HANG-FOREVER'), childRequests('F-HANG-ONCE')[0]!]) expect(request.aborted).toBe(true);
-    // A stream that started is never replayed, even when it stalls.
-    expect(childRequests('F-SLOW-CHUNKS')).toHaveLength(1);
+    // A stream that stalls mid-message is retried like a hung one.
+    expect(childRequests('F-SLOW-CHUNKS')).toHaveLength(2);
     const once = await show(where, results.get('F-HANG-ONCE')!.task_id);
     expect(once.output.join('\n')).toMatch(faults[0]!.output!);
   });
 
-  it("a fault in the top-level agent's own call fails the run (exit 1, status failed), never a completed answer", async () => {
-    server = await startScriptedServer({ steps: [{ reply: { text: 'the top-level answer gets cut in the middle of the stream', cutStream: true } }] });
+  it("a fault in the top-level agent's own call, past its retries, fails the run (exit 1, status failed), never a completed answer", async () => {
+    const cut = { reply: { text: 'the top-level answer gets cut in the middle of the stream', cutStream: true } };
+    server = await startScriptedServer({ steps: [cut, cut, cut] });
     const { home, work, configFile } = tempHome({
       model: { provider: 'openai', name: 'parent-model', base_url: server.openaiBaseUrl, api_key: '${FAULT_KEY_A}', max_retries: 2 },
     });
@@ -220,9 +234,10 @@ describe('provider faults in a child, through the CLI', () => {
     const json = JSON.parse(result.stdout);
     expect(json.status).toBe('failed');
     expect(json.exit_reason).toBe('error');
-    expect(json.error).toMatch(/stream (interrupted|ended before)/);
+    expect(json.error).toMatch(/gave up after 3 attempts: stream (interrupted|ended before)/);
+    expect(json.final).not.toContain('cut in the middle');
     expect(result.stderr).toMatch(/run failed \(error\)/);
-    expect(server.requests).toHaveLength(1);
+    expect(server.requests).toHaveLength(3);
     server.assertDone();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bubblewrapArgs, shellCommandLine } from '../../src/sandbox/bubblewrap.js';
+import { bubblewrapArgs, readOnlyProcPaths, sandboxIdentity, shellCommandLine } from '../../src/sandbox/bubblewrap.js';
 import type { SandboxSettings } from '../../src/sandbox/policy.js';
 import { seatbeltProfile } from '../../src/sandbox/seatbelt.js';
 
@@ -18,9 +18,18 @@ const settings: SandboxSettings = {
 
 describe('bubblewrap arguments', () => {
   it('workspace-write: read-only root, writable roots, hidden home and config, no network, own pid namespace', () => {
-    expect(bubblewrapArgs(settings, 'make test', '/work/ws/src')).toEqual([
+    expect(bubblewrapArgs(settings, 'make test', '/work/ws/src', { uid: 1000, gid: 1000 })).toEqual([
       '--new-session',
       '--die-with-parent',
+      // A user namespace of its own, no capability, no nested user namespace.
+      '--unshare-user',
+      '--disable-userns',
+      '--uid',
+      '1000',
+      '--gid',
+      '1000',
+      '--cap-drop',
+      'ALL',
       '--unshare-pid',
       '--unshare-net',
       '--ro-bind',
@@ -30,6 +39,7 @@ describe('bubblewrap arguments', () => {
       '/dev',
       '--proc',
       '/proc',
+      ...readOnlyProcPaths.flatMap((path) => ['--ro-bind-try', path, path]),
       '--bind',
       '/work/ws',
       '/work/ws',
@@ -59,6 +69,12 @@ describe('bubblewrap arguments', () => {
     const args = bubblewrapArgs({ ...settings, mode: 'read-only', network: true }, 'ls', '/work/ws');
     expect(args).not.toContain('--bind');
     expect(args).not.toContain('--unshare-net');
+  });
+
+  it('root runs its commands as nobody (65534) in the namespace; anyone else as themselves', () => {
+    const uid = process.getuid?.();
+    expect(sandboxIdentity()).toEqual(uid === 0 ? { uid: 65534, gid: 65534 } : { uid, gid: process.getgid?.() });
+    expect(readOnlyProcPaths).toContain('/proc/sys');
   });
 
   it('quotes every word for the shell', () => {

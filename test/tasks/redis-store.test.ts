@@ -258,9 +258,9 @@ describe.skipIf(!redis)('Redis task store', () => {
         });
         await admin!.hset(keys.checkpoints('t_bad'), '1', JSON.stringify({ format: 9, iteration: 2, messages: [] }));
         await expect(store.loadCheckpoint('t_bad')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('format 9') });
-        await store.saveSession({ id: 's_bad', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [] });
+        await store.sessions.save({ id: 's_bad', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [] });
         await admin!.hset(keys.session('s_bad'), 'messages', '[{"role":"user"}]');
-        await expect(store.loadSession('s_bad')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('session "s_bad"') });
+        await expect(store.sessions.load('s_bad')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('session "s_bad"') });
       } finally {
         await store.close();
       }
@@ -302,7 +302,7 @@ describe.skipIf(!redis)('Redis task store', () => {
             { role: 'assistant', content: 'two \ud83d' },
           ],
         });
-        expect(await store.loadSession('s_v1')).toEqual({ id: 's_v1', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [{ role: 'user', content: 'hi' }] });
+        expect(await store.sessions.load('s_v1')).toEqual({ id: 's_v1', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [{ role: 'user', content: 'hi' }] });
         // New steps continue the numbering.
         const fence = { owner: 'B', epoch: (await store.claim('t_v1', 'interrupted', 'B', 100)).epoch! };
         await store.appendCheckpoint('t_v1', { step: 2, iteration: 3, messages: [{ role: 'assistant', content: 'three' }] }, fence);
@@ -319,11 +319,11 @@ describe.skipIf(!redis)('Redis task store', () => {
         await one.create(taskFixture({ id: 't_same', goal: 'one' }));
         await two.create(taskFixture({ id: 't_same', goal: 'two' }));
         await one.addSteer('t_same', 's');
-        await one.saveSession({ id: 's_p', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [] });
+        await one.sessions.save({ id: 's_p', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [] });
         expect((await one.get('t_same'))!.goal).toBe('one');
         expect((await two.get('t_same'))!.goal).toBe('two');
         expect(await two.listSteers('t_same')).toEqual([]);
-        expect(await two.listSessions()).toEqual([]);
+        expect(await two.sessions.list()).toEqual([]);
         const keys = await admin!.keys(`${two.keys.prefix}*`);
         expect(keys.length).toBeGreaterThan(0);
         expect(keys.every((key) => key.startsWith(`${two.keys.prefix}:`))).toBe(true);

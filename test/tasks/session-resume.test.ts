@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
-import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
+import { scriptedConfig, tempHome } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { afterRequest, childWith, isParent, lastToolResults } from '../helpers/script.js';
 
 let server: ScriptedServer;
@@ -22,15 +23,15 @@ describe('stored sessions', () => {
     const { home, work, configFile } = tempHome(scriptedConfig(server.openaiBaseUrl));
 
     // 1. A run that does not wait: its task is handed back when the process exits.
-    const run = await runCli(['--config', configFile, 'run', '--no-wait', '--json', 'SESSION-ONE: start it'], { home, cwd: work });
+    const run = await runMain(['--config', configFile, 'run', '--no-wait', '--json', 'SESSION-ONE: start it'], { home, cwd: work });
     expect(run.code, run.stderr).toBe(0);
     const sessionId = JSON.parse(run.stdout).session_id as string;
-    const listed = await runCli(['--config', configFile, 'tasks', 'list', '--json'], { home, cwd: work });
+    const listed = await runMain(['--config', configFile, 'tasks', 'list', '--json'], { home, cwd: work });
     const [task] = JSON.parse(listed.stdout).tasks;
     expect(task).toMatchObject({ status: 'interrupted', session_id: sessionId });
 
     // 2. A worker finishes it while no session is running.
-    const worker = await runCli(['--config', configFile, 'worker', '--until-idle'], { home, cwd: work });
+    const worker = await runMain(['--config', configFile, 'worker', '--until-idle'], { home, cwd: work });
     expect(worker.code, worker.stderr).toBe(0);
 
     // 3. The session resumes: the notice is its first new turn, and list_tasks sees the earlier task.
@@ -40,7 +41,7 @@ describe('stored sessions', () => {
       { match: isParent, reply: { text: 'listed' } },
     );
     const before = server.requests.length;
-    const resumed = await runCli(['--config', configFile, 'chat', '--resume', sessionId], { home, cwd: work, input: 'what tasks do I have?\n' });
+    const resumed = await runMain(['--config', configFile, 'chat', '--resume', sessionId], { home, cwd: work, input: 'what tasks do I have?\n' });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain(`session ${sessionId} resumed`);
     expect(resumed.stdout).toContain('RESUMED-NOTICE-SEEN');
@@ -53,7 +54,7 @@ describe('stored sessions', () => {
 
     // 4. Resuming again delivers nothing twice; --resume without an id picks the latest session here.
     server.enqueue({ match: isParent, reply: { text: 'quiet' } });
-    const again = await runCli(['--config', configFile, 'chat', '--resume'], { home, cwd: work, input: 'anything new?\n' });
+    const again = await runMain(['--config', configFile, 'chat', '--resume'], { home, cwd: work, input: 'anything new?\n' });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`session ${sessionId} resumed`);
     const last = server.requests.at(-1)!;
@@ -63,7 +64,7 @@ describe('stored sessions', () => {
 
   it('resuming an unknown session names it', async () => {
     const { home, work, configFile } = tempHome(scriptedConfig('http://127.0.0.1:9/v1'));
-    const result = await runCli(['--config', configFile, 'chat', '--resume', 's_nope'], { home, cwd: work, input: '' });
+    const result = await runMain(['--config', configFile, 'chat', '--resume', 's_nope'], { home, cwd: work, input: '' });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('no session "s_nope"');
   });

@@ -369,7 +369,7 @@ describe('SqliteTaskStore', () => {
       ],
     });
     expect(await store.loadCheckpoint('t_v2b')).toEqual({ iterations: 1, steps: 1, messages: [{ role: 'assistant', content: 'b1' }] });
-    expect((await store.loadSession('s_v2'))!.messages).toEqual([
+    expect((await store.sessions.load('s_v2'))!.messages).toEqual([
       { role: 'user', content: 'hello' },
       { role: 'assistant', content: 'hi' },
     ]);

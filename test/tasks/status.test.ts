@@ -19,6 +19,8 @@ describe('task state machine', () => {
         'interrupted->running',
         'interrupted->cancelled',
         'interrupted->failed',
+        // An operator's resume of a failed task (legate tasks resume) reopens it from its last checkpoint.
+        'failed->interrupted',
       ].sort(),
     );
   });

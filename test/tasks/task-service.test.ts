@@ -2,14 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunResult } from '../../src/agent/events.js';
 import { elapsedSeconds } from '../../src/delegation/views.js';
+import { LegateError } from '../../src/errors.js';
 import { type LeaseKeeper, StoreLeaseKeeper } from '../../src/tasks/lease-keeper.js';
 import { machineKey, newOwnerId, ownerIsGone } from '../../src/tasks/owner.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../../src/tasks/store/task-store.js';
+import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { operator, type TaskRunner, TaskService } from '../../src/tasks/task-service.js';
 import { runCli, scriptedConfig, tempHome } from '../helpers/cli.js';
 import { taskFixture } from './store-conformance.js';
@@ -286,7 +288,7 @@ describe('damaged stored state (SQLite)', () => {
     await store.create(taskFixture({ id: 't_dmg', status: 'interrupted' }));
     await store.appendCheckpoint('t_dmg', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'fine' }] });
     await store.appendCheckpoint('t_dmg', { step: 1, iteration: 1, messages: [{ role: 'user', content: 'fine' }] });
-    await store.saveSession({ id: 's_dmg', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [{ role: 'user', content: 'hi' }] });
+    await store.sessions.save({ id: 's_dmg', cwd: '/w', createdAt: 1, updatedAt: 1, messages: [{ role: 'user', content: 'hi' }] });
     const raw = new Database(file);
     damage(raw);
     raw.close();
@@ -325,12 +327,52 @@ describe('damaged stored state (SQLite)', () => {
       db.prepare('UPDATE sessions SET messages = \'{"not":"a list"}\'').run();
       db.prepare("UPDATE tasks SET usage = 'garbage'").run();
     });
-    await expect(store.loadSession('s_dmg')).rejects.toMatchObject({
+    await expect(store.sessions.load('s_dmg')).rejects.toMatchObject({
       code: 'store_corrupt',
       message: expect.stringContaining('session "s_dmg" is not a valid conversation'),
     });
     await expect(store.get('t_dmg')).rejects.toMatchObject({ code: 'store_corrupt', message: expect.stringContaining('task "t_dmg" column usage is damaged') });
     await store.close();
     rmSync(store.file, { force: true });
+  });
+});
+
+/** A store whose claims after the first `good` fail as a store does when it is locked or away (every other call works). */
+class FailingClaimStore extends MemoryTaskStore {
+  constructor(
+    private readonly code: 'store_locked' | 'store_unavailable',
+    private good = 0,
+  ) {
+    super();
+  }
+  override async claim(...args: Parameters<MemoryTaskStore['claim']>): Promise<TaskRecord> {
+    if (this.good-- > 0) return super.claim(...args);
+    throw new LegateError(this.code, `task store: claiming "${args[0]}" failed (${this.code})`, { taskId: args[0] });
+  }
+}
+
+describe('a claim the store fails', () => {
+  it.each(['store_locked', 'store_unavailable'] as const)('%s: the spawn is refused saying why, not left queued as if all were well', async (code) => {
+    const service = new TaskService({ store: new FailingClaimStore(code), runner: hangingRunner, maxConcurrent: 1 });
+    await expect(service.spawn(childSpec('NEVER-CLAIMED', '/tmp'))).rejects.toMatchObject({ code, message: expect.stringContaining('claiming') });
+    expect(service.activeCount).toBe(0);
+    await service.shutdown();
+  });
+
+  it('a task that waited for capacity and then fails its claim is announced to listeners, not silently dropped', async () => {
+    const service = new TaskService({ store: new FailingClaimStore('store_locked', 1), runner: hangingRunner, maxConcurrent: 1 });
+    const storeError = new Promise<{ taskId: string; error: string }>((resolve) =>
+      service.subscribe((event) => {
+        if (event.type === 'task.store_error') resolve(event);
+      }),
+    );
+    const running = await service.spawn(childSpec('RUNS', '/tmp'));
+    const waiting = await service.spawn(childSpec('WAITS', '/tmp'));
+    expect([running.status, waiting.status]).toEqual(['running', 'queued']);
+    await service.cancel(operator, running.id);
+    await expect(storeError).resolves.toMatchObject({ taskId: waiting.id, error: expect.stringContaining('its claim failed: store_locked') });
+    // The slot is free again: nothing holds capacity for the run that never was.
+    await vi.waitFor(() => expect(service.activeCount).toBe(0));
+    await service.shutdown();
   });
 });

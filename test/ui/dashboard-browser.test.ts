@@ -189,7 +189,7 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
 
   it('the workers page shows the process holding a task; the sessions page opens a transcript and its tasks', async () => {
     const sessionId = 's_uisession001';
-    await runtime.tasks.saveSession({
+    await runtime.sessions.save({
       id: sessionId,
       cwd: work,
       createdAt: Date.now() - 5000,

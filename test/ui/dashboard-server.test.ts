@@ -56,7 +56,7 @@ describe('legate ui server', () => {
     await store.create(taskFixture({ id: 't_redact001', status: 'running', goal: `use ${key} to call`, error: undefined }));
     await store.appendOutput('t_redact001', { lines: [`echo ${key}`], progress: { currentTool: `bash ${key}` } });
     await store.appendCheckpoint('t_redact001', { step: 0, iteration: 1, messages: [{ role: 'tool', toolCallId: 'c1', name: 'bash', content: `KEY=${key}` }] });
-    await store.saveSession({ id: 's_redact0001', cwd: '/w', createdAt: 1, updatedAt: 2, messages: [{ role: 'user', content: `my key is ${key}` }] });
+    await store.sessions.save({ id: 's_redact0001', cwd: '/w', createdAt: 1, updatedAt: 2, messages: [{ role: 'user', content: `my key is ${key}` }] });
     const events = readEvents(dashboard);
     await events.ready;
     await store.addSteer('t_redact001', `steer with ${key}`);

@@ -39,9 +39,10 @@ describe.skipIf(!redis)('legate ui: the Workers page in shared mode', () => {
       maxConcurrent: 1,
       runner: { run: (task) => Promise.reject(new LegateError('invalid_arguments', `task "${task.id}" cannot run here`)) },
     });
-    afterTest(() => tasks.shutdown());
+    afterTest(async () => void (await tasks.shutdown()));
     const dashboard = await startDashboard({
       tasks,
+      sessions: store.sessions,
       port: 0,
       cwd: work,
       prices: {},

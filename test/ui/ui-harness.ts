@@ -26,9 +26,10 @@ export async function dashboardOn(options: Partial<DashboardOptions> = {}): Prom
     maxConcurrent: 1,
     runner: { run: (task) => Promise.reject(new LegateError('invalid_arguments', `task "${task.id}" cannot run here`)) },
   });
-  cleanups.push(() => tasks.shutdown());
+  cleanups.push(async () => void (await tasks.shutdown()));
   const dashboard = await startDashboard({
     tasks,
+    sessions: store.sessions,
     port: 0,
     cwd: dir,
     prices: {},

@@ -58,6 +58,7 @@ function directoryExists(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {
+    // no such directory: the capability check reports it
     return false;
   }
 }

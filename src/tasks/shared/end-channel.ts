@@ -35,7 +35,7 @@ export class EndChannel {
 
   /** Say that the task ended (best effort: listeners also read the store). */
   publish(taskId: string): void {
-    this.publisher.publish(this.channel, taskId).catch(() => {});
+    this.publisher.publish(this.channel, taskId).catch(() => {}); // Redis away: waiters fall back to reading the store
   }
 
   /** Call `listener` with the id of every task a process says ended. Returns the function that stops it. */

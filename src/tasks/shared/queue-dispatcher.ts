@@ -16,16 +16,16 @@ export class QueueDispatcher implements Dispatcher {
     private readonly onError: (taskId: string, error: unknown) => void = () => {},
   ) {}
 
-  submit(taskId: string): boolean {
+  submit(taskId: string): undefined {
     void this.enqueue(taskId).catch((error: unknown) => this.onError(taskId, error));
-    return false;
+    return undefined;
   }
 
   withdraw(taskId: string): boolean {
     void this.store
       .get(taskId)
       .then((task) => task && this.queues.remove(task))
-      .catch(() => {});
+      .catch((error: unknown) => this.onError(taskId, error));
     return false;
   }
 

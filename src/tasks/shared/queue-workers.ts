@@ -76,8 +76,11 @@ export class QueueWorkers {
    */
   beginClose(): void {
     this.closingNow = true;
-    // BullMQ's close waits for the running jobs, so it is awaited in `close`.
-    this.closed ??= Promise.all(this.workers.map((worker) => worker.close().catch(() => {})));
+    // BullMQ's close waits for the running jobs, so it is awaited in `close`. While Redis is unreachable it is
+    // forced: unforced, it waits for its pending fetch and the running jobs' writes, which
+    // (`maxRetriesPerRequest: null`) retry until Redis answers, maybe never. The jobs' locks then expire.
+    const force = this.options.connection.status !== 'ready';
+    this.closed ??= Promise.all(this.workers.map((worker) => worker.close(force).catch(() => {})));
   }
 
   /** `beginClose`, then wait for the running jobs to end and the workers to close. */

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { heartbeatMsFor, StoreLeaseKeeper } from '../lease-keeper.js';
 import { newOwnerId } from '../owner.js';
-import { storeError } from '../store/redis/redis-connection.js';
+import { closeRedis, storeError } from '../store/redis/redis-connection.js';
 import type { TaskStore } from '../store/task-store.js';
 import type { TaskService, TaskServiceOptions } from '../task-service.js';
 import { EndChannel } from './end-channel.js';
@@ -99,7 +99,7 @@ export class SharedDispatch {
     await this.workers?.close();
     await this.queues.close();
     this.leases.stop();
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    await closeRedis(this.subscriber);
+    await closeRedis(this.connection);
   }
 }

@@ -74,7 +74,7 @@ export class SharedLeaseKeeper implements LeaseKeeper {
   private async verify(taskId: string): Promise<void> {
     const held = this.held.get(taskId);
     if (!held) return;
-    const task = await this.store.get(taskId).catch(() => undefined);
+    const task = await this.store.get(taskId).catch(() => undefined); // unreadable now: checked again at the next lock renewal
     if (!task || !this.held.has(taskId)) return;
     if (task.status === 'running' && task.owner === held.fence.owner && (task.epoch ?? 0) === held.fence.epoch) return;
     this.lose(

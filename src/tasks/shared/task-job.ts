@@ -40,7 +40,7 @@ export async function runTaskJob(taskId: string, deps: TaskJobDeps, signal?: Abo
   const { tasks } = deps;
   const deadline = Date.now() + deps.leaseMs + 1_000;
   for (;;) {
-    const task = await tasks.get(operator, taskId).catch(() => undefined);
+    const task = await tasks.get(operator, taskId).catch(() => undefined); // gone or unreadable: this job has nothing to run (said below)
     if (!task) return { ran: false, why: `task "${taskId}" is gone` };
     if (task.status === 'queued' || task.status === 'interrupted') break;
     if (task.status !== 'running') return { ran: false, why: `task "${taskId}" is ${task.status}` };

@@ -39,7 +39,7 @@ export class TaskQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => {})));
+    await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => {}))); // closing: a queue whose connection is already gone has nothing to flush
     this.queues.clear();
   }
 }

@@ -48,6 +48,7 @@ export class WaitingSweep {
       }
       return added;
     } catch {
+      // Redis or the store away for now: the next sweep (every interval) tries again.
       return 0;
     } finally {
       this.sweeping = false;

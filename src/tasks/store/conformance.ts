@@ -2,6 +2,7 @@ import type { Message } from '../../provider/types.js';
 import type { TaskRecord } from '../task-record.js';
 import { approvalConformance } from './conformance-approvals.js';
 import { budgetConformance } from './conformance-budgets.js';
+import { sessionConformance } from './conformance-sessions.js';
 import { outputBufferLines, outputLineChars, type TaskStore } from './task-store.js';
 
 /**
@@ -245,27 +246,6 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       expect((await store.list()).map((task) => task.id).sort()).toEqual(['t_int', 't_live', 't_new']);
     });
 
-    test('saves, replaces, loads and lists sessions', async (store) => {
-      const messages = [
-        { role: 'user' as const, content: 'hi' },
-        { role: 'assistant' as const, content: 'hello' },
-      ];
-      await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 1, messages });
-      await store.saveSession({ id: 's_b', cwd: '/other', createdAt: 2, updatedAt: 2, messages: [] });
-      await store.saveSession({ id: 's_a', cwd: '/w', createdAt: 1, updatedAt: 3, messages: [...messages, { role: 'user', content: 'again' }] });
-      expect(await store.loadSession('s_a')).toEqual({
-        id: 's_a',
-        cwd: '/w',
-        createdAt: 1,
-        updatedAt: 3,
-        messages: [...messages, { role: 'user', content: 'again' }],
-      });
-      expect(await store.loadSession('s_none')).toBeUndefined();
-      expect((await store.listSessions()).map((session) => session.id)).toEqual(['s_a', 's_b']);
-      expect((await store.listSessions({ cwd: '/other' })).map((session) => session.id)).toEqual(['s_b']);
-      expect((await store.listSessions({ limit: 1 })).map((session) => session.id)).toEqual(['s_a']);
-    });
-
     test('steering: queued, taken once in order, the rest missed', async (store) => {
       await store.create(taskFixture({ id: 't_st', status: 'running' }));
       const first = await store.addSteer('t_st', 'one');
@@ -357,7 +337,23 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       expect(await store.get('t_who')).toMatchObject({ status: 'cancelled', cancelledBy: 'parent', takeovers: 2 });
     });
 
+    test('a failed task reopens to interrupted (an operator resume): its end cleared, checkpoints kept, out of prune', async (store) => {
+      await store.create(taskFixture({ id: 't_re', status: 'running', owner: 'o', epoch: 1 }));
+      await store.appendCheckpoint('t_re', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'step one' }] });
+      await store.transition('t_re', 'running', 'failed', { endedAt: 100, exitReason: 'error', error: 'stream interrupted' }, { owner: 'o', epoch: 1 });
+      const reopened = await store.transition('t_re', 'failed', 'interrupted', { endedAt: undefined, exitReason: undefined, error: undefined, takeovers: 0 });
+      expect(reopened).toMatchObject({ status: 'interrupted', takeovers: 0 });
+      expect(reopened.endedAt).toBeUndefined();
+      expect(reopened.error).toBeUndefined();
+      expect(await store.prune(Date.now() + 1000)).toBe(0);
+      expect((await store.loadCheckpoint('t_re')).messages).toEqual([{ role: 'assistant', content: 'step one' }]);
+      await expect(store.transition('t_re', 'failed', 'interrupted')).rejects.toMatchObject({ code: 'illegal_transition' });
+      await store.create(taskFixture({ id: 't_done', status: 'completed', endedAt: 5 }));
+      await expect(store.transition('t_done', 'completed', 'interrupted')).rejects.toMatchObject({ code: 'illegal_transition' });
+    });
+
     approvalConformance(test, expect, taskFixture);
+    sessionConformance(test, describe, expect);
     budgetConformance(test, expect, taskFixture);
   });
 }

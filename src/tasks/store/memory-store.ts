@@ -1,9 +1,10 @@
-import { LegateError } from '../../errors.js';
+import { LegateError, quoted } from '../../errors.js';
 import type { Message } from '../../provider/types.js';
 import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
-import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
+import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
 import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
 import { fenceHolds, heldStatuses, leaseLost } from './fence.js';
+import { MemorySessionStore, type SessionStore } from './session-store.js';
 import {
   type Checkpoint,
   type CheckpointStep,
@@ -26,7 +27,7 @@ interface Entry {
 /** A TaskStore in process memory: fast, not durable. Records are copied in and out. */
 export class MemoryTaskStore implements TaskStore {
   private readonly entries = new Map<string, Entry>();
-  private readonly sessions = new Map<string, SessionRecord>();
+  readonly sessions: SessionStore = new MemorySessionStore();
   private nextSteerId = 1;
 
   async create(task: TaskRecord): Promise<void> {
@@ -150,23 +151,6 @@ export class MemoryTaskStore implements TaskStore {
     return this.entry(taskId).steers.map((steer) => ({ ...steer }));
   }
 
-  async saveSession(session: SessionRecord): Promise<void> {
-    this.sessions.set(session.id, structuredClone(session));
-  }
-
-  async loadSession(id: string): Promise<SessionRecord | undefined> {
-    const session = this.sessions.get(id);
-    return session ? structuredClone(session) : undefined;
-  }
-
-  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
-    return [...this.sessions.values()]
-      .filter((session) => filter.cwd === undefined || session.cwd === filter.cwd)
-      .sort((a, b) => b.updatedAt - a.updatedAt)
-      .slice(0, filter.limit ?? 20)
-      .map((session) => structuredClone(session));
-  }
-
   async close(): Promise<void> {}
 
   private settle(taskId: string, state: 'delivered' | 'missed'): SteerRecord[] {
@@ -204,7 +188,7 @@ export class MemoryTaskStore implements TaskStore {
 
   private entry(id: string): Entry {
     const entry = this.entries.get(id);
-    if (!entry) throw new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+    if (!entry) throw new LegateError('task_not_found', `no task ${quoted(id)}`, { taskId: id });
     return entry;
   }
 }

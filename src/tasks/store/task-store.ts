@@ -1,6 +1,7 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
+import { type Fence, type SteerRecord, type StoredApprovalAnswer, type TaskProgress, type TaskRecord, taskProgressKeys } from '../task-record.js';
+import type { SessionStore } from './session-store.js';
 
 export interface TaskFilter {
   sessionId?: string;
@@ -10,25 +11,25 @@ export interface TaskFilter {
   limit?: number;
 }
 
+/** The record fields a transition's patch may set: listed once, for the type and the stores' write paths. */
+export const transitionPatchKeys = [
+  'startedAt',
+  'endedAt',
+  'exitReason',
+  'error',
+  'summary',
+  'apiCalls',
+  'usage',
+  'owner',
+  'leaseExpiresAt',
+  'currentTool',
+  'cancelledBy',
+  'takeovers',
+  'approval',
+] as const satisfies readonly (keyof TaskRecord)[];
+
 /** Fields a transition may set together with the new status. */
-export type TransitionPatch = Partial<
-  Pick<
-    TaskRecord,
-    | 'startedAt'
-    | 'endedAt'
-    | 'exitReason'
-    | 'error'
-    | 'summary'
-    | 'apiCalls'
-    | 'usage'
-    | 'owner'
-    | 'leaseExpiresAt'
-    | 'currentTool'
-    | 'cancelledBy'
-    | 'takeovers'
-    | 'approval'
-  >
->;
+export type TransitionPatch = Partial<Pick<TaskRecord, (typeof transitionPatchKeys)[number]>>;
 
 /** Output buffer size: the last `outputBufferLines` lines of `outputLineChars` characters each. */
 export const outputBufferLines = 200;
@@ -140,38 +141,13 @@ export interface TaskStore {
   missSteers(taskId: string): Promise<number>;
   listSteers(taskId: string): Promise<SteerRecord[]>;
 
-  /** Create or replace a session (a chat/run conversation). */
-  saveSession(session: SessionRecord): Promise<void>;
-  /** A stored session; one whose conversation is not valid rejects with `store_corrupt` naming the session. */
-  loadSession(id: string): Promise<SessionRecord | undefined>;
-  /** Most recently updated first; default limit 20. */
-  listSessions(filter?: { cwd?: string; limit?: number }): Promise<SessionRecord[]>;
+  /** The sessions (top-level conversations) kept by the same backend: a store of their own (`SessionStore`). */
+  readonly sessions: SessionStore;
 
   close(): Promise<void>;
 }
 
 /** The record fields a progress write may set (`update`, `appendOutput`), for the stores' write paths. */
-export const progressFields: ReadonlySet<string> = new Set<keyof TaskProgress>([
-  'apiCalls',
-  'usage',
-  'currentTool',
-  'lastActivity',
-  'reported',
-  'approvalNoticed',
-]);
+export const progressFields: ReadonlySet<string> = new Set<string>(taskProgressKeys);
 /** The record fields a transition's patch may set. */
-export const patchFields: ReadonlySet<string> = new Set<keyof TransitionPatch>([
-  'startedAt',
-  'endedAt',
-  'exitReason',
-  'error',
-  'summary',
-  'apiCalls',
-  'usage',
-  'owner',
-  'leaseExpiresAt',
-  'currentTool',
-  'cancelledBy',
-  'takeovers',
-  'approval',
-]);
+export const patchFields: ReadonlySet<string> = new Set<string>(transitionPatchKeys);

@@ -116,6 +116,7 @@ async function readText(file: string, context: ToolContext): Promise<string | un
     const text = await context.io.readFile(file);
     return text.includes('\u0000') ? undefined : text;
   } catch {
+    // unreadable or not text: skipped
     return undefined;
   }
 }

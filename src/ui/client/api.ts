@@ -16,7 +16,7 @@ export class ApiError extends Error {
 }
 
 async function parse<T>(response: Response): Promise<T> {
-  const body: unknown = await response.json().catch(() => undefined);
+  const body: unknown = await response.json().catch(() => undefined); // not JSON: the status below is the error
   if (!response.ok) {
     const error = (body as ErrorBody | undefined)?.error;
     throw new ApiError(error?.code ?? String(response.status), error?.message ?? `HTTP ${response.status}`);

@@ -28,6 +28,7 @@ function prettyJson(text: string): string {
   try {
     return JSON.stringify(JSON.parse(text), null, 2);
   } catch {
+    // not JSON: shown as it is
     return text;
   }
 }

@@ -102,7 +102,7 @@ export function taskView(root: Element, id: string): () => void {
             },
           ),
         isOpen && button('cancel', () => void act('cancel', 'cancel', {}, () => `${task.id} cancelled`), { id: 'cancel-button', class: 'secondary' }),
-        task.status === 'interrupted' &&
+        (task.status === 'interrupted' || task.status === 'failed') &&
           button('resume', () => void act('resume', 'resume', {}, () => `resumed ${task.id} from its last checkpoint`), { id: 'resume-button' }),
       ),
       outcome,

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { LegateError } from '../../../errors.js';
+import { LegateError, quoted } from '../../../errors.js';
 import type { TaskStatus } from '../../status.js';
 import type { Fence } from '../../task-record.js';
 import { leaseLost } from '../fence.js';
@@ -150,5 +150,5 @@ export function fencedError(id: string, fence: Fence, reply: WriteReply): Legate
 }
 
 export function notFound(id: string): LegateError {
-  return new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+  return new LegateError('task_not_found', `no task ${quoted(id)}`, { taskId: id });
 }

@@ -64,3 +64,13 @@ function unavailable(url: string, error: unknown): LegateError {
     url: masked,
   });
 }
+
+/**
+ * Close `redis`: QUIT (pending replies first) while it is connected; at once while it is not, since a
+ * QUIT queued behind a reconnecting connection waits for a Redis that may never come back (every command
+ * still pending is rejected with "Connection is closed").
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
+}

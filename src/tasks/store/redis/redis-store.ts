@@ -7,9 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { LegateError } from '../../../errors.js';
 import { assertTransition, canTransition, isTerminal, type TaskStatus } from '../../status.js';
-import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
+import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
 import { assertTransitionArguments, notWaiting, withApprovalRule } from '../approval-rules.js';
-import { storedFormat } from '../stored-shapes.js';
 import {
   type Checkpoint,
   type CheckpointStep,
@@ -21,11 +20,12 @@ import {
   type TransitionPatch,
 } from '../task-store.js';
 import { fencedError, flatten, notFound, RedisCommands, type TaskChange, type WriteCondition, type WriteReply } from './redis-commands.js';
-import { connectRedis, type RedisConnectionOptions, storeError } from './redis-connection.js';
+import { closeRedis, connectRedis, type RedisConnectionOptions, storeError } from './redis-connection.js';
 import { loadFunctions } from './redis-functions.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkRedisLayout } from './redis-layout.js';
-import { checkpointFromReply, recordToFields, sessionFromReply, steersFromReply, taskFromReply } from './redis-record.js';
+import { checkpointFromReply, recordToFields, steersFromReply, taskFromReply } from './redis-record.js';
+import { RedisSessionStore } from './redis-sessions.js';
 import * as scripts from './scripts/index.js';
 
 export type { TaskChange, WriteCondition, WriteReply } from './redis-commands.js';
@@ -50,7 +50,13 @@ export interface RedisTaskStoreOptions extends RedisConnectionOptions {
 export class RedisTaskStore extends RedisCommands implements TaskStore {
   private constructor(redis: Redis, url: string, keys: RedisKeys, endedTtlMs: number, functions: boolean) {
     super(redis, url, keys, endedTtlMs, functions);
+    this.sessions = new RedisSessionStore(keys, {
+      eval: (script, keyNames, args) => this.eval(script, keyNames, args),
+      hash: (key) => this.command(this.redis.hgetall(key).then(flatten)),
+    });
   }
+
+  readonly sessions: RedisSessionStore;
 
   /**
    * Connects to `options.url` and checks the key layout version (writing it for a new prefix).
@@ -207,42 +213,10 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
     return steersFromReply(await this.read(taskId, this.keys.steers(taskId), ['hash']));
   }
 
-  async saveSession(session: SessionRecord): Promise<void> {
-    await this.eval(
-      scripts.saveSessionScript,
-      [this.keys.session(session.id), this.keys.sessions],
-      [
-        session.id,
-        String(session.updatedAt),
-        JSON.stringify(session.id),
-        JSON.stringify(session.cwd),
-        JSON.stringify(session.createdAt),
-        JSON.stringify(session.updatedAt),
-        JSON.stringify(session.messages),
-        JSON.stringify(storedFormat),
-      ],
-    );
-  }
-
-  async loadSession(id: string): Promise<SessionRecord | undefined> {
-    return sessionFromReply(await this.command(this.redis.hgetall(this.keys.session(id)).then(flatten)));
-  }
-
-  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
-    const limit = filter.limit ?? 20;
-    if (limit <= 0) return [];
-    const reply = (await this.eval(
-      scripts.listSessionsScript,
-      [this.keys.sessions],
-      [this.keys.prefix, filter.cwd === undefined ? '' : JSON.stringify(filter.cwd), String(limit)],
-    )) as string[][];
-    return reply.map((fields) => sessionFromReply(fields)!);
-  }
-
   async close(): Promise<void> {
     if (this.redis.status === 'end') return;
     // QUIT waits for the replies of every command sent before it.
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 
   /** A conditional transition (or claim): `illegal_transition` from a status not in `from` or from which `to` is illegal. */

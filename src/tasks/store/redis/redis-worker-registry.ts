@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { WorkerInfo, WorkerRegistry } from '../../worker-registry.js';
-import { connectRedis, storeError } from './redis-connection.js';
+import { closeRedis, connectRedis, storeError } from './redis-connection.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 
 /** Entries silent this long are dropped when listed. */
@@ -46,12 +46,12 @@ export class RedisWorkerRegistry implements WorkerRegistry {
       if (!worker || now - worker.heartbeatAt > forgetAfterMs) stale.push(id);
       else workers.push(worker);
     }
-    if (stale.length > 0) await this.redis.hdel(this.key, ...stale).catch(() => {});
+    if (stale.length > 0) await this.redis.hdel(this.key, ...stale).catch(() => {}); // dropping stale entries is housekeeping: the next listing tries again
     return workers;
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { LegateError } from '../../../errors.js';
 import type { TaskStatus } from '../../status.js';
-import type { Fence, SessionRecord, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
+import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
 import { answered, assertTransitionArguments, withApprovalRule } from '../approval-rules.js';
 import { parseStoredMessages } from '../stored-shapes.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { commitWrites } from './sqlite-commit.js';
 import { moveTask } from './sqlite-move.js';
 import { openTaskDatabase } from './sqlite-open.js';
-import { listSessions, loadSession, saveSession } from './sqlite-sessions.js';
+import { SqliteSessionStore } from './sqlite-sessions.js';
 import { StatementCache } from './sqlite-statements.js';
 import { settleSteers } from './sqlite-steers.js';
 import { notFound, requireTask } from './sqlite-task-checks.js';
@@ -46,6 +46,7 @@ const insertTaskSql = `INSERT INTO tasks (${taskColumns.map((spec) => spec.colum
  */
 export class SqliteTaskStore implements TaskStore {
   private readonly statements: StatementCache;
+  readonly sessions: SqliteSessionStore;
   private readonly getTask: Database.Statement<[string], TaskRow>;
   private readonly readLines: Database.Statement<[string], string>;
   private readonly batch: WriteBatch;
@@ -56,6 +57,7 @@ export class SqliteTaskStore implements TaskStore {
     readonly file: string,
   ) {
     this.statements = new StatementCache(db);
+    this.sessions = new SqliteSessionStore(this.statements);
     this.getTask = db.prepare<[string], TaskRow>('SELECT * FROM tasks WHERE id = ?');
     this.readLines = db.prepare<[string], string>('SELECT line FROM task_output WHERE task_id = ? ORDER BY seq').pluck();
     const commit = db.transaction((writes: Map<string, TaskWrites>) => commitWrites(this.statements, writes));
@@ -200,18 +202,6 @@ export class SqliteTaskStore implements TaskStore {
     const rows = this.statement('SELECT * FROM task_steers WHERE task_id = ? ORDER BY id').all(taskId);
     if (rows.length === 0) requireTask(this.statements, taskId);
     return rows.map(steerFromRow);
-  }
-
-  async saveSession(session: SessionRecord): Promise<void> {
-    saveSession(this.statements, session);
-  }
-
-  async loadSession(id: string): Promise<SessionRecord | undefined> {
-    return loadSession(this.statements, id);
-  }
-
-  async listSessions(filter: { cwd?: string; limit?: number } = {}): Promise<SessionRecord[]> {
-    return listSessions(this.statements, filter);
   }
 
   async close(): Promise<void> {

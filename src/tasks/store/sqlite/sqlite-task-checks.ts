@@ -1,4 +1,4 @@
-import { LegateError } from '../../../errors.js';
+import { LegateError, quoted } from '../../../errors.js';
 import type { TaskStatus } from '../../status.js';
 import type { Fence } from '../../task-record.js';
 import { fenceHolds, leaseLost } from '../fence.js';
@@ -6,7 +6,7 @@ import type { StatementCache } from './sqlite-statements.js';
 
 /** The `task_not_found` error for a task id with no row. */
 export function notFound(id: string): LegateError {
-  return new LegateError('task_not_found', `no task "${id}"`, { taskId: id });
+  return new LegateError('task_not_found', `no task ${quoted(id)}`, { taskId: id });
 }
 
 /** Throws `task_not_found`, or `lease_lost` when `fence` does not hold. */

@@ -44,7 +44,8 @@ return 'ok'
  * `at` are not added again; a step number already stored is left as it is.
  * Returns {'ok'} (then the record's field/value pairs when change.record), {'not_found'},
  * {'status', current} or {'fenced', status, owner, epoch}.
- * When the task is (or becomes) ended, its checkpoints get the ended ttl.
+ * When the task is (or becomes) ended, its checkpoints get the ended ttl; reopened (failed ->
+ * interrupted), they and its replay log are kept again and it leaves the ended index.
  */
 export const writeScript = `${prelude}
 local id = ARGV[4]
@@ -108,6 +109,11 @@ if change.count and change.count > 0 then
 end
 if change.step then
   redis.call('HSETNX', KEYS[6], change.stepNo, change.step)
+end
+if change.status and terminal[status] and not terminal[now] then
+  -- Reopened (failed -> interrupted): its checkpoints and replay log stay again, it leaves the ended index.
+  for _, key in ipairs({KEYS[6], seenKey, opsKey, opqKey}) do redis.call('PERSIST', key) end
+  redis.call('ZREM', KEYS[7], id)
 end
 if terminal[now] then
   if change.status and change.set and change.set.endedAt then

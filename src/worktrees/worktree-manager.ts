@@ -1,0 +1,155 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LegateError } from '../errors.js';
+import { git, runGit } from './git.js';
+
+/** A child's worktree as its result carries it (issue 28). */
+export interface WorktreeRecord {
+  readonly branch: string;
+  readonly path: string;
+  /** The commit the worktree was created at (the parent's HEAD at spawn). */
+  readonly base: string;
+  readonly changed_files: string[];
+  readonly insertions: number;
+  readonly deletions: number;
+}
+
+/** What `create` made: where the child works, and whether the parent's uncommitted changes are missing from it. */
+export interface CreatedWorktree {
+  readonly repository: string;
+  readonly branch: string;
+  readonly path: string;
+  readonly base: string;
+  /** True when the parent's tree had uncommitted changes, which are not in the worktree. */
+  readonly parentHadUncommittedChanges: boolean;
+}
+
+/** The branch a task's worktree lives on. */
+export function branchFor(taskId: string): string {
+  return `legate/${taskId}`;
+}
+
+/**
+ * Git worktrees for writing children, through the `git` CLI. Worktrees live under
+ * `<home>/worktrees/<task_id>`; each is on branch `legate/<task_id>`, created at the parent's HEAD.
+ */
+export class WorktreeManager {
+  constructor(private readonly home: string) {}
+
+  /** The repository's top-level directory; `not_a_repository` when `cwd` is not inside one. */
+  async repositoryOf(cwd: string): Promise<string> {
+    const out = await runGit(cwd, ['rev-parse', '--show-toplevel']);
+    if (out.code !== 0) {
+      throw new LegateError('not_a_repository', `not_a_repository: "${cwd}" is not inside a git repository; isolation "worktree" needs one`, { cwd });
+    }
+    return out.stdout.trim();
+  }
+
+  /** `git worktree add` of the repository containing `parentCwd`, at its HEAD, on `legate/<taskId>`. */
+  async create(parentCwd: string, taskId: string): Promise<CreatedWorktree> {
+    const repository = await this.repositoryOf(parentCwd);
+    const head = await runGit(repository, ['rev-parse', '--verify', 'HEAD']);
+    if (head.code !== 0) {
+      throw new LegateError('not_a_repository', `not_a_repository: "${repository}" has no commit yet (HEAD)`, {
+        cwd: parentCwd,
+      });
+    }
+    const base = head.stdout.trim();
+    const branch = branchFor(taskId);
+    const path = join(this.home, 'worktrees', taskId);
+    await git(repository, ['worktree', 'add', '-b', branch, path, base]);
+    const status = await git(repository, ['status', '--porcelain']);
+    return { repository, branch, path, base, parentHadUncommittedChanges: status.trim() !== '' };
+  }
+
+  /**
+   * When the child ends: commits its changes on its branch (message from the goal) and returns the
+   * record; with no changes, removes the worktree and branch and returns undefined.
+   */
+  async finish(created: CreatedWorktree, goal: string): Promise<WorktreeRecord | undefined> {
+    await this.requirePresent(created.path);
+    await git(created.path, ['add', '-A']);
+    const staged = await runGit(created.path, ['diff', '--cached', '--quiet']);
+    if (staged.code !== 0) {
+      const message = goal.trim().split('\n')[0]?.slice(0, 72) || `legate task ${created.branch}`;
+      await git(created.path, ['commit', '-q', '--no-verify', '-m', message]);
+    }
+    const record = await this.record(created.repository, created.branch, created.path, created.base);
+    if (record.changed_files.length === 0) {
+      await this.remove(created.repository, created.path, created.branch);
+      return undefined;
+    }
+    return record;
+  }
+
+  /** The record of a branch against its base: changed files, insertions and deletions. */
+  async record(repository: string, branch: string, path: string, base: string): Promise<WorktreeRecord> {
+    const numstat = await git(repository, ['diff', '--numstat', `${base}..${branch}`]);
+    const changed_files: string[] = [];
+    let insertions = 0;
+    let deletions = 0;
+    for (const line of numstat.split('\n')) {
+      if (!line) continue;
+      const [added, removed, ...file] = line.split('\t');
+      changed_files.push(file.join('\t'));
+      insertions += Number(added) || 0;
+      deletions += Number(removed) || 0;
+    }
+    return { branch, path, base, changed_files, insertions, deletions };
+  }
+
+  /** The diff of a task's branch against its base (`legate tasks diff`). */
+  diff(repository: string, record: WorktreeRecord): Promise<string> {
+    return git(repository, ['diff', `${record.base}..${record.branch}`]);
+  }
+
+  /**
+   * Merges a task's branch into the branch checked out in `cwd`, after a dry run with
+   * `git merge-tree --write-tree`. On a conflict nothing is touched and `merge_conflict` names the files.
+   */
+  async merge(cwd: string, record: WorktreeRecord): Promise<void> {
+    const repository = await this.repositoryOf(cwd);
+    const dry = await runGit(repository, ['merge-tree', '--write-tree', '--name-only', 'HEAD', record.branch]);
+    if (dry.code === 1) {
+      const files = conflictingFiles(dry.stdout);
+      throw new LegateError(
+        'merge_conflict',
+        `merge_conflict: merging ${record.branch} conflicts in ${files.map((f) => `"${f}"`).join(', ')}; nothing was changed`,
+        { branch: record.branch, files },
+      );
+    }
+    if (dry.code !== 0) throw new Error(`git merge-tree failed in "${repository}": ${dry.stderr.trim()}`);
+    await git(repository, ['merge', '--no-edit', '--no-ff', '-m', `Merge ${record.branch}`, record.branch]);
+  }
+
+  /** Removes a task's worktree directory and branch (`legate tasks prune`); absent ones are fine. */
+  async remove(repository: string, path: string, branch: string): Promise<void> {
+    await runGit(repository, ['worktree', 'remove', '--force', path]);
+    await rm(path, { recursive: true, force: true });
+    await runGit(repository, ['worktree', 'prune']);
+    await runGit(repository, ['branch', '-D', branch]);
+  }
+
+  /** A resumed task continues in its worktree: `worktree_missing` when it is not at its path. */
+  async requirePresent(path: string): Promise<void> {
+    const out = await runGit(path, ['rev-parse', '--show-toplevel']);
+    if (out.code !== 0 || out.stdout.trim() !== path) {
+      throw new LegateError(
+        'worktree_missing',
+        `worktree_missing: the task's worktree "${path}" is not on this machine; a worker needs the same repository at the same path`,
+        { path },
+      );
+    }
+  }
+}
+
+/** The file names `git merge-tree --write-tree --name-only` lists after the tree id on a conflict. */
+function conflictingFiles(stdout: string): string[] {
+  const [, ...rest] = stdout.split('\n');
+  const files: string[] = [];
+  for (const line of rest) {
+    if (line === '') break;
+    if (!files.includes(line)) files.push(line);
+  }
+  return files;
+}

@@ -1,0 +1,62 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { handoffPrompt } from '../../src/agent/context/prepare-context.js';
+import type { RecordedRequest } from '../../src/testing/scripted-script.js';
+import type { ScriptedServer } from '../../src/testing/scripted-server.js';
+import { executeToolCall } from '../../src/tools/execute.js';
+import type { Tool } from '../../src/tools/tool.js';
+import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scripted.js';
+
+/** Issue 26: a background child that reads more than its window completes (proactive and reactive). */
+const window = 3000;
+const reads = 40;
+
+async function longChild(wire: Wire, delegation: Record<string, unknown>): Promise<{ server: ScriptedServer; collected: any }> {
+  let done = 0;
+  const server = await useScriptedServer({
+    contextWindow: window,
+    handler: (request: RecordedRequest) => {
+      if (request.text.includes(handoffPrompt)) return { text: `Goal: survey.\nProgress: ${done} reads.\nNext steps: continue.` };
+      if (done < reads) {
+        done++;
+        return { toolCalls: [{ name: 'read_file', arguments: { path: 'source.txt' } }] };
+      }
+      return { text: `Done after ${done} reads.` };
+    },
+  });
+  const runtime = runtimeOnScripted(server, wire, {
+    delegation,
+    compaction: { reserve_tokens: 500, keep_tool_tokens: 1100, keep_recent_tokens: 600 },
+  });
+  await writeFile(join(runtime.cwd, 'source.txt'), 'y'.repeat(4000));
+  const tools = new Map<string, Tool>(runtime.toolsFor({ sessionId: 's_compact', depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]));
+  const call = async (name: string, args: unknown): Promise<any> => {
+    const result = await executeToolCall(
+      tools,
+      { id: `call_${name}`, name, arguments: JSON.stringify(args) },
+      { cwd: runtime.cwd, io: runtime.io, signal: new AbortController().signal },
+    );
+    return JSON.parse(result.content);
+  };
+  const spawned = await call('delegate_task_async', { goal: 'read source.txt forty times' });
+  const collected = await call('collect_task', { task_id: spawned.task_id, timeout: 60 });
+  return { server, collected };
+}
+
+describe.each<Wire>(['openai', 'anthropic'])('a child past its window (%s wire)', (wire) => {
+  it('with delegation.context_window: completes and no request is over the window', async () => {
+    const { server, collected } = await longChild(wire, { context_window: window });
+    expect(collected).toMatchObject({ status: 'completed', summary: `Done after ${reads} reads.` });
+    for (const request of server.requests) expect(Math.ceil(request.text.length / 4)).toBeLessThanOrEqual(window);
+    expect(server.requests.some((request) => request.text.includes(handoffPrompt))).toBe(true);
+    expect(server.unexpected).toEqual([]);
+  });
+
+  it('without a window: the context-length 400 teaches it, the child completes', async () => {
+    const { server, collected } = await longChild(wire, {});
+    expect(collected).toMatchObject({ status: 'completed', summary: `Done after ${reads} reads.` });
+    expect(server.requests.filter((request) => Math.ceil(request.text.length / 4) > window)).toHaveLength(1);
+    expect(server.unexpected).toEqual([]);
+  });
+});

@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { Runtime, type RuntimeOptions } from '../../src/runtime.js';
+import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
+import { type ScriptedServer, type ScriptedServerOptions, startScriptedServer } from '../../src/testing/scripted-server.js';
+
+export type Wire = 'openai' | 'anthropic';
+
+/**
+ * The scripted model server for the current test, closed when the test finishes (after the
+ * runtimes made on it: `onTestFinished` hooks run newest first).
+ */
+export async function useScriptedServer(options: ScriptedServerOptions = {}): Promise<ScriptedServer> {
+  const server = await startScriptedServer(options);
+  onTestFinished(() => server.close());
+  return server;
+}
+
+/** The base URL of `server` for `wire`. */
+export function baseUrlFor(server: ScriptedServer, wire: Wire): string {
+  return wire === 'openai' ? server.openaiBaseUrl : server.anthropicBaseUrl;
+}
+
+/**
+ * A runtime whose model (`m`, on `wire`) is the scripted server, in a temp working directory, on a
+ * memory store unless `options.store` says otherwise; closed (and its directory removed) when the
+ * test finishes. `config` is config.yaml's content: its `model` keys extend the scripted model's.
+ */
+export function runtimeOnScripted(
+  server: ScriptedServer,
+  wire: Wire = 'openai',
+  config: Record<string, unknown> = {},
+  options: Partial<RuntimeOptions> = {},
+): Runtime {
+  const cwd = mkdtempSync(join(tmpdir(), 'legate-scripted-'));
+  const { model, ...rest } = config as { model?: Record<string, unknown> };
+  const parsed = configSchema.parse({
+    model: { provider: wire, name: 'm', base_url: baseUrlFor(server, wire), api_key: 'sk-test-scripted-0001', max_retries: 0, ...model },
+    ...rest,
+  });
+  const runtime = new Runtime({ loaded: { config: parsed, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore(), ...options });
+  onTestFinished(async () => {
+    await runtime.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+  return runtime;
+}

@@ -1,0 +1,101 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { overlappingSiblings } from '../../src/worktrees/overlap.js';
+import { WorktreeManager } from '../../src/worktrees/worktree-manager.js';
+
+beforeAll(() => {
+  // A fresh CI machine has no git identity.
+  process.env.GIT_AUTHOR_NAME = 'legate test';
+  process.env.GIT_AUTHOR_EMAIL = 'test@legate.invalid';
+  process.env.GIT_COMMITTER_NAME = 'legate test';
+  process.env.GIT_COMMITTER_EMAIL = 'test@legate.invalid';
+});
+
+function sh(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+}
+
+function repository(): { repo: string; home: string } {
+  const root = mkdtempSync(join(tmpdir(), 'legate-wt-'));
+  const repo = join(root, 'repo');
+  execFileSync('mkdir', [repo]);
+  sh(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'shared.txt'), 'one\ntwo\nthree\n');
+  sh(repo, 'add', '-A');
+  sh(repo, 'commit', '-q', '-m', 'initial');
+  return { repo, home: join(root, 'home') };
+}
+
+describe('WorktreeManager', () => {
+  it('two children editing the same file: two branches, parent untouched, one clean merge, one refused naming the file', async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const a = await manager.create(repo, 't_a');
+    const b = await manager.create(repo, 't_b');
+    expect(a.path).toBe(join(home, 'worktrees', 't_a'));
+    writeFileSync(join(a.path, 'shared.txt'), 'one\nA\nthree\n');
+    writeFileSync(join(b.path, 'shared.txt'), 'one\nB\nthree\n');
+    const ra = await manager.finish(a, 'Rewrite line two as A');
+    const rb = await manager.finish(b, 'Rewrite line two as B');
+    expect(ra).toMatchObject({ branch: 'legate/t_a', changed_files: ['shared.txt'], insertions: 1, deletions: 1 });
+    expect(rb?.branch).toBe('legate/t_b');
+    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
+    expect(sh(repo, 'log', '-1', '--format=%s', 'legate/t_a').trim()).toBe('Rewrite line two as A');
+    const overlaps = overlappingSiblings([
+      { taskId: 't_a', changedFiles: ra?.changed_files ?? [] },
+      { taskId: 't_b', changedFiles: rb?.changed_files ?? [] },
+    ]);
+    expect(overlaps.get('t_a')).toEqual([{ taskId: 't_b', files: ['shared.txt'] }]);
+    expect(await manager.diff(repo, ra!)).toContain('+A');
+
+    await manager.merge(repo, ra!);
+    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe('one\nA\nthree\n');
+    const head = sh(repo, 'rev-parse', 'HEAD');
+    await expect(manager.merge(repo, rb!)).rejects.toMatchObject({
+      code: 'merge_conflict',
+      message: expect.stringContaining('"shared.txt"'),
+    });
+    expect(sh(repo, 'rev-parse', 'HEAD')).toBe(head);
+    expect(sh(repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('a child that changes nothing leaves no branch and no worktree', async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const created = await manager.create(repo, 't_none');
+    expect(await manager.finish(created, 'Look only')).toBeUndefined();
+    expect(existsSync(created.path)).toBe(false);
+    expect(sh(repo, 'branch', '--list', 'legate/*')).toBe('');
+  });
+
+  it('says when the parent had uncommitted changes, which are not in the worktree', async () => {
+    const { repo, home } = repository();
+    writeFileSync(join(repo, 'shared.txt'), 'dirty\n');
+    const created = await new WorktreeManager(home).create(repo, 't_dirty');
+    expect(created.parentHadUncommittedChanges).toBe(true);
+    expect(readFileSync(join(created.path, 'shared.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
+  });
+
+  it('prune removes a worktree and its branch; a missing worktree is a clear error', async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const created = await manager.create(repo, 't_p');
+    writeFileSync(join(created.path, 'new.txt'), 'x\n');
+    const record = await manager.finish(created, 'Add new.txt');
+    await manager.remove(repo, record!.path, record!.branch);
+    expect(existsSync(record!.path)).toBe(false);
+    expect(sh(repo, 'branch', '--list', 'legate/*')).toBe('');
+    await expect(manager.requirePresent(record!.path)).rejects.toMatchObject({ code: 'worktree_missing' });
+  });
+
+  it('not a repository: a clear error at spawn naming the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'legate-nogit-'));
+    await expect(new WorktreeManager(join(dir, 'home')).create(dir, 't_x')).rejects.toMatchObject({
+      code: 'not_a_repository',
+      message: expect.stringContaining(dir),
+    });
+  });
+});
