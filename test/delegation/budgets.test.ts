@@ -8,6 +8,7 @@ import { type ConfigInput, configSchema } from '../../src/config/schema.js';
 import { Runtime } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import type { TaskRecord } from '../../src/tasks/task-record.js';
+import { operator } from '../../src/tasks/task-service.js';
 import { type ScriptedServer, type ScriptedStep, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
 import { closedAfterEach } from '../helpers/teardown.js';
@@ -244,5 +245,52 @@ describe('a run budget (run --budget-tokens, agent.budget)', () => {
   it('refuses a bad flag value, and a USD budget on a parent model without a price, before any model call', async () => {
     await expect(runWith([], {}, { budgetTokens: '-3' })).rejects.toThrow('--budget-tokens must be a positive whole number, got "-3"');
     await expect(runWith([], {}, { budgetUsd: '2' })).rejects.toThrow('a cost_usd budget of 2 needs a price for model "m"');
+  });
+});
+
+describe('a resumed task', () => {
+  it('keeps its spend: the budget counts what it spent before it was handed back', async () => {
+    const server = track(
+      await startScriptedServer({
+        steps: [
+          { match: childWith('RESUMED-CHILD'), reply: { text: 'first look', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: usage(100) } },
+          { label: 'hangs until the hand-back', match: childWith('RESUMED-CHILD'), reply: { hang: true } },
+          // After the resume: 100 before + 100 now = 200 of 150, so its tool call is not run and no more calls are made.
+          {
+            match: childWith('RESUMED-CHILD'),
+            reply: { text: 'after resume', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], usage: usage(100) },
+          },
+        ],
+      }),
+    );
+    const cwd = mkdtempSync(join(tmpdir(), 'legate-budget-'));
+    track({ close: () => rmSync(cwd, { recursive: true, force: true }) });
+    const store = new MemoryTaskStore();
+    const config = configSchema.parse({
+      model: { provider: 'openai', name: 'm', base_url: server.openaiBaseUrl, api_key: 'sk-test-budget-0003', max_retries: 0 },
+    });
+    const runtimeOf = () => new Runtime({ loaded: { config, file: undefined, home: cwd, unset: new Map() }, cwd, store });
+    const first = runtimeOf();
+    const spawned = await first.tasks.spawn({
+      goal: 'RESUMED-CHILD',
+      model: 'm',
+      depth: 1,
+      sessionId: 's_budget_resume',
+      mode: 'async',
+      cwd,
+      toolsets: ['file'],
+      budget: { tokens: 150 },
+    });
+    await until(() => server.requests.filter(childWith('RESUMED-CHILD')).length === 2, 'the second call in flight');
+    await first.close();
+    const handedBack = (await store.get(spawned.id))!;
+    expect(handedBack).toMatchObject({ status: 'interrupted', usage: usage(100) });
+
+    const second = track(runtimeOf());
+    await second.tasks.resume(operator, spawned.id);
+    const { task: ended } = await second.tasks.waitForEnd(operator, spawned.id, 15_000);
+    server.assertDone();
+    expect(ended).toMatchObject({ status: 'failed', exitReason: 'budget_exceeded', summary: 'after resume' });
+    expect(ended.error).toContain('spent 200 tokens of its tokens budget of 150 tokens');
   });
 });
