@@ -49,7 +49,7 @@ describe('legate worker', () => {
 
     // The task appears only now, from another process.
     expect((await runCli(['--config', configFile, 'run', '--no-wait', 'go'], { home, cwd: work })).code).toBe(0);
-    await until(() => /◂ t_[0-9a-f]+ completed/.test(worker.stderr()), 15_000, 'the worker to finish the task');
+    await until(() => /◂ t_[0-9a-f]+ completed/.test(worker.stderr()), 30_000, 'the worker to finish the task');
     const listed = JSON.parse((await runCli(['--config', configFile, 'tasks', 'list', '--json'], { home, cwd: work })).stdout);
     expect(listed.tasks).toEqual([expect.objectContaining({ goal: 'LATE-GOAL', status: 'completed' })]);
     // Idle again: still there, and it said it waits once per idle spell, not at every poll.
