@@ -22,7 +22,11 @@ function testFiles(dir: string): string[] {
 
 const all = testFiles(join(root, 'test'));
 const e2e = all.filter(
-  (file) => file.startsWith('test/reliability/') || file.startsWith('test/pack/') || startsProcesses.test(readFileSync(join(root, file), 'utf8')),
+  (file) =>
+    file.startsWith('test/reliability/') ||
+    file.startsWith('test/pack/') ||
+    file.startsWith('test/acp/') ||
+    startsProcesses.test(readFileSync(join(root, file), 'utf8')),
 );
 const unit = all.filter((file) => !e2e.includes(file));
 
