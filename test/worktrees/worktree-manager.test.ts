@@ -1,32 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { overlappingSiblings } from '../../src/worktrees/overlap.js';
 import { WorktreeManager } from '../../src/worktrees/worktree-manager.js';
+import { tempDir } from '../helpers/cli.js';
+import { gitRepository, setGitIdentity, sh } from './git-repo.js';
 
-beforeAll(() => {
-  // A fresh CI machine has no git identity.
-  process.env.GIT_AUTHOR_NAME = 'legate test';
-  process.env.GIT_AUTHOR_EMAIL = 'test@legate.invalid';
-  process.env.GIT_COMMITTER_NAME = 'legate test';
-  process.env.GIT_COMMITTER_EMAIL = 'test@legate.invalid';
-});
+beforeAll(setGitIdentity);
 
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' });
-}
-
+/** A repository (removed when the test ends) and a LEGATE_HOME beside it. */
 function repository(): { repo: string; home: string } {
-  const root = mkdtempSync(join(tmpdir(), 'legate-wt-'));
-  const repo = join(root, 'repo');
-  execFileSync('mkdir', [repo]);
-  sh(repo, 'init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'shared.txt'), 'one\ntwo\nthree\n');
-  sh(repo, 'add', '-A');
-  sh(repo, 'commit', '-q', '-m', 'initial');
-  return { repo, home: join(root, 'home') };
+  const repo = gitRepository();
+  return { repo, home: join(dirname(repo), 'home') };
 }
 
 describe('WorktreeManager', () => {
@@ -92,7 +77,7 @@ describe('WorktreeManager', () => {
   });
 
   it('not a repository: a clear error at spawn naming the directory', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'legate-nogit-'));
+    const dir = tempDir('legate-nogit-');
     await expect(new WorktreeManager(join(dir, 'home')).create(dir, 't_x')).rejects.toMatchObject({
       code: 'not_a_repository',
       message: expect.stringContaining(dir),
