@@ -48,7 +48,7 @@ export interface PrivateRedisServer {
   readonly pid: number | undefined;
   /** Stop it (SHUTDOWN-like: SIGTERM, then SIGKILL after 5 s; `kill: true` sends SIGKILL at once). */
   stop(options?: { kill?: boolean }): Promise<void>;
-  /** Start it again on the same port, with the same data directory. */
+  /** Start it again on the same port, with the same data directory (nothing when it is running). */
   start(): Promise<void>;
   restart(options?: { kill?: boolean }): Promise<void>;
 }
@@ -272,7 +272,9 @@ async function startPrivateServer(binary: string, aof: { dir: string } | undefin
       return child?.pid;
     },
     stop: (options) => stop(options),
-    start: () => launch(),
+    // Already running: nothing to start. (A second launch on the same port fails to bind, and it used to
+    // replace `child`, so the running server was no longer stopped at the end: it outlived the run.)
+    start: () => (child && child.exitCode === null && child.signalCode === null ? Promise.resolve() : launch()),
     restart: async (options) => {
       await stop(options);
       await launch();
