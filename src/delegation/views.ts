@@ -1,5 +1,5 @@
 import { budgetView } from '../budget/budget.js';
-import type { SteerRecord, TaskRecord } from '../tasks/task-record.js';
+import { currentToolOf, type SteerRecord, type TaskRecord } from '../tasks/task-record.js';
 import { type UsageTerms, usageView } from './usage-view.js';
 
 /**
@@ -64,8 +64,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     goal: task.goal.slice(0, 80),
     elapsed_seconds: elapsedSeconds(task),
     api_calls: task.apiCalls,
-    // Only a running task is in a tool (an ended or handed-back one's record may still name its last).
-    ...(task.currentTool && task.status === 'running' ? { current_tool: task.currentTool } : {}),
+    ...(currentToolOf(task) ? { current_tool: currentToolOf(task) } : {}),
     ...(approvalView(task) ? { approval: approvalView(task) } : {}),
     output_preview: output.slice(-10),
     output_lines: task.outputLines,

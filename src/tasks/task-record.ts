@@ -122,6 +122,14 @@ export function cancelledError(by: CancelledBy): string {
   return `cancelled by ${{ parent: 'the parent', user: 'the user', timeout: 'its timeout', shutdown: 'shutdown' }[by]}`;
 }
 
+/**
+ * The tool a task is in: only a running task is in one (an ended or interrupted task's record may
+ * still name its last, written by an older process). What every view shows.
+ */
+export function currentToolOf(task: Pick<TaskRecord, 'status' | 'currentTool'>): string | undefined {
+  return task.status === 'running' && task.currentTool ? task.currentTool : undefined;
+}
+
 /** The owner and epoch a running task's write is made under; the store applies it only if both still hold. */
 export interface Fence {
   owner: string;

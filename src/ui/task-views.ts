@@ -2,7 +2,7 @@ import { estimateCost, type Prices } from '../delegation/usage-view.js';
 import { elapsedSeconds } from '../delegation/views.js';
 import { type Message, totalTokens } from '../provider/types.js';
 import { isTerminal } from '../tasks/status.js';
-import type { SessionRecord, SteerRecord, TaskRecord } from '../tasks/task-record.js';
+import { currentToolOf, type SessionRecord, type SteerRecord, type TaskRecord } from '../tasks/task-record.js';
 import type { ApprovalView, ConversationEntry, SessionRow, SteerView, TaskDetail, TaskRow } from './view-types.js';
 
 /** A task as a row of the tasks table. */
@@ -22,8 +22,7 @@ export function taskRow(task: TaskRecord, prices: Prices, now = Date.now()): Tas
     apiCalls: task.apiCalls,
     tokens: totalTokens(task.usage),
     ...(price ? { costUsd: estimateCost(task.usage, price) } : {}),
-    // Only a running task is in a tool (an ended one's last record may still name one).
-    ...(task.currentTool && task.status === 'running' ? { currentTool: task.currentTool } : {}),
+    ...(currentToolOf(task) ? { currentTool: currentToolOf(task) } : {}),
     outputLines: task.outputLines,
   };
 }
