@@ -267,7 +267,8 @@ describe.skipIf(!tmuxAvailable())('legate chat in a terminal', () => {
 
     const screen = startTmux(['--config', configFile, 'chat', '--resume', sessionId], { cwd: work, env: { HOME: legateHome, LEGATE_HOME: legateHome } });
     screens.push(screen);
-    const opened = await screen.waitFor(prompt, 'the resumed prompt');
+    // The prompt may be drawn a moment before the lines above it reach the pane (a loaded machine): wait for both.
+    const opened = await screen.waitFor((text) => prompt(text) && text.includes(`session ${sessionId} resumed`), 'the resumed prompt');
     // The last turns of the conversation it continues.
     expect(opened).toContain(`session ${sessionId} resumed`);
     expect(opened).toContain('you› start XPROC-GOAL');
