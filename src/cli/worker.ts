@@ -12,6 +12,7 @@ import { unlessAborted } from '../tasks/unless-aborted.js';
 import { workerHeartbeatMs } from '../tasks/worker-registry.js';
 import type { CommandLog } from './command-log.js';
 import { type GlobalOptions, logOf, openRuntime, type Streams, sharedStoreUrl } from './context.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
 export interface WorkerOptions extends GlobalOptions {
   concurrency?: string;
@@ -21,6 +22,9 @@ export interface WorkerOptions extends GlobalOptions {
 
 /** How often an idle worker looks for new tasks in the store (another process may add them). */
 const pollIntervalMs = 500;
+
+/** How long the BullMQ workers get to close once the hand-back is done or given up. */
+const closeBoundMs = 3_000;
 
 /**
  * `legate worker`: run the queued and interrupted tasks of this LEGATE_HOME until stopped, picking
@@ -40,7 +44,11 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
   const say = (line: string): void => void streams.stderr.write(`${line}\n`);
   await runtime.warmUp();
   const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
+  let disarm = (): void => {};
+  const onSignal = (): void => {
+    disarm = armStopBound(stopBoundSeconds(runtime.config.tasks.lease_seconds), say);
+    stop.abort();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const unsubscribe = runtime.tasks.subscribe((event) => {
@@ -83,6 +91,7 @@ export async function workerCommand(options: WorkerOptions, streams: Streams): P
     unsubscribe();
     if (stop.signal.aborted && !shared.dispatch) say('  stopping: handing running tasks back as interrupted');
     await runtime.close();
+    disarm();
   }
 }
 
@@ -139,7 +148,8 @@ async function runSharedWorker(
           'they are taken over once their lease runs out',
       );
     }
-    await workers.close();
+    // Bounded too: an unforced close waits for the running jobs' last writes, which retry while Redis is down.
+    await workers.close(AbortSignal.timeout(closeBoundMs));
     // Stopping: an entry left behind goes stale and is dropped.
     await unlessAborted(
       registry?.leave(announced.id).catch(() => {}),

@@ -1,6 +1,7 @@
 import { type Job, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TaskService } from '../task-service.js';
+import { unlessAborted } from '../unless-aborted.js';
 import { queueName, type TaskJobData, taskIdOfJob } from './queue-names.js';
 import type { SharedLeaseKeeper } from './shared-lease-keeper.js';
 import { runTaskJob, type TaskJobOutcome } from './task-job.js';
@@ -83,10 +84,20 @@ export class QueueWorkers {
     this.closed ??= Promise.all(this.workers.map((worker) => worker.close(force).catch(() => {})));
   }
 
-  /** `beginClose`, then wait for the running jobs to end and the workers to close. */
-  async close(): Promise<void> {
+  /**
+   * `beginClose`, then wait for the running jobs to end and the workers to close; past `bound`, stop
+   * waiting and drop the workers' connections (their jobs' locks expire, and the tasks are taken over).
+   */
+  async close(bound?: AbortSignal): Promise<void> {
     this.beginClose();
-    await this.closed;
+    if (bound === undefined) return void (await this.closed);
+    const closed = await unlessAborted(
+      this.closed!.then(() => true),
+      bound,
+    );
+    if (closed) return;
+    this.closed = Promise.resolve(); // given up: a later close does not wait again
+    for (const worker of this.workers) void worker.disconnect().catch(() => {});
   }
 
   /** Run the job's task, or put the job back when closing. */
