@@ -4,7 +4,7 @@ import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { budgetFrom } from './budget/budget.js';
 import { BudgetLedger } from './budget/budget-ledger.js';
-import { type EndpointSpec, type ResolvedEndpoints, resolveEndpoints } from './config/endpoints.js';
+import { type EndpointSpec, type ResolvedEndpoints, requestOptionsFor, resolveEndpoints } from './config/endpoints.js';
 import type { LoadedConfig } from './config/load.js';
 import type { ApprovalMode, CompactionSection, ConfigFile } from './config/schema.js';
 import { type AgentScope, agentTools } from './delegation/agent-tools.js';
@@ -337,6 +337,7 @@ export class Runtime implements ChildEnvironment {
       maxIterations: this.config.agent.max_iterations,
       maxTokens: parent.maxTokens,
       guard: this.budgets.sessionGuard(sessionId),
+      requestOptions: requestOptionsFor(parent, sessionId),
     };
   }
 

@@ -2,7 +2,7 @@ import type { Message, Provider } from '../provider/types.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import { closeTurn } from './close-turn.js';
 import type { AgentEvent, RunResult } from './events.js';
-import { runAgentLoop } from './loop.js';
+import { type RequestOptions, runAgentLoop } from './loop.js';
 import type { RunGuard } from './run-guard.js';
 
 /** One agent as the top level sees it: where it runs and with what (`Runtime.agent` builds one from config). */
@@ -17,6 +17,8 @@ export interface AgentSetup {
   maxTokens: number | undefined;
   /** Consulted before each model and tool call (a session's budget). */
   guard?: RunGuard;
+  /** Reasoning effort, prompt caching and the endpoint's rules, sent with every call. */
+  requestOptions?: RequestOptions;
 }
 
 export type AgentListener = (event: AgentEvent) => void;
@@ -53,6 +55,7 @@ export class Agent {
       ...(this.setup.maxTokens ? { maxTokens: this.setup.maxTokens } : {}),
       signal,
       ...(this.setup.guard ? { guard: this.setup.guard } : {}),
+      ...(this.setup.requestOptions ? { requestOptions: this.setup.requestOptions } : {}),
       emit: (event) => {
         for (const listener of this.listeners) listener(event);
       },

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { errorMessage, LegateError } from '../errors.js';
-import type { AssistantMessage, Message, ModelRequest, Provider, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
+import { reasoningText } from '../provider/reasoning-text.js';
+import type { AssistantMessage, Message, ModelRequest, Provider, StopReason, ToolResultMessage, ToolSpec, Usage } from '../provider/types.js';
 import { addUsage, emptyUsage } from '../provider/types.js';
 import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
@@ -50,7 +51,12 @@ export interface LoopOptions {
   prepareContext?: PrepareContext;
   /** Asked before every model call and before running a reply's tool calls: a stop ends the run (a budget ran out). */
   guard?: RunGuard;
+  /** Sent with every model call: reasoning effort, prompt caching, the cache key, the endpoint's rule overrides. */
+  requestOptions?: RequestOptions;
 }
+
+/** The per-endpoint and per-task-tree parts of every model request of a run. */
+export type RequestOptions = Pick<ModelRequest, 'reasoningEffort' | 'promptCache' | 'cacheKey' | 'rules'>;
 
 /** Replies cut off at the output token limit in a row before the run fails with `max_tokens`. */
 export const maxTruncatedReplies = 3;
@@ -115,19 +121,29 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
     messages: [...context],
     tools: toolSpecs,
     ...(options.maxTokens ? { maxTokens: options.maxTokens } : {}),
+    ...options.requestOptions,
   });
   /** A model call whose reply is only read (tool calls ignored): its text, or undefined when it failed. */
   const lastCall = async (request: ModelRequest, iteration: number): Promise<AssistantMessage | undefined> => {
     for await (const event of provider.stream(request, signal)) {
       if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
+      else if (event.type === 'reasoning.delta') emit({ type: 'reasoning.delta', text: event.text });
       else if (event.type === 'retry') emit({ type: 'model.retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
       else if (event.type === 'error') return undefined;
       else if (event.type === 'done') {
         apiCalls++;
         usage = addUsage(usage, event.usage);
-        emit({ type: 'model.finished', iteration, text: event.message.content, toolCalls: 0, usage: event.usage, stopReason: event.stopReason });
+        emit({
+          type: 'model.finished',
+          iteration,
+          text: event.message.content,
+          toolCalls: 0,
+          usage: event.usage,
+          stopReason: event.stopReason,
+          ...thinkingOf(event.message),
+        });
         emit({ type: 'usage', call: event.usage, total: usage });
-        return { role: 'assistant', content: event.message.content };
+        return { role: 'assistant', content: event.message.content, ...(event.message.reasoning ? { reasoning: event.message.reasoning } : {}) };
       }
     }
     return undefined;
@@ -149,7 +165,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           emit({ type: 'model.started', iteration, model: options.model });
           const last = await lastCall({ ...requestFor(), toolChoice: 'none' }, iteration);
           if (last) {
-            messages.push({ role: 'assistant', content: last.content });
+            messages.push(last);
             if (last.content.trim()) lastText = last.content.trim();
           }
           checkpoint(iteration);
@@ -174,6 +190,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       let rejected: string | undefined;
       let reply: Extract<Message, { role: 'assistant' }> | undefined;
       let truncated = false;
+      let stop: { stopReason: StopReason; rawStopReason: string; stopDetails?: string } | undefined;
       // A context-length error compacts and retries that call once (never the same request again).
       for (let attempt = 0; attempt < 2 && !reply; attempt++) {
         let context: readonly Message[] = messages;
@@ -191,6 +208,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         const request = requestFor(context);
         for await (const event of provider.stream(request, signal)) {
           if (event.type === 'text.delta') emit({ type: 'text.delta', text: event.text });
+          else if (event.type === 'reasoning.delta') emit({ type: 'reasoning.delta', text: event.text });
           else if (event.type === 'retry') {
             emit({
               type: 'model.retry',
@@ -208,6 +226,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
             return finish('failed', 'error', event.failure.message);
           } else {
             reply = event.message;
+            stop = event;
             truncated = event.stopReason === 'max_tokens';
             apiCalls++;
             usage = addUsage(usage, event.usage);
@@ -218,6 +237,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
               toolCalls: reply.toolCalls?.length ?? 0,
               usage: event.usage,
               stopReason: event.stopReason,
+              ...thinkingOf(reply),
             });
             emit({ type: 'usage', call: event.usage, total: usage });
           }
@@ -230,6 +250,23 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       // Checkpoint the reply before running its tools: a crash mid-tool then resumes without
       // repeating this model call, knowing which tool calls were in flight.
       checkpoint(iteration);
+
+      if (stop?.stopReason === 'refusal') {
+        return finish(
+          'failed',
+          'refusal',
+          `the model refused (${stop.rawStopReason}): ${stop.stopDetails ?? (reply.content.trim() || 'no explanation given')}`,
+        );
+      }
+      if (stop?.stopReason === 'context_full') {
+        return finish(
+          'failed',
+          'context_overflow',
+          `the model's context window is full (${stop.rawStopReason}): the conversation no longer fits; this is not the output limit, so raising max_tokens does not help`,
+        );
+      }
+      // A paused turn (Anthropic `pause_turn`) goes back as it is: the model continues it.
+      if (stop?.stopReason === 'pause_turn' && !(reply.toolCalls?.length ?? 0)) continue;
 
       if (truncated) {
         truncatedInARow += 1;
@@ -285,6 +322,12 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
     if (signal.aborted) return stopped();
     return finish('failed', 'error', `internal error: ${errorMessage(error)}`);
   }
+}
+
+/** The reply's reasoning as text for `model.finished` (redacted thinking as a marker), or nothing. */
+function thinkingOf(message: AssistantMessage): { reasoning?: string } {
+  const text = reasoningText(message);
+  return text ? { reasoning: text } : {};
 }
 
 /** Error results for the tool calls of a cut-off reply: their arguments may be incomplete, so none is run. */

@@ -2,6 +2,7 @@ import type { ReadStream, WriteStream } from 'node:tty';
 import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
+import { oneLine } from '../tasks/output-lines.js';
 import { isTerminal } from '../tasks/status.js';
 import { ChatApprovals } from './chat-approvals.js';
 import { runChatCommand } from './chat-commands.js';
@@ -80,14 +81,32 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   });
 
   let streamed = false;
+  // The reply's thinking, shown dim and folded to one line before its answer (never part of it).
+  let thinking = '';
+  const showThinking = (): void => {
+    if (!thinking.trim()) return;
+    if (streamed) screen.write('\n');
+    streamed = false;
+    err(dim(`  ✻ thinking: ${oneLine(thinking, 160)}`));
+    thinking = '';
+  };
   session.agent.subscribe((event) => {
+    if (event.type === 'reasoning.delta') {
+      thinking += event.text;
+      return;
+    }
+    if (event.type === 'model.finished' || event.type === 'model.retry') {
+      if (event.type === 'model.retry') thinking = '';
+      else showThinking();
+    }
     if (event.type === 'text.delta') {
+      showThinking();
       if (!streamed) screen.write(`${bold(cyan('legate›'))} `);
       streamed = true;
       screen.write(event.text);
       return;
     }
-    const line = progressLine(event);
+    const line = event.type === 'model.finished' ? undefined : progressLine(event);
     if (line) {
       if (streamed) screen.write('\n');
       streamed = false;

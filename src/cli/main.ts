@@ -49,6 +49,7 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .description('run one prompt to its final answer (answer on stdout, progress on stderr)')
     .argument('<prompt>', 'what the agent should do; - reads it from stdin')
     .option('--json', 'print {final, status, usage, tasks, ...} as JSON on stdout (progress stays on stderr)')
+    .option('--reasoning', "with --json: include the parent's reasoning (thinking) as `reasoning`")
     .option('--no-wait', 'do not wait for background tasks after the final answer')
     .option(...sandboxOption)
     .option('--model <name>', "the parent's model (default: model.name of the config)")

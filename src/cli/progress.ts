@@ -9,6 +9,9 @@ export function progressLine(event: AgentEvent): string | undefined {
       return `  ⚙ ${event.name} ${oneLine(event.arguments, 100)}`;
     case 'tool.finished':
       return event.isError ? `  ✗ ${event.name}: ${oneLine(event.content, 160)}` : undefined;
+    case 'model.finished':
+      // Thinking, folded to one line (the chat and `run` show it dim).
+      return event.reasoning ? `  ✻ thinking: ${oneLine(event.reasoning, 160)}` : undefined;
     case 'model.retry':
       // `attempt` is the attempt about to be made (2 for the first retry); people count retries from 1.
       return `  ↻ retry ${event.attempt - 1} of the model call in ${Math.round(event.delayMs)} ms${event.discarded ? ' (the partial reply above is discarded)' : ''}: ${oneLine(event.reason, 120)}`;

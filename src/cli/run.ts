@@ -2,6 +2,8 @@ import { reportsUsage } from '../acp/acp-routes.js';
 import { type Budget, budgetFrom } from '../budget/budget.js';
 import { estimateCost, tokenCounts, usageView } from '../delegation/usage-view.js';
 import { errorMessage, LegateError } from '../errors.js';
+import { reasoningText } from '../provider/reasoning-text.js';
+import type { Message } from '../provider/types.js';
 import { addUsage, emptyUsage, type Usage } from '../provider/types.js';
 import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
@@ -13,6 +15,8 @@ import { WaitLine } from './tui/wait-line.js';
 
 export interface RunOptions extends GlobalOptions {
   json?: boolean;
+  /** With `json`: the parent's reasoning too, each reply's thinking as one entry (`reasoning`). */
+  reasoning?: boolean;
   /** false with --no-wait: do not wait for background tasks after the final answer. */
   wait?: boolean;
   /** `--model NAME`: the parent's model instead of `model.name`. */
@@ -157,6 +161,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
             ...(result.error ? { error: result.error } : {}),
             session_id: session.id,
             api_calls: session.apiCalls,
+            ...(options.reasoning ? { reasoning: parentReasoning(result.messages) } : {}),
             usage: {
               ...tokenCounts(addUsage(session.usage, childUsage)),
               parent: tokenCounts(session.usage),
@@ -231,4 +236,9 @@ function costOf(runtime: Runtime, parentUsage: Usage, tasks: TaskRecord[]): { co
   if (!parentPrice || tasks.some((task) => !prices[task.model])) return {};
   const total = tasks.reduce((sum, task) => sum + estimateCost(task.usage, prices[task.model]!), estimateCost(parentUsage, parentPrice));
   return { cost_usd: Math.round(total * 1_000_000) / 1_000_000 };
+}
+
+/** The parent's thinking, one entry per reply that had some, in order (`run --json --reasoning`). */
+function parentReasoning(messages: readonly Message[]): string[] {
+  return messages.flatMap((message) => (message.role === 'assistant' ? [reasoningText(message)] : [])).filter((text) => text !== '');
 }

@@ -4,8 +4,10 @@ import { reportsUsage } from '../acp/acp-routes.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
+import { cacheHitShare } from '../delegation/usage-view.js';
 import { approvalView, elapsedSeconds } from '../delegation/views.js';
 import { errorMessage, LegateError, quoted } from '../errors.js';
+import type { Usage } from '../provider/types.js';
 import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
@@ -122,6 +124,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           `goal: ${task.goal}`,
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
+          usageLine(task.usage),
           ...budgetLines(view.budget as BudgetStatus | undefined),
           ...approvalLines(task),
           ...resumeLines(task),
@@ -350,4 +353,11 @@ function deskOf(runtime: Runtime): TaskDesk {
 /** `1 model call`, `3 model calls`. */
 function modelCalls(count: number): string {
   return `${count} model call${count === 1 ? '' : 's'}`;
+}
+
+/** `tokens: input 1200, cache read 9800 (89% cache hit), cache write 0, output 340 (of which reasoning 120)` */
+function usageLine(usage: Usage): string {
+  const hit = usage.cacheReadTokens ? ` (${Math.round(cacheHitShare(usage) * 100)}% cache hit)` : '';
+  const reasoning = usage.reasoningTokens ? ` (of which reasoning ${usage.reasoningTokens})` : '';
+  return `tokens: input ${usage.inputTokens}, cache read ${usage.cacheReadTokens ?? 0}${hit}, cache write ${usage.cacheWriteTokens ?? 0}, output ${usage.outputTokens}${reasoning}`;
 }

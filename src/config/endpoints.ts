@@ -1,6 +1,9 @@
+import type { RequestOptions } from '../agent/loop.js';
 import { LegateError } from '../errors.js';
 import type { PoolStrategy } from '../provider/credential-pool.js';
+import type { WireRuleOverrides } from '../provider/reasoning-rules.js';
 import { providerEntry, type WireName } from '../provider/registry.js';
+import type { ReasoningEffort } from '../provider/types.js';
 import type { LoadedConfig } from './load.js';
 import type { AcpRouteSection, ConfigFile } from './schema.js';
 
@@ -17,6 +20,12 @@ export interface EndpointSpec {
   contextWindow: number | undefined;
   timeoutMs: number;
   maxRetries: number;
+  /** The layer's `reasoning_effort`, else the inherited one (undefined: none asked). */
+  reasoningEffort: ReasoningEffort | undefined;
+  /** `model.prompt_cache` (every layer). */
+  promptCache: boolean;
+  /** The layer's `reasoning_replay` / `token_limit_param` (not inherited: they belong to an endpoint). */
+  rules: WireRuleOverrides;
 }
 
 export interface ResolvedEndpoints {
@@ -35,6 +44,16 @@ interface EndpointFields {
   base_url?: string | undefined;
   api_key?: string | undefined;
   api_keys?: string[] | undefined;
+  reasoning_replay?: WireRuleOverrides['replay'] | undefined;
+  token_limit_param?: WireRuleOverrides['tokenParam'] | undefined;
+  reasoning_effort?: ReasoningEffort | undefined;
+}
+
+function rulesOf(fields: EndpointFields): WireRuleOverrides {
+  return {
+    ...(fields.reasoning_replay ? { replay: fields.reasoning_replay } : {}),
+    ...(fields.token_limit_param ? { tokenParam: fields.token_limit_param } : {}),
+  };
 }
 
 /**
@@ -59,6 +78,9 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
     contextWindow: model.context_window,
     timeoutMs: model.request_timeout_seconds * 1000,
     maxRetries: model.max_retries,
+    reasoningEffort: model.reasoning_effort,
+    promptCache: model.prompt_cache,
+    rules: rulesOf(model),
   };
   const layer = (
     base: EndpointSpec,
@@ -91,6 +113,9 @@ export function resolveEndpoints(loaded: LoadedConfig): ResolvedEndpoints {
       maxTokens: fields.max_tokens ?? maxTokensAbove ?? providerEntry(layerProvider).defaultMaxTokens(layerModel),
       contextWindow: fields.context_window ?? base.contextWindow,
       keys,
+      reasoningEffort: fields.reasoning_effort ?? base.reasoningEffort,
+      // An endpoint's rules stay with it: a layer on another endpoint starts from `auto`.
+      rules: { ...(sameEndpoint || (baseUrl === base.baseUrl && layerProvider === base.provider) ? base.rules : {}), ...rulesOf(fields) },
     };
   };
   const delegation = config.delegation;
@@ -134,3 +159,17 @@ function unsetNote(loaded: LoadedConfig, section: string): string {
 }
 
 export type { ConfigFile };
+
+/**
+ * What every model request of a run on `endpoint` carries besides the conversation: its reasoning
+ * effort, prompt caching, its rule overrides, and the cache key of the task tree (one per session:
+ * the top-level agent and every task below it share it, so their common prefix is routed alike).
+ */
+export function requestOptionsFor(endpoint: EndpointSpec, sessionId: string): RequestOptions {
+  return {
+    ...(endpoint.reasoningEffort ? { reasoningEffort: endpoint.reasoningEffort } : {}),
+    promptCache: endpoint.promptCache,
+    cacheKey: `legate-${sessionId}`,
+    rules: endpoint.rules,
+  };
+}

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { poolStrategies } from '../provider/credential-pool.js';
+import { reasoningReplays, tokenLimitParams } from '../provider/reasoning-rules.js';
 import { wireNames } from '../provider/registry.js';
+import { reasoningEfforts } from '../provider/types.js';
 import { defaultSandboxMode, sandboxModes } from '../sandbox/modes.js';
 
 /** The config.yaml schema. Unknown keys are errors (strict objects), so typos never pass silently. */
@@ -10,6 +12,12 @@ const endpointFields = {
   base_url: z.string().url().optional(),
   api_key: z.string().optional(),
   api_keys: z.array(z.string()).optional(),
+  /** How reasoning goes back to this endpoint (`auto`: by host and model, src/provider/reasoning-rules.ts). */
+  reasoning_replay: z.enum(reasoningReplays).optional(),
+  /** `max_tokens` or `max_completion_tokens` (`auto`: OpenAI's reasoning models get the latter). */
+  token_limit_param: z.enum(tokenLimitParams).optional(),
+  /** Ask for reasoning: OpenAI `reasoning_effort`, Anthropic `thinking` (absent: the model's default; children inherit it). */
+  reasoning_effort: z.enum(reasoningEfforts).optional(),
 };
 
 export const modelSchema = z.strictObject({
@@ -22,6 +30,8 @@ export const modelSchema = z.strictObject({
   /** Idle timeout: no bytes for this long (waiting for the reply or between chunks) is a stall, retried. */
   request_timeout_seconds: z.number().positive().default(120),
   max_retries: z.number().int().min(0).max(20).default(3),
+  /** Anthropic prompt caching (`cache_control` on the stable prefix and the last message). */
+  prompt_cache: z.boolean().default(true),
 });
 
 export const modelRouteSchema = z.strictObject({

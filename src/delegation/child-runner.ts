@@ -2,6 +2,7 @@ import { compactingContext } from '../agent/context/prepare-context.js';
 import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import { withDeadline } from '../budget/deadline-signal.js';
+import { requestOptionsFor } from '../config/endpoints.js';
 import { refuseApprovals } from '../sandbox/approval-gate.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
@@ -77,6 +78,7 @@ export class ChildRunner implements TaskRunner {
         // A resumed task has already used some of its model calls.
         maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
         ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
+        requestOptions: requestOptionsFor(endpoint, task.sessionId),
         signal: bounded?.signal ?? control.signal,
         ...(guard ? { guard } : {}),
         steering: control.steering,

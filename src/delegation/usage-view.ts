@@ -30,8 +30,16 @@ export function usageView(usage: Usage, model: string, terms: UsageTerms = {}): 
   const price = prices[model];
   return {
     ...tokenCounts(usage),
+    ...(usage.reasoningTokens ? { reasoning_tokens: usage.reasoningTokens } : {}),
+    ...(usage.cacheReadTokens ? { cache_hit_share: Math.round(cacheHitShare(usage) * 1000) / 1000 } : {}),
     ...(price ? { cost_usd: estimateCost(usage, price) } : {}),
   };
+}
+
+/** The share of all input tokens (uncached, cache reads, cache writes) served from the prompt cache, 0–1. */
+export function cacheHitShare(usage: Usage): number {
+  const input = usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0);
+  return input === 0 ? 0 : (usage.cacheReadTokens ?? 0) / input;
 }
 
 /** The token counts of `usage` in the snake_case shape of results. */

@@ -1,6 +1,14 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ContentBlockParam, MessageCreateParamsStreaming, MessageParam, RawMessageStreamEvent, Tool } from '@anthropic-ai/sdk/resources/messages';
-import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
+import type {
+  ContentBlockParam,
+  MessageCreateParamsStreaming,
+  MessageParam,
+  RawMessageStreamEvent,
+  TextBlockParam,
+  Tool,
+} from '@anthropic-ai/sdk/resources/messages';
+import { type WireRules, wireRulesFor } from './reasoning-rules.js';
+import type { AssistantMessage, ModelRequest, ProviderEvent, ReasoningEffort, ReasoningPart, StopReason, ToolCall, Usage } from './types.js';
 import type { WireAdapter } from './wire-adapter.js';
 import { defineWireAdapter, type WireEnd } from './wire-stream.js';
 
@@ -27,16 +35,31 @@ export function createAnthropicAdapter(baseUrl: string = defaultAnthropicBaseUrl
       const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
       return new AnthropicClient({ apiKey, baseURL, maxRetries: 0, logLevel: 'off', fetch });
     },
-    open: (client, request, signal) => client.messages.create(toAnthropicRequest(request), { signal }),
+    open: (client, request, signal) =>
+      client.messages.create(toAnthropicRequest(request, wireRulesFor('anthropic', baseUrl, request.model, request.rules)), { signal }),
     read: readAnthropicStream,
   });
 }
 
+/** Models that take `thinking: {type: "adaptive"}` (with `output_config.effort`) rather than a token budget. */
+const adaptiveThinkingModel = /claude-(opus|sonnet|haiku)-(4-[6-9]|[5-9])/;
+
+/** `thinking.budget_tokens` per effort where the budget is set by hand (at least 1024, the API's minimum). */
+const thinkingBudgets: Record<ReasoningEffort, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16_384 };
+
+/** The API allows at most 4 `cache_control` breakpoints; legate sets 3 (tools, system, the last message). */
+export const maxCacheBreakpoints = 4;
+
 /**
  * legate's request in Messages form: system top-level, assistant tool calls as `tool_use` blocks,
  * consecutive tool results (and a user message right after them) merged into ONE user message.
+ * Thinking blocks go back unchanged, first in their turn (`rules.replay`); prompt caching marks
+ * the stable prefix (the last tool, the system) and the last message, which moves each turn.
  */
-export function toAnthropicRequest(request: ModelRequest): MessageCreateParamsStreaming {
+export function toAnthropicRequest(
+  request: ModelRequest,
+  rules: WireRules = wireRulesFor('anthropic', defaultAnthropicBaseUrl, request.model),
+): MessageCreateParamsStreaming {
   const messages: MessageParam[] = [];
   let toolResults: ContentBlockParam[] | undefined;
   for (const message of request.messages) {
@@ -54,9 +77,12 @@ export function toAnthropicRequest(request: ModelRequest): MessageCreateParamsSt
       if (toolResults) toolResults.push({ type: 'text', text: message.content });
       else messages.push({ role: 'user', content: message.content });
     } else {
-      const content: ContentBlockParam[] = [];
+      const replay = rules.replay === 'anthropic' ? (message.reasoning ?? []) : [];
+      const thinkingAt = (at: number): ContentBlockParam[] => replay.flatMap((part) => thinkingBlock(part, at));
+      const content: ContentBlockParam[] = [...thinkingAt(0)];
       if (message.content) content.push({ type: 'text', text: message.content });
-      for (const call of message.toolCalls ?? []) {
+      for (const [n, call] of (message.toolCalls ?? []).entries()) {
+        if (n > 0) content.push(...thinkingAt(n));
         content.push({ type: 'tool_use', id: call.id, name: call.name, input: parseInput(call.arguments) });
       }
       // The API rejects empty assistant turns; dropping one loses nothing.
@@ -64,20 +90,56 @@ export function toAnthropicRequest(request: ModelRequest): MessageCreateParamsSt
     }
     toolResults = undefined;
   }
-  const params: MessageCreateParamsStreaming = {
-    model: request.model,
-    max_tokens: request.maxTokens ?? anthropicMaxTokensFor(request.model),
-    messages,
-    stream: true,
-  };
-  if (request.system) params.system = request.system;
+  const cache = request.promptCache !== false;
+  let maxTokens = request.maxTokens ?? anthropicMaxTokensFor(request.model);
+  const params: MessageCreateParamsStreaming = { model: request.model, max_tokens: maxTokens, messages, stream: true };
+  if (request.system) params.system = [{ type: 'text', text: request.system, ...(cache ? { cache_control: { type: 'ephemeral' } } : {}) }];
   if (request.tools.length > 0) {
     params.tools = request.tools.map((tool): Tool => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool.InputSchema }));
+    if (cache) params.tools[params.tools.length - 1]!.cache_control = { type: 'ephemeral' };
     if (request.toolChoice === 'none') params.tool_choice = { type: 'none' };
   }
-  // Not in this SDK's types (newer models fix it), but sent when a caller asks for it.
-  if (request.temperature !== undefined) (params as { temperature?: number }).temperature = request.temperature;
+  if (cache) markLastMessage(messages);
+  if (request.reasoningEffort !== undefined) {
+    if (adaptiveThinkingModel.test(request.model)) {
+      params.thinking = { type: 'adaptive' };
+      params.output_config = { effort: request.reasoningEffort === 'minimal' ? 'low' : request.reasoningEffort };
+    } else {
+      const budget = thinkingBudgets[request.reasoningEffort];
+      // `max_tokens` must be above the budget: the answer keeps the room it had.
+      if (maxTokens <= budget) maxTokens += budget;
+      params.max_tokens = maxTokens;
+      params.thinking = { type: 'enabled', budget_tokens: budget };
+    }
+  } else if (request.temperature !== undefined) {
+    // With thinking on, the API refuses any temperature but 1: none is sent then.
+    (params as { temperature?: number }).temperature = request.temperature;
+  }
   return params;
+}
+
+/** A reasoning part as a block of an assistant turn, if it is Anthropic's and belongs at position `at`. */
+function thinkingBlock(part: ReasoningPart, at: number): ContentBlockParam[] {
+  if ((part.type === 'thinking' || part.type === 'redacted_thinking') && (part.at ?? 0) !== at) return [];
+  if (part.type === 'thinking' && part.source === 'anthropic' && part.signature !== undefined) {
+    return [{ type: 'thinking', thinking: part.text, signature: part.signature }];
+  }
+  if (part.type === 'redacted_thinking') return [{ type: 'redacted_thinking', data: part.data }];
+  // Another provider's reasoning has no signature Anthropic would accept: it stays out.
+  return [];
+}
+
+/** The moving breakpoint: `cache_control` on the last block of the last message (a string content becomes a text block). */
+function markLastMessage(messages: MessageParam[]): void {
+  const last = messages.at(-1);
+  if (!last) return;
+  if (typeof last.content === 'string') {
+    if (!last.content) return;
+    last.content = [{ type: 'text', text: last.content, cache_control: { type: 'ephemeral' } } satisfies TextBlockParam];
+    return;
+  }
+  const block = [...last.content].reverse().find((candidate) => candidate.type !== 'thinking' && candidate.type !== 'redacted_thinking');
+  if (block && !(block.type === 'text' && !block.text)) (block as { cache_control?: unknown }).cache_control = { type: 'ephemeral' };
 }
 
 /** `tool_use.input` must be an object; arguments the model sent malformed are replayed as `{}`. */
@@ -91,24 +153,28 @@ function parseInput(json: string): Record<string, unknown> {
   }
 }
 
-/** Assembles text and `tool_use` blocks into one message. */
+/** Assembles text, thinking and `tool_use` blocks into one message, thinking kept in its place. */
 async function* readAnthropicStream(stream: AsyncIterable<RawMessageStreamEvent>): AsyncGenerator<ProviderEvent, WireEnd> {
   let text = '';
   const calls = new Map<number, ToolCall & { initialInput: unknown }>();
+  const reasoning = new Map<number, ReasoningPart>();
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let stopReason = 'end_turn';
+  let stopDetails: string | undefined;
   let stopped = false;
   for await (const event of stream) {
     switch (event.type) {
       case 'message_start':
         readAnthropicUsage(usage, event.message.usage);
         break;
-      case 'content_block_start':
-        if (event.content_block.type === 'tool_use') {
-          const block = event.content_block;
-          calls.set(event.index, { id: block.id, name: block.name, arguments: '', initialInput: block.input });
-        }
+      case 'content_block_start': {
+        const block = event.content_block;
+        if (block.type === 'tool_use') calls.set(event.index, { id: block.id, name: block.name, arguments: '', initialInput: block.input });
+        else if (block.type === 'thinking') {
+          reasoning.set(event.index, { type: 'thinking', source: 'anthropic', text: block.thinking ?? '', signature: block.signature ?? '', at: calls.size });
+        } else if (block.type === 'redacted_thinking') reasoning.set(event.index, { type: 'redacted_thinking', data: block.data, at: calls.size });
         break;
+      }
       case 'content_block_delta':
         if (event.delta.type === 'text_delta') {
           text += event.delta.text;
@@ -116,10 +182,18 @@ async function* readAnthropicStream(stream: AsyncIterable<RawMessageStreamEvent>
         } else if (event.delta.type === 'input_json_delta') {
           const call = calls.get(event.index);
           if (call) call.arguments += event.delta.partial_json;
+        } else if (event.delta.type === 'thinking_delta') {
+          const part = reasoning.get(event.index);
+          if (part?.type === 'thinking') part.text += event.delta.thinking;
+          yield { type: 'reasoning.delta', text: event.delta.thinking };
+        } else if (event.delta.type === 'signature_delta') {
+          const part = reasoning.get(event.index);
+          if (part?.type === 'thinking') part.signature = (part.signature ?? '') + event.delta.signature;
         }
         break;
       case 'message_delta':
         if (event.delta.stop_reason) stopReason = event.delta.stop_reason;
+        if (event.delta.stop_details) stopDetails = refusalText(event.delta.stop_details);
         // Cumulative counts: the last message_delta holds the totals.
         readAnthropicUsage(usage, event.usage);
         break;
@@ -134,10 +208,19 @@ async function* readAnthropicStream(stream: AsyncIterable<RawMessageStreamEvent>
     .sort(([a], [b]) => a - b)
     .map(([, call]): ToolCall => ({ id: call.id, name: call.name, arguments: call.arguments || JSON.stringify(call.initialInput ?? {}) }));
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
-  return { type: 'done', message, usage, stopReason: anthropicStopReason(stopReason), rawStopReason: stopReason };
+  if (reasoning.size > 0) message.reasoning = [...reasoning.entries()].sort(([a], [b]) => a - b).map(([, part]) => part);
+  const done: WireEnd = { type: 'done', message, usage, stopReason: anthropicStopReason(stopReason), rawStopReason: stopReason };
+  if (stopDetails !== undefined) done.stopDetails = stopDetails;
+  return done;
 }
 
-/** `model_context_window_exceeded` is also a reply cut off for lack of room. */
+/** A refusal's `stop_details` as one line: its explanation, and its category when there is one. */
+function refusalText(details: { category?: string | null; explanation?: string | null }): string {
+  const explanation = details.explanation?.trim() || 'no explanation given';
+  return details.category ? `${explanation} (category: ${details.category})` : explanation;
+}
+
+/** `model_context_window_exceeded`: the context is full, not the reply cut at `max_tokens`. */
 export function anthropicStopReason(stopReason: string): StopReason {
   switch (stopReason) {
     case 'end_turn':
@@ -146,10 +229,13 @@ export function anthropicStopReason(stopReason: string): StopReason {
     case 'tool_use':
       return 'tool_use';
     case 'max_tokens':
-    case 'model_context_window_exceeded':
       return 'max_tokens';
+    case 'model_context_window_exceeded':
+      return 'context_full';
     case 'refusal':
       return 'refusal';
+    case 'pause_turn':
+      return 'pause_turn';
     default:
       return 'other';
   }

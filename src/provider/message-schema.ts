@@ -11,7 +11,34 @@ export const toolCallSchema = z.object({ id: z.string(), name: z.string(), argum
 
 export const userMessageSchema = z.object({ role: z.literal('user'), content: z.string() });
 
-export const assistantMessageSchema = z.object({ role: z.literal('assistant'), content: z.string(), toolCalls: z.array(toolCallSchema).optional() });
+/**
+ * A reasoning part of an assistant message, as the provider sent it (kept so it can go back the way
+ * the provider requires: `reasoning-rules.ts`). Never part of the answer.
+ * - `thinking`: readable reasoning. `source` says which field it came in: Anthropic `thinking` blocks
+ *   (with their `signature`, opaque, byte for byte), OpenAI-compatible `reasoning_content` (DeepSeek,
+ *   vLLM…) or `reasoning` (OpenRouter, Ollama…), Mistral `thinking` content parts.
+ * - `redacted_thinking`: Anthropic's encrypted reasoning (`data`, opaque).
+ * - `reasoning_details`: OpenRouter's structured reasoning, the provider's objects unchanged.
+ * `at`: how many of the message's tool calls came before it (Anthropic's block order; 0 = first).
+ */
+export const reasoningPartSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('thinking'),
+    source: z.enum(['anthropic', 'reasoning_content', 'reasoning', 'mistral']),
+    text: z.string(),
+    signature: z.string().optional(),
+    at: z.number().int().min(0).optional(),
+  }),
+  z.object({ type: z.literal('redacted_thinking'), data: z.string(), at: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('reasoning_details'), details: z.array(z.unknown()) }),
+]);
+
+export const assistantMessageSchema = z.object({
+  role: z.literal('assistant'),
+  content: z.string(),
+  toolCalls: z.array(toolCallSchema).optional(),
+  reasoning: z.array(reasoningPartSchema).optional(),
+});
 
 export const toolResultMessageSchema = z.object({
   role: z.literal('tool'),

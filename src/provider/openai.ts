@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { AssistantMessage, ModelRequest, ProviderEvent, StopReason, ToolCall, Usage } from './types.js';
+import { type WireRules, wireRulesFor } from './reasoning-rules.js';
+import type { AssistantMessage, ModelRequest, ProviderEvent, ReasoningPart, StopReason, ToolCall, Usage } from './types.js';
 import type { WireAdapter } from './wire-adapter.js';
 import { defineWireAdapter, type WireEnd } from './wire-stream.js';
 
@@ -16,13 +17,20 @@ export function createOpenAIAdapter(baseUrl: string = defaultOpenAIBaseUrl): Wir
       const { default: OpenAIClient } = await import('openai');
       return new OpenAIClient({ apiKey, baseURL, maxRetries: 0, logLevel: 'off', fetch });
     },
-    open: (client, request, signal) => client.chat.completions.create(toOpenAIRequest(request), { signal }),
+    open: (client, request, signal) =>
+      client.chat.completions.create(toOpenAIRequest(request, wireRulesFor('openai', baseUrl, request.model, request.rules)), { signal }),
     read: readOpenAIStream,
   });
 }
 
-/** legate's request in chat-completions form: system first, assistant tool_calls, `tool` role results. */
-export function toOpenAIRequest(request: ModelRequest): ChatCompletionCreateParamsStreaming {
+/**
+ * legate's request in chat-completions form: system first, assistant tool_calls, `tool` role results;
+ * reasoning sent back only as `rules.replay` says (`reasoning-rules.ts`).
+ */
+export function toOpenAIRequest(
+  request: ModelRequest,
+  rules: WireRules = wireRulesFor('openai', defaultOpenAIBaseUrl, request.model),
+): ChatCompletionCreateParamsStreaming {
   const messages: ChatCompletionMessageParam[] = [];
   if (request.system) messages.push({ role: 'system', content: request.system });
   for (const message of request.messages) {
@@ -39,9 +47,10 @@ export function toOpenAIRequest(request: ModelRequest): ChatCompletionCreatePara
           type: 'function' as const,
           function: { name: call.name, arguments: call.arguments },
         })),
+        ...replayedReasoning(message, rules, true),
       });
     } else {
-      messages.push({ role: 'assistant', content: message.content });
+      messages.push({ role: 'assistant', content: message.content, ...replayedReasoning(message, rules, false) });
     }
   }
   const params: ChatCompletionCreateParamsStreaming = {
@@ -57,26 +66,72 @@ export function toOpenAIRequest(request: ModelRequest): ChatCompletionCreatePara
     }));
   }
   if (request.toolChoice === 'none' && params.tools) params.tool_choice = 'none';
-  // `max_tokens` rather than `max_completion_tokens`: the one every compatible server accepts.
-  if (request.maxTokens !== undefined) params.max_tokens = request.maxTokens;
+  // `max_tokens` unless the model is one of OpenAI's reasoning models, which refuse it.
+  if (request.maxTokens !== undefined) {
+    if (rules.tokenParam === 'max_completion_tokens') params.max_completion_tokens = request.maxTokens;
+    else params.max_tokens = request.maxTokens;
+  }
   if (request.temperature !== undefined) params.temperature = request.temperature;
+  if (request.reasoningEffort !== undefined) params.reasoning_effort = request.reasoningEffort;
+  if (rules.promptCacheKey && request.cacheKey) params.prompt_cache_key = request.cacheKey;
   return params;
 }
 
-/** Assembles text and tool-call deltas (keyed by index) into one message. */
+/**
+ * The reasoning fields of an assistant turn, as the provider requires them back: DeepSeek's
+ * `reasoning_content` on turns with tool calls (an empty one when the turn has none recorded: the
+ * field must be there), OpenRouter's `reasoning_details` unchanged; nothing otherwise.
+ */
+function replayedReasoning(message: AssistantMessage, rules: WireRules, withToolCalls: boolean): Record<string, unknown> {
+  const parts = message.reasoning ?? [];
+  if (rules.replay === 'reasoning_content' && withToolCalls) {
+    const text = parts.map((part) => (part.type === 'thinking' ? part.text : '')).join('');
+    return { reasoning_content: text };
+  }
+  if (rules.replay === 'reasoning_details') {
+    const details = parts.flatMap((part) => (part.type === 'reasoning_details' ? part.details : []));
+    if (details.length > 0) return { reasoning_details: details };
+  }
+  return {};
+}
+
+/** The fields of a delta beyond the SDK's types that compatible servers send. */
+interface ReasoningDelta {
+  /** DeepSeek, vLLM, llama.cpp, Qwen. */
+  reasoning_content?: string | null;
+  /** OpenRouter, Ollama. */
+  reasoning?: string | null;
+  /** OpenRouter's structured reasoning (each item keyed by `index`, its text streamed in pieces). */
+  reasoning_details?: Record<string, unknown>[] | null;
+  /** Mistral: an array of parts, `text` and `thinking` (whose `thinking` is an array of text parts). */
+  content?: string | { type?: string; text?: string; thinking?: { type?: string; text?: string }[] }[] | null;
+  refusal?: string | null;
+}
+
+/** Assembles text, reasoning and tool-call deltas (keyed by index) into one message. */
 async function* readOpenAIStream(stream: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<ProviderEvent, WireEnd> {
   let text = '';
+  let refusal = '';
   const calls = new Map<number, ToolCall>();
+  const thinking = new Map<Extract<ReasoningPart, { type: 'thinking' }>['source'], string>();
+  const details: Record<string, unknown>[] = [];
   let usage: Usage = { inputTokens: 0, outputTokens: 0 };
   let finishReason: string | undefined;
   for await (const chunk of stream) {
     if (chunk.usage) usage = openAIUsage(chunk.usage);
     for (const choice of chunk.choices ?? []) {
-      const delta = choice.delta;
-      if (delta?.content) {
-        text += delta.content;
-        yield { type: 'text.delta', text: delta.content };
+      const delta = choice.delta as (ChatCompletionChunk.Choice.Delta & ReasoningDelta) | undefined;
+      for (const [source, piece] of reasoningPieces(delta)) {
+        thinking.set(source, (thinking.get(source) ?? '') + piece);
+        yield { type: 'reasoning.delta', text: piece };
       }
+      for (const item of delta?.reasoning_details ?? []) mergeDetail(details, item);
+      const content = contentPieces(delta?.content);
+      if (content) {
+        text += content;
+        yield { type: 'text.delta', text: content };
+      }
+      if (delta?.refusal) refusal += delta.refusal;
       for (const part of delta?.tool_calls ?? []) {
         const call = calls.get(part.index) ?? { id: '', name: '', arguments: '' };
         if (part.id) call.id = part.id;
@@ -91,7 +146,50 @@ async function* readOpenAIStream(stream: AsyncIterable<ChatCompletionChunk>): As
   const message: AssistantMessage = { role: 'assistant', content: text };
   const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
   if (toolCalls.length > 0) message.toolCalls = toolCalls;
+  const reasoning: ReasoningPart[] = [...thinking.entries()].map(([source, value]) => ({ type: 'thinking', source, text: value }));
+  if (details.length > 0) reasoning.push({ type: 'reasoning_details', details });
+  if (reasoning.length > 0) message.reasoning = reasoning;
+  // A refusal comes as `refusal` text (finish_reason `stop`) or as `content_filter`.
+  if (refusal) return { type: 'done', message, usage, stopReason: 'refusal', rawStopReason: finishReason, stopDetails: refusal };
   return { type: 'done', message, usage, stopReason: openAIStopReason(finishReason), rawStopReason: finishReason };
+}
+
+/** The reasoning text pieces of one delta, by the field they came in. */
+function reasoningPieces(delta: ReasoningDelta | undefined): [Extract<ReasoningPart, { type: 'thinking' }>['source'], string][] {
+  const pieces: [Extract<ReasoningPart, { type: 'thinking' }>['source'], string][] = [];
+  if (typeof delta?.reasoning_content === 'string' && delta.reasoning_content) pieces.push(['reasoning_content', delta.reasoning_content]);
+  // OpenRouter sends `reasoning` and `reasoning_details` both: the text once, the details kept.
+  if (typeof delta?.reasoning === 'string' && delta.reasoning) pieces.push(['reasoning', delta.reasoning]);
+  if (Array.isArray(delta?.content)) {
+    for (const part of delta.content) {
+      if (part?.type !== 'thinking') continue;
+      const value = (part.thinking ?? []).map((inner) => (typeof inner?.text === 'string' ? inner.text : '')).join('');
+      if (value) pieces.push(['mistral', value]);
+    }
+  }
+  return pieces;
+}
+
+/** The answer text of a delta's `content`: a string, or the `text` parts of an array (Mistral). */
+function contentPieces(content: ReasoningDelta['content']): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((part) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : '')).join('');
+}
+
+/** OpenRouter streams each reasoning detail in pieces with the same `index`: strings are joined, the rest kept. */
+function mergeDetail(details: Record<string, unknown>[], item: Record<string, unknown>): void {
+  const index = typeof item.index === 'number' ? item.index : details.length;
+  const known = details.find((detail) => detail.index === index);
+  if (!known) {
+    details.push({ ...item, index });
+    return;
+  }
+  for (const [key, value] of Object.entries(item)) {
+    if (key === 'index') continue;
+    if (typeof value === 'string' && typeof known[key] === 'string' && (key === 'text' || key === 'summary' || key === 'data')) known[key] += value;
+    else if (value !== null && value !== undefined) known[key] = value;
+  }
 }
 
 /** `length` is the token limit; `function_call` is the legacy form of `tool_calls`. */
@@ -111,10 +209,23 @@ export function openAIStopReason(finishReason: string): StopReason {
   }
 }
 
-/** `cached_tokens` are part of `prompt_tokens`: they are taken out, so the counts stay disjoint. */
-function openAIUsage(usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } | null }): Usage {
+/**
+ * `cached_tokens` are part of `prompt_tokens`: they are taken out, so the counts stay disjoint.
+ * Reasoning tokens are part of `completion_tokens`, except where the provider's own total says they
+ * are not (xAI: total = prompt + completion + reasoning): then they are added to the output.
+ */
+export function openAIUsage(usage: {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}): Usage {
   const cached = Math.min(usage.prompt_tokens, usage.prompt_tokens_details?.cached_tokens ?? 0);
-  const result: Usage = { inputTokens: usage.prompt_tokens - cached, outputTokens: usage.completion_tokens };
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
+  const outside = reasoning > 0 && usage.total_tokens === usage.prompt_tokens + usage.completion_tokens + reasoning;
+  const result: Usage = { inputTokens: usage.prompt_tokens - cached, outputTokens: usage.completion_tokens + (outside ? reasoning : 0) };
   if (cached > 0) result.cacheReadTokens = cached;
+  if (reasoning > 0) result.reasoningTokens = reasoning;
   return result;
 }

@@ -5,12 +5,21 @@
  */
 
 import type { z } from 'zod';
-import type { assistantMessageSchema, messageSchema, toolCallSchema, toolResultMessageSchema, userMessageSchema } from './message-schema.js';
+import type {
+  assistantMessageSchema,
+  messageSchema,
+  reasoningPartSchema,
+  toolCallSchema,
+  toolResultMessageSchema,
+  userMessageSchema,
+} from './message-schema.js';
+import type { WireRuleOverrides } from './reasoning-rules.js';
 
 /** A tool call as the model produced it. `arguments` is the raw JSON text, unparsed. */
 export type ToolCall = z.infer<typeof toolCallSchema>;
 export type UserMessage = z.infer<typeof userMessageSchema>;
 export type AssistantMessage = z.infer<typeof assistantMessageSchema>;
+export type ReasoningPart = z.infer<typeof reasoningPartSchema>;
 export type ToolResultMessage = z.infer<typeof toolResultMessageSchema>;
 /** A conversation message in legate's wire-neutral form (defined once, by its schema in `message-schema.ts`). */
 export type Message = z.infer<typeof messageSchema>;
@@ -35,7 +44,18 @@ export interface ModelRequest {
   temperature?: number;
   /** `none`: the tools stay defined (the history may hold calls) but the model may not call one. */
   toolChoice?: 'none';
+  /** Ask for reasoning (OpenAI `reasoning_effort`, Anthropic `thinking`). Absent: the model's default. */
+  reasoningEffort?: ReasoningEffort;
+  /** Anthropic `cache_control` breakpoints (default on); `false`: none. */
+  promptCache?: boolean;
+  /** A key shared by the calls of one task tree, for providers that route by it (OpenAI `prompt_cache_key`). */
+  cacheKey?: string;
+  /** The endpoint's overrides of the per-provider rules (`reasoning-rules.ts`). */
+  rules?: WireRuleOverrides;
 }
+
+export const reasoningEfforts = ['minimal', 'low', 'medium', 'high'] as const;
+export type ReasoningEffort = (typeof reasoningEfforts)[number];
 
 /**
  * Tokens of one or more model calls. The three input counts are disjoint, so each can be priced on
@@ -49,6 +69,8 @@ export interface Usage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Of `outputTokens`, those spent reasoning (OpenAI `reasoning_tokens`); absent when zero or unknown. */
+  reasoningTokens?: number;
 }
 
 export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
@@ -60,6 +82,8 @@ export function addUsage(a: Usage, b: Usage): Usage {
   const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
   if (cacheRead > 0) sum.cacheReadTokens = cacheRead;
   if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
+  const reasoning = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
+  if (reasoning > 0) sum.reasoningTokens = reasoning;
   return sum;
 }
 
@@ -71,9 +95,12 @@ export function totalTokens(usage: Usage): number {
 /**
  * Why the model stopped, the same on both wires. `max_tokens`: the reply was cut off at the output
  * token limit (OpenAI `finish_reason: "length"`, Anthropic `stop_reason: "max_tokens"`), so its text
- * is incomplete and its tool calls may have broken arguments: never a final answer.
+ * is incomplete and its tool calls may have broken arguments: never a final answer. `refusal`: the
+ * model declined (Anthropic `refusal`, OpenAI `refusal` text or `content_filter`). `pause_turn`:
+ * Anthropic paused a long turn; sent back as it is, the model continues it. `context_full`: the
+ * context window ran out (Anthropic `model_context_window_exceeded`), not the output limit.
  */
-export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal' | 'other';
+export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal' | 'pause_turn' | 'context_full' | 'other';
 
 /** Why a provider call failed. `retryable` is what the retry policy consults. */
 export interface ProviderFailure {
@@ -90,13 +117,16 @@ export interface ProviderFailure {
  */
 export type ProviderEvent =
   | { type: 'text.delta'; text: string }
+  /** Reasoning text as it streams (never part of the answer). */
+  | { type: 'reasoning.delta'; text: string }
   /**
    * The call goes on with another attempt. `discarded`: the failed attempt had streamed text, and
    * that partial reply is dropped (the retry streams the reply again from its start).
    */
   | { type: 'retry'; attempt: number; delayMs: number; reason: string; discarded?: boolean }
   /** `rawStopReason` is the wire's own value (`stop`, `length`, `end_turn`…), for logs. */
-  | { type: 'done'; message: AssistantMessage; usage: Usage; stopReason: StopReason; rawStopReason: string }
+  /** `stopDetails`: the provider's explanation of a refusal (Anthropic `stop_details`, OpenAI `refusal`). */
+  | { type: 'done'; message: AssistantMessage; usage: Usage; stopReason: StopReason; rawStopReason: string; stopDetails?: string }
   | { type: 'error'; failure: ProviderFailure };
 
 export interface Provider {

@@ -7,13 +7,18 @@ import type { AgentEvent } from '../agent/events.js';
 export function outputLinesFor(event: AgentEvent): string[] {
   switch (event.type) {
     case 'model.finished': {
+      // Thinking first, folded to one line each, marked as such: it is never the answer.
+      const thinking = (event.reasoning ?? '')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => `✻ thinking: ${oneLine(line, 200)}`);
       const lines = event.text.trim()
         ? event.text
             .trim()
             .split('\n')
             .filter((line) => line.trim() !== '')
         : [];
-      return event.stopReason === 'max_tokens' ? [...lines, '✂ reply cut off at the output token limit (max_tokens)'] : lines;
+      return [...thinking, ...lines, ...(event.stopReason === 'max_tokens' ? ['✂ reply cut off at the output token limit (max_tokens)'] : [])];
     }
     case 'tool.started':
       return [`→ ${event.name} ${oneLine(event.arguments, 200)}`];

@@ -1,3 +1,4 @@
+import { thinkingSignature } from './provider-rules.js';
 import { contentText, halves, type ResolvedReply, type ScriptedUsage, textPieces } from './scripted-script.js';
 import { sseEvent, type WireEncoder } from './wire-encoder.js';
 
@@ -16,6 +17,23 @@ export const anthropicWire: WireEncoder = {
     const message = { ...messageShell(request), content: [], stop_reason: null, usage: usageOf({ ...reply.usage, outputTokens: 1 }) };
     const frames = [sseEvent('message_start', { type: 'message_start', message })];
     let index = 0;
+    if (reply.reasoning) {
+      frames.push(sseEvent('content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
+      for (const piece of textPieces(reply.reasoning)) {
+        frames.push(sseEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } }));
+      }
+      const signature = thinkingSignature(reply.reasoning);
+      frames.push(sseEvent('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature } }));
+      frames.push(sseEvent('content_block_stop', { type: 'content_block_stop', index }));
+      index += 1;
+    }
+    if (reply.redactedThinking) {
+      frames.push(
+        sseEvent('content_block_start', { type: 'content_block_start', index, content_block: { type: 'redacted_thinking', data: reply.redactedThinking } }),
+      );
+      frames.push(sseEvent('content_block_stop', { type: 'content_block_stop', index }));
+      index += 1;
+    }
     if (reply.text) {
       frames.push(sseEvent('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
       for (const piece of textPieces(reply.text)) {
@@ -37,7 +55,11 @@ export const anthropicWire: WireEncoder = {
     frames.push(
       sseEvent('message_delta', {
         type: 'message_delta',
-        delta: { stop_reason: stopReason(reply), stop_sequence: null },
+        delta: {
+          stop_reason: stopReason(reply),
+          stop_sequence: null,
+          stop_details: reply.refusal ? { type: 'refusal', category: reply.refusal.category ?? null, explanation: reply.refusal.explanation } : null,
+        },
         usage: { output_tokens: reply.usage.outputTokens },
       }),
     );
@@ -94,6 +116,9 @@ function messageShell(request: { index: number; model: string | undefined }): Re
 }
 
 function stopReason(reply: ResolvedReply): string {
+  if (reply.refusal) return 'refusal';
+  if (reply.pauseTurn) return 'pause_turn';
+  if (reply.contextWindowExceeded) return 'model_context_window_exceeded';
   if (reply.truncated) return 'max_tokens';
   return reply.toolCalls.length > 0 ? 'tool_use' : 'end_turn';
 }

@@ -20,7 +20,11 @@ export const openaiWire: WireEncoder = {
     const chunk = (delta: object, finishReason: string | null = null): string =>
       sseData({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
     const frames = [chunk({ role: 'assistant', content: '' })];
-    for (const piece of textPieces(reply.text)) frames.push(chunk({ content: piece }));
+    for (const piece of textPieces(reply.reasoning)) frames.push(chunk(reasoningDelta(piece, reply.reasoningFormat)));
+    if (reply.refusal) {
+      for (const piece of textPieces(reply.refusal.explanation ?? '')) frames.push(chunk({ content: null, refusal: piece }));
+    }
+    for (const piece of textPieces(reply.text)) frames.push(chunk({ content: reply.contentParts ? [{ type: 'text', text: piece }] : piece }));
     reply.toolCalls.forEach((call, index) => {
       frames.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }));
       for (const piece of halves(call.arguments)) frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
@@ -68,19 +72,40 @@ export const openaiWire: WireEncoder = {
   },
 };
 
+/** One reasoning piece in the field each provider streams it in (their documented stream examples). */
+function reasoningDelta(piece: string, format: ResolvedReply['reasoningFormat']): object {
+  switch (format) {
+    case 'reasoning':
+      return { content: null, reasoning: piece };
+    case 'reasoning_details':
+      // OpenRouter: the text in `reasoning` and again, structured, in `reasoning_details`.
+      return { content: null, reasoning: piece, reasoning_details: [{ type: 'reasoning.text', text: piece, format: 'unknown', index: 0 }] };
+    case 'mistral':
+      return { content: [{ type: 'thinking', thinking: [{ type: 'text', text: piece }] }] };
+    default:
+      return { content: null, reasoning_content: piece };
+  }
+}
+
 function finishReason(reply: ResolvedReply): string {
   if (reply.truncated) return 'length';
   return reply.toolCalls.length > 0 ? 'tool_calls' : 'stop';
 }
 
-/** `prompt_tokens` includes the cached ones, reported again in `prompt_tokens_details`. */
+/**
+ * `prompt_tokens` includes the cached ones, reported again in `prompt_tokens_details`; reasoning
+ * tokens are within `completion_tokens` (OpenAI, DeepSeek), or outside it with `reasoningOutside` (xAI).
+ */
 function usageOf(usage: ScriptedUsage): object {
   const prompt = usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0);
+  const reasoning = usage.reasoningTokens ?? 0;
+  const completion = usage.reasoningOutside ? usage.outputTokens - reasoning : usage.outputTokens;
   return {
     prompt_tokens: prompt,
-    completion_tokens: usage.outputTokens,
-    total_tokens: prompt + usage.outputTokens,
+    completion_tokens: completion,
+    total_tokens: prompt + completion + (usage.reasoningOutside ? reasoning : 0),
     prompt_tokens_details: { cached_tokens: usage.cacheReadTokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: reasoning },
   };
 }
 

@@ -33,6 +33,11 @@ export async function writeReply(exchange: Exchange, reply: ScriptedReply, reque
     sendJson(res, reply.status, headers, reply.malformed ? brokenJson : JSON.stringify(body));
     return;
   }
+  if (reply.sse !== undefined && request.stream) {
+    res.writeHead(reply.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+    res.end(reply.sse);
+    return;
+  }
   const resolved = resolveReply(reply, request, encoder.toolIdPrefix);
   const status = reply.status ?? 200;
 

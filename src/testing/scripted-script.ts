@@ -59,6 +59,32 @@ export interface ScriptedReply {
    * Anthropic `event: ping`, OpenAI an SSE comment (`: keep-alive`), as the real servers send.
    */
   keepAliveEveryMs?: number;
+  /**
+   * Reasoning before the answer. Anthropic: a `thinking` block (thinking_delta, then a
+   * signature_delta with the server's signature, which it checks when the block comes back). OpenAI
+   * wire: in the field `reasoningFormat` names (default `reasoning_content`, as DeepSeek sends it).
+   */
+  reasoning?: string;
+  /** OpenAI wire: `reasoning_content` (DeepSeek, vLLM), `reasoning` (Ollama), `reasoning_details` (OpenRouter, with `reasoning`), `mistral` (content parts). */
+  reasoningFormat?: 'reasoning_content' | 'reasoning' | 'reasoning_details' | 'mistral';
+  /** Anthropic: a `redacted_thinking` block with this opaque `data`, before the answer. */
+  redactedThinking?: string;
+  /** OpenAI wire: `delta.content` as an array of text parts (Mistral) rather than a string. */
+  contentParts?: boolean;
+  /**
+   * The model declines. Anthropic: `stop_reason: "refusal"` with `stop_details`; OpenAI: the
+   * `refusal` text (finish_reason `stop`, no content).
+   */
+  refusal?: { explanation: string | null; category?: string | null };
+  /** Anthropic `stop_reason: "pause_turn"` (a long turn paused; the client sends it back to continue). */
+  pauseTurn?: boolean;
+  /** Anthropic `stop_reason: "model_context_window_exceeded"`. */
+  contextWindowExceeded?: boolean;
+  /**
+   * The whole response body, as recorded (a fixture file's SSE frames), sent as it is with
+   * `content-type: text/event-stream`. Everything else in the reply is ignored.
+   */
+  sse?: string;
 }
 
 export interface ScriptedUsage {
@@ -66,6 +92,10 @@ export interface ScriptedUsage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Of `outputTokens`, those spent reasoning (OpenAI `completion_tokens_details.reasoning_tokens`). */
+  reasoningTokens?: number;
+  /** OpenAI wire: report reasoning tokens outside `completion_tokens`, as xAI does (total = prompt + completion + reasoning). */
+  reasoningOutside?: boolean;
 }
 
 export interface RecordedRequest {
@@ -107,6 +137,13 @@ export interface ResolvedReply {
   truncated: boolean;
   /** Leave out the end of the stream (`noFinish`). */
   noFinish: boolean;
+  reasoning: string;
+  reasoningFormat: NonNullable<ScriptedReply['reasoningFormat']>;
+  redactedThinking: string | undefined;
+  contentParts: boolean;
+  refusal: ScriptedReply['refusal'];
+  pauseTurn: boolean;
+  contextWindowExceeded: boolean;
 }
 
 /** Fills in tool-call ids (`<idPrefix><request>_<n>`), JSON-encodes arguments and estimates usage. */
@@ -122,7 +159,20 @@ export function resolveReply(reply: ScriptedReply, request: RecordedRequest, idP
     inputTokens: Math.max(1, Math.ceil(request.text.length / 4)),
     outputTokens: Math.max(1, Math.ceil(outputChars / 4)),
   };
-  return { text, toolCalls, usage, truncated: reply.truncated === true, noFinish: reply.noFinish === true };
+  return {
+    text,
+    toolCalls,
+    usage,
+    truncated: reply.truncated === true,
+    noFinish: reply.noFinish === true,
+    reasoning: reply.reasoning ?? '',
+    reasoningFormat: reply.reasoningFormat ?? 'reasoning_content',
+    redactedThinking: reply.redactedThinking,
+    contentParts: reply.contentParts === true,
+    refusal: reply.refusal,
+    pauseTurn: reply.pauseTurn === true,
+    contextWindowExceeded: reply.contextWindowExceeded === true,
+  };
 }
 
 /** Splits text into word-sized pieces (each keeps its trailing space), so streams have several deltas. */
@@ -146,6 +196,7 @@ export function contentText(content: unknown): string {
       if (typeof part === 'string') return part;
       if (part?.type === 'tool_use') return `${part.name ?? ''} ${JSON.stringify(part.input ?? {})}`;
       if (part?.type === 'tool_result') return contentText(part.content);
+      if (part?.type === 'thinking' || part?.type === 'redacted_thinking') return '';
       return typeof part?.text === 'string' ? part.text : '';
     })
     .filter((piece: string) => piece.length > 0)

@@ -4,6 +4,7 @@ import { maskKey } from '../secrets.js';
 import { anthropicWire } from './anthropic-wire.js';
 import { openaiWire } from './openai-wire.js';
 import { anthropicPairingViolation, openaiPairingViolation } from './pairing-rules.js';
+import { anthropicRuleViolation, type EmulatedProvider, openaiRuleViolation } from './provider-rules.js';
 import { sendJson, writeReply } from './reply-writer.js';
 import type { RecordedRequest, ScriptedReply, ScriptedStep } from './scripted-script.js';
 import type { WireEncoder } from './wire-encoder.js';
@@ -55,6 +56,12 @@ export interface ScriptedServerOptions {
   models?: string[];
   /** How long an idle keep-alive connection stays open, ms (Node's default 5 s; a hosted API keeps them longer). */
   keepAliveTimeoutMs?: number;
+  /**
+   * The OpenAI-compatible provider whose own rules the server enforces beside the wire's
+   * (`provider-rules.ts`): `openai` refuses unknown message fields, `deepseek` requires
+   * `reasoning_content` in the tool loop… Absent: chosen by the model's name where it says.
+   */
+  emulate?: EmulatedProvider;
 }
 
 interface QueuedStep {
@@ -158,7 +165,10 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     };
     requests.push(recorded);
     notify();
-    const violation = encoder.wire === 'openai' ? openaiPairingViolation(body) : anthropicPairingViolation(body);
+    const violation =
+      encoder.wire === 'openai'
+        ? (openaiPairingViolation(body) ?? openaiRuleViolation(body, options.emulate))
+        : (anthropicPairingViolation(body) ?? anthropicRuleViolation(body));
     const tokens = Math.ceil(recorded.text.length / 4);
     if (!violation && options.contextWindow !== undefined && tokens > options.contextWindow) {
       sendJson(res, 400, {}, JSON.stringify(contextLengthBody(encoder.wire, tokens, options.contextWindow)));

@@ -1,5 +1,6 @@
-import { estimateCost, type Prices } from '../delegation/usage-view.js';
+import { cacheHitShare, estimateCost, type Prices } from '../delegation/usage-view.js';
 import { elapsedSeconds } from '../delegation/views.js';
+import { reasoningText } from '../provider/reasoning-text.js';
 import { type Message, totalTokens } from '../provider/types.js';
 import { isTerminal } from '../tasks/status.js';
 import { currentToolOf, type SessionRecord, type SteerRecord, type TaskRecord } from '../tasks/task-record.js';
@@ -65,6 +66,8 @@ export function taskDetail(
         outputTokens: task.usage.outputTokens,
         cacheReadTokens: task.usage.cacheReadTokens ?? 0,
         cacheWriteTokens: task.usage.cacheWriteTokens ?? 0,
+        reasoningTokens: task.usage.reasoningTokens ?? 0,
+        cacheHitShare: cacheHitShare(task.usage),
       },
       ...(approval ? { approval } : {}),
     },
@@ -91,6 +94,10 @@ export function conversationEntries(messages: Message[]): ConversationEntry[] {
     if (message.role === 'tool') {
       entries.push({ kind: 'tool_result', toolCallId: message.toolCallId, name: message.name, text: message.content, isError: message.isError === true });
       continue;
+    }
+    if (message.role === 'assistant') {
+      const thinking = reasoningText(message);
+      if (thinking) entries.push({ kind: 'thinking', text: thinking });
     }
     if (message.content) entries.push({ kind: 'message', role: message.role, text: message.content });
     if (message.role === 'assistant')

@@ -43,6 +43,8 @@ export interface SteerView {
 /** A conversation entry: a message, a tool call, or a tool's result. */
 export type ConversationEntry =
   | { kind: 'message'; role: 'user' | 'assistant'; text: string }
+  /** An assistant reply's reasoning (thinking), shown apart from its answer. */
+  | { kind: 'thinking'; text: string }
   | { kind: 'tool_call'; id: string; name: string; arguments: string }
   | { kind: 'tool_result'; toolCallId: string; name: string; text: string; isError: boolean };
 
@@ -71,7 +73,7 @@ export interface TaskDetail {
     summary?: string;
     error?: string;
     lastActivity?: string;
-    usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number };
+    usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; reasoningTokens: number; cacheHitShare: number };
     approval?: ApprovalView;
   };
   output: string[];

@@ -28,6 +28,8 @@ const cases = [
     price: { input_per_million: 2, output_per_million: 10 },
     child: { inputTokens: 100, outputTokens: 10, cacheReadTokens: 1000 },
     childView: { input_tokens: 100, cache_read_tokens: 1000, cache_write_tokens: 0, output_tokens: 10, total_tokens: 1110 },
+    // The share of input served from the cache: 1000 of 1100.
+    hitShare: 0.909,
     childCost: (100 * 2 + 1000 * 0.2 + 10 * 10) / 1e6,
   },
   {
@@ -35,11 +37,13 @@ const cases = [
     price: { input_per_million: 2, output_per_million: 10, cache_read_per_million: 0.3, cache_write_per_million: 3.75 },
     child: { inputTokens: 100, outputTokens: 10, cacheReadTokens: 1000, cacheWriteTokens: 200 },
     childView: { input_tokens: 100, cache_read_tokens: 1000, cache_write_tokens: 200, output_tokens: 10, total_tokens: 1310 },
+    // 1000 of 1300 (writes are input too).
+    hitShare: 0.769,
     childCost: (100 * 2 + 1000 * 0.3 + 200 * 3.75 + 10 * 10) / 1e6,
   },
 ];
 
-describe.each(cases)('$wire wire: cached tokens', ({ wire, price, child, childView, childCost }) => {
+describe.each(cases)('$wire wire: cached tokens', ({ wire, price, child, childView, hitShare, childCost }) => {
   it('are kept apart from input tokens, priced on their own, per task and in run --json, and results carry usage only', async () => {
     const parentUsage = { inputTokens: 50, outputTokens: 5, cacheReadTokens: 500 };
     server = await useScriptedServer({
@@ -61,7 +65,7 @@ describe.each(cases)('$wire wire: cached tokens', ({ wire, price, child, childVi
     const secondCall = server.requests.filter(isParent)[1]!;
     const [batch] = wire === 'openai' ? lastToolResults(secondCall) : anthropicToolResults(secondCall.body);
     const entry = batch.results[0];
-    expect(entry.usage).toEqual({ ...childView, cost_usd: Number(childCost.toFixed(6)) });
+    expect(entry.usage).toEqual({ ...childView, cache_hit_share: hitShare, cost_usd: Number(childCost.toFixed(6)) });
     expect(entry).not.toHaveProperty('tokens');
 
     // Per session: run --json rolls the parent's and the child's up, each count on its own.

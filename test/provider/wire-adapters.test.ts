@@ -196,7 +196,8 @@ describe('request shape on the wire', () => {
     server = await startScriptedServer({ steps: [{ reply: { text: 'ok' } }] });
     await collect(providerFor(server, 'anthropic'), request({ system: 'SYSTEM RULES', messages: conversation, tools: [readFileTool] }));
     const body = server.requests[0]!.body;
-    expect(body.system).toBe('SYSTEM RULES');
+    // Prompt caching on (the default): the system as a block, a breakpoint on it, on the last tool and on the last message.
+    expect(body.system).toEqual([{ type: 'text', text: 'SYSTEM RULES', cache_control: { type: 'ephemeral' } }]);
     // No max_tokens configured: the model's default (16384 for a model of no known older family).
     expect(body.max_tokens).toBe(16384);
     expect(body.stream).toBe(true);
@@ -215,11 +216,11 @@ describe('request shape on the wire', () => {
         content: [
           { type: 'tool_result', tool_use_id: 'call_a', content: 'contents of a' },
           { type: 'tool_result', tool_use_id: 'call_b', content: 'ENOENT b.txt', is_error: true },
-          { type: 'text', text: 'and summarise' },
+          { type: 'text', text: 'and summarise', cache_control: { type: 'ephemeral' } },
         ],
       },
     ]);
-    expect(body.tools).toEqual([{ name: 'read_file', description: 'Read a file', input_schema: readFileTool.parameters }]);
+    expect(body.tools).toEqual([{ name: 'read_file', description: 'Read a file', input_schema: readFileTool.parameters, cache_control: { type: 'ephemeral' } }]);
     expect(server.requests[0]!.apiKey).toBe('sk-test-key-0001');
     expect(server.requests[0]!.text).toContain('ENOENT b.txt');
   });

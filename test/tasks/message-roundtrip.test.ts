@@ -15,7 +15,17 @@ import { taskFixture } from './store-conformance.js';
  */
 const every: Message[] = [
   { role: 'user', content: 'the brief' },
-  { role: 'assistant', content: 'calling', toolCalls: [{ id: 'c1', name: 'read_file', arguments: '{"path":"a"}' }] },
+  {
+    role: 'assistant',
+    content: 'calling',
+    toolCalls: [{ id: 'c1', name: 'read_file', arguments: '{"path":"a"}' }],
+    reasoning: [
+      { type: 'thinking', source: 'anthropic', text: 'first, look', signature: 'EqSig/+==', at: 0 },
+      { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a', at: 1 },
+      { type: 'thinking', source: 'reasoning_content', text: 'deepseek thoughts' },
+      { type: 'reasoning_details', details: [{ type: 'reasoning.encrypted', data: 'gAAAA…', id: 'rs_1', format: 'openai-responses-v1', index: 0 }] },
+    ],
+  },
   { role: 'tool', toolCallId: 'c1', name: 'read_file', content: 'no such file', isError: true },
 ];
 

@@ -11,6 +11,8 @@ function entry(item: ConversationEntry): HTMLElement {
   switch (item.kind) {
     case 'message':
       return el('div', { class: `entry ${item.role}` }, el('div', { class: 'who' }, item.role), el('div', { class: 'text' }, item.text));
+    case 'thinking':
+      return el('div', { class: 'entry thinking' }, el('div', { class: 'who' }, 'thinking'), el('div', { class: 'text' }, item.text));
     case 'tool_call':
       return el('div', { class: 'entry tool_call' }, el('div', { class: 'who' }, `tool call · ${item.name}`), el('pre', {}, prettyJson(item.arguments)));
     case 'tool_result':

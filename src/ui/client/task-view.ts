@@ -45,8 +45,10 @@ export function taskView(root: Element, id: string): () => void {
       ['model calls', String(task.apiCalls)],
       [
         'tokens',
-        `${count(task.tokens)} (input ${task.usage.inputTokens}, cache read ${task.usage.cacheReadTokens}, cache write ${task.usage.cacheWriteTokens}, output ${task.usage.outputTokens})`,
+        `${count(task.tokens)} (input ${task.usage.inputTokens}, cache read ${task.usage.cacheReadTokens}, cache write ${task.usage.cacheWriteTokens}, output ${task.usage.outputTokens}` +
+          `${task.usage.reasoningTokens ? `, of which reasoning ${task.usage.reasoningTokens}` : ''})`,
       ],
+      ['cache hit', `${Math.round(task.usage.cacheHitShare * 100)}% of input`],
       ['est. cost', usd(task.costUsd)],
       ['current tool', task.currentTool ?? '—'],
       ['started', clock(task.startedAt)],

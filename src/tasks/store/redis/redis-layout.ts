@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import { LegateError } from '../../../errors.js';
-import { storedFormat } from '../stored-shapes.js';
 import { maskRedisUrl, storeError } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import * as scripts from './scripts/index.js';
@@ -41,7 +40,7 @@ export async function checkRedisLayout(redis: Redis, url: string, keys: RedisKey
   await command(redis.set(keys.schema, String(redisSchemaVersion), 'NX'));
   let version = Number(await command(redis.get(keys.schema)));
   if (version === 1) {
-    const migrated = redis.eval(scripts.migrate1to2Script, 3, keys.schema, keys.tasks, keys.sessions, keys.prefix, String(storedFormat));
+    const migrated = redis.eval(scripts.migrate1to2Script, 3, keys.schema, keys.tasks, keys.sessions, keys.prefix, '1'); // a layout-1 deployment holds format-1 conversations
     version = Number(await command(migrated));
   }
   if (version === 2) {
