@@ -1,7 +1,7 @@
 /**
  * Each provider's own rules for reasoning and request parameters, in one table. A rule is chosen by
  * the endpoint's host and by the model's name (a DeepSeek reasoner behind a local proxy is still a
- * DeepSeek reasoner); the first matching row wins, and an endpoint's config can override the
+ * DeepSeek reasoner); the first matching row wins (host rows come first), and an endpoint's config can override the
  * outcome (`reasoning_replay`, `token_limit_param`).
  *
  * `replay`: how an assistant turn's reasoning goes back to the provider.
@@ -66,12 +66,14 @@ const openAIReasoningModel = /(^|\/)(o\d|gpt-5)([-.:]|$)/i;
 const table: Row[] = [
   { provider: 'anthropic', wire: 'anthropic', rules: { replay: 'anthropic', promptCacheKey: false } },
   { provider: 'deepseek', host: /(^|\.)deepseek\.com$/i, rules: { replay: 'reasoning_content', promptCacheKey: false } },
-  { provider: 'deepseek', model: /deepseek[-_]?(reasoner|r1)|deepseek-v3\.[1-9]/i, rules: { replay: 'reasoning_content', promptCacheKey: false } },
   { provider: 'openrouter', host: /(^|\.)openrouter\.ai$/i, rules: { replay: 'reasoning_details', promptCacheKey: false } },
   { provider: 'openai', host: /(^|\.)api\.openai\.com$/i, rules: { replay: 'none', promptCacheKey: true } },
   { provider: 'mistral', host: /(^|\.)mistral\.ai$/i, rules: { replay: 'none', promptCacheKey: false } },
-  { provider: 'mistral', model: /magistral/i, rules: { replay: 'none', promptCacheKey: false } },
   { provider: 'xai', host: /(^|\.)x\.ai$/i, rules: { replay: 'none', promptCacheKey: false } },
+  // By model name, for an endpoint the rows above do not know (a local proxy, vLLM): hosts win, so
+  // DeepSeek R1 on OpenRouter follows OpenRouter's rule.
+  { provider: 'deepseek', model: /deepseek[-_]?(reasoner|r1)|deepseek-v3\.[1-9]/i, rules: { replay: 'reasoning_content', promptCacheKey: false } },
+  { provider: 'mistral', model: /magistral/i, rules: { replay: 'none', promptCacheKey: false } },
 ];
 
 const fallback: Row = { provider: 'openai-compatible', rules: { replay: 'none', promptCacheKey: false } };

@@ -4,6 +4,7 @@ import { maskKey } from '../secrets.js';
 import { anthropicWire } from './anthropic-wire.js';
 import { openaiWire } from './openai-wire.js';
 import { anthropicPairingViolation, openaiPairingViolation } from './pairing-rules.js';
+import { PromptCacheModel } from './prompt-cache-model.js';
 import { anthropicRuleViolation, type EmulatedProvider, openaiRuleViolation } from './provider-rules.js';
 import { sendJson, writeReply } from './reply-writer.js';
 import type { RecordedRequest, ScriptedReply, ScriptedStep } from './scripted-script.js';
@@ -62,6 +63,11 @@ export interface ScriptedServerOptions {
    * `reasoning_content` in the tool loop… Absent: chosen by the model's name where it says.
    */
   emulate?: EmulatedProvider;
+  /**
+   * Anthropic wire: replies without scripted `usage` report the input split by a model of
+   * Anthropic's prompt cache (`prompt-cache-model.ts`): cache reads, writes and plain input.
+   */
+  promptCache?: boolean;
 }
 
 interface QueuedStep {
@@ -83,6 +89,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
   const waiters = new Set<Waiter>();
   const live = new Set<AbortController>();
   const models = options.models ?? ['scripted-model'];
+  const cacheModel = options.promptCache ? new PromptCacheModel() : undefined;
   let closing = false;
   let closed: Promise<void> | undefined;
 
@@ -199,6 +206,12 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       unexpected.push(description);
       sendJson(res, 500, {}, JSON.stringify(encoder.errorBody(500, `scripted server: ${description}`)));
       return;
+    }
+    if (cacheModel && encoder.wire === 'anthropic' && !reply.usage) {
+      const split = cacheModel.usageOf(body);
+      const outputChars =
+        (reply.text ?? '').length + (reply.toolCalls ?? []).reduce((sum, call) => sum + call.name.length + JSON.stringify(call.arguments ?? {}).length, 0);
+      reply = { ...reply, usage: { ...split, outputTokens: Math.max(1, Math.ceil(outputChars / 4)) } };
     }
     const destroySocket = (): void => {
       destroyedOnPurpose = true;

@@ -220,7 +220,9 @@ describe('request shape on the wire', () => {
         ],
       },
     ]);
-    expect(body.tools).toEqual([{ name: 'read_file', description: 'Read a file', input_schema: readFileTool.parameters, cache_control: { type: 'ephemeral' } }]);
+    expect(body.tools).toEqual([
+      { name: 'read_file', description: 'Read a file', input_schema: readFileTool.parameters, cache_control: { type: 'ephemeral' } },
+    ]);
     expect(server.requests[0]!.apiKey).toBe('sk-test-key-0001');
     expect(server.requests[0]!.text).toContain('ENOENT b.txt');
   });

@@ -171,6 +171,31 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       ]);
     });
 
+    test('keeps reasoning parts of a checkpointed reply byte for byte (stored format 2)', async (store) => {
+      await store.create(taskFixture({ id: 't_think' }));
+      const reply = {
+        role: 'assistant' as const,
+        content: 'listing',
+        toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{}' }],
+        reasoning: [
+          {
+            type: 'thinking' as const,
+            source: 'anthropic' as const,
+            text: 'Let me look ✓\n',
+            signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds+/==',
+            at: 0,
+          },
+          { type: 'redacted_thinking' as const, data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP', at: 0 },
+          {
+            type: 'reasoning_details' as const,
+            details: [{ type: 'reasoning.encrypted', data: 'gAAAAABo…', id: 'rs_01', format: 'openai-responses-v1', index: 0 }],
+          },
+        ],
+      };
+      await store.appendCheckpoint('t_think', { step: 0, iteration: 1, messages: [reply] });
+      expect((await store.loadCheckpoint('t_think')).messages).toEqual([reply]);
+    });
+
     test('applies progress in the same write as output lines', async (store) => {
       await store.create(taskFixture({ id: 't_op', status: 'running' }));
       await store.appendOutput('t_op', {
