@@ -247,8 +247,12 @@ export function anthropicStopReason(stopReason: string): StopReason {
  */
 function readAnthropicUsage(
   usage: Usage,
-  from: { input_tokens?: number | null; output_tokens?: number | null; cache_read_input_tokens?: number | null; cache_creation_input_tokens?: number | null },
+  from:
+    | { input_tokens?: number | null; output_tokens?: number | null; cache_read_input_tokens?: number | null; cache_creation_input_tokens?: number | null }
+    | undefined,
 ): void {
+  // The docs' abbreviated examples (and some proxies) send a message_start without usage.
+  if (!from) return;
   if (from.input_tokens != null) usage.inputTokens = from.input_tokens;
   if (from.output_tokens != null) usage.outputTokens = from.output_tokens;
   if (from.cache_read_input_tokens) usage.cacheReadTokens = from.cache_read_input_tokens;

@@ -88,7 +88,7 @@ export function openaiRuleViolation(body: any, emulate: EmulatedProvider | undef
   return undefined;
 }
 
-export function anthropicRuleViolation(body: any): PairingViolation | undefined {
+export function anthropicRuleViolation(body: any, trustedSignatures: readonly string[] = []): PairingViolation | undefined {
   const fail = (message: string): PairingViolation => ({ status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } } });
   const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
   const blocks = (message: any): any[] => (Array.isArray(message?.content) ? message.content : []);
@@ -101,7 +101,7 @@ export function anthropicRuleViolation(body: any): PairingViolation | undefined 
     for (const [j, block] of blocks(message).entries()) {
       if (block?.type === 'text' && block.cache_control && !block.text)
         return fail(`messages.${index}.content.${j}.text: cache_control cannot be set for empty text blocks`);
-      if (block?.type === 'thinking' && block.signature !== thinkingSignature(String(block.thinking ?? ''))) {
+      if (block?.type === 'thinking' && block.signature !== thinkingSignature(String(block.thinking ?? '')) && !trustedSignatures.includes(block.signature)) {
         return fail(`messages.${index}.content.${j}: Invalid \`signature\` in \`thinking\` block`);
       }
     }

@@ -68,6 +68,8 @@ export interface ScriptedServerOptions {
    * Anthropic's prompt cache (`prompt-cache-model.ts`): cache reads, writes and plain input.
    */
   promptCache?: boolean;
+  /** Thinking signatures the server accepts besides its own (those of recorded streams replayed with `sse`). */
+  trustedSignatures?: string[];
 }
 
 interface QueuedStep {
@@ -175,7 +177,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
     const violation =
       encoder.wire === 'openai'
         ? (openaiPairingViolation(body) ?? openaiRuleViolation(body, options.emulate))
-        : (anthropicPairingViolation(body) ?? anthropicRuleViolation(body));
+        : (anthropicPairingViolation(body) ?? anthropicRuleViolation(body, options.trustedSignatures));
     const tokens = Math.ceil(recorded.text.length / 4);
     if (!violation && options.contextWindow !== undefined && tokens > options.contextWindow) {
       sendJson(res, 400, {}, JSON.stringify(contextLengthBody(encoder.wire, tokens, options.contextWindow)));
