@@ -59,7 +59,7 @@ describe('no config file: the environment configures the model', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('Hello over the Messages API.\n');
-    expect(server.requests[0]).toMatchObject({ wire: 'anthropic', apiKey: 'sk-ant-env-only-key-7777', model: 'claude-sonnet-4-5', stream: true });
+    expect(server.requests[0]).toMatchObject({ wire: 'anthropic', apiKey: 'sk-ant-env-only-key-7777', model: 'claude-sonnet-4-20250514', stream: true });
   });
 
   test('with both keys set, OpenAI is used', async () => {

@@ -26,7 +26,7 @@ describe('max_tokens resolution', () => {
 
     const anthropic = resolveEndpoints(
       loaded({
-        model: { provider: 'anthropic', name: 'claude-sonnet-4-5', api_key: 'sk-ant-00000001' },
+        model: { provider: 'anthropic', name: 'claude-sonnet-4-20250514', api_key: 'sk-ant-00000001' },
         delegation: { model: 'claude-3-5-haiku-latest', routes: { old: { model: 'claude-3-haiku-20240307' } } },
       }),
     );
@@ -36,7 +36,7 @@ describe('max_tokens resolution', () => {
 
     const configured = resolveEndpoints(
       loaded({
-        model: { provider: 'anthropic', name: 'claude-sonnet-4-5', api_key: 'sk-ant-00000001', max_tokens: 32_000 },
+        model: { provider: 'anthropic', name: 'claude-sonnet-4-20250514', api_key: 'sk-ant-00000001', max_tokens: 32_000 },
         delegation: { max_tokens: 2000, routes: { small: { max_tokens: 500 }, same: { model: 'claude-3-haiku-20240307' } } },
       }),
     );

@@ -126,7 +126,7 @@ describe('wire rules are chosen by host and by model name, and config overrides 
     ['openai', 'https://api.openai.com/v1', 'o4-mini', 'openai', 'none'],
     ['openai', 'https://api.mistral.ai/v1', 'magistral-small', 'mistral', 'none'],
     ['openai', 'http://localhost:11434/v1', 'qwen3', 'openai-compatible', 'none'],
-    ['anthropic', 'https://api.anthropic.com', 'claude-sonnet-4-5', 'anthropic', 'anthropic'],
+    ['anthropic', 'https://api.anthropic.com', 'claude-sonnet-4-20250514', 'anthropic', 'anthropic'],
   ] as const)('%s %s %s → %s, replay %s', (wire, endpoint, model, provider, replay) => {
     expect(wireRulesFor(wire, endpoint, model)).toMatchObject({ provider, replay });
   });

@@ -51,7 +51,7 @@ describe('Anthropic extended thinking', () => {
   ];
 
   it('asks for thinking with a budget below max_tokens and no temperature, and sends thinking back first in the tool-use turn, signature unchanged', async () => {
-    const { server, runtime } = await scripted('anthropic', steps(), { name: 'claude-sonnet-4-5', reasoning_effort: 'medium', max_tokens: 4096 });
+    const { server, runtime } = await scripted('anthropic', steps(), { name: 'claude-sonnet-4-20250514', reasoning_effort: 'medium', max_tokens: 4096 });
     const { code, json } = await runJson(runtime);
     expect(code, JSON.stringify(json)).toBe(0);
     server.assertDone();
@@ -75,7 +75,7 @@ describe('Anthropic extended thinking', () => {
 
   it("without the thinking block sent back, the server answers Anthropic's real 400 (so the test above is not lenient)", async () => {
     const { server, runtime } = await scripted('anthropic', steps().slice(0, 1), {
-      name: 'claude-sonnet-4-5',
+      name: 'claude-sonnet-4-20250514',
       reasoning_effort: 'medium',
       reasoning_replay: 'none',
     });
@@ -87,12 +87,12 @@ describe('Anthropic extended thinking', () => {
 
   it('a signature changed on the way back is refused as the API does', async () => {
     // The server issues signatures; a client that re-encodes the thinking text would send a different one.
-    const { server } = await scripted('anthropic', [], { name: 'claude-sonnet-4-5' });
+    const { server } = await scripted('anthropic', [], { name: 'claude-sonnet-4-20250514' });
     const response = await fetch(`${server.anthropicBaseUrl}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
       body: JSON.stringify({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-20250514',
         max_tokens: 2048,
         thinking: { type: 'enabled', budget_tokens: 1024 },
         messages: [
@@ -149,7 +149,7 @@ describe('Anthropic extended thinking', () => {
     // The parent is on Anthropic; the child's conversation is its own, but the rule is per message: only Anthropic parts with a signature go back.
     const { toAnthropicRequest } = await import('../../src/provider/anthropic.js');
     const params = toAnthropicRequest({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-20250514',
       system: '',
       tools: [],
       messages: [

@@ -30,7 +30,7 @@ describe('a thinking child (Anthropic, extended thinking)', () => {
       { match: isParent, reply: { reasoning: 'It failed.', text: 'the child failed' } },
       { label: 'child-2-resumed', match: childWith('THINK-GOAL'), reply: { reasoning: 'Listing seen.', text: 'THINK-SUMMARY: one file' } },
     );
-    const config = scriptedConfig(server.anthropicBaseUrl, {}, { provider: 'anthropic', name: 'claude-sonnet-4-5', reasoning_effort: 'low' });
+    const config = scriptedConfig(server.anthropicBaseUrl, {}, { provider: 'anthropic', name: 'claude-sonnet-4-20250514', reasoning_effort: 'low' });
     const { home, work, configFile } = tempHome(config);
     const cli = (args: string[]) => runMain(['--config', configFile, ...args], { home, cwd: work });
 

@@ -45,7 +45,7 @@ describe('recorded provider streams through legate run', () => {
     const { server, json, followUp } = await replay(
       'anthropic',
       'anthropic-thinking-tool-use.sse',
-      { name: 'claude-sonnet-4-5', reasoning_effort: 'low' },
+      { name: 'claude-sonnet-4-20250514', reasoning_effort: 'low' },
       { trustedSignatures: [signature] },
     );
     expect(json.status, JSON.stringify(json)).toBe('completed');
@@ -60,7 +60,7 @@ describe('recorded provider streams through legate run', () => {
   });
 
   it('Anthropic refusal with stop_details (message_start without usage): failed, exit_reason refusal, the explanation kept', async () => {
-    const { json } = await replay('anthropic', 'anthropic-refusal.sse', { name: 'claude-sonnet-4-5' }, { followUp: false });
+    const { json } = await replay('anthropic', 'anthropic-refusal.sse', { name: 'claude-sonnet-4-20250514' }, { followUp: false });
     expect(json).toMatchObject({ status: 'failed', exit_reason: 'refusal' });
     expect(json.error).toContain('This request asks for working malware. (category: cyber)');
   });
