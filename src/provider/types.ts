@@ -49,17 +49,21 @@ export interface Usage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Bytes the web tools fetched (not tokens: no budget or price counts them). */
+  fetchedBytes?: number;
 }
 
 export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
 
-/** The sum; the cache counts appear only when one of them is non-zero. */
+/** The sum; the cache counts and the bytes fetched appear only when non-zero. */
 export function addUsage(a: Usage, b: Usage): Usage {
   const sum: Usage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
   const cacheRead = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
   const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
   if (cacheRead > 0) sum.cacheReadTokens = cacheRead;
   if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
+  const fetched = (a.fetchedBytes ?? 0) + (b.fetchedBytes ?? 0);
+  if (fetched > 0) sum.fetchedBytes = fetched;
   return sum;
 }
 
