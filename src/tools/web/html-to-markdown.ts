@@ -29,7 +29,11 @@ export function htmlToMarkdown(html: string, url: string): { title: string; mark
   // Readability changes the document it reads: give it its own copy, so the fallback reads the original.
   const article = readable(parseHTML(document.toString()).document);
   if (article && article.content.trim() !== '') {
-    return { title: article.title?.trim() || title, markdown: markdown.translate(article.content).trim() };
+    // Readability takes the article's heading out of its content as its title: put it back on top.
+    const heading = article.title?.trim() ?? '';
+    const text = markdown.translate(article.content).trim();
+    const headed = heading && !text.startsWith(`# ${heading}`) ? `# ${heading}\n\n${text}` : text;
+    return { title: title || heading, markdown: headed };
   }
   // Too little text for readability to call it an article: the body, without the page's chrome.
   for (const element of document.querySelectorAll(CHROME)) element.remove();
