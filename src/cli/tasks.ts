@@ -123,6 +123,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
           ...budgetLines(view.budget as BudgetStatus | undefined),
+          ...(task.usage.fetchedBytes ? [`web: ${task.usage.fetchedBytes} bytes fetched`] : []),
           ...approvalLines(task),
           ...resumeLines(task),
           '',
