@@ -2,16 +2,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
+import type { ConfigFile } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { providerEntry } from '../provider/registry.js';
 import { Runtime } from '../runtime.js';
 import { describeSandbox } from '../sandbox/availability.js';
 import { hiddenCredentialPaths } from '../sandbox/credentials.js';
-import type { ConfigFile } from '../config/schema.js';
 import { maskKey } from '../secrets.js';
-import { webSettingsFrom } from '../tools/web/web-settings.js';
 import { closeRedis, connectRedis, maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
+import { webSettingsFrom } from '../tools/web/web-settings.js';
 import { logFilePath } from './command-log.js';
 import { type GlobalOptions, loadFor, type Streams, sharedStoreUrl } from './context.js';
 
@@ -150,7 +150,9 @@ function webLines(config: ConfigFile, env: NodeJS.ProcessEnv): string[] {
   ];
   const search = settings.search;
   if (search) {
-    lines.push(`web:       web_search: ${search.provider}${search.provider === 'searxng' ? ` at ${search.url}` : `, key ${maskKey(search.apiKey)}${search.url ? ` at ${search.url}` : ''}`}`);
+    lines.push(
+      `web:       web_search: ${search.provider}${search.provider === 'searxng' ? ` at ${search.url}` : `, key ${maskKey(search.apiKey)}${search.url ? ` at ${search.url}` : ''}`}`,
+    );
   } else {
     lines.push(
       `note:      no web_search: ${searchProblem}. To add one, in config.yaml: web: {search: {provider: searxng, url: http://localhost:8888}} ` +

@@ -179,7 +179,11 @@ export const webSchema = z.strictObject({
   max_chars: z.number().int().min(500).max(20_000).default(20_000),
   timeout_seconds: z.number().positive().default(30),
   /** Bytes of a response body read, at most. */
-  max_bytes: z.number().int().positive().default(5 * 1024 * 1024),
+  max_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024),
   /** Web requests to one host at a time, across every agent of the process. */
   per_host_concurrency: z.number().int().min(1).default(2),
   /** Hosts that may resolve to loopback, private or link-local addresses (never reached otherwise). */

@@ -6,8 +6,8 @@ import { searchFilesTool } from './file/search-files.js';
 import { writeFileTool } from './file/write-file.js';
 import { terminalTool } from './terminal.js';
 import type { Tool, Toolset } from './tool.js';
-import { webToolset } from './web/web-toolset.js';
 import type { WebSettings } from './web/web-settings.js';
+import { webToolset } from './web/web-toolset.js';
 
 /**
  * The toolsets legate ships with: `file` (read, write, edit, list, search), `terminal` and `web`

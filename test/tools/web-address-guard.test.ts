@@ -56,7 +56,9 @@ describe('web address guard', () => {
       { address: '10.0.0.5', family: 4 },
     ];
     const refused = await run([], mixed, true);
-    expect(refused.error?.message).toMatch(/host rebind\.example refused: rebind\.example resolves to 10\.0\.0\.5, which is a private address.*web\.allow_hosts/);
+    expect(refused.error?.message).toMatch(
+      /host rebind\.example refused: rebind\.example resolves to 10\.0\.0\.5, which is a private address.*web\.allow_hosts/,
+    );
     expect((await run(['rebind.example'], mixed, true)).address).toEqual(mixed);
     expect(await run([], [{ address: '93.184.216.34', family: 4 }], false)).toEqual({ error: null, address: '93.184.216.34' });
   });

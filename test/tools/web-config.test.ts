@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { Runtime } from '../../src/runtime.js';
+import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { executeToolCall } from '../../src/tools/execute.js';
 import { startSite } from './web-server.js';
 
@@ -58,9 +58,11 @@ describe('the web: section of config.yaml', () => {
     // A backend that echoes the key back: the result the model reads shows it masked.
     const site = await startSite({
       '/brave': (request, response) =>
-        void response
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ web: { results: [{ title: 'echo', url: 'https://e.example/', description: `token ${request.headers['x-subscription-token']}` }] } })),
+        void response.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            web: { results: [{ title: 'echo', url: 'https://e.example/', description: `token ${request.headers['x-subscription-token']}` }] },
+          }),
+        ),
     });
     const { loaded } = load(`web:\n  search:\n    provider: brave\n    url: ${site.url}/brave\n    api_key: \${MY_BRAVE_KEY}\n`, { MY_BRAVE_KEY: key });
     const config = loaded();
@@ -70,11 +72,15 @@ describe('the web: section of config.yaml', () => {
       const tools = runtime.toolsFor({ sessionId: 's_web', depth: 0, toolsets: ['web'] });
       expect(tools.map((tool) => tool.name)).toEqual(['web_fetch', 'web_search']);
       expect(runtime.webSearchProblem).toBeUndefined();
-      const result = await executeToolCall(new Map(tools.map((tool) => [tool.name, tool])), { id: 'c1', name: 'web_search', arguments: '{"query":"q"}' }, {
-        cwd: tmpdir(),
-        signal: new AbortController().signal,
-        io: runtime.io,
-      });
+      const result = await executeToolCall(
+        new Map(tools.map((tool) => [tool.name, tool])),
+        { id: 'c1', name: 'web_search', arguments: '{"query":"q"}' },
+        {
+          cwd: tmpdir(),
+          signal: new AbortController().signal,
+          io: runtime.io,
+        },
+      );
       expect(result.content).toContain('token bra...4242');
       expect(result.content).not.toContain(key);
     } finally {

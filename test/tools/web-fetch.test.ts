@@ -7,8 +7,8 @@ import { createSandboxedIO } from '../../src/sandbox/sandboxed-io.js';
 import { executeToolCall } from '../../src/tools/execute.js';
 import { createNodeIO } from '../../src/tools/node-io.js';
 import type { Tool, ToolIO } from '../../src/tools/tool.js';
-import { webToolset } from '../../src/tools/web/web-toolset.js';
 import { defaultWebSettings, type WebSettings } from '../../src/tools/web/web-settings.js';
+import { webToolset } from '../../src/tools/web/web-toolset.js';
 import { articlePage, startSite } from './web-server.js';
 
 function tools(overrides: Partial<WebSettings> = {}): Map<string, Tool> {
@@ -17,12 +17,18 @@ function tools(overrides: Partial<WebSettings> = {}): Map<string, Tool> {
 }
 
 function fetchWith(available: Map<string, Tool>, args: Record<string, unknown>, io: ToolIO = createNodeIO()) {
-  return executeToolCall(available, { id: 'call_1', name: 'web_fetch', arguments: JSON.stringify(args) }, { cwd: tmpdir(), signal: new AbortController().signal, io });
+  return executeToolCall(
+    available,
+    { id: 'call_1', name: 'web_fetch', arguments: JSON.stringify(args) },
+    { cwd: tmpdir(), signal: new AbortController().signal, io },
+  );
 }
 
 describe('web_fetch', () => {
   test('an article page comes back as its text in Markdown, marked as data from the URL: no script, style or navigation', async () => {
-    const site = await startSite({ '/article': (_request, response) => void response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(articlePage) });
+    const site = await startSite({
+      '/article': (_request, response) => void response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(articlePage),
+    });
     const result = await fetchWith(tools(), { url: `${site.url}/article` });
 
     expect(result.isError).toBe(false);
@@ -67,7 +73,9 @@ describe('web_fetch', () => {
 
   test('the default cap keeps a page inside the tool output cap, so no part is cut out of the middle', async () => {
     const text = 'x'.repeat(50_000);
-    const site = await startSite({ '/big.json': (_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text })) });
+    const site = await startSite({
+      '/big.json': (_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text })),
+    });
     const result = await fetchWith(tools(), { url: `${site.url}/big.json` });
     expect(result.content.length).toBeLessThanOrEqual(20_000);
     expect(result.content).not.toContain('characters omitted');

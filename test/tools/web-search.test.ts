@@ -3,8 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { executeToolCall } from '../../src/tools/execute.js';
 import { createNodeIO } from '../../src/tools/node-io.js';
 import type { Tool } from '../../src/tools/tool.js';
-import { webToolset } from '../../src/tools/web/web-toolset.js';
 import { defaultWebSettings, type SearchSettings, webSettingsFrom } from '../../src/tools/web/web-settings.js';
+import { webToolset } from '../../src/tools/web/web-toolset.js';
 import { startSite } from './web-server.js';
 
 function searchTools(search: SearchSettings | undefined): Map<string, Tool> {
@@ -12,7 +12,11 @@ function searchTools(search: SearchSettings | undefined): Map<string, Tool> {
 }
 
 function search(available: Map<string, Tool>, args: Record<string, unknown>) {
-  return executeToolCall(available, { id: 'call_s', name: 'web_search', arguments: JSON.stringify(args) }, { cwd: tmpdir(), signal: new AbortController().signal, io: createNodeIO() });
+  return executeToolCall(
+    available,
+    { id: 'call_s', name: 'web_search', arguments: JSON.stringify(args) },
+    { cwd: tmpdir(), signal: new AbortController().signal, io: createNodeIO() },
+  );
 }
 
 describe('web_search', () => {
@@ -62,9 +66,15 @@ describe('web_search', () => {
       '/brave': (request, response) => {
         seen.push(request.headers['x-subscription-token'] as string | undefined);
         const ok = request.headers['x-subscription-token'] === key;
-        response.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(
-          JSON.stringify(ok ? { web: { results: [{ title: 'Brave hit', url: 'https://hit.example/', description: 'A <strong>bold</strong> match.' }] } } : { error: 'bad token' }),
-        );
+        response
+          .writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify(
+              ok
+                ? { web: { results: [{ title: 'Brave hit', url: 'https://hit.example/', description: 'A <strong>bold</strong> match.' }] } }
+                : { error: 'bad token' },
+            ),
+          );
       },
     });
     const result = await search(searchTools({ provider: 'brave', apiKey: key, url: `${site.url}/brave` }), { query: 'q' });
@@ -84,7 +94,9 @@ describe('web_search', () => {
         let body = '';
         for await (const chunk of request) body += chunk;
         const ok = request.method === 'POST' && request.headers.authorization === 'Bearer tvly-0123456789abc' && JSON.parse(body).query === 'moon';
-        response.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' }).end(JSON.stringify({ results: [{ title: 'T', url: 'https://t.example/', content: 'snippet T' }] }));
+        response
+          .writeHead(ok ? 200 : 400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ results: [{ title: 'T', url: 'https://t.example/', content: 'snippet T' }] }));
       },
     });
     const result = await search(searchTools({ provider: 'tavily', apiKey: 'tvly-0123456789abc', url: `${site.url}/tavily` }), { query: 'moon' });
@@ -96,10 +108,20 @@ describe('web_search', () => {
     expect([...searchTools(undefined).keys()]).toEqual(['web_fetch']);
     expect([...searchTools({ provider: 'searxng', url: 'http://searx.local' }).keys()]).toEqual(['web_fetch', 'web_search']);
 
-    const section = { max_chars: 20_000, timeout_seconds: 30, max_bytes: 1_000, per_host_concurrency: 2, allow_hosts: [], allowed_domains: [], blocked_domains: [] };
+    const section = {
+      max_chars: 20_000,
+      timeout_seconds: 30,
+      max_bytes: 1_000,
+      per_host_concurrency: 2,
+      allow_hosts: [],
+      allowed_domains: [],
+      blocked_domains: [],
+    };
     expect(webSettingsFrom(section, {}).searchProblem).toBe('no search backend configured (web.search)');
     const brave = { ...section, search: { provider: 'brave' as const } };
-    expect(webSettingsFrom(brave, {})).toMatchObject({ searchProblem: 'web.search.provider is brave but it has no key: set web.search.api_key or BRAVE_API_KEY' });
+    expect(webSettingsFrom(brave, {})).toMatchObject({
+      searchProblem: 'web.search.provider is brave but it has no key: set web.search.api_key or BRAVE_API_KEY',
+    });
     expect(webSettingsFrom(brave, {}).settings.search).toBeUndefined();
     expect(webSettingsFrom(brave, { BRAVE_API_KEY: 'from-env-key-123' }).settings.search).toEqual({ provider: 'brave', apiKey: 'from-env-key-123' });
     expect(webSettingsFrom({ ...brave, search: { provider: 'brave', api_key: 'from-config-key' } }, { BRAVE_API_KEY: 'env' }).settings.search).toMatchObject({

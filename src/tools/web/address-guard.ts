@@ -8,15 +8,56 @@ import { LegateError } from '../../errors.js';
  * against the IPv4 ranges (node's `BlockList` does that).
  */
 const ranges: { kind: string; subnets: [string, number, 'ipv4' | 'ipv6'][] }[] = [
-  { kind: 'unspecified', subnets: [['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']] },
-  { kind: 'loopback', subnets: [['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']] },
-  { kind: 'private', subnets: [['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['fc00::', 7, 'ipv6']] },
+  {
+    kind: 'unspecified',
+    subnets: [
+      ['0.0.0.0', 8, 'ipv4'],
+      ['::', 128, 'ipv6'],
+    ],
+  },
+  {
+    kind: 'loopback',
+    subnets: [
+      ['127.0.0.0', 8, 'ipv4'],
+      ['::1', 128, 'ipv6'],
+    ],
+  },
+  {
+    kind: 'private',
+    subnets: [
+      ['10.0.0.0', 8, 'ipv4'],
+      ['172.16.0.0', 12, 'ipv4'],
+      ['192.168.0.0', 16, 'ipv4'],
+      ['fc00::', 7, 'ipv6'],
+    ],
+  },
   { kind: 'carrier-grade NAT', subnets: [['100.64.0.0', 10, 'ipv4']] },
   // 169.254.169.254 is the cloud metadata service (AWS, GCP, Azure…); fd00:ec2::254 (AWS) is in fc00::/7.
-  { kind: 'link-local (cloud metadata)', subnets: [['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6'], ['fec0::', 10, 'ipv6']] },
+  {
+    kind: 'link-local (cloud metadata)',
+    subnets: [
+      ['169.254.0.0', 16, 'ipv4'],
+      ['fe80::', 10, 'ipv6'],
+      ['fec0::', 10, 'ipv6'],
+    ],
+  },
   // ::/96 holds the deprecated IPv4-compatible addresses (::127.0.0.1): none is reachable on purpose.
-  { kind: 'reserved', subnets: [['192.0.0.0', 24, 'ipv4'], ['198.18.0.0', 15, 'ipv4'], ['240.0.0.0', 4, 'ipv4'], ['::', 96, 'ipv6']] },
-  { kind: 'multicast', subnets: [['224.0.0.0', 4, 'ipv4'], ['ff00::', 8, 'ipv6']] },
+  {
+    kind: 'reserved',
+    subnets: [
+      ['192.0.0.0', 24, 'ipv4'],
+      ['198.18.0.0', 15, 'ipv4'],
+      ['240.0.0.0', 4, 'ipv4'],
+      ['::', 96, 'ipv6'],
+    ],
+  },
+  {
+    kind: 'multicast',
+    subnets: [
+      ['224.0.0.0', 4, 'ipv4'],
+      ['ff00::', 8, 'ipv6'],
+    ],
+  },
 ];
 
 const lists = ranges.map(({ kind, subnets }) => {

@@ -3,7 +3,9 @@ import { bareHost } from './address-guard.js';
 /** `host` is `domain` or one of its subdomains (`docs.example.com` matches `example.com`; `badexample.com` does not). */
 export function inDomain(host: string, domain: string): boolean {
   const bare = bareHost(host).replace(/\.$/, '');
-  const base = bareHost(domain).replace(/^\*?\./, '').replace(/\.$/, '');
+  const base = bareHost(domain)
+    .replace(/^\*?\./, '')
+    .replace(/\.$/, '');
   return base !== '' && (bare === base || bare.endsWith(`.${base}`));
 }
 

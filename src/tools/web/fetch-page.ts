@@ -77,7 +77,10 @@ export async function fetchPage(address: string, options: FetchPageOptions): Pro
       }
       const read = await response.read();
       wireBytes += read.wireBytes;
-      const charset = parameters.find((parameter) => /^charset=/i.test(parameter))?.replace(/^charset=/i, '').replace(/"/g, '');
+      const charset = parameters
+        .find((parameter) => /^charset=/i.test(parameter))
+        ?.replace(/^charset=/i, '')
+        .replace(/"/g, '');
       return {
         url: url.href,
         status: response.status,

@@ -1,4 +1,4 @@
-import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -41,7 +41,12 @@ export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse
         method: 'GET',
         signal: options.signal,
         lookup: guardedLookup(options.allowHosts) as never,
-        headers: { 'user-agent': userAgent, accept: 'text/html,application/xhtml+xml,text/plain,application/json;q=0.9,*/*;q=0.5', 'accept-encoding': 'gzip, deflate, br', ...options.headers },
+        headers: {
+          'user-agent': userAgent,
+          accept: 'text/html,application/xhtml+xml,text/plain,application/json;q=0.9,*/*;q=0.5',
+          'accept-encoding': 'gzip, deflate, br',
+          ...options.headers,
+        },
       },
       (response) => resolve(wrap(response, options)),
     );
@@ -65,8 +70,17 @@ function readBody(response: IncomingMessage, maxBytes: number): Promise<{ body: 
   response.on('data', (chunk: Buffer) => {
     wireBytes += chunk.length;
   });
-  const encoding = String(response.headers['content-encoding'] ?? '').toLowerCase().trim();
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : encoding === 'deflate' ? createInflate() : encoding === 'br' ? createBrotliDecompress() : undefined;
+  const encoding = String(response.headers['content-encoding'] ?? '')
+    .toLowerCase()
+    .trim();
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : undefined;
   const stream: Readable = decoder ? response.pipe(decoder) : response;
   if (decoder) response.on('error', (error) => decoder.destroy(error));
   return new Promise((resolve, reject) => {

@@ -33,7 +33,10 @@ export async function searchWeb(
   const text = await response.text();
   const bytes = Buffer.byteLength(text);
   if (!response.ok) {
-    throw new LegateError('invalid_arguments', `${search.provider} search failed: HTTP ${response.status} from ${redactedUrl(request.url)}: ${text.slice(0, 200)}`);
+    throw new LegateError(
+      'invalid_arguments',
+      `${search.provider} search failed: HTTP ${response.status} from ${redactedUrl(request.url)}: ${text.slice(0, 200)}`,
+    );
   }
   let body: unknown;
   try {
