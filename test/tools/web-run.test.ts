@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
+import type { TaskRecord } from '../../src/tasks/task-record.js';
 import { home, scriptedServer } from '../cli/cli-harness.js';
-import { runCli, scriptedConfig } from '../helpers/cli.js';
+import { runCli, scriptedConfig, startCli, until } from '../helpers/cli.js';
 import { childWith, isParent, lastToolResults, toolNames } from '../helpers/script.js';
 import { articlePage, startSite } from './web-server.js';
 
@@ -53,4 +57,51 @@ describe('legate run with the web tools', () => {
     const json = JSON.parse((await runCli(['tasks', 'show', id, '--json'], { home: legateHome, cwd: work })).stdout);
     expect(json.usage.fetched_bytes).toBe(Buffer.byteLength(articlePage));
   });
+
+  test('in workspace-write, a background child fetching outside web.allowed_domains waits input_required until a human approves', async () => {
+    const site = await startSite({ '/page': (_request, response) => void response.writeHead(200, { 'content-type': 'text/plain' }).end('OUTSIDE-PAGE-TEXT') });
+    const server = await scriptedServer();
+    server.enqueue(
+      {
+        match: (request) => isParent(request) && request.text.endsWith('go'),
+        reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'READER: read the page' } }] },
+      },
+      { match: (request) => isParent(request) && !request.text.includes('READER done'), reply: { text: 'spawned it' } },
+      { match: (request) => isParent(request) && request.text.includes('READER done'), reply: { text: 'ALL-DONE' } },
+      { label: 'child fetch', match: (request) => childWith('READER')(request) && lastToolResults(request).length === 0, reply: { toolCalls: [{ name: 'web_fetch', arguments: { url: `${site.url}/page` } }] } },
+      { label: 'child ends', match: childWith('READER'), reply: { text: 'READER done' } },
+    );
+    const config = { agent: { approval: 'on-request' }, web: { allow_hosts: ['localhost'], allowed_domains: ['example.org'] } };
+    const { home: legateHome, work } = home(scriptedConfig(server.openaiBaseUrl, config));
+    const run = startCli(['run', '--sandbox', 'workspace-write', 'go'], { home: legateHome, cwd: work });
+    try {
+      await until(async () => (await readChild(legateHome))?.status === 'input_required', 30_000, 'the child to park');
+      const parked = (await readChild(legateHome))!;
+      expect(parked.approval).toMatchObject({ kind: 'network', subject: `web_fetch ${site.url}/page`, mode: 'workspace-write' });
+      expect(parked.approval!.reason).toContain('web request to host localhost refused: it is outside web.allowed_domains (example.org)');
+      expect(site.requests).toEqual([]);
+
+      const approve = await runCli(['tasks', 'approve', parked.id], { home: legateHome, cwd: work });
+      expect(approve.code, approve.stderr).toBe(0);
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('ALL-DONE');
+      const ended = server.requests.find((request) => request.stepLabel === 'child ends')!;
+      expect(lastToolResults(ended)[0]).toContain('OUTSIDE-PAGE-TEXT');
+      expect(site.requests.map((request) => request.path)).toEqual(['/page']);
+    } finally {
+      run.kill('SIGKILL');
+    }
+  });
 });
+
+/** The child task as the SQLite file holds it now (read from this process, as a third party would). */
+async function readChild(legateHome: string): Promise<TaskRecord | undefined> {
+  if (!existsSync(join(legateHome, 'state.db'))) return undefined;
+  const store = SqliteTaskStore.open(join(legateHome, 'state.db'));
+  try {
+    return (await store.list({ limit: 10 })).find((task) => task.depth === 1);
+  } finally {
+    await store.close();
+  }
+}
