@@ -68,7 +68,11 @@ describe('legate run with the web tools', () => {
       },
       { match: (request) => isParent(request) && !request.text.includes('READER done'), reply: { text: 'spawned it' } },
       { match: (request) => isParent(request) && request.text.includes('READER done'), reply: { text: 'ALL-DONE' } },
-      { label: 'child fetch', match: (request) => childWith('READER')(request) && lastToolResults(request).length === 0, reply: { toolCalls: [{ name: 'web_fetch', arguments: { url: `${site.url}/page` } }] } },
+      {
+        label: 'child fetch',
+        match: (request) => childWith('READER')(request) && lastToolResults(request).length === 0,
+        reply: { toolCalls: [{ name: 'web_fetch', arguments: { url: `${site.url}/page` } }] },
+      },
       { label: 'child ends', match: childWith('READER'), reply: { text: 'READER done' } },
     );
     const config = { agent: { approval: 'on-request' }, web: { allow_hosts: ['localhost'], allowed_domains: ['example.org'] } };

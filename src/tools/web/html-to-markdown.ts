@@ -26,6 +26,11 @@ export function htmlToMarkdown(html: string, url: string): { title: string; mark
   const { document } = parseHTML(html);
   absolutizeLinks(document, url);
   const title = (document.querySelector('title')?.textContent ?? '').trim();
+  // Readability keeps a short page's navigation and footer with its text: take the chrome out first.
+  for (const element of document.querySelectorAll(CHROME)) {
+    if (element.tagName.toLowerCase() === 'header' && element.closest('article, main')) continue; // an article's own header holds its heading
+    element.remove();
+  }
   // Readability changes the document it reads: give it its own copy, so the fallback reads the original.
   const article = readable(parseHTML(document.toString()).document);
   if (article && article.content.trim() !== '') {
@@ -35,8 +40,7 @@ export function htmlToMarkdown(html: string, url: string): { title: string; mark
     const headed = heading && !text.startsWith(`# ${heading}`) ? `# ${heading}\n\n${text}` : text;
     return { title: title || heading, markdown: headed };
   }
-  // Too little text for readability to call it an article: the body, without the page's chrome.
-  for (const element of document.querySelectorAll(CHROME)) element.remove();
+  // Nothing readability calls content: the body, without the page's chrome.
   const body = document.querySelector('body')?.innerHTML ?? document.toString();
   return { title, markdown: markdown.translate(body).trim() };
 }
