@@ -131,6 +131,8 @@ describe('web_fetch', () => {
 
     const literal = await fetchWith(tools({ allowHosts: [] }), { url: `http://127.0.0.1:${site.port}/article` });
     expect(literal.content).toContain('web request to host 127.0.0.1 refused: 127.0.0.1 is a loopback address');
+    const decimal = await fetchWith(tools({ allowHosts: [] }), { url: `http://2130706433:${site.port}/article` });
+    expect(decimal.content).toContain('web request to host 127.0.0.1 refused');
     expect(site.requests).toEqual([]);
   });
 
@@ -194,13 +196,15 @@ describe('web_fetch', () => {
     expect(inside.content).toContain('PAGE');
   });
 
-  test('in workspace-write, a host outside web.allowed_domains is an approval request through the sandbox gate', async () => {
+  test('in workspace-write, a host outside web.allowed_domains is an approval request through the sandbox gate (its wait is not the timeout)', async () => {
     const site = await startSite({ '/page': (_request, response) => void response.writeHead(200, { 'content-type': 'text/plain' }).end('APPROVED-PAGE') });
     const temp = realpathSync(mkdtempSync(join(tmpdir(), 'legate-web-')));
     const asked: string[] = [];
     const gate = (approved: boolean): ApprovalGate => ({
       async request(request) {
         asked.push(`${request.mode}: ${JSON.stringify(request.request)}: ${request.reason}`);
+        // The human takes longer than web.timeout_seconds to answer: that time is not the fetch's.
+        await new Promise((resolve) => setTimeout(resolve, 700));
         return approved ? { approved: true } : { approved: false, reason: 'the user denied it' };
       },
     });
@@ -209,7 +213,7 @@ describe('web_fetch', () => {
         settings: { mode: 'workspace-write', writableRoots: [temp], protectedPaths: [], network: false, tempDir: temp },
         gate: gate(approved),
       });
-    const available = tools({ allowedDomains: ['example.org'] });
+    const available = tools({ allowedDomains: ['example.org'], timeoutSeconds: 0.5 });
 
     const yes = await fetchWith(available, { url: `${site.url}/page` }, io(true));
     expect(yes.content).toContain('APPROVED-PAGE');

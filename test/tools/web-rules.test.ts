@@ -38,8 +38,13 @@ describe('host limiter', () => {
     const first = await limiter.acquire('a.example', signal);
     const second = await limiter.acquire('a.example', signal);
     const order: string[] = [];
-    const third = limiter.acquire('a.example', signal).then((release) => (order.push('third'), release));
-    const fourth = limiter.acquire('a.example', signal).then((release) => (order.push('fourth'), release));
+    const queued = (name: string) =>
+      limiter.acquire('a.example', signal).then((release) => {
+        order.push(name);
+        return release;
+      });
+    const third = queued('third');
+    const fourth = queued('fourth');
     const other = await limiter.acquire('b.example', signal);
     expect(limiter.running('a.example')).toBe(2);
     const giveUp = new AbortController();

@@ -41,19 +41,25 @@ export interface FetchPageOptions {
  * GET `address`, following at most `MAX_REDIRECTS` redirects by hand: each hop's URL must be http
  * or https, its host pass the domain lists (blocked: refused; outside `allowed_domains`: asked of a
  * human through `approve`, refused without one), and its resolved address the address guard (see
- * `httpGet`), before anything is sent to it. Each hop waits for a slot of the host limiter.
- * Throws `invalid_arguments` for a bad URL, `sandbox_denied` for a refusal.
+ * `httpGet`), before anything is sent to it. Each hop waits for a slot of the host limiter. The hops
+ * share `web.timeout_seconds`, counted while they talk to the network (not while waiting for a slot
+ * or a human). Throws `invalid_arguments` for a bad URL, `sandbox_denied` for a refusal, `timeout`.
  */
 export async function fetchPage(address: string, options: FetchPageOptions): Promise<FetchedPage> {
   let url = parseWebUrl(address);
   const redirects: string[] = [];
   let wireBytes = 0;
+  let remainingMs = options.settings.timeoutSeconds * 1000;
   for (;;) {
     await checkHost(url, options);
     const host = bareHost(url.hostname);
     const release = await options.limiter.acquire(host, options.signal);
+    // The clock runs only while a hop talks to the network: not while a human decides, nor while the hop waits for a slot.
+    const started = Date.now();
+    const timer = AbortSignal.timeout(Math.max(1, remainingMs));
+    const signal = AbortSignal.any([options.signal, timer]);
     try {
-      const response = await httpGet(url, { signal: options.signal, allowHosts: options.settings.allowHosts, maxBytes: options.settings.maxBytes });
+      const response = await httpGet(url, { signal, allowHosts: options.settings.allowHosts, maxBytes: options.settings.maxBytes });
       const location = response.headers.location;
       if (response.status >= 300 && response.status < 400 && location) {
         response.discard();
@@ -92,7 +98,13 @@ export async function fetchPage(address: string, options: FetchPageOptions): Pro
         wireBytes,
         redirects,
       };
+    } catch (error) {
+      if (timer.aborted && !options.signal.aborted) {
+        throw new LegateError('timeout', `fetching ${address} timed out after ${options.settings.timeoutSeconds} s (web.timeout_seconds)`);
+      }
+      throw error;
     } finally {
+      remainingMs -= Date.now() - started;
       release();
     }
   }

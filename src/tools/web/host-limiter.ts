@@ -49,3 +49,15 @@ export class HostLimiter {
     return this.active.get(host) ?? 0;
   }
 }
+
+const shared = new Map<number, HostLimiter>();
+
+/** The process's limiter for `perHost` requests per host: every runtime and agent of the process configured alike shares it. */
+export function sharedHostLimiter(perHost: number): HostLimiter {
+  let limiter = shared.get(perHost);
+  if (!limiter) {
+    limiter = new HostLimiter(perHost);
+    shared.set(perHost, limiter);
+  }
+  return limiter;
+}

@@ -37,23 +37,7 @@ export function webFetchTool(settings: WebSettings, limiter: HostLimiter): Tool 
       offset: z.number().int().min(0).optional().describe('Character offset into the content to start at (from a previous call). Default 0.'),
     }),
     async execute({ url, max_chars: maxChars, offset = 0 }, context) {
-      const timeout = AbortSignal.timeout(settings.timeoutSeconds * 1000);
-      const signal = AbortSignal.any([context.signal, timeout]);
-      let page: Awaited<ReturnType<typeof fetchPage>>;
-      try {
-        page = await fetchPage(url, {
-          settings,
-          limiter,
-          signal,
-          accepts: (type) => kindOf(type) !== undefined,
-          ...approver(context),
-        });
-      } catch (error) {
-        if (timeout.aborted && !context.signal.aborted) {
-          throw new LegateError('timeout', `fetching ${url} timed out after ${settings.timeoutSeconds} s (web.timeout_seconds)`);
-        }
-        throw error;
-      }
+      const page = await fetchPage(url, { settings, limiter, signal: context.signal, accepts: (type) => kindOf(type) !== undefined, ...approver(context) });
       const kind = kindOf(page.mediaType) ?? 'text';
       const text = decode(page.body, page.charset);
       const { title, content } = kind === 'html' ? titled(htmlToMarkdown(text, page.url)) : { title: '', content: text };
