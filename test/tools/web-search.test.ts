@@ -88,6 +88,19 @@ describe('web_search', () => {
     expect(wrong.content).not.toContain('BSA-wrong-key');
   });
 
+  test('a reply longer than web.max_bytes is refused naming the limit', async () => {
+    const site = await startSite({
+      '/search': (_request, response) =>
+        void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: [], pad: 'z'.repeat(5_000) })),
+    });
+    const available = new Map(
+      webToolset({ ...defaultWebSettings, maxBytes: 1_000, search: { provider: 'searxng', url: site.url } }).tools.map((tool) => [tool.name, tool]),
+    );
+    const result = await search(available, { query: 'q' });
+    expect(result.isError).toBe(true);
+    expect(result.content).toContain('searxng search answered more than 1000 bytes (web.max_bytes)');
+  });
+
   test('through Tavily: POSTed with a bearer key, results read from the reply', async () => {
     const site = await startSite({
       '/tavily': async (request, response) => {

@@ -27,11 +27,11 @@ export async function searchWeb(
   query: string,
   maxResults: number,
   signal: AbortSignal,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<{ results: SearchResult[]; bytes: number }> {
   const request = requestFor(search, query, maxResults);
   const response = await fetch(request.url, { ...request.init, signal, redirect: 'error' });
-  const text = await response.text();
-  const bytes = Buffer.byteLength(text);
+  const { text, bytes } = await readCapped(response, maxBytes, search.provider);
   if (!response.ok) {
     throw new LegateError(
       'invalid_arguments',
@@ -98,4 +98,18 @@ function stripTags(text: string): string {
 function redactedUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}`;
+}
+
+/** The body as text; throws naming the limit when it is longer than `maxBytes` (`web.max_bytes`). */
+async function readCapped(response: Response, maxBytes: number, provider: string): Promise<{ text: string; bytes: number }> {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  // Leaving the loop early cancels the stream: the rest of the body is never read.
+  for await (const chunk of response.body ?? []) {
+    bytes += chunk.length;
+    if (bytes > maxBytes) break;
+    chunks.push(chunk);
+  }
+  if (bytes > maxBytes) throw new LegateError('invalid_arguments', `${provider} search answered more than ${maxBytes} bytes (web.max_bytes)`);
+  return { text: Buffer.concat(chunks).toString('utf8'), bytes };
 }

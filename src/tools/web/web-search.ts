@@ -28,7 +28,7 @@ export function webSearchTool(settings: WebSettings, search: SearchSettings, lim
       let found: Awaited<ReturnType<typeof searchWeb>>;
       const release = await limiter.acquire(host, signal);
       try {
-        found = await searchWeb(search, query, maxResults, signal);
+        found = await searchWeb(search, query, maxResults, signal, settings.maxBytes);
       } catch (error) {
         if (timeout.aborted && !context.signal.aborted) {
           throw new LegateError('timeout', `${search.provider} search timed out after ${settings.timeoutSeconds} s (web.timeout_seconds)`);
