@@ -9,6 +9,7 @@ import { createNodeIO } from '../../src/tools/node-io.js';
 import type { Tool, ToolIO } from '../../src/tools/tool.js';
 import { defaultWebSettings, type WebSettings } from '../../src/tools/web/web-settings.js';
 import { webToolset } from '../../src/tools/web/web-toolset.js';
+import { legateVersion } from '../../src/version.js';
 import { articlePage, startSite } from './web-server.js';
 
 function tools(overrides: Partial<WebSettings> = {}): Map<string, Tool> {
@@ -44,6 +45,7 @@ describe('web_fetch', () => {
       expect(result.content).not.toContain(junk);
     }
     expect(result.fetchedBytes).toBe(Buffer.byteLength(articlePage));
+    expect(site.requests[0]!.userAgent).toBe(`legate/${legateVersion} (AI agent runtime; web tools)`);
   });
 
   test('a page longer than the cap is paged: a marker with the offset to read on, and the next call starts there', async () => {

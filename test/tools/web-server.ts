@@ -7,7 +7,7 @@ export interface TestSite {
   /** `http://localhost:PORT` */
   url: string;
   port: number;
-  requests: { path: string; host: string }[];
+  requests: { path: string; host: string; userAgent: string }[];
   /** Requests being answered right now, and the most at once. */
   inFlight: { now: number; max: number };
 }
@@ -33,7 +33,7 @@ export async function startSite(routes: Record<string, Route>): Promise<TestSite
   const site: TestSite = { url: '', port: 0, requests: [], inFlight: { now: 0, max: 0 } };
   const server = createServer(async (request, response) => {
     const path = new URL(request.url ?? '/', 'http://x').pathname;
-    site.requests.push({ path, host: request.headers.host ?? '' });
+    site.requests.push({ path, host: request.headers.host ?? '', userAgent: request.headers['user-agent'] ?? '' });
     site.inFlight.now += 1;
     site.inFlight.max = Math.max(site.inFlight.max, site.inFlight.now);
     response.on('close', () => {
