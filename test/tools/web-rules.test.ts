@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { questionFor } from '../../src/cli/chat-approvals.js';
 import { domainDecision, inDomain } from '../../src/tools/web/domain-rules.js';
 import { HostLimiter } from '../../src/tools/web/host-limiter.js';
 import { htmlToMarkdown } from '../../src/tools/web/html-to-markdown.js';
@@ -74,5 +75,17 @@ describe('html to markdown', () => {
     expect(page.title).toBe('Short');
     expect(page.markdown).toContain('Just _one_ line, see [x](https://site.example/x).');
     for (const junk of ['SCRIPT_X', 'NAV-X', 'FOOT-X']) expect(page.markdown).not.toContain(junk);
+  });
+});
+
+describe('chat approval of a fetch', () => {
+  test('a web_fetch outside web.allowed_domains is asked as a URL to fetch', () => {
+    const reason = 'web request to host evil.net refused: it is outside web.allowed_domains (example.org)';
+    expect(questionFor({ request: { kind: 'network', command: 'web_fetch https://evil.net/x' }, mode: 'read-only', reason })).toEqual({
+      title: 'legate asks to fetch this URL, outside web.allowed_domains (read-only)',
+      subject: 'web_fetch https://evil.net/x',
+      reason,
+      sessionScope: 'this URL',
+    });
   });
 });
