@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { LegateError } from '../../errors.js';
 import { DEFAULT_MAX_OUTPUT_CHARS } from '../output-cap.js';
 import { defineTool, type Tool, type ToolContext } from '../tool.js';
 import { fetchPage, MAX_REDIRECTS } from './fetch-page.js';
@@ -51,7 +50,9 @@ export function webFetchTool(settings: WebSettings, limiter: HostLimiter): Tool 
         '',
       ].join('\n');
       if (offset > 0 && offset >= content.length) {
-        throw new LegateError('invalid_arguments', `offset ${offset} is past the end of the content of ${page.url}, which has ${content.length} characters`);
+        // The page was fetched all the same: a result, so its bytes still count.
+        const message = `invalid_arguments: offset ${offset} is past the end of the content of ${page.url}, which has ${content.length} characters`;
+        return { content: message, isError: true, fetchedBytes: page.wireBytes };
       }
       const room = Math.max(100, Math.min(maxChars ?? settings.maxChars, settings.maxChars, DEFAULT_MAX_OUTPUT_CHARS - header.length - FRAME_RESERVE));
       let end = Math.min(content.length, offset + room);
