@@ -40,6 +40,8 @@ export function httpGet(url: URL, options: HttpGetOptions): Promise<HttpResponse
       {
         method: 'GET',
         signal: options.signal,
+        // A connection of its own: a pooled socket would skip the lookup, so its address would go unchecked.
+        agent: false,
         lookup: guardedLookup(options.allowHosts) as never,
         headers: {
           'user-agent': userAgent,
