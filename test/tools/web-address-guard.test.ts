@@ -10,6 +10,8 @@ describe('web address guard', () => {
     ['::ffff:7f00:1', 'loopback'],
     ['::127.0.0.1', 'reserved'],
     ['0:0:0:0:0:ffff:7f00:1', 'loopback'],
+    ['64:ff9b::a00:1', 'private'],
+    ['64:ff9b::169.254.169.254', 'link-local (cloud metadata)'],
     ['10.1.2.3', 'private'],
     ['172.16.0.1', 'private'],
     ['172.31.255.255', 'private'],
@@ -30,7 +32,7 @@ describe('web address guard', () => {
     expect(refusedAddressKind(address)).toBe(kind);
   });
 
-  test.each(['8.8.8.8', '172.15.0.1', '172.32.0.1', '100.128.0.1', '1.1.1.1', '::ffff:8.8.8.8', '2606:4700::1111', '2001:4860:4860::8888'])(
+  test.each(['8.8.8.8', '64:ff9b::808:808', '172.15.0.1', '172.32.0.1', '100.128.0.1', '1.1.1.1', '::ffff:8.8.8.8', '2606:4700::1111', '2001:4860:4860::8888'])(
     '%s is public',
     (address) => {
       expect(refusedAddressKind(address)).toBeUndefined();

@@ -77,16 +77,23 @@ export function refusedAddressKind(address: string): string | undefined {
   const type = family === 4 ? 'ipv4' : 'ipv6';
   const hit = lists.find(({ list }) => list.check(address, type));
   if (hit) return hit.kind;
-  // ::ffff:a.b.c.d written in hex (::ffff:7f00:1, in case the BlockList misses it): classify the IPv4 inside.
-  const embedded = embeddedIPv4(address);
+  // An IPv4 address inside an IPv6 one: mapped (::ffff:7f00:1, in case the BlockList misses a
+  // spelling) or NAT64 (64:ff9b::a00:1, which a NAT64 gateway sends on to 10.0.0.1): classify the IPv4.
+  const embedded = type === 'ipv6' && translations.check(address, 'ipv6') ? lastIPv4(address) : undefined;
   return embedded === undefined ? undefined : refusedAddressKind(embedded);
 }
 
-function embeddedIPv4(address: string): string | undefined {
-  const match = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (!match) return undefined;
-  const high = Number.parseInt(match[1]!, 16);
-  const low = Number.parseInt(match[2]!, 16);
+const translations = new BlockList();
+translations.addSubnet('::ffff:0:0', 96, 'ipv6');
+translations.addSubnet('64:ff9b::', 96, 'ipv6');
+
+/** The last 32 bits of an IPv6 address, as an IPv4 address. */
+function lastIPv4(address: string): string | undefined {
+  // The URL parser writes every IPv6 literal one way: lower-case hex groups, the longest zero run as `::`.
+  const canonical = bareHost(new URL(`http://[${address}]/`).hostname);
+  const groups = canonical.split(':');
+  const [high, low] = groups.slice(-2).map((group) => Number.parseInt(group || '0', 16));
+  if (high === undefined || low === undefined || Number.isNaN(high) || Number.isNaN(low)) return undefined;
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
