@@ -1,6 +1,7 @@
 import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import type { ApprovalGate } from '../../src/sandbox/approval-gate.js';
 import { createSandboxedIO } from '../../src/sandbox/sandboxed-io.js';
@@ -46,6 +47,16 @@ describe('web_fetch', () => {
     }
     expect(result.fetchedBytes).toBe(Buffer.byteLength(articlePage));
     expect(site.requests[0]!.userAgent).toBe(`legate/${legateVersion} (AI agent runtime; web tools)`);
+  });
+
+  test('a gzip-encoded page is decoded; the bytes fetched are the compressed ones', async () => {
+    const compressed = gzipSync(Buffer.from(articlePage));
+    const site = await startSite({
+      '/gz': (_request, response) => void response.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' }).end(compressed),
+    });
+    const result = await fetchWith(tools(), { url: `${site.url}/gz` });
+    expect(result.content).toContain('The **moon** pulls the water of the bay twice a day');
+    expect(result.fetchedBytes).toBe(compressed.length);
   });
 
   test('a page longer than the cap is paged: a marker with the offset to read on, and the next call starts there', async () => {
