@@ -75,4 +75,7 @@ export { type RunControl, type TaskRunner, TaskService, type TaskServiceOptions 
 export { createNodeIO } from './tools/node-io.js';
 export { defineTool, type Tool, type ToolContext, type ToolIO, type ToolOutput, type Toolset } from './tools/tool.js';
 export { builtinToolsets } from './tools/toolsets.js';
+export { refusedAddressKind } from './tools/web/address-guard.js';
+export type { SearchSettings, WebSettings } from './tools/web/web-settings.js';
+export { webToolset } from './tools/web/web-toolset.js';
 /** The scripted model server (`startScriptedServer`, `ScriptedStep`…) is at `legate/testing`. */

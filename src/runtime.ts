@@ -30,6 +30,7 @@ import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } 
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets } from './tools/toolsets.js';
+import { type WebSettings, webSettingsFrom } from './tools/web/web-settings.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
 
 export interface RuntimeOptions {
@@ -58,6 +59,8 @@ export interface RuntimeOptions {
   taskParts?: Pick<TaskServiceOptions, 'dispatcher' | 'leaseKeeper' | 'ends' | 'leaseMs'>;
   /** Check that each task can run here (working directory, route, toolsets) before its child starts: tasks from other machines. */
   checkCapabilities?: boolean;
+  /** Where a hosted search backend's key is read when `web.search.api_key` is absent (`BRAVE_API_KEY`…); default `process.env`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -101,6 +104,9 @@ export class Runtime implements ChildEnvironment {
   private readonly ioPerRoot = new Map<string, IOPerMode>();
   /** Children's git worktrees, under `$LEGATE_HOME/worktrees/`. */
   readonly worktrees: WorktreeManager;
+  /** The web tools' settings (`web:`); `webSearchProblem` says why there is no `web_search`, when there is none. */
+  readonly web: WebSettings;
+  readonly webSearchProblem: string | undefined;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -109,7 +115,11 @@ export class Runtime implements ChildEnvironment {
     this.endpoints = resolveEndpoints(options.loaded);
     this.agentRoutes = new AcpRoutes(this.endpoints.acpRoutes);
     const endpoints = [this.endpoints.parent, this.endpoints.child, ...this.endpoints.routes.values()];
-    this.secrets = secretValues(endpoints.flatMap((endpoint) => endpoint.keys));
+    const web = webSettingsFrom(this.config.web, options.env ?? process.env);
+    this.web = web.settings;
+    this.webSearchProblem = web.searchProblem;
+    const searchKey = this.web.search && 'apiKey' in this.web.search ? [this.web.search.apiKey] : [];
+    this.secrets = secretValues([...endpoints.flatMap((endpoint) => endpoint.keys), ...searchKey]);
     this.cwd = options.cwd;
     this.sandboxMode = options.sandbox ?? this.config.agent.sandbox;
     this.approvalMode = this.config.agent.approval ?? options.approval ?? 'never';
@@ -128,7 +138,7 @@ export class Runtime implements ChildEnvironment {
     );
     this.io = this.ioPerMode.for(this.sandboxMode);
     this.worktrees = new WorktreeManager(options.loaded.home);
-    this.toolsets = [...builtinToolsets(), ...(options.extraToolsets ?? [])];
+    this.toolsets = [...builtinToolsets(this.web), ...(options.extraToolsets ?? [])];
     const mcpToolsets = this.toolsets.filter((toolset) => toolset.mcp).map((toolset) => toolset.name);
     this.agentToolsets = [...new Set([...this.config.agent.toolsets, ...mcpToolsets])];
     this.childMaxIterations = this.config.delegation.max_iterations;

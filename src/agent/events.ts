@@ -48,7 +48,7 @@ export type AgentEvent =
   | { type: 'model.finished'; iteration: number; text: string; toolCalls: number; usage: Usage; stopReason: StopReason; reasoning?: string }
   | { type: 'usage'; call: Usage; total: Usage }
   | { type: 'tool.started'; callId: string; name: string; arguments: string }
-  | { type: 'tool.finished'; callId: string; name: string; content: string; isError: boolean; durationMs: number }
+  | { type: 'tool.finished'; callId: string; name: string; content: string; isError: boolean; durationMs: number; fetchedBytes?: number }
   | { type: 'steer.delivered'; messages: string[] }
   /** The context was compacted before a model call (`count`: compactions in this run so far). */
   | { type: 'context.compacted'; how: 'prune' | 'summarise'; tokensBefore: number; tokensAfter: number; count: number }

@@ -309,7 +309,17 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           emit({ type: 'tool.started', callId: call.id, name: call.name, arguments: call.arguments });
           const started = Date.now();
           const result = await executeToolCall(toolsByName, call, { cwd: options.cwd, signal, io: options.io });
-          emit({ type: 'tool.finished', callId: call.id, name: call.name, content: result.content, isError: result.isError, durationMs: Date.now() - started });
+          // Bytes a web tool fetched count in the run's usage (shown by `tasks show`), beside the tokens.
+          if (result.fetchedBytes) usage = addUsage(usage, { inputTokens: 0, outputTokens: 0, fetchedBytes: result.fetchedBytes });
+          emit({
+            type: 'tool.finished',
+            callId: call.id,
+            name: call.name,
+            content: result.content,
+            isError: result.isError,
+            durationMs: Date.now() - started,
+            ...(result.fetchedBytes ? { fetchedBytes: result.fetchedBytes } : {}),
+          });
           return { role: 'tool', toolCallId: call.id, name: call.name, content: result.content, ...(result.isError ? { isError: true } : {}) };
         }),
       );

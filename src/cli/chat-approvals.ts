@@ -88,6 +88,10 @@ export function questionFor(approval: ApprovalRequest): ApprovalQuestion {
         sessionScope: 'this command',
       };
     case 'network':
+      // web_fetch of a host outside web.allowed_domains comes as the command `web_fetch <url>`.
+      if (request.command.startsWith('web_fetch ')) {
+        return { title: `legate asks to fetch this URL, outside web.allowed_domains (${mode})`, subject: request.command, reason, sessionScope: 'this URL' };
+      }
       return { title: `legate asks for network access for this command (${mode})`, subject: request.command, reason, sessionScope: 'this command' };
     case 'write':
     case 'read':

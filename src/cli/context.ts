@@ -123,6 +123,7 @@ export async function openRuntime(
     const runtime = new Runtime({
       loaded,
       cwd,
+      env: streams.env,
       ...(sandbox ? { sandbox } : {}),
       ...runtimeOptions,
       store,

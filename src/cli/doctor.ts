@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSpec } from '../config/endpoints.js';
 import { resolveEndpoints } from '../config/endpoints.js';
+import type { ConfigFile } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { connectMcpServers } from '../mcp/mcp-toolsets.js';
 import { providerEntry } from '../provider/registry.js';
@@ -10,6 +11,7 @@ import { describeSandbox } from '../sandbox/availability.js';
 import { hiddenCredentialPaths } from '../sandbox/credentials.js';
 import { maskKey } from '../secrets.js';
 import { closeRedis, connectRedis, maskRedisUrl } from '../tasks/store/redis/redis-connection.js';
+import { webSettingsFrom } from '../tools/web/web-settings.js';
 import { logFilePath } from './command-log.js';
 import { type GlobalOptions, loadFor, type Streams, sharedStoreUrl } from './context.js';
 
@@ -54,6 +56,7 @@ export async function doctorCommand(options: GlobalOptions, streams: Streams): P
     if (sandboxMode === 'danger-full-access')
       out(`hidden:    nothing (danger-full-access: tools read your credentials${hidden.length ? `: ${hidden.join(', ')}` : ''})`);
     else out(`hidden:    ${[loaded.home, ...hidden].join(', ')}${hidden.length ? '' : ' (no credential files found)'}; sandbox.allow_read re-opens one`);
+    for (const line of webLines(loaded.config, streams.env)) out(line);
     const problem = (line: string): void => {
       failures++;
       out(`problem:   ${line}`);
@@ -134,4 +137,27 @@ async function pingRedis(url: string): Promise<string> {
   } catch (error) {
     return `unreachable: ${errorMessage(error).replaceAll(url, maskRedisUrl(url))}`;
   }
+}
+
+/** The web tools: their limits and containment, and the search backend or how to add one. */
+function webLines(config: ConfigFile, env: NodeJS.ProcessEnv): string[] {
+  if (!config.agent.toolsets.includes('web')) return ['web:       off (agent.toolsets does not name web)'];
+  const { settings, searchProblem } = webSettingsFrom(config.web, env);
+  const list = (values: string[]): string => (values.length ? values.join(', ') : 'none');
+  const lines = [
+    `web:       web_fetch: ${settings.timeoutSeconds} s, ${settings.maxBytes} bytes, ${settings.maxChars} characters a call, ${settings.perHostConcurrency} requests per host; ` +
+      `private addresses refused (web.allow_hosts: ${list(settings.allowHosts)}); web.allowed_domains: ${list(settings.allowedDomains)}; web.blocked_domains: ${list(settings.blockedDomains)}`,
+  ];
+  const search = settings.search;
+  if (search) {
+    lines.push(
+      `web:       web_search: ${search.provider}${search.provider === 'searxng' ? ` at ${search.url}` : `, key ${maskKey(search.apiKey)}${search.url ? ` at ${search.url}` : ''}`}`,
+    );
+  } else {
+    lines.push(
+      `note:      no web_search: ${searchProblem}. To add one, in config.yaml: web: {search: {provider: searxng, url: http://localhost:8888}} ` +
+        '(a SearXNG with its JSON format enabled), or provider: brave with BRAVE_API_KEY, or provider: tavily with TAVILY_API_KEY (or web.search.api_key)',
+    );
+  }
+  return lines;
 }

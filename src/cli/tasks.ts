@@ -126,6 +126,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
           usageLine(task.usage),
           ...budgetLines(view.budget as BudgetStatus | undefined),
+          ...(task.usage.fetchedBytes ? [`web: ${task.usage.fetchedBytes} bytes fetched`] : []),
           ...approvalLines(task),
           ...resumeLines(task),
           '',

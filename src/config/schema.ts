@@ -87,7 +87,7 @@ export const delegationSchema = z.strictObject({
 
 export const agentSchema = z.strictObject({
   max_iterations: z.number().int().min(1).default(90),
-  toolsets: z.array(z.string()).default(['file', 'terminal', 'delegation', 'async_delegation']),
+  toolsets: z.array(z.string()).default(['file', 'terminal', 'web', 'delegation', 'async_delegation']),
   system_prompt: z.string().optional(),
   sandbox: z.enum(sandboxModes).default(defaultSandboxMode),
   /**
@@ -167,6 +167,44 @@ export const compactionSchema = z.strictObject({
   model: z.string().min(1).optional(),
 });
 
+/**
+ * A search backend for `web_search`: `searxng` (its JSON API at `url`, self-hostable), `brave` or
+ * `tavily` (hosted; the key from `api_key`, which may be `${VAR}`, else `BRAVE_API_KEY` /
+ * `TAVILY_API_KEY` in the environment; `url` overrides the API's address).
+ */
+export const webSearchSchema = z
+  .strictObject({
+    provider: z.enum(['searxng', 'brave', 'tavily']),
+    url: z.string().url().optional(),
+    api_key: z.string().optional(),
+  })
+  .refine((search) => search.provider !== 'searxng' || search.url !== undefined, {
+    message: 'provider searxng needs url: the address of the SearXNG instance (its JSON API is GET {url}/search?q=…&format=json)',
+    path: ['url'],
+  });
+
+/** The web tools (`web_fetch`, `web_search`): limits and containment (see src/tools/web/). */
+export const webSchema = z.strictObject({
+  /** Characters of a page per `web_fetch` call (at most the tool output cap, 20,000). */
+  max_chars: z.number().int().min(500).max(20_000).default(20_000),
+  timeout_seconds: z.number().positive().default(30),
+  /** Bytes of a response body read, at most. */
+  max_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024),
+  /** Web requests to one host at a time, across every agent of the process. */
+  per_host_concurrency: z.number().int().min(1).default(2),
+  /** Hosts that may resolve to loopback, private or link-local addresses (never reached otherwise). */
+  allow_hosts: z.array(z.string().min(1)).default([]),
+  /** When set, other hosts (subdomains match) need a human's approval in read-only and workspace-write, and are refused otherwise. */
+  allowed_domains: z.array(z.string().min(1)).default([]),
+  /** Hosts (subdomains match) never fetched. */
+  blocked_domains: z.array(z.string().min(1)).default([]),
+  search: webSearchSchema.optional(),
+});
+
 export const configSchema = z.strictObject({
   model: modelSchema,
   delegation: delegationSchema.default(delegationSchema.parse({})),
@@ -176,10 +214,12 @@ export const configSchema = z.strictObject({
   compaction: compactionSchema.default(compactionSchema.parse({})),
   prices: z.record(z.string(), priceSchema).default({}),
   mcp_servers: z.record(z.string(), mcpServerSchema).default({}),
+  web: webSchema.default(webSchema.parse({})),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
 export type CompactionSection = z.infer<typeof compactionSchema>;
+export type WebSection = z.infer<typeof webSchema>;
 /** Settings as written (in `config.yaml`, or as the object given to `loadConfig({ config })`): defaults not yet applied. */
 export type ConfigInput = z.input<typeof configSchema>;
 export type PriceSection = z.infer<typeof priceSchema>;

@@ -50,6 +50,7 @@ export function tokenCounts(usage: Usage): Record<string, number> {
     cache_write_tokens: usage.cacheWriteTokens ?? 0,
     output_tokens: usage.outputTokens,
     total_tokens: totalTokens(usage),
+    ...(usage.fetchedBytes ? { fetched_bytes: usage.fetchedBytes } : {}),
   };
 }
 

@@ -71,11 +71,13 @@ export interface Usage {
   cacheWriteTokens?: number;
   /** Of `outputTokens`, those spent reasoning (OpenAI `reasoning_tokens`); absent when zero or unknown. */
   reasoningTokens?: number;
+  /** Bytes the web tools fetched (not tokens: no budget or price counts them). */
+  fetchedBytes?: number;
 }
 
 export const emptyUsage = (): Usage => ({ inputTokens: 0, outputTokens: 0 });
 
-/** The sum; the cache counts appear only when one of them is non-zero. */
+/** The sum; the cache counts and the bytes fetched appear only when non-zero. */
 export function addUsage(a: Usage, b: Usage): Usage {
   const sum: Usage = { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
   const cacheRead = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
@@ -84,6 +86,8 @@ export function addUsage(a: Usage, b: Usage): Usage {
   if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
   const reasoning = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
   if (reasoning > 0) sum.reasoningTokens = reasoning;
+  const fetched = (a.fetchedBytes ?? 0) + (b.fetchedBytes ?? 0);
+  if (fetched > 0) sum.fetchedBytes = fetched;
   return sum;
 }
 

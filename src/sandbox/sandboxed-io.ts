@@ -78,6 +78,8 @@ export function createSandboxedIO(inner: ToolIO, options: SandboxedIOOptions): T
       if ((await inner.stat(real))?.isDirectory) return; // nothing to write
       await inner.mkdirp(await check('write', real));
     },
+    // A tool's own `ask` (web_fetch outside web.allowed_domains) goes to this IO's gate, as the policy's do.
+    approve: (request, reason, signal) => enforce({ verdict: 'ask', reason }, request, settings.mode, gate, signal),
     async exec(command, { escalate, ...execOptions }) {
       const cwd = await realPath(execOptions.cwd);
       const os = status();

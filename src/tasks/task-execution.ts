@@ -76,6 +76,8 @@ export async function executeTask(
   const { store } = deps;
   const { fence } = run;
   const base = { apiCalls: task.apiCalls, usage: task.usage };
+  /** The run's own usage so far (the loop's total): model calls, and bytes the web tools fetched. */
+  let runUsage: Usage = { inputTokens: 0, outputTokens: 0 };
   let apiCalls = task.apiCalls;
   let outputLines = task.outputLines;
   let step = deps.resume?.steps ?? 0;
@@ -111,12 +113,15 @@ export async function executeTask(
       record(lines, { currentTool: event.name, lastActivity: `→ ${event.name}` });
       deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity: event.name });
     } else if (event.type === 'tool.finished') {
-      record(lines, { currentTool: '', lastActivity: `← ${event.name}` });
+      // The loop counts a web tool's bytes in its usage total at once; so does the stored usage.
+      if (event.fetchedBytes) runUsage = addUsage(runUsage, { inputTokens: 0, outputTokens: 0, fetchedBytes: event.fetchedBytes });
+      record(lines, { currentTool: '', lastActivity: `← ${event.name}`, ...(event.fetchedBytes ? { usage: addUsage(base.usage, runUsage) } : {}) });
     } else if (event.type === 'model.finished') {
       record(lines);
       const activity = event.text.trim() ? oneLine(event.text, 80) : `model call ${event.iteration}`;
       deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity });
     } else if (event.type === 'usage') {
+      runUsage = event.total;
       record([], { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) });
     } else if (event.type === 'step.completed') {
       const checkpoint = { step: step++, iteration: event.iteration, messages: event.messages };

@@ -10,6 +10,8 @@ import { toToolSpec } from './tool-spec.js';
 export interface ToolCallResult {
   content: string;
   isError: boolean;
+  /** Bytes the call fetched from the web, when it fetched any. */
+  fetchedBytes?: number;
 }
 
 const EXCERPT_CHARS = 200;
@@ -65,7 +67,8 @@ export async function executeToolCall(tools: ReadonlyMap<string, Tool>, call: To
   }
   if (context.signal.aborted) return cancelled();
   if (typeof output === 'string') return { content: capOutput(output), isError: false };
-  return { content: capOutput(String(output?.content ?? '')), isError: output?.isError === true };
+  const fetchedBytes = typeof output?.fetchedBytes === 'number' && output.fetchedBytes > 0 ? output.fetchedBytes : undefined;
+  return { content: capOutput(String(output?.content ?? '')), isError: output?.isError === true, ...(fetchedBytes ? { fetchedBytes } : {}) };
 }
 
 /** The arguments `tool`'s schema does not name (none when its schema cannot be read: the parse then decides). */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { SandboxRequest } from '../sandbox/policy.js';
 
 /**
  * The seam through which tools touch the outside world, so the same tool can run in-process, in a
@@ -30,6 +31,13 @@ export interface ToolIO {
     output: string;
     timedOut: boolean;
   }>;
+  /**
+   * Ask a human, through the sandbox's approval gate, about a call a tool's own policy answered
+   * `ask` (`web_fetch` of a host outside `web.allowed_domains`, as `{kind: 'network', command}`).
+   * Resolves when approved; rejects with `sandbox_denied` and the reason otherwise. An IO without a
+   * sandbox (`danger-full-access`, a fake) has none: nobody to ask, the tool refuses.
+   */
+  approve?(request: SandboxRequest, reason: string, signal: AbortSignal): Promise<void>;
 }
 
 export interface ToolContext {
@@ -44,8 +52,11 @@ export interface ToolContext {
   progress?: (done: number, total: number, message: string) => void;
 }
 
-/** What `execute` may return: plain text, or text flagged as an error for the model to read. */
-export type ToolOutput = string | { content: string; isError?: boolean };
+/**
+ * What `execute` may return: plain text, or text flagged as an error for the model to read, with
+ * the bytes the call fetched from the web (`web_fetch`, `web_search`: counted in the task's usage).
+ */
+export type ToolOutput = string | { content: string; isError?: boolean; fetchedBytes?: number };
 
 /**
  * A tool: a plain object built from a zod schema. `execute` receives arguments that already passed

@@ -6,12 +6,19 @@ import { searchFilesTool } from './file/search-files.js';
 import { writeFileTool } from './file/write-file.js';
 import { terminalTool } from './terminal.js';
 import type { Tool, Toolset } from './tool.js';
+import type { WebSettings } from './web/web-settings.js';
+import { webToolset } from './web/web-toolset.js';
 
-/** The toolsets legate ships with: `file` (read, write, edit, list, search) and `terminal`. */
-export function builtinToolsets(): Toolset[] {
+/**
+ * The toolsets legate ships with: `file` (read, write, edit, list, search), `terminal` and `web`
+ * (`web_fetch`, and `web_search` when `web.search` names a backend), the latter over `web`
+ * (default: the `web:` section's defaults, no search backend).
+ */
+export function builtinToolsets(web?: WebSettings): Toolset[] {
   return [
     { name: 'file', tools: [readFileTool, writeFileTool, editFileTool, listDirTool, searchFilesTool] },
     { name: 'terminal', tools: [terminalTool] },
+    webToolset(web),
   ];
 }
 

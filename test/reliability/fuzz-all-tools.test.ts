@@ -77,6 +77,8 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     const config = configSchema.parse({
       model: { provider: 'openai', name: 'fuzz-model', base_url: server.openaiBaseUrl, api_key: 'sk-test-fuzz-0001', max_retries: 0 },
       delegation: { max_concurrent_children: 50, routes: { cheap: { model: 'cheap-model' } } },
+      // web_fetch gets junk too; any URL that parses is refused by the domain rules before a lookup (no network here).
+      web: { allowed_domains: ['fuzz.invalid'] },
     });
     for (const file of SANDBOX_FILES.filter((name) => !['.', 'x', 'x/y'].includes(name))) {
       mkdirSync(dirname(join(root, file)), { recursive: true });
@@ -114,6 +116,7 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
         'search_files',
         'steer_task',
         'terminal',
+        'web_fetch',
         'write_file',
       ].sort(),
     );

@@ -7,9 +7,10 @@ import { builtinToolsets, resolveToolsets } from '../../src/tools/toolsets.js';
 const names = (tools: { name: string }[]): string[] => tools.map((tool) => tool.name);
 
 describe('toolsets', () => {
-  it('ships file and terminal', () => {
+  it('ships file, terminal and web (web_search only with a search backend)', () => {
     const sets = builtinToolsets();
-    expect(sets.map((set) => set.name)).toEqual(['file', 'terminal']);
+    expect(sets.map((set) => set.name)).toEqual(['file', 'terminal', 'web']);
+    expect(names(resolveToolsets(sets, ['web']))).toEqual(['web_fetch']);
     expect(names(resolveToolsets(sets, ['file']))).toEqual(['read_file', 'write_file', 'edit_file', 'list_dir', 'search_files']);
     expect(names(resolveToolsets(sets, ['terminal', 'file', 'terminal']))).toEqual([
       'terminal',
@@ -30,7 +31,7 @@ describe('toolsets', () => {
     }
     expect(caught).toBeInstanceOf(LegateError);
     expect((caught as LegateError).code).toBe('config_invalid');
-    expect(String(caught)).toBe('config_invalid: unknown toolset "web_search"; known toolsets: file, terminal');
+    expect(String(caught)).toBe('config_invalid: unknown toolset "web_search"; known toolsets: file, terminal, web');
   });
 
   it('refuses two toolsets that define the same tool name', () => {

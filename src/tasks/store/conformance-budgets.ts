@@ -41,4 +41,14 @@ export function budgetConformance(
     );
     expect((await store.get('t_bspend'))!).toMatchObject({ apiCalls: 2, usage: { inputTokens: 180, outputTokens: 20 }, budget: { tokens: 500 } });
   });
+
+  test('usage: the bytes the web tools fetched are kept with the tokens, through a write and a finished run', async (store) => {
+    await store.create(fixture({ id: 't_bweb' }));
+    const claimed = await store.claim('t_bweb', 'queued', 'A', Date.now() + 60_000);
+    const fence = { owner: 'A', epoch: claimed.epoch! };
+    await store.appendOutput('t_bweb', { lines: [], progress: { usage: { inputTokens: 5, outputTokens: 1, fetchedBytes: 12_345 } } }, fence);
+    expect((await store.get('t_bweb'))!.usage).toEqual({ inputTokens: 5, outputTokens: 1, fetchedBytes: 12_345 });
+    await store.transition('t_bweb', 'running', 'completed', { usage: { inputTokens: 9, outputTokens: 2, fetchedBytes: 20_000 }, summary: 'done' }, fence);
+    expect((await store.get('t_bweb'))!.usage).toEqual({ inputTokens: 9, outputTokens: 2, fetchedBytes: 20_000 });
+  });
 }
