@@ -120,7 +120,7 @@ function addEnvModel(value: Record<string, unknown>, env: NodeJS.ProcessEnv): Re
 function configFromEnv(env: NodeJS.ProcessEnv): ConfigFile {
   const anthropic = !env.OPENAI_API_KEY && !!env.ANTHROPIC_API_KEY;
   const model = anthropic
-    ? { provider: 'anthropic', name: env.LEGATE_MODEL || 'claude-sonnet-4-5', api_key: env.ANTHROPIC_API_KEY, base_url: env.ANTHROPIC_BASE_URL || undefined }
+    ? { provider: 'anthropic', name: env.LEGATE_MODEL || 'claude-sonnet-4-6', api_key: env.ANTHROPIC_API_KEY, base_url: env.ANTHROPIC_BASE_URL || undefined }
     : { provider: 'openai', name: env.LEGATE_MODEL || 'gpt-4.1-mini', api_key: env.OPENAI_API_KEY, base_url: env.OPENAI_BASE_URL || undefined };
   return configSchema.parse({ model });
 }

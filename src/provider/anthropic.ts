@@ -42,7 +42,7 @@ export function createAnthropicAdapter(baseUrl: string = defaultAnthropicBaseUrl
 }
 
 /** Models that take `thinking: {type: "adaptive"}` (with `output_config.effort`) rather than a token budget. */
-const adaptiveThinkingModel = /claude-(opus|sonnet|haiku)-(4-[6-9]|[5-9])/;
+const adaptiveThinkingModel = /claude-(opus|sonnet|haiku|fable|mythos)-(4-[6-9]|[5-9]|preview)/;
 
 /** `thinking.budget_tokens` per effort where the budget is set by hand (at least 1024, the API's minimum). */
 const thinkingBudgets: Record<ReasoningEffort, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16_384 };

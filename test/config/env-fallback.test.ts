@@ -42,7 +42,7 @@ describe('no config file: the environment configures the model', () => {
     const result = await runMain(['doctor'], { home, cwd: work, env: { ANTHROPIC_API_KEY: 'sk-ant-env-only-key-7777' } });
 
     expect(result.stdout).toContain('(no config file: using the environment)');
-    expect(result.stdout).toMatch(/parent:\s+anthropic claude-sonnet-4-5 at https:\/\/api\.anthropic\.com;/);
+    expect(result.stdout).toMatch(/parent:\s+anthropic claude-sonnet-4-6 at https:\/\/api\.anthropic\.com;/);
     expect(result.stdout).toContain('sk-...7777');
     expect(result.stdout + result.stderr).not.toContain('sk-ant-env-only-key-7777');
   });
@@ -59,7 +59,7 @@ describe('no config file: the environment configures the model', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('Hello over the Messages API.\n');
-    expect(server.requests[0]).toMatchObject({ wire: 'anthropic', apiKey: 'sk-ant-env-only-key-7777', model: 'claude-sonnet-4-20250514', stream: true });
+    expect(server.requests[0]).toMatchObject({ wire: 'anthropic', apiKey: 'sk-ant-env-only-key-7777', model: 'claude-sonnet-4-6', stream: true });
   });
 
   test('with both keys set, OpenAI is used', async () => {
