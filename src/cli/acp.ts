@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams } from './context.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
 /**
  * `legate acp`: serve legate to an ACP client (Zed, JetBrains, Neovim, Emacs…) over stdio until it
@@ -39,7 +40,12 @@ export async function acpCommand(options: GlobalOptions, streams: Streams): Prom
       Readable.toWeb(streams.stdin as Readable) as ReadableStream<Uint8Array>,
     ),
   );
-  const stop = (): void => connection.close();
+  let disarm = (): void => {};
+  // A signal's stop is bounded (tasks.lease_seconds + 5 s), whatever the store and the model server do.
+  const stop = (): void => {
+    disarm = armStopBound(stopBoundSeconds(home.config.tasks.lease_seconds), (line) => void streams.stderr.write(`${line}\n`));
+    connection.close();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   say(`serving on stdio (${home.cwd})`);
@@ -57,6 +63,7 @@ export async function acpCommand(options: GlobalOptions, streams: Streams): Prom
     }
     await home.close();
     await store.close();
+    disarm();
   }
 }
 

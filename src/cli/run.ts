@@ -9,6 +9,7 @@ import { oneLine } from '../tasks/output-lines.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { type GlobalOptions, logOf, openRuntime, type Streams } from './context.js';
 import { parentTextLine, progressLine, runTaskLine } from './progress.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 import { WaitLine } from './tui/wait-line.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -35,6 +36,18 @@ export function runBudget(options: RunOptions): Budget | undefined {
     return number;
   };
   return budgetFrom({ tokens: read('--budget-tokens', options.budgetTokens, true), cost_usd: read('--budget-usd', options.budgetUsd, false) });
+}
+
+/** `run --json` refused before its run started: the result says why (`status: failed`, the error and its code). */
+export function writeRunFailure(error: unknown, streams: Streams): void {
+  const fields = {
+    final: '',
+    status: 'failed',
+    exit_reason: 'error',
+    error: errorMessage(error),
+    ...(error instanceof LegateError ? { error_code: error.code } : {}),
+  };
+  streams.stdout.write(`${JSON.stringify(fields, null, 2)}\n`);
 }
 
 /** Rounds of "tasks ended → one more parent turn" before `run` stops waiting. */
@@ -112,11 +125,41 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   });
   const controller = new AbortController();
   let interrupted = false;
-  const onSignal = (): void => {
+  let exitOnSignal = interruptedExitCode;
+  let jsonWritten = false;
+  /** `--json`: one result on stdout whatever the exit (a failure, a bounded stop), written once. */
+  const writeJson = (result: Record<string, unknown>): void => {
+    if (!options.json || jsonWritten) return;
+    jsonWritten = true;
+    streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  };
+  const failureJson = (error: unknown): Record<string, unknown> => ({
+    final: '',
+    status: interrupted ? 'cancelled' : 'failed',
+    ...(interrupted ? { interrupted: true } : {}),
+    exit_reason: interrupted ? 'interrupted' : 'error',
+    error: errorMessage(error),
+    ...(error instanceof LegateError ? { error_code: error.code } : {}),
+    session_id: session.id,
+    api_calls: session.apiCalls,
+  });
+  let disarm = (): void => {};
+  // The first Ctrl-C or SIGTERM stops the run; its stop is bounded (tasks.lease_seconds + 5 s) whatever the store and model server do.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
     interrupted = true;
+    exitOnSignal = signal === 'SIGTERM' ? 143 : interruptedExitCode;
+    const bound = stopBoundSeconds(rt.config.tasks.lease_seconds);
+    disarm = armStopBound(
+      bound,
+      (line) => streams.stderr.write(`${line}\n`),
+      exitOnSignal,
+      () => writeJson(failureJson(new LegateError('aborted', `the run was stopped and did not finish stopping within ${bound} s`))),
+    );
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   log.record(`session ${session.id} in ${rt.cwd}`);
   try {
     let result = await session.turn(prompt, controller.signal);
@@ -147,37 +190,31 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     if (left.length > 0) streams.stderr.write(options.dispatchOnly ? leftOnTheQueue(left) : leftBehind(left));
     if (options.json) {
       const childUsage = tasks.reduce((sum, task) => addUsage(sum, task.usage), emptyUsage());
-      streams.stdout.write(
-        `${JSON.stringify(
-          {
-            final: result.final,
-            status: result.status,
-            ...(interrupted ? { interrupted: true } : {}),
-            exit_reason: result.exitReason,
-            ...(result.error ? { error: result.error } : {}),
-            session_id: session.id,
-            api_calls: session.apiCalls,
-            usage: {
-              ...tokenCounts(addUsage(session.usage, childUsage)),
-              parent: tokenCounts(session.usage),
-              children: tokenCounts(childUsage),
-              ...costOf(rt, session.usage, tasks),
-            },
-            tasks: tasks.map((task) => ({
-              task_id: task.id,
-              goal: task.goal.slice(0, 80),
-              status: task.status,
-              usage: usageView(task.usage, task.model, { prices: rt.config.prices, reportsUsage }),
-            })),
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      writeJson({
+        final: result.final,
+        status: result.status,
+        ...(interrupted ? { interrupted: true } : {}),
+        exit_reason: result.exitReason,
+        ...(result.error ? { error: result.error } : {}),
+        session_id: session.id,
+        api_calls: session.apiCalls,
+        usage: {
+          ...tokenCounts(addUsage(session.usage, childUsage)),
+          parent: tokenCounts(session.usage),
+          children: tokenCounts(childUsage),
+          ...costOf(rt, session.usage, tasks),
+        },
+        tasks: tasks.map((task) => ({
+          task_id: task.id,
+          goal: task.goal.slice(0, 80),
+          status: task.status,
+          usage: usageView(task.usage, task.model, { prices: rt.config.prices, reportsUsage }),
+        })),
+      });
     } else if (result.status === 'completed') {
       streams.stdout.write(`${result.final}\n`);
     }
-    if (interrupted) return interruptedExitCode;
+    if (interrupted) return exitOnSignal;
     if (result.status !== 'completed') {
       streams.stderr.write(`legate: run ${result.status} (${result.exitReason}): ${result.error ?? 'no answer'}\n`);
       return 1;
@@ -186,12 +223,15 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   } catch (error) {
     waitLine.stop();
     streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-    if (interrupted) return interruptedExitCode;
+    writeJson(failureJson(error));
+    if (interrupted) return exitOnSignal;
     return error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     unsubscribe();
     if (!runtime) await rt.close();
+    disarm();
   }
 }
 
