@@ -5,7 +5,7 @@ import { createAcpAgent } from '../acp/agent-server.js';
 import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
-import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams } from './context.js';
+import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, storeWarning } from './context.js';
 import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
 /**
@@ -16,7 +16,7 @@ import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 export async function acpCommand(options: GlobalOptions, streams: Streams): Promise<number> {
   const say = (line: string): void => void streams.stderr.write(`legate acp: ${line}\n`);
   // Opened now, so a config problem shows at once rather than at the first session.
-  const store = await openStore(loadFor(options, streams), streams.env);
+  const store = await openStore(loadFor(options, streams), streams.env, storeWarning(streams));
   // agent.approval defaults to on-request, as in chat: the editor's user answers.
   const home = await openRuntime(options, streams, { store: sharedStore(store), approval: 'on-request' }).catch(async (error: unknown) => {
     await store.close();

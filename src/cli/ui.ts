@@ -9,7 +9,7 @@ import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.
 import { operator, TaskService } from '../tasks/task-service.js';
 import { startDashboard } from '../ui/dashboard-server.js';
 import { TaskOwnerDirectory } from '../ui/worker-directory.js';
-import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, sharedStoreUrl } from './context.js';
+import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, sharedStoreUrl, storeWarning } from './context.js';
 import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
 export interface UiOptions extends GlobalOptions {
@@ -35,7 +35,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped?: 
   const signalled = untilSignal(() => {
     disarm = armStopBound(stopBoundSeconds(loaded.config.tasks.lease_seconds), (line) => void streams.stderr.write(`${line}\n`));
   });
-  const store = await openStore(loaded, streams.env).catch((error: unknown) => {
+  const store = await openStore(loaded, streams.env, storeWarning(streams)).catch((error: unknown) => {
     signalled.cancel();
     throw error;
   });
