@@ -7,9 +7,10 @@ import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
 import { oneLine } from '../tasks/output-lines.js';
 import type { TaskRecord } from '../tasks/task-record.js';
-import { type GlobalOptions, logOf, openRuntime, type Streams } from './context.js';
+import { type GlobalOptions, logOf, openRuntime, type Streams, sharedStoreUrl } from './context.js';
 import { parentTextLine, progressLine, runTaskLine } from './progress.js';
 import { armStopBound, stopBoundSeconds } from './stop-bound.js';
+import { waitThroughOutages } from './store-outage.js';
 import { WaitLine } from './tui/wait-line.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -96,6 +97,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     if (!runtime) await rt.close();
     throw error;
   }
+  const sharedUrl = sharedStoreUrl(rt.config, streams.env);
   const tty = Boolean((streams.stderr as { isTTY?: boolean }).isTTY);
   const waitLine = new WaitLine(streams.stderr, tty);
   const say = (line: string | undefined): void => {
@@ -168,7 +170,17 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
         (task) => task.status === 'queued' || task.status === 'running' || task.status === 'input_required',
       );
       if (open.length > 0) waitLine.start(open);
-      await rt.tasks.waitForSession(session.id, controller.signal);
+      const waitForSession = () => rt.tasks.waitForSession(session.id, controller.signal);
+      // Shared mode: the tasks live on in Redis and on the workers through an outage; wait it out.
+      if (sharedUrl === undefined) await waitForSession();
+      else
+        await waitThroughOutages(
+          sharedUrl,
+          waitForSession,
+          () => rt.tasks.list(session.id, { limit: 1 }),
+          (line) => waitLine.say(line),
+          controller.signal,
+        );
       waitLine.stop();
       if (controller.signal.aborted) break;
       const notices = await session.takeNotices();
