@@ -148,7 +148,13 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   let disarm = (): void => {};
   // The first Ctrl-C or SIGTERM stops the run; its stop is bounded (tasks.lease_seconds + 5 s) whatever the store and model server do.
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
+    if (interrupted) {
+      // A second signal: the user does not wait for the orderly stop.
+      if (runtime) return; // in process (a library caller, a test): never exit its process
+      streams.stderr.write('legate: stopping now (second signal); tasks not handed back are taken over once their lease runs out\n');
+      writeJson(failureJson(new LegateError('aborted', 'the run was stopped (a second signal) before it finished stopping')));
+      process.exit(exitOnSignal);
+    }
     interrupted = true;
     exitOnSignal = signal === 'SIGTERM' ? 143 : interruptedExitCode;
     const bound = stopBoundSeconds(rt.config.tasks.lease_seconds);
