@@ -61,8 +61,10 @@ describe.skipIf(!redis)('shared mode: a Redis that lost its tasks', () => {
     expect(worker.stderr().split(lost(redis!.url)).length).toBe(2);
 
     // A process opened after the reset learns of it from what this home saw before: once.
-    const listed = await runCli(['--config', dirs.configFile, 'tasks', 'list'], { home: dirs.home, cwd: dirs.work });
-    expect(listed.stderr).toContain(lost(redis!.url));
+    const taskId = /task (t_[0-9a-f]+) spawned/.exec(ran.stderr)![1]!;
+    const shown = await runCli(['--config', dirs.configFile, 'tasks', 'show', taskId], { home: dirs.home, cwd: dirs.work });
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toContain(`store_reset: ${lost(redis!.url)}: no task "${taskId}"`);
     const again = await runCli(['--config', dirs.configFile, 'tasks', 'list'], { home: dirs.home, cwd: dirs.work });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('has lost');
