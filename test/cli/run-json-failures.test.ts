@@ -11,7 +11,11 @@ describe('run --json: a result on every failure exit', () => {
     const dirs = home(scriptedConfig(model.openaiBaseUrl));
     const result = await runMain(['--config', dirs.configFile, 'run', '--json', '   '], { home: dirs.home, cwd: dirs.work });
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'failed', error_code: 'invalid_arguments', error: expect.stringContaining('the prompt is empty') });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'failed',
+      error_code: 'invalid_arguments',
+      error: expect.stringContaining('the prompt is empty'),
+    });
   });
 
   it('a shared store that cannot be reached: exit 1, store_unavailable as JSON, the password masked', async () => {
