@@ -172,7 +172,8 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   try {
     let result = await session.turn(prompt, controller.signal);
     for (let round = 0; options.wait !== false && result.status === 'completed' && round < maxNoticeRounds; round++) {
-      const open = (await rt.tasks.list(session.id)).filter(
+      // Unreadable now (Redis down in shared mode): the wait below waits the outage out.
+      const open = (await rt.tasks.list(session.id).catch(() => [])).filter(
         (task) => task.status === 'queued' || task.status === 'running' || task.status === 'input_required',
       );
       if (open.length > 0) waitLine.start(open);
