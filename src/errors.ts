@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'store_too_new'
   | 'store_locked'
   | 'store_unavailable'
+  | 'store_reset'
   | 'store_corrupt'
   | 'store_write_failed'
   | 'lease_lost'

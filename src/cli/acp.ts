@@ -5,7 +5,8 @@ import { createAcpAgent } from '../acp/agent-server.js';
 import { errorMessage } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
-import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams } from './context.js';
+import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, storeWarning } from './context.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
 /**
  * `legate acp`: serve legate to an ACP client (Zed, JetBrains, Neovim, Emacs…) over stdio until it
@@ -15,7 +16,7 @@ import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams } fro
 export async function acpCommand(options: GlobalOptions, streams: Streams): Promise<number> {
   const say = (line: string): void => void streams.stderr.write(`legate acp: ${line}\n`);
   // Opened now, so a config problem shows at once rather than at the first session.
-  const store = await openStore(loadFor(options, streams), streams.env);
+  const store = await openStore(loadFor(options, streams), streams.env, storeWarning(streams));
   // agent.approval defaults to on-request, as in chat: the editor's user answers.
   const home = await openRuntime(options, streams, { store: sharedStore(store), approval: 'on-request' }).catch(async (error: unknown) => {
     await store.close();
@@ -39,7 +40,12 @@ export async function acpCommand(options: GlobalOptions, streams: Streams): Prom
       Readable.toWeb(streams.stdin as Readable) as ReadableStream<Uint8Array>,
     ),
   );
-  const stop = (): void => connection.close();
+  let disarm = (): void => {};
+  // A signal's stop is bounded (tasks.lease_seconds + 5 s), whatever the store and the model server do.
+  const stop = (): void => {
+    disarm = armStopBound(stopBoundSeconds(home.config.tasks.lease_seconds), (line) => void streams.stderr.write(`${line}\n`));
+    connection.close();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   say(`serving on stdio (${home.cwd})`);
@@ -57,6 +63,7 @@ export async function acpCommand(options: GlobalOptions, streams: Streams): Prom
     }
     await home.close();
     await store.close();
+    disarm();
   }
 }
 

@@ -10,6 +10,7 @@ import { recapLines } from './chat-recap.js';
 import { noColors, paletteFor } from './colors.js';
 import { type GlobalOptions, openRuntime, type Streams } from './context.js';
 import { progressLine, taskLine } from './progress.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 import { type ChatScreen, PlainScreen } from './tui/chat-screen.js';
 import { TaskDock } from './tui/task-dock.js';
 import { TerminalScreen } from './tui/terminal.js';
@@ -253,12 +254,19 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
       left();
     }
   };
+  let disarm = (): void => {};
+  /** Stop everything now; running tasks are handed back on close, within the stop bound (tasks.lease_seconds + 5 s). */
+  const stopNow = (): void => {
+    if (!leaveNow) disarm = armStopBound(stopBoundSeconds(rt.config.tasks.lease_seconds), (line) => void streams.stderr.write(`${line}\n`));
+    leaving = true;
+    leaveNow = true;
+    activity?.controller.abort();
+    left();
+  };
   const interrupt = (): void => {
     if (leaving) {
-      // The second Ctrl-C: stop everything now; running tasks are handed back on close.
-      leaveNow = true;
-      activity?.controller.abort();
-      left();
+      // The second Ctrl-C.
+      stopNow();
       return;
     }
     if (activity) {
@@ -273,6 +281,8 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     void leave();
   };
   process.on('SIGINT', interrupt);
+  // SIGTERM (a service manager, a closed terminal's shell): leave now, as a second Ctrl-C does.
+  process.on('SIGTERM', stopNow);
 
   screen.write(
     `${dim(
@@ -297,6 +307,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
   if (leaveNow) await chain;
   const handedBack = leaveNow ? await rt.tasks.list(session.id, { status: ['running'] }).catch(() => []) : []; // the store is closing: nothing to list as handed back
   process.removeListener('SIGINT', interrupt);
+  process.removeListener('SIGTERM', stopNow);
   clearInterval(poller);
   clearInterval(ticker);
   stopWatching();
@@ -308,6 +319,7 @@ export async function chatCommand(options: ChatOptions, streams: Streams, runtim
     for (const task of handedBack) {
       streams.stderr.write(`  ${task.id} handed back as interrupted: legate worker, or legate tasks resume ${task.id}, continues it\n`);
     }
+    disarm();
   }
   return 0;
 }

@@ -99,7 +99,7 @@ export async function openRuntime(
   if (modelName) log.detail(`model: ${modelName} (from --model)`);
   const sandbox = options.sandbox === undefined ? undefined : parseSandboxMode(options.sandbox);
   const cwd = options.cwd ?? process.cwd();
-  const store = extra.store ?? (await openStore(loaded, streams.env));
+  const store = extra.store ?? (await openStore(loaded, streams.env, storeWarning(streams)));
   let mcp: McpToolsets = { toolsets: [], connections: [] };
   let shared: SharedDispatch | undefined;
   try {
@@ -169,9 +169,10 @@ export function sharedStoreUrl(config: LoadedConfig['config'], env: NodeJS.Proce
 
 /**
  * The task store: Redis in shared mode (`store_unavailable` naming the masked URL when it cannot
- * be reached), else `loaded`'s LEGATE_HOME; tasks older than `tasks.prune_after_days` pruned.
+ * be reached; `warn` is told when that Redis has lost this deployment's tasks), else `loaded`'s
+ * LEGATE_HOME; tasks older than `tasks.prune_after_days` pruned.
  */
-export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Promise<TaskStore> {
+export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => {}): Promise<TaskStore> {
   const url = sharedStoreUrl(loaded.config, env);
   const store =
     url === undefined
@@ -182,6 +183,9 @@ export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): P
           url,
           prefix: loaded.config.tasks.redis_prefix,
           connectTimeoutMs: 3_000,
+          // A Redis restarted empty is said once per process that sees it, on stderr.
+          seenFile: join(loaded.home, 'redis-deployments.json'),
+          onReset: warn,
         });
   try {
     const pruneDays = loaded.config.tasks.prune_after_days;
@@ -191,6 +195,14 @@ export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv): P
     await store.close();
     throw error;
   }
+}
+
+/** What the store has to say (a Redis that lost this deployment's tasks), on stderr and in the log. */
+export function storeWarning(streams: Streams): (line: string) => void {
+  return (line) => {
+    logOf(streams).record(`warning: ${line}`);
+    streams.stderr.write(`legate: ${line}\n`);
+  };
 }
 
 /**
@@ -227,7 +239,7 @@ export interface TaskDesk {
  */
 export async function openTaskDesk(options: GlobalOptions, streams: Streams): Promise<TaskDesk> {
   const loaded = loadFor(options, streams);
-  const store = await openStore(loaded, streams.env);
+  const store = await openStore(loaded, streams.env, storeWarning(streams));
   const shared = await openSharedDispatch(loaded, streams.env, store, false).catch(async (error: unknown) => {
     await store.close();
     throw error;

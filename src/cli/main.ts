@@ -57,9 +57,15 @@ export async function main(argv: string[], given: Streams = processStreams()): P
     .option('--budget-usd <x>', 'the most USD the run may spend at the configured prices (default: agent.budget)')
     .option(...dispatchOnlyOption)
     .action(async (prompt: string, options: RunOptions, command: Command) => {
-      const { readPrompt, runCommand } = await import('./run.js');
-      const text = await readPrompt(prompt, streams);
-      exitCode = await runCommand(text, { ...command.optsWithGlobals(), ...options }, streams);
+      const { readPrompt, runCommand, writeRunFailure } = await import('./run.js');
+      const all: RunOptions = { ...command.optsWithGlobals(), ...options };
+      try {
+        exitCode = await runCommand(await readPrompt(prompt, streams), all, streams);
+      } catch (error) {
+        // Refused before the run started (the prompt, the config, the store): --json still prints a result.
+        if (all.json) writeRunFailure(error, streams);
+        throw error;
+      }
     });
 
   program

@@ -4,6 +4,7 @@ import { CheckedStdioTransport } from '../mcp/checked-transport.js';
 import { createDelegationServer, defaultMcpSessionId } from '../mcp/server.js';
 import type { Runtime } from '../runtime.js';
 import { type GlobalOptions, openRuntime, type Streams } from './context.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
 export interface McpOptions extends GlobalOptions {
   /** The session the client's tasks belong to (default: one per working directory). */
@@ -24,10 +25,16 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
   const server = createDelegationServer(runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets }), runtime.io);
   let stop = (): void => {};
   const stopped = new Promise<void>((resolveStop) => (stop = resolveStop));
+  let disarm = (): void => {};
+  // A signal's stop is bounded (tasks.lease_seconds + 5 s), whatever the store and the model server do.
+  const onSignal = (): void => {
+    disarm = armStopBound(stopBoundSeconds(runtime.config.tasks.lease_seconds), (line) => void streams.stderr.write(`${line}\n`));
+    stop();
+  };
   server.onclose = stop;
   streams.stdin.once('end', stop);
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await server.connect(new CheckedStdioTransport(streams.stdin as Readable, streams.stdout as Writable));
     say(`serving session ${sessionId} on stdio (${runtime.cwd})`);
@@ -36,10 +43,11 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
     await stopped;
     return 0;
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await server.close().catch(() => {}); // the client already closed the transport
     await runtime.close();
+    disarm();
   }
 }
 

@@ -9,8 +9,10 @@ import type { Runtime } from '../runtime.js';
 import { Session } from '../session.js';
 import { oneLine } from '../tasks/output-lines.js';
 import type { TaskRecord } from '../tasks/task-record.js';
-import { type GlobalOptions, logOf, openRuntime, type Streams } from './context.js';
+import { type GlobalOptions, logOf, openRuntime, type Streams, sharedStoreUrl } from './context.js';
 import { parentTextLine, progressLine, runTaskLine } from './progress.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
+import { waitThroughOutages } from './store-outage.js';
 import { WaitLine } from './tui/wait-line.js';
 
 export interface RunOptions extends GlobalOptions {
@@ -39,6 +41,18 @@ export function runBudget(options: RunOptions): Budget | undefined {
     return number;
   };
   return budgetFrom({ tokens: read('--budget-tokens', options.budgetTokens, true), cost_usd: read('--budget-usd', options.budgetUsd, false) });
+}
+
+/** `run --json` refused before its run started: the result says why (`status: failed`, the error and its code). */
+export function writeRunFailure(error: unknown, streams: Streams): void {
+  const fields = {
+    final: '',
+    status: 'failed',
+    exit_reason: 'error',
+    error: errorMessage(error),
+    ...(error instanceof LegateError ? { error_code: error.code } : {}),
+  };
+  streams.stdout.write(`${JSON.stringify(fields, null, 2)}\n`);
 }
 
 /** Rounds of "tasks ended → one more parent turn" before `run` stops waiting. */
@@ -87,6 +101,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     if (!runtime) await rt.close();
     throw error;
   }
+  const sharedUrl = sharedStoreUrl(rt.config, streams.env);
   const tty = Boolean((streams.stderr as { isTTY?: boolean }).isTTY);
   const waitLine = new WaitLine(streams.stderr, tty);
   const say = (line: string | undefined): void => {
@@ -116,20 +131,67 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   });
   const controller = new AbortController();
   let interrupted = false;
-  const onSignal = (): void => {
+  let exitOnSignal = interruptedExitCode;
+  let jsonWritten = false;
+  /** `--json`: one result on stdout whatever the exit (a failure, a bounded stop), written once. */
+  const writeJson = (result: Record<string, unknown>): void => {
+    if (!options.json || jsonWritten) return;
+    jsonWritten = true;
+    streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  };
+  const failureJson = (error: unknown): Record<string, unknown> => ({
+    final: '',
+    status: interrupted ? 'cancelled' : 'failed',
+    ...(interrupted ? { interrupted: true } : {}),
+    exit_reason: interrupted ? 'interrupted' : 'error',
+    error: errorMessage(error),
+    ...(error instanceof LegateError ? { error_code: error.code } : {}),
+    session_id: session.id,
+    api_calls: session.apiCalls,
+  });
+  let disarm = (): void => {};
+  // The first Ctrl-C or SIGTERM stops the run; its stop is bounded (tasks.lease_seconds + 5 s) whatever the store and model server do.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) {
+      // A second signal: the user does not wait for the orderly stop.
+      if (runtime) return; // in process (a library caller, a test): never exit its process
+      streams.stderr.write('legate: stopping now (second signal); tasks not handed back are taken over once their lease runs out\n');
+      writeJson(failureJson(new LegateError('aborted', 'the run was stopped (a second signal) before it finished stopping')));
+      process.exit(exitOnSignal);
+    }
     interrupted = true;
+    exitOnSignal = signal === 'SIGTERM' ? 143 : interruptedExitCode;
+    const bound = stopBoundSeconds(rt.config.tasks.lease_seconds);
+    disarm = armStopBound(
+      bound,
+      (line) => streams.stderr.write(`${line}\n`),
+      exitOnSignal,
+      () => writeJson(failureJson(new LegateError('aborted', `the run was stopped and did not finish stopping within ${bound} s`))),
+    );
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   log.record(`session ${session.id} in ${rt.cwd}`);
   try {
     let result = await session.turn(prompt, controller.signal);
     for (let round = 0; options.wait !== false && result.status === 'completed' && round < maxNoticeRounds; round++) {
-      const open = (await rt.tasks.list(session.id)).filter(
+      // Unreadable now (Redis down in shared mode): the wait below waits the outage out.
+      const open = (await rt.tasks.list(session.id).catch(() => [])).filter(
         (task) => task.status === 'queued' || task.status === 'running' || task.status === 'input_required',
       );
       if (open.length > 0) waitLine.start(open);
-      await rt.tasks.waitForSession(session.id, controller.signal);
+      const waitForSession = () => rt.tasks.waitForSession(session.id, controller.signal);
+      // Shared mode: the tasks live on in Redis and on the workers through an outage; wait it out.
+      if (sharedUrl === undefined) await waitForSession();
+      else
+        await waitThroughOutages(
+          sharedUrl,
+          waitForSession,
+          () => rt.tasks.list(session.id, { limit: 1 }),
+          (line) => waitLine.say(line),
+          controller.signal,
+        );
       waitLine.stop();
       if (controller.signal.aborted) break;
       const notices = await session.takeNotices();
@@ -151,38 +213,32 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
     if (left.length > 0) streams.stderr.write(options.dispatchOnly ? leftOnTheQueue(left) : leftBehind(left));
     if (options.json) {
       const childUsage = tasks.reduce((sum, task) => addUsage(sum, task.usage), emptyUsage());
-      streams.stdout.write(
-        `${JSON.stringify(
-          {
-            final: result.final,
-            status: result.status,
-            ...(interrupted ? { interrupted: true } : {}),
-            exit_reason: result.exitReason,
-            ...(result.error ? { error: result.error } : {}),
-            session_id: session.id,
-            api_calls: session.apiCalls,
-            ...(options.reasoning ? { reasoning: parentReasoning(result.messages) } : {}),
-            usage: {
-              ...tokenCounts(addUsage(session.usage, childUsage)),
-              parent: tokenCounts(session.usage),
-              children: tokenCounts(childUsage),
-              ...costOf(rt, session.usage, tasks),
-            },
-            tasks: tasks.map((task) => ({
-              task_id: task.id,
-              goal: task.goal.slice(0, 80),
-              status: task.status,
-              usage: usageView(task.usage, task.model, { prices: rt.config.prices, reportsUsage }),
-            })),
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      writeJson({
+        final: result.final,
+        status: result.status,
+        ...(interrupted ? { interrupted: true } : {}),
+        exit_reason: result.exitReason,
+        ...(result.error ? { error: result.error } : {}),
+        session_id: session.id,
+        api_calls: session.apiCalls,
+        ...(options.reasoning ? { reasoning: parentReasoning(result.messages) } : {}),
+        usage: {
+          ...tokenCounts(addUsage(session.usage, childUsage)),
+          parent: tokenCounts(session.usage),
+          children: tokenCounts(childUsage),
+          ...costOf(rt, session.usage, tasks),
+        },
+        tasks: tasks.map((task) => ({
+          task_id: task.id,
+          goal: task.goal.slice(0, 80),
+          status: task.status,
+          usage: usageView(task.usage, task.model, { prices: rt.config.prices, reportsUsage }),
+        })),
+      });
     } else if (result.status === 'completed') {
       streams.stdout.write(`${result.final}\n`);
     }
-    if (interrupted) return interruptedExitCode;
+    if (interrupted) return exitOnSignal;
     if (result.status !== 'completed') {
       streams.stderr.write(`legate: run ${result.status} (${result.exitReason}): ${result.error ?? 'no answer'}\n`);
       return 1;
@@ -191,12 +247,15 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
   } catch (error) {
     waitLine.stop();
     streams.stderr.write(`legate: ${errorMessage(error)}\n`);
-    if (interrupted) return interruptedExitCode;
+    writeJson(failureJson(error));
+    if (interrupted) return exitOnSignal;
     return error instanceof LegateError && error.code === 'invalid_arguments' ? 2 : 1;
   } finally {
     process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     unsubscribe();
     if (!runtime) await rt.close();
+    disarm();
   }
 }
 

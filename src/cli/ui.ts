@@ -9,7 +9,8 @@ import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.
 import { operator, TaskService } from '../tasks/task-service.js';
 import { startDashboard } from '../ui/dashboard-server.js';
 import { TaskOwnerDirectory } from '../ui/worker-directory.js';
-import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, sharedStoreUrl } from './context.js';
+import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, sharedStoreUrl, storeWarning } from './context.js';
+import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
 export interface UiOptions extends GlobalOptions {
   port?: string;
@@ -22,14 +23,22 @@ export interface UiOptions extends GlobalOptions {
  * stopped. Prints the address with its token; binding anything but loopback warns. Reads need no
  * key; resuming a task runs it here, so that opens a runtime (a model, so a key) when first asked.
  */
-export async function uiCommand(options: UiOptions, streams: Streams, stopped: Promise<void> = untilSignal()): Promise<number> {
+export async function uiCommand(options: UiOptions, streams: Streams, stopped?: Promise<void>): Promise<number> {
   const port = options.port === undefined ? 4400 : Number(options.port);
   if (options.port !== undefined && (options.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535))
     throw new LegateError('invalid_arguments', `--port must be a whole number from 0 to 65535 (got "${options.port}")`);
   const host = options.host ?? '127.0.0.1';
   if (host.trim() === '') throw new LegateError('invalid_arguments', '--host must name an address (got "")');
   const loaded = loadFor(options, streams);
-  const store = await openStore(loaded, streams.env);
+  let disarm = (): void => {};
+  // A signal's stop is bounded (tasks.lease_seconds + 5 s), whatever the store and the model server do.
+  const signalled = untilSignal(() => {
+    disarm = armStopBound(stopBoundSeconds(loaded.config.tasks.lease_seconds), (line) => void streams.stderr.write(`${line}\n`));
+  });
+  const store = await openStore(loaded, streams.env, storeWarning(streams)).catch((error: unknown) => {
+    signalled.cancel();
+    throw error;
+  });
   const tasks = new TaskService({
     store,
     maxConcurrent: loaded.config.delegation.max_concurrent_children,
@@ -69,14 +78,16 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped: P
     streams.stdout.write(`legate ui: ${dashboard.url}\n`);
     streams.stderr.write('  open that address (the token is in it); Ctrl-C stops the dashboard\n');
     if (options.open) openBrowser(dashboard.url);
-    await stopped;
+    await (stopped ?? signalled.done);
     return 0;
   } finally {
+    signalled.cancel();
     await dashboard?.close();
     await tasks.shutdown();
     await store.close();
     await registry?.close();
     if (runtime) await (await runtime.catch(() => undefined))?.close(); // a runtime that failed to open was reported when it was asked for
+    disarm();
   }
 }
 
@@ -96,17 +107,23 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** Resolves on Ctrl-C or SIGTERM. */
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.removeListener('SIGINT', done);
-      process.removeListener('SIGTERM', done);
+/** `done` resolves on Ctrl-C or SIGTERM, after `onSignal`; `cancel` stops listening. */
+function untilSignal(onSignal: () => void): { done: Promise<void>; cancel: () => void } {
+  let cancel = (): void => {};
+  const done = new Promise<void>((resolve) => {
+    const signalled = (): void => {
+      cancel();
+      onSignal();
       resolve();
     };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    cancel = () => {
+      process.removeListener('SIGINT', signalled);
+      process.removeListener('SIGTERM', signalled);
+    };
+    process.once('SIGINT', signalled);
+    process.once('SIGTERM', signalled);
   });
+  return { done, cancel };
 }
 
 /** `--open`: the system's browser opener, detached; a failure to open is not the dashboard's. */

@@ -1,3 +1,4 @@
+import { LegateError } from '../../errors.js';
 import type { TaskEnds } from '../task-ends.js';
 import type { EndChannel } from './end-channel.js';
 
@@ -46,7 +47,9 @@ export class SharedTaskEnds implements TaskEnds {
         if (finished) return;
         void options.check().then(
           (settled) => settled && done(),
-          () => {},
+          // Unreadable for now (Redis down): the next look tries again. Lost for good (a Redis restarted
+          // empty): nothing to wait for; the caller's read says so.
+          (error: unknown) => error instanceof LegateError && error.code === 'store_reset' && done(),
         );
       };
       waiters.add(done);

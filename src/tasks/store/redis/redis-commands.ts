@@ -21,6 +21,7 @@ import { leaseLost } from '../fence.js';
 import { storedFormat } from '../stored-shapes.js';
 import { type CheckpointStep, outputBufferLines, outputLineChars, patchFields } from '../task-store.js';
 import { storeError } from './redis-connection.js';
+import type { DeploymentMarker } from './redis-deployment.js';
 import { functionName, functionsLost, isFunctionMissing, libraryCode } from './redis-functions.js';
 import type { RedisKeys } from './redis-keys.js';
 import { patchToChange } from './redis-record.js';
@@ -65,6 +66,8 @@ export abstract class RedisCommands {
     protected readonly endedTtlMs: number,
     /** Whether the scripts go as FCALL (the library is loaded) or as EVAL. */
     protected readonly functions: boolean,
+    /** Tells a task lost to a Redis restarted empty from one that is not there (`store_reset`). */
+    protected readonly marker: DeploymentMarker,
   ) {}
 
   /**
@@ -96,7 +99,7 @@ export abstract class RedisCommands {
       // Lines that would be trimmed at once are never sent; all of them are counted.
       [...this.writeArgs(), id, JSON.stringify(condition), JSON.stringify(encoded), String(outputBufferLines), ...(lines ?? []).slice(-outputBufferLines)],
     )) as WriteReply | ['not_found'];
-    if (reply[0] === 'not_found') throw notFound(id);
+    if (reply[0] === 'not_found') throw await this.marker.missing(id, notFound(id));
     if (reply[0] === 'fenced') throw fencedError(id, condition.fence!, reply);
     return reply;
   }
@@ -113,7 +116,7 @@ export abstract class RedisCommands {
 
   protected async read(id: string, key: string, args: string[]): Promise<string[]> {
     const reply = await this.eval(scripts.readScript, [this.keys.task(id), key], args);
-    if (reply === null) throw notFound(id);
+    if (reply === null) throw await this.marker.missing(id, notFound(id));
     return reply as string[];
   }
 

@@ -7,6 +7,7 @@ export const defaultRedisPrefix = 'legate';
 /**
  * Key layout, everything under `<prefix>:` (`tasks.redis_prefix`, default `legate`):
  *   schema                      string   layout version (`redisSchemaVersion`)
+ *   deployment                  string   a random id written once: gone or changed = the Redis lost the tasks (redis-deployment.ts)
  *   tasks                       zset     every task id, score createdAt (list order)
  *   session-tasks:<sessionId>   zset     that session's task ids, score createdAt
  *   status:<status>             set      task ids in that status (one set per status)
@@ -39,6 +40,10 @@ export class RedisKeys {
   /** String: the layout version this deployment's keys were written with. */
   get schema(): string {
     return `${this.prefix}:schema`;
+  }
+  /** String: the deployment marker, a random id written once (see `DeploymentMarker`). */
+  get deployment(): string {
+    return `${this.prefix}:deployment`;
   }
   /** Sorted set: every task id, scored by createdAt (list order). */
   get tasks(): string {

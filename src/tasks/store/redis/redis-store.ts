@@ -21,6 +21,7 @@ import {
 } from '../task-store.js';
 import { fencedError, flatten, notFound, RedisCommands, type TaskChange, type WriteCondition, type WriteReply } from './redis-commands.js';
 import { closeRedis, connectRedis, type RedisConnectionOptions, storeError } from './redis-connection.js';
+import { DeploymentMarker } from './redis-deployment.js';
 import { loadFunctions } from './redis-functions.js';
 import { defaultRedisPrefix, RedisKeys } from './redis-keys.js';
 import { checkRedisLayout } from './redis-layout.js';
@@ -40,6 +41,13 @@ export interface RedisTaskStoreOptions extends RedisConnectionOptions {
   prefix?: string;
   /** How long an ended task's checkpoints (and replay log) stay; default 10 minutes. */
   endedTtlMs?: number;
+  /**
+   * Where this LEGATE_HOME remembers the deployment marker it last saw (see `DeploymentMarker`), so that a
+   * process opened after a Redis restarted empty says so too; none: only a reset seen while open is told.
+   */
+  seenFile?: string;
+  /** Told once per reset: "the Redis at URL has lost this deployment's tasks (restarted without persistence?)". */
+  onReset?: (message: string) => void;
 }
 
 /**
@@ -48,8 +56,8 @@ export interface RedisTaskStoreOptions extends RedisConnectionOptions {
  * `store_unavailable`.
  */
 export class RedisTaskStore extends RedisCommands implements TaskStore {
-  private constructor(redis: Redis, url: string, keys: RedisKeys, endedTtlMs: number, functions: boolean) {
-    super(redis, url, keys, endedTtlMs, functions);
+  private constructor(redis: Redis, url: string, keys: RedisKeys, endedTtlMs: number, functions: boolean, marker: DeploymentMarker) {
+    super(redis, url, keys, endedTtlMs, functions, marker);
     this.sessions = new RedisSessionStore(keys, {
       eval: (script, keyNames, args) => this.eval(script, keyNames, args),
       hash: (key) => this.command(this.redis.hgetall(key).then(flatten)),
@@ -81,7 +89,11 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
       const functions = await loadFunctions(redis).catch((error: unknown) => {
         throw storeError(options.url, error);
       });
-      return new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000, functions);
+      const marker = await DeploymentMarker.open(redis, options.url, keys.deployment, {
+        ...(options.seenFile !== undefined ? { seenFile: options.seenFile } : {}),
+        ...(options.onReset ? { onReset: options.onReset } : {}),
+      });
+      return new RedisTaskStore(redis, options.url, keys, options.endedTtlMs ?? 10 * 60_000, functions, marker);
     } catch (error) {
       redis.disconnect();
       throw error;
@@ -99,14 +111,22 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
     if (reply === 'exists') throw new LegateError('invalid_arguments', `task "${task.id}" already exists`, { taskId: task.id });
   }
 
+  /** `store_reset` rather than undefined for a task lost to a Redis restarted empty (see `DeploymentMarker`). */
   async get(id: string): Promise<TaskRecord | undefined> {
-    return taskFromReply(await this.command(this.redis.hgetall(this.keys.task(id)).then(flatten)));
+    const task = taskFromReply(await this.command(this.redis.hgetall(this.keys.task(id)).then(flatten)));
+    if (task) return task;
+    const missing = await this.marker.missing(id, notFound(id));
+    if (missing.code === 'store_reset') throw missing;
+    return undefined;
   }
 
+  /** `store_reset` when the deployment lost its tasks since the last read (once: the next listing is of what is left). */
   async list(filter: TaskFilter = {}): Promise<TaskRecord[]> {
     const limit = filter.limit ?? 100;
     if (limit <= 0 || filter.status?.length === 0) return [];
-    const reply = (await this.query('list', filter, limit)) as string[][];
+    // Sent together: one round trip.
+    const [reply, reset] = await Promise.all([this.query('list', filter, limit) as Promise<string[][]>, this.marker.changed()]);
+    if (reset) throw this.marker.resetError();
     return reply.map((fields) => taskFromReply(fields)!);
   }
 
@@ -130,7 +150,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
 
   async answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord> {
     const reply = (await this.eval(scripts.answerApprovalScript, [this.keys.task(id)], [requestId, JSON.stringify(answer)])) as string[];
-    if (reply[0] === 'not_found') throw notFound(id);
+    if (reply[0] === 'not_found') throw await this.marker.missing(id, notFound(id));
     if (reply[0] === 'status') throw notWaiting(id, reply[1] as TaskStatus);
     if (reply[0] === 'other') throw notWaiting(id, 'input_required', `it waits on request ${reply[1]}, not ${requestId}`);
     return taskFromReply(reply.slice(1))!;
@@ -197,7 +217,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
       [...this.writeKeys(taskId), keys.steers(taskId), keys.queuedSteers(taskId), keys.steerSeq],
       [...this.writeArgs(), taskId, message, String(Date.now())],
     );
-    if (reply === null) throw notFound(taskId);
+    if (reply === null) throw await this.marker.missing(taskId, notFound(taskId));
     return JSON.parse(reply as string) as SteerRecord;
   }
 
@@ -241,7 +261,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
       [...this.writeKeys(taskId), keys.steers(taskId), keys.queuedSteers(taskId)],
       [...this.writeArgs(), state, String(Date.now()), fence ? JSON.stringify(fence) : ''],
     );
-    if (reply === null) throw notFound(taskId);
+    if (reply === null) throw await this.marker.missing(taskId, notFound(taskId));
     const settled = JSON.parse(reply as string) as SteerRecord[] | WriteReply;
     if (settled[0] === 'fenced') throw fencedError(taskId, fence!, settled as WriteReply);
     return settled as SteerRecord[];
