@@ -57,4 +57,17 @@ describe('a thinking child (Anthropic, extended thinking)', () => {
     expect(after.status).toBe('completed');
     expect(after.output.join('\n')).toContain('✻ thinking: Listing seen.');
   });
+
+  it("legate chat shows a reply's thinking as one folded thinking line before its answer, and the answer without it", async () => {
+    server = await startScriptedServer();
+    server.enqueue({ reply: { reasoning: 'The user greets me.\nI should greet back.', text: 'Hello there!' } });
+    const { home, work, configFile } = tempHome(
+      scriptedConfig(server.anthropicBaseUrl, {}, { provider: 'anthropic', name: 'claude-sonnet-4-20250514', reasoning_effort: 'low' }),
+    );
+    const chat = await runMain(['--config', configFile, 'chat'], { home, cwd: work, input: 'hi\n' });
+    const all = `${chat.stderr}\n${chat.stdout}`;
+    expect(all).toContain('✻ thinking: The user greets me. I should greet back.');
+    expect(all.indexOf('✻ thinking:')).toBeLessThan(all.indexOf('Hello there!'));
+    expect(chat.stdout).not.toMatch(/Hello there!.*greets me/s);
+  });
 });
