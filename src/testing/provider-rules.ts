@@ -19,7 +19,7 @@ import type { PairingViolation } from './pairing-rules.js';
  *   please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls".
  * Anthropic (docs.claude.com/en/docs/build-with-claude/extended-thinking, prompt-caching; 400
  * `invalid_request_error`):
- * - with thinking on, the last assistant turn of the tool loop must start with a thinking block:
+ * - with thinking enabled (a budget), the last assistant turn of the tool loop must start with a thinking block:
  *   "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. …";
  * - a thinking block whose signature is not the one issued: "messages.1.content.0: Invalid
  *   `signature` in `thinking` block";
@@ -121,7 +121,9 @@ export function anthropicRuleViolation(body: any, trustedSignatures: readonly st
       '`temperature` may only be set to 1 when thinking is enabled or in adaptive mode. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking',
     );
   }
-  // The tool loop in progress: after the last user turn that is not only tool results.
+  // The tool loop in progress: after the last user turn that is not only tool results. Only with a
+  // budget (`enabled`): in adaptive mode the model may answer without thinking, so a turn without it is valid.
+  if (body.thinking.type !== 'enabled') return undefined;
   const lastPrompt = lastIndex(messages, (message) => message?.role === 'user' && !blocks(message).every((block) => block?.type === 'tool_result'));
   const lastAssistant = lastIndex(messages, (message) => message?.role === 'assistant');
   if (lastAssistant > lastPrompt && blocks(messages[lastAssistant]).some((block) => block?.type === 'tool_use')) {

@@ -52,7 +52,10 @@ describe('a published ACP adapter as a child (claude-agent-acp against the scrip
     expect(spawned.isError, spawned.text).toBe(false);
     const taskId = spawned.json.task_id as string;
     const collected = (await legate.call('collect_task', { task_id: taskId, timeout: 90 })).json;
-    expect(collected).toMatchObject({ status: 'completed', summary: 'CLAUDE-SUMMARY: notes say 7' });
+    expect(collected, `${JSON.stringify(collected)} ${JSON.stringify(model.unexpected)}`).toMatchObject({
+      status: 'completed',
+      summary: 'CLAUDE-SUMMARY: notes say 7',
+    });
     expect(collected.usage).toEqual({ unknown: true });
     const trail = JSON.stringify((await legate.call('check_task', { task_id: taskId })).json);
     expect(trail).toContain('notes.txt');
