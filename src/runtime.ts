@@ -26,7 +26,10 @@ import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { SessionStore } from './tasks/store/session-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
+import type { TaskEvent } from './tasks/task-events.js';
 import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
+import { TracedRunner } from './telemetry/traced-runner.js';
+import { noTracing, type Tracing } from './telemetry/tracing.js';
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets } from './tools/toolsets.js';
@@ -58,6 +61,8 @@ export interface RuntimeOptions {
   taskParts?: Pick<TaskServiceOptions, 'dispatcher' | 'leaseKeeper' | 'ends' | 'leaseMs'>;
   /** Check that each task can run here (working directory, route, toolsets) before its child starts: tasks from other machines. */
   checkCapabilities?: boolean;
+  /** Where agent runs are traced (`startTracing`); default none. Shut down by `close()`, after the tasks stop. */
+  tracing?: Tracing;
 }
 
 /**
@@ -101,6 +106,8 @@ export class Runtime implements ChildEnvironment {
   private readonly ioPerRoot = new Map<string, IOPerMode>();
   /** Children's git worktrees, under `$LEGATE_HOME/worktrees/`. */
   readonly worktrees: WorktreeManager;
+  /** Traces of the agents' runs (`noTracing` when off). */
+  readonly tracing: Tracing;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -143,7 +150,15 @@ export class Runtime implements ChildEnvironment {
       );
     }
     const leaseMs = this.config.tasks.lease_seconds * 1000;
-    const runner = new ChildRunner(this);
+    this.tracing = options.tracing ?? noTracing;
+    const child = new ChildRunner(this);
+    const runner = this.tracing.enabled
+      ? new TracedRunner(child, {
+          tracing: this.tracing,
+          providerOf: (task) => (task.route !== undefined && this.agentRoutes.has(task.route) ? 'acp' : this.childEndpoint(task.route).provider),
+          spend: (task) => this.budgets.treeSpend(task),
+        })
+      : child;
     const store = options.store ?? new MemoryTaskStore();
     this.sessions = store.sessions;
     this.budgets = new BudgetLedger(store, costFromPrices(this.config.prices));
@@ -159,6 +174,7 @@ export class Runtime implements ChildEnvironment {
       approval: this.approvalMode,
       approvalTimeoutSeconds: this.config.agent.approval_timeout_seconds,
     });
+    if (this.tracing.enabled) this.tasks.subscribe((event) => traceTaskEvent(this.tracing, event));
   }
 
   /**
@@ -319,6 +335,7 @@ export class Runtime implements ChildEnvironment {
       reportsUsage,
       budgets: this.budgets,
       ...(this.childBudget ? { childBudget: this.childBudget } : {}),
+      ...(this.tracing.enabled ? { traceparent: (callId: string) => this.tracing.traceparentOf(session.sessionId, callId) } : {}),
     };
   }
 
@@ -345,6 +362,18 @@ export class Runtime implements ChildEnvironment {
     for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
     this.ioPerMode.close();
     for (const perMode of this.ioPerRoot.values()) perMode.close();
+    // Last: the spans of the tasks just handed back are ended by now.
+    await this.tracing.shutdown();
+  }
+}
+
+/** Approvals are events on the span of the task they stop, where it runs in this process. */
+function traceTaskEvent(tracing: Tracing, event: TaskEvent): void {
+  if (event.type === 'task.input_required' && event.task.approval) {
+    const { id, kind, mode } = event.task.approval;
+    tracing.noteOn(event.task.id, 'legate.approval.requested', { 'legate.approval.id': id, 'legate.approval.kind': kind, 'legate.sandbox.mode': mode });
+  } else if (event.type === 'task.approval_answered') {
+    tracing.noteOn(event.taskId, 'legate.approval.answered', { 'legate.approval.id': event.approvalId, 'legate.approval.approved': event.approved });
   }
 }
 

@@ -157,6 +157,21 @@ export const compactionSchema = z.strictObject({
   model: z.string().min(1).optional(),
 });
 
+/**
+ * OpenTelemetry traces (see README "Tracing"). The standard `OTEL_*` variables win over these
+ * settings; tracing is off unless an endpoint is set here or in `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`.
+ */
+export const telemetrySchema = z.strictObject({
+  /** The OTLP/HTTP base URL (`/v1/traces` is appended), as `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  endpoint: z.string().url().optional(),
+  protocol: z.enum(['http/protobuf', 'http/json']).optional(),
+  /** Sent with every export (an API key of the tracing backend), as `OTEL_EXPORTER_OTLP_HEADERS`. */
+  headers: z.record(z.string(), z.string()).default({}),
+  service_name: z.string().min(1).optional(),
+  /** Prompt and completion text on the spans, as `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`. */
+  capture_message_content: z.boolean().default(false),
+});
+
 export const configSchema = z.strictObject({
   model: modelSchema,
   delegation: delegationSchema.default(delegationSchema.parse({})),
@@ -166,10 +181,12 @@ export const configSchema = z.strictObject({
   compaction: compactionSchema.default(compactionSchema.parse({})),
   prices: z.record(z.string(), priceSchema).default({}),
   mcp_servers: z.record(z.string(), mcpServerSchema).default({}),
+  telemetry: telemetrySchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
 export type CompactionSection = z.infer<typeof compactionSchema>;
+export type TelemetrySection = z.infer<typeof telemetrySchema>;
 /** Settings as written (in `config.yaml`, or as the object given to `loadConfig({ config })`): defaults not yet applied. */
 export type ConfigInput = z.input<typeof configSchema>;
 export type PriceSection = z.infer<typeof priceSchema>;
