@@ -11,9 +11,6 @@ import type { TelemetrySettings } from './telemetry-settings.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
 import type { AgentSpanStart, AgentTrace, TraceAttributes, Tracing } from './tracing.js';
 
-/** How long `shutdown` waits for the last export, at most, ms. */
-const flushDeadlineMs = 3_000;
-
 /**
  * Tracing with the OpenTelemetry SDK: spans batched and exported over OTLP/HTTP (protobuf or JSON)
  * to `settings.url`. Loaded only when tracing is on (`startTracing`). The tracer provider is this
@@ -32,7 +29,7 @@ export async function openOtelTracing(settings: TelemetrySettings, warn: (line: 
     sampler: samplerFrom(settings.sampler, warn),
     spanProcessors: [new BatchSpanProcessor(warning)],
   });
-  return new OtelTracing(provider, warning, settings.captureContent);
+  return new OtelTracing(provider, warning, settings.captureContent, settings.timeoutMs);
 }
 
 class OtelTracing implements Tracing {
@@ -48,6 +45,8 @@ class OtelTracing implements Tracing {
     private readonly provider: BasicTracerProvider,
     private readonly exporter: WarningExporter,
     private readonly captureContent: boolean,
+    /** How long `shutdown` waits for the last export, at most (the export's own timeout). */
+    private readonly flushDeadlineMs: number,
   ) {
     this.tracer = provider.getTracer('legate', legateVersion);
   }
@@ -83,7 +82,7 @@ class OtelTracing implements Tracing {
     this.closed = true;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), flushDeadlineMs);
+      timer = setTimeout(() => resolve('late'), this.flushDeadlineMs + 500);
       timer.unref();
     });
     const flushed = this.provider.shutdown().then(
@@ -93,7 +92,7 @@ class OtelTracing implements Tracing {
         return 'flushed' as const;
       },
     );
-    if ((await Promise.race([flushed, late])) === 'late') this.exporter.warnOnce(`no answer within ${flushDeadlineMs / 1000} s`);
+    if ((await Promise.race([flushed, late])) === 'late') this.exporter.warnOnce(`no answer within ${this.flushDeadlineMs / 1000} s`);
     clearTimeout(timer);
   }
 }

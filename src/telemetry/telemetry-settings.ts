@@ -1,6 +1,8 @@
 import type { TelemetrySection } from '../config/schema.js';
 import { LegateError } from '../errors.js';
 
+const defaultTimeoutMs = 5_000;
+
 export const otlpProtocols = ['http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof otlpProtocols)[number];
 
@@ -15,7 +17,10 @@ export interface TelemetrySettings {
   captureContent: boolean;
   /** `OTEL_TRACES_SAMPLER` and its argument, when set. */
   sampler?: { name: string; arg?: string };
-  /** Per export request, ms (`OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT`, default 10 s). */
+  /**
+   * Per export, retries included, ms (`OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT`; default 5 s, not the SDK's 10 s:
+   * a command's exit waits for its last export at most this long when the collector is down).
+   */
   timeoutMs: number;
 }
 
@@ -30,7 +35,7 @@ export function telemetrySettings(section: TelemetrySection | undefined, env: No
   if (url === undefined) return undefined;
   const protocol = protocolOf(section, env);
   const sampler = env.OTEL_TRACES_SAMPLER?.trim();
-  const timeout = Number(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT || 10_000);
+  const timeout = Number(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT || defaultTimeoutMs);
   return {
     url,
     protocol,
@@ -38,7 +43,7 @@ export function telemetrySettings(section: TelemetrySection | undefined, env: No
     serviceName: env.OTEL_SERVICE_NAME?.trim() || section?.service_name || 'legate',
     captureContent: captureFrom(env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT) ?? section?.capture_message_content ?? false,
     ...(sampler ? { sampler: { name: sampler, ...(env.OTEL_TRACES_SAMPLER_ARG ? { arg: env.OTEL_TRACES_SAMPLER_ARG } : {}) } } : {}),
-    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 10_000,
+    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : defaultTimeoutMs,
   };
 }
 

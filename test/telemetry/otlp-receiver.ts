@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -11,7 +11,11 @@ import type { AddressInfo } from 'node:net';
 const require = createRequire(import.meta.url);
 // The generated OTLP protobuf definitions of @opentelemetry/otlp-transformer (a release that ships them).
 const proto = require('otlp-proto-decoder/build/src/generated/root.js') as {
-  opentelemetry: { proto: { collector: { trace: { v1: { ExportTraceServiceRequest: { decode(bytes: Uint8Array): unknown; toObject(message: unknown, options: object): unknown } } } } } };
+  opentelemetry: {
+    proto: {
+      collector: { trace: { v1: { ExportTraceServiceRequest: { decode(bytes: Uint8Array): unknown; toObject(message: unknown, options: object): unknown } } } };
+    };
+  };
 };
 const ExportTraceServiceRequest = proto.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 
@@ -52,7 +56,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
       try {
         const json = contentType.includes('json');
-        const message = json ? JSON.parse(body.toString('utf8')) : ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: Number, bytes: String });
+        const message = json
+          ? JSON.parse(body.toString('utf8'))
+          : ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: Number, bytes: String });
         spans.push(...spansOf(message as ExportRequest, json));
         bodies.push({ contentType, text: body.toString('latin1'), headers: request.headers });
         response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');

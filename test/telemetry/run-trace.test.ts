@@ -31,7 +31,10 @@ async function tracedRun(env: Record<string, string>): Promise<{ code: number | 
       match: (request) => isParent(request) && request.text.includes('"task_id"') && !request.text.includes('SYNC-SUMMARY'),
       reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'SYNC-GOAL', context: 'SYNC-CONTEXT' } }] },
     },
-    { match: (request) => isParent(request) && request.text.includes('SYNC-SUMMARY'), reply: (request) => ({ toolCalls: [{ name: 'collect_task', arguments: { task_id: idIn(request.text) } }] }) },
+    {
+      match: (request) => isParent(request) && request.text.includes('SYNC-SUMMARY'),
+      reply: (request) => ({ toolCalls: [{ name: 'collect_task', arguments: { task_id: idIn(request.text) } }] }),
+    },
     { match: (request) => isParent(request) && request.text.includes('ASYNC-SUMMARY'), reply: { text: 'ALL-DONE' } },
     { match: childWith('ASYNC-GOAL'), reply: { toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] } },
     { match: childWith('ASYNC-GOAL'), reply: { text: 'ASYNC-SUMMARY' } },
@@ -91,7 +94,12 @@ describe('legate run with tracing', () => {
     expect(syncChild).toBeDefined();
     for (const child of [asyncChild, syncChild]) {
       expect(child.attributes['gen_ai.agent.id']).toMatch(/^t_[0-9a-f]+$/);
-      expect(child.attributes).toMatchObject({ 'gen_ai.conversation.id': sessionId, 'legate.task.depth': 1, 'legate.task.status': 'completed', 'legate.task.resumes': 0 });
+      expect(child.attributes).toMatchObject({
+        'gen_ai.conversation.id': sessionId,
+        'legate.task.depth': 1,
+        'legate.task.status': 'completed',
+        'legate.task.resumes': 0,
+      });
     }
     expect(asyncChild.attributes['legate.task.mode']).toBe('async');
     expect(syncChild.attributes['legate.task.mode']).toBe('sync');
@@ -112,7 +120,11 @@ describe('legate run with tracing', () => {
   }, 60_000);
 
   it('http/json with content capture: the text is on the spans, the key still is not', async () => {
-    const result = await tracedRun({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true', OTEL_SERVICE_NAME: 'my-agents' });
+    const result = await tracedRun({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      OTEL_SERVICE_NAME: 'my-agents',
+    });
     expect(result.code, result.stderr).toBe(0);
     const spans = receiver!.spans;
     expect(receiver!.bodies.every((body) => body.contentType.startsWith('application/json'))).toBe(true);

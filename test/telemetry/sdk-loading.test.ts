@@ -41,7 +41,8 @@ async function modulesLoaded(env: Record<string, string>): Promise<string[]> {
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }
 
-const sdkModules = (loaded: string[]): string[] => loaded.filter((url) => /@opentelemetry\/(sdk-trace-base|sdk-trace|exporter-trace-otlp|resources)\b|\/telemetry\/otel-tracing\.js/.test(url));
+const sdkModules = (loaded: string[]): string[] =>
+  loaded.filter((url) => /@opentelemetry\/(sdk-trace-base|sdk-trace|exporter-trace-otlp|resources)\b|\/telemetry\/otel-tracing\.js/.test(url));
 
 describe('tracing off loads nothing', () => {
   it('without an endpoint, no OpenTelemetry SDK module is loaded', async () => {
