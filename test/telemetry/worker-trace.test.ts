@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
 import { type RunningCli, runCli, scriptedConfig, startCli, tempHome, until } from '../helpers/cli.js';
 import { useTestRedis } from '../helpers/redis.js';
@@ -116,5 +118,41 @@ describe('traces across processes, a worker of the same home', () => {
     const cut = childrenOf(spans, onWorker).filter((span) => span.name === 'chat parent-model');
     expect(cut).toHaveLength(1);
     expect(cut[0]!.statusCode).toBe(2);
+  }, 90_000);
+
+  it('legate tasks resume: the resumed run continues under the spawning call, taken over after a crash too', async () => {
+    server = await startScriptedServer();
+    receiver = await startOtlpReceiver();
+    server.enqueue(
+      { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'CRASH-GOAL' } }] } },
+      { match: isParent, reply: afterRequest(server, childWith('CRASH-GOAL'), { text: 'left it running' }) },
+      { label: 'cut by the crash', match: childWith('CRASH-GOAL'), reply: { hang: true } },
+      { label: 'resumed', match: childWith('CRASH-GOAL'), reply: { text: 'CRASH-SUMMARY' } },
+    );
+    const dirs = tempHome(scriptedConfig(server.openaiBaseUrl, { tasks: { lease_seconds: 1 } }));
+    const env = tracingEnv(receiver.url);
+    // The run dies (SIGKILL) with its child mid-call: nothing of it is flushed, but its task holds the trace context.
+    const run = startCli(['--config', dirs.configFile, 'run', 'go'], { home: dirs.home, cwd: dirs.work, env });
+    await until(() => server!.requests.some((request) => request.stepLabel === 'cut by the crash'), 30_000, 'the child to call the model');
+    run.kill('SIGKILL');
+    await run.done;
+    const taskId = /"task_id":"(t_[0-9a-f]+)"/.exec(server.requests.find((request) => isParent(request) && request.text.includes('"task_id"'))!.text)![1]!;
+    // Past the dead owner's lease, the task is interrupted and resumed here.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const resumed = await runCli(['--config', dirs.configFile, 'tasks', 'resume', taskId], { home: dirs.home, cwd: dirs.work, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout.trim()).toBe('CRASH-SUMMARY');
+    const child = spanNamed(receiver.spans, 'invoke_agent child');
+    expect(child.attributes).toMatchObject({
+      'gen_ai.agent.id': taskId,
+      'legate.task.status': 'completed',
+      'legate.task.resumed': true,
+      'legate.task.resumes': 1,
+    });
+    // Its parent span was in the process that died (never exported): the task stored its trace context at spawn.
+    const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
+    const stored = await store.get(taskId);
+    await store.close();
+    expect(stored?.traceparent).toBe(`00-${child.traceId}-${child.parentSpanId}-01`);
   }, 90_000);
 });
