@@ -52,9 +52,9 @@ async function main(): Promise<void> {
     `| off | ${wall('off').toFixed(0)} ms | ${cpu('off').toFixed(2)} ms | – |`,
     `| on | ${wall('on').toFixed(0)} ms | ${cpu('on').toFixed(2)} ms | ${(summarize(exported).median / 1024).toFixed(0)} KiB |`,
     '',
-    `Overhead of tracing: wall ${percent(wallOverhead)}, CPU per child ${percent(cpuOverhead)} (target: at most ${(target * 100).toFixed(0)} % of wall time): ${
-      wallOverhead <= target ? 'met' : 'MISSED'
-    }.`,
+    `Overhead of tracing: wall ${percent(wallOverhead)}, CPU per child ${percent(cpuOverhead)} (target: at most ${(target * 100).toFixed(0)} % on both): ${
+      Math.max(wallOverhead, cpuOverhead) <= target ? 'met' : 'MISSED'
+    }. On a shared machine the wall times of single runs swing by more than that; CPU per child is the steadier figure.`,
     '',
     'Run it with `npm run bench:tracing` (`-- --reps=N --n=N`).',
   ];

@@ -1,6 +1,7 @@
 import type { RunResult } from '../agent/events.js';
 import type { Spend } from '../budget/budget.js';
 import { LegateError } from '../errors.js';
+import { addUsage } from '../provider/types.js';
 import type { RunControl, TaskRunner } from '../tasks/task-execution.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { TraceAttributes, Tracing } from './tracing.js';
@@ -54,7 +55,9 @@ export class TracedRunner implements TaskRunner {
       });
       return result;
     } finally {
-      trace.end(result, { 'legate.task.status': statusOf(result, control.signal), ...(await this.budgetAttributes(task)) });
+      // Its own usage as the run leaves it (the store's copy is written after the run).
+      const spent = result ? { ...task, usage: addUsage(task.usage, result.usage) } : task;
+      trace.end(result, { 'legate.task.status': statusOf(result, control.signal), ...(await this.budgetAttributes(spent)) });
     }
   }
 

@@ -29,7 +29,7 @@ async function tracedRun(env: Record<string, string>): Promise<{ code: number | 
     { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'ASYNC-GOAL' } }] } },
     {
       match: (request) => isParent(request) && request.text.includes('"task_id"') && !request.text.includes('SYNC-SUMMARY'),
-      reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'SYNC-GOAL', context: 'SYNC-CONTEXT' } }] },
+      reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'SYNC-GOAL', context: 'SYNC-CONTEXT', budget: { tokens: 1_000_000 } } }] },
     },
     {
       match: (request) => isParent(request) && request.text.includes('SYNC-SUMMARY'),
@@ -103,6 +103,10 @@ describe('legate run with tracing', () => {
     }
     expect(asyncChild.attributes['legate.task.mode']).toBe('async');
     expect(syncChild.attributes['legate.task.mode']).toBe('sync');
+    // The sync child's budget and what its tree spent.
+    expect(syncChild.attributes['legate.budget.tokens']).toBe(1_000_000);
+    expect(syncChild.attributes['legate.budget.spent.tokens']).toBeGreaterThan(0);
+    expect(asyncChild.attributes['legate.budget.tokens']).toBeUndefined();
     expect(taskSpan(spans, String(asyncChild.attributes['gen_ai.agent.id']))).toBe(asyncChild);
     // The async child's own model and tool calls are under its span.
     const asyncKids = childrenOf(spans, asyncChild).map((span) => span.name);
