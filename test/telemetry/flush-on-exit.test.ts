@@ -53,6 +53,7 @@ describe('flush on exit', () => {
     expect(turns).toHaveLength(2);
     expect(turns[0]!.traceId).not.toBe(turns[1]!.traceId);
     expect(turns[0]!.attributes['gen_ai.conversation.id']).toBe(turns[1]!.attributes['gen_ai.conversation.id']);
-    for (const turn of turns) expect(receiver.spans.filter((span) => span.parentSpanId === turn.spanId).map((span) => span.name)).toEqual(['chat parent-model']);
+    for (const turn of turns)
+      expect(receiver.spans.filter((span) => span.parentSpanId === turn.spanId).map((span) => span.name)).toEqual(['chat parent-model']);
   }, 60_000);
 });

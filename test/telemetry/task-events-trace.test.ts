@@ -52,10 +52,16 @@ describe('task events on the task span', () => {
     server = await startScriptedServer();
     receiver = await startOtlpReceiver();
     server.enqueue(
-      { match: (request) => isParent(request) && request.text.endsWith('go'), reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'WRITER' } }] } },
+      {
+        match: (request) => isParent(request) && request.text.endsWith('go'),
+        reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'WRITER' } }] },
+      },
       { match: (request) => isParent(request) && !request.text.includes('WRITER done'), reply: { text: 'spawned it' } },
       { match: (request) => isParent(request) && request.text.includes('WRITER done'), reply: { text: 'ALL-DONE' } },
-      { match: (request) => childWith('WRITER')(request) && lastToolResults(request).length === 0, reply: { toolCalls: [{ name: 'terminal', arguments: { command, escalate: true } }] } },
+      {
+        match: (request) => childWith('WRITER')(request) && lastToolResults(request).length === 0,
+        reply: { toolCalls: [{ name: 'terminal', arguments: { command, escalate: true } }] },
+      },
       { match: childWith('WRITER'), reply: { text: 'WRITER done' } },
     );
     const { home, work } = tempHome(scriptedConfig(server.openaiBaseUrl, { agent: { approval: 'on-request' } }));
