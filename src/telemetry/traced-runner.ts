@@ -35,7 +35,6 @@ export class TracedRunner implements TaskRunner {
       model: task.model,
       ...(task.traceparent ? { traceparent: task.traceparent } : {}),
       attributes: {
-        'legate.task.id': task.id,
         'legate.task.depth': task.depth,
         'legate.task.mode': task.mode,
         'legate.task.resumes': task.takeovers ?? 0,
