@@ -23,6 +23,8 @@ export async function openOtelTracing(settings: TelemetrySettings, warn: (line: 
     settings.protocol === 'http/json'
       ? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(options)
       : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(options);
+  // The exporter loads Node's HTTP client at its first export, in the middle of a run: load it now.
+  await import(settings.url.startsWith('https:') ? 'node:https' : 'node:http');
   const warning = new WarningExporter(exporter, settings.url, warn);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: legateVersion }),
