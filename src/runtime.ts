@@ -155,7 +155,7 @@ export class Runtime implements ChildEnvironment {
     const runner = this.tracing.enabled
       ? new TracedRunner(child, {
           tracing: this.tracing,
-          providerOf: (task) => (task.route !== undefined && this.agentRoutes.has(task.route) ? 'acp' : this.childEndpoint(task.route).provider),
+          providerOf: (task) => this.wireOf(task.route),
           spend: (task) => this.budgets.treeSpend(task),
         })
       : child;
@@ -221,6 +221,16 @@ export class Runtime implements ChildEnvironment {
       this.providers.set(providerId, provider);
     }
     return provider;
+  }
+
+  /** The wire a child on `route` talks (`gen_ai.provider.name`): `acp` for an ACP agent's route, `unknown` for a route not configured here. */
+  private wireOf(route: string | undefined): string {
+    if (route !== undefined && this.agentRoutes.has(route)) return 'acp';
+    try {
+      return this.childEndpoint(route).provider;
+    } catch {
+      return 'unknown'; // its run fails with unknown_route, traced as such
+    }
   }
 
   /** The runner of a child on a route that names an ACP agent; undefined for a model route (the child runs the agent loop). */
@@ -358,12 +368,15 @@ export class Runtime implements ChildEnvironment {
   }
 
   async close(): Promise<void> {
-    await this.tasks.close();
-    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
-    this.ioPerMode.close();
-    for (const perMode of this.ioPerRoot.values()) perMode.close();
-    // Last: the spans of the tasks just handed back are ended by now.
-    await this.tracing.shutdown();
+    try {
+      await this.tasks.close();
+      for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
+      this.ioPerMode.close();
+      for (const perMode of this.ioPerRoot.values()) perMode.close();
+    } finally {
+      // Last: the spans of the tasks just handed back are ended by now.
+      await this.tracing.shutdown();
+    }
   }
 }
 
