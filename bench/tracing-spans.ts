@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     }
     parent.end(undefined);
   };
-  for (let warm = 0; warm < 3; warm++) fanOut();
+  const warmups = Number(args.get('warm') ?? 3);
+  for (let warm = 0; warm < warmups; warm++) fanOut();
   await new Promise((resolve) => setTimeout(resolve, 500));
   const perRun: number[] = [];
   for (let rep = 0; rep < reps; rep++) {

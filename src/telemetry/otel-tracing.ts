@@ -79,6 +79,10 @@ class OtelTracing implements Tracing {
     return agent !== undefined;
   }
 
+  async flush(): Promise<void> {
+    await this.provider.forceFlush().catch((error: unknown) => this.exporter.warnOnce(errorMessage(error)));
+  }
+
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -53,6 +53,8 @@ export interface Tracing {
   traceparentOf(agentId: string, callId: string): string | undefined;
   /** An event on the span of agent `agentId` if it runs in this process; false when it does not. */
   noteOn(agentId: string, name: string, attributes?: TraceAttributes): boolean;
+  /** Export the spans ended so far now (a bench's warm-up); never rejects. */
+  flush(): Promise<void>;
   /** Export what is left and stop; bounded in time (an exporter that is down costs one warning). */
   shutdown(): Promise<void>;
 }
@@ -69,5 +71,6 @@ export const noTracing: Tracing = {
   startAgent: () => noAgentTrace,
   traceparentOf: () => undefined,
   noteOn: () => false,
+  flush: async () => {},
   shutdown: async () => {},
 };
