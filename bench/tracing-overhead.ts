@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ import type { FanoutResult } from './fanout-result.js';
 
 const benchDir = fileURLToPath(new URL('../../', import.meta.url));
 const target = 0.05;
+/** Where the hand-written notes of RESULTS-tracing.md start: a run rewrites what is above. */
+const notesMarker = '## Runs and findings';
 
 async function main(): Promise<void> {
   const options = flags();
@@ -71,7 +73,13 @@ async function main(): Promise<void> {
   ];
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);
-  if (!options.has('no-write')) writeFileSync(join(benchDir, 'RESULTS-tracing.md'), text);
+  if (!options.has('no-write')) {
+    // The notes below the marker (earlier runs, findings) are kept.
+    const file = join(benchDir, 'RESULTS-tracing.md');
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const notes = before.includes(notesMarker) ? before.slice(before.indexOf(notesMarker)) : '';
+    writeFileSync(file, notes ? `${text}\n${notes}` : text);
+  }
 }
 
 /** The mean without the lowest and the highest value (all of them when there are fewer than 5). */
