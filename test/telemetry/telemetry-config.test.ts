@@ -39,4 +39,19 @@ describe('telemetry: in config.yaml', () => {
     expect(result.stderr).toContain('telemetry.protocol');
     expect(result.stderr).toContain(configFile);
   }, 60_000);
+
+  it('OTEL_TRACES_SAMPLER: always_off exports nothing; an unknown sampler is one warning naming it, and the default', async () => {
+    server = await startScriptedServer();
+    receiver = await startOtlpReceiver();
+    server.enqueue({ reply: { text: 'ONE' } }, { reply: { text: 'TWO' } });
+    const { home, work } = tempHome(scriptedConfig(server.openaiBaseUrl));
+    const off = await runCli(['run', 'hello'], { home, cwd: work, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_off' } });
+    expect(off.code, off.stderr).toBe(0);
+    expect(receiver.spans).toEqual([]);
+    const unknown = await runCli(['run', 'hello'], { home, cwd: work, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'sometimes' } });
+    expect(unknown.code, unknown.stderr).toBe(0);
+    expect(unknown.stderr).toContain('legate: warning: OTEL_TRACES_SAMPLER: unknown sampler "sometimes"');
+    expect(unknown.stderr).toContain('using parentbased_always_on');
+    expect(receiver.spans.map((span) => span.name).sort()).toEqual(['chat parent-model', 'invoke_agent legate']);
+  }, 60_000);
 });
