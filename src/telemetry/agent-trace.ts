@@ -33,6 +33,8 @@ export class OtelAgentTrace implements AgentTrace {
   private readonly span: Span;
   private readonly context: Context;
   private chat: Span | undefined;
+  /** The model of the call in flight (the reply names none: the response model is the one asked). */
+  private chatModel = '';
   private readonly tools = new Map<string, Span>();
   private compactions = 0;
   private usage: Usage | undefined;
@@ -113,6 +115,7 @@ export class OtelAgentTrace implements AgentTrace {
     switch (event.type) {
       case 'model.started':
         this.chat?.end();
+        this.chatModel = event.model;
         this.chat = this.tracer.startSpan(
           `chat ${event.model}`,
           {
@@ -139,7 +142,7 @@ export class OtelAgentTrace implements AgentTrace {
         this.chat = undefined;
         if (!chat) return;
         chat.setAttributes({
-          'gen_ai.response.model': this.start.model,
+          'gen_ai.response.model': this.chatModel,
           'gen_ai.response.finish_reasons': [finishReasons[event.stopReason]],
           ...usageAttributes(event.usage),
           ...(this.captureContent ? { 'gen_ai.output.messages': messagesJson('assistant', event.text, finishReasons[event.stopReason]) } : {}),
