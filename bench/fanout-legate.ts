@@ -6,10 +6,13 @@ import { Runtime } from '../src/runtime.js';
 import { operator } from '../src/tasks/caller.js';
 import { MemoryTaskStore } from '../src/tasks/store/memory-store.js';
 import { SqliteTaskStore } from '../src/tasks/store/sqlite/sqlite-store.js';
+import { startTracing } from '../src/telemetry/start-tracing.js';
+import type { Tracing } from '../src/telemetry/tracing.js';
 import { executeToolCall } from '../src/tools/execute.js';
 import { benchKey, benchModel, flags, report, scratchDir, startModelServer } from './common.js';
 import type { FanoutResult } from './fanout-result.js';
 import { measureFanout } from './fanout-window.js';
+import { type OtlpSinkHandle, startOtlpSink } from './otlp-sink.js';
 import { openSharedRuntime } from './shared-runtime.js';
 import { timedStore } from './timed-store.js';
 
@@ -20,7 +23,11 @@ import { timedStore } from './timed-store.js';
  * message carrying N calls of each would. Each child makes `steps` model calls to the scripted
  * server (list_dir, list_dir, final answer), each answered after `latency` ms.
  *
- *   node bench/dist/bench/fanout-legate.js --n=100 --store=memory|sqlite|redis [--latency=200] [--steps=3]
+ *   node bench/dist/bench/fanout-legate.js --n=100 --store=memory|sqlite|redis [--latency=200] [--steps=3] [--tracing]
+ *
+ * `--tracing` (`--tracing=json`: OTLP/HTTP JSON): OpenTelemetry on, exporting over OTLP/HTTP protobuf to a collector in its own
+ * process (`otlp-sink.ts`); the parent's tool calls get their `execute_tool` spans as the loop's
+ * events would make them, so every child's `invoke_agent` span continues the parent's trace.
  *
  * `--store=redis` is shared mode: a private redis-server, and the runtime `openRuntime` builds for
  * a config.yaml with `tasks.redis_url` (its store and dispatch, whichever they are); the store
@@ -44,13 +51,27 @@ async function main(): Promise<void> {
     delegation: { max_concurrent_children: Math.max(n, warmup), max_iterations: steps + 2 },
     agent: { toolsets: ['file', 'async_delegation'], ...(sandbox ? { sandbox } : {}) },
   };
+  const sink: OtlpSinkHandle | undefined = options.has('tracing') ? await startOtlpSink() : undefined;
+  const tracing: Tracing | undefined = sink
+    ? await startTracing(
+        undefined,
+        { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...(options.get('tracing') === 'json' ? { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } : {}) },
+        (line) => process.stderr.write(`tracing: ${line}\n`),
+      )
+    : undefined;
   const home = join(scratch.dir, 'home');
   mkdirSync(home, { recursive: true });
   const shared = storeKind === 'redis' ? await openSharedRuntime({ home, cwd: scratch.dir, config: rawConfig }) : undefined;
   const timed = timedStore(storeKind === 'sqlite' ? SqliteTaskStore.open(join(home, 'state.db')) : new MemoryTaskStore());
   const runtime =
     shared?.runtime ??
-    new Runtime({ loaded: { config: configSchema.parse(rawConfig), file: undefined, home, unset: new Map() }, cwd: scratch.dir, store: timed.store });
+    new Runtime({
+      loaded: { config: configSchema.parse(rawConfig), file: undefined, home, unset: new Map() },
+      cwd: scratch.dir,
+      store: timed.store,
+      ...(tracing ? { tracing } : {}),
+    });
+  const parentTrace = runtime.tracing.startAgent({ name: 'legate', agentId: 's_bench', conversationId: 's_bench', provider: 'openai', model: benchModel });
   const tools = runtime.toolsFor({ sessionId: 's_bench', depth: 0, toolsets: ['file', 'async_delegation'] });
   const toolsByName = new Map(tools.map((tool) => [tool.name, tool]));
   // The parent's turn signal, shared by all its tool calls, set up as runAgentLoop sets it up.
@@ -59,7 +80,13 @@ async function main(): Promise<void> {
   const context = { cwd: scratch.dir, signal, io: runtime.io };
   let callIds = 0;
   const call = async (name: string, args: object): Promise<Record<string, unknown>> => {
-    const result = await executeToolCall(toolsByName, { id: `call_${++callIds}`, name, arguments: JSON.stringify(args) }, context);
+    const id = `call_${++callIds}`;
+    const started = Date.now();
+    const argumentsText = JSON.stringify(args);
+    // The events the loop emits around each tool call: what tracing observes.
+    parentTrace.observe({ type: 'tool.started', callId: id, name, arguments: argumentsText });
+    const result = await executeToolCall(toolsByName, { id, name, arguments: argumentsText }, context);
+    parentTrace.observe({ type: 'tool.finished', callId: id, name, content: result.content, isError: result.isError, durationMs: Date.now() - started });
     if (result.isError) throw new Error(`${name} failed: ${result.content}`);
     return JSON.parse(result.content) as Record<string, unknown>;
   };
@@ -72,7 +99,13 @@ async function main(): Promise<void> {
     return Promise.all(spawned.map((task) => call('collect_task', { task_id: task.task_id, timeout: 600 })));
   };
 
-  const { value: collected, window } = await measureFanout(fanOut, {
+  // The warm-up's spans are exported before the window, as its model calls are made: the window pays no first-export costs.
+  const warmedFanOut = async (count: number, label: string): Promise<Record<string, unknown>[]> => {
+    const done = await fanOut(count, label);
+    if (label === 'warm-up') await runtime.tracing.flush();
+    return done;
+  };
+  const { value: collected, window } = await measureFanout(warmedFanOut, {
     n,
     warmup,
     profile: options.get('profile'),
@@ -90,10 +123,13 @@ async function main(): Promise<void> {
   const checkpoint = sample ? await runtime.tasks.checkpoint(operator, sample) : { messages: [] };
   const messageBytesPerTask = Buffer.byteLength(JSON.stringify(checkpoint.messages));
   const serverStats = await server.stats();
+  parentTrace.end(undefined);
   if (shared) await shared.close();
   else await runtime.close();
   if (shared) await timed.store.close();
   await server.close();
+  const exported = sink ? await sink.stats() : undefined;
+  await sink?.close();
   scratch.dispose();
 
   const result: FanoutResult = {
@@ -111,6 +147,7 @@ async function main(): Promise<void> {
     ...window,
     ...(!shared && { storeBusyMs, storeCalls }),
     server: serverStats,
+    ...(exported ? { tracing: { exportRequests: exported.requests, exportBytes: exported.bytes } } : {}),
   };
   await report(result);
 }

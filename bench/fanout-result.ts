@@ -26,4 +26,6 @@ export interface FanoutResult {
   storeBusyMs?: number;
   storeCalls?: Record<string, { count: number; us: number; maxUs: number }>;
   server: ModelServerStats;
+  /** `--tracing`: what reached the OTLP collector (export requests, bytes). */
+  tracing?: { exportRequests: number; exportBytes: number };
 }

@@ -26,7 +26,10 @@ import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { SessionStore } from './tasks/store/session-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
+import type { TaskEvent } from './tasks/task-events.js';
 import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
+import { TracedRunner } from './telemetry/traced-runner.js';
+import { noTracing, type Tracing } from './telemetry/tracing.js';
 import { createNodeIO } from './tools/node-io.js';
 import type { Tool, ToolIO, Toolset } from './tools/tool.js';
 import { builtinToolsets } from './tools/toolsets.js';
@@ -61,6 +64,8 @@ export interface RuntimeOptions {
   checkCapabilities?: boolean;
   /** Where a hosted search backend's key is read when `web.search.api_key` is absent (`BRAVE_API_KEY`…); default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Where agent runs are traced (`startTracing`); default none. Shut down by `close()`, after the tasks stop. */
+  tracing?: Tracing;
 }
 
 /**
@@ -107,6 +112,8 @@ export class Runtime implements ChildEnvironment {
   /** The web tools' settings (`web:`); `webSearchProblem` says why there is no `web_search`, when there is none. */
   readonly web: WebSettings;
   readonly webSearchProblem: string | undefined;
+  /** Traces of the agents' runs (`noTracing` when off). */
+  readonly tracing: Tracing;
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -153,7 +160,15 @@ export class Runtime implements ChildEnvironment {
       );
     }
     const leaseMs = this.config.tasks.lease_seconds * 1000;
-    const runner = new ChildRunner(this);
+    this.tracing = options.tracing ?? noTracing;
+    const child = new ChildRunner(this);
+    const runner = this.tracing.enabled
+      ? new TracedRunner(child, {
+          tracing: this.tracing,
+          providerOf: (task) => this.wireOf(task.route),
+          spend: (task) => this.budgets.treeSpend(task),
+        })
+      : child;
     const store = options.store ?? new MemoryTaskStore();
     this.sessions = store.sessions;
     this.budgets = new BudgetLedger(store, costFromPrices(this.config.prices));
@@ -169,6 +184,7 @@ export class Runtime implements ChildEnvironment {
       approval: this.approvalMode,
       approvalTimeoutSeconds: this.config.agent.approval_timeout_seconds,
     });
+    if (this.tracing.enabled) this.tasks.subscribe((event) => traceTaskEvent(this.tracing, event));
   }
 
   /**
@@ -215,6 +231,16 @@ export class Runtime implements ChildEnvironment {
       this.providers.set(providerId, provider);
     }
     return provider;
+  }
+
+  /** The wire a child on `route` talks (`gen_ai.provider.name`): `acp` for an ACP agent's route, `unknown` for a route not configured here. */
+  private wireOf(route: string | undefined): string {
+    if (route !== undefined && this.agentRoutes.has(route)) return 'acp';
+    try {
+      return this.childEndpoint(route).provider;
+    } catch {
+      return 'unknown'; // its run fails with unknown_route, traced as such
+    }
   }
 
   /** The runner of a child on a route that names an ACP agent; undefined for a model route (the child runs the agent loop). */
@@ -329,6 +355,7 @@ export class Runtime implements ChildEnvironment {
       reportsUsage,
       budgets: this.budgets,
       ...(this.childBudget ? { childBudget: this.childBudget } : {}),
+      ...(this.tracing.enabled ? { traceparent: (callId: string) => this.tracing.traceparentOf(session.sessionId, callId) } : {}),
     };
   }
 
@@ -352,10 +379,25 @@ export class Runtime implements ChildEnvironment {
   }
 
   async close(): Promise<void> {
-    await this.tasks.close();
-    for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
-    this.ioPerMode.close();
-    for (const perMode of this.ioPerRoot.values()) perMode.close();
+    try {
+      await this.tasks.close();
+      for (const resource of this.options.resources ?? []) await resource.close().catch(() => {}); // closing: one resource's failure does not keep the others open
+      this.ioPerMode.close();
+      for (const perMode of this.ioPerRoot.values()) perMode.close();
+    } finally {
+      // Last: the spans of the tasks just handed back are ended by now.
+      await this.tracing.shutdown();
+    }
+  }
+}
+
+/** Approvals are events on the span of the task they stop, where it runs in this process. */
+function traceTaskEvent(tracing: Tracing, event: TaskEvent): void {
+  if (event.type === 'task.input_required' && event.task.approval) {
+    const { id, kind, mode } = event.task.approval;
+    tracing.noteOn(event.task.id, 'legate.approval.requested', { 'legate.approval.id': id, 'legate.approval.kind': kind, 'legate.sandbox.mode': mode });
+  } else if (event.type === 'task.approval_answered') {
+    tracing.noteOn(event.taskId, 'legate.approval.answered', { 'legate.approval.id': event.approvalId, 'legate.approval.approved': event.approved });
   }
 }
 

@@ -87,7 +87,24 @@ export class Session {
       );
     }
     this.turnUsage = emptyUsage();
-    const result = await this.agent.prompt(text, signal);
+    // One trace per turn: its invoke_agent span, fed the turn's events.
+    const trace = this.runtime.tracing.startAgent({
+      name: 'legate',
+      agentId: this.id,
+      conversationId: this.id,
+      provider: this.runtime.endpoints.parent.provider,
+      model: this.runtime.endpoints.parent.model,
+      attributes: { 'legate.task.depth': 0 },
+      input: text,
+    });
+    const unsubscribe = this.agent.subscribe((event) => trace.observe(event));
+    let result: RunResult | undefined;
+    try {
+      result = await this.agent.prompt(text, signal);
+    } finally {
+      unsubscribe();
+      trace.end(result, { 'legate.task.status': result?.status });
+    }
     this.usage = addUsage(this.usage, result.usage);
     this.turnUsage = emptyUsage();
     this.apiCalls += result.apiCalls;

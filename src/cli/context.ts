@@ -14,6 +14,8 @@ import type { SessionStore } from '../tasks/store/session-store.js';
 import { SqliteTaskStore } from '../tasks/store/sqlite/sqlite-store.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
+import { startTracing } from '../telemetry/start-tracing.js';
+import type { Tracing } from '../telemetry/tracing.js';
 import { type CommandLog, silentLog } from './command-log.js';
 
 /** Options every command takes. */
@@ -102,7 +104,14 @@ export async function openRuntime(
   const store = extra.store ?? (await openStore(loaded, streams.env, storeWarning(streams)));
   let mcp: McpToolsets = { toolsets: [], connections: [] };
   let shared: SharedDispatch | undefined;
+  let tracing: Tracing | undefined;
+  const warn = (line: string): void => {
+    log.record(`warning: ${line}`);
+    streams.stderr.write(`legate: warning: ${line}\n`);
+  };
   try {
+    // Loaded only when an endpoint is set: without one, the OpenTelemetry SDK is never imported.
+    tracing = extra.tracing ?? (await startTracing(loaded.config.telemetry, streams.env, warn));
     shared = await openSharedDispatch(loaded, streams.env, store, queueSpawns || dispatchOnly);
     if (sharedOut && shared) sharedOut.dispatch = shared;
     if (connectMcp) {
@@ -110,10 +119,7 @@ export async function openRuntime(
       const { connectMcpServers } = await import('../mcp/mcp-toolsets.js');
       mcp = await connectMcpServers(loaded.config.mcp_servers, {
         cwd,
-        warn: (line) => {
-          log.record(`warning: ${line}`);
-          streams.stderr.write(`legate: warning: ${line}\n`);
-        },
+        warn,
         info: (line) => {
           log.record(line);
           streams.stderr.write(`legate: ${line}\n`);
@@ -130,10 +136,12 @@ export async function openRuntime(
       extraToolsets: [...(extra.extraToolsets ?? []), ...mcp.toolsets],
       resources: [...(extra.resources ?? []), ...mcp.connections, ...(shared ? [shared] : [])],
       ...(shared ? { taskParts: shared.serviceOptions(), checkCapabilities: true } : {}),
+      tracing,
     });
     logTasks(runtime, log);
     return runtime;
   } catch (error) {
+    await tracing?.shutdown();
     await shared?.close();
     await store.close();
     await Promise.all(mcp.connections.map((connection) => connection.close().catch(() => {}))); // already failing: the first error is the one reported

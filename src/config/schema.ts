@@ -205,6 +205,21 @@ export const webSchema = z.strictObject({
   search: webSearchSchema.optional(),
 });
 
+/**
+ * OpenTelemetry traces (see README "Tracing"). The standard `OTEL_*` variables win over these
+ * settings; tracing is off unless an endpoint is set here or in `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT`.
+ */
+export const telemetrySchema = z.strictObject({
+  /** The OTLP/HTTP base URL (`/v1/traces` is appended), as `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  endpoint: z.string().url().optional(),
+  protocol: z.enum(['http/protobuf', 'http/json']).optional(),
+  /** Sent with every export (an API key of the tracing backend), as `OTEL_EXPORTER_OTLP_HEADERS`. */
+  headers: z.record(z.string(), z.string()).default({}),
+  service_name: z.string().min(1).optional(),
+  /** Prompt and completion text on the spans, as `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`. */
+  capture_message_content: z.boolean().default(false),
+});
+
 export const configSchema = z.strictObject({
   model: modelSchema,
   delegation: delegationSchema.default(delegationSchema.parse({})),
@@ -215,11 +230,13 @@ export const configSchema = z.strictObject({
   prices: z.record(z.string(), priceSchema).default({}),
   mcp_servers: z.record(z.string(), mcpServerSchema).default({}),
   web: webSchema.default(webSchema.parse({})),
+  telemetry: telemetrySchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;
 export type CompactionSection = z.infer<typeof compactionSchema>;
 export type WebSection = z.infer<typeof webSchema>;
+export type TelemetrySection = z.infer<typeof telemetrySchema>;
 /** Settings as written (in `config.yaml`, or as the object given to `loadConfig({ config })`): defaults not yet applied. */
 export type ConfigInput = z.input<typeof configSchema>;
 export type PriceSection = z.infer<typeof priceSchema>;

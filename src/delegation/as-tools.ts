@@ -19,7 +19,7 @@ export function operationTool(operation: Operation, session: DelegationSession):
     parameters: operation.parameters,
     async execute(args, context) {
       try {
-        return JSON.stringify(await operation.run(args, session, { signal: context.signal, progress: context.progress }));
+        return JSON.stringify(await operation.run(args, session, { signal: context.signal, progress: context.progress, toolCallId: context.toolCallId }));
       } catch (error) {
         if (!(error instanceof LegateError)) throw error;
         return { content: excerpt(errorMessage(error), MAX_ERROR_CHARS), isError: true };

@@ -5,6 +5,8 @@ export interface OperationContext {
   signal: AbortSignal;
   /** Progress while a blocking operation waits (MCP progress notifications). */
   progress?: (done: number, total: number, message: string) => void;
+  /** Id of the tool call running the operation (absent for an MCP client's call). */
+  toolCallId?: string;
 }
 
 /** One delegation tool: schema + behaviour, shared by the agent toolsets and the MCP server. */

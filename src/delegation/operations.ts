@@ -5,7 +5,7 @@ import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import { newTaskId } from '../tasks/task-ids.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
 import { collectTask } from './collect-task.js';
-import { define, type Operation } from './operation.js';
+import { define, type Operation, type OperationContext } from './operation.js';
 import {
   cancelTaskParameters,
   checkTaskParameters,
@@ -70,6 +70,12 @@ async function withBudget(session: DelegationSession, spec: TaskSpec, asked: Bud
   return budget ? { ...spec, budget } : spec;
 }
 
+/** `spec` with the trace context of the delegation call spawning it, when tracing is on. */
+function withTrace(session: DelegationSession, spec: TaskSpec, context: OperationContext): TaskSpec {
+  const traceparent = context.toolCallId === undefined ? undefined : session.traceparent?.(context.toolCallId);
+  return traceparent ? { ...spec, traceparent } : spec;
+}
+
 /** The budget status of `task` (its tree's spend against its budget), when it has a budget. */
 async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<object | undefined> {
   if (!task.budget || !session.budgets) return undefined;
@@ -104,7 +110,8 @@ export const delegateTask = define({
     // Every child's spec and budget first: a refusal spawns none of the batch.
     const specs: TaskSpec[] = [];
     for (const entry of entries) {
-      specs.push(await withBudget(session, childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox), entry.budget));
+      const spec = childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox);
+      specs.push(withTrace(session, await withBudget(session, spec, entry.budget), context));
     }
     if (session.worktrees && entries.some((entry) => (entry.isolation ?? session.isolation) === 'worktree')) {
       await session.worktrees.repositoryOf(session.cwd); // not a repository: refused before any child starts
@@ -143,9 +150,9 @@ export const delegateTaskAsync = define({
     'The child sees only goal and context (not this conversation). Then: check_task to see progress, steer_task to redirect it, ' +
     'collect_task to get its summary, cancel_task to stop it. When it ends you also get a notice.',
   parameters: delegateTaskAsyncParameters,
-  async run(args, session) {
+  async run(args, session, context) {
     const spec = childSpec(session, args.goal, args.context, args.route, 'async', args.toolsets, args.sandbox);
-    const task = await spawnChild(session, await withBudget(session, spec, args.budget), args.isolation);
+    const task = await spawnChild(session, withTrace(session, await withBudget(session, spec, args.budget), context), args.isolation);
     return { ...spawnView(task), ...(task.worktree ? { worktree: { branch: task.worktree.branch, path: task.worktree.path } } : {}) };
   },
 });

@@ -39,6 +39,8 @@ export interface DelegationSession {
   budgets?: BudgetLedger;
   /** `delegation.budget`: each child's budget when its call sets none. */
   childBudget?: Budget;
+  /** The W3C `traceparent` of the tool call `toolCallId` of this agent, while it runs and tracing is on: stored on the children it spawns. */
+  traceparent?(toolCallId: string): string | undefined;
 }
 
 /** The operator's session (the user at the CLI): every task of the store, no spawning. */

@@ -135,6 +135,7 @@ export function parkingGate(options: ParkingOptions): ApprovalGate {
     } catch (error) {
       return { approved: false, reason: `${what} was not run: the task no longer waits for it (${errorMessage(error)})` };
     }
+    options.announce({ type: 'task.approval_answered', taskId, sessionId: parked.sessionId, approvalId: approval.id, approved: answer.approved });
     const by = answer.by ? ` by ${answer.by}` : '';
     if (answer.approved) {
       options.note(`▶ approved${by}: ${what} runs once`);

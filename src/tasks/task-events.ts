@@ -8,6 +8,8 @@ export type TaskEvent =
   | { type: 'task.steered'; taskId: string; sessionId: string; message: string }
   /** A background child's call waits for a human's answer: `task.approval` is the request. */
   | { type: 'task.input_required'; task: TaskRecord }
+  /** A human answered the approval request `approvalId` of a task running in this process: it runs on. */
+  | { type: 'task.approval_answered'; taskId: string; sessionId: string; approvalId: string; approved: boolean }
   | { type: 'task.ended'; task: TaskRecord }
   /**
    * The store failed a task's write that no caller waits on (a claim made after the task waited for

@@ -30,6 +30,11 @@ export interface TaskSpec {
    * changes are committed on `branch` when the child ends (issue 28).
    */
   worktree?: TaskWorktree;
+  /**
+   * The W3C trace context (`traceparent`) of the delegation call that spawned it, when tracing was
+   * on: its run's `invoke_agent` span is a child of that call's span in whatever process runs it.
+   */
+  traceparent?: string;
 }
 
 /** A task's git worktree: the repository it was added to, its branch and path, and the commit it started at. */

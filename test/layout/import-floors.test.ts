@@ -30,6 +30,12 @@ describe('import floors: a lower folder never imports a higher one', () => {
     ['tasks', 'acp'],
     ['tasks', 'delegation'],
     ['agent', 'delegation'],
+    // Tracing is an event consumer above the loop, the tasks and the tools: none of them knows it.
+    ['agent', 'telemetry'],
+    ['tasks', 'telemetry'],
+    ['delegation', 'telemetry'],
+    ['tools', 'telemetry'],
+    ['provider', 'telemetry'],
   ])('%s/ does not import %s/ (the runtime hands it what it needs, e.g. runnerFor(route))', (lower, higher) => {
     const upward = importsOf(lower).filter(({ target }) => target === higher || target.startsWith(`${higher}/`));
     expect(upward).toEqual([]);

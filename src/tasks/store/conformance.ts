@@ -80,6 +80,20 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       await expect(store.create(task)).rejects.toThrow(task.id);
     });
 
+    test('keeps the trace context a task was spawned with through its claims, hand-backs and end', async (store) => {
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      await store.create(taskFixture({ id: 't_trace', traceparent }));
+      expect((await store.get('t_trace'))!.traceparent).toBe(traceparent);
+      const claimed = await store.claim('t_trace', 'queued', 'A', Date.now() + 10_000, { startedAt: 1 });
+      expect(claimed.traceparent).toBe(traceparent);
+      await store.transition('t_trace', 'running', 'interrupted', { owner: undefined, leaseExpiresAt: undefined }, { owner: 'A', epoch: 1 });
+      const resumed = await store.claim('t_trace', 'interrupted', 'B', Date.now() + 10_000);
+      expect(resumed).toMatchObject({ traceparent, owner: 'B', epoch: 2 });
+      await store.transition('t_trace', 'running', 'completed', { summary: 'S', endedAt: 2 }, { owner: 'B', epoch: 2 });
+      expect((await store.get('t_trace'))!.traceparent).toBe(traceparent);
+      expect((await store.list({ sessionId: 's_1' })).find((task) => task.id === 't_trace')?.traceparent).toBe(traceparent);
+    });
+
     test('lists by session and status, newest first, with a limit', async (store) => {
       await store.create(taskFixture({ id: 't_a', sessionId: 's_1', createdAt: 1 }));
       await store.create(taskFixture({ id: 't_b', sessionId: 's_1', createdAt: 2, status: 'running' }));

@@ -1,0 +1,108 @@
+import { ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { errorMessage } from '../errors.js';
+import { legateVersion } from '../version.js';
+import { OtelAgentTrace } from './agent-trace.js';
+import { WarningExporter } from './export-warning.js';
+import { samplerFrom } from './sampler.js';
+import type { TelemetrySettings } from './telemetry-settings.js';
+import { formatTraceparent, parseTraceparent } from './traceparent.js';
+import type { AgentSpanStart, AgentTrace, TraceAttributes, Tracing } from './tracing.js';
+
+/**
+ * Tracing with the OpenTelemetry SDK: spans batched and exported over OTLP/HTTP (protobuf or JSON)
+ * to `settings.url`. Loaded only when tracing is on (`startTracing`). The tracer provider is this
+ * object's own, not registered globally, so that nothing else in the process (an SDK's own
+ * instrumentation) changes what is exported.
+ */
+export async function openOtelTracing(settings: TelemetrySettings, warn: (line: string) => void): Promise<Tracing> {
+  const options = { url: settings.url, headers: settings.headers, timeoutMillis: settings.timeoutMs };
+  const exporter: SpanExporter =
+    settings.protocol === 'http/json'
+      ? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(options)
+      : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(options);
+  // The exporter loads Node's HTTP client at its first export, in the middle of a run: load it now.
+  await import(settings.url.startsWith('https:') ? 'node:https' : 'node:http');
+  const warning = new WarningExporter(exporter, settings.url, warn);
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: legateVersion }),
+    sampler: samplerFrom(settings.sampler, warn),
+    spanProcessors: [new BatchSpanProcessor(warning)],
+  });
+  return new OtelTracing(provider, warning, settings.captureContent, settings.timeoutMs);
+}
+
+class OtelTracing implements Tracing {
+  readonly enabled = true;
+  private readonly tracer;
+  /** The `execute_tool` spans running now, by agent and call id. */
+  private readonly toolSpans = new Map<string, Span>();
+  /** The agents running in this process, by agent id (a task's id). */
+  private readonly agents = new Map<string, OtelAgentTrace>();
+  private closed = false;
+
+  constructor(
+    private readonly provider: BasicTracerProvider,
+    private readonly exporter: WarningExporter,
+    private readonly captureContent: boolean,
+    /** How long `shutdown` waits for the last export, at most (the export's own timeout). */
+    private readonly flushDeadlineMs: number,
+  ) {
+    this.tracer = provider.getTracer('legate', legateVersion);
+  }
+
+  startAgent(start: AgentSpanStart): AgentTrace {
+    const parent = parseTraceparent(start.traceparent);
+    const context = parent ? trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true }) : ROOT_CONTEXT;
+    const agent = new OtelAgentTrace(this.tracer, context, start, this.captureContent, {
+      toolStarted: (agentId, callId, span) => this.toolSpans.set(toolKey(agentId, callId), span),
+      toolEnded: (agentId, callId) => this.toolSpans.delete(toolKey(agentId, callId)),
+      ended: (agentId) => {
+        if (this.agents.get(agentId) === agent) this.agents.delete(agentId);
+      },
+      noteOn: (agentId, name, attributes) => this.noteOn(agentId, name, attributes),
+    });
+    this.agents.set(start.agentId, agent);
+    return agent;
+  }
+
+  traceparentOf(agentId: string, callId: string): string | undefined {
+    const span = this.toolSpans.get(toolKey(agentId, callId));
+    return span ? formatTraceparent(span.spanContext()) : undefined;
+  }
+
+  noteOn(agentId: string, name: string, attributes?: TraceAttributes): boolean {
+    const agent = this.agents.get(agentId);
+    agent?.note(name, attributes);
+    return agent !== undefined;
+  }
+
+  async flush(): Promise<void> {
+    await this.provider.forceFlush().catch((error: unknown) => this.exporter.warnOnce(errorMessage(error)));
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.flushDeadlineMs + 500);
+      timer.unref();
+    });
+    const flushed = this.provider.shutdown().then(
+      () => 'flushed' as const,
+      (error: unknown) => {
+        this.exporter.warnOnce(errorMessage(error));
+        return 'flushed' as const;
+      },
+    );
+    if ((await Promise.race([flushed, late])) === 'late') this.exporter.warnOnce(`no answer within ${this.flushDeadlineMs / 1000} s`);
+    clearTimeout(timer);
+  }
+}
+
+function toolKey(agentId: string, callId: string): string {
+  return `${agentId}\u0000${callId}`;
+}

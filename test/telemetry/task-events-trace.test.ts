@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
+import { type ScriptedServer, startScriptedServer } from '../../src/testing/scripted-server.js';
+import { runCli, scriptedConfig, startCli, tempDir, tempHome, until } from '../helpers/cli.js';
+import { childWith, isParent, lastToolResults } from '../helpers/script.js';
+import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
+import { spanNamed } from './trace-tree.js';
+
+/** Steers and approvals are events on the span of the task they reach. */
+
+let server: ScriptedServer | undefined;
+let receiver: OtlpReceiver | undefined;
+afterEach(async () => {
+  await server?.close();
+  await receiver?.close();
+});
+
+const idIn = (text: string): string => /"task_id":"(t_[0-9a-f]+)"/.exec(text)![1]!;
+
+describe('task events on the task span', () => {
+  it('a steer: legate.task.steered when the parent steers, legate.steer.delivered when the child gets it', async () => {
+    server = await startScriptedServer();
+    receiver = await startOtlpReceiver();
+    server.enqueue(
+      { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'STEERED-GOAL' } }] } },
+      {
+        match: (request) => isParent(request) && request.text.includes('"task_id"') && !request.text.includes('"delivery"'),
+        reply: (request) => ({ toolCalls: [{ name: 'steer_task', arguments: { task_id: idIn(request.text), message: 'STEER-TEXT' } }] }),
+      },
+      { match: (request) => isParent(request) && request.text.includes('"delivery"') && !request.text.includes('STEERED-SUMMARY'), reply: { text: 'waiting' } },
+      { match: (request) => isParent(request) && request.text.includes('STEERED-SUMMARY'), reply: { text: 'DONE' } },
+      { match: childWith('STEERED-GOAL'), reply: { delayMs: 1_500, toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }] } },
+      { match: childWith('STEERED-GOAL'), reply: (request) => ({ text: request.text.includes('STEER-TEXT') ? 'STEERED-SUMMARY' : 'not steered' }) },
+    );
+    const { home, work } = tempHome(scriptedConfig(server.openaiBaseUrl));
+    const result = await runCli(['run', 'go'], { home, cwd: work, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } });
+    expect(result.code, result.stderr).toBe(0);
+    const child = spanNamed(receiver.spans, 'invoke_agent child');
+    const names = child.events.map((event) => event.name);
+    expect(names).toContain('legate.task.steered');
+    expect(names).toContain('legate.steer.delivered');
+    expect(child.events.find((event) => event.name === 'legate.steer.delivered')!.attributes['legate.steer.count']).toBe(1);
+    // No steer text without content capture.
+    expect(receiver.bodies.map((body) => body.text).join('\n')).not.toContain('STEER-TEXT');
+  }, 60_000);
+
+  it('an approval: legate.approval.requested and legate.approval.answered, answered from another process', async () => {
+    const outside = tempDir('legate-outside-');
+    const command = `echo approved-run >> ${join(outside, 'approved.txt')}`;
+    server = await startScriptedServer();
+    receiver = await startOtlpReceiver();
+    server.enqueue(
+      {
+        match: (request) => isParent(request) && request.text.endsWith('go'),
+        reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'WRITER' } }] },
+      },
+      { match: (request) => isParent(request) && !request.text.includes('WRITER done'), reply: { text: 'spawned it' } },
+      { match: (request) => isParent(request) && request.text.includes('WRITER done'), reply: { text: 'ALL-DONE' } },
+      {
+        match: (request) => childWith('WRITER')(request) && lastToolResults(request).length === 0,
+        reply: { toolCalls: [{ name: 'terminal', arguments: { command, escalate: true } }] },
+      },
+      { match: childWith('WRITER'), reply: { text: 'WRITER done' } },
+    );
+    const { home, work } = tempHome(scriptedConfig(server.openaiBaseUrl, { agent: { approval: 'on-request' } }));
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+    const run = startCli(['run', '--sandbox', 'workspace-write', 'go'], { home, cwd: work, env });
+    let taskId: string | undefined;
+    await until(
+      async () => {
+        if (!existsSync(join(home, 'state.db'))) return false;
+        const store = SqliteTaskStore.open(join(home, 'state.db'));
+        const parked = (await store.list({ status: ['input_required'] }))[0];
+        await store.close();
+        taskId = parked?.id;
+        return taskId !== undefined;
+      },
+      30_000,
+      'the child to park',
+    );
+    const approved = await runCli(['tasks', 'approve', taskId!], { home, cwd: work, env });
+    expect(approved.code, approved.stderr).toBe(0);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    const child = spanNamed(receiver.spans, 'invoke_agent child');
+    const requested = child.events.find((event) => event.name === 'legate.approval.requested');
+    const answered = child.events.find((event) => event.name === 'legate.approval.answered');
+    expect(requested?.attributes).toMatchObject({ 'legate.approval.id': '1.1', 'legate.approval.kind': 'exec', 'legate.sandbox.mode': 'workspace-write' });
+    expect(answered?.attributes).toMatchObject({ 'legate.approval.id': '1.1', 'legate.approval.approved': true });
+    expect(receiver.bodies.map((body) => body.text).join('\n')).not.toContain('approved-run');
+  }, 60_000);
+});
