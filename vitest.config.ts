@@ -38,8 +38,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Both cores: most e2e time is spent waiting on child processes and scripted latency.
-    maxWorkers: 2,
+    // Three on two cores: most e2e time is spent waiting on child processes, timers and scripted latency.
+    maxWorkers: 3,
     projects: [
       { extends: true, test: { name: 'unit', include: unit } },
       { extends: true, test: { name: 'e2e', include: e2e } },

@@ -21,7 +21,8 @@ import { type JunkKind, junkArguments, prng, SANDBOX_FILES, STRINGS } from './ju
  * task has ended and every steer was delivered or missed.
  */
 
-const PER_TOOL = 300;
+// 150 calls a tool (about 2,500 in all): the suite budget (npm test under 5 min on 2 cores) over more of the same junk.
+const PER_TOOL = 150;
 const CONCURRENCY = 16;
 const SESSION = 's_fuzz00000000';
 const delegationTools = ['delegate_task', 'delegate_task_async', 'check_task', 'steer_task', 'collect_task', 'cancel_task', 'list_tasks'];
@@ -203,14 +204,14 @@ describe('fuzz: junk arguments for every tool of the top-level agent', () => {
     expect(crashes).toEqual([]);
     expect(stats.thrown).toBe(0);
     expect(stats.calls).toBe(PER_TOOL * tools.length);
-    expect(stats.calls).toBeGreaterThanOrEqual(3000);
+    expect(stats.calls).toBeGreaterThanOrEqual(2000);
     // Most junk is refused, and every tool refused some.
     expect(stats.errors).toBeGreaterThan(stats.calls / 2);
     for (const tool of tools) expect(stats.errorsByTool.get(tool.name) ?? 0, tool.name).toBeGreaterThan(PER_TOOL / 4);
     // The junk reached real tasks: children were spawned, steered (some steers delivered) and cancelled.
     // (Loose bounds: how many junk calls land on a still-running task depends on timing; tool arguments
-    // are strict since issue 27, so junk with an unknown key spawns nothing: 46 tasks in one run.)
-    expect(after.length).toBeGreaterThan(25);
+    // are strict since issue 27, so junk with an unknown key spawns nothing: 46 tasks at 300 calls a tool, 20 at 150.)
+    expect(after.length).toBeGreaterThan(10);
     for (const name of delegationTools) expect(stats.okByTool.get(name) ?? 0, name).toBeGreaterThan(3);
     const steers = (await Promise.all(after.map(async (task) => (await runtime!.tasks.trail(operator, task.id)).steers))).flat();
     expect(steers.filter((steer) => steer.state === 'delivered').length).toBeGreaterThan(0);
