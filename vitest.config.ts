@@ -41,7 +41,9 @@ export default defineConfig({
     // Three on two cores: most e2e time is spent waiting on child processes, timers and scripted latency.
     maxWorkers: 3,
     projects: [
-      { extends: true, test: { name: 'unit', include: unit } },
+      // Unit files share their worker's modules (no re-import per file): 105 s → 33 s for the project. A unit
+      // test leaves no module state behind that another reads (temp dirs, servers and stores are its own).
+      { extends: true, test: { name: 'unit', include: unit, isolate: false } },
       { extends: true, test: { name: 'e2e', include: e2e } },
     ],
   },

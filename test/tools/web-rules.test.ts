@@ -67,8 +67,8 @@ describe('host limiter', () => {
 });
 
 describe('html to markdown', () => {
-  test('a page too short to be an article: its body without navigation, scripts and footer', () => {
-    const page = htmlToMarkdown(
+  test('a page too short to be an article: its body without navigation, scripts and footer', async () => {
+    const page = await htmlToMarkdown(
       '<html><head><title>Short</title><script>var SCRIPT_X = 1</script></head><body><nav>NAV-X</nav><p>Just <em>one</em> line, see <a href="/x">x</a>.</p><footer>FOOT-X</footer></body></html>',
       'https://site.example/dir/page',
     );

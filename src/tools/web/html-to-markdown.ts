@@ -1,6 +1,4 @@
-import { Readability } from '@mozilla/readability';
-import { parseHTML } from 'linkedom';
-import { NodeHtmlMarkdown } from 'node-html-markdown';
+import type { NodeHtmlMarkdown } from 'node-html-markdown';
 
 /*
  * HTML to Markdown: `node-html-markdown`, after a readability pass (`@mozilla/readability` on a
@@ -16,13 +14,31 @@ import { NodeHtmlMarkdown } from 'node-html-markdown';
  * So node-html-markdown: tables without a plugin, and no options to get right.
  */
 
-const markdown = new NodeHtmlMarkdown({ maxConsecutiveNewlines: 2 });
+/**
+ * The three libraries, loaded at the first page converted: linkedom alone is ~400 modules, and every
+ * `legate` command would otherwise pay for them at startup (0.4 s more CPU for `legate --version`).
+ */
+interface Converters {
+  parseHTML: (html: string) => { document: Document };
+  Readability: new (document: Document, options: { charThreshold: number }) => { parse(): { title?: string | null; content?: string | null } | null };
+  markdown: NodeHtmlMarkdown;
+}
+let converters: Promise<Converters> | undefined;
+function loadConverters(): Promise<Converters> {
+  converters ??= Promise.all([import('linkedom'), import('@mozilla/readability'), import('node-html-markdown')]).then(([linkedom, readability, nhm]) => ({
+    parseHTML: linkedom.parseHTML as unknown as Converters['parseHTML'],
+    Readability: readability.Readability as unknown as Converters['Readability'],
+    markdown: new nhm.NodeHtmlMarkdown({ maxConsecutiveNewlines: 2 }),
+  }));
+  return converters;
+}
 
 /** Elements that are never a page's content. */
 const CHROME = 'script, style, noscript, template, svg, iframe, nav, header, footer, aside, form, button';
 
 /** The page's title and its main content as Markdown (links absolute against `url`). */
-export function htmlToMarkdown(html: string, url: string): { title: string; markdown: string } {
+export async function htmlToMarkdown(html: string, url: string): Promise<{ title: string; markdown: string }> {
+  const { parseHTML, Readability, markdown } = await loadConverters();
   const { document } = parseHTML(html);
   absolutizeLinks(document, url);
   const title = (document.querySelector('title')?.textContent ?? '').trim();
@@ -32,7 +48,7 @@ export function htmlToMarkdown(html: string, url: string): { title: string; mark
     element.remove();
   }
   // Readability changes the document it reads: give it its own copy, so the fallback reads the original.
-  const article = readable(parseHTML(document.toString()).document);
+  const article = readable(Readability, parseHTML(document.toString()).document);
   if (article && article.content.trim() !== '') {
     // Readability takes the article's heading out of its content as its title: put it back on top.
     const heading = article.title?.trim() ?? '';
@@ -45,7 +61,7 @@ export function htmlToMarkdown(html: string, url: string): { title: string; mark
   return { title, markdown: markdown.translate(body).trim() };
 }
 
-function readable(document: Document): { title?: string | null; content: string } | null {
+function readable(Readability: Converters['Readability'], document: Document): { title?: string | null; content: string } | null {
   try {
     const article = new Readability(document, { charThreshold: 200 }).parse();
     return article && typeof article.content === 'string' ? { title: article.title ?? null, content: article.content } : null;

@@ -39,7 +39,7 @@ export function webFetchTool(settings: WebSettings, limiter: HostLimiter): Tool 
       const page = await fetchPage(url, { settings, limiter, signal: context.signal, accepts: (type) => kindOf(type) !== undefined, ...approver(context) });
       const kind = kindOf(page.mediaType) ?? 'text';
       const text = decode(page.body, page.charset);
-      const { title, content } = kind === 'html' ? titled(htmlToMarkdown(text, page.url)) : { title: '', content: text };
+      const { title, content } = kind === 'html' ? titled(await htmlToMarkdown(text, page.url)) : { title: '', content: text };
       const header = [
         dataNotice(page.url),
         ...(title ? [`Title: ${title}`] : []),
