@@ -45,6 +45,19 @@ describe('one definition of Message', () => {
     expect(parseStoredMessages(JSON.stringify(every), storedFormat, 'test')).toEqual(every);
   });
 
+  it('writes format 2 (reasoning parts) and still reads a format-1 checkpoint; an unknown format is store_corrupt naming it', () => {
+    expect(storedFormat).toBe(2);
+    const formatOne = [
+      { role: 'user', content: 'the brief' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'list_dir', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 'c1', name: 'list_dir', content: 'a' },
+    ];
+    expect(parseStoredMessages(JSON.stringify(formatOne), 1, 'task "t_old" checkpoint step 0')).toEqual(formatOne);
+    expect(() => parseStoredMessages('[]', 3, 'task "t_new" checkpoint step 0')).toThrow(
+      /task "t_new" checkpoint step 0 was stored in format 3; this legate reads formats 1 and 2/,
+    );
+  });
+
   for (const [name, open] of [
     ['memory', () => new MemoryTaskStore()],
     ['sqlite', () => SqliteTaskStore.open(join(dir, 'state.db'))],
