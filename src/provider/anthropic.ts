@@ -35,8 +35,8 @@ export function createAnthropicAdapter(baseUrl: string = defaultAnthropicBaseUrl
       const { default: AnthropicClient } = await import('@anthropic-ai/sdk');
       return new AnthropicClient({ apiKey, baseURL, maxRetries: 0, logLevel: 'off', fetch });
     },
-    open: (client, request, signal) =>
-      client.messages.create(toAnthropicRequest(request, wireRulesFor('anthropic', baseUrl, request.model, request.rules)), { signal }),
+    open: (client, request, options) =>
+      client.messages.create(toAnthropicRequest(request, wireRulesFor('anthropic', baseUrl, request.model, request.rules)), options),
     read: readAnthropicStream,
   });
 }

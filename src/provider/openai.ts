@@ -17,8 +17,8 @@ export function createOpenAIAdapter(baseUrl: string = defaultOpenAIBaseUrl): Wir
       const { default: OpenAIClient } = await import('openai');
       return new OpenAIClient({ apiKey, baseURL, maxRetries: 0, logLevel: 'off', fetch });
     },
-    open: (client, request, signal) =>
-      client.chat.completions.create(toOpenAIRequest(request, wireRulesFor('openai', baseUrl, request.model, request.rules)), { signal }),
+    open: (client, request, options) =>
+      client.chat.completions.create(toOpenAIRequest(request, wireRulesFor('openai', baseUrl, request.model, request.rules)), options),
     read: readOpenAIStream,
   });
 }

@@ -1,4 +1,4 @@
-import { activityFetch, withActivity } from './activity-fetch.js';
+import { activityFetch, activityTag } from './activity-fetch.js';
 import { abortFailure, startFailure, streamFailure, truncatedFailure } from './classify-failure.js';
 import { clientCache } from './client-cache.js';
 import type { ModelRequest, ProviderEvent } from './types.js';
@@ -14,7 +14,7 @@ export interface WireSpec<Client, Chunk> {
   /** Builds the SDK client (`maxRetries: 0`; `fetch` is the one to pass it). Called once per key. */
   createClient(baseUrl: string, apiKey: string, fetch: typeof activityFetch): Promise<Client>;
   /** Starts the streamed request; rejects when it fails to start. */
-  open(client: Client, request: ModelRequest, signal: AbortSignal): Promise<AsyncIterable<Chunk>>;
+  open(client: Client, request: ModelRequest, options: { signal: AbortSignal; headers: Record<string, string> }): Promise<AsyncIterable<Chunk>>;
   /**
    * Folds the SDK's chunks into legate's events: yields deltas, returns the final `done` or what
    * end marker was missing. May throw (the SDK does on a cut or an error event): that is handled here.
@@ -36,7 +36,8 @@ export function defineWireAdapter<Client, Chunk>(spec: WireSpec<Client, Chunk>):
     async attempt(request: ModelRequest, options: AttemptOptions): Promise<AsyncIterable<ProviderEvent>> {
       try {
         const client = await clientFor(spec.endpoint, options.apiKey);
-        const chunks = await withActivity(options.onActivity, () => spec.open(client, request, options.signal));
+        const tag = activityTag(options.onActivity);
+        const chunks = await spec.open(client, request, { signal: options.signal, headers: tag.headers }).finally(tag.release);
         options.onActivity?.();
         return readToEnd(spec.read(touching(chunks, options)), options);
       } catch (error) {

@@ -225,5 +225,7 @@ describe('request shape on the wire', () => {
     ]);
     expect(server.requests[0]!.apiKey).toBe('sk-test-key-0001');
     expect(server.requests[0]!.text).toContain('ENOENT b.txt');
+    // The attempt's activity tag (activity-fetch.ts) is taken off before the request leaves.
+    expect(server.requests[0]!.headers).not.toHaveProperty('x-legate-activity');
   });
 });
