@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { onTestFinished } from 'vitest';
+import { runCommand } from '../../src/cli/run.js';
 import { configSchema } from '../../src/config/schema.js';
 import { Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
@@ -47,4 +49,13 @@ export function runtimeOnScripted(
     rmSync(cwd, { recursive: true, force: true });
   });
   return runtime;
+}
+
+/** `legate run --json` in this process on `runtime`: its exit code and its parsed JSON result (`reasoning`: `--reasoning`). */
+export async function runJsonOn(runtime: Runtime, prompt = 'go', options: { reasoning?: boolean } = {}): Promise<{ code: number; json: any }> {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const code = await runCommand(prompt, { json: true, ...options }, { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} }, runtime);
+  return { code, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
 }

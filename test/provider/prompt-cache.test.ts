@@ -1,13 +1,12 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cli/run.js';
 import { toOpenAIRequest } from '../../src/provider/openai.js';
 import { wireRulesFor } from '../../src/provider/reasoning-rules.js';
 import { createProvider } from '../../src/provider/registry.js';
 import type { ModelRequest, Provider } from '../../src/provider/types.js';
+import type { Runtime } from '../../src/runtime.js';
 import type { RecordedRequest, ScriptedStep } from '../../src/testing/scripted-server.js';
 import { childWith, isChild, isParent } from '../helpers/script.js';
-import { runtimeOnScripted, useScriptedServer } from '../helpers/scripted.js';
+import { runJsonOn, runtimeOnScripted, useScriptedServer } from '../helpers/scripted.js';
 
 /**
  * Issue 25, prompt caching. Anthropic: `cache_control` on the stable prefix (the last tool, the
@@ -16,13 +15,7 @@ import { runtimeOnScripted, useScriptedServer } from '../helpers/scripted.js';
  * same toolset share it. OpenAI: `prompt_cache_key` per task tree, only on OpenAI's own endpoint.
  */
 
-async function run(runtime: Parameters<typeof runCommand>[3], prompt = 'go'): Promise<any> {
-  const stdout = new PassThrough();
-  const chunks: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await runCommand(prompt, { json: true }, { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} }, runtime);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
+const run = async (runtime: Runtime): Promise<any> => (await runJsonOn(runtime)).json;
 
 const list = { name: 'list_dir', arguments: { path: '.' } };
 const twoSiblings = (): ScriptedStep[] => [

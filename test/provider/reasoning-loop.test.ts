@@ -1,11 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cli/run.js';
 import type { Runtime } from '../../src/runtime.js';
 import { thinkingSignature } from '../../src/testing/provider-rules.js';
 import type { RecordedRequest, ScriptedServerOptions, ScriptedStep } from '../../src/testing/scripted-server.js';
 import { childWith, isParent, lastToolResults } from '../helpers/script.js';
-import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scripted.js';
+import { runJsonOn, runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scripted.js';
 
 /**
  * Issue 25: reasoning models through `legate run`, over real HTTP and the real SDKs, against a
@@ -14,18 +12,7 @@ import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scri
  * provider's real 400: what makes the first pass is legate sending the reasoning back as required.
  */
 
-interface RunOutput {
-  code: number;
-  json: any;
-}
-
-async function runJson(runtime: Runtime, prompt = 'go'): Promise<RunOutput> {
-  const stdout = new PassThrough();
-  const chunks: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const code = await runCommand(prompt, { json: true, reasoning: true }, { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} }, runtime);
-  return { code, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-}
+const runJson = (runtime: Runtime, prompt = 'go') => runJsonOn(runtime, prompt, { reasoning: true });
 
 async function scripted(
   wire: Wire,

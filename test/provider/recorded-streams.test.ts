@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cli/run.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { EmulatedProvider } from '../../src/testing/provider-rules.js';
 import type { RecordedRequest } from '../../src/testing/scripted-server.js';
-import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scripted.js';
+import { runJsonOn, runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scripted.js';
 
 /**
  * Issue 25: streams in the shape of each provider's documented examples (test/fixtures/provider-streams,
@@ -16,13 +14,7 @@ import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scri
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/provider-streams/${name}`, import.meta.url), 'utf8');
 
-async function runJson(runtime: Runtime): Promise<any> {
-  const stdout = new PassThrough();
-  const chunks: Buffer[] = [];
-  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await runCommand('what is here?', { json: true, reasoning: true }, { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {} }, runtime);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
+const runJson = async (runtime: Runtime): Promise<any> => (await runJsonOn(runtime, 'what is here?', { reasoning: true })).json;
 
 async function replay(
   wire: Wire,
