@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
@@ -13,9 +12,9 @@ import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
 import type { DelegationSession } from './delegation/session.js';
 import { costFromPrices } from './delegation/usage-view.js';
+import { EndpointProviders, type ProviderFactory } from './endpoint-providers.js';
 import { LegateError } from './errors.js';
-import { CredentialPool } from './provider/credential-pool.js';
-import { createProvider, providerEntry } from './provider/registry.js';
+import { providerEntry } from './provider/registry.js';
 import type { Provider } from './provider/types.js';
 import type { ApprovalGate } from './sandbox/approval-gate.js';
 import { IOPerMode } from './sandbox/io-per-mode.js';
@@ -26,8 +25,8 @@ import { CapabilityCheckedRunner, type WorkerCapabilities } from './tasks/shared
 import { MemoryTaskStore } from './tasks/store/memory-store.js';
 import type { SessionStore } from './tasks/store/session-store.js';
 import type { TaskStore } from './tasks/store/task-store.js';
-import type { TaskEvent } from './tasks/task-events.js';
 import { sessionCaller, type TaskRunner, TaskService, type TaskServiceOptions } from './tasks/task-service.js';
+import { traceTaskEvent } from './telemetry/task-event-trace.js';
 import { TracedRunner } from './telemetry/traced-runner.js';
 import { noTracing, type Tracing } from './telemetry/tracing.js';
 import { createNodeIO } from './tools/node-io.js';
@@ -53,7 +52,7 @@ export interface RuntimeOptions {
   /** More toolsets (MCP servers…), usable by name in `agent.toolsets` and by children. */
   extraToolsets?: Toolset[];
   /** Replace provider construction (the offline demo model). */
-  providerFactory?: (endpoint: EndpointSpec, pool: CredentialPool) => Provider;
+  providerFactory?: ProviderFactory;
   /** Provider retry tuning (tests). */
   retryBaseDelayMs?: number;
   /** Opened for this runtime (MCP connections…): closed by `close()`, after the tasks stop. */
@@ -99,8 +98,7 @@ export class Runtime implements ChildEnvironment {
   private readonly toolsets: Toolset[];
   /** MCP toolsets children do not get (`delegation.inherit_mcp_toolsets: false`). */
   private readonly parentOnlyToolsets: Set<string>;
-  private readonly pools = new Map<string, CredentialPool>();
-  private readonly providers = new Map<string, Provider>();
+  private readonly providers: EndpointProviders;
   private readonly options: RuntimeOptions;
   /** Every configured API key (longer than 8 characters: shorter ones are placeholders like `none`). */
   private readonly secrets: string[];
@@ -117,6 +115,10 @@ export class Runtime implements ChildEnvironment {
 
   constructor(options: RuntimeOptions) {
     this.options = options;
+    this.providers = new EndpointProviders({
+      ...(options.providerFactory ? { factory: options.providerFactory } : {}),
+      ...(options.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: options.retryBaseDelayMs } : {}),
+    });
     this.config = options.loaded.config;
     this.configFile = options.loaded.file;
     this.endpoints = resolveEndpoints(options.loaded);
@@ -209,28 +211,7 @@ export class Runtime implements ChildEnvironment {
 
   /** The provider for an endpoint; endpoints with the same keys share one credential pool. */
   provider(endpoint: EndpointSpec): Provider {
-    const poolId = `${endpoint.provider}|${endpoint.baseUrl}|${fingerprint(endpoint.keys)}`;
-    let pool = this.pools.get(poolId);
-    if (!pool) {
-      pool = new CredentialPool({ keys: endpoint.keys, strategy: endpoint.keyStrategy, endpoint: endpoint.baseUrl });
-      this.pools.set(poolId, pool);
-    }
-    const providerId = `${poolId}|${endpoint.timeoutMs}|${endpoint.maxRetries}`;
-    let provider = this.providers.get(providerId);
-    if (!provider) {
-      provider = this.options.providerFactory
-        ? this.options.providerFactory(endpoint, pool)
-        : createProvider({
-            provider: endpoint.provider,
-            baseUrl: endpoint.baseUrl,
-            pool,
-            timeoutMs: endpoint.timeoutMs,
-            maxAttempts: endpoint.maxRetries + 1,
-            ...(this.options.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: this.options.retryBaseDelayMs } : {}),
-          });
-      this.providers.set(providerId, provider);
-    }
-    return provider;
+    return this.providers.for(endpoint);
   }
 
   /** The wire a child on `route` talks (`gen_ai.provider.name`): `acp` for an ACP agent's route, `unknown` for a route not configured here. */
@@ -391,16 +372,6 @@ export class Runtime implements ChildEnvironment {
   }
 }
 
-/** Approvals are events on the span of the task they stop, where it runs in this process. */
-function traceTaskEvent(tracing: Tracing, event: TaskEvent): void {
-  if (event.type === 'task.input_required' && event.task.approval) {
-    const { id, kind, mode } = event.task.approval;
-    tracing.noteOn(event.task.id, 'legate.approval.requested', { 'legate.approval.id': id, 'legate.approval.kind': kind, 'legate.sandbox.mode': mode });
-  } else if (event.type === 'task.approval_answered') {
-    tracing.noteOn(event.taskId, 'legate.approval.answered', { 'legate.approval.id': event.approvalId, 'legate.approval.approved': event.approved });
-  }
-}
-
 /**
  * The tool with every configured API key masked in its output: a child running `env` must not copy
  * a key into its transcript, state.db, or the requests of a route to another endpoint.
@@ -413,8 +384,4 @@ function redactingTool(tool: Tool, secrets: string[]): Tool {
       return typeof output === 'string' ? redactSecrets(output, secrets) : { ...output, content: redactSecrets(output.content, secrets) };
     },
   };
-}
-
-function fingerprint(keys: string[]): string {
-  return createHash('sha256').update(keys.join('\n')).digest('hex').slice(0, 16);
 }
