@@ -189,7 +189,6 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       }
       let rejected: string | undefined;
       let reply: Extract<Message, { role: 'assistant' }> | undefined;
-      let truncated = false;
       let stop: { stopReason: StopReason; rawStopReason: string; stopDetails?: string } | undefined;
       // A context-length error compacts and retries that call once (never the same request again).
       for (let attempt = 0; attempt < 2 && !reply; attempt++) {
@@ -227,7 +226,6 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
           } else {
             reply = event.message;
             stop = event;
-            truncated = event.stopReason === 'max_tokens';
             apiCalls++;
             usage = addUsage(usage, event.usage);
             emit({
@@ -268,7 +266,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       // A paused turn (Anthropic `pause_turn`) goes back as it is: the model continues it.
       if (stop?.stopReason === 'pause_turn' && !(reply.toolCalls?.length ?? 0)) continue;
 
-      if (truncated) {
+      if (stop?.stopReason === 'max_tokens') {
         truncatedInARow += 1;
         messages.push(...truncatedToolResults(reply, limit));
         if (truncatedInARow >= maxTruncatedReplies) {

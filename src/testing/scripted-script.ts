@@ -146,6 +146,13 @@ export interface ResolvedReply {
   contextWindowExceeded: boolean;
 }
 
+/** The default output count of a reply: its text and tool calls (name and JSON arguments), 4 characters a token. */
+export function estimatedOutputTokens(reply: ScriptedReply): number {
+  const argumentsOf = (call: { arguments: unknown }): string => (typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}));
+  const chars = (reply.text ?? '').length + (reply.toolCalls ?? []).reduce((sum, call) => sum + call.name.length + argumentsOf(call).length, 0);
+  return Math.max(1, Math.ceil(chars / 4));
+}
+
 /** Fills in tool-call ids (`<idPrefix><request>_<n>`), JSON-encodes arguments and estimates usage. */
 export function resolveReply(reply: ScriptedReply, request: RecordedRequest, idPrefix: string): ResolvedReply {
   const text = reply.text ?? '';
@@ -154,11 +161,7 @@ export function resolveReply(reply: ScriptedReply, request: RecordedRequest, idP
     name: call.name,
     arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}),
   }));
-  const outputChars = text.length + toolCalls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
-  const usage = reply.usage ?? {
-    inputTokens: Math.max(1, Math.ceil(request.text.length / 4)),
-    outputTokens: Math.max(1, Math.ceil(outputChars / 4)),
-  };
+  const usage = reply.usage ?? { inputTokens: Math.max(1, Math.ceil(request.text.length / 4)), outputTokens: estimatedOutputTokens(reply) };
   return {
     text,
     toolCalls,

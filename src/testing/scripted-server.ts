@@ -7,7 +7,7 @@ import { anthropicPairingViolation, openaiPairingViolation } from './pairing-rul
 import { PromptCacheModel } from './prompt-cache-model.js';
 import { anthropicRuleViolation, type EmulatedProvider, openaiRuleViolation } from './provider-rules.js';
 import { sendJson, writeReply } from './reply-writer.js';
-import type { RecordedRequest, ScriptedReply, ScriptedStep } from './scripted-script.js';
+import { estimatedOutputTokens, type RecordedRequest, type ScriptedReply, type ScriptedStep } from './scripted-script.js';
 import type { WireEncoder } from './wire-encoder.js';
 
 export type { RecordedRequest, ScriptedReply, ScriptedStep } from './scripted-script.js';
@@ -210,10 +210,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       return;
     }
     if (cacheModel && encoder.wire === 'anthropic' && !reply.usage) {
-      const split = cacheModel.usageOf(body);
-      const outputChars =
-        (reply.text ?? '').length + (reply.toolCalls ?? []).reduce((sum, call) => sum + call.name.length + JSON.stringify(call.arguments ?? {}).length, 0);
-      reply = { ...reply, usage: { ...split, outputTokens: Math.max(1, Math.ceil(outputChars / 4)) } };
+      reply = { ...reply, usage: { ...cacheModel.usageOf(body), outputTokens: estimatedOutputTokens(reply) } };
     }
     const destroySocket = (): void => {
       destroyedOnPurpose = true;
