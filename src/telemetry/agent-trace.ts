@@ -49,21 +49,20 @@ export class OtelAgentTrace implements AgentTrace {
     private readonly captureContent: boolean,
     private readonly hooks: AgentTraceHooks,
   ) {
-    this.span = tracer.startSpan(
+    this.span = startSpan(
+      tracer,
       `invoke_agent ${start.name}`,
-      {
-        kind: SpanKind.INTERNAL,
-        attributes: clean({
-          'gen_ai.operation.name': 'invoke_agent',
-          'gen_ai.provider.name': start.provider,
-          'gen_ai.agent.name': start.name,
-          'gen_ai.agent.id': start.agentId,
-          'gen_ai.conversation.id': start.conversationId,
-          'gen_ai.request.model': start.model,
-          ...start.attributes,
-          ...(captureContent && start.input !== undefined ? { 'gen_ai.input.messages': messagesJson('user', start.input) } : {}),
-        }),
-      },
+      SpanKind.INTERNAL,
+      clean({
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.provider.name': start.provider,
+        'gen_ai.agent.name': start.name,
+        'gen_ai.agent.id': start.agentId,
+        'gen_ai.conversation.id': start.conversationId,
+        'gen_ai.request.model': start.model,
+        ...start.attributes,
+        ...(captureContent && start.input !== undefined ? { 'gen_ai.input.messages': messagesJson('user', start.input) } : {}),
+      }),
       parent,
     );
     this.context = trace.setSpan(parent, this.span);
@@ -118,16 +117,15 @@ export class OtelAgentTrace implements AgentTrace {
       case 'model.started':
         this.chat?.end();
         this.chatModel = event.model;
-        this.chat = this.tracer.startSpan(
+        this.chat = startSpan(
+          this.tracer,
           `chat ${event.model}`,
+          SpanKind.CLIENT,
           {
-            kind: SpanKind.CLIENT,
-            attributes: {
-              'gen_ai.operation.name': 'chat',
-              'gen_ai.provider.name': this.start.provider,
-              'gen_ai.request.model': event.model,
-              'gen_ai.conversation.id': this.start.conversationId,
-            },
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': this.start.provider,
+            'gen_ai.request.model': event.model,
+            'gen_ai.conversation.id': this.start.conversationId,
           },
           this.context,
         );
@@ -157,17 +155,16 @@ export class OtelAgentTrace implements AgentTrace {
         this.usage = event.total;
         return;
       case 'tool.started': {
-        const span = this.tracer.startSpan(
+        const span = startSpan(
+          this.tracer,
           `execute_tool ${event.name}`,
+          SpanKind.INTERNAL,
           {
-            kind: SpanKind.INTERNAL,
-            attributes: {
-              'gen_ai.operation.name': 'execute_tool',
-              'gen_ai.tool.name': event.name,
-              'gen_ai.tool.call.id': event.callId,
-              'gen_ai.tool.type': 'function',
-              ...(this.captureContent ? { 'gen_ai.tool.call.arguments': event.arguments } : {}),
-            },
+            'gen_ai.operation.name': 'execute_tool',
+            'gen_ai.tool.name': event.name,
+            'gen_ai.tool.call.id': event.callId,
+            'gen_ai.tool.type': 'function',
+            ...(this.captureContent ? { 'gen_ai.tool.call.arguments': event.arguments } : {}),
           },
           this.context,
         );
@@ -213,6 +210,17 @@ export class OtelAgentTrace implements AgentTrace {
       if (!this.hooks.noteOn(taskId, name, attributes)) span.addEvent(name, attributes);
     }
   }
+}
+
+/**
+ * A span with its attributes set after the start: the SDK checks attributes given to `startSpan`
+ * three times (for the sampler, again after it, and when setting them), set afterwards once. No
+ * sampler legate offers reads them.
+ */
+function startSpan(tracer: Tracer, name: string, kind: SpanKind, attributes: Record<string, string | number | boolean>, parent: Context): Span {
+  const span = tracer.startSpan(name, { kind }, parent);
+  span.setAttributes(attributes);
+  return span;
 }
 
 /** The task ids a delegation call's arguments name (`task_id`, `task_ids`). */
