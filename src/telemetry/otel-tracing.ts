@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -9,8 +9,9 @@ import { WarningExporter } from './export-warning.js';
 import { OtlpHttpExporter } from './otlp-exporter.js';
 import { samplerFrom } from './sampler.js';
 import type { TelemetrySettings } from './telemetry-settings.js';
+import { endToolSpan, startToolSpan } from './tool-span.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
-import type { AgentSpanStart, AgentTrace, TraceAttributes, Tracing } from './tracing.js';
+import type { AgentSpanStart, AgentTrace, NoteOptions, ToolCallStart, ToolCallTrace, TraceAttributes, Tracing } from './tracing.js';
 
 /** How long the exit waits for the last spans to be exported, at most (`Tracing.shutdown`). */
 export const exitFlushMs = 1_000;
@@ -54,9 +55,7 @@ class OtelTracing implements Tracing {
   }
 
   startAgent(start: AgentSpanStart): AgentTrace {
-    const parent = parseTraceparent(start.traceparent);
-    const context = parent ? trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true }) : ROOT_CONTEXT;
-    const agent = new OtelAgentTrace(this.tracer, context, start, this.captureContent, {
+    const agent = new OtelAgentTrace(this.tracer, contextOf(start.traceparent), start, this.captureContent, {
       toolStarted: (agentId, callId, span) => this.toolSpans.set(toolKey(agentId, callId), span),
       toolEnded: (agentId, callId) => this.toolSpans.delete(toolKey(agentId, callId)),
       ended: (agentId) => {
@@ -68,14 +67,42 @@ class OtelTracing implements Tracing {
     return agent;
   }
 
+  startToolCall(start: ToolCallStart): ToolCallTrace {
+    const key = toolKey(start.agentId, start.callId);
+    const span = startToolSpan(
+      this.tracer,
+      {
+        name: start.name,
+        callId: start.callId,
+        arguments: start.arguments,
+        by: start.agentId,
+        kind: SpanKind.SERVER,
+        attributes: { 'gen_ai.conversation.id': start.conversationId },
+      },
+      contextOf(start.traceparent),
+      this.captureContent,
+      (agentId, name, attributes) => this.noteOn(agentId, name, attributes),
+    );
+    this.toolSpans.set(key, span);
+    let ended = false;
+    return {
+      end: (result) => {
+        if (ended) return;
+        ended = true;
+        this.toolSpans.delete(key);
+        endToolSpan(span, result, this.captureContent);
+      },
+    };
+  }
+
   traceparentOf(agentId: string, callId: string): string | undefined {
     const span = this.toolSpans.get(toolKey(agentId, callId));
     return span ? formatTraceparent(span.spanContext()) : undefined;
   }
 
-  noteOn(agentId: string, name: string, attributes?: TraceAttributes): boolean {
+  noteOn(agentId: string, name: string, attributes?: TraceAttributes, options?: NoteOptions): boolean {
     const agent = this.agents.get(agentId);
-    agent?.note(name, attributes);
+    agent?.note(name, attributes, options);
     return agent !== undefined;
   }
 
@@ -106,6 +133,12 @@ class OtelTracing implements Tracing {
       this.exporter.warnOnce(reason);
     }
   }
+}
+
+/** The context a span continues: the remote span a `traceparent` names, else none (a new trace). */
+function contextOf(traceparent: string | undefined): Context {
+  const parent = parseTraceparent(traceparent);
+  return parent ? trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true }) : ROOT_CONTEXT;
 }
 
 function toolKey(agentId: string, callId: string): string {
