@@ -75,8 +75,6 @@ function writeSpan(writer: ProtoWriter, span: ReadableSpan): void {
   writer.end(start);
 }
 
-const nanosPerSecond = 1_000_000_000n;
-
 /** Protobuf wire format into one growing buffer. */
 class ProtoWriter {
   private buffer: Buffer;
@@ -139,11 +137,21 @@ class ProtoWriter {
     this.at = this.buffer.writeUInt32LE(value >>> 0, this.at);
   }
 
-  /** A time as fixed64 nanoseconds since the epoch. */
+  /**
+   * A time as fixed64 nanoseconds since the epoch, in exact double arithmetic (no BigInt): seconds
+   * split in 16-bit halves keep every product under 2^53.
+   */
   time(field: number, time: HrTime): void {
     this.tag(field, 1);
     this.room(8);
-    this.at = this.buffer.writeBigUInt64LE(BigInt(time[0]) * nanosPerSecond + BigInt(time[1]), this.at);
+    const [seconds, nanos] = time;
+    const high = Math.floor(seconds / 65_536) * 1e9; // × 2^16
+    const low = (seconds % 65_536) * 1e9 + nanos;
+    const lowPart = (high % 65_536) * 65_536 + low;
+    const lo = lowPart % 4_294_967_296;
+    const hi = Math.floor(high / 65_536) + Math.floor(lowPart / 4_294_967_296);
+    this.at = this.buffer.writeUInt32LE(lo, this.at);
+    this.at = this.buffer.writeUInt32LE(hi, this.at);
   }
 
   /** Repeated `KeyValue` under `field`. */
