@@ -81,6 +81,38 @@ describe('task events on the task span', () => {
     expect(child.events.map((event) => event.name)).toContain('legate.steer.delivered');
   }, 60_000);
 
+  it("a collect from another process (legate tasks collect): its execute_tool span in the task's trace, under the spawning call, with legate.task.collected", async () => {
+    server = await startScriptedServer();
+    receiver = await startOtlpReceiver();
+    server.enqueue(
+      {
+        match: (request) => isParent(request) && request.text.endsWith('go'),
+        reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'COLLECTED-GOAL' } }] },
+      },
+      { match: (request) => isParent(request) && !request.text.includes('COLLECTED-DONE'), reply: { text: 'spawned' } },
+      { label: 'child', match: childWith('COLLECTED-GOAL'), reply: { delayMs: 1_500, text: 'COLLECTED-DONE' } },
+      { match: (request) => isParent(request) && request.text.includes('COLLECTED-DONE'), reply: { text: 'ALL' } },
+    );
+    const { home, work } = tempHome(scriptedConfig(server.openaiBaseUrl));
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+    const run = startMain(['run', 'go'], { home, cwd: work, env });
+    await until(() => server!.requests.some((request) => request.stepLabel === 'child'), 30_000, 'the child to call the model');
+    const store = SqliteTaskStore.open(join(home, 'state.db'));
+    const taskId = (await store.list({ status: ['running'] }))[0]!.id;
+    await store.close();
+    const collected = await runMain(['tasks', 'collect', taskId, '--json'], { home, cwd: work, env });
+    expect(collected.code, collected.stderr).toBe(0);
+    expect(collected.stdout).toContain('COLLECTED-DONE');
+    expect((await run.done).code).toBe(0);
+    const spawn = spanNamed(receiver.spans, 'execute_tool delegate_task_async');
+    const collect = spanNamed(receiver.spans, 'execute_tool collect_task');
+    expect(collect).toMatchObject({ traceId: spawn.traceId, parentSpanId: spawn.spanId, kind: 2 });
+    expect(collect.events).toEqual([
+      expect.objectContaining({ name: 'legate.task.collected', attributes: { 'legate.task.id': taskId, 'legate.by': 'operator' } }),
+    ]);
+    expect(spanNamed(receiver.spans, 'invoke_agent child').parentSpanId).toBe(spawn.spanId);
+  }, 60_000);
+
   it('an approval: legate.approval.requested and legate.approval.answered, answered from another process', async () => {
     const outside = tempDir('legate-outside-');
     const command = `echo approved-run >> ${join(outside, 'approved.txt')}`;
