@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { LegateError } from '../errors.js';
 import { git, runGit } from './git.js';
 
@@ -34,39 +34,56 @@ export function branchFor(taskId: string): string {
  * `<home>/worktrees/<task_id>`; each is on branch `legate/<task_id>`, created at the parent's HEAD.
  */
 export class WorktreeManager {
-  constructor(private readonly home: string) {}
+  /** `home`: the LEGATE_HOME; worktrees live under its `worktrees/`. */
+  constructor(readonly home: string) {}
 
   /** The repository's top-level directory; `not_a_repository` when `cwd` is not inside one. */
   async repositoryOf(cwd: string): Promise<string> {
     const out = await runGit(cwd, ['rev-parse', '--show-toplevel']);
     if (out.code !== 0) {
-      throw new LegateError('not_a_repository', `not_a_repository: "${cwd}" is not inside a git repository; isolation "worktree" needs one`, { cwd });
+      throw new LegateError('not_a_repository', `"${cwd}" is not inside a git repository; isolation "worktree" needs one`, { cwd });
     }
     return out.stdout.trim();
   }
 
-  /** `git worktree add` of the repository containing `parentCwd`, at its HEAD, on `legate/<taskId>`. */
+  /**
+   * The worktree under `<home>/worktrees/` that `cwd` lies in (a child's, inherited by its own
+   * children that ask for no worktree of their own), or undefined.
+   */
+  worktreeContaining(cwd: string): string | undefined {
+    const inside = relative(join(this.home, 'worktrees'), cwd);
+    if (inside === '' || inside.startsWith('..') || inside.startsWith(sep)) return undefined;
+    return join(this.home, 'worktrees', inside.split(sep)[0]!);
+  }
+
+  /**
+   * `git worktree add` of the repository containing `parentCwd`, at its HEAD, on `legate/<taskId>`.
+   * From inside another worktree (a nested child asking for its own), at that worktree's HEAD; the
+   * repository recorded is always the main working tree, which outlives the worktrees.
+   */
   async create(parentCwd: string, taskId: string): Promise<CreatedWorktree> {
-    const repository = await this.repositoryOf(parentCwd);
-    const head = await runGit(repository, ['rev-parse', '--verify', 'HEAD']);
+    const top = await this.repositoryOf(parentCwd);
+    const head = await runGit(top, ['rev-parse', '--verify', 'HEAD']);
     if (head.code !== 0) {
-      throw new LegateError('not_a_repository', `not_a_repository: "${repository}" has no commit yet (HEAD)`, {
+      throw new LegateError('not_a_repository', `"${top}" has no commit yet (HEAD); isolation "worktree" needs one`, {
         cwd: parentCwd,
       });
     }
     const base = head.stdout.trim();
+    const repository = await mainWorktreeOf(top);
     const branch = branchFor(taskId);
     const path = join(this.home, 'worktrees', taskId);
-    await git(repository, ['worktree', 'add', '-b', branch, path, base]);
-    const status = await git(repository, ['status', '--porcelain']);
+    await git(top, ['worktree', 'add', '-q', '-b', branch, path, base]);
+    const status = await git(top, ['status', '--porcelain']);
     return { repository, branch, path, base, parentHadUncommittedChanges: status.trim() !== '' };
   }
 
   /**
    * When the child ends: commits its changes on its branch (message from the goal) and returns the
-   * record; with no changes, removes the worktree and branch and returns undefined.
+   * record; with no changes, removes the worktree and branch and returns undefined, unless
+   * `keepEmpty` (a failed child, which may be resumed in it: `legate tasks prune` removes it).
    */
-  async finish(created: CreatedWorktree, goal: string): Promise<WorktreeRecord | undefined> {
+  async finish(created: CreatedWorktree, goal: string, keepEmpty = false): Promise<WorktreeRecord | undefined> {
     await this.requirePresent(created.path);
     await git(created.path, ['add', '-A']);
     const staged = await runGit(created.path, ['diff', '--cached', '--quiet']);
@@ -75,7 +92,7 @@ export class WorktreeManager {
       await git(created.path, ['commit', '-q', '--no-verify', '-m', message]);
     }
     const record = await this.record(created.repository, created.branch, created.path, created.base);
-    if (record.changed_files.length === 0) {
+    if (record.changed_files.length === 0 && !keepEmpty) {
       await this.remove(created.repository, created.path, created.branch);
       return undefined;
     }
@@ -105,21 +122,35 @@ export class WorktreeManager {
 
   /**
    * Merges a task's branch into the branch checked out in `cwd`, after a dry run with
-   * `git merge-tree --write-tree`. On a conflict nothing is touched and `merge_conflict` names the files.
+   * `git merge-tree --write-tree`. On a conflict nothing is touched and `merge_conflict` names the
+   * files. Returns the branch merged into.
    */
-  async merge(cwd: string, record: WorktreeRecord): Promise<void> {
+  async merge(cwd: string, record: WorktreeRecord): Promise<string> {
     const repository = await this.repositoryOf(cwd);
+    const target = await runGit(repository, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
+    if (target.code !== 0) {
+      throw new LegateError('invalid_arguments', `"${repository}" has no branch checked out (detached HEAD); check out the branch to merge into`, {
+        cwd,
+      });
+    }
+    const known = await runGit(repository, ['rev-parse', '--verify', '--quiet', `refs/heads/${record.branch}`]);
+    if (known.code !== 0) {
+      throw new LegateError('worktree_missing', `branch "${record.branch}" is not in the repository at "${repository}"; run this in the task's repository`, {
+        branch: record.branch,
+      });
+    }
     const dry = await runGit(repository, ['merge-tree', '--write-tree', '--name-only', 'HEAD', record.branch]);
     if (dry.code === 1) {
       const files = conflictingFiles(dry.stdout);
       throw new LegateError(
         'merge_conflict',
-        `merge_conflict: merging ${record.branch} conflicts in ${files.map((f) => `"${f}"`).join(', ')}; nothing was changed`,
+        `merging ${record.branch} into ${target.stdout.trim()} is a merge conflict in ${files.map((f) => `"${f}"`).join(', ')}; nothing was changed`,
         { branch: record.branch, files },
       );
     }
     if (dry.code !== 0) throw new Error(`git merge-tree failed in "${repository}": ${dry.stderr.trim()}`);
-    await git(repository, ['merge', '--no-edit', '--no-ff', '-m', `Merge ${record.branch}`, record.branch]);
+    await git(repository, ['merge', '-q', '--no-edit', '--no-ff', '-m', `Merge ${record.branch}`, record.branch]);
+    return target.stdout.trim();
   }
 
   /** Removes a task's worktree directory and branch (`legate tasks prune`); absent ones are fine. */
@@ -136,11 +167,18 @@ export class WorktreeManager {
     if (out.code !== 0 || out.stdout.trim() !== path) {
       throw new LegateError(
         'worktree_missing',
-        `worktree_missing: the task's worktree "${path}" is not on this machine; a worker needs the same repository at the same path`,
+        `the task's worktree "${path}" is not on this machine; a worker needs the same repository at the same path (see "Worktree children on workers" in the README)`,
         { path },
       );
     }
   }
+}
+
+/** The main working tree of the repository whose (possibly linked) worktree is `top`. */
+async function mainWorktreeOf(top: string): Promise<string> {
+  const list = await git(top, ['worktree', 'list', '--porcelain']);
+  const first = /^worktree (.+)$/m.exec(list);
+  return first?.[1] ?? top;
 }
 
 /** The file names `git merge-tree --write-tree --name-only` lists after the tree id on a conflict. */
