@@ -27,7 +27,7 @@ export function registerTasksWorktree<Desk extends WorktreeDesk>(
   tasks
     .command('diff')
     .argument('<id>', 'a task id', taskId)
-    .description("the changes of a task that worked in its own git worktree (isolation \"worktree\"): its branch against the commit it started at")
+    .description('the changes of a task that worked in its own git worktree (isolation "worktree"): its branch against the commit it started at')
     .option('--json', 'print JSON')
     .action(
       action(async (desk, id, options) => {

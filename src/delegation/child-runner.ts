@@ -90,7 +90,7 @@ export class ChildRunner implements TaskRunner {
         system: childSystemPrompt(task),
         messages: [brief, ...(control.resumeFrom ?? [])],
         tools,
-        cwd: task.cwd,
+        cwd: root ?? task.cwd,
         // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
         io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals, root),
         // A resumed task has already used some of its model calls.

@@ -91,7 +91,7 @@ function isolationOf(session: DelegationSession, asked: Isolation | undefined, r
 
 /**
  * Spawn `spec`; with isolation `worktree` (`isolationOf`), first a git worktree of the repository
- * holding the parent's cwd, on `legate/<task_id>`, which becomes the child's cwd. A parent that is
+ * holding the parent's cwd, on `legate/<task_id>`, where the child works. A parent that is
  * not in a git repository gets `not_a_repository` and nothing is spawned. A child without one of its
  * own works in its parent's cwd: a child in a worktree shares it with its children that ask for none.
  */
@@ -100,7 +100,7 @@ async function spawnChild(session: DelegationSession, spec: TaskSpec, asked: Iso
   if (!session.worktrees) throw new LegateError('invalid_arguments', 'isolation "worktree" is not available to this agent');
   const id = newTaskId();
   const worktree = await session.worktrees.create(session.cwd, id);
-  return session.service.spawn({ ...spec, cwd: worktree.path, worktree }, id);
+  return session.service.spawn({ ...spec, worktree }, id);
 }
 
 export const delegateTask = define({

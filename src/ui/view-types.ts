@@ -115,3 +115,21 @@ export interface WorkerView {
 export interface ErrorBody {
   error: { code: string; message: string };
 }
+
+/** `GET /api/tasks/:id/diff`: a worktree child's changes, as `legate tasks diff --json`; `worktree: null` for a task without one. */
+export interface TaskDiffView {
+  task_id: string;
+  worktree: {
+    branch: string;
+    path: string;
+    base: string;
+    changed_files: string[];
+    insertions: number;
+    deletions: number;
+    /** Why there is no branch (the task changed nothing, or was pruned). */
+    removed?: string;
+  } | null;
+  diff: string;
+  /** A task still running: the diff is its uncommitted work so far. */
+  note?: string;
+}
