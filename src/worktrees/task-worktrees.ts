@@ -102,7 +102,7 @@ export async function pruneOrphanWorktrees(manager: WorktreeManager, home: strin
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   const removed: string[] = [];
   for (const entry of entries) {
-    if (!entry.isDirectory() || !/^t_[0-9a-f]+$/.test(entry.name) || (await isTask(entry.name))) continue;
+    if (!entry.isDirectory() || !/^t_[A-Za-z0-9_-]+$/.test(entry.name) || (await isTask(entry.name))) continue;
     const path = join(root, entry.name);
     const common = await runGit(path, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
     // A worktree's common dir is its repository's `.git`; a directory git does not know is just removed.

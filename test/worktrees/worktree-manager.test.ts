@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { overlappingSiblings } from '../../src/worktrees/overlap.js';
+import { pruneOrphanWorktrees } from '../../src/worktrees/task-worktrees.js';
 import { WorktreeManager } from '../../src/worktrees/worktree-manager.js';
 import { tempDir } from '../helpers/cli.js';
 import { gitRepository, setGitIdentity, sh } from './git-repo.js';
@@ -74,6 +75,35 @@ describe('WorktreeManager', () => {
     expect(existsSync(record!.path)).toBe(false);
     expect(sh(repo, 'branch', '--list', 'legate/*')).toBe('');
     await expect(manager.requirePresent(record!.path)).rejects.toMatchObject({ code: 'worktree_missing' });
+  });
+
+  it('a failed child that changed nothing keeps its worktree (it may be resumed there); prune sweeps worktrees whose task is gone', async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const failed = await manager.create(repo, 't_failed');
+    expect(await manager.finish(failed, 'Failed early', true)).toMatchObject({ branch: 'legate/t_failed', changed_files: [] });
+    expect(existsSync(failed.path)).toBe(true);
+    const kept = await manager.create(repo, 't_kept');
+    // t_failed is no longer in the store (pruned by age); t_kept still is.
+    const removed = await pruneOrphanWorktrees(manager, home, async (id) => id === 't_kept');
+    expect(removed).toEqual(['legate/t_failed']);
+    expect(existsSync(failed.path)).toBe(false);
+    expect(existsSync(kept.path)).toBe(true);
+    expect(sh(repo, 'branch', '--list', '--format=%(refname:short)', 'legate/*').trim()).toBe('legate/t_kept');
+  });
+
+  it("a nested child asking for its own worktree starts at its parent worktree's HEAD; the repository recorded is the main one", async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const parent = await manager.create(repo, 't_parent');
+    writeFileSync(join(parent.path, 'p.txt'), 'p\n');
+    sh(parent.path, 'add', '-A');
+    sh(parent.path, 'commit', '-q', '-m', 'parent work');
+    const nested = await manager.create(join(parent.path), 't_nested');
+    expect(nested.repository).toBe(repo);
+    expect(nested.base).toBe(sh(parent.path, 'rev-parse', 'HEAD').trim());
+    expect(manager.worktreeContaining(join(nested.path, 'src'))).toBe(nested.path);
+    expect(manager.worktreeContaining(repo)).toBeUndefined();
   });
 
   it('not a repository: a clear error at spawn naming the directory', async () => {
