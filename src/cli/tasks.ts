@@ -111,7 +111,11 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
         const branches = await pruneWorktreesOf(desk, cutoff);
         const pruned = await desk.tasks.prune(operator, cutoff);
         const age = ageMs > 0 ? ` that ended more than ${options.olderThan.trim()}${/^[\d.]+$/.test(options.olderThan.trim()) ? ' days' : ''} ago` : '';
-        print({ pruned, branches }, options.json, `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}${prunedBranchesText(branches)}`);
+        print(
+          { pruned, ...(branches.length > 0 ? { branches } : {}) },
+          options.json,
+          `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}${prunedBranchesText(branches)}`,
+        );
         return 0;
       }),
     );

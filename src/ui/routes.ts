@@ -158,9 +158,9 @@ function whole(text: string | undefined, name: string, fallback: number): number
 }
 
 function statusFor(code: string): ContentfulStatusCode {
-  if (code === 'task_not_found' || code === 'session_not_found' || code === 'unknown_task') return 404;
+  if (code === 'task_not_found' || code === 'session_not_found' || code === 'unknown_task' || code === 'no_worktree') return 404;
   if (code === 'invalid_arguments') return 400;
-  if (['task_not_running', 'task_finished', 'illegal_transition', 'resume_limit', 'not_waiting', 'lease_lost'].includes(code)) return 409;
+  if (['task_not_running', 'task_finished', 'illegal_transition', 'resume_limit', 'not_waiting', 'lease_lost', 'task_not_ended'].includes(code)) return 409;
   if (code.startsWith('config')) return 503;
   return 500;
 }

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { LegateError } from '../errors.js';
 import { git, runGit } from './git.js';
 
@@ -39,11 +40,22 @@ export class WorktreeManager {
 
   /** The repository's top-level directory; `not_a_repository` when `cwd` is not inside one. */
   async repositoryOf(cwd: string): Promise<string> {
-    const out = await runGit(cwd, ['rev-parse', '--show-toplevel']);
-    if (out.code !== 0) {
+    return (await this.locate(cwd)).top;
+  }
+
+  /**
+   * Where `cwd` is, in one `git rev-parse`: its top-level directory, the main working tree of its
+   * repository, and HEAD (undefined before the first commit). `not_a_repository` outside one.
+   */
+  private async locate(cwd: string): Promise<{ top: string; repository: string; head: string | undefined }> {
+    const out = await runGit(cwd, ['rev-parse', '--show-toplevel', '--path-format=absolute', '--git-common-dir', 'HEAD']);
+    const [top, common, head] = out.stdout.split('\n');
+    if (!top || !common) {
       throw new LegateError('not_a_repository', `"${cwd}" is not inside a git repository; isolation "worktree" needs one`, { cwd });
     }
-    return out.stdout.trim();
+    // A non-bare repository's common dir is its main working tree's `.git`.
+    const repository = basename(common) === '.git' ? dirname(common) : await mainWorktreeOf(top);
+    return { top, repository, head: out.code === 0 ? head : undefined };
   }
 
   /**
@@ -62,19 +74,13 @@ export class WorktreeManager {
    * repository recorded is always the main working tree, which outlives the worktrees.
    */
   async create(parentCwd: string, taskId: string): Promise<CreatedWorktree> {
-    const top = await this.repositoryOf(parentCwd);
-    const head = await runGit(top, ['rev-parse', '--verify', 'HEAD']);
-    if (head.code !== 0) {
-      throw new LegateError('not_a_repository', `"${top}" has no commit yet (HEAD); isolation "worktree" needs one`, {
-        cwd: parentCwd,
-      });
+    const { top, repository, head: base } = await this.locate(parentCwd);
+    if (!base) {
+      throw new LegateError('not_a_repository', `"${top}" has no commit yet (HEAD); isolation "worktree" needs one`, { cwd: parentCwd });
     }
-    const base = head.stdout.trim();
-    const repository = await mainWorktreeOf(top);
     const branch = branchFor(taskId);
     const path = join(this.home, 'worktrees', taskId);
-    await git(top, ['worktree', 'add', '-q', '-b', branch, path, base]);
-    const status = await git(top, ['status', '--porcelain']);
+    const [status] = await Promise.all([git(top, ['status', '--porcelain']), git(top, ['worktree', 'add', '-q', '-b', branch, path, base])]);
     return { repository, branch, path, base, parentHadUncommittedChanges: status.trim() !== '' };
   }
 
@@ -155,16 +161,19 @@ export class WorktreeManager {
 
   /** Removes a task's worktree directory and branch (`legate tasks prune`); absent ones are fine. */
   async remove(repository: string, path: string, branch: string): Promise<void> {
-    await runGit(repository, ['worktree', 'remove', '--force', path]);
-    await rm(path, { recursive: true, force: true });
-    await runGit(repository, ['worktree', 'prune']);
+    const removed = await runGit(repository, ['worktree', 'remove', '--force', path]);
+    if (removed.code !== 0) {
+      // Not a worktree git knows (its directory was deleted, or git never made it): drop what is left.
+      await rm(path, { recursive: true, force: true });
+      await runGit(repository, ['worktree', 'prune']);
+    }
     await runGit(repository, ['branch', '-D', branch]);
   }
 
   /** A resumed task continues in its worktree: `worktree_missing` when it is not at its path. */
   async requirePresent(path: string): Promise<void> {
-    const out = await runGit(path, ['rev-parse', '--show-toplevel']);
-    if (out.code !== 0 || out.stdout.trim() !== path) {
+    // A linked worktree has a `.git` file; checked on the file system, not with one more git process.
+    if (!existsSync(join(path, '.git'))) {
       throw new LegateError(
         'worktree_missing',
         `the task's worktree "${path}" is not on this machine; a worker needs the same repository at the same path (see "Worktree children on workers" in the README)`,

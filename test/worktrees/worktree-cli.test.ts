@@ -44,7 +44,6 @@ describe('legate tasks diff, merge and prune', () => {
                 tasks: [
                   { goal: 'CHILD-A rewrites line two', isolation: 'worktree' },
                   { goal: 'CHILD-B rewrites line two', isolation: 'worktree' },
-                  { goal: 'CHILD-R only reads', isolation: 'worktree' },
                 ],
               },
             },
@@ -53,7 +52,6 @@ describe('legate tasks diff, merge and prune', () => {
       },
       { match: childWith('CHILD-A'), reply: writes('shared.txt', 'one\nA\nthree\n') },
       { match: childWith('CHILD-B'), reply: writes('shared.txt', 'one\nB\nthree\n') },
-      { match: childWith('CHILD-R'), reply: { text: 'looked only' } },
       { match: childWith('CHILD-A'), reply: { text: 'wrote A' } },
       { match: childWith('CHILD-B'), reply: { text: 'wrote B' } },
       { match: isParent, reply: { text: 'all done' } },
@@ -61,8 +59,8 @@ describe('legate tasks diff, merge and prune', () => {
     const { home, repo, cli } = setup(server);
     const run = await cli(['run', '--json', 'split the work']);
     expect(run.code, run.stderr).toBe(0);
-    const [a, b, r] = (JSON.parse(run.stdout).tasks as { task_id: string; goal: string }[]).sort((x, y) => x.goal.localeCompare(y.goal));
-    expect([a!.goal, b!.goal, r!.goal]).toEqual(['CHILD-A rewrites line two', 'CHILD-B rewrites line two', 'CHILD-R only reads']);
+    const [a, b] = (JSON.parse(run.stdout).tasks as { task_id: string; goal: string }[]).sort((x, y) => x.goal.localeCompare(y.goal));
+    expect([a!.goal, b!.goal]).toEqual(['CHILD-A rewrites line two', 'CHILD-B rewrites line two']);
     const main = sh(repo, 'rev-parse', 'HEAD');
 
     const diff = await cli(['tasks', 'diff', a!.task_id]);
@@ -72,12 +70,6 @@ describe('legate tasks diff, merge and prune', () => {
     const diffJson = JSON.parse((await cli(['tasks', 'diff', b!.task_id, '--json'])).stdout);
     expect(diffJson.worktree).toMatchObject({ branch: `legate/${b!.task_id}`, changed_files: ['shared.txt'], base: main.trim() });
     expect(diffJson.diff).toContain('+B');
-    // A child that changed nothing left no branch; diff says so, merge refuses.
-    expect((await cli(['tasks', 'diff', r!.task_id])).stdout).toContain('no branch: the task changed nothing');
-    expect(sh(repo, 'branch', '--list', `legate/${r!.task_id}`)).toBe('');
-    const nothing = await cli(['tasks', 'merge', r!.task_id]);
-    expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toContain(`no_worktree: task "${r!.task_id}" has nothing to merge`);
     // The parent's tree was never touched.
     expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
 
@@ -96,7 +88,7 @@ describe('legate tasks diff, merge and prune', () => {
 
     const pruned = await cli(['tasks', 'prune', '--json']);
     expect(pruned.code, pruned.stderr).toBe(0);
-    expect(JSON.parse(pruned.stdout)).toEqual({ pruned: 3, branches: expect.arrayContaining([`legate/${a!.task_id}`, `legate/${b!.task_id}`]) });
+    expect(JSON.parse(pruned.stdout)).toEqual({ pruned: 2, branches: expect.arrayContaining([`legate/${a!.task_id}`, `legate/${b!.task_id}`]) });
     expect(sh(repo, 'branch', '--list', 'legate/*')).toBe('');
     expect(sh(repo, 'worktree', 'list', '--porcelain')).not.toContain('worktrees');
     expect(existsSync(join(home, 'worktrees', a!.task_id))).toBe(false);
@@ -119,14 +111,14 @@ describe('legate tasks diff, merge and prune', () => {
     const run = await cli(['run', '--no-wait', '--json', 'go']);
     expect(run.code, run.stderr).toBe(0);
     const id = (JSON.parse(run.stdout).tasks as { task_id: string }[])[0]!.task_id;
-    const listed = JSON.parse((await cli(['tasks', 'list', '--json'])).stdout).tasks;
-    expect(listed).toEqual([expect.objectContaining({ task_id: id, status: 'interrupted' })]);
+    // Listed in the repository's directory, although it works in its worktree.
+    expect(JSON.parse((await cli(['tasks', 'list', '--json'])).stdout).tasks).toEqual([expect.objectContaining({ task_id: id, status: 'interrupted' })]);
     const path = join(home, 'worktrees', id);
     // Stopped mid-way: nothing committed yet, the write is in the worktree, not in the parent's tree.
     expect(readFileSync(join(path, 'first.txt'), 'utf8')).toBe('before the stop\n');
     expect(sh(repo, 'rev-parse', `legate/${id}`)).toBe(sh(repo, 'rev-parse', 'main'));
-    const running = await cli(['tasks', 'diff', id]);
-    expect(running.stdout).toContain(`task "${id}" is interrupted: its uncommitted work so far`);
+    const stopped = await cli(['tasks', 'diff', id]);
+    expect(stopped.stdout).toContain(`task "${id}" is interrupted: its uncommitted work so far`);
 
     const resumed = await cli(['tasks', 'resume', id]);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -146,8 +138,12 @@ describe('legate tasks diff, merge and prune', () => {
     const gone = join(home, 'worktrees', 't_elsewhere1');
     const store = SqliteTaskStore.open(join(home, 'state.db'));
     const worktree = { repository: '/nowhere/repo', branch: 'legate/t_elsewhere1', path: gone, base: 'f'.repeat(40), parentHadUncommittedChanges: false };
-    await store.create(taskFixture({ id: 't_elsewhere1', status: 'interrupted', goal: 'ELSEWHERE', cwd: gone, model: 'parent-model', worktree }));
+    await store.create(taskFixture({ id: 't_elsewhere1', status: 'interrupted', goal: 'ELSEWHERE', cwd: repo, model: 'parent-model', worktree }));
+    await store.create(taskFixture({ id: 't_plain0001', status: 'completed', endedAt: Date.now(), cwd: repo }));
     await store.close();
+    const plain = await cli(['tasks', 'merge', 't_plain0001']);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('no_worktree: task "t_plain0001" has no worktree: it worked in its parent\'s tree (isolation "none")');
 
     const resumed = await cli(['tasks', 'resume', 't_elsewhere1']);
     expect(resumed.code).toBe(1);

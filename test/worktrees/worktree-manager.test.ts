@@ -16,36 +16,16 @@ function repository(): { repo: string; home: string } {
 }
 
 describe('WorktreeManager', () => {
-  it('two children editing the same file: two branches, parent untouched, one clean merge, one refused naming the file', async () => {
-    const { repo, home } = repository();
-    const manager = new WorktreeManager(home);
-    const a = await manager.create(repo, 't_a');
-    const b = await manager.create(repo, 't_b');
-    expect(a.path).toBe(join(home, 'worktrees', 't_a'));
-    writeFileSync(join(a.path, 'shared.txt'), 'one\nA\nthree\n');
-    writeFileSync(join(b.path, 'shared.txt'), 'one\nB\nthree\n');
-    const ra = await manager.finish(a, 'Rewrite line two as A');
-    const rb = await manager.finish(b, 'Rewrite line two as B');
-    expect(ra).toMatchObject({ branch: 'legate/t_a', changed_files: ['shared.txt'], insertions: 1, deletions: 1 });
-    expect(rb?.branch).toBe('legate/t_b');
-    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
-    expect(sh(repo, 'log', '-1', '--format=%s', 'legate/t_a').trim()).toBe('Rewrite line two as A');
+  // Two children editing the same file, merged and refused through the CLI: worktree-cli.test.ts.
+  it('flags siblings whose changed files overlap, with the shared files (a pure function)', () => {
     const overlaps = overlappingSiblings([
-      { taskId: 't_a', changedFiles: ra?.changed_files ?? [] },
-      { taskId: 't_b', changedFiles: rb?.changed_files ?? [] },
+      { taskId: 't_a', changedFiles: ['shared.txt', 'a.txt'] },
+      { taskId: 't_b', changedFiles: ['shared.txt'] },
+      { taskId: 't_c', changedFiles: ['c.txt'] },
     ]);
     expect(overlaps.get('t_a')).toEqual([{ taskId: 't_b', files: ['shared.txt'] }]);
-    expect(await manager.diff(repo, ra!)).toContain('+A');
-
-    await manager.merge(repo, ra!);
-    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe('one\nA\nthree\n');
-    const head = sh(repo, 'rev-parse', 'HEAD');
-    await expect(manager.merge(repo, rb!)).rejects.toMatchObject({
-      code: 'merge_conflict',
-      message: expect.stringContaining('"shared.txt"'),
-    });
-    expect(sh(repo, 'rev-parse', 'HEAD')).toBe(head);
-    expect(sh(repo, 'status', '--porcelain')).toBe('');
+    expect(overlaps.get('t_b')).toEqual([{ taskId: 't_a', files: ['shared.txt'] }]);
+    expect(overlaps.has('t_c')).toBe(false);
   });
 
   it('a child that changes nothing leaves no branch and no worktree', async () => {
