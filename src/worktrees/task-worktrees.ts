@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LegateError } from '../errors.js';
 import { isTerminal } from '../tasks/status.js';
 import type { TaskRecord, TaskWorktree } from '../tasks/task-record.js';
 import { git, runGit } from './git.js';
-import { branchFor, type WorktreeManager, type WorktreeRecord } from './worktree-manager.js';
+import { branchFor, countNumstat, type WorktreeManager, type WorktreeRecord } from './worktree-manager.js';
 
 /** What `legate tasks diff` and the dashboard show of a task's worktree. */
 export interface TaskDiff {
@@ -41,26 +42,28 @@ async function branchExists(worktree: TaskWorktree): Promise<boolean> {
 }
 
 /**
- * A task's changes: an ended task's branch against its base; a task still running, its worktree's
- * tracked changes against its base so far. Throws `no_worktree` for a task without one.
+ * A task's changes: its branch against its base. When its worktree holds uncommitted work (a task
+ * still running or stopped, or one cancelled before it could commit), that work against its base
+ * instead, with a note; files it created and has not committed are listed, not diffed. Throws
+ * `no_worktree` for a task without one.
  */
 export async function taskDiff(manager: WorktreeManager, task: TaskRecord): Promise<TaskDiff> {
   const worktree = worktreeOf(task);
   const empty = { branch: worktree.branch, path: worktree.path, base: worktree.base, changed_files: [], insertions: 0, deletions: 0 };
   if (!(await branchExists(worktree))) return { task_id: task.id, worktree: { ...empty, removed: removedNote }, diff: '' };
-  if (!isTerminal(task.status)) {
-    const present = (await runGit(worktree.path, ['rev-parse', '--show-toplevel'])).code === 0;
-    const diff = present ? await git(worktree.path, ['diff', worktree.base]) : '';
-    const note = `task "${task.id}" is ${task.status}: its uncommitted work so far (files it created are shown once it ends)`;
-    return { task_id: task.id, worktree: { ...empty, changed_files: await changedSoFar(worktree, present) }, diff, note };
+  const status = existsSync(join(worktree.path, '.git')) ? await git(worktree.path, ['status', '--porcelain']) : '';
+  if (status.trim() === '') {
+    const record = await manager.record(worktree.repository, worktree.branch, worktree.path, worktree.base);
+    return { task_id: task.id, worktree: record, diff: await manager.diff(worktree.repository, record) };
   }
-  const record = await manager.record(worktree.repository, worktree.branch, worktree.path, worktree.base);
-  return { task_id: task.id, worktree: record, diff: await manager.diff(worktree.repository, record) };
-}
-
-async function changedSoFar(worktree: TaskWorktree, present: boolean): Promise<string[]> {
-  if (!present) return [];
-  return (await git(worktree.path, ['diff', '--name-only', worktree.base])).split('\n').filter(Boolean);
+  const [diff, numstat] = await Promise.all([git(worktree.path, ['diff', worktree.base]), git(worktree.path, ['diff', '--numstat', worktree.base])]);
+  const counted = countNumstat(numstat);
+  const created = status
+    .split('\n')
+    .filter((line) => line.startsWith('?? '))
+    .map((line) => line.slice(3));
+  const note = `task "${task.id}" is ${task.status}: uncommitted work in its worktree${created.length > 0 ? ` (new, not diffed: ${created.join(', ')})` : ''}`;
+  return { task_id: task.id, worktree: { ...empty, ...counted, changed_files: [...counted.changed_files, ...created] }, diff, note };
 }
 
 /**

@@ -108,17 +108,7 @@ export class WorktreeManager {
   /** The record of a branch against its base: changed files, insertions and deletions. */
   async record(repository: string, branch: string, path: string, base: string): Promise<WorktreeRecord> {
     const numstat = await git(repository, ['diff', '--numstat', `${base}..${branch}`]);
-    const changed_files: string[] = [];
-    let insertions = 0;
-    let deletions = 0;
-    for (const line of numstat.split('\n')) {
-      if (!line) continue;
-      const [added, removed, ...file] = line.split('\t');
-      changed_files.push(file.join('\t'));
-      insertions += Number(added) || 0;
-      deletions += Number(removed) || 0;
-    }
-    return { branch, path, base, changed_files, insertions, deletions };
+    return { branch, path, base, ...countNumstat(numstat) };
   }
 
   /** The diff of a task's branch against its base (`legate tasks diff`). */
@@ -181,6 +171,21 @@ export class WorktreeManager {
       );
     }
   }
+}
+
+/** `git diff --numstat` as changed files, insertions and deletions. */
+export function countNumstat(numstat: string): { changed_files: string[]; insertions: number; deletions: number } {
+  const changed_files: string[] = [];
+  let insertions = 0;
+  let deletions = 0;
+  for (const line of numstat.split('\n')) {
+    if (!line) continue;
+    const [added, removed, ...file] = line.split('\t');
+    changed_files.push(file.join('\t'));
+    insertions += Number(added) || 0;
+    deletions += Number(removed) || 0;
+  }
+  return { changed_files, insertions, deletions };
 }
 
 /** The main working tree of the repository whose (possibly linked) worktree is `top`. */

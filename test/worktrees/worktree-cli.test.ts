@@ -118,7 +118,7 @@ describe('legate tasks diff, merge and prune', () => {
     expect(readFileSync(join(path, 'first.txt'), 'utf8')).toBe('before the stop\n');
     expect(sh(repo, 'rev-parse', `legate/${id}`)).toBe(sh(repo, 'rev-parse', 'main'));
     const stopped = await cli(['tasks', 'diff', id]);
-    expect(stopped.stdout).toContain(`task "${id}" is interrupted: its uncommitted work so far`);
+    expect(stopped.stdout).toContain(`task "${id}" is interrupted: uncommitted work in its worktree (new, not diffed: first.txt)`);
 
     const resumed = await cli(['tasks', 'resume', id]);
     expect(resumed.code, resumed.stderr).toBe(0);
