@@ -79,6 +79,16 @@ export async function pruneWorktreesOf(desk: WorktreeDesk, endedBefore: number):
   return [...removed, ...orphans];
 }
 
+/** For `tasks show`: where a worktree child works and how to see its changes (no git call). */
+export function worktreeLines(task: TaskRecord): string[] {
+  const worktree = task.worktree;
+  if (!worktree) return [];
+  return [
+    `worktree: ${worktree.path} on ${worktree.branch} (from ${worktree.base.slice(0, 12)}): legate tasks diff ${task.id}, legate tasks merge ${task.id}`,
+    ...(worktree.parentHadUncommittedChanges ? ["  the parent's uncommitted changes were not in it"] : []),
+  ];
+}
+
 /** `, and 2 worktree branches (legate/t_1, legate/t_2)` for the prune line, or nothing. */
 export function prunedBranchesText(branches: readonly string[]): string {
   if (branches.length === 0) return '';

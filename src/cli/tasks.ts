@@ -14,7 +14,7 @@ import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
 import { type BudgetStatus, budgetLines, registerTasksUsage } from './tasks-usage.js';
-import { prunedBranchesText, pruneWorktreesOf, registerTasksWorktree } from './tasks-worktree.js';
+import { prunedBranchesText, pruneWorktreesOf, registerTasksWorktree, worktreeLines } from './tasks-worktree.js';
 import { exitCodeFor } from './usage.js';
 
 interface JsonOption {
@@ -139,6 +139,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(task.usage.fetchedBytes ? [`web: ${task.usage.fetchedBytes} bytes fetched`] : []),
           ...approvalLines(task),
           ...resumeLines(task),
+          ...worktreeLines(task),
           '',
           ...output,
         ].join('\n');

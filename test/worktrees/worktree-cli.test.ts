@@ -120,6 +120,8 @@ describe('legate tasks diff, merge and prune', () => {
     const stopped = await cli(['tasks', 'diff', id]);
     expect(stopped.stdout).toContain(`task "${id}" is interrupted: uncommitted work in its worktree (new, not diffed: first.txt)`);
 
+    expect((await cli(['tasks', 'show', id])).stdout).toContain(`worktree: ${path} on legate/${id} (from `);
+
     const resumed = await cli(['tasks', 'resume', id]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('RESUMED-SUMMARY');
