@@ -95,7 +95,7 @@ export class WorktreeManager {
     const staged = await runGit(created.path, ['diff', '--cached', '--quiet']);
     if (staged.code !== 0) {
       const message = goal.trim().split('\n')[0]?.slice(0, 72) || `legate task ${created.branch}`;
-      await git(created.path, ['commit', '-q', '--no-verify', '-m', message]);
+      await commit(created.path, message);
     }
     const record = await this.record(created.repository, created.branch, created.path, created.base);
     if (record.changed_files.length === 0 && !keepEmpty) {
@@ -186,6 +186,22 @@ export function countNumstat(numstat: string): { changed_files: string[]; insert
     deletions += Number(removed) || 0;
   }
   return { changed_files, insertions, deletions };
+}
+
+/** The identity of a child's commit where git has none configured (a fresh worker, a container). */
+const fallbackIdentity = ['-c', 'user.name=legate', '-c', 'user.email=legate@localhost'];
+
+/**
+ * `git commit` of what is staged in `path`; when it fails because no identity is configured
+ * (`user.email` unset), once more as `legate <legate@localhost>`.
+ */
+async function commit(path: string, message: string): Promise<void> {
+  const args = ['commit', '-q', '--no-verify', '-m', message];
+  const first = await runGit(path, args);
+  if (first.code === 0) return;
+  const email = await runGit(path, ['config', 'user.email']);
+  if (email.code === 0 && email.stdout.trim() !== '') throw new Error(`git commit failed in "${path}": ${first.stderr.trim() || first.stdout.trim()}`);
+  await git(path, [...fallbackIdentity, ...args]);
 }
 
 /** The main working tree of the repository whose (possibly linked) worktree is `top`. */

@@ -86,6 +86,29 @@ describe('WorktreeManager', () => {
     expect(manager.worktreeContaining(repo)).toBeUndefined();
   });
 
+  it('commits as legate <legate@localhost> where git has no identity configured', async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const created = await manager.create(repo, 't_noident');
+    writeFileSync(join(created.path, 'x.txt'), 'x\n');
+    // No identity anywhere, and git told not to guess one from the host name.
+    const names = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM'];
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    const global = join(home, 'gitconfig');
+    writeFileSync(global, '[user]\n\tuseConfigOnly = true\n');
+    for (const name of names) delete process.env[name];
+    Object.assign(process.env, { GIT_CONFIG_GLOBAL: global, GIT_CONFIG_NOSYSTEM: '1' });
+    try {
+      expect(await manager.finish(created, 'Add x')).toMatchObject({ changed_files: ['x.txt'] });
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    expect(sh(repo, 'log', '-1', '--format=%an <%ae>', 'legate/t_noident').trim()).toBe('legate <legate@localhost>');
+  });
+
   it('not a repository: a clear error at spawn naming the directory', async () => {
     const dir = tempDir('legate-nogit-');
     await expect(new WorktreeManager(join(dir, 'home')).create(dir, 't_x')).rejects.toMatchObject({
