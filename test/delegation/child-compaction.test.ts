@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { handoffPrompt } from '../../src/agent/context/prepare-context.js';
 import type { RecordedRequest } from '../../src/testing/scripted-script.js';
-import type { ScriptedServer } from '../../src/testing/scripted-server.js';
+import type { ContextLengthStyle, ScriptedServer } from '../../src/testing/scripted-server.js';
 import { executeToolCall } from '../../src/tools/execute.js';
 import type { Tool } from '../../src/tools/tool.js';
 import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scripted.js';
@@ -12,10 +12,15 @@ import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scri
 const window = 3000;
 const reads = 40;
 
-async function longChild(wire: Wire, delegation: Record<string, unknown>): Promise<{ server: ScriptedServer; collected: any }> {
+async function longChild(
+  wire: Wire,
+  delegation: Record<string, unknown>,
+  style?: ContextLengthStyle,
+): Promise<{ server: ScriptedServer; collected: any }> {
   let done = 0;
   const server = await useScriptedServer({
     contextWindow: window,
+    ...(style ? { contextLengthStyle: style } : {}),
     handler: (request: RecordedRequest) => {
       if (request.text.includes(handoffPrompt)) return { text: `Goal: survey.\nProgress: ${done} reads.\nNext steps: continue.` };
       if (done < reads) {
@@ -57,6 +62,18 @@ describe.each<Wire>(['openai', 'anthropic'])('a child past its window (%s wire)'
     const { server, collected } = await longChild(wire, {});
     expect(collected).toMatchObject({ status: 'completed', summary: `Done after ${reads} reads.` });
     expect(server.requests.filter((request) => Math.ceil(request.text.length / 4) > window)).toHaveLength(1);
+    expect(server.unexpected).toEqual([]);
+  });
+});
+
+describe.each<ContextLengthStyle>(['openrouter', 'vllm', 'llamacpp', 'ollama'])('no window configured, %s answers the over-long request with its own context-length 400', (style) => {
+  it('the child learns from that body, compacts, retries once and completes', async () => {
+    const { server, collected } = await longChild('openai', {}, style);
+    expect(collected).toMatchObject({ status: 'completed', summary: `Done after ${reads} reads.` });
+    // Ollama's text names no limit: it learns "below what was sent" and may be told once more; the others exactly once.
+    const over = server.requests.filter((request) => Math.ceil(request.text.length / 4) > window);
+    if (style === 'ollama') expect(over.length).toBeGreaterThanOrEqual(1);
+    else expect(over).toHaveLength(1);
     expect(server.unexpected).toEqual([]);
   });
 });
