@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { batchShares, capSummary } from '../../src/delegation/summary-cap.js';
 import { fitResult, resultCap } from '../../src/delegation/result-fit.js';
+import { batchShares, capSummary } from '../../src/delegation/summary-cap.js';
 import { collectView, completionNotice } from '../../src/delegation/views.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { RecordedRequest } from '../../src/testing/scripted-script.js';
@@ -138,14 +138,24 @@ describe('summaries that reach the parent', () => {
     expect(long1.summary.length).toBeLessThanOrEqual(4_000);
   });
 
-  it('legate tasks show prints the whole summary', async () => {
+  it('legate tasks show prints the whole summary and the context in use', async () => {
     const dirs = home({ model: { provider: 'openai', name: 'm', base_url: 'http://127.0.0.1:9/v1' } });
     const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
     const whole = summaryOf(30_000, 'show');
-    await store.create(taskFixture({ id: 't_show0001', cwd: dirs.work, status: 'completed', summary: whole, endedAt: Date.now() }));
+    await store.create(
+      taskFixture({
+        id: 't_show0001',
+        cwd: dirs.work,
+        status: 'completed',
+        summary: whole,
+        endedAt: Date.now(),
+        contextUse: { tokens: 61_000, window: 100_000, compactions: 3 },
+      }),
+    );
     await store.close();
     const shown = await runMain(['--config', dirs.configFile, 'tasks', 'show', 't_show0001'], { home: dirs.home, cwd: dirs.work });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(whole);
+    expect(shown.stdout).toContain('context 61% of 100k, compacted 3×');
   });
 });
