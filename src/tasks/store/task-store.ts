@@ -35,13 +35,42 @@ export type TransitionPatch = Partial<Pick<TaskRecord, (typeof transitionPatchKe
 export const outputBufferLines = 200;
 export const outputLineChars = 500;
 
-/** A checkpointed step: the messages the child's conversation gained since the previous step. */
+/**
+ * A compaction, stored as a checkpoint step of its own (docs/compaction.md): from that step on, the
+ * context the model sees is the brief, the hand-off, then the conversation from `firstKept`. The
+ * messages before it stay in the log (the full transcript); nothing is rewritten.
+ */
+export interface StoredCompaction {
+  /**
+   * Index of the first message kept verbatim, in the conversation the loop runs: the brief at 0,
+   * then the checkpointed messages (so checkpointed message `i` is at `i + 1`). At least 1.
+   */
+  firstKept: number;
+  /** The hand-off summary of the turns before `firstKept`. */
+  handoff: string;
+  /** Estimated tokens of the context before and after (for `tasks show --transcript`). */
+  tokensBefore?: number;
+  tokensAfter?: number;
+}
+
+/** A checkpointed step: the messages the child's conversation gained since the previous step, or a compaction. */
 export interface CheckpointStep {
   /** 0-based number of the step among the task's checkpoints: the idempotency key. */
   step: number;
   /** The model call (loop iteration) it belongs to. */
   iteration: number;
+  /** Empty for a compaction step. */
   messages: Message[];
+  /** Set on a compaction step: the context continues from it (the latest one wins). */
+  compaction?: StoredCompaction;
+}
+
+/** A compaction as the log holds it: where it happened and what it kept. */
+export interface LoggedCompaction extends StoredCompaction {
+  /** Its step number. */
+  step: number;
+  /** Checkpointed messages before it (where it sits in `Checkpoint.messages`). */
+  at: number;
 }
 
 /** A task's checkpointed conversation. */
@@ -50,8 +79,10 @@ export interface Checkpoint {
   iterations: number;
   /** How many steps are stored: the `step` number of the next one. */
   steps: number;
-  /** The steps' messages concatenated in step order. */
+  /** The steps' messages concatenated in step order: the full transcript, compactions or not. */
   messages: Message[];
+  /** The compaction steps in step order, when there are any; the last one is the context's. */
+  compactions?: LoggedCompaction[];
 }
 
 /** An output write: lines and progress of one burst of a running task's events. */
@@ -129,9 +160,15 @@ export interface TaskStore {
   /** The buffered output, oldest first; only the last `last` lines when given. */
   readOutput(id: string, last?: number): Promise<string[]>;
 
-  /** Checkpoint one completed step of the child's conversation. A step number already stored is left as it is. */
+  /**
+   * Checkpoint one completed step of the child's conversation, or a compaction (`step.compaction`).
+   * A step number already stored is left as it is.
+   */
   appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void>;
-  /** The checkpointed conversation. A stored step that is not a valid conversation rejects with `store_corrupt` naming the task. */
+  /**
+   * The checkpointed conversation and its compactions. A stored step that is not a valid
+   * conversation (or compaction) rejects with `store_corrupt` naming the task and step.
+   */
   loadCheckpoint(id: string): Promise<Checkpoint>;
 
   addSteer(taskId: string, message: string): Promise<SteerRecord>;

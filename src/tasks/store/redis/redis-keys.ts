@@ -14,7 +14,7 @@ export const defaultRedisPrefix = 'legate';
  *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
  *   task:<id>                   hash     the record: one field per record field, value JSON
  *   output:<id>                 list     the last `outputBufferLines` output lines
- *   checkpoints:<id>            hash     step number → {format, iteration, messages} (JSON); expires when the task ends
+ *   checkpoints:<id>            hash     step number → {format, iteration, messages, compaction?} (JSON); expires when the task ends
  *   steers:<id>                 hash     steer id → steer record (JSON)
  *   steers-queued:<id>          list     ids of the queued steers, oldest first
  *   steer-seq                   string   last steer id given out

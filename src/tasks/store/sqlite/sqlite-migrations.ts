@@ -121,6 +121,13 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ALTER TABLE tasks ADD COLUMN approval_noticed TEXT;  -- id of the request whose notice reached the parent
     `,
   },
+  {
+    version: 5,
+    description: 'compaction steps in the checkpoint log (docs/compaction.md)',
+    sql: `
+      ALTER TABLE task_checkpoints ADD COLUMN compaction TEXT;  -- JSON StoredCompaction on a compaction step (its messages '[]'); NULL otherwise
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = sqliteMigrations.at(-1)!.version;
