@@ -48,6 +48,11 @@ export interface CompactingContextOptions extends CompactionSettings {
   latest?: CompactionRecord;
   /** Called with each new record before the call that uses it: store it as a checkpoint of its own (docs/compaction.md). */
   onRecord?: (record: CompactionRecord) => void;
+  /**
+   * A note appended to each hand-off, in the record (so it is as durable): a parent's list of the
+   * tasks it started, with their status, so no task handle is lost to a summary. Undefined: none.
+   */
+  note?: (signal: AbortSignal) => Promise<string | undefined>;
 }
 
 export const handoffPrompt =
@@ -96,8 +101,10 @@ export function compactingContext(options: CompactingContextOptions): PrepareCon
     // Indexes of `pruned` past the brief (and the hand-off, when there is one) map back to the transcript.
     const headLength = latest ? 2 : 1;
     const firstKept = offset + (visibleCut - headLength);
-    const handoff = await writeHandoff(options, pruned.slice(0, visibleCut), signal);
-    if (handoff === undefined) return { overflow: 'context_overflow: the hand-off summary call failed' };
+    const summary = await writeHandoff(options, pruned.slice(0, visibleCut), signal);
+    if (summary === undefined) return { overflow: 'context_overflow: the hand-off summary call failed' };
+    const note = await options.note?.(signal).catch(() => undefined);
+    const handoff = note ? `${summary}\n\n${note}` : summary;
     const record: CompactionRecord = { firstKept, handoff };
     const messages = pruneToolResults(contextOf(transcript, record), options.keepToolTokens);
     const after = conversationTokens(messages);

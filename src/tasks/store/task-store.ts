@@ -1,6 +1,17 @@
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import { type Fence, type SteerRecord, type StoredApprovalAnswer, type TaskProgress, type TaskRecord, taskProgressKeys } from '../task-record.js';
+import {
+  type Fence,
+  type SteerRecord,
+  type StoredApprovalAnswer,
+  type StoredCompaction,
+  type TaskProgress,
+  type TaskRecord,
+  taskProgressKeys,
+} from '../task-record.js';
+
+export type { StoredCompaction };
+
 import type { SessionStore } from './session-store.js';
 
 export interface TaskFilter {
@@ -34,24 +45,6 @@ export type TransitionPatch = Partial<Pick<TaskRecord, (typeof transitionPatchKe
 /** Output buffer size: the last `outputBufferLines` lines of `outputLineChars` characters each. */
 export const outputBufferLines = 200;
 export const outputLineChars = 500;
-
-/**
- * A compaction, stored as a checkpoint step of its own (docs/compaction.md): from that step on, the
- * context the model sees is the brief, the hand-off, then the conversation from `firstKept`. The
- * messages before it stay in the log (the full transcript); nothing is rewritten.
- */
-export interface StoredCompaction {
-  /**
-   * Index of the first message kept verbatim, in the conversation the loop runs: the brief at 0,
-   * then the checkpointed messages (so checkpointed message `i` is at `i + 1`). At least 1.
-   */
-  firstKept: number;
-  /** The hand-off summary of the turns before `firstKept`. */
-  handoff: string;
-  /** Estimated tokens of the context before and after (for `tasks show --transcript`). */
-  tokensBefore?: number;
-  tokensAfter?: number;
-}
 
 /** A checkpointed step: the messages the child's conversation gained since the previous step, or a compaction. */
 export interface CheckpointStep {

@@ -22,7 +22,7 @@ export const defaultRedisPrefix = 'legate';
  *   ops:<id> / opq:<id>         hash / list  kept answers of the task's refused or data-carrying writes
  *   ops / opq                   hash / list  kept answers of recent prunes, by op id
  *   held:<owner>                set      ids of the tasks that owner holds (running or input_required; layout 3)
- *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages (JSON)
+ *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages, compaction? (JSON)
  *   sessions                    zset     session ids, score updatedAt
  *
  * `RedisKeys` names every key of one deployment. A variable part (a task, session or owner id)

@@ -57,6 +57,8 @@ export function sessionFromReply(reply: string[]): SessionRecord | undefined {
   const session: Record<string, unknown> = {};
   for (const field of ['id', 'cwd', 'createdAt', 'updatedAt']) session[field] = JSON.parse(fields.get(field) ?? 'null');
   session.messages = parseStoredMessages(fields.get('messages') ?? '', Number(fields.get('format')), where);
+  const compaction = fields.get('compaction');
+  if (compaction !== undefined) session.compaction = parseStoredCompaction(compaction, where);
   return session as unknown as SessionRecord;
 }
 

@@ -123,9 +123,10 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   },
   {
     version: 5,
-    description: 'compaction steps in the checkpoint log (docs/compaction.md)',
+    description: "compactions: compaction steps in the checkpoint log, a session's latest compaction (docs/compaction.md)",
     sql: `
       ALTER TABLE task_checkpoints ADD COLUMN compaction TEXT;  -- JSON StoredCompaction on a compaction step (its messages '[]'); NULL otherwise
+      ALTER TABLE sessions ADD COLUMN compaction TEXT;          -- JSON StoredCompaction: the latest of the conversation; NULL = none
     `,
   },
 ];
