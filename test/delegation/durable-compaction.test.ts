@@ -210,6 +210,43 @@ describe('durable compaction (a checkpoint step of its own)', () => {
     expect(server.requests.slice(0, firstCarrying).some(isHandoff)).toBe(true);
     expect(server.unexpected).toEqual([]);
   });
+
+  it('a steer arriving during a compaction the process does not finish is delivered once, by the resumed task', async () => {
+    const steer = 'STEER-ACROSS-THE-CRASH: mention the sizes';
+    const handoffInFlight = gate();
+    let phase: 'first' | 'second' = 'first';
+    let taskId = '';
+    const store = new MemoryTaskStore();
+    const server = await useScriptedServer({
+      handler: childHandler(async (request) => {
+        if (phase === 'first' && isHandoff(request)) {
+          await store.addSteer(taskId, steer);
+          handoffInFlight.open();
+          return { hang: true };
+        }
+        return undefined;
+      }),
+    });
+    const cwd = workDir();
+    const first = processOn(server.openaiBaseUrl, store, cwd);
+    taskId = (await first.tasks.spawn(childSpec(goal, cwd))).id;
+    await handoffInFlight.opened;
+    await first.close();
+    expect(await store.listSteers(taskId)).toMatchObject([{ message: steer, state: 'queued' }]);
+
+    phase = 'second';
+    const second = processOn(server.openaiBaseUrl, store, cwd);
+    await second.tasks.resume(operator, taskId);
+    expect((await second.tasks.waitForEnd(operator, taskId, 30_000)).task).toMatchObject({ status: 'completed' });
+    const log = await store.loadCheckpoint(taskId);
+    expect(log.messages.filter((message) => message.role === 'user' && message.content.includes(steer))).toHaveLength(1);
+    expect(await store.listSteers(taskId)).toMatchObject([{ message: steer, state: 'delivered' }]);
+    const carrying = server.requests.filter((request) => isTurn(request) && request.text.includes(steer));
+    expect(carrying.length).toBeGreaterThan(0);
+    for (const request of carrying) expect(request.text.split(steer)).toHaveLength(2);
+    expectEachReadOnce(log.messages);
+    expect(server.unexpected).toEqual([]);
+  });
 });
 
 /** The conversation a request sent, as JSON (tool call ids included). */
