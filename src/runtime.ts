@@ -1,5 +1,6 @@
 import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
+import { ContextWindows } from './agent/context/context-windows.js';
 import { type CompactionRecord, compactingContext } from './agent/context/prepare-context.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { budgetFrom } from './budget/budget.js';
@@ -103,6 +104,8 @@ export class Runtime implements ChildEnvironment {
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
   readonly compaction: CompactionSection;
+  /** Context windows of this process: a limit one child learns from a provider's error spares its siblings the failed call. */
+  readonly contextWindows = new ContextWindows();
   /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
   readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
@@ -343,6 +346,7 @@ export class Runtime implements ChildEnvironment {
         return config && 'sandbox' in config ? config.sandbox : undefined;
       },
       prices: this.config.prices,
+      maxSummaryChars: this.config.delegation.max_summary_chars,
       reportsUsage,
       budgets: this.budgets,
       ...(this.childBudget ? { childBudget: this.childBudget } : {}),
@@ -359,11 +363,15 @@ export class Runtime implements ChildEnvironment {
     const parent = this.endpoints.parent;
     const settings = this.compaction;
     const provider = this.provider(parent);
-    // The parent compacts like a child (without a window: reactive only); its hand-offs end with its tasks.
+    // The parent compacts like a child (its window configured, learned or the table's; unknown:
+    // reactive only); its hand-offs end with its tasks.
+    const windows = this.contextWindows;
+    const at = { baseUrl: parent.baseUrl, model: parent.model, contextWindow: parent.contextWindow };
     const prepareContext = compactingContext({
       provider,
       model: settings.model ?? parent.model,
-      contextWindow: parent.contextWindow ?? Number.MAX_SAFE_INTEGER,
+      contextWindow: windows.windowFor(at)?.window ?? Number.MAX_SAFE_INTEGER,
+      onLearned: (window) => windows.learn(at.baseUrl, at.model, window),
       reserveTokens: settings.reserve_tokens,
       threshold: settings.threshold,
       keepToolTokens: settings.keep_tool_tokens,

@@ -141,6 +141,9 @@ export async function executeTask(
     } else if (event.type === 'usage') {
       runUsage = event.total;
       record([], { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) });
+    } else if (event.type === 'context.used') {
+      const compactions = (task.contextUse?.compactions ?? 0) + event.compactions;
+      record([], { contextUse: { tokens: event.tokens, ...(event.window !== undefined ? { window: event.window } : {}), compactions } });
     } else if (event.type === 'step.completed') {
       iteration = event.iteration;
       checkpoint(event.iteration, event.messages);

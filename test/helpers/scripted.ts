@@ -38,15 +38,18 @@ export function runtimeOnScripted(
   options: Partial<RuntimeOptions> = {},
 ): Runtime {
   const cwd = mkdtempSync(join(tmpdir(), 'legate-scripted-'));
+  // LEGATE_HOME apart from the working directory: no tool may read or write legate's home.
+  const home = mkdtempSync(join(tmpdir(), 'legate-scripted-home-'));
   const { model, ...rest } = config as { model?: Record<string, unknown> };
   const parsed = configSchema.parse({
     model: { provider: wire, name: 'm', base_url: baseUrlFor(server, wire), api_key: 'sk-test-scripted-0001', max_retries: 0, ...model },
     ...rest,
   });
-  const runtime = new Runtime({ loaded: { config: parsed, file: undefined, home: cwd, unset: new Map() }, cwd, store: new MemoryTaskStore(), ...options });
+  const runtime = new Runtime({ loaded: { config: parsed, file: undefined, home, unset: new Map() }, cwd, store: new MemoryTaskStore(), ...options });
   onTestFinished(async () => {
     await runtime.close();
     rmSync(cwd, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
   });
   return runtime;
 }

@@ -48,6 +48,8 @@ export interface CompactingContextOptions extends CompactionSettings {
   latest?: CompactionRecord;
   /** Called with each new record before the call that uses it: store it as a checkpoint of its own (docs/compaction.md). */
   onRecord?: (record: CompactionRecord) => void;
+  /** Called with the window a provider's context-length error taught (remember it for the process). */
+  onLearned?: (window: number) => void;
   /**
    * A note appended to each hand-off, in the record (so it is as durable): a parent's list of the
    * tasks it started, with their status, so no task handle is lost to a summary. Undefined: none.
@@ -83,6 +85,7 @@ export function compactingContext(options: CompactingContextOptions): PrepareCon
       const limit = contextLengthError(rejected)?.limit;
       const window = limit !== undefined ? Math.min(limit, options.contextWindow) : Math.floor(before * 0.9) + options.reserveTokens;
       budget = Math.min(budget, budgetOf({ ...options, contextWindow: window }), Math.floor(before * 0.9));
+      options.onLearned?.(window);
     }
     if (before <= budget) return { messages: full };
     const perResult = Math.max(1, Math.floor(budget / 2));

@@ -1,3 +1,4 @@
+import { contextLine } from '../../delegation/context-view.js';
 import { oneLine } from '../../tasks/output-lines.js';
 import type { PendingApproval, TaskRecord } from '../../tasks/task-record.js';
 import { noColors, type Palette } from '../colors.js';
@@ -10,6 +11,8 @@ interface DockEntry {
   activity: string;
   /** What an `input_required` task waits on: its request, and whether it was answered. */
   approval?: PendingApproval;
+  /** "context 61% of 200k, compacted 2×", once it made a model call. */
+  context?: string;
 }
 
 /**
@@ -37,6 +40,7 @@ export class TaskDock {
         status: task.status === 'input_required' ? 'waiting' : task.status,
         since: task.startedAt ?? task.createdAt,
         activity: previous?.activity ?? '',
+        ...(contextLine(task.contextUse) ? { context: contextLine(task.contextUse)! } : {}),
         ...(task.status === 'input_required' && task.approval ? { approval: task.approval } : {}),
       });
     } else {
@@ -69,7 +73,7 @@ export class TaskDock {
       const elapsed = `${Math.max(0, Math.round((now - entry.since) / 1000))}s`;
       const line =
         `  ${yellow('◆')} ${cyan(entry.id)} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}` +
-        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}`;
+        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}${entry.context ? `  ${dim(`(${entry.context})`)}` : ''}`;
       const { approval } = entry;
       if (!approval) return [line];
       const request = `        ${approvalVerb[approval.kind]} ${oneLine(approval.subject, 300)}`;

@@ -49,6 +49,7 @@ export function taskView(root: Element, id: string): () => void {
           `${task.usage.reasoningTokens ? `, of which reasoning ${task.usage.reasoningTokens}` : ''})`,
       ],
       ['cache hit', `${Math.round(task.usage.cacheHitShare * 100)}% of input`],
+      ['context', task.context ?? '—'],
       ['est. cost', usd(task.costUsd)],
       ['current tool', task.currentTool ?? '—'],
       ['started', clock(task.startedAt)],
