@@ -7,11 +7,12 @@ import { configSchema } from '../../src/config/schema.js';
 import type { Message } from '../../src/provider/types.js';
 import { Runtime } from '../../src/runtime.js';
 import { operator } from '../../src/tasks/caller.js';
+import type { LeaseKeeper } from '../../src/tasks/lease-keeper.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
-import type { TaskStore } from '../../src/tasks/store/task-store.js';
+import type { CheckpointStep, TaskStore } from '../../src/tasks/store/task-store.js';
 import type { RecordedRequest, ScriptedReply } from '../../src/testing/scripted-script.js';
 import { useScriptedServer } from '../helpers/scripted.js';
-import { childSpec, gate, intercept } from '../tasks/task-runtime-helpers.js';
+import { childSpec, gate, intercept, until } from '../tasks/task-runtime-helpers.js';
 
 /**
  * Issue 26, durable compaction: a compaction is a checkpoint step of its own. A process that stops
@@ -47,14 +48,19 @@ function lastRead(request: RecordedRequest): number {
 }
 
 /** One "process": a runtime on `store` (closing it leaves the store open for the next one). */
-function processOn(baseUrl: string, store: TaskStore, cwd: string): Runtime {
+function processOn(baseUrl: string, store: TaskStore, cwd: string, parts: { overrides?: Partial<TaskStore>; leaseKeeper?: LeaseKeeper } = {}): Runtime {
   const config = configSchema.parse({
     model: { provider: 'openai', name: 'm', base_url: baseUrl, api_key: 'sk-test-durable-0001', max_retries: 0 },
     delegation: { context_window: 3000 },
     compaction: { reserve_tokens: 500, keep_tool_tokens: 1100, keep_recent_tokens: 600 },
   });
   const home = mkdtempSync(join(tmpdir(), 'legate-durable-home-'));
-  const runtime = new Runtime({ loaded: { config, file: undefined, home, unset: new Map() }, cwd, store: intercept(store, { close: async () => {} }) });
+  const runtime = new Runtime({
+    loaded: { config, file: undefined, home, unset: new Map() },
+    cwd,
+    store: intercept(store, { close: async () => {}, ...parts.overrides }),
+    ...(parts.leaseKeeper ? { taskParts: { leaseKeeper: parts.leaseKeeper } } : {}),
+  });
   onTestFinished(async () => {
     await runtime.close();
     rmSync(home, { recursive: true, force: true });
@@ -125,6 +131,58 @@ describe('durable compaction (a checkpoint step of its own)', () => {
     expect(dropped.length).toBeGreaterThan(0);
     for (const request of after.filter(isTurn)) for (const id of dropped) expect(sent(request)).not.toContain(`"${id}"`);
     expect(server.unexpected).toEqual([]);
+  });
+
+  it("a process that dies during the hand-off call (its lease lapses): another takes the task over and compacts; the dead one's late compaction is refused", async () => {
+    const handoffInFlight = gate();
+    const zombieMayAnswer = gate();
+    let phase: 'first' | 'second' = 'first';
+    const server = await useScriptedServer({
+      handler: childHandler(async (request) => {
+        if (phase === 'first' && isHandoff(request)) {
+          handoffInFlight.open();
+          await zombieMayAnswer.opened; // the dead process's call answers only after the takeover
+          return { text: 'ZOMBIE-HANDOFF: written by the process that lost the task' };
+        }
+        return phase === 'first' && isTurn(request) && server.requests.some(isHandoff) ? { hang: true } : undefined;
+      }),
+    });
+    const store = new MemoryTaskStore();
+    const cwd = workDir();
+    // The first process's lease is never renewed (as if it died): its run goes on, unaware.
+    const dead: LeaseKeeper = { owner: 'host:1:dead', leaseMs: -1, hold() {}, release() {}, stop() {} };
+    let zombieCompaction: Promise<string> | undefined;
+    const first = processOn(server.openaiBaseUrl, store, cwd, {
+      leaseKeeper: dead,
+      overrides: {
+        appendCheckpoint: (id: string, step: CheckpointStep, fence) => {
+          const written = store.appendCheckpoint(id, step, fence);
+          if (step.compaction)
+            zombieCompaction = written.then(
+              () => 'stored',
+              (error: { code?: string }) => String(error.code),
+            );
+          return written;
+        },
+      },
+    });
+    const task = await first.tasks.spawn(childSpec(goal, cwd));
+    await handoffInFlight.opened;
+
+    phase = 'second';
+    const second = processOn(server.openaiBaseUrl, store, cwd);
+    await second.tasks.resume(operator, task.id); // its owner is gone: interrupted, then claimed here
+    const { task: ended } = await second.tasks.waitForEnd(operator, task.id, 30_000);
+    expect(ended).toMatchObject({ status: 'completed', summary: `Done after ${reads} reads.`, takeovers: 1 });
+
+    zombieMayAnswer.open();
+    await until(() => zombieCompaction !== undefined, 'the dead process to write its compaction');
+    expect(await zombieCompaction).toBe('lease_lost');
+    const log = await store.loadCheckpoint(task.id);
+    expect(log.compactions?.length).toBeGreaterThanOrEqual(1);
+    for (const compaction of log.compactions!) expect(compaction.handoff).not.toContain('ZOMBIE-HANDOFF');
+    expectEachReadOnce(log.messages);
+    expect(await store.get(task.id)).toMatchObject({ status: 'completed' });
   });
 
   it('a process stopping after a compaction: the resumed task continues from the compacted context, never re-sending the dropped turns', async () => {
