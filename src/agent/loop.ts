@@ -258,6 +258,13 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
             // A server that reports no usage: the estimate of what was sent and received.
             contextTokens = contextOfCall(event.usage) || conversationTokens(context) + messageTokens(reply);
             contextUsed();
+            // Anthropic's `model_context_window_exceeded`: the context filled the window as the reply
+            // was written. Like a context-length error: compact and make the call once more.
+            if (event.stopReason === 'context_full' && options.prepareContext && attempt === 0) {
+              rejected = `the model's context window is full (${event.rawStopReason})`;
+              reply = undefined;
+              stop = undefined;
+            }
           }
         }
         if (!rejected || reply) break;

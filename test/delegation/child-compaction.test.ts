@@ -4,9 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { handoffPrompt } from '../../src/agent/context/prepare-context.js';
 import type { RecordedRequest } from '../../src/testing/scripted-script.js';
 import type { ContextLengthStyle, ScriptedServer } from '../../src/testing/scripted-server.js';
-import { executeToolCall } from '../../src/tools/execute.js';
-import type { Tool } from '../../src/tools/tool.js';
-import { runtimeOnScripted, useScriptedServer, type Wire } from '../helpers/scripted.js';
+import { runtimeOnScripted, toolCaller, useScriptedServer, type Wire } from '../helpers/scripted.js';
 
 /** Issue 26: a background child that reads more than its window completes (proactive and reactive). */
 const window = 3000;
@@ -31,15 +29,7 @@ async function longChild(wire: Wire, delegation: Record<string, unknown>, style?
     compaction: { reserve_tokens: 500, keep_tool_tokens: 1100, keep_recent_tokens: 600 },
   });
   await writeFile(join(runtime.cwd, 'source.txt'), 'y'.repeat(4000));
-  const tools = new Map<string, Tool>(runtime.toolsFor({ sessionId: 's_compact', depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]));
-  const call = async (name: string, args: unknown): Promise<any> => {
-    const result = await executeToolCall(
-      tools,
-      { id: `call_${name}`, name, arguments: JSON.stringify(args) },
-      { cwd: runtime.cwd, io: runtime.io, signal: new AbortController().signal },
-    );
-    return JSON.parse(result.content);
-  };
+  const call = toolCaller(runtime, 's_compact');
   const spawned = await call('delegate_task_async', { goal: 'read source.txt forty times' });
   const collected = await call('collect_task', { task_id: spawned.task_id, timeout: 60 });
   return { server, collected };
@@ -99,17 +89,7 @@ describe('the window as a child knows it', () => {
       compaction: { reserve_tokens: 500, keep_tool_tokens: 1100, keep_recent_tokens: 600 },
     });
     await writeFile(join(runtime.cwd, 'source.txt'), 'y'.repeat(4000));
-    const tools = new Map<string, Tool>(
-      runtime.toolsFor({ sessionId: 's_window', depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]),
-    );
-    const call = async (name: string, args: unknown): Promise<any> => {
-      const result = await executeToolCall(
-        tools,
-        { id: `call_${name}`, name, arguments: JSON.stringify(args) },
-        { cwd: runtime.cwd, io: runtime.io, signal: new AbortController().signal },
-      );
-      return JSON.parse(result.content);
-    };
+    const call = toolCaller(runtime, 's_window');
     return { server, runtime, call };
   }
 

@@ -5,11 +5,9 @@ import { batchShares, capSummary } from '../../src/delegation/summary-cap.js';
 import { collectView, completionNotice } from '../../src/delegation/views.js';
 import { SqliteTaskStore } from '../../src/tasks/store/sqlite/sqlite-store.js';
 import type { RecordedRequest } from '../../src/testing/scripted-script.js';
-import { executeToolCall } from '../../src/tools/execute.js';
-import type { Tool } from '../../src/tools/tool.js';
 import { home } from '../cli/cli-harness.js';
 import { runMain } from '../helpers/main.js';
-import { runtimeOnScripted, useScriptedServer } from '../helpers/scripted.js';
+import { runtimeOnScripted, toolCaller, useScriptedServer } from '../helpers/scripted.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 
 /** Issue 26: results that do not flood the parent. A summary of `n` characters, its ends marked. */
@@ -28,16 +26,7 @@ async function summarisingRuntime(delegation: Record<string, unknown> = {}) {
     },
   });
   const runtime = runtimeOnScripted(server, 'openai', { delegation });
-  const tools = new Map<string, Tool>(runtime.toolsFor({ sessionId: 's_cap', depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]));
-  const call = async (name: string, args: unknown): Promise<any> => {
-    const result = await executeToolCall(
-      tools,
-      { id: `call_${name}`, name, arguments: JSON.stringify(args) },
-      { cwd: runtime.cwd, io: runtime.io, signal: new AbortController().signal },
-    );
-    if (result.isError) throw new Error(result.content);
-    return JSON.parse(result.content);
-  };
+  const call = toolCaller(runtime, 's_cap');
   return { server, runtime, call };
 }
 

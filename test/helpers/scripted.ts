@@ -8,6 +8,8 @@ import { configSchema } from '../../src/config/schema.js';
 import { Runtime, type RuntimeOptions } from '../../src/runtime.js';
 import { MemoryTaskStore } from '../../src/tasks/store/memory-store.js';
 import { type ScriptedServer, type ScriptedServerOptions, startScriptedServer } from '../../src/testing/scripted-server.js';
+import { executeToolCall } from '../../src/tools/execute.js';
+import type { Tool } from '../../src/tools/tool.js';
 
 export type Wire = 'openai' | 'anthropic';
 
@@ -52,6 +54,23 @@ export function runtimeOnScripted(
     rmSync(home, { recursive: true, force: true });
   });
   return runtime;
+}
+
+/**
+ * The top-level agent's tools on `runtime` (session `sessionId`), called as the loop calls them:
+ * `call(name, args)` returns the parsed JSON result and throws the error text of a failed call.
+ */
+export function toolCaller(runtime: Runtime, sessionId: string): (name: string, args: unknown) => Promise<any> {
+  const tools = new Map<string, Tool>(runtime.toolsFor({ sessionId, depth: 0, toolsets: runtime.agentToolsets }).map((tool) => [tool.name, tool]));
+  return async (name, args) => {
+    const result = await executeToolCall(
+      tools,
+      { id: `call_${name}`, name, arguments: JSON.stringify(args) },
+      { cwd: runtime.cwd, io: runtime.io, signal: new AbortController().signal },
+    );
+    if (result.isError) throw new Error(result.content);
+    return JSON.parse(result.content);
+  };
 }
 
 /** `legate run --json` in this process on `runtime`: its exit code and its parsed JSON result (`reasoning`: `--reasoning`). */
