@@ -31,10 +31,18 @@ export interface TaskMerge {
 
 const removedNote = 'no branch: the task changed nothing (its worktree and branch were removed), or it was pruned';
 
-/** The task's worktree, or `no_worktree` naming the task. */
+/** The task's worktree, or `no_worktree` naming the task; `worktree_missing` when its repository is not on this machine. */
 function worktreeOf(task: TaskRecord): TaskWorktree {
-  if (task.worktree) return task.worktree;
-  throw new LegateError('no_worktree', `task "${task.id}" has no worktree: it worked in its parent's tree (isolation "none")`, { taskId: task.id });
+  const worktree = task.worktree;
+  if (!worktree) {
+    throw new LegateError('no_worktree', `task "${task.id}" has no worktree: it worked in its parent's tree (isolation "none")`, { taskId: task.id });
+  }
+  if (!existsSync(worktree.repository)) {
+    throw new LegateError('worktree_missing', `task "${task.id}" worked in the repository "${worktree.repository}", which is not on this machine`, {
+      taskId: task.id,
+    });
+  }
+  return worktree;
 }
 
 async function branchExists(worktree: TaskWorktree): Promise<boolean> {

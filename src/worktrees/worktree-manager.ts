@@ -144,6 +144,9 @@ export class WorktreeManager {
         { branch: record.branch, files },
       );
     }
+    if (dry.code === 129) {
+      throw new LegateError('git_missing', `git 2.38 or newer is needed: the dry run uses "git merge-tree --write-tree" (${dry.stderr.trim().split('\n')[0]})`);
+    }
     if (dry.code !== 0) throw new Error(`git merge-tree failed in "${repository}": ${dry.stderr.trim()}`);
     await git(repository, ['merge', '-q', '--no-edit', '--no-ff', '-m', `Merge ${record.branch}`, record.branch]);
     return target.stdout.trim();

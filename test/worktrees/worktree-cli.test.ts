@@ -154,6 +154,9 @@ describe('legate tasks diff, merge and prune', () => {
     );
     // No model call was made.
     expect(server.requests).toHaveLength(0);
+    const diff = await cli(['tasks', 'diff', 't_elsewhere1']);
+    expect(diff.code).toBe(1);
+    expect(diff.stderr).toContain('worktree_missing: task "t_elsewhere1" worked in the repository "/nowhere/repo", which is not on this machine');
     expect(existsSync(join(repo, '.git'))).toBe(true);
   });
 
