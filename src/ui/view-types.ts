@@ -132,6 +132,6 @@ export interface TaskDiffView {
     removed?: string;
   } | null;
   diff: string;
-  /** A task still running: the diff is its uncommitted work so far. */
+  /** Set when the worktree holds uncommitted work (running, stopped or cancelled): the diff is that work against the base. */
   note?: string;
 }

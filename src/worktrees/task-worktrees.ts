@@ -14,7 +14,7 @@ export interface TaskDiff {
   readonly worktree: WorktreeRecord & { removed?: string };
   /** The unified diff (empty when there is nothing to show). */
   readonly diff: string;
-  /** A task still running: the diff is its uncommitted work so far, in its worktree. */
+  /** Set when the worktree holds uncommitted work (running, stopped or cancelled): the diff is that work against the base. */
   readonly note?: string;
 }
 
