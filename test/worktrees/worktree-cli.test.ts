@@ -160,6 +160,24 @@ describe('legate tasks diff, merge and prune', () => {
     expect(existsSync(join(repo, '.git'))).toBe(true);
   });
 
+  it('a cancelled child: diff shows the work it had not committed; prune removes its worktree and branch', async () => {
+    server = await startScriptedServer();
+    const { home, repo, cli } = setup(server);
+    const created = await new WorktreeManager(home).create(repo, 't_cancel001');
+    writeFileSync(join(created.path, 'shared.txt'), 'one\nHALF-DONE\nthree\n');
+    const store = SqliteTaskStore.open(join(home, 'state.db'));
+    await store.create(taskFixture({ id: 't_cancel001', status: 'cancelled', endedAt: Date.now(), cwd: repo, worktree: created }));
+    await store.close();
+
+    const diff = await cli(['tasks', 'diff', 't_cancel001']);
+    expect(diff.stdout).toContain('task "t_cancel001" is cancelled: uncommitted work in its worktree');
+    expect(diff.stdout).toContain('+HALF-DONE');
+    const pruned = await cli(['tasks', 'prune']);
+    expect(pruned.stdout).toBe('pruned 1 ended task, and 1 worktree branch ("legate/t_cancel001")\n');
+    expect(existsSync(created.path)).toBe(false);
+    expect(sh(repo, 'branch', '--list', 'legate/*')).toBe('');
+  });
+
   it("the dashboard's task page data carries the task's diff; a task without a worktree has none", async () => {
     const { dashboard, store, dir } = await dashboardOn();
     const repo = gitRepository();
