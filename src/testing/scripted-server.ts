@@ -356,7 +356,8 @@ export type ContextLengthStyle = 'openai' | 'openrouter' | 'vllm' | 'llamacpp' |
  * Anthropic's wire: `invalid_request_error` "prompt is too long: N tokens > M maximum".
  */
 function contextLengthBody(wire: RecordedRequest['wire'], tokens: number, window: number, style: ContextLengthStyle = 'openai'): unknown {
-  if (wire === 'anthropic') return { type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${tokens} tokens > ${window} maximum` } };
+  if (wire === 'anthropic')
+    return { type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${tokens} tokens > ${window} maximum` } };
   switch (style) {
     case 'openrouter':
       return {
