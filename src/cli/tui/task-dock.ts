@@ -80,4 +80,4 @@ export class TaskDock {
 }
 
 /** How a request reads in the dock: `run echo hi > /x`, `write /srv/out/a.txt`. */
-const approvalVerb: Record<PendingApproval['kind'], string> = { exec: 'run', write: 'write', read: 'read', network: 'network for' };
+const approvalVerb: Record<PendingApproval['kind'], string> = { exec: 'run', write: 'write', read: 'read', network: 'network for', budget: 'raise' };
