@@ -60,9 +60,11 @@ export class ChildRunner implements TaskRunner {
           keepRecentTokens: settings.keep_recent_tokens,
         })
       : undefined;
-    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
-    const guard = environment.budgets?.guardFor(task);
-    const deadline = await environment.budgets?.deadline(task);
+    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in
+    // flight, unless a human may raise it (on-request): the task then parks at its next call.
+    const ask = control.askBudget;
+    const guard = environment.budgets?.guardFor(task, { settled: control.persisted, ...(ask ? { ask } : {}) });
+    const deadline = ask ? undefined : await environment.budgets?.deadline(task);
     const bounded = deadline ? withDeadline(control.signal, deadline) : undefined;
     let result: Awaited<ReturnType<typeof runAgentLoop>>;
     try {
