@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { reportsUsage } from '../acp/acp-routes.js';
+import { type RaiseFlags, raiseFromFlags } from '../budget/budget-raise.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -197,11 +198,18 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   tasks
     .command('approve')
     .argument('<id>', 'a task id', taskIdArgument)
-    .description('approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode')
+    .description(
+      'approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode; ' +
+        'for a budget that ran out, the budget is raised (by its own amount, or by --tokens/--usd/--seconds) and the task goes on',
+    )
+    .option('--tokens <n>', 'a budget request: raise the tokens budget by N')
+    .option('--usd <x>', 'a budget request: raise the cost_usd budget by X')
+    .option('--seconds <s>', 'a budget request: raise the seconds budget by S')
     .option('--json', 'print the task')
     .action(
-      action(async (desk, id: string, options: JsonOption) => {
-        const task = await desk.tasks.answerApproval(operator, id, { approved: true }, answerer());
+      action(async (desk, id: string, options: JsonOption & RaiseFlags) => {
+        const raise = raiseFromFlags(options);
+        const task = await desk.tasks.answerApproval(operator, id, { approved: true, ...(raise ? { raise } : {}) }, answerer());
         print(taskAnswerView(task), options.json, `${id}: approved ${describeApproval(task)}; the task goes on`);
         return 0;
       }),
@@ -320,7 +328,9 @@ function approvalLines(task: TaskRecord): string[] {
     `  ${approval.reason}`,
     approval.answer
       ? `  answered: ${approval.answer.approved ? 'approved' : 'denied'}; the task goes on shortly`
-      : `  answer: legate tasks approve ${task.id}   or   legate tasks deny ${task.id} --reason "…"`,
+      : approval.kind === 'budget'
+        ? `  answer: legate tasks approve ${task.id} [--tokens N | --usd X | --seconds S]   or   legate tasks deny ${task.id} --reason "…"`
+        : `  answer: legate tasks approve ${task.id}   or   legate tasks deny ${task.id} --reason "…"`,
   ];
 }
 
@@ -328,7 +338,16 @@ function approvalLines(task: TaskRecord): string[] {
 function describeApproval(task: TaskRecord): string {
   const approval = task.approval;
   if (!approval) return 'its request';
+  if (approval.kind === 'budget') return `request ${approval.id} (a raise of ${approval.subject}${raiseText(approval.answer)})`;
   return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
+}
+
+/** ` by 5000 tokens` for an approval that said how much. */
+function raiseText(answer: NonNullable<TaskRecord['approval']>['answer']): string {
+  if (!answer?.approved || !answer.raise) return '';
+  const { tokens, costUsd, seconds } = answer.raise;
+  const parts = [tokens !== undefined ? `${tokens} tokens` : '', costUsd !== undefined ? `$${costUsd}` : '', seconds !== undefined ? `${seconds} s` : ''];
+  return ` by ${parts.filter(Boolean).join(', ')}`;
 }
 
 /** `tasks approve|deny --json`: the task id, its status and the request with its answer. */

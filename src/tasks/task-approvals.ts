@@ -232,8 +232,17 @@ export async function storeAnswer(store: TaskStore, task: TaskRecord, answer: Ap
   if (!answer.approved && !reason) {
     throw new LegateError('invalid_arguments', `a denial of task "${task.id}" needs a reason (the child gets it as its tool result)`, { taskId: task.id });
   }
+  const raise = answer.approved ? answer.raise : undefined;
+  if (raise && task.approval.kind !== 'budget') {
+    throw new LegateError(
+      'invalid_arguments',
+      `task "${task.id}" waits on a ${task.approval.kind} request (${task.approval.subject}), not a budget: --tokens, --usd and --seconds only raise a budget`,
+      { taskId: task.id },
+    );
+  }
+  if (raise) checkRaise(task.id, raise);
   const stored: StoredApprovalAnswer = {
-    ...(answer.approved ? { approved: true as const } : { approved: false as const, reason }),
+    ...(answer.approved ? { approved: true as const, ...(raise ? { raise } : {}) } : { approved: false as const, reason }),
     ...(by !== undefined ? { by } : {}),
     answeredAt: Date.now(),
   };
@@ -244,6 +253,22 @@ export async function storeAnswer(store: TaskStore, task: TaskRecord, answer: Ap
     throw notWaiting(task.id, after.status, was);
   }
   return after;
+}
+
+/** A raise sets at least one field, each a positive number (`invalid_arguments` naming the field otherwise). */
+function checkRaise(taskId: string, raise: Budget): void {
+  const fields = Object.entries(raise).filter(([, value]) => value !== undefined);
+  if (fields.length === 0)
+    throw new LegateError('invalid_arguments', `a raise of task "${taskId}"'s budget needs an amount (tokens, usd or seconds)`, { taskId });
+  for (const [field, value] of fields) {
+    const name = field === 'costUsd' ? 'usd' : field;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (field === 'tokens' && !Number.isInteger(value))) {
+      throw new LegateError('invalid_arguments', `--${name} must be a positive ${field === 'tokens' ? 'whole ' : ''}number (got ${JSON.stringify(value)})`, {
+        taskId,
+        field: name,
+      });
+    }
+  }
 }
 
 /** The exact command, or the real path. */

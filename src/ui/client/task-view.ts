@@ -13,6 +13,12 @@ export function taskView(root: Element, id: string): () => void {
   const content = el('div');
   const steerText = el('textarea', { id: 'steer-text', placeholder: 'a message for its next model call' });
   const denyReason = el('input', { id: 'deny-reason', placeholder: 'reason (for deny)', size: '30' });
+  // A budget request: raise by these (empty: by the budget's own amount), as `legate tasks approve --tokens …`.
+  const raiseTokens = el('input', { id: 'raise-tokens', placeholder: 'tokens (raise by)', size: '12' });
+  const raiseUsd = el('input', { id: 'raise-usd', placeholder: 'usd (raise by)', size: '10' });
+  const raiseSeconds = el('input', { id: 'raise-seconds', placeholder: 'seconds (raise by)', size: '10' });
+  const raiseInputs = [raiseTokens, raiseUsd, raiseSeconds];
+  const raiseBody = (): Record<string, string> => ({ tokens: raiseTokens.value.trim(), usd: raiseUsd.value.trim(), seconds: raiseSeconds.value.trim() });
   let reload: ReturnType<typeof setTimeout> | undefined;
   let busy = false;
 
@@ -74,9 +80,18 @@ export function taskView(root: Element, id: string): () => void {
             : el(
                 'div',
                 { class: 'actions' },
-                button('approve', () => void act('approve', 'approve', {}, (result) => `${task.id}: approved ${described(result)}; the task goes on`), {
-                  id: 'approve-button',
-                }),
+                ...(approval.kind === 'budget' ? raiseInputs : []),
+                button(
+                  'approve',
+                  () =>
+                    void act(
+                      'approve',
+                      'approve',
+                      approval.kind === 'budget' ? raiseBody() : {},
+                      (result) => `${task.id}: approved ${described(result)}; the task goes on`,
+                    ),
+                  { id: 'approve-button' },
+                ),
                 denyReason,
                 button(
                   'deny',
@@ -161,6 +176,7 @@ export function taskView(root: Element, id: string): () => void {
 function described(result: Record<string, unknown>): string {
   const approval = result.approval as ApprovalView | undefined;
   if (!approval) return 'its request';
+  if (approval.kind === 'budget') return `request ${approval.id} (a raise of ${approval.subject})`;
   return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
 }
 

@@ -158,7 +158,11 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   }
 
   async chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void> {
-    const reply = (await this.eval(scripts.chargeSpendScript, [this.keys.task(id)], [this.keys.prefix, JSON.stringify(own), fence ? JSON.stringify(fence) : ''])) as string[];
+    const reply = (await this.eval(
+      scripts.chargeSpendScript,
+      [this.keys.task(id)],
+      [this.keys.prefix, JSON.stringify(own), fence ? JSON.stringify(fence) : ''],
+    )) as string[];
     if (reply[0] === 'not_found') throw await this.marker.missing(id, notFound(id));
     if (reply[0] === 'fenced') throw fencedError(id, fence!, reply as WriteReply);
   }

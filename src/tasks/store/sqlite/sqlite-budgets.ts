@@ -14,20 +14,22 @@ import { type TaskRow, taskFromRow } from './sqlite-task-row.js';
 
 /** Charge `own` to task `id` and every ancestor, in one transaction (see `TaskStore.chargeSpend`). */
 export function chargeSpend(statements: StatementCache, id: string, own: SpendCounter, fence?: Fence): void {
-  statements.db.transaction(() => {
-    const task = read(statements, id);
-    if (!task) throw notFound(id);
-    if (!fenceHolds(task.record, fence)) throw leaseLost(id, fence!, task.record);
-    const delta = chargeDelta(task.record.ownSpend, own);
-    if (!delta) return;
-    task.extra.ownSpend = latestCharge(task.record.ownSpend, own);
-    const seen = new Set<string>();
-    for (let at: Read | undefined = task; at && !seen.has(at.record.id) && seen.size < maxChargeDepth; at = read(statements, at.record.sessionId)) {
-      seen.add(at.record.id);
-      at.extra.spend = addCharge(at.record.spend, delta);
-      write(statements, at);
-    }
-  }).immediate();
+  statements.db
+    .transaction(() => {
+      const task = read(statements, id);
+      if (!task) throw notFound(id);
+      if (!fenceHolds(task.record, fence)) throw leaseLost(id, fence!, task.record);
+      const delta = chargeDelta(task.record.ownSpend, own);
+      if (!delta) return;
+      task.extra.ownSpend = latestCharge(task.record.ownSpend, own);
+      const seen = new Set<string>();
+      for (let at: Read | undefined = task; at && !seen.has(at.record.id) && seen.size < maxChargeDepth; at = read(statements, at.record.sessionId)) {
+        seen.add(at.record.id);
+        at.extra.spend = addCharge(at.record.spend, delta);
+        write(statements, at);
+      }
+    })
+    .immediate();
 }
 
 /** Add `by` to task `id`'s budget once per `key`, in one transaction; the record as it is then. */
