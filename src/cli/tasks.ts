@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { reportsUsage } from '../acp/acp-routes.js';
 import { type RaiseFlags, raiseFromFlags } from '../budget/budget-raise.js';
+import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -80,6 +81,9 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           cwd: task.cwd,
           elapsed_seconds: elapsedSeconds(task),
           api_calls: task.apiCalls,
+          // What it and its descendants spent (the store's budget counters), and its budget with what is left.
+          tree_tokens: recordedSpend(task).tokens,
+          ...(recordBudgetStatus(task) ? { budget: recordBudgetStatus(task) } : {}),
           // The process that runs (or last ran) it: `host:pid:nonce:machine`, as `legate worker` prints it.
           ...(task.owner !== undefined && { worker: task.owner }),
           ...(approvalView(task) ? { approval: approvalView(task) } : {}),
@@ -254,6 +258,8 @@ interface ListRow {
   cwd: string;
   elapsed_seconds: number;
   worker?: string;
+  tree_tokens: number;
+  budget?: BudgetStatus;
 }
 
 /**
@@ -265,6 +271,8 @@ function taskTable(rows: ListRow[], all: boolean): string {
     { title: 'ID', cell: (row) => row.task_id },
     { title: 'STATUS', cell: (row) => row.status },
     { title: 'ELAPSED', cell: (row) => `${row.elapsed_seconds}s`, right: true },
+    { title: 'TOKENS', cell: (row) => String(row.tree_tokens), right: true },
+    ...(rows.some((row) => row.budget) ? [{ title: 'BUDGET LEFT', cell: (row: ListRow) => budgetLeft(row.budget) }] : []),
     ...(all
       ? [
           { title: 'WORKER', cell: (row: ListRow) => row.worker?.split(':').slice(0, 2).join(':') ?? '-' },
@@ -282,6 +290,15 @@ function taskTable(rows: ListRow[], all: boolean): string {
         .join('  '),
     )
     .join('\n');
+}
+
+/** `450/650 tokens, $0.2/$1`: what is left of each budget field, `-` without a budget. */
+function budgetLeft(status: BudgetStatus | undefined): string {
+  if (!status) return '-';
+  const unit = (field: string, value: number): string => (field === 'cost_usd' ? `$${value}` : field === 'seconds' ? `${value}s` : `${value}`);
+  return Object.entries(status.limit)
+    .map(([field, limit]) => `${unit(field, status.remaining[field] ?? 0)}/${unit(field, limit)}${field === 'tokens' ? ' tokens' : ''}`)
+    .join(', ');
 }
 
 /** A task id argument; an empty one is a usage error (commander would pass `""` on). */

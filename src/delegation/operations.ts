@@ -1,5 +1,5 @@
 import { type BudgetInput, budgetFrom } from '../budget/budget.js';
-import { budgetStatusView } from '../budget/budget-view.js';
+import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { LegateError } from '../errors.js';
 import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import { newTaskId } from '../tasks/task-ids.js';
@@ -79,7 +79,8 @@ function withTrace(session: DelegationSession, spec: TaskSpec, context: Operatio
 /** The budget status of `task` (its tree's spend against its budget), when it has a budget. */
 async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<object | undefined> {
   if (!task.budget || !session.budgets) return undefined;
-  return budgetStatusView(task.budget, await session.budgets.treeSpend(task));
+  // Seconds as the views count them: an ended task's stop at its end.
+  return recordBudgetStatus(task, { ...(await session.budgets.treeSpend(task)), seconds: recordedSpend(task).seconds });
 }
 
 /**

@@ -36,7 +36,7 @@ async function readChild(home: string): Promise<TaskRecord | undefined> {
 }
 
 /** A parent that spawns RAISE (tokens budget 150) in the background and waits for its notice; the child spends 100 a call. */
-function steps(childEnd: ScriptedStep['reply']): ScriptedStep[] {
+function steps(childEnd: ScriptedStep['reply'] | undefined): ScriptedStep[] {
   return [
     {
       label: 'parent spawns',
@@ -85,6 +85,9 @@ describe('a budget that runs out under agent.approval: on-request', () => {
     const list = await runMain(['tasks', 'list'], { home, cwd: work });
     expect(list.stdout).toContain(`${child.id} waits for approval 1.1 (budget): its tokens budget: spent 200 of 150`);
     expect(list.stdout).toContain(`legate tasks approve ${child.id} [--tokens N | --usd X | --seconds S]`);
+    // Its tree's spend and what is left of its budget.
+    expect(list.stdout).toMatch(/ID +STATUS +ELAPSED +TOKENS +BUDGET LEFT +GOAL/);
+    expect(list.stdout).toMatch(new RegExp(`${child.id} +input_required +[\\d.]+s +200 +0/150 tokens +RAISE: look around`));
     const bad = await runMain(['tasks', 'approve', child.id, '--tokens', '-5'], { home, cwd: work });
     expect(bad.code, bad.stderr).not.toBe(0);
     expect(bad.stderr).toContain('--tokens must be a positive whole number (got "-5")');
@@ -97,6 +100,8 @@ describe('a budget that runs out under agent.approval: on-request', () => {
     const done = (await readChild(home))!;
     expect(done).toMatchObject({ status: 'completed', summary: 'RAISE done', budget: { tokens: 150 }, budgetRaises: { [`${child.id}/1.1`]: { tokens: 500 } } });
     expect(done.spend!.tokens).toBe(300);
+    const show = await runMain(['tasks', 'show', child.id], { home, cwd: work });
+    expect(show.stdout).toContain('budget tokens: 350 left of 650 (spent 300, its tree included; raised by 500 on approval)');
     // The context is intact: the third call carries the second reply and its tool's result.
     const calls = server.requests.filter(childWith('RAISE'));
     expect(calls).toHaveLength(3);

@@ -4,6 +4,7 @@ import { conversationList } from './conversation.js';
 import { badge, button, el, link, notice, replace } from './dom.js';
 import { clock, count, seconds, usd } from './format.js';
 import { onTask } from './live.js';
+import { budgetLeft } from './tasks-view.js';
 
 const open = new Set(['queued', 'running', 'interrupted', 'input_required']);
 
@@ -56,6 +57,8 @@ export function taskView(root: Element, id: string): () => void {
       ],
       ['cache hit', `${Math.round(task.usage.cacheHitShare * 100)}% of input`],
       ['est. cost', usd(task.costUsd)],
+      ['tree tokens', count(task.treeTokens)],
+      ['budget', budgetLeft(task)],
       ['current tool', task.currentTool ?? '—'],
       ['started', clock(task.startedAt)],
       ['ended', clock(task.endedAt)],
