@@ -27,7 +27,7 @@ export class ChildRunner implements TaskRunner {
     const environment = this.environment;
     // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
     const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
-    if (other) return other.run(task, control);
+    if (other) return runGuarded(other, task, control, environment.budgets);
     const endpoint = environment.childEndpoint(task.route);
     const worktree = task.worktree;
     // A resumed task continues in its worktree; one that is gone fails now, saying so.
@@ -102,6 +102,28 @@ export class ChildRunner implements TaskRunner {
       }
     }
     return result;
+  }
+}
+
+/**
+ * Run `task` on another runner (an ACP agent) within its budgets: refused at once when its tree
+ * has nothing left (or, on-request, once a human raised it), and a `seconds` budget aborts it when
+ * it runs out, ending it `budget_exceeded`. An ACP agent reports no usage: its tokens and cost
+ * count nothing, so only `seconds` stops it once it runs.
+ */
+async function runGuarded(runner: TaskRunner, task: TaskRecord, control: RunControl, budgets: ChildEnvironment['budgets']): Promise<RunResult> {
+  if (!budgets) return runner.run(task, control);
+  const stop = await budgets.guardFor(task, control.askBudget ? { ask: control.askBudget } : {}).check();
+  if (stop) return { ...failedRun(stop.message), exitReason: stop.exitReason };
+  const deadline = await budgets.deadline(task);
+  if (!deadline) return runner.run(task, control);
+  const bounded = withDeadline(control.signal, deadline);
+  try {
+    const result = await runner.run(task, { ...control, signal: bounded.signal });
+    const ranOut = bounded.signal.aborted && !control.signal.aborted && bounded.signal.reason === deadline.reason;
+    return ranOut ? { ...result, status: 'failed', exitReason: 'budget_exceeded', error: deadline.reason.toString() } : result;
+  } finally {
+    bounded.dispose();
   }
 }
 

@@ -47,7 +47,7 @@ describe.skipIf(!redis)('a tree budget in shared mode', () => {
     const top = await parent.runtime.tasks.spawn({ ...childSpec('TOP-GOAL', work), toolsets: ['delegation', 'file'], budget: { tokens: 450 } });
     const { task: ended, timedOut } = await parent.runtime.tasks.waitForEnd(operator, top.id, 30_000);
     expect(timedOut).toBe(false);
-    await until(async () => (await parent.store.list({ sessionId: top.id })).every((task) => task.status === 'failed'), 10_000);
+    await until(async () => (await parent.store.list({ sessionId: top.id })).every((task) => task.status === 'failed'), 'both children to end', 10_000);
     const children = await parent.store.list({ sessionId: top.id });
     expect(children).toHaveLength(2);
     // Run by the two workers, one each.

@@ -156,6 +156,8 @@ describe('a tree budget', () => {
     const parent = await task(store, aGoal);
     expect(parent.exitReason).toBe('budget_exceeded');
     expect(parent.error).toContain(`task "${parent.id}" spent 350 tokens of its tokens budget of 300 tokens`);
+    // The store's counters: the parent's own 50 and its three children's 100 each.
+    expect(parent.spend).toMatchObject({ tokens: 350 });
   });
 });
 
