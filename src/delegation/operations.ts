@@ -76,6 +76,11 @@ function withTrace(session: DelegationSession, spec: TaskSpec, context: Operatio
   return traceparent ? { ...spec, traceparent } : spec;
 }
 
+/** `tree_tokens`: what the task and everything it spawned spent (the store's budget counters), once charged. */
+function treeTokens(task: TaskRecord | undefined): { tree_tokens?: number } {
+  return task?.spend ? { tree_tokens: task.spend.tokens } : {};
+}
+
 /** The budget status of `task` (its tree's spend against its budget), when it has a budget. */
 async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<object | undefined> {
   if (!task.budget || !session.budgets) return undefined;
@@ -166,7 +171,7 @@ export const checkTask = define({
     const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
     const siblings = task.worktree ? await session.service.list(session.sessionId, { limit: listViewLimit }) : [];
     const views = await worktreeViews([task, ...siblings.filter((sibling) => sibling.id !== task.id)], session);
-    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...views.get(task.id) };
+    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...treeTokens(task), ...views.get(task.id) };
   },
 });
 
@@ -209,7 +214,11 @@ export const listTasks = define({
     }
     const view = listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter), budgets);
     const views = await worktreeViews(tasks, session);
-    return { ...view, tasks: (view.tasks as { task_id: string }[]).map((row) => ({ ...row, ...views.get(row.task_id) })) };
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    return {
+      ...view,
+      tasks: (view.tasks as { task_id: string }[]).map((row) => ({ ...row, ...treeTokens(byId.get(row.task_id)), ...views.get(row.task_id) })),
+    };
   },
 });
 

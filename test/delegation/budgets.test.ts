@@ -214,6 +214,9 @@ describe('check_task and list_tasks', () => {
     const expected = { limit: { tokens: 1000 }, spent: { tokens: 100 }, remaining: { tokens: 900 } };
     expect(check.budget).toMatchObject(expected);
     expect(list.tasks[0].budget).toMatchObject(expected);
+    // The tree's spend from the store's counters, on every row.
+    expect(check.tree_tokens).toBe(100);
+    expect(list.tasks[0].tree_tokens).toBe(100);
   });
 });
 
