@@ -102,6 +102,10 @@ describe('a budget that runs out under agent.approval: on-request', () => {
     expect(done.spend!.tokens).toBe(300);
     const show = await runMain(['tasks', 'show', child.id], { home, cwd: work });
     expect(show.stdout).toContain('budget tokens: 350 left of 650 (spent 300, its tree included; raised by 500 on approval)');
+    // No model tool answers approvals or touches budgets: a model can never raise one.
+    const toolNames = server.requests.flatMap((request) => (request.body.tools ?? []).map((tool: { function: { name: string } }) => tool.function.name));
+    expect(toolNames).toContain('delegate_task_async');
+    expect(toolNames.filter((name: string) => /approv|raise|budget|deny/i.test(name))).toEqual([]);
     // The context is intact: the third call carries the second reply and its tool's result.
     const calls = server.requests.filter(childWith('RAISE'));
     expect(calls).toHaveLength(3);
