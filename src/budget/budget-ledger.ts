@@ -1,5 +1,5 @@
 import type { RunGuard, RunStop } from '../agent/run-guard.js';
-import { LegateError } from '../errors.js';
+import { errorMessage, LegateError } from '../errors.js';
 import { totalTokens, type Usage } from '../provider/types.js';
 import type { TaskStore } from '../tasks/store/task-store.js';
 import type { BudgetAsk } from '../tasks/task-approvals.js';
@@ -196,7 +196,11 @@ export class BudgetLedger {
           const answer = await options.ask(request, message);
           if (!answer.approved) return stop(`${message}; ${answer.reason}`);
           const by = answer.raise ?? { [breach.field]: original[breach.field] };
-          await this.raise(breach.owner, `${task.id}/${answer.approvalId}`, by);
+          const failed = await this.raise(breach.owner, `${task.id}/${answer.approvalId}`, by).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          if (failed !== undefined) return stop(`${message}; the approved raise could not be stored: ${errorMessage(failed)}`);
         }
       },
     };
