@@ -1,5 +1,6 @@
 import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
+import { ContextWindows } from './agent/context/context-windows.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { budgetFrom } from './budget/budget.js';
 import { BudgetLedger } from './budget/budget-ledger.js';
@@ -93,6 +94,8 @@ export class Runtime implements ChildEnvironment {
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
   readonly compaction: CompactionSection;
+  /** Context windows of this process: a limit one child learns from a provider's error spares its siblings the failed call. */
+  readonly contextWindows = new ContextWindows();
   /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
   readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
@@ -334,6 +337,7 @@ export class Runtime implements ChildEnvironment {
         return config && 'sandbox' in config ? config.sandbox : undefined;
       },
       prices: this.config.prices,
+      maxSummaryChars: this.config.delegation.max_summary_chars,
       reportsUsage,
       budgets: this.budgets,
       ...(this.childBudget ? { childBudget: this.childBudget } : {}),

@@ -145,7 +145,9 @@ export class Session {
         : [waiting === 1 ? 'A background task you started is waiting for approval.' : `${waiting} background tasks you started are waiting for approval.`]),
     ];
     for (const task of tasks) if (task.status === 'input_required' && task.approval) this.noticedRequests.set(task.id, task.approval.id);
-    const blocks = tasks.map((task) => (task.status === 'input_required' ? approvalNotice(task) : completionNotice(task)));
+    const blocks = tasks.map((task) =>
+      task.status === 'input_required' ? approvalNotice(task) : completionNotice(task, this.runtime.config.delegation.max_summary_chars),
+    );
     return { text: `${parts.join(' ')}\n\n${blocks.join('\n\n')}`, taskIds: tasks.map((task) => task.id) };
   }
 

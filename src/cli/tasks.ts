@@ -4,6 +4,7 @@ import { reportsUsage } from '../acp/acp-routes.js';
 import { type RaiseFlags, raiseFromFlags } from '../budget/budget-raise.js';
 import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { formatIssues } from '../config/format-issues.js';
+import { contextLine } from '../delegation/context-view.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
 import { cacheHitShare } from '../delegation/usage-view.js';
@@ -53,7 +54,11 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    const session = { ...operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }), budgets: desk.budgets };
+    const session = {
+      ...operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }),
+      budgets: desk.budgets,
+      maxSummaryChars: desk.config.delegation.max_summary_chars,
+    };
     return operation.run(parsed.data, session, { signal: new AbortController().signal });
   };
 
@@ -130,14 +135,17 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
           usageLine(task.usage),
+          ...(contextLine(task.contextUse) ? [contextLine(task.contextUse)!] : []),
           ...budgetLines(view.budget as BudgetStatus | undefined),
           ...(task.usage.fetchedBytes ? [`web: ${task.usage.fetchedBytes} bytes fetched`] : []),
           ...approvalLines(task),
           ...resumeLines(task),
           '',
           ...output,
+          // The summary whole, however long (the parent got it capped at delegation.max_summary_chars).
+          ...(task.summary ? ['', 'summary:', task.summary] : []),
         ].join('\n');
-        print({ ...view, can_resume: canResume(task), output }, options.json, text);
+        print({ ...view, can_resume: canResume(task), output, ...(task.summary !== undefined ? { summary: task.summary } : {}) }, options.json, text);
         return 0;
       }),
     );

@@ -83,6 +83,8 @@ export const delegationSchema = z.strictObject({
   budget: budgetSchema.optional(),
   /** `worktree`: each child works in a git worktree of its own (issue 28); `none`: in the parent's tree. */
   isolation: z.enum(['none', 'worktree']).default('none'),
+  /** A child summary longer than this reaches the parent as head and tail with a marker; the store keeps it whole. */
+  max_summary_chars: z.number().int().min(1000).default(12_000),
 });
 
 export const agentSchema = z.strictObject({

@@ -48,16 +48,22 @@ export class ChildRunner implements TaskRunner {
     const brief = { role: 'user' as const, content: childBrief(task) };
     const provider = environment.provider(endpoint);
     const settings = environment.compaction;
-    // Compaction with the configured window; without one, reactive only (the provider's context-length error teaches it).
+    // The window: configured, learned by this process, or the built-in table's; unknown: reactive
+    // only (the provider's context-length error teaches it, and the process remembers).
+    const windows = environment.contextWindows;
+    const at = { baseUrl: endpoint.baseUrl, model: task.model, contextWindow: endpoint.contextWindow };
+    const known = windows ? windows.windowFor(at) : endpoint.contextWindow !== undefined ? { window: endpoint.contextWindow } : undefined;
+    const contextWindow = (): number | undefined => (windows ? windows.windowFor(at)?.window : known?.window);
     const prepareContext = settings
       ? compactingContext({
           provider,
           model: settings.model ?? task.model,
-          contextWindow: endpoint.contextWindow ?? Number.MAX_SAFE_INTEGER,
+          contextWindow: known?.window ?? Number.MAX_SAFE_INTEGER,
           reserveTokens: settings.reserve_tokens,
           threshold: settings.threshold,
           keepToolTokens: settings.keep_tool_tokens,
           keepRecentTokens: settings.keep_recent_tokens,
+          ...(windows ? { onLearned: (window: number) => windows.learn(at.baseUrl, at.model, window) } : {}),
         })
       : undefined;
     // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in
@@ -88,6 +94,7 @@ export class ChildRunner implements TaskRunner {
         persisted: control.persisted,
         summaryAtLimit: limitSummaryTurn,
         ...(prepareContext ? { prepareContext } : {}),
+        contextWindow,
       });
     } finally {
       bounded?.dispose();

@@ -6,6 +6,7 @@ import { newTaskId } from '../tasks/task-ids.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
 import { collectTask } from './collect-task.js';
 import { define, type Operation, type OperationContext } from './operation.js';
+import { fitResult } from './result-fit.js';
 import {
   cancelTaskParameters,
   checkTaskParameters,
@@ -15,7 +16,8 @@ import {
   steerTaskParameters,
 } from './schemas.js';
 import type { DelegationSession } from './session.js';
-import { batchResultView, checkView, listView, listViewLimit, spawnView } from './views.js';
+import { defaultMaxSummaryChars } from './summary-cap.js';
+import { batchResultView, checkView, listView, listViewLimit, spawnView, summaryPage } from './views.js';
 import { worktreeViews } from './worktree-view.js';
 
 export { collectTask } from './collect-task.js';
@@ -139,10 +141,16 @@ export const delegateTask = define({
         }),
       );
       const views = await worktreeViews(ended, session);
-      return {
-        results: ended.map((task, index) => ({ ...batchResultView(task, index, session), ...views.get(task.id) })),
-        total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
-      };
+      // The batch's summaries share one cap and the tool output cap: a long one is cut to its share, head and tail.
+      const total_duration_seconds = Math.round((Date.now() - started) / 100) / 10;
+      return fitResult(
+        ended.map((task) => ({ summaryLength: task.summary?.length ?? 0, output: [] })),
+        session.maxSummaryChars ?? defaultMaxSummaryChars,
+        (shares) => ({
+          results: ended.map((task, index) => ({ ...batchResultView(task, index, session, shares[index]), ...views.get(task.id) })),
+          total_duration_seconds,
+        }),
+      );
     } finally {
       context.signal.removeEventListener('abort', cancelAll);
     }
@@ -171,7 +179,8 @@ export const checkTask = define({
     const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
     const siblings = task.worktree ? await session.service.list(session.sessionId, { limit: listViewLimit }) : [];
     const views = await worktreeViews([task, ...siblings.filter((sibling) => sibling.id !== task.id)], session);
-    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...treeTokens(task), ...views.get(task.id) };
+    const page = args.offset !== undefined ? summaryPage(task, args.offset, session.maxSummaryChars ?? defaultMaxSummaryChars) : {};
+    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...treeTokens(task), ...views.get(task.id), ...page };
   },
 });
 

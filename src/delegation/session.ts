@@ -31,6 +31,8 @@ export interface DelegationSession {
   isolation?: 'none' | 'worktree';
   /** Makes and reads children's git worktrees (`isolation: "worktree"`). */
   worktrees?: WorktreeManager;
+  /** `delegation.max_summary_chars`: a longer child summary reaches this agent as head and tail (default 12,000). */
+  maxSummaryChars?: number;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
   /** Whether a task on `model` counts tokens (default: every model does); the runtime knows which runners report none. */

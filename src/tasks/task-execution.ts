@@ -139,6 +139,9 @@ export async function executeTask(
         const own = { tokens: totalTokens(usage), costUsd: cost ?? 0, ...(cost === undefined ? { unpriced: true as const } : {}) };
         write('budget spend', () => store.chargeSpend(task.id, own, fence));
       }
+    } else if (event.type === 'context.used') {
+      const compactions = (task.contextUse?.compactions ?? 0) + event.compactions;
+      record([], { contextUse: { tokens: event.tokens, ...(event.window !== undefined ? { window: event.window } : {}), compactions } });
     } else if (event.type === 'step.completed') {
       const checkpoint = { step: step++, iteration: event.iteration, messages: event.messages };
       write(`checkpoint step ${checkpoint.step}`, () => store.appendCheckpoint(task.id, checkpoint, fence));

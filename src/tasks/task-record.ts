@@ -99,6 +99,15 @@ export interface TaskRecord extends TaskSpec {
   spend?: SpendCounter;
   ownSpend?: SpendCounter;
   budgetRaises?: Record<string, Budget>;
+  /** The context its conversation uses now, as of its last model call and tool results (model-backed children). */
+  contextUse?: ContextUse;
+}
+
+/** Context in use: tokens (reported by the last call, plus estimates since), the window when known, compactions of the task so far. */
+export interface ContextUse {
+  tokens: number;
+  window?: number;
+  compactions: number;
 }
 
 /**
@@ -175,6 +184,7 @@ export const taskProgressKeys = [
   'lastActivity',
   'reported',
   'approvalNoticed',
+  'contextUse',
 ] as const satisfies readonly (keyof TaskRecord)[];
 
 /** Progress of a running task, written without a status change. */

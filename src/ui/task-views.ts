@@ -1,4 +1,5 @@
 import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
+import { contextLine } from '../delegation/context-view.js';
 import { cacheHitShare, estimateCost, type Prices } from '../delegation/usage-view.js';
 import { elapsedSeconds } from '../delegation/views.js';
 import { reasoningText } from '../provider/reasoning-text.js';
@@ -72,6 +73,7 @@ export function taskDetail(
       ...(task.summary !== undefined ? { summary: task.summary } : {}),
       ...(task.error ? { error: task.error } : {}),
       ...(task.lastActivity ? { lastActivity: task.lastActivity } : {}),
+      ...(contextLine(task.contextUse) ? { context: contextLine(task.contextUse)! } : {}),
       usage: {
         inputTokens: task.usage.inputTokens,
         outputTokens: task.usage.outputTokens,

@@ -77,6 +77,8 @@ export interface TaskDetail {
     summary?: string;
     error?: string;
     lastActivity?: string;
+    /** "context 61% of 200k, compacted 2×" (model-backed tasks that made a call). */
+    context?: string;
     usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; reasoningTokens: number; cacheHitShare: number };
     approval?: ApprovalView;
   };

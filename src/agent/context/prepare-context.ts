@@ -45,6 +45,8 @@ export interface CompactingContextOptions extends CompactionSettings {
   latest?: CompactionRecord;
   /** Called with each new record before the call that uses it (store it as a checkpoint). */
   onRecord?: (record: CompactionRecord) => void;
+  /** Called with the window a provider's context-length error taught (remember it for the process). */
+  onLearned?: (window: number) => void;
 }
 
 export const handoffPrompt =
@@ -75,6 +77,7 @@ export function compactingContext(options: CompactingContextOptions): PrepareCon
       const limit = contextLengthError(rejected)?.limit;
       const window = limit !== undefined ? Math.min(limit, options.contextWindow) : Math.floor(before * 0.9) + options.reserveTokens;
       budget = Math.min(budget, budgetOf({ ...options, contextWindow: window }), Math.floor(before * 0.9));
+      options.onLearned?.(window);
     }
     if (before <= budget) return { messages: full };
     const perResult = Math.max(1, Math.floor(budget / 2));

@@ -1,4 +1,5 @@
 import { recordBudgetStatus } from '../../budget/budget-view.js';
+import { contextLine } from '../../delegation/context-view.js';
 import { oneLine } from '../../tasks/output-lines.js';
 import type { PendingApproval, TaskRecord } from '../../tasks/task-record.js';
 import { noColors, type Palette } from '../colors.js';
@@ -13,6 +14,8 @@ interface DockEntry {
   approval?: PendingApproval;
   /** `tokens 450/650 left`: what is left of its budget, as its record last said (its tree's spend included). */
   budget?: string;
+  /** "context 61% of 200k, compacted 2×", once it made a model call. */
+  context?: string;
 }
 
 /**
@@ -40,6 +43,7 @@ export class TaskDock {
         status: task.status === 'input_required' ? 'waiting' : task.status,
         since: task.startedAt ?? task.createdAt,
         activity: previous?.activity ?? '',
+        ...(contextLine(task.contextUse) ? { context: contextLine(task.contextUse)! } : {}),
         ...(task.status === 'input_required' && task.approval ? { approval: task.approval } : {}),
         ...(budgetText(task) ? { budget: budgetText(task) } : {}),
       });
@@ -73,7 +77,7 @@ export class TaskDock {
       const elapsed = `${Math.max(0, Math.round((now - entry.since) / 1000))}s`;
       const line =
         `  ${yellow('◆')} ${cyan(entry.id)} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}` +
-        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}${entry.budget ? dim(`  · ${entry.budget}`) : ''}`;
+        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}${entry.context ? `  ${dim(`(${entry.context})`)}` : ''}${entry.budget ? dim(`  · ${entry.budget}`) : ''}`;
       const { approval } = entry;
       if (!approval) return [line];
       const request = `        ${approvalVerb[approval.kind]} ${oneLine(approval.subject, 300)}`;

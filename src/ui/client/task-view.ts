@@ -56,6 +56,7 @@ export function taskView(root: Element, id: string): () => void {
           `${task.usage.reasoningTokens ? `, of which reasoning ${task.usage.reasoningTokens}` : ''})`,
       ],
       ['cache hit', `${Math.round(task.usage.cacheHitShare * 100)}% of input`],
+      ['context', task.context ?? '—'],
       ['est. cost', usd(task.costUsd)],
       ['tree tokens', count(task.treeTokens)],
       ['budget', budgetLeft(task)],

@@ -8,8 +8,9 @@ import { type TaskRow, taskFromRow } from './sqlite-task-row.js';
 
 /**
  * The budget counters of the SQLite store (`TaskStore.chargeSpend`, `raiseBudget`). They have no
- * column: they live in `extra` (the JSON object of record fields without one), read and written
- * back in one immediate transaction, so two processes charging siblings at once both count.
+ * column: they live in `extra` (the JSON object of record fields without one), each read and set
+ * (`json_set`, one field) in one immediate transaction over the task and its ancestors, so two
+ * processes charging siblings at once both count.
  */
 
 /** Charge `own` to task `id` and every ancestor, in one transaction (see `TaskStore.chargeSpend`). */
@@ -21,12 +22,11 @@ export function chargeSpend(statements: StatementCache, id: string, own: SpendCo
       if (!fenceHolds(task.record, fence)) throw leaseLost(id, fence!, task.record);
       const delta = chargeDelta(task.record.ownSpend, own);
       if (!delta) return;
-      task.extra.ownSpend = latestCharge(task.record.ownSpend, own);
+      setField(statements, id, 'ownSpend', latestCharge(task.record.ownSpend, own));
       const seen = new Set<string>();
       for (let at: Read | undefined = task; at && !seen.has(at.record.id) && seen.size < maxChargeDepth; at = read(statements, at.record.sessionId)) {
         seen.add(at.record.id);
-        at.extra.spend = addCharge(at.record.spend, delta);
-        write(statements, at);
+        setField(statements, at.record.id, 'spend', addCharge(at.record.spend, delta));
       }
     })
     .immediate();
@@ -38,26 +38,23 @@ export function raiseBudget(statements: StatementCache, id: string, key: string,
     .transaction(() => {
       const task = read(statements, id);
       if (!task) throw notFound(id);
-      task.extra.budgetRaises = withRaise(task.record.budgetRaises, key, by);
-      write(statements, task);
-      return { ...task.record, budgetRaises: task.extra.budgetRaises as Record<string, Budget> };
+      const budgetRaises = withRaise(task.record.budgetRaises, key, by);
+      setField(statements, id, 'budgetRaises', budgetRaises);
+      return { ...task.record, budgetRaises };
     })
     .immediate();
 }
 
 interface Read {
   record: TaskRecord;
-  /** The row's `extra` object, to be changed and written back. */
-  extra: Record<string, unknown>;
 }
 
 function read(statements: StatementCache, id: string): Read | undefined {
   const row = statements.get('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
-  if (!row) return undefined;
-  const record = taskFromRow(row);
-  return { record, extra: typeof row.extra === 'string' ? (JSON.parse(row.extra) as Record<string, unknown>) : {} };
+  return row ? { record: taskFromRow(row) } : undefined;
 }
 
-function write(statements: StatementCache, task: Read): void {
-  statements.get('UPDATE tasks SET extra = ? WHERE id = ?').run(JSON.stringify(task.extra), task.record.id);
+/** Set one field of `extra` (the JSON of record fields without a column), leaving the others as they are. */
+function setField(statements: StatementCache, id: string, field: 'spend' | 'ownSpend' | 'budgetRaises', value: unknown): void {
+  statements.get(`UPDATE tasks SET extra = json_set(COALESCE(extra, '{}'), '$.${field}', json(?)) WHERE id = ?`).run(JSON.stringify(value), id);
 }
