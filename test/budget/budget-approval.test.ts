@@ -130,4 +130,36 @@ describe('a budget that runs out under agent.approval: on-request', () => {
     expect(done.budgetRaises).toBeUndefined();
     server.assertDone();
   });
+
+  it('a seconds budget does not abort the slow call in flight: the child parks after it, and --seconds lets it finish', async () => {
+    server = await startScriptedServer({
+      steps: [
+        {
+          label: 'parent spawns',
+          match: (request) => isParent(request) && request.text.endsWith('go'),
+          reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'SLOW: take your time', budget: { seconds: 1 } } }] },
+        },
+        { label: 'parent waits', match: (request) => isParent(request) && !request.text.includes('SLOW done'), reply: { text: 'spawned it' } },
+        { label: 'parent notice', match: isParent, reply: { text: 'ALL-DONE' } },
+        // Longer than the budget: under on-request the call is not aborted (that would lose it).
+        {
+          label: 'slow call',
+          match: childWith('SLOW'),
+          reply: { text: 'slow look', toolCalls: [{ name: 'list_dir', arguments: { path: '.' } }], delayMs: 1500 },
+        },
+        { label: 'child ends', match: childWith('SLOW'), reply: { text: 'SLOW done' } },
+      ],
+    });
+    const { home, work } = tempHome(scriptedConfig(server.openaiBaseUrl, { agent: { approval: 'on-request' } }));
+    const run = startMain(['run', 'go'], { home, cwd: work });
+    const child = await parked(home, run);
+    expect(child.approval).toMatchObject({ kind: 'budget', budget: { field: 'seconds', limit: 1 } });
+    expect(server.requests.filter(childWith('SLOW'))[0]!.aborted).toBe(false);
+    const approve = await runMain(['tasks', 'approve', child.id, '--seconds', '600'], { home, cwd: work });
+    expect(approve.code, approve.stderr).toBe(0);
+    const result = await run.done;
+    expect(result.stdout).toContain('ALL-DONE');
+    expect(await readChild(home)).toMatchObject({ status: 'completed', summary: 'SLOW done', budgetRaises: { [`${child.id}/1.1`]: { seconds: 600 } } });
+    server.assertDone();
+  });
 });
