@@ -41,6 +41,7 @@ export { type Caller, type CallerLike, operator, sessionCaller } from './tasks/c
 export { type Dispatcher, LocalDispatcher } from './tasks/dispatcher.js';
 export { type LeaseKeeper, StoreLeaseKeeper } from './tasks/lease-keeper.js';
 export { type TaskStatus, transitions } from './tasks/status.js';
+export { checkpointOfSteps, type LoadedStep, parseStoredCompaction } from './tasks/store/checkpoint-log.js';
 export { fenceHolds, leaseLost } from './tasks/store/fence.js';
 export { MemoryTaskStore } from './tasks/store/memory-store.js';
 export { findSession, MemorySessionStore, type SessionFilter, type SessionStore } from './tasks/store/session-store.js';
@@ -50,6 +51,7 @@ export { parseStoredMessages, storedFormat } from './tasks/store/stored-shapes.j
 export {
   type Checkpoint,
   type CheckpointStep,
+  type LoggedCompaction,
   type OutputWrite,
   outputBufferLines,
   outputLineChars,
@@ -67,6 +69,7 @@ export type {
   SteerRecord,
   SteerState,
   StoredApprovalAnswer,
+  StoredCompaction,
   TaskProgress,
   TaskRecord,
   TaskSpec,

@@ -172,8 +172,15 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       if (iteration > options.maxIterations) {
         if (options.summaryAtLimit !== undefined) {
           messages.push({ role: 'user', content: options.summaryAtLimit });
+          // The summary call goes through the context step too: a long run's whole history would not fit.
+          const prepared = options.prepareContext ? await options.prepareContext(messages, signal) : { messages };
+          if (signal.aborted) return stopped();
+          if ('compaction' in prepared && prepared.compaction) {
+            const { how, tokensBefore, tokensAfter } = prepared.compaction;
+            emit({ type: 'context.compacted', how, tokensBefore, tokensAfter, count: ++compactions });
+          }
           emit({ type: 'model.started', iteration, model: options.model });
-          const last = await lastCall({ ...requestFor(), toolChoice: 'none' }, iteration);
+          const last = 'overflow' in prepared ? undefined : await lastCall({ ...requestFor(prepared.messages), toolChoice: 'none' }, iteration);
           if (last) {
             messages.push(last);
             if (last.content.trim()) lastText = last.content.trim();

@@ -4,6 +4,7 @@ import { reportsUsage } from '../acp/acp-routes.js';
 import { type RaiseFlags, raiseFromFlags } from '../budget/budget-raise.js';
 import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { formatIssues } from '../config/format-issues.js';
+import { childBrief } from '../delegation/child-prompt.js';
 import { contextLine } from '../delegation/context-view.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -17,6 +18,7 @@ import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
 import { type BudgetStatus, budgetLines, registerTasksUsage } from './tasks-usage.js';
+import { transcriptLines } from './transcript-view.js';
 import { exitCodeFor } from './usage.js';
 
 interface JsonOption {
@@ -123,12 +125,14 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   tasks
     .command('show')
     .argument('<id>', 'a task id', taskIdArgument)
-    .description('status, progress and the full output buffer of a task')
+    .description('status, progress and the full output buffer of a task (--transcript: its whole conversation, compactions marked)')
+    .option('--transcript', 'the full conversation from the checkpoint log, with where each compaction happened and its hand-off')
     .option('--json', 'print JSON')
     .action(
-      action(async (desk, id: string, options: JsonOption) => {
+      action(async (desk, id: string, options: JsonOption & { transcript?: boolean }) => {
         const view = await run(checkTask, desk, { task_id: id });
         const { task, output } = await desk.tasks.trail(operator, id);
+        const checkpoint = options.transcript ? await desk.tasks.checkpoint(operator, id) : undefined;
         const text = [
           `${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`,
           `goal: ${task.goal}`,
@@ -141,11 +145,18 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...approvalLines(task),
           ...resumeLines(task),
           '',
-          ...output,
+          ...(checkpoint ? transcriptLines(childBrief(task), checkpoint) : output),
           // The summary whole, however long (the parent got it capped at delegation.max_summary_chars).
           ...(task.summary ? ['', 'summary:', task.summary] : []),
         ].join('\n');
-        print({ ...view, can_resume: canResume(task), output, ...(task.summary !== undefined ? { summary: task.summary } : {}) }, options.json, text);
+        const transcript = checkpoint && {
+          transcript: { brief: childBrief(task), messages: checkpoint.messages, compactions: checkpoint.compactions ?? [] },
+        };
+        print(
+          { ...view, can_resume: canResume(task), output, ...(task.summary !== undefined ? { summary: task.summary } : {}), ...transcript },
+          options.json,
+          text,
+        );
         return 0;
       }),
     );

@@ -64,6 +64,9 @@ export class ChildRunner implements TaskRunner {
           keepToolTokens: settings.keep_tool_tokens,
           keepRecentTokens: settings.keep_recent_tokens,
           ...(windows ? { onLearned: (window: number) => windows.learn(at.baseUrl, at.model, window) } : {}),
+          // Durable: a resumed task continues from its latest compaction; each new one is a checkpoint step.
+          ...(control.compaction ? { latest: control.compaction } : {}),
+          onRecord: control.recordCompaction,
         })
       : undefined;
     // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in

@@ -196,7 +196,29 @@ export interface SessionRecord {
   cwd: string;
   createdAt: number;
   updatedAt: number;
+  /** The whole conversation, compactions or not. */
   messages: Message[];
+  /** The latest compaction of the conversation: the top-level agent's context continues from it (docs/compaction.md). */
+  compaction?: StoredCompaction;
+}
+
+/**
+ * A compaction, stored as a checkpoint step of its own (docs/compaction.md): from that step on, the
+ * context the model sees is the brief, the hand-off, then the conversation from `firstKept`. The
+ * messages before it stay in the log (the full transcript); nothing is rewritten.
+ */
+export interface StoredCompaction {
+  /**
+   * Index of the first message kept verbatim, in the conversation the loop runs: for a task the
+   * brief at 0, then the checkpointed messages (so checkpointed message `i` is at `i + 1`); for a
+   * session its stored `messages` (their first one is the brief). At least 1.
+   */
+  firstKept: number;
+  /** The hand-off summary of the turns before `firstKept`. */
+  handoff: string;
+  /** Estimated tokens of the context before and after (for `tasks show --transcript`). */
+  tokensBefore?: number;
+  tokensAfter?: number;
 }
 
 export type SteerState = 'queued' | 'delivered' | 'missed';

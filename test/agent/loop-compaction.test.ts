@@ -75,6 +75,34 @@ describe.each<WireName>(['openai', 'anthropic'])('a long child compacts its cont
     expect(result.messages.filter((message) => message.role === 'tool')).toHaveLength(calls);
   });
 
+  test('out of model calls: the summary call goes through the context step too, so the summary arrives', async () => {
+    const cwd = await workDir();
+    await writeFile(join(cwd, 'source.txt'), 'y'.repeat(4000));
+    const atLimit = 'SUMMARY-AT-LIMIT-TURN: reply now with a summary';
+    const server = await startScriptedServer({
+      contextWindow: window,
+      handler: (request: RecordedRequest) => {
+        if (request.text.includes(handoffPrompt)) return { text: `Goal: ${brief}\nProgress: reading.` };
+        if (request.text.includes(atLimit)) return { text: 'SUMMARY: read it many times' };
+        return { toolCalls: [{ name: 'read_file', arguments: { path: 'source.txt' } }] };
+      },
+    });
+    servers.push(server);
+    const prepareContext = compactingContext({
+      provider: providerFor(server, wire),
+      model: 'loop-model',
+      contextWindow: window,
+      reserveTokens: 500,
+      threshold: 0.8,
+      keepToolTokens: 1100,
+      keepRecentTokens: 600,
+    });
+    const { result } = await runLoop(server, { wire, cwd, prompt: brief, maxIterations: 30, summaryAtLimit: atLimit, prepareContext });
+    expect(result).toMatchObject({ status: 'failed', exitReason: 'max_iterations', final: 'SUMMARY: read it many times' });
+    for (const request of server.requests) expect(Math.ceil(request.text.length / 4)).toBeLessThanOrEqual(window);
+    expect(server.unexpected).toEqual([]);
+  });
+
   test('reactive (no window configured): the real context-length 400 compacts and retries that call once, then the learned limit holds', async () => {
     const cwd = await workDir();
     await writeFile(join(cwd, 'source.txt'), 'y'.repeat(4000));

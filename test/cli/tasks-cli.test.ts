@@ -109,3 +109,55 @@ describe('legate tasks', () => {
     expect(await ids()).toEqual(['t_queued01', 't_stuck001']);
   });
 });
+
+describe('legate tasks show --transcript', () => {
+  it('prints the full conversation from the checkpoint log, the turns a compaction dropped included, and marks each compaction', async () => {
+    const dirs = home({ model: { provider: 'openai', name: 'm', base_url: 'http://127.0.0.1:9/v1' } });
+    const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
+    await store.create(taskFixture({ id: 't_trans001', cwd: dirs.work, status: 'completed', goal: 'TRANSCRIPT-GOAL', summary: 'done', endedAt: Date.now() }));
+    const read = (n: number) => [
+      { role: 'assistant' as const, content: `reading ${n}`, toolCalls: [{ id: `c${n}`, name: 'read_file', arguments: `{"path":"f${n}.txt"}` }] },
+      { role: 'tool' as const, toolCallId: `c${n}`, name: 'read_file', content: `DROPPED-RESULT-${n}` },
+    ];
+    await store.appendCheckpoint('t_trans001', { step: 0, iteration: 1, messages: read(1) });
+    await store.appendCheckpoint('t_trans001', { step: 1, iteration: 2, messages: read(2) });
+    await store.appendCheckpoint('t_trans001', {
+      step: 2,
+      iteration: 3,
+      messages: [],
+      compaction: { firstKept: 3, handoff: 'HANDOFF-TEXT: read f1', tokensBefore: 2400, tokensAfter: 700 },
+    });
+    await store.appendCheckpoint('t_trans001', { step: 3, iteration: 3, messages: [{ role: 'assistant', content: 'FINAL-ANSWER' }] });
+    await store.close();
+    const cli = (args: string[]) => runMain(['--config', dirs.configFile, ...args], { home: dirs.home, cwd: dirs.work });
+
+    const shown = await cli(['tasks', 'show', 't_trans001', '--transcript']);
+    expect(shown.code, shown.stderr).toBe(0);
+    const text = shown.stdout;
+    // The brief, every message (those the compaction replaced too), the marker between them, in order.
+    const order = [
+      '── #0 user (brief)',
+      'Goal:\nTRANSCRIPT-GOAL',
+      'DROPPED-RESULT-1',
+      'DROPPED-RESULT-2',
+      '══ compaction 1 (after message #4)',
+      'HANDOFF-TEXT: read f1',
+      'FINAL-ANSWER',
+    ];
+    const positions = order.map((part) => text.indexOf(part));
+    expect(
+      positions.every((position) => position >= 0),
+      text,
+    ).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(text).toContain('context ~2400 → ~700 tokens');
+    expect(text).toContain('then messages #3 on');
+    expect(text).toContain('→ read_file {"path":"f2.txt"}');
+
+    const json = JSON.parse((await cli(['tasks', 'show', 't_trans001', '--transcript', '--json'])).stdout);
+    expect(json.transcript.messages).toHaveLength(5);
+    expect(json.transcript.compactions).toEqual([{ step: 2, at: 4, firstKept: 3, handoff: 'HANDOFF-TEXT: read f1', tokensBefore: 2400, tokensAfter: 700 }]);
+    // Without --transcript: the output buffer as before.
+    expect((await cli(['tasks', 'show', 't_trans001'])).stdout).not.toContain('DROPPED-RESULT-1');
+  });
+});

@@ -2,6 +2,7 @@ import type { Message } from '../../provider/types.js';
 import type { TaskRecord } from '../task-record.js';
 import { approvalConformance } from './conformance-approvals.js';
 import { budgetConformance } from './conformance-budgets.js';
+import { compactionConformance } from './conformance-compactions.js';
 import { sessionConformance } from './conformance-sessions.js';
 import { outputBufferLines, outputLineChars, type TaskStore } from './task-store.js';
 
@@ -413,5 +414,6 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
     approvalConformance(test, expect, taskFixture);
     sessionConformance(test, describe, expect);
     budgetConformance(test, expect, taskFixture);
+    compactionConformance(test, expect, taskFixture);
   });
 }

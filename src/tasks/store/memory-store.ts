@@ -1,10 +1,10 @@
 import type { Budget, SpendCounter } from '../../budget/budget.js';
 import { LegateError, quoted } from '../../errors.js';
-import type { Message } from '../../provider/types.js';
 import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
 import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
 import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
 import { addCharge, chargeDelta, latestCharge, maxChargeDepth, withRaise } from './budget-charges.js';
+import { checkpointOfSteps, type LoadedStep } from './checkpoint-log.js';
 import { fenceHolds, heldStatuses, leaseLost } from './fence.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
 import {
@@ -22,7 +22,7 @@ interface Entry {
   task: TaskRecord;
   output: string[];
   /** Indexed by step number. */
-  steps: { iteration: number; messages: Message[] }[];
+  steps: LoadedStep[];
   steers: SteerRecord[];
 }
 
@@ -144,12 +144,18 @@ export class MemoryTaskStore implements TaskStore {
 
   async appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void> {
     const steps = this.fenced(id, fence).steps;
-    if (steps[step.step] === undefined) steps[step.step] = structuredClone({ iteration: step.iteration, messages: step.messages });
+    if (steps[step.step] === undefined) {
+      steps[step.step] = structuredClone({
+        step: step.step,
+        iteration: step.iteration,
+        messages: step.messages,
+        ...(step.compaction ? { compaction: step.compaction } : {}),
+      });
+    }
   }
 
   async loadCheckpoint(id: string): Promise<Checkpoint> {
-    const steps = this.entry(id).steps.filter((step) => step !== undefined);
-    return { iterations: steps.at(-1)?.iteration ?? 0, steps: steps.length, messages: structuredClone(steps.flatMap((step) => step.messages)) };
+    return structuredClone(checkpointOfSteps(this.entry(id).steps.filter((step) => step !== undefined)));
   }
 
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {

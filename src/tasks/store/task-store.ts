@@ -1,7 +1,18 @@
 import type { Budget, SpendCounter } from '../../budget/budget.js';
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import { type Fence, type SteerRecord, type StoredApprovalAnswer, type TaskProgress, type TaskRecord, taskProgressKeys } from '../task-record.js';
+import {
+  type Fence,
+  type SteerRecord,
+  type StoredApprovalAnswer,
+  type StoredCompaction,
+  type TaskProgress,
+  type TaskRecord,
+  taskProgressKeys,
+} from '../task-record.js';
+
+export type { StoredCompaction };
+
 import type { SessionStore } from './session-store.js';
 
 export interface TaskFilter {
@@ -36,13 +47,24 @@ export type TransitionPatch = Partial<Pick<TaskRecord, (typeof transitionPatchKe
 export const outputBufferLines = 200;
 export const outputLineChars = 500;
 
-/** A checkpointed step: the messages the child's conversation gained since the previous step. */
+/** A checkpointed step: the messages the child's conversation gained since the previous step, or a compaction. */
 export interface CheckpointStep {
   /** 0-based number of the step among the task's checkpoints: the idempotency key. */
   step: number;
   /** The model call (loop iteration) it belongs to. */
   iteration: number;
+  /** Empty for a compaction step. */
   messages: Message[];
+  /** Set on a compaction step: the context continues from it (the latest one wins). */
+  compaction?: StoredCompaction;
+}
+
+/** A compaction as the log holds it: where it happened and what it kept. */
+export interface LoggedCompaction extends StoredCompaction {
+  /** Its step number. */
+  step: number;
+  /** Checkpointed messages before it (where it sits in `Checkpoint.messages`). */
+  at: number;
 }
 
 /** A task's checkpointed conversation. */
@@ -51,8 +73,10 @@ export interface Checkpoint {
   iterations: number;
   /** How many steps are stored: the `step` number of the next one. */
   steps: number;
-  /** The steps' messages concatenated in step order. */
+  /** The steps' messages concatenated in step order: the full transcript, compactions or not. */
   messages: Message[];
+  /** The compaction steps in step order, when there are any; the last one is the context's. */
+  compactions?: LoggedCompaction[];
 }
 
 /** An output write: lines and progress of one burst of a running task's events. */
@@ -144,9 +168,15 @@ export interface TaskStore {
   /** The buffered output, oldest first; only the last `last` lines when given. */
   readOutput(id: string, last?: number): Promise<string[]>;
 
-  /** Checkpoint one completed step of the child's conversation. A step number already stored is left as it is. */
+  /**
+   * Checkpoint one completed step of the child's conversation, or a compaction (`step.compaction`).
+   * A step number already stored is left as it is.
+   */
   appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void>;
-  /** The checkpointed conversation. A stored step that is not a valid conversation rejects with `store_corrupt` naming the task. */
+  /**
+   * The checkpointed conversation and its compactions. A stored step that is not a valid
+   * conversation (or compaction) rejects with `store_corrupt` naming the task and step.
+   */
   loadCheckpoint(id: string): Promise<Checkpoint>;
 
   addSteer(taskId: string, message: string): Promise<SteerRecord>;

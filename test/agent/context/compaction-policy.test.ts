@@ -37,6 +37,19 @@ describe('compaction policy', () => {
     expect(pruned.map((m) => (m.role === 'tool' ? m.toolCallId : ''))).toEqual(messages.map((m) => (m.role === 'tool' ? m.toolCallId : '')));
   });
 
+  test("a pruned result that named tasks keeps their ids (a parent's delegation results), and says how to read them instead of calling again", () => {
+    const messages: Message[] = [
+      { role: 'user', content: 'BRIEF' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'd1', name: 'delegate_task_async', arguments: '{"goal":"survey"}' }] },
+      { role: 'tool', toolCallId: 'd1', name: 'delegate_task_async', content: `{"task_id":"t_0a1b2c3d","status":"queued","note":"${big(4000)}"}` },
+      ...conversation(1, 4000).slice(1),
+    ];
+    const [, , pruned] = pruneToolResults(messages, 1000);
+    expect(pruned!.content).toBe(
+      '[pruned: delegate_task_async {"goal":"survey"} returned 4052 characters; it named tasks t_0a1b2c3d (check_task or collect_task reads them)]',
+    );
+  });
+
   test('a summary cut keeps the newest turns by tokens and never lands on a tool result', () => {
     const messages = conversation(10, 400); // ~110 tokens a step
     for (const keep of [1, 50, 150, 300, 700]) {
