@@ -338,6 +338,7 @@ export class Runtime implements ChildEnvironment {
       cwd: session.cwd ?? this.cwd,
       service: this.tasks,
       isolation: this.config.delegation.isolation,
+      routeIsolation: (route) => this.config.delegation.routes[route]?.isolation,
       worktrees: this.worktrees,
       // An ACP agent's model is its own business: the task records its route's (`AcpRoutes.childModel`).
       childModel: (route) => (route === undefined ? undefined : this.agentRoutes.childModel(route)) ?? this.childEndpoint(route).model,

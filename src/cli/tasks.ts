@@ -18,6 +18,7 @@ import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
 import { type BudgetStatus, budgetLines, registerTasksUsage } from './tasks-usage.js';
+import { prunedBranchesText, pruneWorktreesOf, registerTasksWorktree, worktreeLines } from './tasks-worktree.js';
 import { transcriptLines } from './transcript-view.js';
 import { exitCodeFor } from './usage.js';
 
@@ -106,18 +107,27 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     );
 
   registerTasksUsage(tasks, action, print);
+  registerTasksWorktree(tasks, action, print, taskIdArgument);
 
   tasks
     .command('prune')
-    .description('delete ended tasks (completed, failed, cancelled) of this LEGATE_HOME with their output; running and interrupted ones stay')
+    .description(
+      'delete ended tasks (completed, failed, cancelled) of this LEGATE_HOME with their output, worktrees and branches; running and interrupted ones stay',
+    )
     .option('--older-than <age>', 'only tasks that ended longer ago than this: 30m, 12h, 7d (a bare number is days)', '0')
     .option('--json', 'print JSON')
     .action(
       action(async (desk, options: { olderThan: string } & JsonOption) => {
         const ageMs = parseAge(options.olderThan);
-        const pruned = await desk.tasks.prune(operator, Date.now() - ageMs);
+        const cutoff = Date.now() - ageMs;
+        const branches = await pruneWorktreesOf(desk, cutoff);
+        const pruned = await desk.tasks.prune(operator, cutoff);
         const age = ageMs > 0 ? ` that ended more than ${options.olderThan.trim()}${/^[\d.]+$/.test(options.olderThan.trim()) ? ' days' : ''} ago` : '';
-        print({ pruned }, options.json, `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}`);
+        print(
+          { pruned, ...(branches.length > 0 ? { branches } : {}) },
+          options.json,
+          `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}${prunedBranchesText(branches)}`,
+        );
         return 0;
       }),
     );
@@ -144,6 +154,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           ...(task.usage.fetchedBytes ? [`web: ${task.usage.fetchedBytes} bytes fetched`] : []),
           ...approvalLines(task),
           ...resumeLines(task),
+          ...worktreeLines(task),
           '',
           ...(checkpoint ? transcriptLines(childBrief(task), checkpoint) : output),
           // The summary whole, however long (the parent got it capped at delegation.max_summary_chars).
@@ -403,7 +414,15 @@ function answerer(): string {
 
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
-  return { tasks: runtime.tasks, sessions: runtime.sessions, budgets: runtime.budgets, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+  return {
+    tasks: runtime.tasks,
+    sessions: runtime.sessions,
+    budgets: runtime.budgets,
+    cwd: runtime.cwd,
+    config: runtime.config,
+    worktrees: runtime.worktrees,
+    close: () => runtime.close(),
+  };
 }
 
 /** `1 model call`, `3 model calls`. */

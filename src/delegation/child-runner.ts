@@ -25,12 +25,9 @@ export class ChildRunner implements TaskRunner {
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const environment = this.environment;
-    // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
-    const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
-    if (other) return runGuarded(other, task, control, environment.budgets);
-    const endpoint = environment.childEndpoint(task.route);
     const worktree = task.worktree;
-    // A resumed task continues in its worktree; one that is gone fails now, saying so.
+    // A resumed task continues in its worktree; one that is gone (a worker without the repository
+    // at that path) fails now, saying so.
     if (worktree) {
       const missing = await environment.worktrees.requirePresent(worktree.path).then(
         () => undefined,
@@ -38,12 +35,33 @@ export class ChildRunner implements TaskRunner {
       );
       if (missing) return failedRun(missing.toString());
     }
+    // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
+    const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
+    const result = other ? await runGuarded(other, task, control, environment.budgets) : await this.runModel(task, control);
+    // Its changes are committed on its branch (none: the worktree and branch are removed, unless it
+    // failed: it may be resumed there). Not when it was handed back or cancelled mid-way by
+    // shutdown: a resumed run continues in the worktree.
+    if (worktree && !control.signal.aborted) {
+      try {
+        await environment.worktrees.finish(worktree, task.goal, result.status !== 'completed');
+      } catch (error) {
+        return { ...result, status: 'failed', exitReason: 'error', error: `committing the worktree failed: ${(error as Error).message}` };
+      }
+    }
+    return result;
+  }
+
+  /** The agent loop on the task's endpoint, in its worktree (its own, or its parent's it inherits) if it has one. */
+  private async runModel(task: TaskRecord, control: RunControl): Promise<RunResult> {
+    const environment = this.environment;
+    const endpoint = environment.childEndpoint(task.route);
+    const root = task.worktree?.path ?? environment.worktrees.worktreeContaining(task.cwd);
     const tools = environment.liveToolsFor({
       sessionId: task.id,
       depth: task.depth,
       toolsets: task.toolsets ?? environment.agentToolsets,
       ...(task.sandbox ? { sandbox: task.sandbox } : {}),
-      ...(worktree ? { cwd: worktree.path } : {}),
+      ...(root ? { cwd: root } : {}),
     });
     const brief = { role: 'user' as const, content: childBrief(task) };
     const provider = environment.provider(endpoint);
@@ -83,9 +101,9 @@ export class ChildRunner implements TaskRunner {
         system: childSystemPrompt(task),
         messages: [brief, ...(control.resumeFrom ?? [])],
         tools,
-        cwd: task.cwd,
+        cwd: root ?? task.cwd,
         // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
-        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals, worktree?.path),
+        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals, root),
         // A resumed task has already used some of its model calls.
         maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
         ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
@@ -101,15 +119,6 @@ export class ChildRunner implements TaskRunner {
       });
     } finally {
       bounded?.dispose();
-    }
-    // Its changes are committed on its branch (none: the worktree and branch are removed). Not when
-    // it was handed back or cancelled mid-way by shutdown: a resumed run continues in the worktree.
-    if (worktree && !control.signal.aborted) {
-      try {
-        await environment.worktrees.finish(worktree, task.goal);
-      } catch (error) {
-        return { ...result, status: 'failed', exitReason: 'error', error: `committing the worktree failed: ${(error as Error).message}` };
-      }
     }
     return result;
   }

@@ -90,17 +90,25 @@ async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<o
   return recordBudgetStatus(task, { ...(await session.budgets.treeSpend(task)), seconds: recordedSpend(task).seconds });
 }
 
+type Isolation = 'none' | 'worktree';
+
+/** Where a child works: the call's `isolation`, else its route's, else `delegation.isolation`, else `none`. */
+function isolationOf(session: DelegationSession, asked: Isolation | undefined, route: string | undefined): Isolation {
+  return asked ?? (route === undefined ? undefined : session.routeIsolation?.(route)) ?? session.isolation ?? 'none';
+}
+
 /**
- * Spawn `spec`; with isolation `worktree` (the call's, else `delegation.isolation`), first a git
- * worktree of the repository holding the parent's cwd, on `legate/<task_id>`, which becomes the child's cwd.
- * A parent that is not in a git repository gets `not_a_repository` and nothing is spawned.
+ * Spawn `spec`; with isolation `worktree` (`isolationOf`), first a git worktree of the repository
+ * holding the parent's cwd, on `legate/<task_id>`, where the child works. A parent that is
+ * not in a git repository gets `not_a_repository` and nothing is spawned. A child without one of its
+ * own works in its parent's cwd: a child in a worktree shares it with its children that ask for none.
  */
-async function spawnChild(session: DelegationSession, spec: TaskSpec, isolation: 'none' | 'worktree' | undefined): Promise<TaskRecord> {
-  if ((isolation ?? session.isolation ?? 'none') === 'none') return session.service.spawn(spec);
+async function spawnChild(session: DelegationSession, spec: TaskSpec, asked: Isolation | undefined): Promise<TaskRecord> {
+  if (isolationOf(session, asked, spec.route) === 'none') return session.service.spawn(spec);
   if (!session.worktrees) throw new LegateError('invalid_arguments', 'isolation "worktree" is not available to this agent');
   const id = newTaskId();
   const worktree = await session.worktrees.create(session.cwd, id);
-  return session.service.spawn({ ...spec, cwd: worktree.path, worktree }, id);
+  return session.service.spawn({ ...spec, worktree }, id);
 }
 
 export const delegateTask = define({
@@ -121,7 +129,7 @@ export const delegateTask = define({
       const spec = childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox);
       specs.push(withTrace(session, await withBudget(session, spec, entry.budget), context));
     }
-    if (session.worktrees && entries.some((entry) => (entry.isolation ?? session.isolation) === 'worktree')) {
+    if (session.worktrees && entries.some((entry) => isolationOf(session, entry.isolation ?? args.isolation, entry.route) === 'worktree')) {
       await session.worktrees.repositoryOf(session.cwd); // not a repository: refused before any child starts
     }
     const tasks: TaskRecord[] = [];

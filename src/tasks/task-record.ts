@@ -26,8 +26,9 @@ export interface TaskSpec {
   /** The most this task and its descendants may spend (already capped at what its ancestors had left at spawn). */
   budget?: Budget;
   /**
-   * `isolation: "worktree"`: the git worktree made for it at spawn (`cwd` is its path). Its
-   * changes are committed on `branch` when the child ends (issue 28).
+   * `isolation: "worktree"`: the git worktree made for it at spawn, where it works (`cwd` stays the
+   * parent's directory, which `tasks list` filters on). Its changes are committed on `branch` when
+   * the child ends (issue 28).
    */
   worktree?: TaskWorktree;
   /**
@@ -35,6 +36,11 @@ export interface TaskSpec {
    * on: its run's `invoke_agent` span is a child of that call's span in whatever process runs it.
    */
   traceparent?: string;
+}
+
+/** Where a task's child works: its worktree, or `cwd`. */
+export function workingDirectory(task: Pick<TaskSpec, 'cwd' | 'worktree'>): string {
+  return task.worktree?.path ?? task.cwd;
 }
 
 /** A task's git worktree: the repository it was added to, its branch and path, and the commit it started at. */

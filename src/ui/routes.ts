@@ -12,6 +12,8 @@ import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { SessionStore } from '../tasks/store/session-store.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator, sessionCaller, type TaskService } from '../tasks/task-service.js';
+import { taskDiff } from '../worktrees/task-worktrees.js';
+import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { redactDeep } from './redaction.js';
 import { conversationEntries, sessionRow, taskDetail, taskRow } from './task-views.js';
 import type { ErrorBody, SessionDetail, TaskPage } from './view-types.js';
@@ -29,6 +31,8 @@ export interface DashboardDeps {
   /** Configured API keys: masked in everything sent. */
   secrets: readonly string[];
   workers: WorkerDirectory;
+  /** Children's git worktrees of this LEGATE_HOME: a task's diff (as `legate tasks diff`). */
+  worktrees: WorktreeManager;
   /** Continue an interrupted or failed task in a process that can run it (as `legate tasks resume`). */
   resume(taskId: string): Promise<TaskRecord>;
   /** Answer a task's pending approval, as `legate tasks approve/deny` (`TaskService.answerApproval` with the answerer). */
@@ -75,6 +79,13 @@ export function apiRoutes(deps: DashboardDeps): Hono {
     const { task, ...trail } = await deps.tasks.trail(operator, id);
     const conversation = await deps.tasks.checkpoint(operator, id).catch((error: unknown) => ({ error: errorMessage(error) }));
     return c.json(send(taskDetail(task, trail, conversation, deps.prices)));
+  });
+
+  // A task's changes in its worktree, as `legate tasks diff --json`; `worktree: null` for a task without one.
+  api.get('/tasks/:id/diff', async (c) => {
+    const task = await deps.tasks.get(operator, c.req.param('id'));
+    if (!task.worktree) return c.json(send({ task_id: task.id, worktree: null, diff: '' }));
+    return c.json(send(await taskDiff(deps.worktrees, task)));
   });
 
   api.post('/tasks/:id/steer', async (c) => {
@@ -156,9 +167,9 @@ function whole(text: string | undefined, name: string, fallback: number): number
 }
 
 function statusFor(code: string): ContentfulStatusCode {
-  if (code === 'task_not_found' || code === 'session_not_found' || code === 'unknown_task') return 404;
+  if (code === 'task_not_found' || code === 'session_not_found' || code === 'unknown_task' || code === 'no_worktree') return 404;
   if (code === 'invalid_arguments') return 400;
-  if (['task_not_running', 'task_finished', 'illegal_transition', 'resume_limit', 'not_waiting', 'lease_lost'].includes(code)) return 409;
+  if (['task_not_running', 'task_finished', 'illegal_transition', 'resume_limit', 'not_waiting', 'lease_lost', 'task_not_ended'].includes(code)) return 409;
   if (code.startsWith('config')) return 503;
   return 500;
 }

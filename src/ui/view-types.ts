@@ -121,3 +121,21 @@ export interface WorkerView {
 export interface ErrorBody {
   error: { code: string; message: string };
 }
+
+/** `GET /api/tasks/:id/diff`: a worktree child's changes, as `legate tasks diff --json`; `worktree: null` for a task without one. */
+export interface TaskDiffView {
+  task_id: string;
+  worktree: {
+    branch: string;
+    path: string;
+    base: string;
+    changed_files: string[];
+    insertions: number;
+    deletions: number;
+    /** Why there is no branch (the task changed nothing, or was pruned). */
+    removed?: string;
+  } | null;
+  diff: string;
+  /** Set when the worktree holds uncommitted work (running, stopped or cancelled): the diff is that work against the base. */
+  note?: string;
+}

@@ -1,4 +1,4 @@
-import type { ApprovalView, TaskDetail } from '../view-types.js';
+import type { ApprovalView, TaskDetail, TaskDiffView } from '../view-types.js';
 import { getJson, postJson } from './api.js';
 import { conversationList } from './conversation.js';
 import { badge, button, el, link, notice, replace } from './dom.js';
@@ -38,7 +38,7 @@ export function taskView(root: Element, id: string): () => void {
     }
   };
 
-  const render = (detail: TaskDetail): void => {
+  const render = (detail: TaskDetail, changes: TaskDiffView | undefined): void => {
     const task = detail.task;
     const isOpen = open.has(task.status);
     const facts: [string, string | Node][] = [
@@ -129,6 +129,7 @@ export function taskView(root: Element, id: string): () => void {
       outcome,
       task.summary !== undefined && el('div', {}, el('h2', {}, 'Summary'), el('div', { class: 'summary text', id: 'summary' }, task.summary)),
       task.error && el('div', {}, el('h2', {}, 'Error'), el('div', { class: 'summary text error', id: 'error' }, task.error)),
+      changes?.worktree && changesSection(changes),
       el('h2', {}, 'Output'),
       el('pre', { class: 'trail', id: 'trail' }, detail.output.length > 0 ? detail.output.join('\n') : '(no output yet)'),
       el('h2', {}, 'Steering'),
@@ -156,7 +157,10 @@ export function taskView(root: Element, id: string): () => void {
 
   const load = async (): Promise<void> => {
     try {
-      render(await getJson<TaskDetail>(`/api/tasks/${encodeURIComponent(id)}`));
+      const path = `/api/tasks/${encodeURIComponent(id)}`;
+      // The diff is an extra: a git error there leaves the rest of the page as it is.
+      const [detail, changes] = await Promise.all([getJson<TaskDetail>(path), getJson<TaskDiffView>(`${path}/diff`).catch(() => undefined)]);
+      render(detail, changes);
     } catch (error) {
       replace(content, el('div', { class: 'notice bad' }, (error as Error).message));
     }
@@ -174,6 +178,24 @@ export function taskView(root: Element, id: string): () => void {
     unsubscribe();
     if (reload) clearTimeout(reload);
   };
+}
+
+/** A worktree child's changes: its branch, files and line counts, and the diff (as `legate tasks diff`). */
+function changesSection(changes: TaskDiffView): Node {
+  const worktree = changes.worktree!;
+  const summary = worktree.removed
+    ? worktree.removed
+    : `${worktree.branch}: ${worktree.changed_files.length} file(s) changed, +${worktree.insertions} -${worktree.deletions}`;
+  return el(
+    'div',
+    { id: 'changes' },
+    el('h2', {}, 'Changes'),
+    el('p', { id: 'changes-summary' }, summary),
+    changes.note && el('p', { class: 'muted' }, changes.note),
+    worktree.changed_files.length > 0 && el('p', { class: 'muted', id: 'changed-files' }, worktree.changed_files.join(', ')),
+    changes.diff && el('pre', { class: 'trail', id: 'diff' }, changes.diff),
+    !worktree.removed && el('p', { class: 'muted' }, `merge it from a terminal in the repository: legate tasks merge ${changes.task_id}`),
+  );
 }
 
 /** `request 1.1 (command "…")`, `request 1.2 (write /x)`: what was answered, as `legate tasks approve` says it. */
