@@ -4,6 +4,7 @@ export { Agent, type AgentListener, type AgentSetup } from './agent/agent.js';
 export type { AgentEvent, ExitReason, RunResult } from './agent/events.js';
 export { type LoopOptions, runAgentLoop } from './agent/loop.js';
 export { SteeringQueue, type SteeringSource } from './agent/steering.js';
+export type { Budget, SpendCounter } from './budget/budget.js';
 export type { EndpointSpec, ResolvedEndpoints } from './config/endpoints.js';
 export { type LoadedConfig, type LoadOptions, legateHome, loadConfig } from './config/load.js';
 export { type ConfigFile, type ConfigInput, configSchema, type PriceSection } from './config/schema.js';
@@ -62,6 +63,7 @@ export {
 export { LocalTaskEnds, type TaskEnds } from './tasks/task-ends.js';
 export type { TaskEvent, TaskListener } from './tasks/task-events.js';
 export type {
+  BudgetRequest,
   CancelledBy,
   Fence,
   PendingApproval,

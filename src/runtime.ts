@@ -198,6 +198,7 @@ export class Runtime implements ChildEnvironment {
       ...options.taskParts,
       approval: this.approvalMode,
       approvalTimeoutSeconds: this.config.agent.approval_timeout_seconds,
+      costOf: costFromPrices(this.config.prices),
     });
     if (this.tracing.enabled) this.tasks.subscribe((event) => traceTaskEvent(this.tracing, event));
   }

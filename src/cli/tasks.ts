@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { reportsUsage } from '../acp/acp-routes.js';
+import { type RaiseFlags, raiseFromFlags } from '../budget/budget-raise.js';
+import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { formatIssues } from '../config/format-issues.js';
 import { childBrief } from '../delegation/child-prompt.js';
 import { contextLine } from '../delegation/context-view.js';
@@ -87,6 +89,9 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           cwd: task.cwd,
           elapsed_seconds: elapsedSeconds(task),
           api_calls: task.apiCalls,
+          // What it and its descendants spent (the store's budget counters), and its budget with what is left.
+          tree_tokens: recordedSpend(task).tokens,
+          ...(recordBudgetStatus(task) ? { budget: recordBudgetStatus(task) } : {}),
           // The process that runs (or last ran) it: `host:pid:nonce:machine`, as `legate worker` prints it.
           ...(task.owner !== undefined && { worker: task.owner }),
           ...(approvalView(task) ? { approval: approvalView(task) } : {}),
@@ -227,11 +232,18 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   tasks
     .command('approve')
     .argument('<id>', 'a task id', taskIdArgument)
-    .description('approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode')
+    .description(
+      'approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode; ' +
+        'for a budget that ran out, the budget is raised (by its own amount, or by --tokens/--usd/--seconds) and the task goes on',
+    )
+    .option('--tokens <n>', 'a budget request: raise the tokens budget by N')
+    .option('--usd <x>', 'a budget request: raise the cost_usd budget by X')
+    .option('--seconds <s>', 'a budget request: raise the seconds budget by S')
     .option('--json', 'print the task')
     .action(
-      action(async (desk, id: string, options: JsonOption) => {
-        const task = await desk.tasks.answerApproval(operator, id, { approved: true }, answerer());
+      action(async (desk, id: string, options: JsonOption & RaiseFlags) => {
+        const raise = raiseFromFlags(options);
+        const task = await desk.tasks.answerApproval(operator, id, { approved: true, ...(raise ? { raise } : {}) }, answerer());
         print(taskAnswerView(task), options.json, `${id}: approved ${describeApproval(task)}; the task goes on`);
         return 0;
       }),
@@ -276,6 +288,8 @@ interface ListRow {
   cwd: string;
   elapsed_seconds: number;
   worker?: string;
+  tree_tokens: number;
+  budget?: BudgetStatus;
 }
 
 /**
@@ -287,6 +301,8 @@ function taskTable(rows: ListRow[], all: boolean): string {
     { title: 'ID', cell: (row) => row.task_id },
     { title: 'STATUS', cell: (row) => row.status },
     { title: 'ELAPSED', cell: (row) => `${row.elapsed_seconds}s`, right: true },
+    { title: 'TOKENS', cell: (row) => String(row.tree_tokens), right: true },
+    ...(rows.some((row) => row.budget) ? [{ title: 'BUDGET LEFT', cell: (row: ListRow) => budgetLeft(row.budget) }] : []),
     ...(all
       ? [
           { title: 'WORKER', cell: (row: ListRow) => row.worker?.split(':').slice(0, 2).join(':') ?? '-' },
@@ -304,6 +320,15 @@ function taskTable(rows: ListRow[], all: boolean): string {
         .join('  '),
     )
     .join('\n');
+}
+
+/** `450/650 tokens, $0.2/$1`: what is left of each budget field, `-` without a budget. */
+function budgetLeft(status: BudgetStatus | undefined): string {
+  if (!status) return '-';
+  const unit = (field: string, value: number): string => (field === 'cost_usd' ? `$${value}` : field === 'seconds' ? `${value}s` : `${value}`);
+  return Object.entries(status.limit)
+    .map(([field, limit]) => `${unit(field, status.remaining[field] ?? 0)}/${unit(field, limit)}${field === 'tokens' ? ' tokens' : ''}`)
+    .join(', ');
 }
 
 /** A task id argument; an empty one is a usage error (commander would pass `""` on). */
@@ -350,7 +375,9 @@ function approvalLines(task: TaskRecord): string[] {
     `  ${approval.reason}`,
     approval.answer
       ? `  answered: ${approval.answer.approved ? 'approved' : 'denied'}; the task goes on shortly`
-      : `  answer: legate tasks approve ${task.id}   or   legate tasks deny ${task.id} --reason "…"`,
+      : approval.kind === 'budget'
+        ? `  answer: legate tasks approve ${task.id} [--tokens N | --usd X | --seconds S]   or   legate tasks deny ${task.id} --reason "…"`
+        : `  answer: legate tasks approve ${task.id}   or   legate tasks deny ${task.id} --reason "…"`,
   ];
 }
 
@@ -358,7 +385,16 @@ function approvalLines(task: TaskRecord): string[] {
 function describeApproval(task: TaskRecord): string {
   const approval = task.approval;
   if (!approval) return 'its request';
+  if (approval.kind === 'budget') return `request ${approval.id} (a raise of ${approval.subject}${raiseText(approval.answer)})`;
   return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
+}
+
+/** ` by 5000 tokens` for an approval that said how much. */
+function raiseText(answer: NonNullable<TaskRecord['approval']>['answer']): string {
+  if (!answer?.approved || !answer.raise) return '';
+  const { tokens, costUsd, seconds } = answer.raise;
+  const parts = [tokens !== undefined ? `${tokens} tokens` : '', costUsd !== undefined ? `$${costUsd}` : '', seconds !== undefined ? `${seconds} s` : ''];
+  return ` by ${parts.filter(Boolean).join(', ')}`;
 }
 
 /** `tasks approve|deny --json`: the task id, its status and the request with its answer. */

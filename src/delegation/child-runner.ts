@@ -37,7 +37,7 @@ export class ChildRunner implements TaskRunner {
     }
     // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
     const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
-    const result = other ? await other.run(task, control) : await this.runModel(task, control);
+    const result = other ? await runGuarded(other, task, control, environment.budgets) : await this.runModel(task, control);
     // Its changes are committed on its branch (none: the worktree and branch are removed, unless it
     // failed: it may be resumed there). Not when it was handed back or cancelled mid-way by
     // shutdown: a resumed run continues in the worktree.
@@ -87,9 +87,11 @@ export class ChildRunner implements TaskRunner {
           onRecord: control.recordCompaction,
         })
       : undefined;
-    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
-    const guard = environment.budgets?.guardFor(task);
-    const deadline = await environment.budgets?.deadline(task);
+    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in
+    // flight, unless a human may raise it (on-request): the task then parks at its next call.
+    const ask = control.askBudget;
+    const guard = environment.budgets?.guardFor(task, { settled: control.persisted, ...(ask ? { ask } : {}) });
+    const deadline = ask ? undefined : await environment.budgets?.deadline(task);
     const bounded = deadline ? withDeadline(control.signal, deadline) : undefined;
     let result: Awaited<ReturnType<typeof runAgentLoop>>;
     try {
@@ -119,6 +121,28 @@ export class ChildRunner implements TaskRunner {
       bounded?.dispose();
     }
     return result;
+  }
+}
+
+/**
+ * Run `task` on another runner (an ACP agent) within its budgets: refused at once when its tree
+ * has nothing left (or, on-request, once a human raised it), and a `seconds` budget aborts it when
+ * it runs out, ending it `budget_exceeded`. An ACP agent reports no usage: its tokens and cost
+ * count nothing, so only `seconds` stops it once it runs.
+ */
+async function runGuarded(runner: TaskRunner, task: TaskRecord, control: RunControl, budgets: ChildEnvironment['budgets']): Promise<RunResult> {
+  if (!budgets) return runner.run(task, control);
+  const stop = await budgets.guardFor(task, control.askBudget ? { ask: control.askBudget } : {}).check();
+  if (stop) return { ...failedRun(stop.message), exitReason: stop.exitReason };
+  const deadline = await budgets.deadline(task);
+  if (!deadline) return runner.run(task, control);
+  const bounded = withDeadline(control.signal, deadline);
+  try {
+    const result = await runner.run(task, { ...control, signal: bounded.signal });
+    const ranOut = bounded.signal.aborted && !control.signal.aborted && bounded.signal.reason === deadline.reason;
+    return ranOut ? { ...result, status: 'failed', exitReason: 'budget_exceeded', error: deadline.reason.toString() } : result;
+  } finally {
+    bounded.dispose();
   }
 }
 

@@ -1,5 +1,5 @@
 import { type BudgetInput, budgetFrom } from '../budget/budget.js';
-import { budgetStatusView } from '../budget/budget-view.js';
+import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { LegateError } from '../errors.js';
 import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import { newTaskId } from '../tasks/task-ids.js';
@@ -78,10 +78,16 @@ function withTrace(session: DelegationSession, spec: TaskSpec, context: Operatio
   return traceparent ? { ...spec, traceparent } : spec;
 }
 
+/** `tree_tokens`: what the task and everything it spawned spent (the store's budget counters), once charged. */
+function treeTokens(task: TaskRecord | undefined): { tree_tokens?: number } {
+  return task?.spend ? { tree_tokens: task.spend.tokens } : {};
+}
+
 /** The budget status of `task` (its tree's spend against its budget), when it has a budget. */
 async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<object | undefined> {
   if (!task.budget || !session.budgets) return undefined;
-  return budgetStatusView(task.budget, await session.budgets.treeSpend(task));
+  // Seconds as the views count them: an ended task's stop at its end.
+  return recordBudgetStatus(task, { ...(await session.budgets.treeSpend(task)), seconds: recordedSpend(task).seconds });
 }
 
 type Isolation = 'none' | 'worktree';
@@ -182,7 +188,7 @@ export const checkTask = define({
     const siblings = task.worktree ? await session.service.list(session.sessionId, { limit: listViewLimit }) : [];
     const views = await worktreeViews([task, ...siblings.filter((sibling) => sibling.id !== task.id)], session);
     const page = args.offset !== undefined ? summaryPage(task, args.offset, session.maxSummaryChars ?? defaultMaxSummaryChars) : {};
-    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...views.get(task.id), ...page };
+    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...treeTokens(task), ...views.get(task.id), ...page };
   },
 });
 
@@ -225,7 +231,11 @@ export const listTasks = define({
     }
     const view = listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter), budgets);
     const views = await worktreeViews(tasks, session);
-    return { ...view, tasks: (view.tasks as { task_id: string }[]).map((row) => ({ ...row, ...views.get(row.task_id) })) };
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    return {
+      ...view,
+      tasks: (view.tasks as { task_id: string }[]).map((row) => ({ ...row, ...treeTokens(byId.get(row.task_id)), ...views.get(row.task_id) })),
+    };
   },
 });
 

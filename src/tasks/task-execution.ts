@@ -2,11 +2,12 @@ import type { CompactionRecord } from '../agent/context/prepare-context.js';
 import type { AgentEvent, RunResult } from '../agent/events.js';
 import type { SteeringSource } from '../agent/steering.js';
 import { errorMessage, type LegateError } from '../errors.js';
-import { addUsage, type Message, type Usage } from '../provider/types.js';
+import { addUsage, type Message, totalTokens, type Usage } from '../provider/types.js';
 import type { ApprovalGate } from '../sandbox/approval-gate.js';
+import { defaultSandboxMode } from '../sandbox/modes.js';
 import { oneLine, outputLinesFor } from './output-lines.js';
 import type { TaskStore, TransitionPatch } from './store/task-store.js';
-import { type ApprovalSettings, parkingGate } from './task-approvals.js';
+import { type ApprovalSettings, type BudgetAsk, parkingGate } from './task-approvals.js';
 import type { TaskEvent } from './task-events.js';
 import type { Fence, TaskProgress, TaskRecord } from './task-record.js';
 
@@ -31,6 +32,11 @@ export interface RunControl {
    * answers (`agent.approval: on-request`). Absent: they are refused at once.
    */
   approvals?: ApprovalGate;
+  /**
+   * Where a budget that ran out goes (`agent.approval: on-request`): the task parks with a `budget`
+   * approval until a human raises it or denies. Absent: the task ends `budget_exceeded` at once.
+   */
+  askBudget?: BudgetAsk;
 }
 
 /** Executes a task's child agent. Must resolve (never reject) with the run's result. */
@@ -81,6 +87,8 @@ export async function executeTask(
     resume?: { messages: Message[]; steps: number; iterations?: number; repaired?: Message[]; compaction?: CompactionRecord };
     /** `agent.approval: on-request`: the child's `ask` decisions park the task; absent, they are refused. */
     approvals?: ApprovalSettings;
+    /** USD of `usage` on `model` (undefined: no price): each model call's spend is charged to the store's budget counters. */
+    costOf?: (usage: Usage, model: string) => number | undefined;
   },
 ): Promise<RunEnd> {
   const { store } = deps;
@@ -140,7 +148,15 @@ export async function executeTask(
       deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity });
     } else if (event.type === 'usage') {
       runUsage = event.total;
-      record([], { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) });
+      const usage = addUsage(base.usage, event.total);
+      record([], { apiCalls: ++apiCalls, usage });
+      // The budget counters of the task and its ancestors, in one atomic write of its own.
+      const { costOf } = deps;
+      if (costOf) {
+        const cost = costOf(usage, task.model);
+        const own = { tokens: totalTokens(usage), costUsd: cost ?? 0, ...(cost === undefined ? { unpriced: true as const } : {}) };
+        write('budget spend', () => store.chargeSpend(task.id, own, fence));
+      }
     } else if (event.type === 'context.used') {
       const compactions = (task.contextUse?.compactions ?? 0) + event.compactions;
       record([], { contextUse: { tokens: event.tokens, ...(event.window !== undefined ? { window: event.window } : {}), compactions } });
@@ -163,6 +179,7 @@ export async function executeTask(
       handingBack: () => run.handedBack,
       announce: deps.announce,
       note: (line) => record([line]),
+      mode: task.sandbox ?? defaultSandboxMode,
     });
   let result: RunResult;
   try {
@@ -174,7 +191,7 @@ export async function executeTask(
       recordCompaction: (record) => checkpoint(iteration, [], record),
       ...(deps.resume ? { resumeFrom: deps.resume.messages } : {}),
       ...(deps.resume?.compaction ? { compaction: deps.resume.compaction } : {}),
-      ...(approvals ? { approvals } : {}),
+      ...(approvals ? { approvals: approvals.sandbox, askBudget: approvals.budget } : {}),
     });
   } catch (error) {
     result = {

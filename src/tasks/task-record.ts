@@ -1,5 +1,5 @@
 import type { ExitReason } from '../agent/events.js';
-import type { Budget } from '../budget/budget.js';
+import type { Budget, SpendCounter } from '../budget/budget.js';
 import type { Message, Usage } from '../provider/types.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import type { TaskStatus } from './status.js';
@@ -95,6 +95,16 @@ export interface TaskRecord extends TaskSpec {
   approval?: PendingApproval;
   /** The id of the approval request whose notice reached the parent session (it is told once per request). */
   approvalNoticed?: string;
+  /**
+   * Budget counters (issue 27), kept by the store: `spend` is what this task and every descendant
+   * charged (`TaskStore.chargeSpend` adds each charge here and to every ancestor in one atomic
+   * write); `ownSpend` what the task itself charged, as last charged; `budgetRaises` the raises of
+   * `budget` humans approved, by approval (`TaskStore.raiseBudget`). Absent on tasks from before
+   * counters (their tree is summed from `usage`).
+   */
+  spend?: SpendCounter;
+  ownSpend?: SpendCounter;
+  budgetRaises?: Record<string, Budget>;
   /** The context its conversation uses now, as of its last model call and tool results (model-backed children). */
   contextUse?: ContextUse;
 }
@@ -113,8 +123,8 @@ export interface ContextUse {
 export interface PendingApproval {
   /** Request id, unique per task (`<epoch>.<n>`: the n-th request of the run under that claim). */
   id: string;
-  /** The kind of the sandbox request (`SandboxRequest['kind']`). */
-  kind: 'read' | 'write' | 'exec' | 'network';
+  /** The kind of the sandbox request (`SandboxRequest['kind']`), or `budget`: a budget ran out and the task asks for a raise. */
+  kind: 'read' | 'write' | 'exec' | 'network' | 'budget';
   /** The exact command, or the real path. */
   subject: string;
   /** The child's sandbox mode. */
@@ -125,10 +135,26 @@ export interface PendingApproval {
   requestedAt: number;
   /** The human's answer, once given (the first answer stands); the owner then resumes the task. */
   answer?: StoredApprovalAnswer;
+  /** For a `budget` request: the budget that ran out. */
+  budget?: BudgetRequest;
+}
+
+/**
+ * A `budget` approval request: whose budget ran out (`holder`: the task itself, an ancestor task, or
+ * the top-level session), which field, its limit in force and the spend. Approved, the owner raises
+ * it (by `limit` as set at spawn, unless the answer says how much) and the task goes on.
+ */
+export interface BudgetRequest {
+  holder: string;
+  field: 'tokens' | 'costUsd' | 'seconds';
+  limit: number;
+  spent: number;
+  /** The raise an approval without amounts gives: the holder's budget as set at spawn. */
+  original: Budget;
 }
 
 /** An answer as stored: approved, or denied with a reason; who gave it (`by`) and when. */
-export type StoredApprovalAnswer = ({ approved: true } | { approved: false; reason: string }) & { by?: string; answeredAt: number };
+export type StoredApprovalAnswer = ({ approved: true; raise?: Budget } | { approved: false; reason: string }) & { by?: string; answeredAt: number };
 
 /**
  * Who cancelled a task: `parent` (the agent that spawned it, via cancel_task or an aborted

@@ -1,6 +1,7 @@
 import type { CompactionRecord } from '../agent/context/prepare-context.js';
 import { repairInterrupted } from '../agent/resume.js';
 import { errorMessage, LegateError } from '../errors.js';
+import type { Usage } from '../provider/types.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { isTerminal } from './status.js';
 import type { LoggedCompaction, TaskStore } from './store/task-store.js';
@@ -18,6 +19,8 @@ export interface TaskRunDeps {
   timeoutMs: number;
   /** `agent.approval: on-request`; undefined = `never`. */
   approvals: ApprovalSettings | undefined;
+  /** USD of a model's usage, for the budget counters (`TaskServiceOptions.costOf`); absent: nothing is charged. */
+  costOf?: (usage: Usage, model: string) => number | undefined;
   announce(event: TaskEvent): void;
   /** Tell listeners and waiters that the task ended. */
   ended(task: TaskRecord): void;
@@ -170,6 +173,7 @@ export class TaskRun implements RunState {
           announce: deps.announce,
           ...(resume ? { resume } : {}),
           ...(deps.approvals ? { approvals: deps.approvals } : {}),
+          ...(deps.costOf ? { costOf: deps.costOf } : {}),
         });
     deps.over(this);
     deps.leases.release(taskId);

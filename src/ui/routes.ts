@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { reportsUsage } from '../acp/acp-routes.js';
+import { raiseFromFlags } from '../budget/budget-raise.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -100,12 +101,14 @@ export function apiRoutes(deps: DashboardDeps): Hono {
   });
 
   const answer = (approved: boolean) => async (c: { req: { param(name: 'id'): string; raw: Request }; json(value: unknown): Response }) => {
-    const body = approved ? {} : await jsonBody(c.req.raw);
+    const body = await jsonBody(c.req.raw);
     if (body.reason !== undefined && typeof body.reason !== 'string')
       throw new LegateError('invalid_arguments', `reason must be text (got ${JSON.stringify(body.reason)})`);
     // As `legate tasks deny` without --reason.
     const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : 'denied by the user';
-    const task = await deps.answerApproval(c.req.param('id'), approved ? { approved: true } : { approved: false, reason });
+    // A budget request: raised by {tokens, usd, seconds} when given, as `legate tasks approve --tokens …`.
+    const raise = approved ? raiseFromFlags({ tokens: flag(body.tokens), usd: flag(body.usd), seconds: flag(body.seconds) }) : undefined;
+    const task = await deps.answerApproval(c.req.param('id'), approved ? { approved: true, ...(raise ? { raise } : {}) } : { approved: false, reason });
     return c.json(send({ task_id: task.id, status: task.status, approval: task.approval }));
   };
   api.post('/tasks/:id/approve', answer(true));
@@ -138,6 +141,12 @@ export function apiRoutes(deps: DashboardDeps): Hono {
 }
 
 /** A JSON object body, or `invalid_arguments`. */
+/** A raise field of a request body (a number, or text from a form field; empty = not given). */
+function flag(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'number' || typeof value === 'string' ? String(value) : JSON.stringify(value);
+}
+
 async function jsonBody(request: Request): Promise<Record<string, unknown>> {
   const text = await request.text();
   try {

@@ -22,6 +22,10 @@ export interface TaskRow {
   costUsd?: number;
   currentTool?: string;
   outputLines: number;
+  /** Tokens of the task and all its descendants (the store's budget counters). */
+  treeTokens: number;
+  /** Its budget: the limit in force, what its tree spent, what is left (`raised_by` after an approved raise). */
+  budget?: { limit: Record<string, number>; spent: Record<string, number>; remaining: Record<string, number>; raised_by?: Record<string, number> };
 }
 
 /** A page of the tasks table, newest first. */

@@ -76,13 +76,13 @@ describe('legate tasks', () => {
     ]);
 
     const here = (await cli(['tasks', 'list'])).stdout.trimEnd().split('\n');
-    expect(here[0]).toMatch(/^ID +STATUS +ELAPSED +GOAL$/);
-    expect(here.slice(1)).toEqual([expect.stringMatching(/^t_here0001 +completed +2s +GOAL-HERE$/)]);
+    expect(here[0]).toMatch(/^ID +STATUS +ELAPSED +TOKENS +GOAL$/);
+    expect(here.slice(1)).toEqual([expect.stringMatching(/^t_here0001 +completed +2s +0 +GOAL-HERE$/)]);
     const all = (await cli(['tasks', 'list', '--all'])).stdout.trimEnd().split('\n');
-    expect(all[0]).toMatch(/^ID +STATUS +ELAPSED +WORKER +DIRECTORY +GOAL$/);
+    expect(all[0]).toMatch(/^ID +STATUS +ELAPSED +TOKENS +WORKER +DIRECTORY +GOAL$/);
     expect(all.slice(1)).toEqual([
-      expect.stringMatching(/^t_else0001 +failed +\d+(\.\d)?s +- +\/somewhere\/else +GOAL-ELSEWHERE$/),
-      expect.stringMatching(new RegExp(`^t_here0001 +completed +2s +box-b:4242 +${work} +GOAL-HERE$`)),
+      expect.stringMatching(/^t_else0001 +failed +\d+(\.\d)?s +0 +- +\/somewhere\/else +GOAL-ELSEWHERE$/),
+      expect.stringMatching(new RegExp(`^t_here0001 +completed +2s +0 +box-b:4242 +${work} +GOAL-HERE$`)),
     ]);
     const json = JSON.parse((await cli(['tasks', 'list', '--all', '--json'])).stdout) as { tasks: { task_id: string; worker?: string }[] };
     expect(json.tasks.find((task) => task.task_id === 't_here0001')?.worker).toBe('box-b:4242:a1b2c3:machinekey');

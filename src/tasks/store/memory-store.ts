@@ -1,7 +1,9 @@
+import type { Budget, SpendCounter } from '../../budget/budget.js';
 import { LegateError, quoted } from '../../errors.js';
 import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
 import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
 import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
+import { addCharge, chargeDelta, latestCharge, maxChargeDepth, withRaise } from './budget-charges.js';
 import { checkpointOfSteps, type LoadedStep } from './checkpoint-log.js';
 import { fenceHolds, heldStatuses, leaseLost } from './fence.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
@@ -77,6 +79,24 @@ export class MemoryTaskStore implements TaskStore {
   async answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord> {
     const entry = this.entry(id);
     entry.task = { ...entry.task, approval: answered(entry.task, requestId, answer) };
+    return structuredClone(entry.task);
+  }
+
+  async chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void> {
+    const entry = this.fenced(id, fence);
+    const delta = chargeDelta(entry.task.ownSpend, own);
+    if (!delta) return;
+    entry.task.ownSpend = latestCharge(entry.task.ownSpend, own);
+    const seen = new Set<string>();
+    for (let at: Entry | undefined = entry; at && !seen.has(at.task.id) && seen.size < maxChargeDepth; at = this.entries.get(at.task.sessionId)) {
+      seen.add(at.task.id);
+      at.task.spend = addCharge(at.task.spend, delta);
+    }
+  }
+
+  async raiseBudget(id: string, key: string, by: Budget): Promise<TaskRecord> {
+    const entry = this.entry(id);
+    entry.task.budgetRaises = withRaise(entry.task.budgetRaises, key, by);
     return structuredClone(entry.task);
   }
 

@@ -1,3 +1,4 @@
+import type { Budget, SpendCounter } from '../../budget/budget.js';
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
 import {
@@ -133,6 +134,20 @@ export interface TaskStore {
    * Returns the record as it is then.
    */
   answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord>;
+  /**
+   * Charge task `id`'s own spend so far (`own`: absolute, since it was created) in one atomic write:
+   * what it adds over the task's `ownSpend` is added to the `spend` of the task and of every
+   * ancestor (the task whose id is its `sessionId`, and so on up), and `ownSpend` becomes `own`. A
+   * charge not above the last adds nothing (safe to apply twice). With a `fence`, only while it
+   * holds (`lease_lost`). Siblings on different processes charge the same counters, so every
+   * reader sees their sum.
+   */
+  chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void>;
+  /**
+   * Add `by` to task `id`'s budget, once per `key` (the approval it answers: a replay, or a second
+   * raise under the same key, changes nothing), atomically. Returns the record as it is then.
+   */
+  raiseBudget(id: string, key: string, by: Budget): Promise<TaskRecord>;
   /** Progress without a status change; with a `fence`, only while the fence holds. */
   update(id: string, progress: TaskProgress, fence?: Fence): Promise<void>;
 

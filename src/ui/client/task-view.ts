@@ -4,6 +4,7 @@ import { conversationList } from './conversation.js';
 import { badge, button, el, link, notice, replace } from './dom.js';
 import { clock, count, seconds, usd } from './format.js';
 import { onTask } from './live.js';
+import { budgetLeft } from './tasks-view.js';
 
 const open = new Set(['queued', 'running', 'interrupted', 'input_required']);
 
@@ -13,6 +14,12 @@ export function taskView(root: Element, id: string): () => void {
   const content = el('div');
   const steerText = el('textarea', { id: 'steer-text', placeholder: 'a message for its next model call' });
   const denyReason = el('input', { id: 'deny-reason', placeholder: 'reason (for deny)', size: '30' });
+  // A budget request: raise by these (empty: by the budget's own amount), as `legate tasks approve --tokens …`.
+  const raiseTokens = el('input', { id: 'raise-tokens', placeholder: 'tokens (raise by)', size: '12' });
+  const raiseUsd = el('input', { id: 'raise-usd', placeholder: 'usd (raise by)', size: '10' });
+  const raiseSeconds = el('input', { id: 'raise-seconds', placeholder: 'seconds (raise by)', size: '10' });
+  const raiseInputs = [raiseTokens, raiseUsd, raiseSeconds];
+  const raiseBody = (): Record<string, string> => ({ tokens: raiseTokens.value.trim(), usd: raiseUsd.value.trim(), seconds: raiseSeconds.value.trim() });
   let reload: ReturnType<typeof setTimeout> | undefined;
   let busy = false;
 
@@ -51,6 +58,8 @@ export function taskView(root: Element, id: string): () => void {
       ['cache hit', `${Math.round(task.usage.cacheHitShare * 100)}% of input`],
       ['context', task.context ?? '—'],
       ['est. cost', usd(task.costUsd)],
+      ['tree tokens', count(task.treeTokens)],
+      ['budget', budgetLeft(task)],
       ['current tool', task.currentTool ?? '—'],
       ['started', clock(task.startedAt)],
       ['ended', clock(task.endedAt)],
@@ -75,9 +84,18 @@ export function taskView(root: Element, id: string): () => void {
             : el(
                 'div',
                 { class: 'actions' },
-                button('approve', () => void act('approve', 'approve', {}, (result) => `${task.id}: approved ${described(result)}; the task goes on`), {
-                  id: 'approve-button',
-                }),
+                ...(approval.kind === 'budget' ? raiseInputs : []),
+                button(
+                  'approve',
+                  () =>
+                    void act(
+                      'approve',
+                      'approve',
+                      approval.kind === 'budget' ? raiseBody() : {},
+                      (result) => `${task.id}: approved ${described(result)}; the task goes on`,
+                    ),
+                  { id: 'approve-button' },
+                ),
                 denyReason,
                 button(
                   'deny',
@@ -184,6 +202,7 @@ function changesSection(changes: TaskDiffView): Node {
 function described(result: Record<string, unknown>): string {
   const approval = result.approval as ApprovalView | undefined;
   if (!approval) return 'its request';
+  if (approval.kind === 'budget') return `request ${approval.id} (a raise of ${approval.subject})`;
   return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
 }
 

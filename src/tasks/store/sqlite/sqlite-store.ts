@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Budget, SpendCounter } from '../../../budget/budget.js';
 import { LegateError } from '../../../errors.js';
 import type { TaskStatus } from '../../status.js';
 import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
@@ -14,6 +15,7 @@ import {
   type TaskStore,
   type TransitionPatch,
 } from '../task-store.js';
+import { chargeSpend, raiseBudget } from './sqlite-budgets.js';
 import { commitWrites } from './sqlite-commit.js';
 import { moveTask } from './sqlite-move.js';
 import { openTaskDatabase } from './sqlite-open.js';
@@ -121,6 +123,16 @@ export class SqliteTaskStore implements TaskStore {
         return taskFromRow(updated);
       })
       .immediate();
+  }
+
+  async chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void> {
+    this.flushFor(id);
+    chargeSpend(this.statements, id, own, fence);
+  }
+
+  async raiseBudget(id: string, key: string, by: Budget): Promise<TaskRecord> {
+    this.flushFor(id);
+    return raiseBudget(this.statements, id, key, by);
   }
 
   async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
