@@ -213,7 +213,8 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
         if (options.prepareContext) {
           const prepared = await options.prepareContext(messages, signal, rejected);
           if (signal.aborted) return stopped();
-          if ('overflow' in prepared) return finish('failed', 'context_overflow', prepared.overflow);
+          // After a refusal, say what the provider said too: that is why it compacted.
+          if ('overflow' in prepared) return finish('failed', 'context_overflow', rejected ? `${rejected}; ${prepared.overflow}` : prepared.overflow);
           context = prepared.messages;
           if (prepared.compaction) {
             const { how, tokensBefore, tokensAfter } = prepared.compaction;
