@@ -16,6 +16,7 @@ import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
 import { startTracing } from '../telemetry/start-tracing.js';
 import type { Tracing } from '../telemetry/tracing.js';
+import { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { type CommandLog, silentLog } from './command-log.js';
 
 /** Options every command takes. */
@@ -239,6 +240,8 @@ export interface TaskDesk {
   config: LoadedConfig['config'];
   /** Traces of the operator's calls (`noTracing` unless an endpoint is set): a collect or cancel in the task's trace. */
   tracing: Tracing;
+  /** Children's git worktrees under this LEGATE_HOME (`tasks diff`, `merge`, `prune`). */
+  worktrees: WorktreeManager;
   close(): Promise<void>;
 }
 
@@ -276,6 +279,7 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
     cwd: options.cwd ?? process.cwd(),
     config: loaded.config,
     tracing,
+    worktrees: new WorktreeManager(loaded.home),
     close: async () => {
       try {
         await tasks.shutdown();

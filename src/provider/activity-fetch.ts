@@ -22,14 +22,36 @@ export function activityTag(touch: (() => void) | undefined): { headers: Record<
   return { headers: { [activityHeader]: tag }, release: () => touches.delete(tag) };
 }
 
+/**
+ * The body of each error response, by the headers object of the response the SDK read: the SDKs
+ * keep a body's text only when it has an `error` key, so vLLM's top-level `{object: "error",
+ * message}` became "400 status code (no body)" and its context-length text was lost.
+ */
+const errorBodies = new WeakMap<Headers, string>();
+
+/** The text of the error response whose headers an SDK error carries, if it was read through `activityFetch`. */
+export function errorBodyOf(headers: unknown): string | undefined {
+  return headers instanceof Headers ? errorBodies.get(headers) : undefined;
+}
+
+/** An error response, its body kept for `errorBodyOf` (error bodies are small: read whole). */
+async function keepingErrorBody(response: Response): Promise<Response> {
+  if (response.ok || !response.body) return response;
+  const text = await response.text();
+  const copy = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  errorBodies.set(copy.headers, text);
+  return copy;
+}
+
 /** A `fetch` for SDK clients that reports body bytes to the attempt its header names. */
 export async function activityFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const headers = new Headers(init?.headers);
   const tag = headers.get(activityHeader);
-  if (tag === null) return fetch(input, init);
+  if (tag === null) return keepingErrorBody(await fetch(input, init));
   headers.delete(activityHeader);
   const touch = touches.get(tag);
   const response = await fetch(input, { ...init, headers });
+  if (!response.ok) return keepingErrorBody(response);
   if (!touch || !response.body) return response;
   const reader = response.body.getReader();
   const counted = new ReadableStream<Uint8Array>({
