@@ -27,5 +27,6 @@ export interface FanoutResult {
   storeCalls?: Record<string, { count: number; us: number; maxUs: number }>;
   server: ModelServerStats;
   /** `--tracing`: what reached the OTLP collector (export requests, bytes). */
-  tracing?: { exportRequests: number; exportBytes: number };
+  /** `flushCpuMs`: the CPU of exporting the window's spans still queued after it (serialized and sent then, not during it). */
+  tracing?: { exportRequests: number; exportBytes: number; flushCpuMs: number };
 }

@@ -36,22 +36,32 @@ async function main(): Promise<void> {
       runs[mode].push(result);
     }
   }
-  const alone = await forkForResult<{ spans: number; cpuMsPerRun: number; cpuMsPerChild: number }>('tracing-spans.js', [`--n=${n}`, '--reps=7'], 120_000);
+  type Alone = { spans: number; cpuMsPerRun: number; cpuMsPerChild: number };
+  const alone = await forkForResult<Alone>('tracing-spans.js', [`--n=${n}`, '--reps=7'], 120_000);
+  // Cold, as in the fan-out's window: a fresh process whose only spans before were an 8-child warm-up's.
+  const cold: number[] = [];
+  for (let rep = 0; rep < 5; rep++)
+    cold.push((await forkForResult<Alone>('tracing-spans.js', [`--n=${n}`, '--reps=1', '--warm=1', '--warm-n=8'], 120_000)).cpuMsPerChild);
+  const coldPerChild = summarize(cold).median;
   const wallsOf = (mode: 'off' | 'on') => runs[mode].map((run) => run.wallMs);
   const cpusOf = (mode: 'off' | 'on') => runs[mode].map((run) => (run.cpuUserMs + run.cpuSystemMs) / n);
   const wall = (mode: 'off' | 'on') => summarize(wallsOf(mode)).median;
   const cpu = (mode: 'off' | 'on') => summarize(cpusOf(mode)).median;
   const cpuTrimmed = (mode: 'off' | 'on') => trimmedMean(cpusOf(mode));
+  // "on" with the export of the window's spans, which legate's batching leaves for after the burst.
+  const withExport = trimmedMean(runs.on.map((run) => (run.cpuUserMs + run.cpuSystemMs + (run.tracing?.flushCpuMs ?? 0)) / n));
+  const flushPerChild = summarize(runs.on.map((run) => (run.tracing?.flushCpuMs ?? 0) / n)).median;
   const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   const exported = runs.on.map((run) => run.tracing?.exportBytes ?? 0);
   const wallOverhead = wall('on') / wall('off') - 1;
   const cpuOverhead = cpu('on') / cpu('off') - 1;
   const cpuTrimmedOverhead = cpuTrimmed('on') / cpuTrimmed('off') - 1;
+  const withExportOverhead = withExport / cpuTrimmed('off') - 1;
   const percent = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
   const lines = [
     '# Tracing overhead',
     '',
-    `${new Date().toISOString()} on ${machine()} (load ${loadBefore.toFixed(2)} before), ${reps} repetitions each, interleaved, ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    `${new Date().toISOString()} on ${machine()} (load ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after), ${reps} repetitions each, interleaved, ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     `Fan-out N = ${n}: one parent spawns N background children (\`delegate_task_async\`, then \`collect_task\`), each making 3 model calls of 200 ms`,
     '(ideal 600 ms); memory store. "on": OpenTelemetry with OTLP/HTTP protobuf to a collector in its own process, one trace with',
     `an \`invoke_agent\` span per child, a \`chat\` span per model call and an \`execute_tool\` span per tool call (${n * 6 + 2 * n + 1} spans per run).`,
@@ -62,11 +72,14 @@ async function main(): Promise<void> {
     `| on | ${wall('on').toFixed(0)} ms | ${cpu('on').toFixed(2)} ms | ${cpuTrimmed('on').toFixed(2)} ms | ${spread(cpusOf('on'))} ms | ${(summarize(exported).median / 1024).toFixed(0)} KiB |`,
     '',
     `Overhead of tracing in the fan-out: wall ${percent(wallOverhead)} (median), CPU per child ${percent(cpuOverhead)} (median), ${percent(cpuTrimmedOverhead)} (trimmed mean).`,
+    `With the export of the window's spans, which the batching leaves for after the burst (${flushPerChild.toFixed(2)} ms per child, median, measured after the window):`,
+    `CPU per child ${withExport.toFixed(2)} ms (trimmed mean), ${percent(withExportOverhead)}.`,
     '',
     `Tracing measured alone (\`tracing-spans.ts\`: the same ${alone.spans} spans from the same events, batched, serialized and exported, warmed up, no model calls or store around them):`,
-    `${alone.cpuMsPerRun.toFixed(1)} ms of CPU per run, ${alone.cpuMsPerChild.toFixed(2)} ms per child, ${percent(alone.cpuMsPerChild / cpuTrimmed('off'))} of a child's CPU without tracing.`,
+    `${alone.cpuMsPerRun.toFixed(1)} ms of CPU per run, ${alone.cpuMsPerChild.toFixed(2)} ms per child, ${percent(alone.cpuMsPerChild / cpuTrimmed('off'))} of a child's CPU without tracing;`,
+    `cold (a fresh process after an 8-child warm-up, as the fan-out's window; median of 5): ${coldPerChild.toFixed(2)} ms per child, ${percent(coldPerChild / cpuTrimmed('off'))}.`,
     '',
-    `Target, at most ${(target * 100).toFixed(0)} %: ${cpuTrimmedOverhead <= target ? 'met' : 'MISSED'} on the fan-out's CPU per child (trimmed mean). When the machine is shared (load above its`,
+    `Target, at most ${(target * 100).toFixed(0)} %: ${cpuTrimmedOverhead <= target ? 'met' : 'MISSED'} on the fan-out's CPU per child (trimmed mean), ${withExportOverhead <= target ? 'met' : 'MISSED'} with the export of its spans. When the machine is shared (load above its`,
     `${cpus().length} cores), single fan-outs swing by more than 5 % either way (see the range): read the trimmed mean over many repetitions, and the cost measured alone.`,
     '',
     'Run it with `npm run bench:tracing` (`-- --reps=N --n=N`).',

@@ -1,6 +1,7 @@
 import type { AgentEvent } from '../src/agent/events.js';
 import { openOtelTracing } from '../src/telemetry/otel-tracing.js';
-import { report } from './common.js';
+import { telemetrySettings } from '../src/telemetry/telemetry-settings.js';
+import { collectGarbage, report, windowProfiler } from './common.js';
 import { startOtlpSink } from './otlp-sink.js';
 
 /**
@@ -17,9 +18,8 @@ async function main(): Promise<void> {
   const n = Number(args.get('n') ?? 100);
   const reps = Number(args.get('reps') ?? 7);
   const sink = await startOtlpSink();
-  const tracing = await openOtelTracing(
-    { url: `${sink.url}/v1/traces`, protocol: 'http/protobuf', headers: {}, serviceName: 'bench', captureContent: false, timeoutMs: 5_000 },
-    (line) => process.stderr.write(`tracing: ${line}\n`),
+  const tracing = await openOtelTracing(telemetrySettings(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'bench' })!, (line) =>
+    process.stderr.write(`tracing: ${line}\n`),
   );
   const usage = { inputTokens: 1200, outputTokens: 40 };
   const child = (index: number, traceparent: string | undefined): void => {
@@ -48,37 +48,51 @@ async function main(): Promise<void> {
     }
     trace.end({ status: 'completed', exitReason: 'completed', final: 'ok', messages: [], usage, apiCalls: 3 }, { 'legate.task.status': 'completed' });
   };
-  const fanOut = (): void => {
+  const fanOut = (children: number): void => {
     const parent = tracing.startAgent({ name: 'legate', agentId: 's_bench', conversationId: 's_bench', provider: 'openai', model: 'bench-model' });
-    for (let index = 0; index < n; index++) {
+    for (let index = 0; index < children; index++) {
       parent.observe({ type: 'tool.started', callId: `spawn_${index}`, name: 'delegate_task_async', arguments: '{"goal":"g"}' });
       child(index, tracing.traceparentOf('s_bench', `spawn_${index}`));
       parent.observe({ type: 'tool.finished', callId: `spawn_${index}`, name: 'delegate_task_async', content: '{}', isError: false, durationMs: 1 });
     }
-    for (let index = 0; index < n; index++) {
+    for (let index = 0; index < children; index++) {
       parent.observe({ type: 'tool.started', callId: `collect_${index}`, name: 'collect_task', arguments: `{"task_id":"t_${index}"}` });
       parent.observe({ type: 'tool.finished', callId: `collect_${index}`, name: 'collect_task', content: '{}', isError: false, durationMs: 1 });
     }
     parent.end(undefined);
   };
   const warmups = Number(args.get('warm') ?? 3);
-  for (let warm = 0; warm < warmups; warm++) fanOut();
+  const warmN = Number(args.get('warm-n') ?? n);
+  for (let warm = 0; warm < warmups; warm++) fanOut(warmN);
+  if (warmups > 0) await tracing.flush();
   await new Promise((resolve) => setTimeout(resolve, 500));
+  collectGarbage(); // as the fan-out does before its window
   const perRun: number[] = [];
+  // `--profile=FILE.cpuprofile`: a profile of the first measured run only.
+  const profiler = await windowProfiler(args.get('profile'));
   for (let rep = 0; rep < reps; rep++) {
     const before = process.cpuUsage();
-    fanOut();
-    // Let the batches it filled be serialized and sent, inside the measurement.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    fanOut(n);
+    // Its spans serialized and sent, inside the measurement.
+    await tracing.flush();
     const used = process.cpuUsage(before);
     perRun.push((used.user + used.system) / 1000);
+    if (rep === 0) await profiler.stop();
   }
   await tracing.shutdown();
   const exported = await sink.stats();
   await sink.close();
   const sorted = [...perRun].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
-  await report({ kind: 'tracing-spans', n, spans: 8 * n + 1, cpuMsPerRun: median, cpuMsPerChild: median / n, exportRequests: exported.requests });
+  await report({
+    kind: 'tracing-spans',
+    n,
+    spans: 8 * n + 1,
+    cpuMsPerRun: median,
+    cpuMsPerChild: median / n,
+    firstCpuMs: perRun[0],
+    exportRequests: exported.requests,
+  });
 }
 
 void main().catch((error: unknown) => {

@@ -238,6 +238,8 @@ export interface TaskDesk {
   budgets: BudgetLedger;
   cwd: string;
   config: LoadedConfig['config'];
+  /** Traces of the operator's calls (`noTracing` unless an endpoint is set): a collect or cancel in the task's trace. */
+  tracing: Tracing;
   /** Children's git worktrees under this LEGATE_HOME (`tasks diff`, `merge`, `prune`). */
   worktrees: WorktreeManager;
   close(): Promise<void>;
@@ -255,6 +257,13 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
     await store.close();
     throw error;
   });
+  const tracing = await startTracing(loaded.config.telemetry, streams.env, (line) => void streams.stderr.write(`legate: warning: ${line}\n`)).catch(
+    async (error: unknown) => {
+      await shared?.close();
+      await store.close();
+      throw error;
+    },
+  );
   const tasks = new TaskService({
     ...shared?.serviceOptions(),
     store,
@@ -269,11 +278,16 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
     budgets: new BudgetLedger(store, costFromPrices(loaded.config.prices)),
     cwd: options.cwd ?? process.cwd(),
     config: loaded.config,
+    tracing,
     worktrees: new WorktreeManager(loaded.home),
     close: async () => {
-      await tasks.shutdown();
-      await shared?.close();
-      await store.close();
+      try {
+        await tasks.shutdown();
+        await shared?.close();
+        await store.close();
+      } finally {
+        await tracing.shutdown();
+      }
     },
   };
 }

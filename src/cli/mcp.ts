@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import { CheckedStdioTransport } from '../mcp/checked-transport.js';
-import { createDelegationServer, defaultMcpSessionId } from '../mcp/server.js';
+import { createDelegationServer, defaultMcpSessionId, type McpCallTracer } from '../mcp/server.js';
 import type { Runtime } from '../runtime.js';
 import { type GlobalOptions, openRuntime, type Streams } from './context.js';
 import { armStopBound, stopBoundSeconds } from './stop-bound.js';
@@ -22,7 +22,20 @@ export async function mcpCommand(options: McpOptions, streams: Streams): Promise
   const runtime = await openRuntime(options, streams, { dispatchOnly: options.dispatchOnly === true });
   const say = (line: string): void => void streams.stderr.write(`legate mcp: ${line}\n`);
   const sessionId = options.session ?? defaultMcpSessionId(runtime.cwd);
-  const server = createDelegationServer(runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets }), runtime.io);
+  const { tracing } = runtime;
+  // Each call a span, continuing the client's trace when its request carries one: the children it spawns join it.
+  const traceCall: McpCallTracer | undefined = tracing.enabled
+    ? (call, traceparent) =>
+        tracing.startToolCall({
+          agentId: sessionId,
+          conversationId: sessionId,
+          callId: call.id,
+          name: call.name,
+          arguments: call.arguments,
+          ...(traceparent ? { traceparent } : {}),
+        })
+    : undefined;
+  const server = createDelegationServer(runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets }), runtime.io, traceCall);
   let stop = (): void => {};
   const stopped = new Promise<void>((resolveStop) => (stop = resolveStop));
   let disarm = (): void => {};

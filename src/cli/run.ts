@@ -120,7 +120,7 @@ export async function runCommand(prompt: string, options: RunOptions, streams: S
       );
   });
   const unsubscribe = rt.tasks.subscribe((event) => {
-    if (event.type === 'task.activity' || event.type === 'task.approval_answered') return;
+    if (event.type === 'task.activity' || event.type === 'task.approval_answered' || event.type === 'task.steers_taken') return;
     if (event.type === 'task.steered' || event.type === 'task.store_error') {
       if (event.sessionId === session.id) say(runTaskLine(event));
       return;

@@ -16,6 +16,7 @@ import type { Runtime } from '../runtime.js';
 import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
+import type { ToolCallTrace } from '../telemetry/tracing.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
 import { type BudgetStatus, budgetLines, registerTasksUsage } from './tasks-usage.js';
 import { prunedBranchesText, pruneWorktreesOf, registerTasksWorktree, worktreeLines } from './tasks-worktree.js';
@@ -54,7 +55,7 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const print = (value: unknown, json: boolean | undefined, text: string): void => {
     streams.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : text.endsWith('\n') ? text : `${text}\n`);
   };
-  const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
+  const run = async (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
     const session = {
@@ -62,7 +63,15 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
       budgets: desk.budgets,
       maxSummaryChars: desk.config.delegation.max_summary_chars,
     };
-    return operation.run(parsed.data, session, { signal: new AbortController().signal });
+    const trace = await operatorTrace(desk, operation.name, args);
+    try {
+      const result = await operation.run(parsed.data, session, { signal: new AbortController().signal });
+      trace.end({ content: '', isError: false });
+      return result;
+    } catch (error) {
+      trace.end({ content: error instanceof LegateError ? `${error.code}: ` : '', isError: true });
+      throw error;
+    }
   };
 
   tasks
@@ -413,6 +422,29 @@ function answerer(): string {
 }
 
 /** A runtime as a task desk (for the commands that run tasks here). */
+/**
+ * The operator's call as an `execute_tool {tool}` span in the trace of the task it names (under the
+ * call that spawned it, from the task's stored `traceparent`), when tracing is on: a collect or
+ * cancel from this process cannot be an event on the task's span where it runs, so it is an event
+ * on this span (`legate.task.collected`, `legate.task.cancelled`). A steer needs none: the run notes
+ * it when it takes it from the store.
+ */
+async function operatorTrace(desk: TaskDesk, name: string, args: Record<string, unknown>): Promise<ToolCallTrace> {
+  const none: ToolCallTrace = { end: () => {} };
+  if (!desk.tracing.enabled || (name !== 'collect_task' && name !== 'cancel_task')) return none;
+  const taskId =
+    typeof args.task_id === 'string' ? args.task_id : Array.isArray(args.task_ids) ? args.task_ids.find((id) => typeof id === 'string') : undefined;
+  const task = typeof taskId === 'string' ? await desk.tasks.get(operator, taskId).catch(() => undefined) : undefined;
+  return desk.tracing.startToolCall({
+    agentId: 'operator',
+    callId: `${name}-${Date.now()}`,
+    name,
+    arguments: JSON.stringify(args),
+    conversationId: task?.sessionId ?? 'operator',
+    ...(task?.traceparent ? { traceparent: task.traceparent } : {}),
+  });
+}
+
 function deskOf(runtime: Runtime): TaskDesk {
   return {
     tasks: runtime.tasks,
@@ -420,6 +452,7 @@ function deskOf(runtime: Runtime): TaskDesk {
     budgets: runtime.budgets,
     cwd: runtime.cwd,
     config: runtime.config,
+    tracing: runtime.tracing,
     worktrees: runtime.worktrees,
     close: () => runtime.close(),
   };

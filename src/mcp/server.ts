@@ -20,14 +20,23 @@ export function defaultMcpSessionId(cwd: string): string {
 }
 
 /**
+ * Traces one tool call (`Tracing.startToolCall` for the session): `traceparent` is the client's
+ * (`_meta.traceparent` of the request) when it sent one. The children the call spawns continue its span.
+ */
+export type McpCallTracer = (
+  call: { id: string; name: string; arguments: string },
+  traceparent: string | undefined,
+) => { end(result: { content: string; isError: boolean }): void };
+
+/**
  * legate's seven delegation tools served over MCP, with the MCP client as the parent of `session`
  * (`runtime.delegationSession({ sessionId, depth: 0, toolsets: runtime.agentToolsets })`); the
  * tools run in `session.cwd` with `io`. They are the very tools an agent gets: same schemas, validation, JSON
  * results and error wording; a refusal or bad arguments is a tool result with `isError: true`.
  * `delegate_task` and `collect_task` send progress notifications while they wait, when the
- * client asked for them (a progress token).
+ * client asked for them (a progress token). With `traceCall`, each call is an `execute_tool` span.
  */
-export function createDelegationServer(session: DelegationSession, io: ToolIO): Server {
+export function createDelegationServer(session: DelegationSession, io: ToolIO, traceCall?: McpCallTracer): Server {
   const tools = new Map(
     delegationToolsets(session)
       .flatMap((toolset) => toolset.tools)
@@ -52,7 +61,10 @@ export function createDelegationServer(session: DelegationSession, io: ToolIO): 
             notified = notified.then(() => extra.sendNotification(notification)).catch(() => {}); // the client went away: progress is advisory
           };
     const call = { id: String(extra.requestId), name: request.params.name, arguments: JSON.stringify(request.params.arguments ?? {}) };
+    const traceparent = request.params._meta?.traceparent;
+    const trace = traceCall?.(call, typeof traceparent === 'string' ? traceparent : undefined);
     const result = await executeToolCall(tools, call, { cwd: session.cwd, io, signal: extra.signal, progress });
+    trace?.end(result);
     await notified;
     return { content: [{ type: 'text', text: result.content }], ...(result.isError ? { isError: true } : {}) };
   });

@@ -123,6 +123,7 @@ export async function executeTask(
     pull: async () => {
       await settled();
       const steers = await store.takeSteers(task.id, fence).catch((error: unknown) => Promise.reject(run.failed('taking steers', error)));
+      if (steers.length > 0) deps.announce({ type: 'task.steers_taken', taskId: task.id, sessionId: task.sessionId, steers });
       return steers.map((steer) => steer.message);
     },
   };

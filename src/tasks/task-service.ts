@@ -201,7 +201,7 @@ export class TaskService {
     // The task may have ended between the check and the add, its queued steers already missed: miss this one too.
     const now = await this.store.get(taskId);
     if (now && isTerminal(now.status)) await this.store.missSteers(taskId);
-    this.announce({ type: 'task.steered', taskId, sessionId: task.sessionId, message });
+    this.announce({ type: 'task.steered', taskId, sessionId: task.sessionId, message, steerId: steer.id });
     return steer;
   }
 

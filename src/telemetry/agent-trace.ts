@@ -1,7 +1,8 @@
-import { type Context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { type Context, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import type { AgentEvent, RunResult } from '../agent/events.js';
 import type { StopReason, Usage } from '../provider/types.js';
-import type { AgentSpanStart, AgentTrace, TraceAttributes } from './tracing.js';
+import { endToolSpan, failed, startSpan, startToolSpan } from './tool-span.js';
+import type { AgentSpanStart, AgentTrace, NoteOptions, TraceAttributes } from './tracing.js';
 
 /** What an agent's trace reports to the tracing that made it (its tool spans, for children and notes). */
 export interface AgentTraceHooks {
@@ -23,9 +24,6 @@ const finishReasons: Record<StopReason, string> = {
   other: 'other',
 };
 
-/** The delegation tools whose calls are events on the span of the task they name. */
-const taskNotes: Record<string, string> = { collect_task: 'legate.task.collected', steer_task: 'legate.task.steered', cancel_task: 'legate.task.cancelled' };
-
 /**
  * One agent run as spans after the GenAI semantic conventions: `invoke_agent {name}`, with a
  * `chat {model}` child per model call and an `execute_tool {tool}` child per tool call, made from
@@ -41,6 +39,8 @@ export class OtelAgentTrace implements AgentTrace {
   private compactions = 0;
   private usage: Usage | undefined;
   private over = false;
+  /** The `once` keys of the notes made. */
+  private readonly noted = new Set<string>();
 
   constructor(
     private readonly tracer: Tracer,
@@ -49,21 +49,20 @@ export class OtelAgentTrace implements AgentTrace {
     private readonly captureContent: boolean,
     private readonly hooks: AgentTraceHooks,
   ) {
-    this.span = tracer.startSpan(
+    this.span = startSpan(
+      tracer,
       `invoke_agent ${start.name}`,
-      {
-        kind: SpanKind.INTERNAL,
-        attributes: clean({
-          'gen_ai.operation.name': 'invoke_agent',
-          'gen_ai.provider.name': start.provider,
-          'gen_ai.agent.name': start.name,
-          'gen_ai.agent.id': start.agentId,
-          'gen_ai.conversation.id': start.conversationId,
-          'gen_ai.request.model': start.model,
-          ...start.attributes,
-          ...(captureContent && start.input !== undefined ? { 'gen_ai.input.messages': messagesJson('user', start.input) } : {}),
-        }),
-      },
+      SpanKind.INTERNAL,
+      clean({
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.provider.name': start.provider,
+        'gen_ai.agent.name': start.name,
+        'gen_ai.agent.id': start.agentId,
+        'gen_ai.conversation.id': start.conversationId,
+        'gen_ai.request.model': start.model,
+        ...start.attributes,
+        ...(captureContent && start.input !== undefined ? { 'gen_ai.input.messages': messagesJson('user', start.input) } : {}),
+      }),
       parent,
     );
     this.context = trace.setSpan(parent, this.span);
@@ -78,8 +77,13 @@ export class OtelAgentTrace implements AgentTrace {
     }
   }
 
-  note(name: string, attributes?: TraceAttributes): void {
-    if (!this.over) this.span.addEvent(name, clean(attributes ?? {}));
+  note(name: string, attributes?: TraceAttributes, options?: NoteOptions): void {
+    if (this.over) return;
+    if (options?.once !== undefined) {
+      if (this.noted.has(options.once)) return;
+      this.noted.add(options.once);
+    }
+    this.span.addEvent(name, clean(attributes ?? {}), options?.time);
   }
 
   end(result: RunResult | undefined, attributes?: TraceAttributes): void {
@@ -118,16 +122,15 @@ export class OtelAgentTrace implements AgentTrace {
       case 'model.started':
         this.chat?.end();
         this.chatModel = event.model;
-        this.chat = this.tracer.startSpan(
+        this.chat = startSpan(
+          this.tracer,
           `chat ${event.model}`,
+          SpanKind.CLIENT,
           {
-            kind: SpanKind.CLIENT,
-            attributes: {
-              'gen_ai.operation.name': 'chat',
-              'gen_ai.provider.name': this.start.provider,
-              'gen_ai.request.model': event.model,
-              'gen_ai.conversation.id': this.start.conversationId,
-            },
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.provider.name': this.start.provider,
+            'gen_ai.request.model': event.model,
+            'gen_ai.conversation.id': this.start.conversationId,
           },
           this.context,
         );
@@ -157,24 +160,15 @@ export class OtelAgentTrace implements AgentTrace {
         this.usage = event.total;
         return;
       case 'tool.started': {
-        const span = this.tracer.startSpan(
-          `execute_tool ${event.name}`,
-          {
-            kind: SpanKind.INTERNAL,
-            attributes: {
-              'gen_ai.operation.name': 'execute_tool',
-              'gen_ai.tool.name': event.name,
-              'gen_ai.tool.call.id': event.callId,
-              'gen_ai.tool.type': 'function',
-              ...(this.captureContent ? { 'gen_ai.tool.call.arguments': event.arguments } : {}),
-            },
-          },
+        const span = startToolSpan(
+          this.tracer,
+          { name: event.name, callId: event.callId, arguments: event.arguments, by: this.start.agentId },
           this.context,
+          this.captureContent,
+          this.hooks.noteOn,
         );
         this.tools.set(event.callId, span);
         this.hooks.toolStarted(this.start.agentId, event.callId, span);
-        const note = taskNotes[event.name];
-        if (note) this.noteTasks(note, event.arguments, span);
         return;
       }
       case 'tool.finished': {
@@ -182,9 +176,7 @@ export class OtelAgentTrace implements AgentTrace {
         if (!span) return;
         this.tools.delete(event.callId);
         this.hooks.toolEnded(this.start.agentId, event.callId);
-        if (this.captureContent) span.setAttribute('gen_ai.tool.call.result', event.content);
-        if (event.isError) failed(span, toolErrorType(event.content));
-        span.end();
+        endToolSpan(span, event, this.captureContent);
         return;
       }
       case 'steer.delivered':
@@ -205,35 +197,6 @@ export class OtelAgentTrace implements AgentTrace {
         return;
     }
   }
-
-  /** A collect (steer, cancel) of tasks: an event on each task's span where it runs here, else on the call's span. */
-  private noteTasks(name: string, args: string, span: Span): void {
-    for (const taskId of taskIdsIn(args)) {
-      const attributes = { 'legate.task.id': taskId, 'legate.by': this.start.agentId };
-      if (!this.hooks.noteOn(taskId, name, attributes)) span.addEvent(name, attributes);
-    }
-  }
-}
-
-/** The task ids a delegation call's arguments name (`task_id`, `task_ids`). */
-function taskIdsIn(args: string): string[] {
-  try {
-    const parsed = JSON.parse(args) as { task_id?: unknown; task_ids?: unknown };
-    const ids = [parsed.task_id, ...(Array.isArray(parsed.task_ids) ? parsed.task_ids : [])];
-    return ids.filter((id): id is string => typeof id === 'string');
-  } catch {
-    return [];
-  }
-}
-
-/** The `code` a tool's error result starts with (`tool_failed: …`), else `tool_error`: never the text itself. */
-function toolErrorType(content: string): string {
-  return /^([a-z_]+):/.exec(content)?.[1] ?? 'tool_error';
-}
-
-function failed(span: Span, errorType: string): void {
-  span.setAttribute('error.type', errorType);
-  span.setStatus({ code: SpanStatusCode.ERROR });
 }
 
 /** Input tokens per the conventions include the cached ones (legate counts them apart). */

@@ -22,6 +22,8 @@ export interface TelemetrySettings {
    * a command's exit waits for its last export at most this long when the collector is down).
    */
   timeoutMs: number;
+  /** The batch span processor's settings (`OTEL_BSP_*`, else legate's defaults: see `batchFrom`). */
+  batch: { scheduledDelayMillis: number; maxExportBatchSize: number; maxQueueSize: number };
 }
 
 /**
@@ -44,6 +46,26 @@ export function telemetrySettings(section: TelemetrySection | undefined, env: No
     captureContent: captureFrom(env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT) ?? section?.capture_message_content ?? false,
     ...(sampler ? { sampler: { name: sampler, ...(env.OTEL_TRACES_SAMPLER_ARG ? { arg: env.OTEL_TRACES_SAMPLER_ARG } : {}) } } : {}),
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : defaultTimeoutMs,
+    batch: batchFrom(env),
+  };
+}
+
+/**
+ * `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` and `OTEL_BSP_MAX_QUEUE_SIZE`. legate's
+ * defaults differ from the SDK's (512 spans a batch, 2048 queued): 4096 a batch and 16384 queued, so
+ * that a fan-out's spans (8 per child) are serialized and sent every 5 s or at exit, not in the
+ * middle of the burst that made them.
+ */
+function batchFrom(env: NodeJS.ProcessEnv): TelemetrySettings['batch'] {
+  const number = (name: string, fallback: number): number => {
+    const value = Number(env[name] || fallback);
+    return Number.isInteger(value) && value > 0 ? value : fallback;
+  };
+  const maxExportBatchSize = number('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 4096);
+  return {
+    scheduledDelayMillis: number('OTEL_BSP_SCHEDULE_DELAY', 5_000),
+    maxExportBatchSize,
+    maxQueueSize: Math.max(maxExportBatchSize, number('OTEL_BSP_MAX_QUEUE_SIZE', 16_384)),
   };
 }
 

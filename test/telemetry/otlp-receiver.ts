@@ -27,7 +27,9 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
-  events: { name: string; attributes: Record<string, unknown> }[];
+  events: { name: string; attributes: Record<string, unknown>; timeMs: number }[];
+  startMs: number;
+  endMs: number;
   /** 2: error. */
   statusCode: number;
   serviceName: string;
@@ -99,7 +101,9 @@ interface ExportRequest {
         name: string;
         kind?: number;
         attributes?: KeyValue[];
-        events?: { name: string; attributes?: KeyValue[] }[];
+        events?: { name: string; attributes?: KeyValue[]; timeUnixNano?: number | string }[];
+        startTimeUnixNano?: number | string;
+        endTimeUnixNano?: number | string;
         status?: { code?: number };
       }[];
     }[];
@@ -121,7 +125,9 @@ function spansOf(request: ExportRequest, json: boolean): ReceivedSpan[] {
           name: span.name,
           kind: span.kind ?? 0,
           attributes: attributesOf(span.attributes),
-          events: (span.events ?? []).map((event) => ({ name: event.name, attributes: attributesOf(event.attributes) })),
+          events: (span.events ?? []).map((event) => ({ name: event.name, attributes: attributesOf(event.attributes), timeMs: ms(event.timeUnixNano) })),
+          startMs: ms(span.startTimeUnixNano),
+          endMs: ms(span.endTimeUnixNano),
           statusCode: span.status?.code ?? 0,
           serviceName: String(resource['service.name'] ?? ''),
         });
@@ -129,6 +135,11 @@ function spansOf(request: ExportRequest, json: boolean): ReceivedSpan[] {
     }
   }
   return out;
+}
+
+/** Nanoseconds since the epoch (a number once decoded from protobuf, a string in JSON) as milliseconds. */
+function ms(nanos: number | string | undefined): number {
+  return Number(nanos ?? 0) / 1e6;
 }
 
 function attributesOf(list: KeyValue[] | undefined): Record<string, unknown> {

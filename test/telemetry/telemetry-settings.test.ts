@@ -29,6 +29,7 @@ describe('telemetry settings', () => {
       serviceName: 'legate',
       captureContent: false,
       timeoutMs: 5_000,
+      batch: { scheduledDelayMillis: 5_000, maxExportBatchSize: 4096, maxQueueSize: 16_384 },
     });
     const env = {
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -38,6 +39,9 @@ describe('telemetry settings', () => {
       OTEL_TRACES_SAMPLER: 'traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.25',
       OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512',
+      OTEL_BSP_MAX_QUEUE_SIZE: '2048',
     };
     expect(telemetrySettings({ ...section, protocol: 'http/protobuf', service_name: 'from-config', capture_message_content: false }, env)).toEqual({
       url: 'http://collector:4318/v1/traces',
@@ -47,6 +51,7 @@ describe('telemetry settings', () => {
       captureContent: true,
       sampler: { name: 'traceidratio', arg: '0.25' },
       timeoutMs: 2_000,
+      batch: { scheduledDelayMillis: 100, maxExportBatchSize: 512, maxQueueSize: 2048 },
     });
     expect(
       telemetrySettings({ ...section, capture_message_content: true }, { OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'false' })?.captureContent,
