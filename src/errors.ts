@@ -34,7 +34,9 @@ export type ErrorCode =
   | 'not_a_repository'
   | 'git_missing'
   | 'merge_conflict'
-  | 'worktree_missing';
+  | 'worktree_missing'
+  | 'no_worktree'
+  | 'task_not_ended';
 
 export class LegateError extends Error {
   readonly code: ErrorCode;

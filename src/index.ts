@@ -4,6 +4,7 @@ export { Agent, type AgentListener, type AgentSetup } from './agent/agent.js';
 export type { AgentEvent, ExitReason, RunResult } from './agent/events.js';
 export { type LoopOptions, runAgentLoop } from './agent/loop.js';
 export { SteeringQueue, type SteeringSource } from './agent/steering.js';
+export type { Budget, SpendCounter } from './budget/budget.js';
 export type { EndpointSpec, ResolvedEndpoints } from './config/endpoints.js';
 export { type LoadedConfig, type LoadOptions, legateHome, loadConfig } from './config/load.js';
 export { type ConfigFile, type ConfigInput, configSchema, type PriceSection } from './config/schema.js';
@@ -41,6 +42,7 @@ export { type Caller, type CallerLike, operator, sessionCaller } from './tasks/c
 export { type Dispatcher, LocalDispatcher } from './tasks/dispatcher.js';
 export { type LeaseKeeper, StoreLeaseKeeper } from './tasks/lease-keeper.js';
 export { type TaskStatus, transitions } from './tasks/status.js';
+export { checkpointOfSteps, type LoadedStep, parseStoredCompaction } from './tasks/store/checkpoint-log.js';
 export { fenceHolds, leaseLost } from './tasks/store/fence.js';
 export { MemoryTaskStore } from './tasks/store/memory-store.js';
 export { findSession, MemorySessionStore, type SessionFilter, type SessionStore } from './tasks/store/session-store.js';
@@ -50,6 +52,7 @@ export { parseStoredMessages, storedFormat } from './tasks/store/stored-shapes.j
 export {
   type Checkpoint,
   type CheckpointStep,
+  type LoggedCompaction,
   type OutputWrite,
   outputBufferLines,
   outputLineChars,
@@ -60,6 +63,7 @@ export {
 export { LocalTaskEnds, type TaskEnds } from './tasks/task-ends.js';
 export type { TaskEvent, TaskListener } from './tasks/task-events.js';
 export type {
+  BudgetRequest,
   CancelledBy,
   Fence,
   PendingApproval,
@@ -67,6 +71,7 @@ export type {
   SteerRecord,
   SteerState,
   StoredApprovalAnswer,
+  StoredCompaction,
   TaskProgress,
   TaskRecord,
   TaskSpec,

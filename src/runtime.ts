@@ -1,5 +1,7 @@
 import { AcpRoutes, reportsUsage } from './acp/acp-routes.js';
 import type { AgentSetup } from './agent/agent.js';
+import { ContextWindows } from './agent/context/context-windows.js';
+import { type CompactionRecord, compactingContext } from './agent/context/prepare-context.js';
 import { defaultSystemPrompt } from './agent/system-prompt.js';
 import { budgetFrom } from './budget/budget.js';
 import { BudgetLedger } from './budget/budget-ledger.js';
@@ -11,6 +13,7 @@ import { delegationToolsetNames } from './delegation/as-tools.js';
 import type { ChildEnvironment } from './delegation/child-environment.js';
 import { ChildRunner } from './delegation/child-runner.js';
 import type { DelegationSession } from './delegation/session.js';
+import { taskHandlesNote } from './delegation/task-handles.js';
 import { costFromPrices } from './delegation/usage-view.js';
 import { EndpointProviders, type ProviderFactory } from './endpoint-providers.js';
 import { LegateError } from './errors.js';
@@ -67,6 +70,14 @@ export interface RuntimeOptions {
   tracing?: Tracing;
 }
 
+/** Where a session's context stands (`Runtime.agent`): its latest compaction, and where new ones go. */
+export interface ParentContext {
+  /** The stored session's latest compaction: its context continues from it. */
+  compaction?: CompactionRecord;
+  /** Called with each new compaction (the session stores it with its conversation). */
+  onCompaction?: (record: CompactionRecord) => void;
+}
+
 /**
  * Everything a session needs, built once from config: endpoints and their shared credential
  * pools, providers, toolsets, and the task service that runs children (the runtime is their
@@ -93,6 +104,8 @@ export class Runtime implements ChildEnvironment {
   /** `delegation.max_iterations`. */
   readonly childMaxIterations: number;
   readonly compaction: CompactionSection;
+  /** Context windows of this process: a limit one child learns from a provider's error spares its siblings the failed call. */
+  readonly contextWindows = new ContextWindows();
   /** Task budgets, read from the task store (`budget/budget-ledger.ts`). */
   readonly budgets: BudgetLedger;
   private readonly toolsets: Toolset[];
@@ -185,6 +198,7 @@ export class Runtime implements ChildEnvironment {
       ...options.taskParts,
       approval: this.approvalMode,
       approvalTimeoutSeconds: this.config.agent.approval_timeout_seconds,
+      costOf: costFromPrices(this.config.prices),
     });
     if (this.tracing.enabled) this.tasks.subscribe((event) => traceTaskEvent(this.tracing, event));
   }
@@ -324,6 +338,7 @@ export class Runtime implements ChildEnvironment {
       cwd: session.cwd ?? this.cwd,
       service: this.tasks,
       isolation: this.config.delegation.isolation,
+      routeIsolation: (route) => this.config.delegation.routes[route]?.isolation,
       worktrees: this.worktrees,
       // An ACP agent's model is its own business: the task records its route's (`AcpRoutes.childModel`).
       childModel: (route) => (route === undefined ? undefined : this.agentRoutes.childModel(route)) ?? this.childEndpoint(route).model,
@@ -333,6 +348,7 @@ export class Runtime implements ChildEnvironment {
         return config && 'sandbox' in config ? config.sandbox : undefined;
       },
       prices: this.config.prices,
+      maxSummaryChars: this.config.delegation.max_summary_chars,
       reportsUsage,
       budgets: this.budgets,
       ...(this.childBudget ? { childBudget: this.childBudget } : {}),
@@ -345,10 +361,30 @@ export class Runtime implements ChildEnvironment {
   }
 
   /** The top-level agent of a session. */
-  agent(sessionId: string): AgentSetup {
+  agent(sessionId: string, context: ParentContext = {}): AgentSetup {
     const parent = this.endpoints.parent;
+    const settings = this.compaction;
+    const provider = this.provider(parent);
+    // The parent compacts like a child (its window configured, learned or the table's; unknown:
+    // reactive only); its hand-offs end with its tasks.
+    const windows = this.contextWindows;
+    const at = { baseUrl: parent.baseUrl, model: parent.model, contextWindow: parent.contextWindow };
+    const prepareContext = compactingContext({
+      provider,
+      model: settings.model ?? parent.model,
+      contextWindow: windows.windowFor(at)?.window ?? Number.MAX_SAFE_INTEGER,
+      onLearned: (window) => windows.learn(at.baseUrl, at.model, window),
+      reserveTokens: settings.reserve_tokens,
+      threshold: settings.threshold,
+      keepToolTokens: settings.keep_tool_tokens,
+      keepRecentTokens: settings.keep_recent_tokens,
+      ...(context.compaction ? { latest: context.compaction } : {}),
+      ...(context.onCompaction ? { onRecord: context.onCompaction } : {}),
+      note: async () => taskHandlesNote(await this.tasks.list(sessionId)),
+    });
     return {
-      provider: this.provider(parent),
+      prepareContext,
+      provider,
       model: parent.model,
       system: this.config.agent.system_prompt ?? defaultSystemPrompt(this.cwd, this.agentToolsets),
       tools: this.liveToolsFor({ sessionId, depth: 0, toolsets: this.agentToolsets }),

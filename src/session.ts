@@ -6,7 +6,7 @@ import { LegateError } from './errors.js';
 import { addUsage, emptyUsage, type Usage } from './provider/types.js';
 import type { Runtime } from './runtime.js';
 import { findSession } from './tasks/store/session-store.js';
-import type { SessionRecord } from './tasks/task-record.js';
+import type { SessionRecord, StoredCompaction } from './tasks/task-record.js';
 import { newSessionId } from './tasks/task-service.js';
 import type { ToolIO } from './tools/tool.js';
 
@@ -29,6 +29,8 @@ export class Session {
   /** Model calls of the top-level agent across turns (a run's notice rounds included). */
   apiCalls = 0;
 
+  /** The conversation's latest compaction (saved with it). */
+  private compaction: StoredCompaction | undefined;
   /** Usage of the turn in flight (its loop's running total), for the session's budget. */
   private turnUsage: Usage = emptyUsage();
   private readonly createdAt: number;
@@ -42,7 +44,14 @@ export class Session {
     options: SessionOptions = {},
   ) {
     this.id = id;
-    const setup = runtime.agent(id);
+    this.compaction = stored?.compaction;
+    // The context continues from the stored session's latest compaction; each new one is saved with the conversation.
+    const setup = runtime.agent(id, {
+      ...(stored?.compaction ? { compaction: stored.compaction } : {}),
+      onCompaction: (record) => {
+        this.compaction = record;
+      },
+    });
     this.agent = new Agent(setup, { cwd: runtime.cwd, io: options.io ?? runtime.io });
     const budget = options.budget ?? budgetFrom(runtime.config.agent.budget);
     if (budget) {
@@ -114,6 +123,7 @@ export class Session {
       createdAt: this.createdAt,
       updatedAt: Date.now(),
       messages: this.agent.messages,
+      ...(this.compaction ? { compaction: this.compaction } : {}),
     });
     return result;
   }
@@ -145,7 +155,9 @@ export class Session {
         : [waiting === 1 ? 'A background task you started is waiting for approval.' : `${waiting} background tasks you started are waiting for approval.`]),
     ];
     for (const task of tasks) if (task.status === 'input_required' && task.approval) this.noticedRequests.set(task.id, task.approval.id);
-    const blocks = tasks.map((task) => (task.status === 'input_required' ? approvalNotice(task) : completionNotice(task)));
+    const blocks = tasks.map((task) =>
+      task.status === 'input_required' ? approvalNotice(task) : completionNotice(task, this.runtime.config.delegation.max_summary_chars),
+    );
     return { text: `${parts.join(' ')}\n\n${blocks.join('\n\n')}`, taskIds: tasks.map((task) => task.id) };
   }
 

@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { Message } from '../provider/types.js';
 import { defaultSandboxMode } from '../sandbox/modes.js';
 import type { RunControl, TaskRunner } from '../tasks/task-execution.js';
-import type { TaskRecord } from '../tasks/task-record.js';
+import { type TaskRecord, workingDirectory } from '../tasks/task-record.js';
 import { legateVersion } from '../version.js';
 import { childPermission, permissionAnswer } from './permission-rule.js';
 import { UpdateTranslator } from './update-events.js';
@@ -60,7 +60,11 @@ export class AcpChildRunner implements TaskRunner {
     let stderrTail = '';
     let child: ChildProcess;
     try {
-      child = spawn(this.route.command, this.route.args, { cwd: task.cwd, env: agentEnvironment(this.route.env), stdio: ['pipe', 'pipe', 'pipe'] });
+      child = spawn(this.route.command, this.route.args, {
+        cwd: workingDirectory(task),
+        env: agentEnvironment(this.route.env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     } catch (error) {
       return result('failed', '', `acp_agent_failed: could not start the ${who}: ${errorMessage(error)}`);
     }
@@ -93,7 +97,7 @@ export class AcpChildRunner implements TaskRunner {
         const decision = childPermission(params.toolCall, {
           route: this.routeName,
           mode: task.sandbox ?? defaultSandboxMode,
-          cwd: task.cwd,
+          cwd: workingDirectory(task),
           allowAll: this.route.allow_permissions,
         });
         emit({ type: 'tool.started', callId, name: 'permission', arguments: title });
@@ -142,13 +146,13 @@ export class AcpChildRunner implements TaskRunner {
       if (resumed && init.agentCapabilities?.loadSession) {
         // The agent replays the session as updates: they are in the trail already.
         muted = true;
-        await guard(agent.request('session/load', { sessionId: resumed, cwd: task.cwd, mcpServers: [] }));
+        await guard(agent.request('session/load', { sessionId: resumed, cwd: workingDirectory(task), mcpServers: [] }));
         muted = false;
         sessionId = resumed;
         prompt = 'You were interrupted. Continue with the goal where you left off, then give your final summary.';
         note(emit, `resumed ACP session ${resumed} with session/load`);
       } else {
-        sessionId = (await guard(agent.request('session/new', { cwd: task.cwd, mcpServers: [] }))).sessionId;
+        sessionId = (await guard(agent.request('session/new', { cwd: workingDirectory(task), mcpServers: [] }))).sessionId;
         prompt = childBrief(task);
         if (control.resumeFrom) {
           const before = outputSoFar(control.resumeFrom);

@@ -66,7 +66,8 @@ export class ParkedTaskQuestions {
   private async ask(task: TaskRecord, signal: AbortSignal): Promise<void> {
     const approval = task.approval!;
     let choice: EditorChoice;
-    if (this.approvals.allows(approval.kind, approval.subject)) {
+    const kind = approval.kind;
+    if (kind !== 'budget' && this.approvals.allows(kind, approval.subject)) {
       choice = { choice: 'allow_always' };
     } else {
       const client = this.client();
@@ -76,18 +77,22 @@ export class ParkedTaskQuestions {
         this.sessionId,
         {
           toolCallId: `task-${task.id}`,
-          title: `background task ${task.id}: ${approval.kind} ${approval.subject}? (outside ${approval.mode} mode)`,
-          kind: approval.kind === 'read' ? 'read' : approval.kind === 'write' ? 'edit' : approval.kind === 'network' ? 'fetch' : 'execute',
+          // A budget request: allowing raises the budget by its amount at spawn (never "for the session": each raise is asked).
+          title:
+            kind === 'budget'
+              ? `background task ${task.id}: ${approval.subject}; raise it and go on?`
+              : `background task ${task.id}: ${kind} ${approval.subject}? (outside ${approval.mode} mode)`,
+          kind: kind === 'read' ? 'read' : kind === 'write' ? 'edit' : kind === 'network' ? 'fetch' : kind === 'budget' ? 'other' : 'execute',
           subject: approval.subject,
           reason: approval.reason,
-          ...(approval.kind === 'read' || approval.kind === 'write' ? { path: approval.subject } : {}),
+          ...(kind === 'read' || kind === 'write' ? { path: approval.subject } : {}),
         },
         signal,
       );
     }
     // Withdrawn (answered elsewhere, the task went on, the editor withdrew it): the task keeps its state.
     if (choice.choice === 'cancelled') return;
-    if (choice.choice === 'allow_always') this.approvals.allowAlways(approval.kind, approval.subject);
+    if (choice.choice === 'allow_always' && kind !== 'budget') this.approvals.allowAlways(kind, approval.subject);
     const approved = choice.choice !== 'reject';
     try {
       await this.tasks.answerApproval(

@@ -1,6 +1,7 @@
 import type { Message, Provider } from '../provider/types.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import { closeTurn } from './close-turn.js';
+import type { PrepareContext } from './context/prepare-context.js';
 import type { AgentEvent, RunResult } from './events.js';
 import { type RequestOptions, runAgentLoop } from './loop.js';
 import type { RunGuard } from './run-guard.js';
@@ -19,6 +20,8 @@ export interface AgentSetup {
   guard?: RunGuard;
   /** Reasoning effort, prompt caching and the endpoint's rules, sent with every call. */
   requestOptions?: RequestOptions;
+  /** The context step before each model call (compaction), kept across turns: its latest compaction carries on. */
+  prepareContext?: PrepareContext;
 }
 
 export type AgentListener = (event: AgentEvent) => void;
@@ -56,6 +59,7 @@ export class Agent {
       signal,
       ...(this.setup.guard ? { guard: this.setup.guard } : {}),
       ...(this.setup.requestOptions ? { requestOptions: this.setup.requestOptions } : {}),
+      ...(this.setup.prepareContext ? { prepareContext: this.setup.prepareContext } : {}),
       emit: (event) => {
         for (const listener of this.listeners) listener(event);
       },

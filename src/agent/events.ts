@@ -52,6 +52,12 @@ export type AgentEvent =
   | { type: 'steer.delivered'; messages: string[] }
   /** The context was compacted before a model call (`count`: compactions in this run so far). */
   | { type: 'context.compacted'; how: 'prune' | 'summarise'; tokensBefore: number; tokensAfter: number; count: number }
+  /**
+   * Tokens of context in use after a model call and after its tool results: the call's reported
+   * input (cached included) and output, plus an estimate of what was added since. `window`: the
+   * model's, when known; `compactions`: in this run so far.
+   */
+  | { type: 'context.used'; tokens: number; window?: number; compactions: number }
   /** Messages added since the last checkpoint (steering turns, a model reply, then its tool results), emitted after each reply and after its tool results. */
   | { type: 'step.completed'; iteration: number; messages: Message[] }
   | { type: 'done'; result: RunResult };

@@ -6,6 +6,7 @@ import { addUsage, emptyUsage } from '../provider/types.js';
 import { executeToolCall } from '../tools/execute.js';
 import type { Tool, ToolIO } from '../tools/tool.js';
 import { toToolSpec } from '../tools/tool-spec.js';
+import { conversationTokens, messageTokens } from './context/compaction-policy.js';
 import { contextLengthError } from './context/context-length-error.js';
 import type { PrepareContext } from './context/prepare-context.js';
 import type { AgentEvent, ExitReason, RunResult } from './events.js';
@@ -51,6 +52,8 @@ export interface LoopOptions {
   prepareContext?: PrepareContext;
   /** Asked before every model call and before running a reply's tool calls: a stop ends the run (a budget ran out). */
   guard?: RunGuard;
+  /** The model's context window (tokens) as now known (undefined: unknown); given, the loop emits `context.used` events. */
+  contextWindow?: () => number | undefined;
   /** Sent with every model call: reasoning effort, prompt caching, the cache key, the endpoint's rule overrides. */
   requestOptions?: RequestOptions;
 }
@@ -115,6 +118,13 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
   };
 
   let compactions = 0;
+  // Context in use: the last call's reported input and output, plus estimates of what came after.
+  let contextTokens = 0;
+  const contextUsed = (): void => {
+    if (!options.contextWindow) return;
+    const window = options.contextWindow();
+    emit({ type: 'context.used', tokens: contextTokens, ...(window !== undefined && window < Number.MAX_SAFE_INTEGER ? { window } : {}), compactions });
+  };
   const requestFor = (context: readonly Message[] = messages): ModelRequest => ({
     model: options.model,
     system: options.system,
@@ -162,8 +172,15 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       if (iteration > options.maxIterations) {
         if (options.summaryAtLimit !== undefined) {
           messages.push({ role: 'user', content: options.summaryAtLimit });
+          // The summary call goes through the context step too: a long run's whole history would not fit.
+          const prepared = options.prepareContext ? await options.prepareContext(messages, signal) : { messages };
+          if (signal.aborted) return stopped();
+          if ('compaction' in prepared && prepared.compaction) {
+            const { how, tokensBefore, tokensAfter } = prepared.compaction;
+            emit({ type: 'context.compacted', how, tokensBefore, tokensAfter, count: ++compactions });
+          }
           emit({ type: 'model.started', iteration, model: options.model });
-          const last = await lastCall({ ...requestFor(), toolChoice: 'none' }, iteration);
+          const last = 'overflow' in prepared ? undefined : await lastCall({ ...requestFor(prepared.messages), toolChoice: 'none' }, iteration);
           if (last) {
             messages.push(last);
             if (last.content.trim()) lastText = last.content.trim();
@@ -238,6 +255,16 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
               ...thinkingOf(reply),
             });
             emit({ type: 'usage', call: event.usage, total: usage });
+            // A server that reports no usage: the estimate of what was sent and received.
+            contextTokens = contextOfCall(event.usage) || conversationTokens(context) + messageTokens(reply);
+            contextUsed();
+            // Anthropic's `model_context_window_exceeded`: the context filled the window as the reply
+            // was written. Like a context-length error: compact and make the call once more.
+            if (event.stopReason === 'context_full' && options.prepareContext && attempt === 0) {
+              rejected = `the model's context window is full (${event.rawStopReason})`;
+              reply = undefined;
+              stop = undefined;
+            }
           }
         }
         if (!rejected || reply) break;
@@ -323,6 +350,8 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
       );
       if (signal.aborted) return stopped();
       messages.push(...results);
+      contextTokens += results.reduce((sum, result) => sum + messageTokens(result), 0);
+      contextUsed();
       checkpoint(iteration);
     }
   } catch (error) {
@@ -330,6 +359,11 @@ export async function runAgentLoop(options: LoopOptions): Promise<RunResult> {
     if (signal.aborted) return stopped();
     return finish('failed', 'error', `internal error: ${errorMessage(error)}`);
   }
+}
+
+/** The context a call used: everything it read (cached or not) and what it wrote, which the next call reads. */
+function contextOfCall(usage: Usage): number {
+  return usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0) + usage.outputTokens;
 }
 
 /** The reply's reasoning as text for `model.finished` (redacted thinking as a marker), or nothing. */

@@ -50,3 +50,27 @@ export function budgetView(budget: Budget): Record<string, number> {
   }
   return view;
 }
+
+/**
+ * A spend counter as the store keeps it (`TaskRecord.spend`, `ownSpend`): tokens and USD charged
+ * so far; `unpriced` once some model charged to it had no price (its `costUsd` then undercounts).
+ */
+export interface SpendCounter {
+  tokens: number;
+  costUsd: number;
+  unpriced?: true;
+}
+
+/** The budget in force: the task's own (`budget`, set at spawn) plus every raise a human approved. */
+export function budgetInForce(budget: Budget, raises: Readonly<Record<string, Budget>> | undefined): Budget {
+  if (!raises) return budget;
+  const total: Budget = { ...budget };
+  for (const raise of Object.values(raises)) {
+    for (const field of budgetFields) {
+      const by = raise[field];
+      const limit = total[field];
+      if (by !== undefined && limit !== undefined) total[field] = limit + by;
+    }
+  }
+  return total;
+}

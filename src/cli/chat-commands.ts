@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { raiseFromFlags, splitRaiseFlags } from '../budget/budget-raise.js';
 import { collectView } from '../delegation/views.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { TaskService } from '../tasks/task-service.js';
@@ -10,7 +11,7 @@ export const chatHelp = [
   '  /steer ID text      send guidance to a running task',
   '  /cancel ID          stop a task now',
   '  /collect ID         wait for a task and show its summary (Ctrl-C stops waiting, not the task)',
-  '  /approve ID         let a task waiting for approval run its request once',
+  '  /approve ID         let a task waiting for approval run its request once (a budget: raise it; --tokens N, --usd X, --seconds S say by how much)',
   '  /deny ID [reason]   refuse it: the task gets the denial (and reason) as its tool result',
   '  /help               this help',
   '  /exit               leave (Ctrl-D too)',
@@ -64,10 +65,13 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
       write(`${(await tasks.cancel(sessionId, id, 'user')).id} cancelled\n`);
       return true;
     case '/approve': {
-      if (!id || rest.length > 0) throw new Error('usage: /approve ID');
-      const task = await tasks.answerApproval(sessionId, id, { approved: true }, answerer());
+      const { flags, rest: extra } = splitRaiseFlags(rest);
+      if (!id || extra.length > 0) throw new Error('usage: /approve ID [--tokens N] [--usd X] [--seconds S]');
+      const raise = raiseFromFlags(flags);
+      const task = await tasks.answerApproval(sessionId, id, { approved: true, ...(raise ? { raise } : {}) }, answerer());
       context.taskChanged?.(task);
-      write(`approved ${task.id}${requestId(task)}: the call runs once and the task goes on\n`);
+      const how = task.approval?.kind === 'budget' ? 'its budget is raised' : 'the call runs once';
+      write(`approved ${task.id}${requestId(task)}: ${how} and the task goes on\n`);
       return true;
     }
     case '/deny': {
@@ -106,7 +110,8 @@ export async function runChatCommand(line: string, context: ChatCommandContext):
 function waitsFor(task: TaskRecord): string {
   if (task.status !== 'input_required' || !task.approval) return '';
   const { approval } = task;
-  return `\n    waits for approval (request ${approval.id}): /approve ${task.id} or /deny ${task.id} [reason]\n    ${approval.kind}: ${approval.subject}`;
+  const raise = approval.kind === 'budget' ? ' [--tokens N | --usd X | --seconds S]' : '';
+  return `\n    waits for approval (request ${approval.id}): /approve ${task.id}${raise} or /deny ${task.id} [reason]\n    ${approval.kind}: ${approval.subject}`;
 }
 
 /** ` (request 1.2)`: the request an answered task waited on. */

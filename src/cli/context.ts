@@ -16,6 +16,7 @@ import type { TaskStore } from '../tasks/store/task-store.js';
 import { TaskService } from '../tasks/task-service.js';
 import { startTracing } from '../telemetry/start-tracing.js';
 import type { Tracing } from '../telemetry/tracing.js';
+import { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { type CommandLog, silentLog } from './command-log.js';
 
 /** Options every command takes. */
@@ -237,6 +238,8 @@ export interface TaskDesk {
   budgets: BudgetLedger;
   cwd: string;
   config: LoadedConfig['config'];
+  /** Children's git worktrees under this LEGATE_HOME (`tasks diff`, `merge`, `prune`). */
+  worktrees: WorktreeManager;
   close(): Promise<void>;
 }
 
@@ -266,6 +269,7 @@ export async function openTaskDesk(options: GlobalOptions, streams: Streams): Pr
     budgets: new BudgetLedger(store, costFromPrices(loaded.config.prices)),
     cwd: options.cwd ?? process.cwd(),
     config: loaded.config,
+    worktrees: new WorktreeManager(loaded.home),
     close: async () => {
       await tasks.shutdown();
       await shared?.close();

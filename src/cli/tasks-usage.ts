@@ -1,20 +1,23 @@
 import type { Command } from 'commander';
 import type { BudgetLedger } from '../budget/budget-ledger.js';
-import { budgetStatusView } from '../budget/budget-view.js';
+import { type BudgetStatus, recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { type Prices, usageView } from '../delegation/usage-view.js';
 import { totalTokens } from '../provider/types.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator, type TaskService } from '../tasks/task-service.js';
 
-/** A task's budget as `budgetStatusView` gives it. */
-export type BudgetStatus = ReturnType<typeof budgetStatusView>;
+export type { BudgetStatus };
 
 /** `budget: tokens 900 left of 1000 (spent 100 by the task and its tree)`, one line per field, for `tasks show`. */
 export function budgetLines(status: BudgetStatus | undefined): string[] {
   if (!status) return [];
-  return Object.entries(status.limit).map(
-    ([field, limit]) => `budget ${field}: ${status.remaining[field] ?? 0} left of ${limit} (spent ${status.spent[field] ?? 'unknown'}, its tree included)`,
-  );
+  return Object.entries(status.limit).map(([field, limit]) => {
+    const raised = status.raised_by?.[field];
+    return (
+      `budget ${field}: ${status.remaining[field] ?? 0} left of ${limit} (spent ${status.spent[field] ?? 'unknown'}, its tree included` +
+      `${raised ? `; raised by ${raised} on approval` : ''})`
+    );
+  });
 }
 
 interface UsageDesk {
@@ -43,7 +46,7 @@ export async function treeUsageView(desk: UsageDesk, rootId: string): Promise<Re
       usage: usageView(task.usage, task.model, desk.config.prices),
       tree_tokens: spend.tokens,
       ...(spend.costUsd !== undefined ? { tree_cost_usd: Math.round(spend.costUsd * 1_000_000) / 1_000_000 } : {}),
-      ...(task.budget ? { budget: budgetStatusView(task.budget, spend) } : {}),
+      ...(task.budget ? { budget: recordBudgetStatus(task, { ...spend, seconds: recordedSpend(task).seconds }) } : {}),
     });
   }
   const total = await desk.budgets.treeSpend(root);

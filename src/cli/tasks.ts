@@ -1,7 +1,11 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { reportsUsage } from '../acp/acp-routes.js';
+import { type RaiseFlags, raiseFromFlags } from '../budget/budget-raise.js';
+import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { formatIssues } from '../config/format-issues.js';
+import { childBrief } from '../delegation/child-prompt.js';
+import { contextLine } from '../delegation/context-view.js';
 import { cancelTask, checkTask, collectTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
 import { cacheHitShare } from '../delegation/usage-view.js';
@@ -14,6 +18,8 @@ import type { TaskRecord } from '../tasks/task-record.js';
 import { operator } from '../tasks/task-service.js';
 import { type GlobalOptions, openRuntime, openTaskDesk, type Streams, type TaskDesk } from './context.js';
 import { type BudgetStatus, budgetLines, registerTasksUsage } from './tasks-usage.js';
+import { prunedBranchesText, pruneWorktreesOf, registerTasksWorktree, worktreeLines } from './tasks-worktree.js';
+import { transcriptLines } from './transcript-view.js';
 import { exitCodeFor } from './usage.js';
 
 interface JsonOption {
@@ -51,7 +57,11 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   const run = (operation: Operation, desk: TaskDesk, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const parsed = operation.parameters.safeParse(args);
     if (!parsed.success) throw new LegateError('invalid_arguments', formatIssues(parsed.error, args).join('; '));
-    const session = { ...operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }), budgets: desk.budgets };
+    const session = {
+      ...operatorSession(desk.tasks, desk.cwd, { prices: desk.config.prices, reportsUsage }),
+      budgets: desk.budgets,
+      maxSummaryChars: desk.config.delegation.max_summary_chars,
+    };
     return operation.run(parsed.data, session, { signal: new AbortController().signal });
   };
 
@@ -79,6 +89,9 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
           cwd: task.cwd,
           elapsed_seconds: elapsedSeconds(task),
           api_calls: task.apiCalls,
+          // What it and its descendants spent (the store's budget counters), and its budget with what is left.
+          tree_tokens: recordedSpend(task).tokens,
+          ...(recordBudgetStatus(task) ? { budget: recordBudgetStatus(task) } : {}),
           // The process that runs (or last ran) it: `host:pid:nonce:machine`, as `legate worker` prints it.
           ...(task.owner !== undefined && { worker: task.owner }),
           ...(approvalView(task) ? { approval: approvalView(task) } : {}),
@@ -94,18 +107,27 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
     );
 
   registerTasksUsage(tasks, action, print);
+  registerTasksWorktree(tasks, action, print, taskIdArgument);
 
   tasks
     .command('prune')
-    .description('delete ended tasks (completed, failed, cancelled) of this LEGATE_HOME with their output; running and interrupted ones stay')
+    .description(
+      'delete ended tasks (completed, failed, cancelled) of this LEGATE_HOME with their output, worktrees and branches; running and interrupted ones stay',
+    )
     .option('--older-than <age>', 'only tasks that ended longer ago than this: 30m, 12h, 7d (a bare number is days)', '0')
     .option('--json', 'print JSON')
     .action(
       action(async (desk, options: { olderThan: string } & JsonOption) => {
         const ageMs = parseAge(options.olderThan);
-        const pruned = await desk.tasks.prune(operator, Date.now() - ageMs);
+        const cutoff = Date.now() - ageMs;
+        const branches = await pruneWorktreesOf(desk, cutoff);
+        const pruned = await desk.tasks.prune(operator, cutoff);
         const age = ageMs > 0 ? ` that ended more than ${options.olderThan.trim()}${/^[\d.]+$/.test(options.olderThan.trim()) ? ' days' : ''} ago` : '';
-        print({ pruned }, options.json, `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}`);
+        print(
+          { pruned, ...(branches.length > 0 ? { branches } : {}) },
+          options.json,
+          `pruned ${pruned} ended ${pruned === 1 ? 'task' : 'tasks'}${age}${prunedBranchesText(branches)}`,
+        );
         return 0;
       }),
     );
@@ -113,26 +135,39 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   tasks
     .command('show')
     .argument('<id>', 'a task id', taskIdArgument)
-    .description('status, progress and the full output buffer of a task')
+    .description('status, progress and the full output buffer of a task (--transcript: its whole conversation, compactions marked)')
+    .option('--transcript', 'the full conversation from the checkpoint log, with where each compaction happened and its hand-off')
     .option('--json', 'print JSON')
     .action(
-      action(async (desk, id: string, options: JsonOption) => {
+      action(async (desk, id: string, options: JsonOption & { transcript?: boolean }) => {
         const view = await run(checkTask, desk, { task_id: id });
         const { task, output } = await desk.tasks.trail(operator, id);
+        const checkpoint = options.transcript ? await desk.tasks.checkpoint(operator, id) : undefined;
         const text = [
           `${id}  ${String(view.status)}  ${String(view.elapsed_seconds)}s  ${modelCalls(Number(view.api_calls))}`,
           `goal: ${task.goal}`,
           ...(view.error ? [`error: ${String(view.error)}`] : []),
           ...(view.cancelled_by ? [`cancelled by: ${String(view.cancelled_by)}`] : []),
           usageLine(task.usage),
+          ...(contextLine(task.contextUse) ? [contextLine(task.contextUse)!] : []),
           ...budgetLines(view.budget as BudgetStatus | undefined),
           ...(task.usage.fetchedBytes ? [`web: ${task.usage.fetchedBytes} bytes fetched`] : []),
           ...approvalLines(task),
           ...resumeLines(task),
+          ...worktreeLines(task),
           '',
-          ...output,
+          ...(checkpoint ? transcriptLines(childBrief(task), checkpoint) : output),
+          // The summary whole, however long (the parent got it capped at delegation.max_summary_chars).
+          ...(task.summary ? ['', 'summary:', task.summary] : []),
         ].join('\n');
-        print({ ...view, can_resume: canResume(task), output }, options.json, text);
+        const transcript = checkpoint && {
+          transcript: { brief: childBrief(task), messages: checkpoint.messages, compactions: checkpoint.compactions ?? [] },
+        };
+        print(
+          { ...view, can_resume: canResume(task), output, ...(task.summary !== undefined ? { summary: task.summary } : {}), ...transcript },
+          options.json,
+          text,
+        );
         return 0;
       }),
     );
@@ -197,11 +232,18 @@ export function registerTasks(program: Command, streams: Streams, setExit: (code
   tasks
     .command('approve')
     .argument('<id>', 'a task id', taskIdArgument)
-    .description('approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode')
+    .description(
+      'approve the request a task waiting for approval (input_required) made: the call runs once, outside its sandbox mode; ' +
+        'for a budget that ran out, the budget is raised (by its own amount, or by --tokens/--usd/--seconds) and the task goes on',
+    )
+    .option('--tokens <n>', 'a budget request: raise the tokens budget by N')
+    .option('--usd <x>', 'a budget request: raise the cost_usd budget by X')
+    .option('--seconds <s>', 'a budget request: raise the seconds budget by S')
     .option('--json', 'print the task')
     .action(
-      action(async (desk, id: string, options: JsonOption) => {
-        const task = await desk.tasks.answerApproval(operator, id, { approved: true }, answerer());
+      action(async (desk, id: string, options: JsonOption & RaiseFlags) => {
+        const raise = raiseFromFlags(options);
+        const task = await desk.tasks.answerApproval(operator, id, { approved: true, ...(raise ? { raise } : {}) }, answerer());
         print(taskAnswerView(task), options.json, `${id}: approved ${describeApproval(task)}; the task goes on`);
         return 0;
       }),
@@ -246,6 +288,8 @@ interface ListRow {
   cwd: string;
   elapsed_seconds: number;
   worker?: string;
+  tree_tokens: number;
+  budget?: BudgetStatus;
 }
 
 /**
@@ -257,6 +301,8 @@ function taskTable(rows: ListRow[], all: boolean): string {
     { title: 'ID', cell: (row) => row.task_id },
     { title: 'STATUS', cell: (row) => row.status },
     { title: 'ELAPSED', cell: (row) => `${row.elapsed_seconds}s`, right: true },
+    { title: 'TOKENS', cell: (row) => String(row.tree_tokens), right: true },
+    ...(rows.some((row) => row.budget) ? [{ title: 'BUDGET LEFT', cell: (row: ListRow) => budgetLeft(row.budget) }] : []),
     ...(all
       ? [
           { title: 'WORKER', cell: (row: ListRow) => row.worker?.split(':').slice(0, 2).join(':') ?? '-' },
@@ -274,6 +320,15 @@ function taskTable(rows: ListRow[], all: boolean): string {
         .join('  '),
     )
     .join('\n');
+}
+
+/** `450/650 tokens, $0.2/$1`: what is left of each budget field, `-` without a budget. */
+function budgetLeft(status: BudgetStatus | undefined): string {
+  if (!status) return '-';
+  const unit = (field: string, value: number): string => (field === 'cost_usd' ? `$${value}` : field === 'seconds' ? `${value}s` : `${value}`);
+  return Object.entries(status.limit)
+    .map(([field, limit]) => `${unit(field, status.remaining[field] ?? 0)}/${unit(field, limit)}${field === 'tokens' ? ' tokens' : ''}`)
+    .join(', ');
 }
 
 /** A task id argument; an empty one is a usage error (commander would pass `""` on). */
@@ -320,7 +375,9 @@ function approvalLines(task: TaskRecord): string[] {
     `  ${approval.reason}`,
     approval.answer
       ? `  answered: ${approval.answer.approved ? 'approved' : 'denied'}; the task goes on shortly`
-      : `  answer: legate tasks approve ${task.id}   or   legate tasks deny ${task.id} --reason "…"`,
+      : approval.kind === 'budget'
+        ? `  answer: legate tasks approve ${task.id} [--tokens N | --usd X | --seconds S]   or   legate tasks deny ${task.id} --reason "…"`
+        : `  answer: legate tasks approve ${task.id}   or   legate tasks deny ${task.id} --reason "…"`,
   ];
 }
 
@@ -328,7 +385,16 @@ function approvalLines(task: TaskRecord): string[] {
 function describeApproval(task: TaskRecord): string {
   const approval = task.approval;
   if (!approval) return 'its request';
+  if (approval.kind === 'budget') return `request ${approval.id} (a raise of ${approval.subject}${raiseText(approval.answer)})`;
   return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
+}
+
+/** ` by 5000 tokens` for an approval that said how much. */
+function raiseText(answer: NonNullable<TaskRecord['approval']>['answer']): string {
+  if (!answer?.approved || !answer.raise) return '';
+  const { tokens, costUsd, seconds } = answer.raise;
+  const parts = [tokens !== undefined ? `${tokens} tokens` : '', costUsd !== undefined ? `$${costUsd}` : '', seconds !== undefined ? `${seconds} s` : ''];
+  return ` by ${parts.filter(Boolean).join(', ')}`;
 }
 
 /** `tasks approve|deny --json`: the task id, its status and the request with its answer. */
@@ -348,7 +414,15 @@ function answerer(): string {
 
 /** A runtime as a task desk (for the commands that run tasks here). */
 function deskOf(runtime: Runtime): TaskDesk {
-  return { tasks: runtime.tasks, sessions: runtime.sessions, budgets: runtime.budgets, cwd: runtime.cwd, config: runtime.config, close: () => runtime.close() };
+  return {
+    tasks: runtime.tasks,
+    sessions: runtime.sessions,
+    budgets: runtime.budgets,
+    cwd: runtime.cwd,
+    config: runtime.config,
+    worktrees: runtime.worktrees,
+    close: () => runtime.close(),
+  };
 }
 
 /** `1 model call`, `3 model calls`. */

@@ -9,6 +9,7 @@ import { RedisWorkerRegistry } from '../tasks/store/redis/redis-worker-registry.
 import { operator, TaskService } from '../tasks/task-service.js';
 import { startDashboard } from '../ui/dashboard-server.js';
 import { TaskOwnerDirectory } from '../ui/worker-directory.js';
+import { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { type GlobalOptions, loadFor, openRuntime, openStore, type Streams, sharedStoreUrl, storeWarning } from './context.js';
 import { armStopBound, stopBoundSeconds } from './stop-bound.js';
 
@@ -60,6 +61,7 @@ export async function uiCommand(options: UiOptions, streams: Streams, stopped?: 
       prices: loaded.config.prices,
       secrets: configuredKeys(loaded),
       workers: new TaskOwnerDirectory(tasks, registry),
+      worktrees: new WorktreeManager(loaded.home),
       resume: async (id) => {
         await tasks.get(operator, id);
         runtime ??= openRuntime(options, streams, { mcp: true });

@@ -42,6 +42,8 @@ export const modelRouteSchema = z.strictObject({
   context_window: z.number().int().positive().optional(),
   /** Children on this route run in this mode when it is narrower than their parent's (a cap). */
   sandbox: z.enum(sandboxModes).optional(),
+  /** Where children on this route work when the call does not say (default: `delegation.isolation`). */
+  isolation: z.enum(['none', 'worktree']).optional(),
 });
 
 /**
@@ -56,6 +58,8 @@ export const acpRouteSchema = z.strictObject({
   env: z.record(z.string(), z.string()).default({}),
   /** Answer the agent's permission requests with "allow" (default: reject). */
   allow_permissions: z.boolean().default(false),
+  /** Where children on this route work when the call does not say (default: `delegation.isolation`). */
+  isolation: z.enum(['none', 'worktree']).optional(),
 });
 
 export const routeSchema = z.discriminatedUnion('provider', [acpRouteSchema, modelRouteSchema]);
@@ -83,6 +87,8 @@ export const delegationSchema = z.strictObject({
   budget: budgetSchema.optional(),
   /** `worktree`: each child works in a git worktree of its own (issue 28); `none`: in the parent's tree. */
   isolation: z.enum(['none', 'worktree']).default('none'),
+  /** A child summary longer than this reaches the parent as head and tail with a marker; the store keeps it whole. */
+  max_summary_chars: z.number().int().min(1000).default(12_000),
 });
 
 export const agentSchema = z.strictObject({

@@ -1,3 +1,4 @@
+import type { ContextWindows } from '../agent/context/context-windows.js';
 import type { BudgetLedger } from '../budget/budget-ledger.js';
 import type { EndpointSpec } from '../config/endpoints.js';
 import type { CompactionSection } from '../config/schema.js';
@@ -40,6 +41,8 @@ export interface ChildEnvironment {
   readonly childMaxIterations: number;
   /** Compaction settings for model-backed children (`compaction` in the config). */
   readonly compaction?: CompactionSection;
+  /** The process's context windows: configured, learned from providers' errors, built in. */
+  readonly contextWindows?: ContextWindows;
   /** Task budgets over the store: a child's run is guarded by its own and its ancestors'. Absent: no budgets. */
   readonly budgets?: BudgetLedger;
 }

@@ -1,12 +1,15 @@
-import type { TaskRecord } from '../tasks/task-record.js';
+import { type TaskRecord, workingDirectory } from '../tasks/task-record.js';
 
 /** The system prompt of a child agent: who it is, where it works, and the contract for its answer. */
-export function childSystemPrompt(task: Pick<TaskRecord, 'cwd' | 'depth'>): string {
+export function childSystemPrompt(task: Pick<TaskRecord, 'cwd' | 'depth' | 'worktree'>): string {
   return [
     'You are a focused subagent. A parent agent delegated one task to you; you work on it alone and independently.',
     "You see only the goal and context below, not the parent's conversation. Do not ask questions: nobody can answer them.",
     'Use your tools to do the work. Be efficient: finish as soon as the goal is met.',
-    `Working directory: ${task.cwd}`,
+    `Working directory: ${workingDirectory(task)}`,
+    ...(task.worktree
+      ? [`It is a git worktree of your own, on branch ${task.worktree.branch}: your changes are committed there when you end. Stay on that branch.`]
+      : []),
     '',
     'Your final answer (a message without tool calls) is the ONLY thing the parent will see. Make it a self-contained summary:',
     '- What you did.',

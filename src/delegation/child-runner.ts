@@ -25,12 +25,9 @@ export class ChildRunner implements TaskRunner {
 
   async run(task: TaskRecord, control: RunControl): Promise<RunResult> {
     const environment = this.environment;
-    // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
-    const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
-    if (other) return other.run(task, control);
-    const endpoint = environment.childEndpoint(task.route);
     const worktree = task.worktree;
-    // A resumed task continues in its worktree; one that is gone fails now, saying so.
+    // A resumed task continues in its worktree; one that is gone (a worker without the repository
+    // at that path) fails now, saying so.
     if (worktree) {
       const missing = await environment.worktrees.requirePresent(worktree.path).then(
         () => undefined,
@@ -38,31 +35,63 @@ export class ChildRunner implements TaskRunner {
       );
       if (missing) return failedRun(missing.toString());
     }
+    // A route may name something other than a model (an ACP agent): the runtime supplies its runner.
+    const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
+    const result = other ? await runGuarded(other, task, control, environment.budgets) : await this.runModel(task, control);
+    // Its changes are committed on its branch (none: the worktree and branch are removed, unless it
+    // failed: it may be resumed there). Not when it was handed back or cancelled mid-way by
+    // shutdown: a resumed run continues in the worktree.
+    if (worktree && !control.signal.aborted) {
+      try {
+        await environment.worktrees.finish(worktree, task.goal, result.status !== 'completed');
+      } catch (error) {
+        return { ...result, status: 'failed', exitReason: 'error', error: `committing the worktree failed: ${(error as Error).message}` };
+      }
+    }
+    return result;
+  }
+
+  /** The agent loop on the task's endpoint, in its worktree (its own, or its parent's it inherits) if it has one. */
+  private async runModel(task: TaskRecord, control: RunControl): Promise<RunResult> {
+    const environment = this.environment;
+    const endpoint = environment.childEndpoint(task.route);
+    const root = task.worktree?.path ?? environment.worktrees.worktreeContaining(task.cwd);
     const tools = environment.liveToolsFor({
       sessionId: task.id,
       depth: task.depth,
       toolsets: task.toolsets ?? environment.agentToolsets,
       ...(task.sandbox ? { sandbox: task.sandbox } : {}),
-      ...(worktree ? { cwd: worktree.path } : {}),
+      ...(root ? { cwd: root } : {}),
     });
     const brief = { role: 'user' as const, content: childBrief(task) };
     const provider = environment.provider(endpoint);
     const settings = environment.compaction;
-    // Compaction with the configured window; without one, reactive only (the provider's context-length error teaches it).
+    // The window: configured, learned by this process, or the built-in table's; unknown: reactive
+    // only (the provider's context-length error teaches it, and the process remembers).
+    const windows = environment.contextWindows;
+    const at = { baseUrl: endpoint.baseUrl, model: task.model, contextWindow: endpoint.contextWindow };
+    const known = windows ? windows.windowFor(at) : endpoint.contextWindow !== undefined ? { window: endpoint.contextWindow } : undefined;
+    const contextWindow = (): number | undefined => (windows ? windows.windowFor(at)?.window : known?.window);
     const prepareContext = settings
       ? compactingContext({
           provider,
           model: settings.model ?? task.model,
-          contextWindow: endpoint.contextWindow ?? Number.MAX_SAFE_INTEGER,
+          contextWindow: known?.window ?? Number.MAX_SAFE_INTEGER,
           reserveTokens: settings.reserve_tokens,
           threshold: settings.threshold,
           keepToolTokens: settings.keep_tool_tokens,
           keepRecentTokens: settings.keep_recent_tokens,
+          ...(windows ? { onLearned: (window: number) => windows.learn(at.baseUrl, at.model, window) } : {}),
+          // Durable: a resumed task continues from its latest compaction; each new one is a checkpoint step.
+          ...(control.compaction ? { latest: control.compaction } : {}),
+          onRecord: control.recordCompaction,
         })
       : undefined;
-    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in flight.
-    const guard = environment.budgets?.guardFor(task);
-    const deadline = await environment.budgets?.deadline(task);
+    // Budgets: checked before each model and tool call; a `seconds` one also aborts the call in
+    // flight, unless a human may raise it (on-request): the task then parks at its next call.
+    const ask = control.askBudget;
+    const guard = environment.budgets?.guardFor(task, { settled: control.persisted, ...(ask ? { ask } : {}) });
+    const deadline = ask ? undefined : await environment.budgets?.deadline(task);
     const bounded = deadline ? withDeadline(control.signal, deadline) : undefined;
     let result: Awaited<ReturnType<typeof runAgentLoop>>;
     try {
@@ -72,9 +101,9 @@ export class ChildRunner implements TaskRunner {
         system: childSystemPrompt(task),
         messages: [brief, ...(control.resumeFrom ?? [])],
         tools,
-        cwd: task.cwd,
+        cwd: root ?? task.cwd,
         // A child never reaches the parent's own approval prompt: its task parks (on-request) or the call is refused.
-        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals, worktree?.path),
+        io: environment.ioFor(task.sandbox, control.approvals ?? refuseApprovals, root),
         // A resumed task has already used some of its model calls.
         maxIterations: Math.max(1, environment.childMaxIterations - task.apiCalls),
         ...(endpoint.maxTokens ? { maxTokens: endpoint.maxTokens } : {}),
@@ -86,20 +115,34 @@ export class ChildRunner implements TaskRunner {
         persisted: control.persisted,
         summaryAtLimit: limitSummaryTurn,
         ...(prepareContext ? { prepareContext } : {}),
+        contextWindow,
       });
     } finally {
       bounded?.dispose();
     }
-    // Its changes are committed on its branch (none: the worktree and branch are removed). Not when
-    // it was handed back or cancelled mid-way by shutdown: a resumed run continues in the worktree.
-    if (worktree && !control.signal.aborted) {
-      try {
-        await environment.worktrees.finish(worktree, task.goal);
-      } catch (error) {
-        return { ...result, status: 'failed', exitReason: 'error', error: `committing the worktree failed: ${(error as Error).message}` };
-      }
-    }
     return result;
+  }
+}
+
+/**
+ * Run `task` on another runner (an ACP agent) within its budgets: refused at once when its tree
+ * has nothing left (or, on-request, once a human raised it), and a `seconds` budget aborts it when
+ * it runs out, ending it `budget_exceeded`. An ACP agent reports no usage: its tokens and cost
+ * count nothing, so only `seconds` stops it once it runs.
+ */
+async function runGuarded(runner: TaskRunner, task: TaskRecord, control: RunControl, budgets: ChildEnvironment['budgets']): Promise<RunResult> {
+  if (!budgets) return runner.run(task, control);
+  const stop = await budgets.guardFor(task, control.askBudget ? { ask: control.askBudget } : {}).check();
+  if (stop) return { ...failedRun(stop.message), exitReason: stop.exitReason };
+  const deadline = await budgets.deadline(task);
+  if (!deadline) return runner.run(task, control);
+  const bounded = withDeadline(control.signal, deadline);
+  try {
+    const result = await runner.run(task, { ...control, signal: bounded.signal });
+    const ranOut = bounded.signal.aborted && !control.signal.aborted && bounded.signal.reason === deadline.reason;
+    return ranOut ? { ...result, status: 'failed', exitReason: 'budget_exceeded', error: deadline.reason.toString() } : result;
+  } finally {
+    bounded.dispose();
   }
 }
 

@@ -1,8 +1,10 @@
 import { LegateError, quoted } from '../errors.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { define, type OperationContext } from './operation.js';
+import { type FitPart, fitResult } from './result-fit.js';
 import { collectTaskParameters } from './schemas.js';
 import type { DelegationSession } from './session.js';
+import { defaultMaxSummaryChars } from './summary-cap.js';
 import { collectView } from './views.js';
 
 /**
@@ -23,40 +25,57 @@ export const collectTask = define({
     if (args.task_id !== undefined) {
       const stopTicking = context.progress ? tickWhileWaiting(session, [args.task_id], args.timeout, context.progress) : () => {};
       const { task } = await session.service.waitForEnd(session.sessionId, args.task_id, args.timeout * 1000, context.signal).finally(stopTicking);
-      return collectEntry(session, task, true);
+      const entry = await collectEntry(session, task, true);
+      return fitResult([entry.part], maxSummaryOf(session), ([share], [output]) => entry.render(share!, output!));
     }
     const ids = args.task_ids!;
     await assertKnown(session, ids);
     const stopTicking = context.progress ? tickWhileWaiting(session, ids, args.timeout, context.progress) : () => {};
     const timedOut = await waitFor(session, ids, args.wait, args.timeout * 1000, context.signal).finally(stopTicking);
     const tasks = await Promise.all(ids.map((id) => session.service.get(session.sessionId, id)));
-    const results = [];
-    for (const task of tasks) results.push(await collectEntry(session, task, timedOut));
+    const entries: Array<Awaited<ReturnType<typeof collectEntry>>> = [];
+    for (const task of tasks) entries.push(await collectEntry(session, task, timedOut));
     const running = tasks.filter((task) => !session.service.isSettled(task)).length;
-    return {
-      wait: args.wait,
-      timed_out: timedOut,
-      ended: tasks.length - running,
-      running,
-      results,
-      ...(timedOut ? { note: 'timed out waiting; the unfinished tasks keep running. Collect them again later, check them, or cancel them.' } : {}),
-    };
+    // The results share the tool output cap: output tails shorten first, then the summaries' shares of one cap.
+    return fitResult(
+      entries.map((entry) => entry.part),
+      maxSummaryOf(session),
+      (shares, outputs) => ({
+        wait: args.wait,
+        timed_out: timedOut,
+        ended: tasks.length - running,
+        running,
+        results: entries.map((entry, index) => entry.render(shares[index]!, outputs[index]!)),
+        ...(timedOut ? { note: 'timed out waiting; the unfinished tasks keep running. Collect them again later, check them, or cancel them.' } : {}),
+      }),
+    );
   },
 });
 
 /**
- * The object a single collect returns. An ended task is marked reported (its result reached the
- * parent); an unfinished one is not, and reads `timed_out` when the wait ran out (`waitedOut`).
+ * What a single collect returns, rendered with a summary cap and output lines (so a batch can fit
+ * the tool output cap). An ended task is marked reported (its result reached the parent); an
+ * unfinished one is not, and reads `timed_out` when the wait ran out (`waitedOut`).
  */
-async function collectEntry(session: DelegationSession, task: TaskRecord, waitedOut: boolean): Promise<Record<string, unknown>> {
+async function collectEntry(
+  session: DelegationSession,
+  task: TaskRecord,
+  waitedOut: boolean,
+): Promise<{ part: FitPart; render(maxSummaryChars: number, output: string[]): Record<string, unknown> }> {
   const done = session.service.isSettled(task);
   const { output, steers } = await session.service.trail(session.sessionId, task.id);
   if (done) await session.service.markReported(session.sessionId, task.id);
-  const view = collectView(task, output, steers, !done && waitedOut, session);
   return {
-    ...view,
-    ...(!done && !waitedOut ? { note: 'still running (another task ended first); collect it later, check it, or cancel it.' } : {}),
+    part: { summaryLength: task.summary?.length ?? 0, output },
+    render: (maxSummaryChars, lines) => ({
+      ...collectView(task, lines, steers, !done && waitedOut, session, maxSummaryChars),
+      ...(!done && !waitedOut ? { note: 'still running (another task ended first); collect it later, check it, or cancel it.' } : {}),
+    }),
   };
+}
+
+function maxSummaryOf(session: DelegationSession): number {
+  return session.maxSummaryChars ?? defaultMaxSummaryChars;
 }
 
 /** `task_not_found` naming every id the caller cannot see; nothing is collected then. */

@@ -1,11 +1,12 @@
 import { type BudgetInput, budgetFrom } from '../budget/budget.js';
-import { budgetStatusView } from '../budget/budget-view.js';
+import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
 import { LegateError } from '../errors.js';
 import { childSandboxMode, type SandboxMode } from '../sandbox/modes.js';
 import { newTaskId } from '../tasks/task-ids.js';
 import type { TaskRecord, TaskSpec } from '../tasks/task-record.js';
 import { collectTask } from './collect-task.js';
 import { define, type Operation, type OperationContext } from './operation.js';
+import { fitResult } from './result-fit.js';
 import {
   cancelTaskParameters,
   checkTaskParameters,
@@ -15,7 +16,8 @@ import {
   steerTaskParameters,
 } from './schemas.js';
 import type { DelegationSession } from './session.js';
-import { batchResultView, checkView, listView, listViewLimit, spawnView } from './views.js';
+import { defaultMaxSummaryChars } from './summary-cap.js';
+import { batchResultView, checkView, listView, listViewLimit, spawnView, summaryPage } from './views.js';
 import { worktreeViews } from './worktree-view.js';
 
 export { collectTask } from './collect-task.js';
@@ -76,23 +78,37 @@ function withTrace(session: DelegationSession, spec: TaskSpec, context: Operatio
   return traceparent ? { ...spec, traceparent } : spec;
 }
 
+/** `tree_tokens`: what the task and everything it spawned spent (the store's budget counters), once charged. */
+function treeTokens(task: TaskRecord | undefined): { tree_tokens?: number } {
+  return task?.spend ? { tree_tokens: task.spend.tokens } : {};
+}
+
 /** The budget status of `task` (its tree's spend against its budget), when it has a budget. */
 async function budgetOf(session: DelegationSession, task: TaskRecord): Promise<object | undefined> {
   if (!task.budget || !session.budgets) return undefined;
-  return budgetStatusView(task.budget, await session.budgets.treeSpend(task));
+  // Seconds as the views count them: an ended task's stop at its end.
+  return recordBudgetStatus(task, { ...(await session.budgets.treeSpend(task)), seconds: recordedSpend(task).seconds });
+}
+
+type Isolation = 'none' | 'worktree';
+
+/** Where a child works: the call's `isolation`, else its route's, else `delegation.isolation`, else `none`. */
+function isolationOf(session: DelegationSession, asked: Isolation | undefined, route: string | undefined): Isolation {
+  return asked ?? (route === undefined ? undefined : session.routeIsolation?.(route)) ?? session.isolation ?? 'none';
 }
 
 /**
- * Spawn `spec`; with isolation `worktree` (the call's, else `delegation.isolation`), first a git
- * worktree of the repository holding the parent's cwd, on `legate/<task_id>`, which becomes the child's cwd.
- * A parent that is not in a git repository gets `not_a_repository` and nothing is spawned.
+ * Spawn `spec`; with isolation `worktree` (`isolationOf`), first a git worktree of the repository
+ * holding the parent's cwd, on `legate/<task_id>`, where the child works. A parent that is
+ * not in a git repository gets `not_a_repository` and nothing is spawned. A child without one of its
+ * own works in its parent's cwd: a child in a worktree shares it with its children that ask for none.
  */
-async function spawnChild(session: DelegationSession, spec: TaskSpec, isolation: 'none' | 'worktree' | undefined): Promise<TaskRecord> {
-  if ((isolation ?? session.isolation ?? 'none') === 'none') return session.service.spawn(spec);
+async function spawnChild(session: DelegationSession, spec: TaskSpec, asked: Isolation | undefined): Promise<TaskRecord> {
+  if (isolationOf(session, asked, spec.route) === 'none') return session.service.spawn(spec);
   if (!session.worktrees) throw new LegateError('invalid_arguments', 'isolation "worktree" is not available to this agent');
   const id = newTaskId();
   const worktree = await session.worktrees.create(session.cwd, id);
-  return session.service.spawn({ ...spec, cwd: worktree.path, worktree }, id);
+  return session.service.spawn({ ...spec, worktree }, id);
 }
 
 export const delegateTask = define({
@@ -113,7 +129,7 @@ export const delegateTask = define({
       const spec = childSpec(session, entry.goal, entry.context, entry.route, 'sync', undefined, entry.sandbox);
       specs.push(withTrace(session, await withBudget(session, spec, entry.budget), context));
     }
-    if (session.worktrees && entries.some((entry) => (entry.isolation ?? session.isolation) === 'worktree')) {
+    if (session.worktrees && entries.some((entry) => isolationOf(session, entry.isolation ?? args.isolation, entry.route) === 'worktree')) {
       await session.worktrees.repositoryOf(session.cwd); // not a repository: refused before any child starts
     }
     const tasks: TaskRecord[] = [];
@@ -133,10 +149,16 @@ export const delegateTask = define({
         }),
       );
       const views = await worktreeViews(ended, session);
-      return {
-        results: ended.map((task, index) => ({ ...batchResultView(task, index, session), ...views.get(task.id) })),
-        total_duration_seconds: Math.round((Date.now() - started) / 100) / 10,
-      };
+      // The batch's summaries share one cap and the tool output cap: a long one is cut to its share, head and tail.
+      const total_duration_seconds = Math.round((Date.now() - started) / 100) / 10;
+      return fitResult(
+        ended.map((task) => ({ summaryLength: task.summary?.length ?? 0, output: [] })),
+        session.maxSummaryChars ?? defaultMaxSummaryChars,
+        (shares) => ({
+          results: ended.map((task, index) => ({ ...batchResultView(task, index, session, shares[index]), ...views.get(task.id) })),
+          total_duration_seconds,
+        }),
+      );
     } finally {
       context.signal.removeEventListener('abort', cancelAll);
     }
@@ -165,7 +187,8 @@ export const checkTask = define({
     const { task, output, steers } = await session.service.trail(session.sessionId, args.task_id, 10);
     const siblings = task.worktree ? await session.service.list(session.sessionId, { limit: listViewLimit }) : [];
     const views = await worktreeViews([task, ...siblings.filter((sibling) => sibling.id !== task.id)], session);
-    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...views.get(task.id) };
+    const page = args.offset !== undefined ? summaryPage(task, args.offset, session.maxSummaryChars ?? defaultMaxSummaryChars) : {};
+    return { ...checkView(task, output, steers, session, await budgetOf(session, task)), ...treeTokens(task), ...views.get(task.id), ...page };
   },
 });
 
@@ -208,7 +231,11 @@ export const listTasks = define({
     }
     const view = listView(tasks, tasks.length < listViewLimit ? tasks.length : await session.service.count(session.sessionId, filter), budgets);
     const views = await worktreeViews(tasks, session);
-    return { ...view, tasks: (view.tasks as { task_id: string }[]).map((row) => ({ ...row, ...views.get(row.task_id) })) };
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    return {
+      ...view,
+      tasks: (view.tasks as { task_id: string }[]).map((row) => ({ ...row, ...treeTokens(byId.get(row.task_id)), ...views.get(row.task_id) })),
+    };
   },
 });
 

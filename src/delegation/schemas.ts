@@ -74,7 +74,15 @@ export const delegateTaskAsyncParameters = z.object({
   toolsets: z.array(z.string()).optional().describe("Toolsets the child may use (default: yours), e.g. ['file']."),
 });
 
-export const checkTaskParameters = z.object({ task_id: taskId });
+export const checkTaskParameters = z.object({
+  task_id: taskId,
+  offset: z
+    .number()
+    .int('offset must be a whole number of characters')
+    .min(0, 'offset must be a number of characters >= 0')
+    .optional()
+    .describe("Read the task's stored summary from this character on (a summary cut in a result names the offset to use)."),
+});
 
 export const steerTaskParameters = z.object({
   task_id: taskId,

@@ -27,10 +27,14 @@ export interface DelegationSession {
   sandbox?: SandboxMode;
   /** A route's `sandbox` (a cap on its children's mode), if it sets one. */
   routeSandbox?(route: string): SandboxMode | undefined;
-  /** `delegation.isolation`: where children work when the call does not say. */
+  /** `delegation.isolation`: where children work when neither the call nor its route says. */
   isolation?: 'none' | 'worktree';
+  /** A route's `isolation` (its children's default), if it sets one. */
+  routeIsolation?(route: string): 'none' | 'worktree' | undefined;
   /** Makes and reads children's git worktrees (`isolation: "worktree"`). */
   worktrees?: WorktreeManager;
+  /** `delegation.max_summary_chars`: a longer child summary reaches this agent as head and tail (default 12,000). */
+  maxSummaryChars?: number;
   /** Per-model prices for cost estimates in `usage` blocks. */
   prices?: Prices;
   /** Whether a task on `model` counts tokens (default: every model does); the runtime knows which runners report none. */

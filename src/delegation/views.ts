@@ -1,5 +1,7 @@
 import { budgetView } from '../budget/budget.js';
 import { currentToolOf, type SteerRecord, type TaskRecord } from '../tasks/task-record.js';
+import { contextLine } from './context-view.js';
+import { capSummary, defaultMaxSummaryChars, summaryFields } from './summary-cap.js';
 import { type UsageTerms, usageView } from './usage-view.js';
 
 /**
@@ -56,6 +58,27 @@ export function spawnView(task: TaskRecord): Record<string, unknown> {
   };
 }
 
+/**
+ * `check_task` with `offset`: the summary from that character on, at most `maxChars` of it (the
+ * rest of a summary that reached the parent cut), and where the next page starts.
+ */
+export function summaryPage(task: TaskRecord, offset: number, maxChars: number): Record<string, unknown> {
+  const summary = task.summary ?? '';
+  const page = summary.slice(offset, offset + maxChars);
+  const end = offset + page.length;
+  return {
+    summary: page,
+    summary_offset: offset,
+    summary_chars: summary.length,
+    ...(end < summary.length ? { next_offset: end } : {}),
+    ...(task.summary === undefined
+      ? { note: 'the task has no summary yet' }
+      : offset > summary.length
+        ? { note: `offset ${offset} is past the end of the summary (${summary.length} characters)` }
+        : {}),
+  };
+}
+
 /** `budget`: the task's `budgetStatusView`, when it has a budget. */
 export function checkView(task: TaskRecord, output: string[], steers: SteerRecord[], terms: UsageTerms = {}, budget?: object): Record<string, unknown> {
   return {
@@ -69,6 +92,7 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
     output_preview: output.slice(-10),
     output_lines: task.outputLines,
     usage: usageView(task.usage, task.model, terms),
+    ...(contextLine(task.contextUse) ? { context_use: contextLine(task.contextUse) } : {}),
     ...(budget ? { budget } : {}),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
     ...(task.error ? { error: task.error } : {}),
@@ -77,13 +101,21 @@ export function checkView(task: TaskRecord, output: string[], steers: SteerRecor
   };
 }
 
-export function collectView(task: TaskRecord, output: string[], steers: SteerRecord[], timedOut: boolean, terms: UsageTerms = {}): Record<string, unknown> {
+/** `maxSummaryChars`: the summary's cap (`delegation.max_summary_chars`, or a batch's share of it). */
+export function collectView(
+  task: TaskRecord,
+  output: string[],
+  steers: SteerRecord[],
+  timedOut: boolean,
+  terms: UsageTerms = {},
+  maxSummaryChars = defaultMaxSummaryChars,
+): Record<string, unknown> {
   const completed = task.status === 'completed';
   return {
     task_id: task.id,
     status: task.status,
     timed_out: timedOut,
-    summary: task.summary ?? '',
+    ...summaryFields(task.id, task.summary, maxSummaryChars),
     output: output.join('\n'),
     ...(task.error && !completed ? { error: task.error } : {}),
     ...(task.exitReason ? { exit_reason: task.exitReason } : {}),
@@ -125,13 +157,13 @@ export function listView(tasks: TaskRecord[], total = tasks.length, budgets: Rea
   };
 }
 
-/** One `delegate_task` result entry. */
-export function batchResultView(task: TaskRecord, index: number, terms: UsageTerms = {}): Record<string, unknown> {
+/** One `delegate_task` result entry; `maxSummaryChars`: its share of the batch's summary cap. */
+export function batchResultView(task: TaskRecord, index: number, terms: UsageTerms = {}, maxSummaryChars = defaultMaxSummaryChars): Record<string, unknown> {
   return {
     task_index: index,
     task_id: task.id,
     status: task.status,
-    summary: task.summary ?? '',
+    ...summaryFields(task.id, task.summary, maxSummaryChars),
     ...(task.error && task.status !== 'completed' ? { error: task.error } : {}),
     api_calls: task.apiCalls,
     duration_seconds: elapsedSeconds(task),
@@ -142,14 +174,14 @@ export function batchResultView(task: TaskRecord, index: number, terms: UsageTer
 }
 
 /** The self-contained block that enters the parent's conversation when a background task ends. */
-export function completionNotice(task: TaskRecord): string {
+export function completionNotice(task: TaskRecord, maxSummaryChars = defaultMaxSummaryChars): string {
   const lines = [
     `[Background task ${task.id} ended: ${task.status}]`,
     `Goal: ${task.goal}`,
     `Status: ${task.status}${task.exitReason && task.exitReason !== 'completed' ? ` (${task.exitReason})` : ''}`,
   ];
   if (task.error && task.status !== 'completed') lines.push(`Error: ${task.error}`);
-  lines.push(`Summary:\n${task.summary || '(no summary)'}`);
+  lines.push(`Summary:\n${task.summary ? capSummary(task.id, task.summary, maxSummaryChars).summary : '(no summary)'}`);
   return lines.join('\n');
 }
 

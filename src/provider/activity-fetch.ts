@@ -23,19 +23,41 @@ export function activityTag(touch: (() => void) | undefined): { headers: Record<
 }
 
 /**
+ * The body of each error response, by the headers object of the response the SDK read: the SDKs
+ * keep a body's text only when it has an `error` key, so vLLM's top-level `{object: "error",
+ * message}` became "400 status code (no body)" and its context-length text was lost.
+ */
+const errorBodies = new WeakMap<Headers, string>();
+
+/** The text of the error response whose headers an SDK error carries, if it was read through `activityFetch`. */
+export function errorBodyOf(headers: unknown): string | undefined {
+  return headers instanceof Headers ? errorBodies.get(headers) : undefined;
+}
+
+/** An error response, its body kept for `errorBodyOf` (error bodies are small: read whole). */
+async function keepingErrorBody(response: Response): Promise<Response> {
+  if (response.ok || !response.body) return response;
+  const text = await response.text();
+  const copy = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  errorBodies.set(copy.headers, text);
+  return copy;
+}
+
+/**
  * A `fetch` for SDK clients that reports body bytes to the attempt its header names. Both SDKs read
  * a streamed body with `for await` over `response.body`: the body's own async iterator is wrapped
  * (touch per chunk) instead of piping it through a second stream and `Response`, which cost about
- * 0.3 ms of CPU per call (bench/RESULTS.md). A body read another way (`text()` of an error) is not
+ * 0.3 ms of CPU per call (bench/README.md, issue 30 findings). A body read another way (`text()` of an error) is not
  * counted: nothing waits on its liveness but the timer already running.
  */
 export async function activityFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const headers = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
   const tag = headers.get(activityHeader);
-  if (tag === null) return fetch(input, init);
+  if (tag === null) return keepingErrorBody(await fetch(input, init));
   headers.delete(activityHeader);
   const touch = touches.get(tag);
   const response = await fetch(input, { ...init, headers });
+  if (!response.ok) return keepingErrorBody(response);
   if (touch && response.body) touchingChunks(response.body, touch);
   return response;
 }

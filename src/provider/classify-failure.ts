@@ -1,3 +1,4 @@
+import { errorBodyOf } from './activity-fetch.js';
 import { AttemptTimeoutError } from './attempt-signal.js';
 import { readRateLimitHints } from './rate-limit-headers.js';
 import type { ProviderFailure } from './types.js';
@@ -77,8 +78,23 @@ function serverMessage(error: unknown, status: number | undefined): string {
   const body = (error as { error?: unknown }).error as { message?: unknown; error?: { message?: unknown } } | undefined;
   const fromBody = body?.error?.message ?? body?.message;
   if (typeof fromBody === 'string' && fromBody) return fromBody;
+  // A body the SDK did not keep (no `error` key: vLLM's `{object: "error", message}`): its message, or its text.
+  const raw = errorBodyOf((error as { headers?: unknown }).headers);
+  if (raw) return rawMessage(raw);
   const message = error instanceof Error ? error.message : String(error);
   return status !== undefined && message.startsWith(`${status} `) ? message.slice(`${status} `.length) : message;
+}
+
+/** The `message` of a JSON error body, else the body's text (at most 500 characters). */
+function rawMessage(raw: string): string {
+  try {
+    const parsed = JSON.parse(raw) as { message?: unknown; detail?: unknown };
+    const message = parsed.message ?? parsed.detail;
+    if (typeof message === 'string' && message) return message;
+  } catch {
+    // not JSON: the text itself
+  }
+  return raw.length > 500 ? `${raw.slice(0, 500)}…` : raw;
 }
 
 /** `Connection error. (ECONNRESET: read ECONNRESET)`: the SDK message plus the innermost cause. */

@@ -1,3 +1,4 @@
+import type { Budget } from '../budget/budget.js';
 import { LegateError } from '../errors.js';
 import type { SandboxMode } from './modes.js';
 import type { SandboxDecision, SandboxRequest } from './policy.js';
@@ -11,8 +12,11 @@ export interface ApprovalRequest {
   reason: string;
 }
 
-/** A human's answer. `approved` lets the call run once with the extra permission. */
-export type ApprovalAnswer = { approved: true } | { approved: false; reason: string };
+/**
+ * A human's answer. `approved` lets the call run once with the extra permission; for a task's
+ * budget request, `raise` says how much to add (absent: the budget's amount as set at spawn).
+ */
+export type ApprovalAnswer = { approved: true; raise?: Budget } | { approved: false; reason: string };
 
 /**
  * The seam between the sandbox and approvals. Enforcement calls `request` for every `ask`

@@ -26,6 +26,8 @@ export function outputLinesFor(event: AgentEvent): string[] {
       return [`${event.isError ? '✗' : '←'} ${event.name}: ${oneLine(event.content, 300)}`];
     case 'steer.delivered':
       return event.messages.map((message) => `⇢ steered: ${oneLine(message, 300)}`);
+    case 'context.compacted':
+      return [`⇲ context compacted (${event.how}): ${event.tokensBefore} → ${event.tokensAfter} tokens, ${event.count}× in this run`];
     case 'model.retry':
       return [
         `↻ retry ${event.attempt} in ${Math.round(event.delayMs)} ms${event.discarded ? ' (partial reply discarded)' : ''}: ${oneLine(event.reason, 200)}`,

@@ -1,11 +1,13 @@
+import type { CompactionRecord } from '../agent/context/prepare-context.js';
 import type { AgentEvent, RunResult } from '../agent/events.js';
 import type { SteeringSource } from '../agent/steering.js';
 import { errorMessage, type LegateError } from '../errors.js';
-import { addUsage, type Message, type Usage } from '../provider/types.js';
+import { addUsage, type Message, totalTokens, type Usage } from '../provider/types.js';
 import type { ApprovalGate } from '../sandbox/approval-gate.js';
+import { defaultSandboxMode } from '../sandbox/modes.js';
 import { oneLine, outputLinesFor } from './output-lines.js';
 import type { TaskStore, TransitionPatch } from './store/task-store.js';
-import { type ApprovalSettings, parkingGate } from './task-approvals.js';
+import { type ApprovalSettings, type BudgetAsk, parkingGate } from './task-approvals.js';
 import type { TaskEvent } from './task-events.js';
 import type { Fence, TaskProgress, TaskRecord } from './task-record.js';
 
@@ -16,6 +18,10 @@ export interface RunControl {
   emit(event: AgentEvent): void;
   /** The checkpointed conversation after the brief, when resuming; undefined for a fresh start. */
   resumeFrom?: Message[];
+  /** The latest compaction in the checkpoint log, when resuming: the context continues from it (docs/compaction.md). */
+  compaction?: CompactionRecord;
+  /** Store a compaction as a checkpoint step of its own, in order with the run's other writes (the context step's `onRecord`). */
+  recordCompaction(record: CompactionRecord): void;
   /**
    * Resolves when every store write issued for the task so far has been written (the loop's
    * `persisted`). Rejects, with `signal` aborted, once a write failed or was refused: the run must stop.
@@ -26,6 +32,11 @@ export interface RunControl {
    * answers (`agent.approval: on-request`). Absent: they are refused at once.
    */
   approvals?: ApprovalGate;
+  /**
+   * Where a budget that ran out goes (`agent.approval: on-request`): the task parks with a `budget`
+   * approval until a human raises it or denies. Absent: the task ends `budget_exceeded` at once.
+   */
+  askBudget?: BudgetAsk;
 }
 
 /** Executes a task's child agent. Must resolve (never reject) with the run's result. */
@@ -68,9 +79,16 @@ export async function executeTask(
     runner: TaskRunner;
     signal: AbortSignal;
     announce: (event: TaskEvent) => void;
-    resume?: { messages: Message[]; steps: number };
+    /**
+     * Where the checkpoint stands: the conversation to continue (`messages`, repaired), how many
+     * steps are stored, the messages the repair added (stored first, as a step of their own, so the
+     * log stays the conversation the loop runs) and the latest compaction.
+     */
+    resume?: { messages: Message[]; steps: number; iterations?: number; repaired?: Message[]; compaction?: CompactionRecord };
     /** `agent.approval: on-request`: the child's `ask` decisions park the task; absent, they are refused. */
     approvals?: ApprovalSettings;
+    /** USD of `usage` on `model` (undefined: no price): each model call's spend is charged to the store's budget counters. */
+    costOf?: (usage: Usage, model: string) => number | undefined;
   },
 ): Promise<RunEnd> {
   const { store } = deps;
@@ -81,6 +99,7 @@ export async function executeTask(
   let apiCalls = task.apiCalls;
   let outputLines = task.outputLines;
   let step = deps.resume?.steps ?? 0;
+  let iteration = deps.resume?.iterations ?? 0;
   // Writes are issued in event order without waiting for each other (a store applies one task's
   // calls in the order they are made), through the run, which stops issuing them after a failure.
   const write = (what: string, action: () => Promise<unknown>): void => run.write(what, action);
@@ -107,8 +126,15 @@ export async function executeTask(
       return steers.map((steer) => steer.message);
     },
   };
+  const checkpoint = (at: number, messages: Message[], compaction?: CompactionRecord): void => {
+    const stored = { step: step++, iteration: at, messages, ...(compaction ? { compaction } : {}) };
+    write(compaction ? `compaction step ${stored.step}` : `checkpoint step ${stored.step}`, () => store.appendCheckpoint(task.id, stored, fence));
+  };
+  // The results a resume gave the calls in flight at the crash: stored before anything else.
+  if (deps.resume?.repaired?.length) checkpoint(iteration, deps.resume.repaired);
   const emit = (event: AgentEvent): void => {
     const lines = outputLinesFor(event);
+    if (event.type === 'model.started') iteration = event.iteration;
     if (event.type === 'tool.started') {
       record(lines, { currentTool: event.name, lastActivity: `→ ${event.name}` });
       deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity: event.name });
@@ -122,10 +148,21 @@ export async function executeTask(
       deps.announce({ type: 'task.activity', taskId: task.id, sessionId: task.sessionId, activity });
     } else if (event.type === 'usage') {
       runUsage = event.total;
-      record([], { apiCalls: ++apiCalls, usage: addUsage(base.usage, event.total) });
+      const usage = addUsage(base.usage, event.total);
+      record([], { apiCalls: ++apiCalls, usage });
+      // The budget counters of the task and its ancestors, in one atomic write of its own.
+      const { costOf } = deps;
+      if (costOf) {
+        const cost = costOf(usage, task.model);
+        const own = { tokens: totalTokens(usage), costUsd: cost ?? 0, ...(cost === undefined ? { unpriced: true as const } : {}) };
+        write('budget spend', () => store.chargeSpend(task.id, own, fence));
+      }
+    } else if (event.type === 'context.used') {
+      const compactions = (task.contextUse?.compactions ?? 0) + event.compactions;
+      record([], { contextUse: { tokens: event.tokens, ...(event.window !== undefined ? { window: event.window } : {}), compactions } });
     } else if (event.type === 'step.completed') {
-      const checkpoint = { step: step++, iteration: event.iteration, messages: event.messages };
-      write(`checkpoint step ${checkpoint.step}`, () => store.appendCheckpoint(task.id, checkpoint, fence));
+      iteration = event.iteration;
+      checkpoint(event.iteration, event.messages);
     } else if (lines.length > 0) {
       record(lines);
     }
@@ -142,6 +179,7 @@ export async function executeTask(
       handingBack: () => run.handedBack,
       announce: deps.announce,
       note: (line) => record([line]),
+      mode: task.sandbox ?? defaultSandboxMode,
     });
   let result: RunResult;
   try {
@@ -150,8 +188,10 @@ export async function executeTask(
       steering,
       emit,
       persisted: settled,
+      recordCompaction: (record) => checkpoint(iteration, [], record),
       ...(deps.resume ? { resumeFrom: deps.resume.messages } : {}),
-      ...(approvals ? { approvals } : {}),
+      ...(deps.resume?.compaction ? { compaction: deps.resume.compaction } : {}),
+      ...(approvals ? { approvals: approvals.sandbox, askBudget: approvals.budget } : {}),
     });
   } catch (error) {
     result = {

@@ -1,5 +1,5 @@
 import type { ExitReason } from '../agent/events.js';
-import type { Budget } from '../budget/budget.js';
+import type { Budget, SpendCounter } from '../budget/budget.js';
 import type { Message, Usage } from '../provider/types.js';
 import type { SandboxMode } from '../sandbox/modes.js';
 import type { TaskStatus } from './status.js';
@@ -26,8 +26,9 @@ export interface TaskSpec {
   /** The most this task and its descendants may spend (already capped at what its ancestors had left at spawn). */
   budget?: Budget;
   /**
-   * `isolation: "worktree"`: the git worktree made for it at spawn (`cwd` is its path). Its
-   * changes are committed on `branch` when the child ends (issue 28).
+   * `isolation: "worktree"`: the git worktree made for it at spawn, where it works (`cwd` stays the
+   * parent's directory, which `tasks list` filters on). Its changes are committed on `branch` when
+   * the child ends (issue 28).
    */
   worktree?: TaskWorktree;
   /**
@@ -35,6 +36,11 @@ export interface TaskSpec {
    * on: its run's `invoke_agent` span is a child of that call's span in whatever process runs it.
    */
   traceparent?: string;
+}
+
+/** Where a task's child works: its worktree, or `cwd`. */
+export function workingDirectory(task: Pick<TaskSpec, 'cwd' | 'worktree'>): string {
+  return task.worktree?.path ?? task.cwd;
 }
 
 /** A task's git worktree: the repository it was added to, its branch and path, and the commit it started at. */
@@ -89,6 +95,25 @@ export interface TaskRecord extends TaskSpec {
   approval?: PendingApproval;
   /** The id of the approval request whose notice reached the parent session (it is told once per request). */
   approvalNoticed?: string;
+  /**
+   * Budget counters (issue 27), kept by the store: `spend` is what this task and every descendant
+   * charged (`TaskStore.chargeSpend` adds each charge here and to every ancestor in one atomic
+   * write); `ownSpend` what the task itself charged, as last charged; `budgetRaises` the raises of
+   * `budget` humans approved, by approval (`TaskStore.raiseBudget`). Absent on tasks from before
+   * counters (their tree is summed from `usage`).
+   */
+  spend?: SpendCounter;
+  ownSpend?: SpendCounter;
+  budgetRaises?: Record<string, Budget>;
+  /** The context its conversation uses now, as of its last model call and tool results (model-backed children). */
+  contextUse?: ContextUse;
+}
+
+/** Context in use: tokens (reported by the last call, plus estimates since), the window when known, compactions of the task so far. */
+export interface ContextUse {
+  tokens: number;
+  window?: number;
+  compactions: number;
 }
 
 /**
@@ -98,8 +123,8 @@ export interface TaskRecord extends TaskSpec {
 export interface PendingApproval {
   /** Request id, unique per task (`<epoch>.<n>`: the n-th request of the run under that claim). */
   id: string;
-  /** The kind of the sandbox request (`SandboxRequest['kind']`). */
-  kind: 'read' | 'write' | 'exec' | 'network';
+  /** The kind of the sandbox request (`SandboxRequest['kind']`), or `budget`: a budget ran out and the task asks for a raise. */
+  kind: 'read' | 'write' | 'exec' | 'network' | 'budget';
   /** The exact command, or the real path. */
   subject: string;
   /** The child's sandbox mode. */
@@ -110,10 +135,26 @@ export interface PendingApproval {
   requestedAt: number;
   /** The human's answer, once given (the first answer stands); the owner then resumes the task. */
   answer?: StoredApprovalAnswer;
+  /** For a `budget` request: the budget that ran out. */
+  budget?: BudgetRequest;
+}
+
+/**
+ * A `budget` approval request: whose budget ran out (`holder`: the task itself, an ancestor task, or
+ * the top-level session), which field, its limit in force and the spend. Approved, the owner raises
+ * it (by `limit` as set at spawn, unless the answer says how much) and the task goes on.
+ */
+export interface BudgetRequest {
+  holder: string;
+  field: 'tokens' | 'costUsd' | 'seconds';
+  limit: number;
+  spent: number;
+  /** The raise an approval without amounts gives: the holder's budget as set at spawn. */
+  original: Budget;
 }
 
 /** An answer as stored: approved, or denied with a reason; who gave it (`by`) and when. */
-export type StoredApprovalAnswer = ({ approved: true } | { approved: false; reason: string }) & { by?: string; answeredAt: number };
+export type StoredApprovalAnswer = ({ approved: true; raise?: Budget } | { approved: false; reason: string }) & { by?: string; answeredAt: number };
 
 /**
  * Who cancelled a task: `parent` (the agent that spawned it, via cancel_task or an aborted
@@ -149,6 +190,7 @@ export const taskProgressKeys = [
   'lastActivity',
   'reported',
   'approvalNoticed',
+  'contextUse',
 ] as const satisfies readonly (keyof TaskRecord)[];
 
 /** Progress of a running task, written without a status change. */
@@ -160,7 +202,29 @@ export interface SessionRecord {
   cwd: string;
   createdAt: number;
   updatedAt: number;
+  /** The whole conversation, compactions or not. */
   messages: Message[];
+  /** The latest compaction of the conversation: the top-level agent's context continues from it (docs/compaction.md). */
+  compaction?: StoredCompaction;
+}
+
+/**
+ * A compaction, stored as a checkpoint step of its own (docs/compaction.md): from that step on, the
+ * context the model sees is the brief, the hand-off, then the conversation from `firstKept`. The
+ * messages before it stay in the log (the full transcript); nothing is rewritten.
+ */
+export interface StoredCompaction {
+  /**
+   * Index of the first message kept verbatim, in the conversation the loop runs: for a task the
+   * brief at 0, then the checkpointed messages (so checkpointed message `i` is at `i + 1`); for a
+   * session its stored `messages` (their first one is the brief). At least 1.
+   */
+  firstKept: number;
+  /** The hand-off summary of the turns before `firstKept`. */
+  handoff: string;
+  /** Estimated tokens of the context before and after (for `tasks show --transcript`). */
+  tokensBefore?: number;
+  tokensAfter?: number;
 }
 
 export type SteerState = 'queued' | 'delivered' | 'missed';

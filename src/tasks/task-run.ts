@@ -1,8 +1,10 @@
+import type { CompactionRecord } from '../agent/context/prepare-context.js';
 import { repairInterrupted } from '../agent/resume.js';
 import { errorMessage, LegateError } from '../errors.js';
+import type { Usage } from '../provider/types.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import { isTerminal } from './status.js';
-import type { Checkpoint, TaskStore } from './store/task-store.js';
+import type { LoggedCompaction, TaskStore } from './store/task-store.js';
 import type { ApprovalSettings } from './task-approvals.js';
 import type { TaskEvent } from './task-events.js';
 import { executeTask, type RunState, type TaskRunner } from './task-execution.js';
@@ -17,6 +19,8 @@ export interface TaskRunDeps {
   timeoutMs: number;
   /** `agent.approval: on-request`; undefined = `never`. */
   approvals: ApprovalSettings | undefined;
+  /** USD of a model's usage, for the budget counters (`TaskServiceOptions.costOf`); absent: nothing is charged. */
+  costOf?: (usage: Usage, model: string) => number | undefined;
   announce(event: TaskEvent): void;
   /** Tell listeners and waiters that the task ended. */
   ended(task: TaskRecord): void;
@@ -169,6 +173,7 @@ export class TaskRun implements RunState {
           announce: deps.announce,
           ...(resume ? { resume } : {}),
           ...(deps.approvals ? { approvals: deps.approvals } : {}),
+          ...(deps.costOf ? { costOf: deps.costOf } : {}),
         });
     deps.over(this);
     deps.leases.release(taskId);
@@ -203,10 +208,18 @@ export class TaskRun implements RunState {
   }
 
   /** The checkpoint to resume from; a damaged one stops the run (`store_corrupt` naming the task). */
-  private async loadResume(): Promise<{ messages: Checkpoint['messages']; steps: number } | undefined> {
+  private async loadResume(): Promise<ResumePoint | undefined> {
     try {
       const checkpoint = await this.deps.store.loadCheckpoint(this.taskId);
-      return { messages: repairInterrupted(checkpoint.messages), steps: checkpoint.steps };
+      const messages = repairInterrupted(checkpoint.messages);
+      const latest = checkpoint.compactions?.at(-1);
+      return {
+        messages,
+        steps: checkpoint.steps,
+        iterations: checkpoint.iterations,
+        repaired: messages.slice(checkpoint.messages.length),
+        ...(latest ? { compaction: compactionRecordOf(latest) } : {}),
+      };
     } catch (error) {
       this.stop(
         error instanceof LegateError
@@ -216,6 +229,14 @@ export class TaskRun implements RunState {
       return undefined;
     }
   }
+}
+
+type ResumePoint = NonNullable<Parameters<typeof executeTask>[2]['resume']>;
+
+/** The record the context step continues from (the log's bookkeeping left out). */
+function compactionRecordOf(logged: LoggedCompaction): CompactionRecord {
+  const { step: _step, at: _at, ...record } = logged;
+  return record;
 }
 
 /** An interrupted task taken over more than `maxResumes` times is failed rather than resumed. Returns true if it was. */

@@ -1,3 +1,4 @@
+import type { Usage } from '../provider/types.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 import type { TaskStore } from './store/task-store.js';
@@ -36,4 +37,6 @@ export interface TaskServiceOptions {
   approval?: 'never' | 'on-request';
   /** `agent.approval_timeout_seconds`: a request left unanswered this long becomes a denial; 0 (default) = wait. */
   approvalTimeoutSeconds?: number;
+  /** USD of `usage` on `model` (undefined: no price), from `prices`: each model call's spend is charged to the store's budget counters. Absent: nothing is charged. */
+  costOf?: (usage: Usage, model: string) => number | undefined;
 }

@@ -63,6 +63,7 @@ export class TaskService {
       timeoutMs: (options.childTimeoutSeconds ?? 0) * 1000,
       maxResumes: options.maxResumes ?? 3,
       approvals: this.approvals,
+      ...(options.costOf ? { costOf: options.costOf } : {}),
       announce: (event) => this.announce(event),
       ended: (task) => this.ended(task),
     };

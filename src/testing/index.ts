@@ -6,4 +6,4 @@
 export { freePort } from './free-port.js';
 export { type EmulatedProvider, thinkingSignature } from './provider-rules.js';
 export type { RecordedRequest, ScriptedReply, ScriptedStep, ScriptedUsage } from './scripted-script.js';
-export { type ScriptedServer, type ScriptedServerOptions, startScriptedServer } from './scripted-server.js';
+export { type ContextLengthStyle, type ScriptedServer, type ScriptedServerOptions, startScriptedServer } from './scripted-server.js';

@@ -47,6 +47,11 @@ export interface ScriptedServerOptions {
    * Anthropic `prompt is too long`). Absent: no limit.
    */
   contextWindow?: number;
+  /**
+   * Whose context-length 400 an OpenAI-wire request over `contextWindow` gets (default `openai`):
+   * the body each server sends, as documented or as its source builds it (see `contextLengthBody`).
+   */
+  contextLengthStyle?: ContextLengthStyle;
   /** Answers requests no step matches (instead of failing them). */
   handler?: (req: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>;
   /** Default `127.0.0.1`. */
@@ -180,7 +185,7 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
         : (anthropicPairingViolation(body) ?? anthropicRuleViolation(body, options.trustedSignatures));
     const tokens = Math.ceil(recorded.text.length / 4);
     if (!violation && options.contextWindow !== undefined && tokens > options.contextWindow) {
-      sendJson(res, 400, {}, JSON.stringify(contextLengthBody(encoder.wire, tokens, options.contextWindow)));
+      sendJson(res, 400, {}, JSON.stringify(contextLengthBody(encoder.wire, tokens, options.contextWindow, options.contextLengthStyle)));
       return;
     }
     if (violation) {
@@ -336,16 +341,60 @@ function stepName(queued: QueuedStep): string {
 }
 
 /** The providers' context-length 400 bodies, as they send them. */
-function contextLengthBody(wire: RecordedRequest['wire'], tokens: number, window: number): unknown {
-  if (wire === 'openai') {
-    return {
-      error: {
-        message: `This model's maximum context length is ${window} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
-        type: 'invalid_request_error',
-        param: 'messages',
-        code: 'context_length_exceeded',
-      },
-    };
+/** The OpenAI-compatible servers whose context-length errors the scripted server can send. */
+export type ContextLengthStyle = 'openai' | 'openrouter' | 'vllm' | 'llamacpp' | 'ollama';
+
+/**
+ * The context-length 400 of each server, as it sends it:
+ * - OpenAI: `error.code: context_length_exceeded` (API reference, "Error codes").
+ * - OpenRouter: its error object `{error: {message, code: 400, metadata}}`, the upstream's text
+ *   ("This endpoint's maximum context length is N tokens…", docs "Errors").
+ * - vLLM: the OpenAI server's `ErrorResponse` at the top level `{object: "error", message, type:
+ *   "BadRequestError", code: 400}` (vllm/entrypoints/openai/protocol.py, serving_engine.py).
+ * - llama.cpp server: `{error: {code: 400, message, type: "exceed_context_size_error", n_prompt_tokens, n_ctx}}` (tools/server).
+ * - Ollama: its OpenAI-compatible error `{error: {message, type: "api_error"}}` with no number.
+ * Anthropic's wire: `invalid_request_error` "prompt is too long: N tokens > M maximum".
+ */
+function contextLengthBody(wire: RecordedRequest['wire'], tokens: number, window: number, style: ContextLengthStyle = 'openai'): unknown {
+  if (wire === 'anthropic')
+    return { type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${tokens} tokens > ${window} maximum` } };
+  switch (style) {
+    case 'openrouter':
+      return {
+        error: {
+          message: `This endpoint's maximum context length is ${window} tokens. However, you requested about ${tokens} tokens (${tokens} of text input). Please reduce the length of either one, or use the "middle-out" transform to compress your prompt automatically.`,
+          code: 400,
+          metadata: { provider_name: null },
+        },
+      };
+    case 'vllm':
+      return {
+        object: 'error',
+        message: `This model's maximum context length is ${window} tokens. However, you requested ${tokens} tokens (${tokens} in the messages, 0 in the completion). Please reduce the length of the messages or completion.`,
+        type: 'BadRequestError',
+        param: null,
+        code: 400,
+      };
+    case 'llamacpp':
+      return {
+        error: {
+          code: 400,
+          message: `request (${tokens} tokens) exceeds the available context size (${window} tokens), try increasing it`,
+          type: 'exceed_context_size_error',
+          n_prompt_tokens: tokens,
+          n_ctx: window,
+        },
+      };
+    case 'ollama':
+      return { error: { message: 'the input length exceeds the context length', type: 'api_error', param: null, code: null } };
+    default:
+      return {
+        error: {
+          message: `This model's maximum context length is ${window} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        },
+      };
   }
-  return { type: 'error', error: { type: 'invalid_request_error', message: `prompt is too long: ${tokens} tokens > ${window} maximum` } };
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { reportsUsage } from '../acp/acp-routes.js';
+import { raiseFromFlags } from '../budget/budget-raise.js';
 import { formatIssues } from '../config/format-issues.js';
 import { cancelTask, type Operation, steerTask } from '../delegation/operations.js';
 import { operatorSession } from '../delegation/session.js';
@@ -11,6 +12,8 @@ import { isTaskStatus, taskStatuses } from '../tasks/status.js';
 import type { SessionStore } from '../tasks/store/session-store.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import { operator, sessionCaller, type TaskService } from '../tasks/task-service.js';
+import { taskDiff } from '../worktrees/task-worktrees.js';
+import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { redactDeep } from './redaction.js';
 import { conversationEntries, sessionRow, taskDetail, taskRow } from './task-views.js';
 import type { ErrorBody, SessionDetail, TaskPage } from './view-types.js';
@@ -28,6 +31,8 @@ export interface DashboardDeps {
   /** Configured API keys: masked in everything sent. */
   secrets: readonly string[];
   workers: WorkerDirectory;
+  /** Children's git worktrees of this LEGATE_HOME: a task's diff (as `legate tasks diff`). */
+  worktrees: WorktreeManager;
   /** Continue an interrupted or failed task in a process that can run it (as `legate tasks resume`). */
   resume(taskId: string): Promise<TaskRecord>;
   /** Answer a task's pending approval, as `legate tasks approve/deny` (`TaskService.answerApproval` with the answerer). */
@@ -76,6 +81,13 @@ export function apiRoutes(deps: DashboardDeps): Hono {
     return c.json(send(taskDetail(task, trail, conversation, deps.prices)));
   });
 
+  // A task's changes in its worktree, as `legate tasks diff --json`; `worktree: null` for a task without one.
+  api.get('/tasks/:id/diff', async (c) => {
+    const task = await deps.tasks.get(operator, c.req.param('id'));
+    if (!task.worktree) return c.json(send({ task_id: task.id, worktree: null, diff: '' }));
+    return c.json(send(await taskDiff(deps.worktrees, task)));
+  });
+
   api.post('/tasks/:id/steer', async (c) => {
     const body = await jsonBody(c.req.raw);
     return c.json(send(await run(steerTask, { task_id: c.req.param('id'), message: body.message })));
@@ -89,12 +101,14 @@ export function apiRoutes(deps: DashboardDeps): Hono {
   });
 
   const answer = (approved: boolean) => async (c: { req: { param(name: 'id'): string; raw: Request }; json(value: unknown): Response }) => {
-    const body = approved ? {} : await jsonBody(c.req.raw);
+    const body = await jsonBody(c.req.raw);
     if (body.reason !== undefined && typeof body.reason !== 'string')
       throw new LegateError('invalid_arguments', `reason must be text (got ${JSON.stringify(body.reason)})`);
     // As `legate tasks deny` without --reason.
     const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : 'denied by the user';
-    const task = await deps.answerApproval(c.req.param('id'), approved ? { approved: true } : { approved: false, reason });
+    // A budget request: raised by {tokens, usd, seconds} when given, as `legate tasks approve --tokens …`.
+    const raise = approved ? raiseFromFlags({ tokens: flag(body.tokens), usd: flag(body.usd), seconds: flag(body.seconds) }) : undefined;
+    const task = await deps.answerApproval(c.req.param('id'), approved ? { approved: true, ...(raise ? { raise } : {}) } : { approved: false, reason });
     return c.json(send({ task_id: task.id, status: task.status, approval: task.approval }));
   };
   api.post('/tasks/:id/approve', answer(true));
@@ -127,6 +141,12 @@ export function apiRoutes(deps: DashboardDeps): Hono {
 }
 
 /** A JSON object body, or `invalid_arguments`. */
+/** A raise field of a request body (a number, or text from a form field; empty = not given). */
+function flag(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return typeof value === 'number' || typeof value === 'string' ? String(value) : JSON.stringify(value);
+}
+
 async function jsonBody(request: Request): Promise<Record<string, unknown>> {
   const text = await request.text();
   try {
@@ -147,9 +167,9 @@ function whole(text: string | undefined, name: string, fallback: number): number
 }
 
 function statusFor(code: string): ContentfulStatusCode {
-  if (code === 'task_not_found' || code === 'session_not_found' || code === 'unknown_task') return 404;
+  if (code === 'task_not_found' || code === 'session_not_found' || code === 'unknown_task' || code === 'no_worktree') return 404;
   if (code === 'invalid_arguments') return 400;
-  if (['task_not_running', 'task_finished', 'illegal_transition', 'resume_limit', 'not_waiting', 'lease_lost'].includes(code)) return 409;
+  if (['task_not_running', 'task_finished', 'illegal_transition', 'resume_limit', 'not_waiting', 'lease_lost', 'task_not_ended'].includes(code)) return 409;
   if (code.startsWith('config')) return 503;
   return 500;
 }

@@ -1,3 +1,5 @@
+import { recordBudgetStatus, recordedSpend } from '../budget/budget-view.js';
+import { contextLine } from '../delegation/context-view.js';
 import { cacheHitShare, estimateCost, type Prices } from '../delegation/usage-view.js';
 import { elapsedSeconds } from '../delegation/views.js';
 import { reasoningText } from '../provider/reasoning-text.js';
@@ -25,14 +27,24 @@ export function taskRow(task: TaskRecord, prices: Prices, now = Date.now()): Tas
     ...(price ? { costUsd: estimateCost(task.usage, price) } : {}),
     ...(currentToolOf(task) ? { currentTool: currentToolOf(task) } : {}),
     outputLines: task.outputLines,
+    treeTokens: recordedSpend(task, now).tokens,
+    ...(task.budget ? { budget: recordBudgetStatus(task, recordedSpend(task, now))! } : {}),
   };
 }
 
 /** What changes when a row should be sent again (elapsed time ticks on the page itself). */
 export function rowFingerprint(task: TaskRecord): string {
-  return [task.status, task.apiCalls, task.outputLines, task.currentTool ?? '', totalTokens(task.usage), task.owner ?? '', approvalOf(task)?.id ?? ''].join(
-    '|',
-  );
+  return [
+    task.status,
+    task.apiCalls,
+    task.outputLines,
+    task.currentTool ?? '',
+    totalTokens(task.usage),
+    task.owner ?? '',
+    approvalOf(task)?.id ?? '',
+    task.spend?.tokens ?? '',
+    Object.keys(task.budgetRaises ?? {}).length,
+  ].join('|');
 }
 
 /** The pending approval of a task waiting for one (`input_required`). */
@@ -61,6 +73,7 @@ export function taskDetail(
       ...(task.summary !== undefined ? { summary: task.summary } : {}),
       ...(task.error ? { error: task.error } : {}),
       ...(task.lastActivity ? { lastActivity: task.lastActivity } : {}),
+      ...(contextLine(task.contextUse) ? { context: contextLine(task.contextUse)! } : {}),
       usage: {
         inputTokens: task.usage.inputTokens,
         outputTokens: task.usage.outputTokens,

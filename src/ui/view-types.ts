@@ -22,6 +22,10 @@ export interface TaskRow {
   costUsd?: number;
   currentTool?: string;
   outputLines: number;
+  /** Tokens of the task and all its descendants (the store's budget counters). */
+  treeTokens: number;
+  /** Its budget: the limit in force, what its tree spent, what is left (`raised_by` after an approved raise). */
+  budget?: { limit: Record<string, number>; spent: Record<string, number>; remaining: Record<string, number>; raised_by?: Record<string, number> };
 }
 
 /** A page of the tasks table, newest first. */
@@ -73,6 +77,8 @@ export interface TaskDetail {
     summary?: string;
     error?: string;
     lastActivity?: string;
+    /** "context 61% of 200k, compacted 2×" (model-backed tasks that made a call). */
+    context?: string;
     usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; reasoningTokens: number; cacheHitShare: number };
     approval?: ApprovalView;
   };
@@ -114,4 +120,22 @@ export interface WorkerView {
 /** The API's error body (status 4xx/5xx). */
 export interface ErrorBody {
   error: { code: string; message: string };
+}
+
+/** `GET /api/tasks/:id/diff`: a worktree child's changes, as `legate tasks diff --json`; `worktree: null` for a task without one. */
+export interface TaskDiffView {
+  task_id: string;
+  worktree: {
+    branch: string;
+    path: string;
+    base: string;
+    changed_files: string[];
+    insertions: number;
+    deletions: number;
+    /** Why there is no branch (the task changed nothing, or was pruned). */
+    removed?: string;
+  } | null;
+  diff: string;
+  /** Set when the worktree holds uncommitted work (running, stopped or cancelled): the diff is that work against the base. */
+  note?: string;
 }

@@ -74,6 +74,14 @@ describe('ACP children (provider: acp routes)', () => {
     await until(async () => existsSync(join(work, 'saw-cancel')), 10_000, 'the agent to see session/cancel');
   });
 
+  it('a seconds budget ends an ACP child budget_exceeded when it runs out', async () => {
+    const { spawn, collect } = await setup();
+    const taskId = await spawn({ route: 'echo', goal: 'HOLD past the budget', budget: { seconds: 1 } });
+    const collected = await collect(taskId);
+    expect(collected).toMatchObject({ status: 'failed', exit_reason: 'budget_exceeded' });
+    expect(String(collected.error)).toContain(`task "${taskId}" spent 1 s of its seconds budget of 1 s`);
+  });
+
   it('an agent that ignores session/cancel is ended after the grace period', async () => {
     const { spawn, collect, check, legate } = await setup();
     const taskId = await spawn({ route: 'echo', goal: 'HOLD IGNORE-CANCEL' });

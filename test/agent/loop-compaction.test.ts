@@ -75,6 +75,34 @@ describe.each<WireName>(['openai', 'anthropic'])('a long child compacts its cont
     expect(result.messages.filter((message) => message.role === 'tool')).toHaveLength(calls);
   });
 
+  test('out of model calls: the summary call goes through the context step too, so the summary arrives', async () => {
+    const cwd = await workDir();
+    await writeFile(join(cwd, 'source.txt'), 'y'.repeat(4000));
+    const atLimit = 'SUMMARY-AT-LIMIT-TURN: reply now with a summary';
+    const server = await startScriptedServer({
+      contextWindow: window,
+      handler: (request: RecordedRequest) => {
+        if (request.text.includes(handoffPrompt)) return { text: `Goal: ${brief}\nProgress: reading.` };
+        if (request.text.includes(atLimit)) return { text: 'SUMMARY: read it many times' };
+        return { toolCalls: [{ name: 'read_file', arguments: { path: 'source.txt' } }] };
+      },
+    });
+    servers.push(server);
+    const prepareContext = compactingContext({
+      provider: providerFor(server, wire),
+      model: 'loop-model',
+      contextWindow: window,
+      reserveTokens: 500,
+      threshold: 0.8,
+      keepToolTokens: 1100,
+      keepRecentTokens: 600,
+    });
+    const { result } = await runLoop(server, { wire, cwd, prompt: brief, maxIterations: 30, summaryAtLimit: atLimit, prepareContext });
+    expect(result).toMatchObject({ status: 'failed', exitReason: 'max_iterations', final: 'SUMMARY: read it many times' });
+    for (const request of server.requests) expect(Math.ceil(request.text.length / 4)).toBeLessThanOrEqual(window);
+    expect(server.unexpected).toEqual([]);
+  });
+
   test('reactive (no window configured): the real context-length 400 compacts and retries that call once, then the learned limit holds', async () => {
     const cwd = await workDir();
     await writeFile(join(cwd, 'source.txt'), 'y'.repeat(4000));
@@ -95,6 +123,46 @@ describe.each<WireName>(['openai', 'anthropic'])('a long child compacts its cont
     expect(over).toHaveLength(1); // learned from the 400: never over again
     const retried = server.requests[over[0]!.index + 1]!;
     expect(retried.text).not.toBe(over[0]!.text);
+    expect(events.some((event) => event.type === 'context.compacted')).toBe(true);
+    expect(server.unexpected).toEqual([]);
+  });
+});
+
+describe('Anthropic model_context_window_exceeded', () => {
+  test('with compaction: the context is compacted and the call made once more; the child completes, max_tokens never blamed', async () => {
+    const cwd = await workDir();
+    await writeFile(join(cwd, 'source.txt'), 'y'.repeat(4000));
+    let reads = 0;
+    let full = false;
+    const server = await startScriptedServer({
+      handler: (request: RecordedRequest) => {
+        if (request.text.includes(handoffPrompt)) return { text: 'Goal: read.\nProgress: 8 reads.\nNext steps: answer.' };
+        if (reads < 8) {
+          reads++;
+          return { toolCalls: [{ name: 'read_file', arguments: { path: 'source.txt' } }] };
+        }
+        if (!full) {
+          full = true;
+          return { text: 'The answer is', contextWindowExceeded: true };
+        }
+        return { text: 'Done after 8 reads.' };
+      },
+    });
+    servers.push(server);
+    const prepareContext = compactingContext({
+      provider: providerFor(server, 'anthropic'),
+      model: 'loop-model',
+      contextWindow: 1_000_000,
+      reserveTokens: 500,
+      threshold: 0.8,
+      keepToolTokens: 1100,
+      keepRecentTokens: 600,
+    });
+    const { result, events } = await runLoop(server, { wire: 'anthropic', cwd, prompt: brief, maxIterations: 12, prepareContext });
+    expect(result).toMatchObject({ status: 'completed', final: 'Done after 8 reads.' });
+    const fullAt = server.requests.findIndex((request) => request.index === 8);
+    const retried = server.requests.filter((request) => !request.text.includes(handoffPrompt)).at(-1)!;
+    expect(retried.text.length).toBeLessThan(server.requests[fullAt]!.text.length);
     expect(events.some((event) => event.type === 'context.compacted')).toBe(true);
     expect(server.unexpected).toEqual([]);
   });

@@ -65,4 +65,51 @@ describe('BudgetLedger', () => {
     const stop = await ledger.guardFor((await store.get('t_resumed'))!).check();
     expect(stop).toEqual({ exitReason: 'budget_exceeded', message: 'budget_exceeded: task "t_resumed" spent 260 tokens of its tokens budget of 250 tokens' });
   });
+
+  it("reads a tree's spend from the store's counters, not its records' usage, once charged", async () => {
+    const store = await storeWith(record('t_root', 's_1', 0, { budget: { tokens: 300 } }), record('t_kid', 't_root', 0));
+    await store.chargeSpend('t_kid', { tokens: 320, costUsd: 0 });
+    const ledger = new BudgetLedger(store, noPrices, () => 6_000);
+    expect(await ledger.treeSpend((await store.get('t_root'))!)).toEqual({ tokens: 320, costUsd: 0, seconds: 5 });
+    expect(await ledger.breach((await store.get('t_kid'))!)).toMatchObject({ owner: 't_root', field: 'tokens', limit: 300, spent: 320 });
+  });
+
+  it("on-request: asks a human for the breached budget; approved, raises the holder's (by its amount at spawn, or by the answer's) and goes on", async () => {
+    const store = await storeWith(record('t_root', 's_1', 0, { budget: { tokens: 300 } }), record('t_kid', 't_root', 0));
+    await store.chargeSpend('t_kid', { tokens: 320, costUsd: 0 });
+    const ledger = new BudgetLedger(store, noPrices);
+    const asked: unknown[] = [];
+    const answers = [{ approved: true as const, approvalId: '1.1' }];
+    const guard = ledger.guardFor((await store.get('t_kid'))!, {
+      ask: async (request, reason) => {
+        asked.push({ request, reason });
+        return answers.shift() ?? { approved: false, reason: 'no more' };
+      },
+    });
+    expect(await guard.check()).toBeUndefined();
+    expect(asked).toEqual([
+      {
+        request: { holder: 't_root', field: 'tokens', limit: 300, spent: 320, original: { tokens: 300 } },
+        reason: 'task "t_kid": its ancestor "t_root"\'s tree spent 320 tokens of its tokens budget of 300 tokens',
+      },
+    ]);
+    // Raised by the budget's own amount, on the holder (the ancestor), keyed by the asking task and request.
+    expect((await store.get('t_root'))!.budgetRaises).toEqual({ 't_kid/1.1': { tokens: 300 } });
+    // Spent past the raise too: asked again; denied, the run stops naming the budget and the denial.
+    await store.chargeSpend('t_kid', { tokens: 700, costUsd: 0 });
+    expect(await guard.check()).toEqual({
+      exitReason: 'budget_exceeded',
+      message: 'budget_exceeded: task "t_kid": its ancestor "t_root"\'s tree spent 700 tokens of its tokens budget of 600 tokens; no more',
+    });
+  });
+
+  it('on-request: a session budget (agent.budget) is raised in the process that holds it', async () => {
+    const store = await storeWith(record('t_kid', 's_top', 0));
+    await store.chargeSpend('t_kid', { tokens: 120, costUsd: 0 });
+    const ledger = new BudgetLedger(store, noPrices);
+    ledger.openRoot('s_top', { tokens: 100 }, 'm', () => ({ inputTokens: 0, outputTokens: 0 }));
+    const guard = ledger.guardFor((await store.get('t_kid'))!, { ask: async () => ({ approved: true, approvalId: '1.1', raise: { tokens: 50 } }) });
+    expect(await guard.check()).toBeUndefined();
+    expect(await ledger.sessionGuard('s_top').check()).toBeUndefined(); // 120 of 150
+  });
 });

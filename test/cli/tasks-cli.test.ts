@@ -76,13 +76,13 @@ describe('legate tasks', () => {
     ]);
 
     const here = (await cli(['tasks', 'list'])).stdout.trimEnd().split('\n');
-    expect(here[0]).toMatch(/^ID +STATUS +ELAPSED +GOAL$/);
-    expect(here.slice(1)).toEqual([expect.stringMatching(/^t_here0001 +completed +2s +GOAL-HERE$/)]);
+    expect(here[0]).toMatch(/^ID +STATUS +ELAPSED +TOKENS +GOAL$/);
+    expect(here.slice(1)).toEqual([expect.stringMatching(/^t_here0001 +completed +2s +0 +GOAL-HERE$/)]);
     const all = (await cli(['tasks', 'list', '--all'])).stdout.trimEnd().split('\n');
-    expect(all[0]).toMatch(/^ID +STATUS +ELAPSED +WORKER +DIRECTORY +GOAL$/);
+    expect(all[0]).toMatch(/^ID +STATUS +ELAPSED +TOKENS +WORKER +DIRECTORY +GOAL$/);
     expect(all.slice(1)).toEqual([
-      expect.stringMatching(/^t_else0001 +failed +\d+(\.\d)?s +- +\/somewhere\/else +GOAL-ELSEWHERE$/),
-      expect.stringMatching(new RegExp(`^t_here0001 +completed +2s +box-b:4242 +${work} +GOAL-HERE$`)),
+      expect.stringMatching(/^t_else0001 +failed +\d+(\.\d)?s +0 +- +\/somewhere\/else +GOAL-ELSEWHERE$/),
+      expect.stringMatching(new RegExp(`^t_here0001 +completed +2s +0 +box-b:4242 +${work} +GOAL-HERE$`)),
     ]);
     const json = JSON.parse((await cli(['tasks', 'list', '--all', '--json'])).stdout) as { tasks: { task_id: string; worker?: string }[] };
     expect(json.tasks.find((task) => task.task_id === 't_here0001')?.worker).toBe('box-b:4242:a1b2c3:machinekey');
@@ -107,5 +107,57 @@ describe('legate tasks', () => {
     const rest = await cli(['tasks', 'prune', '--json']);
     expect(JSON.parse(rest.stdout)).toEqual({ pruned: 1 });
     expect(await ids()).toEqual(['t_queued01', 't_stuck001']);
+  });
+});
+
+describe('legate tasks show --transcript', () => {
+  it('prints the full conversation from the checkpoint log, the turns a compaction dropped included, and marks each compaction', async () => {
+    const dirs = home({ model: { provider: 'openai', name: 'm', base_url: 'http://127.0.0.1:9/v1' } });
+    const store = SqliteTaskStore.open(join(dirs.home, 'state.db'));
+    await store.create(taskFixture({ id: 't_trans001', cwd: dirs.work, status: 'completed', goal: 'TRANSCRIPT-GOAL', summary: 'done', endedAt: Date.now() }));
+    const read = (n: number) => [
+      { role: 'assistant' as const, content: `reading ${n}`, toolCalls: [{ id: `c${n}`, name: 'read_file', arguments: `{"path":"f${n}.txt"}` }] },
+      { role: 'tool' as const, toolCallId: `c${n}`, name: 'read_file', content: `DROPPED-RESULT-${n}` },
+    ];
+    await store.appendCheckpoint('t_trans001', { step: 0, iteration: 1, messages: read(1) });
+    await store.appendCheckpoint('t_trans001', { step: 1, iteration: 2, messages: read(2) });
+    await store.appendCheckpoint('t_trans001', {
+      step: 2,
+      iteration: 3,
+      messages: [],
+      compaction: { firstKept: 3, handoff: 'HANDOFF-TEXT: read f1', tokensBefore: 2400, tokensAfter: 700 },
+    });
+    await store.appendCheckpoint('t_trans001', { step: 3, iteration: 3, messages: [{ role: 'assistant', content: 'FINAL-ANSWER' }] });
+    await store.close();
+    const cli = (args: string[]) => runMain(['--config', dirs.configFile, ...args], { home: dirs.home, cwd: dirs.work });
+
+    const shown = await cli(['tasks', 'show', 't_trans001', '--transcript']);
+    expect(shown.code, shown.stderr).toBe(0);
+    const text = shown.stdout;
+    // The brief, every message (those the compaction replaced too), the marker between them, in order.
+    const order = [
+      '── #0 user (brief)',
+      'Goal:\nTRANSCRIPT-GOAL',
+      'DROPPED-RESULT-1',
+      'DROPPED-RESULT-2',
+      '══ compaction 1 (after message #4)',
+      'HANDOFF-TEXT: read f1',
+      'FINAL-ANSWER',
+    ];
+    const positions = order.map((part) => text.indexOf(part));
+    expect(
+      positions.every((position) => position >= 0),
+      text,
+    ).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(text).toContain('context ~2400 → ~700 tokens');
+    expect(text).toContain('then messages #3 on');
+    expect(text).toContain('→ read_file {"path":"f2.txt"}');
+
+    const json = JSON.parse((await cli(['tasks', 'show', 't_trans001', '--transcript', '--json'])).stdout);
+    expect(json.transcript.messages).toHaveLength(5);
+    expect(json.transcript.compactions).toEqual([{ step: 2, at: 4, firstKept: 3, handoff: 'HANDOFF-TEXT: read f1', tokensBefore: 2400, tokensAfter: 700 }]);
+    // Without --transcript: the output buffer as before.
+    expect((await cli(['tasks', 'show', 't_trans001'])).stdout).not.toContain('DROPPED-RESULT-1');
   });
 });

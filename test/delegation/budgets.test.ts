@@ -156,6 +156,8 @@ describe('a tree budget', () => {
     const parent = await task(store, aGoal);
     expect(parent.exitReason).toBe('budget_exceeded');
     expect(parent.error).toContain(`task "${parent.id}" spent 350 tokens of its tokens budget of 300 tokens`);
+    // The store's counters: the parent's own 50 and its three children's 100 each.
+    expect(parent.spend).toMatchObject({ tokens: 350 });
   });
 });
 
@@ -212,6 +214,9 @@ describe('check_task and list_tasks', () => {
     const expected = { limit: { tokens: 1000 }, spent: { tokens: 100 }, remaining: { tokens: 900 } };
     expect(check.budget).toMatchObject(expected);
     expect(list.tasks[0].budget).toMatchObject(expected);
+    // The tree's spend from the store's counters, on every row.
+    expect(check.tree_tokens).toBe(100);
+    expect(list.tasks[0].tree_tokens).toBe(100);
   });
 });
 

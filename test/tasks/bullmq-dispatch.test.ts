@@ -57,6 +57,18 @@ describe('capability check', () => {
     );
     expect(missing).toEqual(['no working directory "/nowhere/at/all"', 'no route "special" in its delegation.routes', 'no toolset or MCP server "notes"']);
   });
+
+  it("names a worktree child's worktree when it is not at the same path here (issue 28)", () => {
+    const here = tempDir('legate-cap-', dirs);
+    const worktree = { repository: here, branch: 'legate/t_2', path: '/other/home/worktrees/t_2', base: 'f'.repeat(40), parentHadUncommittedChanges: false };
+    const task = { ...childSpec('X', here), worktree, id: 't_2', status: 'queued' as const };
+    const worker = { owner: () => 'w1', hasRoute: () => true, toolsets: () => new Set(['file', 'terminal']) };
+    const missing = missingCapabilities(
+      { ...task, createdAt: 0, apiCalls: 0, usage: { inputTokens: 0, outputTokens: 0 }, outputLines: 0, reported: false },
+      worker,
+    );
+    expect(missing).toEqual(['no worktree "/other/home/worktrees/t_2" (isolation "worktree" needs the repository and the worktree at the same paths here)']);
+  });
 });
 
 describe('--dispatch-only', () => {

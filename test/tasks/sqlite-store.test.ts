@@ -281,6 +281,21 @@ describe('SqliteTaskStore', () => {
     });
   });
 
+  it('a damaged compaction record is store_corrupt naming the task and step, never a context built from it', async () => {
+    const file = freshFile();
+    const store = SqliteTaskStore.open(file);
+    await store.create(taskFixture({ id: 't_badcmp' }));
+    await store.appendCheckpoint('t_badcmp', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'x' }] });
+    await store.appendCheckpoint('t_badcmp', { step: 1, iteration: 1, messages: [], compaction: { firstKept: 2, handoff: 'h' } });
+    expect((await store.loadCheckpoint('t_badcmp')).compactions).toHaveLength(1);
+    withRawDb(file, (db) => db.prepare(`UPDATE task_checkpoints SET compaction = '{"firstKept":0}' WHERE task_id = 't_badcmp' AND step = 1`).run());
+    await expect(store.loadCheckpoint('t_badcmp')).rejects.toMatchObject({
+      code: 'store_corrupt',
+      message: expect.stringContaining('task "t_badcmp" checkpoint step 1 has an invalid compaction record: firstKept'),
+    });
+    await store.close();
+  });
+
   it("opening waits out a process that holds the new file's write lock before it is in WAL mode", async () => {
     const file = freshFile();
     // Another process created the file and is writing to it in rollback-journal mode (as a racing

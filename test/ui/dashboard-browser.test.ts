@@ -12,6 +12,7 @@ import { chromiumPath, launchChromium, testOutputDir } from '../helpers/browser.
 import { type RunningCli, scriptedConfig, startCli, tempDir, tempHome, until } from '../helpers/cli.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 import { childSpec, gate } from '../tasks/task-runtime-helpers.js';
+import { gitRepository, setGitIdentity } from '../worktrees/git-repo.js';
 
 const chromium = chromiumPath();
 
@@ -185,6 +186,23 @@ describe.skipIf(!chromium)('legate ui in a real browser', () => {
     expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
     const entry = page.locator('#conversation .entry.assistant .text');
     expect(await entry.textContent()).toContain('<script>window.__pwned = 1</script>');
+  });
+
+  it("a worktree child's page shows its changes: branch, files and the diff", async () => {
+    setGitIdentity();
+    const repo = gitRepository();
+    const created = await runtime.worktrees.create(repo, 't_uichanges1');
+    writeFileSync(join(created.path, 'shared.txt'), 'one\nFROM-THE-CHILD\nthree\n');
+    await runtime.worktrees.finish(created, 'Rewrite line two');
+    const store = SqliteTaskStore.open(stateFile);
+    await store.create(taskFixture({ id: 't_uichanges1', status: 'completed', summary: 'rewrote it', endedAt: Date.now(), cwd: repo, worktree: created }));
+    await store.close();
+    const page = await openPage('#/task/t_uichanges1');
+    await page.waitForSelector('#diff');
+    expect(await page.textContent('#changes-summary')).toBe('legate/t_uichanges1: 1 file(s) changed, +1 -1');
+    expect(await page.textContent('#changed-files')).toBe('shared.txt');
+    expect(await page.textContent('#diff')).toContain('+FROM-THE-CHILD');
+    expect(await page.textContent('#changes')).toContain('legate tasks merge t_uichanges1');
   });
 
   it('the workers page shows the process holding a task; the sessions page opens a transcript and its tasks', async () => {

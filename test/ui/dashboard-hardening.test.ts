@@ -74,4 +74,44 @@ describe('legate ui: current tool', () => {
     const rows = await (await fetch(`${dashboard.origin}/api/tasks?token=${dashboard.token}`)).json();
     expect(JSON.stringify(rows)).not.toContain('"currentTool":"terminal"');
   });
+
+  it('approving a budget request from the page raises it by the amounts given; the row shows the budget left (issue 27)', async () => {
+    const { dashboard, store } = await dashboardOn();
+    const approval = {
+      id: '1.1',
+      kind: 'budget' as const,
+      subject: 'its tokens budget: spent 200 of 150',
+      mode: 'workspace-write' as const,
+      reason: 'r',
+      requestedAt: 1,
+    };
+    await store.create(
+      taskFixture({
+        id: 't_ui_budget',
+        status: 'input_required',
+        owner: 'h:1:n:k',
+        leaseExpiresAt: Date.now() + 60_000,
+        approval,
+        budget: { tokens: 150 },
+        spend: { tokens: 200, costUsd: 0 },
+      }),
+    );
+    const post = (body: unknown) =>
+      fetch(`${dashboard.origin}/api/tasks/t_ui_budget/approve`, {
+        method: 'POST',
+        headers: { 'x-legate-token': dashboard.token },
+        body: JSON.stringify(body),
+      });
+    const bad = await post({ tokens: '-1' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('--tokens must be a positive whole number (got \\"-1\\")');
+    const approved = await post({ tokens: '500', usd: '', seconds: '' });
+    expect(approved.status, await approved.clone().text()).toBe(200);
+    expect((await store.get('t_ui_budget'))!.approval!.answer).toMatchObject({ approved: true, raise: { tokens: 500 } });
+    const rows = await (await fetch(`${dashboard.origin}/api/tasks?token=${dashboard.token}`)).json();
+    expect(rows.tasks.find((row: { id: string }) => row.id === 't_ui_budget')).toMatchObject({
+      treeTokens: 200,
+      budget: { limit: { tokens: 150 }, remaining: { tokens: 0 } },
+    });
+  });
 });

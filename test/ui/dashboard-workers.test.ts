@@ -7,6 +7,7 @@ import { startScriptedServer } from '../../src/testing/scripted-server.js';
 import { startDashboard } from '../../src/ui/dashboard-server.js';
 import type { WorkerView } from '../../src/ui/view-types.js';
 import { TaskOwnerDirectory } from '../../src/ui/worker-directory.js';
+import { WorktreeManager } from '../../src/worktrees/worktree-manager.js';
 import { scriptedConfig, startCli, tempHome } from '../helpers/cli.js';
 import { useTestRedis } from '../helpers/redis.js';
 import { taskFixture } from '../tasks/store-conformance.js';
@@ -48,6 +49,7 @@ describe.skipIf(!redis)('legate ui: the Workers page in shared mode', () => {
       prices: {},
       secrets: [],
       workers: new TaskOwnerDirectory(tasks, registry),
+      worktrees: new WorktreeManager(work),
       resume: (id) => Promise.reject(new LegateError('invalid_arguments', `cannot resume "${id}" here`)),
       answerApproval: (id, answer) => tasks.answerApproval(operator, id, answer),
     });

@@ -8,6 +8,7 @@ import type { TaskStore } from '../../src/tasks/store/task-store.js';
 import { operator, TaskService } from '../../src/tasks/task-service.js';
 import { type Dashboard, type DashboardOptions, startDashboard } from '../../src/ui/dashboard-server.js';
 import { TaskOwnerDirectory } from '../../src/ui/worker-directory.js';
+import { WorktreeManager } from '../../src/worktrees/worktree-manager.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -35,6 +36,7 @@ export async function dashboardOn(options: Partial<DashboardOptions> = {}): Prom
     prices: {},
     secrets: [],
     workers: new TaskOwnerDirectory(tasks),
+    worktrees: new WorktreeManager(dir),
     resume: (id) => Promise.reject(new LegateError('invalid_arguments', `cannot resume "${id}" here`)),
     answerApproval: (id, answer) => tasks.answerApproval(operator, id, answer),
     feedIntervalMs: 50,

@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../src/session.js';
 import { operator } from '../../src/tasks/caller.js';
+import type { RecordedRequest } from '../../src/testing/scripted-server.js';
 import { executeToolCall } from '../../src/tools/execute.js';
-import { childWith, isParent, lastToolResults } from '../helpers/script.js';
+import { childWith, isChild, isParent, lastToolResults } from '../helpers/script.js';
 import { runtimeOnScripted, useScriptedServer } from '../helpers/scripted.js';
 import { gitRepository, setGitIdentity, sh } from './git-repo.js';
 
 beforeAll(setGitIdentity);
+
+/** A child's request whose brief (its first user message: goal and context) contains `needle`. */
+const briefWith =
+  (needle: string) =>
+  (request: RecordedRequest): boolean =>
+    isChild(request) && JSON.stringify((request.body.messages as { role: string }[]).find((message) => message.role === 'user')).includes(needle);
 
 const writes = (content: string) => ({ toolCalls: [{ name: 'write_file', arguments: { path: 'shared.txt', content } }] });
 
@@ -108,6 +115,41 @@ describe('isolation "worktree" (issue 28)', () => {
     expect(readerRow.worktree).toMatchObject({ changed_files: [], removed: expect.stringContaining('no changes') });
     expect(sh(repo, 'branch', '--list', `legate/${reader.task_id}`)).toBe('');
     expect(existsSync(join(repo, 'new.txt'))).toBe(false);
+    server.assertDone();
+  });
+
+  it("a route's isolation is its children's default; a nested child works in its parent's worktree unless it asks for its own", async () => {
+    const server = await useScriptedServer();
+    const repo = gitRepository();
+    const config = { delegation: { max_spawn_depth: 2, routes: { isolated: { isolation: 'worktree' } } } };
+    const runtime = runtimeOnScripted(server, 'openai', config, { cwd: repo });
+    const writesFile = (path: string) => ({ toolCalls: [{ name: 'write_file', arguments: { path, content: `${path}\n` } }] });
+    const grandchildren = [{ goal: 'GRAND-INHERIT: add inherited.txt' }, { goal: 'GRAND-OWN: add own.txt', isolation: 'worktree' }];
+    server.enqueue(
+      { match: isParent, reply: { toolCalls: [{ name: 'delegate_task', arguments: { goal: 'NEST-CHILD: split it', route: 'isolated' } }] } },
+      { match: briefWith('NEST-CHILD'), reply: { toolCalls: [{ name: 'delegate_task', arguments: { tasks: grandchildren } }] } },
+      { match: briefWith('GRAND-INHERIT'), reply: writesFile('inherited.txt') },
+      { match: briefWith('GRAND-OWN'), reply: writesFile('own.txt') },
+      { match: briefWith('GRAND-INHERIT'), reply: { text: 'wrote inherited.txt' } },
+      { match: briefWith('GRAND-OWN'), reply: { text: 'wrote own.txt' } },
+      { match: briefWith('NEST-CHILD'), reply: { text: 'nest done' } },
+      { match: isParent, reply: { text: 'top done' } },
+    );
+
+    expect(await new Session(runtime).turn('go')).toMatchObject({ status: 'completed', final: 'top done' });
+
+    const [child] = lastToolResults(server.requests.filter(isParent).at(-1)!)[0].results;
+    // The route made the child's worktree; the grandchild without isolation wrote there, so its file is on the child's branch.
+    expect(child.worktree).toMatchObject({ branch: `legate/${child.task_id}`, changed_files: ['inherited.txt'] });
+    const [inherit, own] = lastToolResults(server.requests.filter(briefWith('NEST-CHILD')).at(-1)!)[0].results;
+    expect(inherit.worktree).toBeUndefined();
+    expect(own.worktree).toMatchObject({ branch: `legate/${own.task_id}`, changed_files: ['own.txt'] });
+    expect(server.requests.find(briefWith('GRAND-INHERIT'))!.text).toContain(`Working directory: ${child.worktree.path}`);
+    expect(sh(repo, 'show', `legate/${own.task_id}:own.txt`)).toBe('own.txt\n');
+    expect(sh(repo, 'ls-tree', '--name-only', `legate/${own.task_id}`)).not.toContain('inherited.txt');
+    expect(sh(repo, 'ls-tree', '--name-only', `legate/${child.task_id}`)).not.toContain('own.txt');
+    expect(sh(repo, 'status', '--porcelain')).toBe('');
+    expect(existsSync(join(repo, 'inherited.txt')) || existsSync(join(repo, 'own.txt'))).toBe(false);
     server.assertDone();
   });
 

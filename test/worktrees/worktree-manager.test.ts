@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { overlappingSiblings } from '../../src/worktrees/overlap.js';
+import { pruneOrphanWorktrees } from '../../src/worktrees/task-worktrees.js';
 import { WorktreeManager } from '../../src/worktrees/worktree-manager.js';
 import { tempDir } from '../helpers/cli.js';
 import { gitRepository, setGitIdentity, sh } from './git-repo.js';
@@ -15,36 +16,16 @@ function repository(): { repo: string; home: string } {
 }
 
 describe('WorktreeManager', () => {
-  it('two children editing the same file: two branches, parent untouched, one clean merge, one refused naming the file', async () => {
-    const { repo, home } = repository();
-    const manager = new WorktreeManager(home);
-    const a = await manager.create(repo, 't_a');
-    const b = await manager.create(repo, 't_b');
-    expect(a.path).toBe(join(home, 'worktrees', 't_a'));
-    writeFileSync(join(a.path, 'shared.txt'), 'one\nA\nthree\n');
-    writeFileSync(join(b.path, 'shared.txt'), 'one\nB\nthree\n');
-    const ra = await manager.finish(a, 'Rewrite line two as A');
-    const rb = await manager.finish(b, 'Rewrite line two as B');
-    expect(ra).toMatchObject({ branch: 'legate/t_a', changed_files: ['shared.txt'], insertions: 1, deletions: 1 });
-    expect(rb?.branch).toBe('legate/t_b');
-    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
-    expect(sh(repo, 'log', '-1', '--format=%s', 'legate/t_a').trim()).toBe('Rewrite line two as A');
+  // Two children editing the same file, merged and refused through the CLI: worktree-cli.test.ts.
+  it('flags siblings whose changed files overlap, with the shared files (a pure function)', () => {
     const overlaps = overlappingSiblings([
-      { taskId: 't_a', changedFiles: ra?.changed_files ?? [] },
-      { taskId: 't_b', changedFiles: rb?.changed_files ?? [] },
+      { taskId: 't_a', changedFiles: ['shared.txt', 'a.txt'] },
+      { taskId: 't_b', changedFiles: ['shared.txt'] },
+      { taskId: 't_c', changedFiles: ['c.txt'] },
     ]);
     expect(overlaps.get('t_a')).toEqual([{ taskId: 't_b', files: ['shared.txt'] }]);
-    expect(await manager.diff(repo, ra!)).toContain('+A');
-
-    await manager.merge(repo, ra!);
-    expect(readFileSync(join(repo, 'shared.txt'), 'utf8')).toBe('one\nA\nthree\n');
-    const head = sh(repo, 'rev-parse', 'HEAD');
-    await expect(manager.merge(repo, rb!)).rejects.toMatchObject({
-      code: 'merge_conflict',
-      message: expect.stringContaining('"shared.txt"'),
-    });
-    expect(sh(repo, 'rev-parse', 'HEAD')).toBe(head);
-    expect(sh(repo, 'status', '--porcelain')).toBe('');
+    expect(overlaps.get('t_b')).toEqual([{ taskId: 't_a', files: ['shared.txt'] }]);
+    expect(overlaps.has('t_c')).toBe(false);
   });
 
   it('a child that changes nothing leaves no branch and no worktree', async () => {
@@ -74,6 +55,58 @@ describe('WorktreeManager', () => {
     expect(existsSync(record!.path)).toBe(false);
     expect(sh(repo, 'branch', '--list', 'legate/*')).toBe('');
     await expect(manager.requirePresent(record!.path)).rejects.toMatchObject({ code: 'worktree_missing' });
+  });
+
+  it('a failed child that changed nothing keeps its worktree (it may be resumed there); prune sweeps worktrees whose task is gone', async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const failed = await manager.create(repo, 't_failed');
+    expect(await manager.finish(failed, 'Failed early', true)).toMatchObject({ branch: 'legate/t_failed', changed_files: [] });
+    expect(existsSync(failed.path)).toBe(true);
+    const kept = await manager.create(repo, 't_kept');
+    // t_failed is no longer in the store (pruned by age); t_kept still is.
+    const removed = await pruneOrphanWorktrees(manager, home, async (id) => id === 't_kept');
+    expect(removed).toEqual(['legate/t_failed']);
+    expect(existsSync(failed.path)).toBe(false);
+    expect(existsSync(kept.path)).toBe(true);
+    expect(sh(repo, 'branch', '--list', '--format=%(refname:short)', 'legate/*').trim()).toBe('legate/t_kept');
+  });
+
+  it("a nested child asking for its own worktree starts at its parent worktree's HEAD; the repository recorded is the main one", async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const parent = await manager.create(repo, 't_parent');
+    writeFileSync(join(parent.path, 'p.txt'), 'p\n');
+    sh(parent.path, 'add', '-A');
+    sh(parent.path, 'commit', '-q', '-m', 'parent work');
+    const nested = await manager.create(join(parent.path), 't_nested');
+    expect(nested.repository).toBe(repo);
+    expect(nested.base).toBe(sh(parent.path, 'rev-parse', 'HEAD').trim());
+    expect(manager.worktreeContaining(join(nested.path, 'src'))).toBe(nested.path);
+    expect(manager.worktreeContaining(repo)).toBeUndefined();
+  });
+
+  it('commits as legate <legate@localhost> where git has no identity configured', async () => {
+    const { repo, home } = repository();
+    const manager = new WorktreeManager(home);
+    const created = await manager.create(repo, 't_noident');
+    writeFileSync(join(created.path, 'x.txt'), 'x\n');
+    // No identity anywhere, and git told not to guess one from the host name.
+    const names = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM'];
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    const global = join(home, 'gitconfig');
+    writeFileSync(global, '[user]\n\tuseConfigOnly = true\n');
+    for (const name of names) delete process.env[name];
+    Object.assign(process.env, { GIT_CONFIG_GLOBAL: global, GIT_CONFIG_NOSYSTEM: '1' });
+    try {
+      expect(await manager.finish(created, 'Add x')).toMatchObject({ changed_files: ['x.txt'] });
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    expect(sh(repo, 'log', '-1', '--format=%an <%ae>', 'legate/t_noident').trim()).toBe('legate <legate@localhost>');
   });
 
   it('not a repository: a clear error at spawn naming the directory', async () => {

@@ -44,6 +44,9 @@ describe('a child sandboxed in its worktree under $LEGATE_HOME/worktrees/', () =
       ['write', join(home, 'state.db'), 'deny'],
       ['read', join(other, 'x.txt'), 'deny'],
       ['read', join(secret, 'credentials'), 'deny'],
+      // The parent's tree is not its workspace: a write there needs an approval (refused without one).
+      ['write', join(root!, 'repo', 'shared.txt'), 'ask'],
+      ['read', join(root!, 'repo', 'shared.txt'), 'allow'],
     ];
     for (const [kind, path, verdict] of table) expect([kind, path, decide(settings, { kind, path }).verdict]).toEqual([kind, path, verdict]);
   });

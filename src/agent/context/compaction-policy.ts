@@ -43,9 +43,12 @@ export function isLegalCut(messages: readonly Message[], index: number): boolean
   return index >= 1 && index <= messages.length && messages[index]?.role !== 'tool';
 }
 
+/** A task id as `newTaskId` writes it (`t_` and 8 hex digits). */
+const taskIdPattern = /\bt_[0-9a-f]{8}\b/g;
+
 /**
  * Older tool results beyond the newest `keepToolTokens` of them become one line naming the tool,
- * its arguments and the size dropped. The call/result pairing is untouched (only contents change).
+ * its arguments and the size dropped (and the ids of the tasks it named). The call/result pairing is untouched (only contents change).
  */
 export function pruneToolResults(messages: readonly Message[], keepToolTokens: number): Message[] {
   const calls = new Map<string, ToolCall>();
@@ -63,7 +66,10 @@ export function pruneToolResults(messages: readonly Message[], keepToolTokens: n
     kept = keepToolTokens; // everything older is pruned too
     const args = calls.get(message.toolCallId)?.arguments ?? '';
     const shownArgs = args.length > 200 ? `${args.slice(0, 200)}…` : args;
-    out[i] = { ...message, content: `[pruned: ${message.name} ${shownArgs} returned ${message.content.length} characters; call it again if you need them]` };
+    // A result naming tasks (a delegation tool's) keeps their ids: a parent never loses a task handle to pruning.
+    const tasks = [...new Set(message.content.match(taskIdPattern) ?? [])];
+    const then = tasks.length > 0 ? `it named tasks ${tasks.join(', ')} (check_task or collect_task reads them)` : 'call it again if you need them';
+    out[i] = { ...message, content: `[pruned: ${message.name} ${shownArgs} returned ${message.content.length} characters; ${then}]` };
   }
   return out;
 }

@@ -10,6 +10,9 @@ import { contextLengthError } from './context-length-error.js';
 export interface CompactionRecord {
   firstKept: number;
   handoff: string;
+  /** Estimated tokens of the context before and after the compaction that wrote it. */
+  tokensBefore?: number;
+  tokensAfter?: number;
 }
 
 /** What one compaction did, for the `context.compacted` event. */
@@ -43,8 +46,15 @@ export interface CompactingContextOptions extends CompactionSettings {
   model: string;
   /** A record loaded from the store (resume): the context continues from it. */
   latest?: CompactionRecord;
-  /** Called with each new record before the call that uses it (store it as a checkpoint). */
+  /** Called with each new record before the call that uses it: store it as a checkpoint of its own (docs/compaction.md). */
   onRecord?: (record: CompactionRecord) => void;
+  /** Called with the window a provider's context-length error taught (remember it for the process). */
+  onLearned?: (window: number) => void;
+  /**
+   * A note appended to each hand-off, in the record (so it is as durable): a parent's list of the
+   * tasks it started, with their status, so no task handle is lost to a summary. Undefined: none.
+   */
+  note?: (signal: AbortSignal) => Promise<string | undefined>;
 }
 
 export const handoffPrompt =
@@ -75,6 +85,7 @@ export function compactingContext(options: CompactingContextOptions): PrepareCon
       const limit = contextLengthError(rejected)?.limit;
       const window = limit !== undefined ? Math.min(limit, options.contextWindow) : Math.floor(before * 0.9) + options.reserveTokens;
       budget = Math.min(budget, budgetOf({ ...options, contextWindow: window }), Math.floor(before * 0.9));
+      options.onLearned?.(window);
     }
     if (before <= budget) return { messages: full };
     const perResult = Math.max(1, Math.floor(budget / 2));
@@ -93,13 +104,16 @@ export function compactingContext(options: CompactingContextOptions): PrepareCon
     // Indexes of `pruned` past the brief (and the hand-off, when there is one) map back to the transcript.
     const headLength = latest ? 2 : 1;
     const firstKept = offset + (visibleCut - headLength);
-    const handoff = await writeHandoff(options, pruned.slice(0, visibleCut), signal);
-    if (handoff === undefined) return { overflow: 'context_overflow: the hand-off summary call failed' };
-    latest = { firstKept, handoff };
-    options.onRecord?.(latest);
-    const messages = pruneToolResults(contextOf(transcript, latest), options.keepToolTokens);
+    const summary = await writeHandoff(options, pruned.slice(0, visibleCut), signal);
+    if (summary === undefined) return { overflow: 'context_overflow: the hand-off summary call failed' };
+    const note = await options.note?.(signal).catch(() => undefined);
+    const handoff = note ? `${summary}\n\n${note}` : summary;
+    const record: CompactionRecord = { firstKept, handoff };
+    const messages = pruneToolResults(contextOf(transcript, record), options.keepToolTokens);
     const after = conversationTokens(messages);
     if (after > budget) return { overflow: `context_overflow: after compaction the context is still ${after} tokens, over the budget of ${budget}` };
+    latest = { ...record, tokensBefore: before, tokensAfter: after };
+    options.onRecord?.(latest);
     return { messages, compaction: { how: 'summarise', tokensBefore: before, tokensAfter: after, record: latest } };
   };
 }

@@ -1,3 +1,5 @@
+import { recordBudgetStatus } from '../../budget/budget-view.js';
+import { contextLine } from '../../delegation/context-view.js';
 import { oneLine } from '../../tasks/output-lines.js';
 import type { PendingApproval, TaskRecord } from '../../tasks/task-record.js';
 import { noColors, type Palette } from '../colors.js';
@@ -10,6 +12,10 @@ interface DockEntry {
   activity: string;
   /** What an `input_required` task waits on: its request, and whether it was answered. */
   approval?: PendingApproval;
+  /** `tokens 450/650 left`: what is left of its budget, as its record last said (its tree's spend included). */
+  budget?: string;
+  /** "context 61% of 200k, compacted 2×", once it made a model call. */
+  context?: string;
 }
 
 /**
@@ -37,7 +43,9 @@ export class TaskDock {
         status: task.status === 'input_required' ? 'waiting' : task.status,
         since: task.startedAt ?? task.createdAt,
         activity: previous?.activity ?? '',
+        ...(contextLine(task.contextUse) ? { context: contextLine(task.contextUse)! } : {}),
         ...(task.status === 'input_required' && task.approval ? { approval: task.approval } : {}),
+        ...(budgetText(task) ? { budget: budgetText(task) } : {}),
       });
     } else {
       this.entries.delete(task.id);
@@ -69,7 +77,7 @@ export class TaskDock {
       const elapsed = `${Math.max(0, Math.round((now - entry.since) / 1000))}s`;
       const line =
         `  ${yellow('◆')} ${cyan(entry.id)} ${entry.status.padEnd(7)} ${elapsed.padStart(5)}` +
-        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}`;
+        `  ${dim(oneLine(entry.activity || '…', 30).padEnd(30))}  ${oneLine(entry.goal, 50)}${entry.context ? `  ${dim(`(${entry.context})`)}` : ''}${entry.budget ? dim(`  · ${entry.budget}`) : ''}`;
       const { approval } = entry;
       if (!approval) return [line];
       const request = `        ${approvalVerb[approval.kind]} ${oneLine(approval.subject, 300)}`;
@@ -80,4 +88,15 @@ export class TaskDock {
 }
 
 /** How a request reads in the dock: `run echo hi > /x`, `write /srv/out/a.txt`. */
-const approvalVerb: Record<PendingApproval['kind'], string> = { exec: 'run', write: 'write', read: 'read', network: 'network for' };
+const approvalVerb: Record<PendingApproval['kind'], string> = { exec: 'run', write: 'write', read: 'read', network: 'network for', budget: 'raise' };
+
+/** `budget: tokens 450/650 left, $0.2/$1 left` from the record's counters; undefined without a budget. */
+function budgetText(task: TaskRecord): string | undefined {
+  const status = recordBudgetStatus(task);
+  if (!status) return undefined;
+  const unit = (field: string, value: number): string => (field === 'cost_usd' ? `$${value}` : field === 'seconds' ? `${value}s` : `${value}`);
+  const fields = Object.entries(status.limit).map(
+    ([field, limit]) => `${field === 'cost_usd' ? '' : `${field} `}${unit(field, status.remaining[field] ?? 0)}/${unit(field, limit)}`,
+  );
+  return `budget ${fields.join(', ')} left`;
+}

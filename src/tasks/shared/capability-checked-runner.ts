@@ -21,6 +21,10 @@ export function missingCapabilities(task: TaskRecord, worker: WorkerCapabilities
   const missing: string[] = [];
   const isDirectory = worker.isDirectory ?? directoryExists;
   if (!isDirectory(task.cwd)) missing.push(`no working directory "${task.cwd}"`);
+  // A worktree child works in its worktree, under the LEGATE_HOME of the process that spawned it.
+  if (task.worktree && !isDirectory(task.worktree.path)) {
+    missing.push(`no worktree "${task.worktree.path}" (isolation "worktree" needs the repository and the worktree at the same paths here)`);
+  }
   if (task.route !== undefined && !worker.hasRoute(task.route)) missing.push(`no route "${task.route}" in its delegation.routes`);
   const known = worker.toolsets();
   const absent = (task.toolsets ?? []).filter((name) => !known.has(name));

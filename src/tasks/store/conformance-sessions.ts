@@ -57,6 +57,21 @@ export function sessionConformance(
     );
 
     test(
+      'compactions: a session keeps its latest compaction beside the whole conversation; a save without one clears it',
+      on(async (sessions) => {
+        const long = [...messages, { role: 'user' as const, content: 'more' }, { role: 'assistant' as const, content: 'done ✓' }];
+        const compaction = { firstKept: 3, handoff: 'Goal: greet.\nTasks you started (1): t_0000beef [running]', tokensBefore: 800, tokensAfter: 200 };
+        await sessions.save({ id: 's_cmp', cwd: '/w', createdAt: 1, updatedAt: 2, messages: long, compaction });
+        expect(await sessions.load('s_cmp')).toEqual({ id: 's_cmp', cwd: '/w', createdAt: 1, updatedAt: 2, messages: long, compaction });
+        expect((await sessions.list({ cwd: '/w' })).find((session) => session.id === 's_cmp')?.compaction).toEqual(compaction);
+        await sessions.save({ id: 's_cmp', cwd: '/w', createdAt: 1, updatedAt: 3, messages: long, compaction: { firstKept: 4, handoff: 'later' } });
+        expect((await sessions.load('s_cmp'))!.compaction).toEqual({ firstKept: 4, handoff: 'later' });
+        await sessions.save({ id: 's_cmp', cwd: '/w', createdAt: 1, updatedAt: 4, messages });
+        expect((await sessions.load('s_cmp'))!.compaction).toBeUndefined();
+      }),
+    );
+
+    test(
       'sessions and tasks do not see each other',
       on(async (sessions) => {
         await sessions.save({ id: 's_alone', cwd: '/w', createdAt: 1, updatedAt: 1, messages });

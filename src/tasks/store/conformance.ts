@@ -2,6 +2,7 @@ import type { Message } from '../../provider/types.js';
 import type { TaskRecord } from '../task-record.js';
 import { approvalConformance } from './conformance-approvals.js';
 import { budgetConformance } from './conformance-budgets.js';
+import { compactionConformance } from './conformance-compactions.js';
 import { sessionConformance } from './conformance-sessions.js';
 import { outputBufferLines, outputLineChars, type TaskStore } from './task-store.js';
 
@@ -210,6 +211,25 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
       expect((await store.loadCheckpoint('t_think')).messages).toEqual([reply]);
     });
 
+    test('keeps the context in use as progress, beside the other fields, replaced by each write', async (store) => {
+      await store.create(taskFixture({ id: 't_ctx', status: 'running', route: 'cheap' }));
+      await store.update('t_ctx', { contextUse: { tokens: 1200, window: 200_000, compactions: 0 } });
+      await store.appendOutput('t_ctx', {
+        lines: ['⇲ context compacted'],
+        progress: { contextUse: { tokens: 900, window: 200_000, compactions: 1 }, apiCalls: 4 },
+      });
+      expect(await store.get('t_ctx')).toMatchObject({
+        status: 'running',
+        route: 'cheap',
+        apiCalls: 4,
+        contextUse: { tokens: 900, window: 200_000, compactions: 1 },
+      });
+      await store.update('t_ctx', { contextUse: { tokens: 50, compactions: 1 } });
+      const task = await store.get('t_ctx');
+      expect(task?.contextUse).toEqual({ tokens: 50, compactions: 1 });
+      expect(task?.route).toBe('cheap');
+    });
+
     test('applies progress in the same write as output lines', async (store) => {
       await store.create(taskFixture({ id: 't_op', status: 'running' }));
       await store.appendOutput('t_op', {
@@ -394,5 +414,6 @@ export function storeConformance(name: string, setup: StoreSetup, harness: Confo
     approvalConformance(test, expect, taskFixture);
     sessionConformance(test, describe, expect);
     budgetConformance(test, expect, taskFixture);
+    compactionConformance(test, expect, taskFixture);
   });
 }

@@ -1,8 +1,10 @@
+import type { Budget, SpendCounter } from '../../budget/budget.js';
 import { LegateError, quoted } from '../../errors.js';
-import type { Message } from '../../provider/types.js';
 import { assertTransition, isTerminal, type TaskStatus } from '../status.js';
 import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../task-record.js';
 import { answered, assertTransitionArguments, withApprovalRule } from './approval-rules.js';
+import { addCharge, chargeDelta, latestCharge, maxChargeDepth, withRaise } from './budget-charges.js';
+import { checkpointOfSteps, type LoadedStep } from './checkpoint-log.js';
 import { fenceHolds, heldStatuses, leaseLost } from './fence.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
 import {
@@ -20,7 +22,7 @@ interface Entry {
   task: TaskRecord;
   output: string[];
   /** Indexed by step number. */
-  steps: { iteration: number; messages: Message[] }[];
+  steps: LoadedStep[];
   steers: SteerRecord[];
 }
 
@@ -80,6 +82,24 @@ export class MemoryTaskStore implements TaskStore {
     return structuredClone(entry.task);
   }
 
+  async chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void> {
+    const entry = this.fenced(id, fence);
+    const delta = chargeDelta(entry.task.ownSpend, own);
+    if (!delta) return;
+    entry.task.ownSpend = latestCharge(entry.task.ownSpend, own);
+    const seen = new Set<string>();
+    for (let at: Entry | undefined = entry; at && !seen.has(at.task.id) && seen.size < maxChargeDepth; at = this.entries.get(at.task.sessionId)) {
+      seen.add(at.task.id);
+      at.task.spend = addCharge(at.task.spend, delta);
+    }
+  }
+
+  async raiseBudget(id: string, key: string, by: Budget): Promise<TaskRecord> {
+    const entry = this.entry(id);
+    entry.task.budgetRaises = withRaise(entry.task.budgetRaises, key, by);
+    return structuredClone(entry.task);
+  }
+
   async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
     const entry = this.fenced(id, fence);
     entry.task = { ...entry.task, ...progress };
@@ -124,12 +144,18 @@ export class MemoryTaskStore implements TaskStore {
 
   async appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void> {
     const steps = this.fenced(id, fence).steps;
-    if (steps[step.step] === undefined) steps[step.step] = structuredClone({ iteration: step.iteration, messages: step.messages });
+    if (steps[step.step] === undefined) {
+      steps[step.step] = structuredClone({
+        step: step.step,
+        iteration: step.iteration,
+        messages: step.messages,
+        ...(step.compaction ? { compaction: step.compaction } : {}),
+      });
+    }
   }
 
   async loadCheckpoint(id: string): Promise<Checkpoint> {
-    const steps = this.entry(id).steps.filter((step) => step !== undefined);
-    return { iterations: steps.at(-1)?.iteration ?? 0, steps: steps.length, messages: structuredClone(steps.flatMap((step) => step.messages)) };
+    return structuredClone(checkpointOfSteps(this.entry(id).steps.filter((step) => step !== undefined)));
   }
 
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {

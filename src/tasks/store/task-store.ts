@@ -1,6 +1,18 @@
+import type { Budget, SpendCounter } from '../../budget/budget.js';
 import type { Message } from '../../provider/types.js';
 import type { TaskStatus } from '../status.js';
-import { type Fence, type SteerRecord, type StoredApprovalAnswer, type TaskProgress, type TaskRecord, taskProgressKeys } from '../task-record.js';
+import {
+  type Fence,
+  type SteerRecord,
+  type StoredApprovalAnswer,
+  type StoredCompaction,
+  type TaskProgress,
+  type TaskRecord,
+  taskProgressKeys,
+} from '../task-record.js';
+
+export type { StoredCompaction };
+
 import type { SessionStore } from './session-store.js';
 
 export interface TaskFilter {
@@ -35,13 +47,24 @@ export type TransitionPatch = Partial<Pick<TaskRecord, (typeof transitionPatchKe
 export const outputBufferLines = 200;
 export const outputLineChars = 500;
 
-/** A checkpointed step: the messages the child's conversation gained since the previous step. */
+/** A checkpointed step: the messages the child's conversation gained since the previous step, or a compaction. */
 export interface CheckpointStep {
   /** 0-based number of the step among the task's checkpoints: the idempotency key. */
   step: number;
   /** The model call (loop iteration) it belongs to. */
   iteration: number;
+  /** Empty for a compaction step. */
   messages: Message[];
+  /** Set on a compaction step: the context continues from it (the latest one wins). */
+  compaction?: StoredCompaction;
+}
+
+/** A compaction as the log holds it: where it happened and what it kept. */
+export interface LoggedCompaction extends StoredCompaction {
+  /** Its step number. */
+  step: number;
+  /** Checkpointed messages before it (where it sits in `Checkpoint.messages`). */
+  at: number;
 }
 
 /** A task's checkpointed conversation. */
@@ -50,8 +73,10 @@ export interface Checkpoint {
   iterations: number;
   /** How many steps are stored: the `step` number of the next one. */
   steps: number;
-  /** The steps' messages concatenated in step order. */
+  /** The steps' messages concatenated in step order: the full transcript, compactions or not. */
   messages: Message[];
+  /** The compaction steps in step order, when there are any; the last one is the context's. */
+  compactions?: LoggedCompaction[];
 }
 
 /** An output write: lines and progress of one burst of a running task's events. */
@@ -109,6 +134,20 @@ export interface TaskStore {
    * Returns the record as it is then.
    */
   answerApproval(id: string, requestId: string, answer: StoredApprovalAnswer): Promise<TaskRecord>;
+  /**
+   * Charge task `id`'s own spend so far (`own`: absolute, since it was created) in one atomic write:
+   * what it adds over the task's `ownSpend` is added to the `spend` of the task and of every
+   * ancestor (the task whose id is its `sessionId`, and so on up), and `ownSpend` becomes `own`. A
+   * charge not above the last adds nothing (safe to apply twice). With a `fence`, only while it
+   * holds (`lease_lost`). Siblings on different processes charge the same counters, so every
+   * reader sees their sum.
+   */
+  chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void>;
+  /**
+   * Add `by` to task `id`'s budget, once per `key` (the approval it answers: a replay, or a second
+   * raise under the same key, changes nothing), atomically. Returns the record as it is then.
+   */
+  raiseBudget(id: string, key: string, by: Budget): Promise<TaskRecord>;
   /** Progress without a status change; with a `fence`, only while the fence holds. */
   update(id: string, progress: TaskProgress, fence?: Fence): Promise<void>;
 
@@ -129,9 +168,15 @@ export interface TaskStore {
   /** The buffered output, oldest first; only the last `last` lines when given. */
   readOutput(id: string, last?: number): Promise<string[]>;
 
-  /** Checkpoint one completed step of the child's conversation. A step number already stored is left as it is. */
+  /**
+   * Checkpoint one completed step of the child's conversation, or a compaction (`step.compaction`).
+   * A step number already stored is left as it is.
+   */
   appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void>;
-  /** The checkpointed conversation. A stored step that is not a valid conversation rejects with `store_corrupt` naming the task. */
+  /**
+   * The checkpointed conversation and its compactions. A stored step that is not a valid
+   * conversation (or compaction) rejects with `store_corrupt` naming the task and step.
+   */
   loadCheckpoint(id: string): Promise<Checkpoint>;
 
   addSteer(taskId: string, message: string): Promise<SteerRecord>;

@@ -1,9 +1,10 @@
-import type { ApprovalView, TaskDetail } from '../view-types.js';
+import type { ApprovalView, TaskDetail, TaskDiffView } from '../view-types.js';
 import { getJson, postJson } from './api.js';
 import { conversationList } from './conversation.js';
 import { badge, button, el, link, notice, replace } from './dom.js';
 import { clock, count, seconds, usd } from './format.js';
 import { onTask } from './live.js';
+import { budgetLeft } from './tasks-view.js';
 
 const open = new Set(['queued', 'running', 'interrupted', 'input_required']);
 
@@ -13,6 +14,12 @@ export function taskView(root: Element, id: string): () => void {
   const content = el('div');
   const steerText = el('textarea', { id: 'steer-text', placeholder: 'a message for its next model call' });
   const denyReason = el('input', { id: 'deny-reason', placeholder: 'reason (for deny)', size: '30' });
+  // A budget request: raise by these (empty: by the budget's own amount), as `legate tasks approve --tokens …`.
+  const raiseTokens = el('input', { id: 'raise-tokens', placeholder: 'tokens (raise by)', size: '12' });
+  const raiseUsd = el('input', { id: 'raise-usd', placeholder: 'usd (raise by)', size: '10' });
+  const raiseSeconds = el('input', { id: 'raise-seconds', placeholder: 'seconds (raise by)', size: '10' });
+  const raiseInputs = [raiseTokens, raiseUsd, raiseSeconds];
+  const raiseBody = (): Record<string, string> => ({ tokens: raiseTokens.value.trim(), usd: raiseUsd.value.trim(), seconds: raiseSeconds.value.trim() });
   let reload: ReturnType<typeof setTimeout> | undefined;
   let busy = false;
 
@@ -31,7 +38,7 @@ export function taskView(root: Element, id: string): () => void {
     }
   };
 
-  const render = (detail: TaskDetail): void => {
+  const render = (detail: TaskDetail, changes: TaskDiffView | undefined): void => {
     const task = detail.task;
     const isOpen = open.has(task.status);
     const facts: [string, string | Node][] = [
@@ -49,7 +56,10 @@ export function taskView(root: Element, id: string): () => void {
           `${task.usage.reasoningTokens ? `, of which reasoning ${task.usage.reasoningTokens}` : ''})`,
       ],
       ['cache hit', `${Math.round(task.usage.cacheHitShare * 100)}% of input`],
+      ['context', task.context ?? '—'],
       ['est. cost', usd(task.costUsd)],
+      ['tree tokens', count(task.treeTokens)],
+      ['budget', budgetLeft(task)],
       ['current tool', task.currentTool ?? '—'],
       ['started', clock(task.startedAt)],
       ['ended', clock(task.endedAt)],
@@ -74,9 +84,18 @@ export function taskView(root: Element, id: string): () => void {
             : el(
                 'div',
                 { class: 'actions' },
-                button('approve', () => void act('approve', 'approve', {}, (result) => `${task.id}: approved ${described(result)}; the task goes on`), {
-                  id: 'approve-button',
-                }),
+                ...(approval.kind === 'budget' ? raiseInputs : []),
+                button(
+                  'approve',
+                  () =>
+                    void act(
+                      'approve',
+                      'approve',
+                      approval.kind === 'budget' ? raiseBody() : {},
+                      (result) => `${task.id}: approved ${described(result)}; the task goes on`,
+                    ),
+                  { id: 'approve-button' },
+                ),
                 denyReason,
                 button(
                   'deny',
@@ -110,6 +129,7 @@ export function taskView(root: Element, id: string): () => void {
       outcome,
       task.summary !== undefined && el('div', {}, el('h2', {}, 'Summary'), el('div', { class: 'summary text', id: 'summary' }, task.summary)),
       task.error && el('div', {}, el('h2', {}, 'Error'), el('div', { class: 'summary text error', id: 'error' }, task.error)),
+      changes?.worktree && changesSection(changes),
       el('h2', {}, 'Output'),
       el('pre', { class: 'trail', id: 'trail' }, detail.output.length > 0 ? detail.output.join('\n') : '(no output yet)'),
       el('h2', {}, 'Steering'),
@@ -137,7 +157,10 @@ export function taskView(root: Element, id: string): () => void {
 
   const load = async (): Promise<void> => {
     try {
-      render(await getJson<TaskDetail>(`/api/tasks/${encodeURIComponent(id)}`));
+      const path = `/api/tasks/${encodeURIComponent(id)}`;
+      // The diff is an extra: a git error there leaves the rest of the page as it is.
+      const [detail, changes] = await Promise.all([getJson<TaskDetail>(path), getJson<TaskDiffView>(`${path}/diff`).catch(() => undefined)]);
+      render(detail, changes);
     } catch (error) {
       replace(content, el('div', { class: 'notice bad' }, (error as Error).message));
     }
@@ -157,10 +180,29 @@ export function taskView(root: Element, id: string): () => void {
   };
 }
 
+/** A worktree child's changes: its branch, files and line counts, and the diff (as `legate tasks diff`). */
+function changesSection(changes: TaskDiffView): Node {
+  const worktree = changes.worktree!;
+  const summary = worktree.removed
+    ? worktree.removed
+    : `${worktree.branch}: ${worktree.changed_files.length} file(s) changed, +${worktree.insertions} -${worktree.deletions}`;
+  return el(
+    'div',
+    { id: 'changes' },
+    el('h2', {}, 'Changes'),
+    el('p', { id: 'changes-summary' }, summary),
+    changes.note && el('p', { class: 'muted' }, changes.note),
+    worktree.changed_files.length > 0 && el('p', { class: 'muted', id: 'changed-files' }, worktree.changed_files.join(', ')),
+    changes.diff && el('pre', { class: 'trail', id: 'diff' }, changes.diff),
+    !worktree.removed && el('p', { class: 'muted' }, `merge it from a terminal in the repository: legate tasks merge ${changes.task_id}`),
+  );
+}
+
 /** `request 1.1 (command "…")`, `request 1.2 (write /x)`: what was answered, as `legate tasks approve` says it. */
 function described(result: Record<string, unknown>): string {
   const approval = result.approval as ApprovalView | undefined;
   if (!approval) return 'its request';
+  if (approval.kind === 'budget') return `request ${approval.id} (a raise of ${approval.subject})`;
   return `request ${approval.id} (${approval.kind === 'exec' || approval.kind === 'network' ? `command ${JSON.stringify(approval.subject)}` : `${approval.kind} ${approval.subject}`})`;
 }
 

@@ -51,6 +51,7 @@ export function tasksView(root: Element, query: URLSearchParams): () => void {
       el('td', { class: 'num' }, task.apiCalls),
       el('td', { class: 'num' }, count(task.tokens)),
       el('td', { class: 'num' }, usd(task.costUsd)),
+      el('td', { class: 'budget' }, budgetLeft(task)),
       el('td', {}, task.currentTool ?? ''),
     );
   };
@@ -102,7 +103,7 @@ export function tasksView(root: Element, query: URLSearchParams): () => void {
     }
   }, 1000);
 
-  const headings = ['task', 'status', 'goal', 'model / route', 'session', 'worker', 'elapsed', 'calls', 'tokens', 'est. cost', 'current tool'];
+  const headings = ['task', 'status', 'goal', 'model / route', 'session', 'worker', 'elapsed', 'calls', 'tokens', 'est. cost', 'budget left', 'current tool'];
   replace(
     root,
     el('h1', {}, 'Tasks'),
@@ -124,4 +125,14 @@ export function tasksView(root: Element, query: URLSearchParams): () => void {
     clearInterval(tick);
     if (refetch) clearTimeout(refetch);
   };
+}
+
+/** `450 of 650 tokens left (tree 200)`: what is left of each field of a task's budget; `—` without one. */
+export function budgetLeft(task: TaskRow): string {
+  const budget = task.budget;
+  if (!budget) return '—';
+  const unit = (field: string, value: number): string => (field === 'cost_usd' ? `$${value}` : field === 'seconds' ? `${value} s` : `${value} tokens`);
+  return Object.entries(budget.limit)
+    .map(([field, limit]) => `${unit(field, budget.remaining[field] ?? 0)} of ${unit(field, limit)} left`)
+    .join(', ');
 }

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { cutIndex, cutLargeResult, isLegalCut, pruneToolResults } from '../../../src/agent/context/compaction-policy.js';
 import { contextLengthError } from '../../../src/agent/context/context-length-error.js';
+import { ContextWindows, knownContextWindow } from '../../../src/agent/context/context-windows.js';
 import { contextOf } from '../../../src/agent/context/prepare-context.js';
+import { contextLine } from '../../../src/delegation/context-view.js';
 import type { Message } from '../../../src/provider/types.js';
 
 const big = (n: number): string => 'x'.repeat(n);
@@ -33,6 +35,19 @@ describe('compaction policy', () => {
     expect(results[0]!.content).toBe('[pruned: read_file {"path":"f0.txt"} returned 4000 characters; call it again if you need them]');
     expect(pruned.map((m) => m.role)).toEqual(messages.map((m) => m.role));
     expect(pruned.map((m) => (m.role === 'tool' ? m.toolCallId : ''))).toEqual(messages.map((m) => (m.role === 'tool' ? m.toolCallId : '')));
+  });
+
+  test("a pruned result that named tasks keeps their ids (a parent's delegation results), and says how to read them instead of calling again", () => {
+    const messages: Message[] = [
+      { role: 'user', content: 'BRIEF' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'd1', name: 'delegate_task_async', arguments: '{"goal":"survey"}' }] },
+      { role: 'tool', toolCallId: 'd1', name: 'delegate_task_async', content: `{"task_id":"t_0a1b2c3d","status":"queued","note":"${big(4000)}"}` },
+      ...conversation(1, 4000).slice(1),
+    ];
+    const [, , pruned] = pruneToolResults(messages, 1000);
+    expect(pruned!.content).toBe(
+      '[pruned: delegate_task_async {"goal":"survey"} returned 4052 characters; it named tasks t_0a1b2c3d (check_task or collect_task reads them)]',
+    );
   });
 
   test('a summary cut keeps the newest turns by tokens and never lands on a tool result', () => {
@@ -77,5 +92,42 @@ describe('context-length errors', () => {
   test('other errors are not context-length errors', () => {
     expect(contextLengthError('rate limit exceeded')).toBeUndefined();
     expect(contextLengthError('max_tokens: 100000 > 64000, which is the maximum allowed')).toBeUndefined();
+  });
+});
+
+describe('context windows', () => {
+  test('the built-in table knows the well-known families, after a vendor/ prefix and before a :tag', () => {
+    expect(knownContextWindow('claude-sonnet-4-6')).toBe(200_000);
+    expect(knownContextWindow('anthropic/claude-opus-4.5')).toBe(200_000);
+    expect(knownContextWindow('gpt-4o-mini')).toBe(128_000);
+    expect(knownContextWindow('openai/gpt-4.1')).toBe(1_047_576);
+    expect(knownContextWindow('gpt-5-mini')).toBe(400_000);
+    expect(knownContextWindow('o4-mini')).toBe(200_000);
+    expect(knownContextWindow('gpt-4')).toBe(8_192);
+    expect(knownContextWindow('llama3.1:8b')).toBe(131_072);
+    expect(knownContextWindow('meta-llama/llama-3.3-70b-instruct')).toBe(131_072);
+    expect(knownContextWindow('gemini-2.5-pro')).toBe(1_048_576);
+    expect(knownContextWindow('deepseek-chat')).toBe(128_000);
+    expect(knownContextWindow('my-finetune')).toBeUndefined();
+  });
+
+  test('configured beats the table; a learned limit beats both when smaller, and is kept per endpoint and model', () => {
+    const windows = new ContextWindows();
+    const at = { baseUrl: 'https://api.example/v1/', model: 'gpt-4o' };
+    expect(windows.windowFor(at)).toEqual({ window: 128_000, source: 'table' });
+    expect(windows.windowFor({ ...at, contextWindow: 64_000 })).toEqual({ window: 64_000, source: 'config' });
+    expect(windows.windowFor({ ...at, model: 'unknown-model' })).toBeUndefined();
+    windows.learn('https://api.example/v1', 'gpt-4o', 32_000);
+    expect(windows.windowFor({ ...at, contextWindow: 64_000 })).toEqual({ window: 32_000, source: 'learned' });
+    windows.learn('https://api.example/v1', 'gpt-4o', 50_000); // a larger figure never raises it
+    expect(windows.windowFor(at)?.window).toBe(32_000);
+    expect(windows.windowFor({ baseUrl: 'http://other/v1', model: 'gpt-4o' })?.window).toBe(128_000);
+  });
+
+  test('context in use reads as a share of the window and the compactions', () => {
+    expect(contextLine({ tokens: 122_000, window: 200_000, compactions: 2 })).toBe('context 61% of 200k, compacted 2×');
+    expect(contextLine({ tokens: 900, window: 1_047_576, compactions: 0 })).toBe('context 0% of 1M');
+    expect(contextLine({ tokens: 12_345, compactions: 1 })).toBe('context 12.3k tokens (window unknown), compacted 1×');
+    expect(contextLine(undefined)).toBeUndefined();
   });
 });

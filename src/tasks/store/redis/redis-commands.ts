@@ -95,7 +95,12 @@ export abstract class RedisCommands {
       ...(lines && lines.length > 0 && change.at !== undefined && { at: change.at }),
       ...(change.checkpoint && {
         stepNo: String(change.checkpoint.step),
-        step: JSON.stringify({ format: storedFormat, iteration: change.checkpoint.iteration, messages: change.checkpoint.messages }),
+        step: JSON.stringify({
+          format: storedFormat,
+          iteration: change.checkpoint.iteration,
+          messages: change.checkpoint.messages,
+          ...(change.checkpoint.compaction && { compaction: change.checkpoint.compaction }),
+        }),
       }),
       ...(returnRecord && { record: true }),
     };

@@ -38,6 +38,8 @@ const bodies: Record<string, string> = {
   save_session: scripts.saveSessionScript,
   list_sessions: scripts.listSessionsScript,
   answer_approval: scripts.answerApprovalScript,
+  charge_spend: scripts.chargeSpendScript,
+  raise_budget: scripts.raiseBudgetScript,
 };
 
 /** The library's name: `legate_` and the first 12 hex digits of the SHA-1 of its scripts. */

@@ -14,7 +14,7 @@ export const defaultRedisPrefix = 'legate';
  *   ended                       zset     ended task ids with an endedAt, score endedAt (prune)
  *   task:<id>                   hash     the record: one field per record field, value JSON
  *   output:<id>                 list     the last `outputBufferLines` output lines
- *   checkpoints:<id>            hash     step number → {format, iteration, messages} (JSON); expires when the task ends
+ *   checkpoints:<id>            hash     step number → {format, iteration, messages, compaction?} (JSON); expires when the task ends
  *   steers:<id>                 hash     steer id → steer record (JSON)
  *   steers-queued:<id>          list     ids of the queued steers, oldest first
  *   steer-seq                   string   last steer id given out
@@ -22,7 +22,7 @@ export const defaultRedisPrefix = 'legate';
  *   ops:<id> / opq:<id>         hash / list  kept answers of the task's refused or data-carrying writes
  *   ops / opq                   hash / list  kept answers of recent prunes, by op id
  *   held:<owner>                set      ids of the tasks that owner holds (running or input_required; layout 3)
- *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages (JSON)
+ *   session:<id>                hash     a session: id, cwd, createdAt, updatedAt, messages, compaction? (JSON)
  *   sessions                    zset     session ids, score updatedAt
  *
  * `RedisKeys` names every key of one deployment. A variable part (a task, session or owner id)

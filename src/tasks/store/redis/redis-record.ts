@@ -1,5 +1,6 @@
 import { LegateError } from '../../../errors.js';
 import type { SessionRecord, SteerRecord, TaskRecord } from '../../task-record.js';
+import { checkpointOfSteps, type LoadedStep, parseStoredCompaction } from '../checkpoint-log.js';
 import { parseStoredMessages } from '../stored-shapes.js';
 import type { Checkpoint } from '../task-store.js';
 
@@ -56,6 +57,8 @@ export function sessionFromReply(reply: string[]): SessionRecord | undefined {
   const session: Record<string, unknown> = {};
   for (const field of ['id', 'cwd', 'createdAt', 'updatedAt']) session[field] = JSON.parse(fields.get(field) ?? 'null');
   session.messages = parseStoredMessages(fields.get('messages') ?? '', Number(fields.get('format')), where);
+  const compaction = fields.get('compaction');
+  if (compaction !== undefined) session.compaction = parseStoredCompaction(compaction, where);
   return session as unknown as SessionRecord;
 }
 
@@ -68,27 +71,29 @@ export function steersFromReply(reply: string[]): SteerRecord[] {
 
 /**
  * The conversation of the HGETALL reply of `checkpoints:<id>` (step number → `{format, iteration,
- * messages}`): its steps' messages in step order, each validated; `store_corrupt` naming the task
+ * messages, compaction?}`): its steps in step order, each validated; `store_corrupt` naming the task
  * and step otherwise.
  */
 export function checkpointFromReply(id: string, reply: string[]): Checkpoint {
-  const steps: { step: number; raw: string }[] = [];
-  for (let index = 0; index < reply.length; index += 2) steps.push({ step: Number(reply[index]), raw: reply[index + 1]! });
-  steps.sort((a, b) => a.step - b.step);
-  let iterations = 0;
-  const messages = steps.flatMap(({ step, raw }) => {
+  const steps: LoadedStep[] = [];
+  for (let index = 0; index < reply.length; index += 2) {
+    const step = Number(reply[index]);
     const where = `task "${id}" checkpoint step ${step}`;
-    let stored: { format?: unknown; iteration?: unknown; messages?: unknown };
+    let stored: { format?: unknown; iteration?: unknown; messages?: unknown; compaction?: unknown };
     try {
-      stored = JSON.parse(raw) as typeof stored;
+      stored = JSON.parse(reply[index + 1]!) as typeof stored;
     } catch (error) {
       throw new LegateError('store_corrupt', `${where} is not valid JSON: ${(error as Error).message}`, { where });
     }
     if (typeof stored !== 'object' || stored === null || typeof stored.iteration !== 'number') {
       throw new LegateError('store_corrupt', `${where} has no iteration number`, { where });
     }
-    iterations = stored.iteration;
-    return parseStoredMessages(stored.messages, Number(stored.format), where);
-  });
-  return { iterations, steps: steps.length, messages };
+    steps.push({
+      step,
+      iteration: stored.iteration,
+      messages: parseStoredMessages(stored.messages, Number(stored.format), where),
+      compaction: stored.compaction === undefined ? undefined : parseStoredCompaction(stored.compaction, where),
+    });
+  }
+  return checkpointOfSteps(steps);
 }

@@ -36,6 +36,7 @@ export class RedisSessionStore implements SessionStore {
         JSON.stringify(session.updatedAt),
         JSON.stringify(session.messages),
         JSON.stringify(storedFormat),
+        session.compaction ? JSON.stringify(session.compaction) : '',
       ],
     );
   }

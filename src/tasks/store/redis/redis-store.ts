@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Budget, SpendCounter } from '../../../budget/budget.js';
 import { LegateError } from '../../../errors.js';
 import { assertTransition, canTransition, isTerminal, type TaskStatus } from '../../status.js';
 import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
@@ -158,6 +159,22 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
     if (reply[0] === 'not_found') throw await this.marker.missing(id, notFound(id));
     if (reply[0] === 'status') throw notWaiting(id, reply[1] as TaskStatus);
     if (reply[0] === 'other') throw notWaiting(id, 'input_required', `it waits on request ${reply[1]}, not ${requestId}`);
+    return taskFromReply(reply.slice(1))!;
+  }
+
+  async chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void> {
+    const reply = (await this.eval(
+      scripts.chargeSpendScript,
+      [this.keys.task(id)],
+      [this.keys.prefix, JSON.stringify(own), fence ? JSON.stringify(fence) : ''],
+    )) as string[];
+    if (reply[0] === 'not_found') throw await this.marker.missing(id, notFound(id));
+    if (reply[0] === 'fenced') throw fencedError(id, fence!, reply as WriteReply);
+  }
+
+  async raiseBudget(id: string, key: string, by: Budget): Promise<TaskRecord> {
+    const reply = (await this.eval(scripts.raiseBudgetScript, [this.keys.task(id)], [key, JSON.stringify(by)])) as string[];
+    if (reply[0] === 'not_found') throw await this.marker.missing(id, notFound(id));
     return taskFromReply(reply.slice(1))!;
   }
 

@@ -53,9 +53,9 @@ export function commitWrites(statements: StatementCache, batch: Map<string, Task
       if (total > outputBufferLines) statements.get('DELETE FROM task_output WHERE task_id = ? AND seq < ?').run(id, total - outputBufferLines);
     }
     const checkpoint = statements.get(
-      'INSERT INTO task_checkpoints (task_id, step, iteration, format, messages) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      'INSERT INTO task_checkpoints (task_id, step, iteration, format, messages, compaction) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
-    for (const step of writes.checkpoints) checkpoint.run(id, step.step, step.iteration, storedFormat, step.messages);
+    for (const step of writes.checkpoints) checkpoint.run(id, step.step, step.iteration, storedFormat, step.messages, step.compaction);
   }
   return refused;
 }

@@ -121,6 +121,14 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       ALTER TABLE tasks ADD COLUMN approval_noticed TEXT;  -- id of the request whose notice reached the parent
     `,
   },
+  {
+    version: 5,
+    description: "compactions: compaction steps in the checkpoint log, a session's latest compaction (docs/compaction.md)",
+    sql: `
+      ALTER TABLE task_checkpoints ADD COLUMN compaction TEXT;  -- JSON StoredCompaction on a compaction step (its messages '[]'); NULL otherwise
+      ALTER TABLE sessions ADD COLUMN compaction TEXT;          -- JSON StoredCompaction: the latest of the conversation; NULL = none
+    `,
+  },
 ];
 
 export const latestSchemaVersion: number = sqliteMigrations.at(-1)!.version;

@@ -1,4 +1,5 @@
 import type { SessionRecord } from '../../task-record.js';
+import { parseStoredCompaction } from '../checkpoint-log.js';
 import type { SessionFilter, SessionStore } from '../session-store.js';
 import { parseStoredMessages, storedFormat } from '../stored-shapes.js';
 import type { StatementCache } from './sqlite-statements.js';
@@ -10,8 +11,10 @@ export class SqliteSessionStore implements SessionStore {
 
   async save(session: SessionRecord): Promise<void> {
     this.statements
-      .get(`INSERT INTO sessions (id, cwd, created_at, updated_at, format, messages) VALUES (@id, @cwd, @createdAt, @updatedAt, @format, @messages)
-      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, format = excluded.format, messages = excluded.messages`)
+      .get(`INSERT INTO sessions (id, cwd, created_at, updated_at, format, messages, compaction)
+      VALUES (@id, @cwd, @createdAt, @updatedAt, @format, @messages, @compaction)
+      ON CONFLICT (id) DO UPDATE SET cwd = excluded.cwd, updated_at = excluded.updated_at, format = excluded.format, messages = excluded.messages,
+        compaction = excluded.compaction`)
       .run({
         id: session.id,
         cwd: session.cwd,
@@ -19,6 +22,7 @@ export class SqliteSessionStore implements SessionStore {
         updatedAt: session.updatedAt,
         format: storedFormat,
         messages: JSON.stringify(session.messages),
+        compaction: session.compaction ? JSON.stringify(session.compaction) : null,
       });
   }
 
@@ -37,11 +41,13 @@ export class SqliteSessionStore implements SessionStore {
 }
 
 function sessionFromRow(row: TaskRow): SessionRecord {
+  const where = `session "${String(row.id)}"`;
   return {
     id: row.id as string,
     cwd: row.cwd as string,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
-    messages: parseStoredMessages(row.messages, row.format as number, `session "${String(row.id)}"`),
+    messages: parseStoredMessages(row.messages, row.format as number, where),
+    ...(row.compaction == null ? {} : { compaction: parseStoredCompaction(row.compaction, where) }),
   };
 }

@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
+import type { Budget, SpendCounter } from '../../../budget/budget.js';
 import { LegateError } from '../../../errors.js';
 import type { TaskStatus } from '../../status.js';
 import type { Fence, SteerRecord, StoredApprovalAnswer, TaskProgress, TaskRecord } from '../../task-record.js';
 import { answered, assertTransitionArguments, withApprovalRule } from '../approval-rules.js';
+import { checkpointOfSteps, parseStoredCompaction } from '../checkpoint-log.js';
 import { parseStoredMessages } from '../stored-shapes.js';
 import {
   type Checkpoint,
@@ -13,6 +15,7 @@ import {
   type TaskStore,
   type TransitionPatch,
 } from '../task-store.js';
+import { chargeSpend, raiseBudget } from './sqlite-budgets.js';
 import { commitWrites } from './sqlite-commit.js';
 import { moveTask } from './sqlite-move.js';
 import { openTaskDatabase } from './sqlite-open.js';
@@ -122,6 +125,16 @@ export class SqliteTaskStore implements TaskStore {
       .immediate();
   }
 
+  async chargeSpend(id: string, own: SpendCounter, fence?: Fence): Promise<void> {
+    this.flushFor(id);
+    chargeSpend(this.statements, id, own, fence);
+  }
+
+  async raiseBudget(id: string, key: string, by: Budget): Promise<TaskRecord> {
+    this.flushFor(id);
+    return raiseBudget(this.statements, id, key, by);
+  }
+
   async update(id: string, progress: TaskProgress, fence?: Fence): Promise<void> {
     return this.batch.add(id, (writes) => Object.assign(writes.progress, progress), fence);
   }
@@ -169,18 +182,26 @@ export class SqliteTaskStore implements TaskStore {
 
   async appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void> {
     const messages = JSON.stringify(step.messages);
-    return this.batch.add(id, (writes) => writes.checkpoints.push({ step: step.step, iteration: step.iteration, messages }), fence);
+    const compaction = step.compaction ? JSON.stringify(step.compaction) : null;
+    return this.batch.add(id, (writes) => writes.checkpoints.push({ step: step.step, iteration: step.iteration, messages, compaction }), fence);
   }
 
   async loadCheckpoint(id: string): Promise<Checkpoint> {
     this.flushFor(id);
-    const rows = this.statement('SELECT step, iteration, format, messages FROM task_checkpoints WHERE task_id = ? ORDER BY step').all(id);
+    const rows = this.statement('SELECT step, iteration, format, messages, compaction FROM task_checkpoints WHERE task_id = ? ORDER BY step').all(id);
     if (rows.length === 0) requireTask(this.statements, id);
-    return {
-      iterations: (rows.at(-1)?.iteration as number | undefined) ?? 0,
-      steps: rows.length,
-      messages: rows.flatMap((row) => parseStoredMessages(row.messages, row.format as number, `task "${id}" checkpoint step ${String(row.step)}`)),
-    };
+    return checkpointOfSteps(
+      rows.map((row) => {
+        const where = `task "${id}" checkpoint step ${String(row.step)}`;
+        const compaction = row.compaction === null ? undefined : parseStoredCompaction(row.compaction, where);
+        return {
+          step: row.step as number,
+          iteration: row.iteration as number,
+          messages: parseStoredMessages(row.messages, row.format as number, where),
+          compaction,
+        };
+      }),
+    );
   }
 
   async addSteer(taskId: string, message: string): Promise<SteerRecord> {

@@ -95,12 +95,23 @@ function corruptTask(row: TaskRow, column: string, problem: string): LegateError
 export function assignments(patch: object, allowed: ReadonlySet<string>): { sql: string[]; params: TaskRow } {
   const sql: string[] = [];
   const params: TaskRow = {};
+  // Allowed fields without a column of their own live in `extra` (JSON): set (or removed) there.
+  let extra = "COALESCE(extra, '{}')";
+  let extraFields = 0;
   for (const [field, value] of Object.entries(patch)) {
+    if (!allowed.has(field)) continue;
     const spec = columnByField.get(field);
-    if (!spec || !allowed.has(field)) continue;
-    sql.push(`${spec.column} = @${spec.column}`);
-    params[spec.column] = encode(spec.kind, value);
+    if (spec) {
+      sql.push(`${spec.column} = @${spec.column}`);
+      params[spec.column] = encode(spec.kind, value);
+      continue;
+    }
+    const name = `extra_${extraFields++}`;
+    extra = value === undefined ? `json_remove(${extra}, @${name})` : `json_set(${extra}, @${name}, json(@${name}_value))`;
+    params[name] = `$.${field}`;
+    if (value !== undefined) params[`${name}_value`] = JSON.stringify(value);
   }
+  if (extraFields > 0) sql.push(`extra = ${extra}`);
   return { sql, params };
 }
 

@@ -9,8 +9,8 @@ export interface TaskWrites {
   at: number | undefined;
   /** Later fields win, as consecutive updates would. */
   progress: TaskProgress;
-  /** Checkpointed steps, their messages already JSON. */
-  checkpoints: Array<{ step: number; iteration: number; messages: string }>;
+  /** Checkpointed steps, their messages (and compaction record) already JSON. */
+  checkpoints: Array<{ step: number; iteration: number; messages: string; compaction: string | null }>;
   /** The callers waiting for these writes to commit. */
   waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
 }

@@ -9,6 +9,7 @@
  * single Redis (or every key on one cluster slot, with a `{hash tag}` prefix).
  */
 export { answerApprovalScript } from './approvals.js';
+export { chargeSpendScript, raiseBudgetScript } from './budgets.js';
 export { heartbeatScript } from './heartbeat.js';
 export { migrate1to2Script, migrate2to3Script } from './migrations.js';
 export { opLogLength } from './prelude.js';
