@@ -13,6 +13,7 @@ import { benchKey, benchModel, flags, report, scratchDir, startModelServer } fro
 import type { FanoutResult } from './fanout-result.js';
 import { measureFanout } from './fanout-window.js';
 import { type OtlpSinkHandle, startOtlpSink } from './otlp-sink.js';
+import { type RedisWindow, redisStats } from './redis-stats.js';
 import { openSharedRuntime } from './shared-runtime.js';
 import { timedStore } from './timed-store.js';
 
@@ -105,13 +106,19 @@ async function main(): Promise<void> {
     if (label === 'warm-up') await runtime.tracing.flush();
     return done;
   };
+  const stats = shared ? redisStats(shared.redis.url) : undefined;
   const { value: collected, window } = await measureFanout(warmedFanOut, {
     n,
     warmup,
     profile: options.get('profile'),
     afterWarmup: () => server.reset(),
-    beforeWindow: () => timed.reset(),
+    beforeWindow: async () => {
+      timed.reset();
+      await stats?.reset();
+    },
   });
+  const redis: RedisWindow | undefined = await stats?.read();
+  stats?.close();
   const storeBusyMs = timed.busyUs() / 1000;
   const storeCalls = timed.calls();
   // The spans of the window still queued (legate's batches wait for the burst to end): their export, measured apart.
@@ -151,6 +158,7 @@ async function main(): Promise<void> {
     messageBytesPerTask,
     ...window,
     ...(!shared && { storeBusyMs, storeCalls }),
+    ...(redis && { redis: { ...redis, callsPerStep: redis.totalCalls / (n * steps), cpuMsPerStep: redis.cpuMs / (n * steps) } }),
     server: serverStats,
     ...(exported ? { tracing: { exportRequests: exported.requests, exportBytes: exported.bytes, flushCpuMs } } : {}),
   };

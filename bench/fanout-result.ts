@@ -1,4 +1,5 @@
 import type { ModelServerStats } from './model-server.js';
+import type { RedisWindow } from './redis-stats.js';
 
 /** One fan-out's measurements, as every implementation (legate, the peers, the floor) reports them and the tables read them. */
 export interface FanoutResult {
@@ -26,6 +27,8 @@ export interface FanoutResult {
   storeBusyMs?: number;
   storeCalls?: Record<string, { count: number; us: number; maxUs: number }>;
   server: ModelServerStats;
+  /** `--store=redis`: what the Redis did in the window (`INFO commandstats`, `INFO cpu`), and per model step (`n × steps`). */
+  redis?: RedisWindow & { callsPerStep: number; cpuMsPerStep: number };
   /** `--tracing`: what reached the OTLP collector (export requests, bytes). */
   /** `flushCpuMs`: the CPU of exporting the window's spans still queued after it (serialized and sent then, not during it). */
   tracing?: { exportRequests: number; exportBytes: number; flushCpuMs: number };

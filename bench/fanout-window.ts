@@ -17,7 +17,7 @@ export type FanoutWindow = Pick<
  */
 export async function measureFanout<T>(
   fanOut: (count: number, label: string) => Promise<T>,
-  options: { n: number; warmup: number; profile: string | undefined; afterWarmup?: () => void; beforeWindow?: () => void },
+  options: { n: number; warmup: number; profile: string | undefined; afterWarmup?: () => void; beforeWindow?: () => void | Promise<void> },
 ): Promise<{ value: T; window: FanoutWindow }> {
   await fanOut(options.warmup, 'warm-up');
   options.afterWarmup?.();
@@ -28,7 +28,7 @@ export async function measureFanout<T>(
   const profiler = await windowProfiler(options.profile);
   sampler.start();
   loopDelay.enable();
-  options.beforeWindow?.();
+  await options.beforeWindow?.();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const value = await fanOut(options.n, 'task');

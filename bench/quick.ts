@@ -86,8 +86,11 @@ async function main(): Promise<void> {
   lines.push('');
   for (const n of ns) {
     const of = (impl: string) => rows.find((row) => row.impl === impl && row.n === n)!;
+    // Against the floor of the same run: steadier than the raw figure on a loaded machine (both move with the load).
+    const kept = (impl: string) => record?.rows.find((row) => row.impl === impl && row.n === n);
+    const recordRatio = kept('legate') && kept('floor') ? ` (record ${(kept('legate')!.cpuPerChildMs / kept('floor')!.cpuPerChildMs).toFixed(2)})` : '';
     lines.push(
-      `N=${n}: legate / peer wall ${(of('legate').ratio / of('peer').ratio).toFixed(2)}, legate / floor CPU per child ${(of('legate').cpuPerChildMs / of('floor').cpuPerChildMs).toFixed(2)}`,
+      `N=${n}: legate / peer wall ${(of('legate').ratio / of('peer').ratio).toFixed(2)}, legate / floor CPU per child ${(of('legate').cpuPerChildMs / of('floor').cpuPerChildMs).toFixed(2)}${recordRatio}`,
     );
   }
   lines.push(

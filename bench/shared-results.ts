@@ -173,6 +173,10 @@ export function sharedSection(run: SharedRun): string {
     const slower = wall('redis') / wall('sqlite') - 1;
     line();
     line(`Target: shared mode ≤ 15 % slower. Measured ${fmt(slower * 100, 1)} %: ${verdict(slower <= 0.15)}.`);
+    redisPerStep(
+      run.fanout.filter((result) => result.store === 'redis' && result.redis),
+      line,
+    );
   } else line('(not run)');
   line();
 
@@ -217,4 +221,32 @@ export function sharedSection(run: SharedRun): string {
   } else line('(not run)');
   line(end);
   return lines.join('\n');
+}
+
+/**
+ * What one model step costs the Redis (issue 30): commands (those inside the store's functions
+ * counted one by one) and the redis-server's CPU, from `INFO commandstats` and `INFO cpu` over the
+ * fan-out's window, divided by its N × 3 model steps.
+ */
+function redisPerStep(results: FanoutResult[], line: (text?: string) => void): void {
+  if (results.length === 0) return;
+  const calls = median(results.map((result) => result.redis!.callsPerStep));
+  const cpu = median(results.map((result) => result.redis!.cpuMsPerStep));
+  const totals = new Map<string, number>();
+  for (const result of results) {
+    for (const [name, stat] of Object.entries(result.redis!.commands))
+      totals.set(name, (totals.get(name) ?? 0) + stat.calls / (result.n * result.steps) / results.length);
+  }
+  const top = [...totals].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  line();
+  line(
+    'Per model step (shared-mode fan-out above; `INFO commandstats` and `INFO cpu` of its private Redis over the window, reset before it; ' +
+      "a function's inner calls count one by one, the `FCALL` itself once more):",
+  );
+  line();
+  line('| Redis commands per step | Redis CPU per step | most frequent (per step) |');
+  line('|---:|---:|---|');
+  line(`| ${fmt(calls, 1)} | ${fmt(cpu, 3)} ms | ${top.map(([name, perStep]) => `${name} ${fmt(perStep, 1)}`).join(', ')} |`);
+  line();
+  line(`Target (issue 30): ≤ 20 commands and ≤ 0.1 ms of Redis CPU per step: ${verdict(calls <= 20 && cpu <= 0.1)}.`);
 }

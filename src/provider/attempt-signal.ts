@@ -25,10 +25,12 @@ export function createAttemptSignal(parent: AbortSignal, timeoutMs: number | und
   const controller = new AbortController();
   const onParentAbort = (): void => controller.abort(parent.reason);
   let timer: NodeJS.Timeout | undefined;
+  let disposed = false;
+  // One timer per attempt, re-armed in place (`refresh`): touched for every chunk, it allocates nothing.
   const arm = (): void => {
-    if (timeoutMs === undefined || timeoutMs <= 0 || controller.signal.aborted) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new AttemptTimeoutError(timeoutMs)), timeoutMs);
+    if (disposed || timeoutMs === undefined || timeoutMs <= 0 || controller.signal.aborted) return;
+    if (timer) timer.refresh();
+    else timer = setTimeout(() => controller.abort(new AttemptTimeoutError(timeoutMs)), timeoutMs);
   };
   if (parent.aborted) controller.abort(parent.reason);
   else parent.addEventListener('abort', onParentAbort, { once: true });
@@ -37,6 +39,7 @@ export function createAttemptSignal(parent: AbortSignal, timeoutMs: number | und
     signal: controller.signal,
     touch: arm,
     dispose: () => {
+      disposed = true;
       clearTimeout(timer);
       parent.removeEventListener('abort', onParentAbort);
     },

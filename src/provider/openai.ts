@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { type WireRules, wireRulesFor } from './reasoning-rules.js';
+import { sseJsonChunks } from './sse-chunks.js';
 import type { AssistantMessage, ModelRequest, ProviderEvent, ReasoningPart, StopReason, ToolCall, Usage } from './types.js';
 import type { WireAdapter } from './wire-adapter.js';
 import { defineWireAdapter, type WireEnd } from './wire-stream.js';
@@ -17,8 +18,11 @@ export function createOpenAIAdapter(baseUrl: string = defaultOpenAIBaseUrl): Wir
       const { default: OpenAIClient } = await import('openai');
       return new OpenAIClient({ apiKey, baseURL, maxRetries: 0, logLevel: 'off', fetch });
     },
-    open: (client, request, options) =>
-      client.chat.completions.create(toOpenAIRequest(request, wireRulesFor('openai', baseUrl, request.model, request.rules)), options),
+    // The SDK makes the request (headers, auth, HTTP errors); the stream is read by sseJsonChunks.
+    open: async (client, request, options) =>
+      sseJsonChunks<ChatCompletionChunk>(
+        await client.chat.completions.create(toOpenAIRequest(request, wireRulesFor('openai', baseUrl, request.model, request.rules)), options).asResponse(),
+      ),
     read: readOpenAIStream,
   });
 }

@@ -24,7 +24,7 @@ export interface WireSpec<Client, Chunk> {
 
 /**
  * A `WireAdapter` from a wire's spec: one cached SDK client per (endpoint, key), failures to start
- * classified as `AttemptError`s, every chunk (and every body byte) reported as activity, and one
+ * classified as `AttemptError`s, every body chunk reported as activity (`activityFetch`), and one
  * end-of-stream rule: a thrown error, an abort or a missing end marker is the stream's last
  * `error` event, so the reader never has to catch.
  */
@@ -39,19 +39,12 @@ export function defineWireAdapter<Client, Chunk>(spec: WireSpec<Client, Chunk>):
         const tag = activityTag(options.onActivity);
         const chunks = await spec.open(client, request, { signal: options.signal, headers: tag.headers }).finally(tag.release);
         options.onActivity?.();
-        return readToEnd(spec.read(touching(chunks, options)), options);
+        return readToEnd(spec.read(chunks), options);
       } catch (error) {
         throw startFailure(error, options.signal);
       }
     },
   };
-}
-
-async function* touching<Chunk>(chunks: AsyncIterable<Chunk>, options: AttemptOptions): AsyncGenerator<Chunk> {
-  for await (const chunk of chunks) {
-    options.onActivity?.();
-    yield chunk;
-  }
 }
 
 /** Passes the reader's deltas on and turns how it ended into exactly one final event; never throws. */

@@ -53,6 +53,38 @@ describe.skipIf(!redis)('Redis task store', () => {
   storeConformance('redis, every write applied twice', async () => (await openReplayingStore()).store);
 
   describe('RedisTaskStore', () => {
+    it("sends a running task's output and checkpoint writes of one turn as one write; a refusal rejects each of them", async () => {
+      const { store, sent } = await openReplayingStore();
+      try {
+        await store.create(taskFixture({ id: 't_batch', status: 'queued' }));
+        await store.claim('t_batch', 'queued', 'o1', 100);
+        const fence = { owner: 'o1', epoch: 1 };
+        const before = sent.length;
+        // A reply's usage and its checkpoint, then a tool's start, as the task's run issues them (not awaited one by one).
+        await Promise.all([
+          store.appendOutput('t_batch', { lines: ['reply'], progress: { apiCalls: 1 }, at: 0 }, fence),
+          store.appendCheckpoint('t_batch', { step: 0, iteration: 1, messages: [{ role: 'assistant', content: 'step 1' }] }, fence),
+          store.appendOutput('t_batch', { lines: ['→ list_dir'], progress: { currentTool: 'list_dir' }, at: 1 }, fence),
+        ]);
+        expect(sent.length - before).toBe(1);
+        expect(await store.readOutput('t_batch')).toEqual(['reply', '→ list_dir']);
+        expect(await store.get('t_batch')).toMatchObject({ outputLines: 2, apiCalls: 1, currentTool: 'list_dir' });
+        expect((await store.loadCheckpoint('t_batch')).messages).toEqual([{ role: 'assistant', content: 'step 1' }]);
+
+        // Under a fence that no longer holds, every call of the batch is refused and nothing is written.
+        const stale = { owner: 'o1', epoch: 0 };
+        const refused = await Promise.allSettled([
+          store.appendOutput('t_batch', { lines: ['late'], at: 2 }, stale),
+          store.appendCheckpoint('t_batch', { step: 1, iteration: 2, messages: [{ role: 'assistant', content: 'late' }] }, stale),
+        ]);
+        expect(refused.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'written'))).toEqual(['lease_lost', 'lease_lost']);
+        expect(await store.readOutput('t_batch')).toEqual(['reply', '→ list_dir']);
+        expect((await store.loadCheckpoint('t_batch')).steps).toBe(1);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('a write applied twice has the effect, and the answer, of one', async () => {
       const { store, sent } = await openReplayingStore();
       try {

@@ -3,8 +3,9 @@
  * conditional write of a task.
  *
  * Order: the store uses one connection and every method sends exactly one command (one EVAL or
- * HGETALL) synchronously when called, so calls reach Redis in call order and Redis runs them in
- * that order; after a reconnect ioredis resends unanswered commands before queued ones. Scripts
+ * HGETALL) synchronously when called, after the batched output and checkpoint writes made before
+ * it (`redis-write-batch.ts`, sent at the end of the turn at the latest), so calls reach Redis in
+ * call order and Redis runs them in that order; after a reconnect ioredis resends unanswered commands before queued ones. Scripts
  * go as FCALL of a function library loaded at open (`redis-functions.ts`: persisted with the data,
  * and a call that finds it missing is failed, never retried out of order), or as EVAL where Redis
  * refuses functions; never EVALSHA, whose cache a restart empties, so that a retried command
@@ -19,12 +20,13 @@ import type { TaskStatus } from '../../status.js';
 import type { Fence } from '../../task-record.js';
 import { leaseLost } from '../fence.js';
 import { storedFormat } from '../stored-shapes.js';
-import { type CheckpointStep, outputBufferLines, outputLineChars, patchFields } from '../task-store.js';
+import { type CheckpointStep, outputBufferLines, outputLineChars, patchFields, progressFields } from '../task-store.js';
 import { storeError } from './redis-connection.js';
 import type { DeploymentMarker } from './redis-deployment.js';
 import { functionName, functionsLost, isFunctionMissing, libraryCode } from './redis-functions.js';
 import type { RedisKeys } from './redis-keys.js';
 import { patchToChange } from './redis-record.js';
+import { WriteBatches } from './redis-write-batch.js';
 import * as scripts from './scripts/index.js';
 
 /**
@@ -58,6 +60,10 @@ export abstract class RedisCommands {
   /** This store's writer id and its last sequence number (see "Replays" in `scripts/prelude.ts`). */
   protected readonly writer = randomUUID();
   protected seq = 0;
+  /** A running task's output and checkpoint writes of one turn, sent as one write (`redis-write-batch.ts`). */
+  protected readonly batches = new WriteBatches((id, fence, part) =>
+    this.conditionalWrite(id, { fence }, { lines: part.lines, at: part.at, fields: part.fields ?? {}, allowed: progressFields, checkpoint: part.checkpoint }),
+  );
 
   protected constructor(
     protected readonly redis: Redis,
@@ -116,6 +122,8 @@ export abstract class RedisCommands {
 
   /** The ARGV every task write starts with: writer, its next sequence number, the ended ttl. */
   protected writeArgs(): string[] {
+    // Batched writes go first, with the lower numbers: a later number sent first would make them replays.
+    this.batches.flush();
     return [this.writer, String(++this.seq), String(this.endedTtlMs)];
   }
 
@@ -127,6 +135,7 @@ export abstract class RedisCommands {
 
   /** Sends the script now (in call order), as FCALL when the library is loaded; see the note at the top. */
   protected eval(script: string, keys: string[], args: string[]): Promise<unknown> {
+    this.batches.flush();
     const name = this.functions ? functionName(script) : undefined;
     if (name === undefined) return this.command(this.redis.eval(script, keys.length, ...keys, ...args));
     return this.command(this.redis.fcall(name, keys.length, ...keys, ...args));

@@ -61,7 +61,10 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
     super(redis, url, keys, endedTtlMs, functions, marker);
     this.sessions = new RedisSessionStore(keys, {
       eval: (script, keyNames, args) => this.eval(script, keyNames, args),
-      hash: (key) => this.command(this.redis.hgetall(key).then(flatten)),
+      hash: (key) => {
+        this.batches.flush();
+        return this.command(this.redis.hgetall(key).then(flatten));
+      },
     });
   }
 
@@ -114,6 +117,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
 
   /** `store_reset` rather than undefined for a task lost to a Redis restarted empty (see `DeploymentMarker`). */
   async get(id: string): Promise<TaskRecord | undefined> {
+    this.batches.flush();
     const task = taskFromReply(await this.command(this.redis.hgetall(this.keys.task(id)).then(flatten)));
     if (task) return task;
     const missing = await this.marker.missing(id, notFound(id));
@@ -134,6 +138,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   async count(filter: Omit<TaskFilter, 'limit'> = {}): Promise<number> {
     if (filter.status?.length === 0) return 0;
     if (filter.cwd === undefined && filter.status === undefined) {
+      this.batches.flush();
       return this.command(this.redis.zcard(filter.sessionId === undefined ? this.keys.tasks : this.keys.sessionTasks(filter.sessionId)));
     }
     return (await this.query('count', filter, 0)) as number;
@@ -208,7 +213,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   }
 
   async appendOutput(id: string, write: OutputWrite, fence?: Fence): Promise<void> {
-    await this.conditionalWrite(id, { fence }, { lines: write.lines, at: write.at, fields: write.progress ?? {}, allowed: progressFields });
+    await this.batches.add(id, fence, { lines: write.lines, ...(write.at !== undefined && { at: write.at }), fields: write.progress ?? {} });
   }
 
   async readOutput(id: string, last?: number): Promise<string[]> {
@@ -220,7 +225,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   }
 
   async appendCheckpoint(id: string, step: CheckpointStep, fence?: Fence): Promise<void> {
-    await this.conditionalWrite(id, { fence }, { checkpoint: step });
+    await this.batches.add(id, fence, { checkpoint: step });
   }
 
   async loadCheckpoint(id: string): Promise<Checkpoint> {
@@ -251,6 +256,7 @@ export class RedisTaskStore extends RedisCommands implements TaskStore {
   }
 
   async close(): Promise<void> {
+    this.batches.flush();
     if (this.redis.status === 'end') return;
     // QUIT waits for the replies of every command sent before it.
     await closeRedis(this.redis);

@@ -77,6 +77,20 @@ local function rehold(id, before, beforeOwner, now, nowOwner)
   if was then redis.call('SREM', heldPrefix .. was, id) end
   if is then redis.call('SADD', heldPrefix .. is, id) end
 end
+-- The fields a write decides on, in one HMGET: nil for an unknown task, else {status, rawOwner
+-- (JSON text, nil when none), epoch (number), outputLines (number)}.
+local function taskState()
+  local got = redis.call('HMGET', taskKey, 'status', 'owner', 'epoch', 'outputLines')
+  if not got[1] then return nil end
+  return {status = cjson.decode(got[1]), rawOwner = got[2] or nil, epoch = tonumber(got[3] or '0'), outputLines = tonumber(got[4] or '0')}
+end
+-- fenceRefusal on a taskState (no read of its own).
+local function stateFenceRefusal(fence, state)
+  if fence == nil then return nil end
+  local owner = state.rawOwner and cjson.decode(state.rawOwner) or ''
+  if (state.status == 'running' or state.status == 'input_required') and owner == fence.owner and state.epoch == fence.epoch then return nil end
+  return {'fenced', state.status, owner, tostring(state.epoch)}
+end
 local function statusOf(task)
   local raw = redis.call('HGET', task, 'status')
   if not raw then return nil end

@@ -33,9 +33,10 @@ local again = replayed()
 -- A replay with no kept answer settled nothing the first time.
 if again == true then return '[]' end
 if again then return again end
-local status = statusOf(taskKey)
-if not status then return false end
-local fenced = fenceRefusal(ARGV[6] ~= '' and cjson.decode(ARGV[6]) or nil, status)
+local state = taskState()
+if not state then return false end
+local status = state.status
+local fenced = stateFenceRefusal(ARGV[6] ~= '' and cjson.decode(ARGV[6]) or nil, state)
 if fenced then
   local refusal = cjson.encode(fenced)
   applied(refusal, terminal[status])

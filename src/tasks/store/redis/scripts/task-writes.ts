@@ -67,8 +67,9 @@ if again then
   if again == true then return answer() end
   return cjson.decode(again)
 end
-local status = statusOf(taskKey)
-if not status then return {'not_found'} end
+local state = taskState()
+if not state then return {'not_found'} end
+local status = state.status
 if condition.status then
   local allowed = false
   for _, expected in ipairs(condition.status) do
@@ -76,37 +77,50 @@ if condition.status then
   end
   if not allowed then return refuse({'status', status}, status) end
 end
-local fenced = fenceRefusal(condition.fence, status)
+local fenced = stateFenceRefusal(condition.fence, state)
 if fenced then return refuse(fenced, status) end
 local now = status
-local ownerBefore = redis.call('HGET', taskKey, 'owner')
+local ownerBefore = state.rawOwner
+local ownerNow = ownerBefore
+-- Every field set goes in one HSET (field, value, field, value…).
+local fields = {}
 if change.status then
   now = change.status
-  redis.call('HSET', taskKey, 'status', cjson.encode(now))
+  table.insert(fields, 'status')
+  table.insert(fields, cjson.encode(now))
   redis.call('SMOVE', KEYS[8 + statusIndex[status]], KEYS[8 + statusIndex[now]], id)
 end
 if change.set then
-  for field, value in pairs(change.set) do redis.call('HSET', taskKey, field, value) end
+  for field, value in pairs(change.set) do
+    table.insert(fields, field)
+    table.insert(fields, value)
+    if field == 'owner' then ownerNow = value end
+  end
 end
 if change.unset then
-  for _, field in ipairs(change.unset) do redis.call('HDEL', taskKey, field) end
+  redis.call('HDEL', taskKey, unpack(change.unset))
+  for _, field in ipairs(change.unset) do
+    if field == 'owner' then ownerNow = nil end
+  end
 end
-if change.epoch then redis.call('HINCRBY', taskKey, 'epoch', 1) end
-if change.status or change.set or change.unset then rehold(id, status, ownerBefore, now, redis.call('HGET', taskKey, 'owner')) end
 if change.count and change.count > 0 then
-  local before = tonumber(redis.call('HGET', taskKey, 'outputLines') or '0')
+  local before = state.outputLines
   -- The first lines of the write that an earlier copy of it already added.
   local skip = change.at and math.max(0, before - change.at) or 0
   if skip < change.count then
-    redis.call('HSET', taskKey, 'outputLines', tostring(before + change.count - skip))
+    table.insert(fields, 'outputLines')
+    table.insert(fields, tostring(before + change.count - skip))
     -- ARGV[8] is line number (count - sent) of the write, 0-based.
     local from = 8 + math.max(0, skip - (change.count - (#ARGV - 7)))
     if from <= #ARGV then
-      redis.call('RPUSH', KEYS[5], unpack(ARGV, from))
-      redis.call('LTRIM', KEYS[5], -tonumber(ARGV[7]), -1)
+      local kept = tonumber(ARGV[7])
+      if redis.call('RPUSH', KEYS[5], unpack(ARGV, from)) > kept then redis.call('LTRIM', KEYS[5], -kept, -1) end
     end
   end
 end
+if #fields > 0 then redis.call('HSET', taskKey, unpack(fields)) end
+if change.epoch then redis.call('HINCRBY', taskKey, 'epoch', 1) end
+if change.status or change.set or change.unset then rehold(id, status, ownerBefore, now, ownerNow) end
 if change.step then
   redis.call('HSETNX', KEYS[6], change.stepNo, change.step)
 end
