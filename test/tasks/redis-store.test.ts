@@ -77,7 +77,10 @@ describe.skipIf(!redis)('Redis task store', () => {
           store.appendOutput('t_batch', { lines: ['late'], at: 2 }, stale),
           store.appendCheckpoint('t_batch', { step: 1, iteration: 2, messages: [{ role: 'assistant', content: 'late' }] }, stale),
         ]);
-        expect(refused.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'written'))).toEqual(['lease_lost', 'lease_lost']);
+        expect(refused.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'written'))).toEqual([
+          'lease_lost',
+          'lease_lost',
+        ]);
         expect(await store.readOutput('t_batch')).toEqual(['reply', '→ list_dir']);
         expect((await store.loadCheckpoint('t_batch')).steps).toBe(1);
       } finally {
