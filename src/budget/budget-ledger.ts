@@ -181,8 +181,14 @@ export class BudgetLedger {
    */
   guardFor(task: TaskRecord, options: { ask?: BudgetAsk; settled?: () => Promise<void> } = {}): RunGuard {
     const stop = (message: string): RunStop => ({ exitReason: 'budget_exceeded', message: new LegateError('budget_exceeded', message).toString() });
+    // Which of the task and its ancestors hold a budget is fixed at spawn (a raise only raises one):
+    // read once. A chain with none, under a session without one, has nothing to check: no reads,
+    // no wait for the writes, before each call (most tasks).
+    let chain: TaskRecord[] | undefined;
     return {
       check: async (): Promise<RunStop | undefined> => {
+        chain ??= [task, ...(await this.ancestors(task.sessionId))];
+        if (!chain.some((holder) => holder.budget !== undefined) && !this.rootOf(task.sessionId, chain)) return undefined;
         await options.settled?.().catch(() => undefined); // a failed write stops the run by itself
         for (;;) {
           const now = (await this.store.get(task.id)) ?? task;
