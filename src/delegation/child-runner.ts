@@ -3,6 +3,7 @@ import type { RunResult } from '../agent/events.js';
 import { runAgentLoop } from '../agent/loop.js';
 import { withDeadline } from '../budget/deadline-signal.js';
 import { requestOptionsFor } from '../config/endpoints.js';
+import { LegateError } from '../errors.js';
 import { refuseApprovals } from '../sandbox/approval-gate.js';
 import type { TaskRecord } from '../tasks/task-record.js';
 import type { RunControl, TaskRunner } from '../tasks/task-service.js';
@@ -39,9 +40,11 @@ export class ChildRunner implements TaskRunner {
     const other = task.route === undefined ? undefined : environment.runnerFor(task.route);
     const result = other ? await runGuarded(other, task, control, environment.budgets) : await this.runModel(task, control);
     // Its changes are committed on its branch (none: the worktree and branch are removed, unless it
-    // failed: it may be resumed there). Not when it was handed back or cancelled mid-way by
-    // shutdown: a resumed run continues in the worktree.
-    if (worktree && !control.signal.aborted) {
+    // failed: it may be resumed there), also when it was cancelled (its partial result is kept).
+    // Not when it was handed back or stopped by shutdown: a resumed run continues in the worktree.
+    const reason: unknown = control.signal.reason;
+    const cancelled = reason instanceof LegateError && reason.details?.cancelled === true;
+    if (worktree && (!control.signal.aborted || cancelled)) {
       try {
         await environment.worktrees.finish(worktree, task.goal, result.status !== 'completed');
       } catch (error) {

@@ -225,7 +225,7 @@ export class TaskService {
       error: cancelledError(cancelledBy),
       cancelledBy,
     });
-    this.live.get(taskId)?.cancel(new LegateError('aborted', `task "${taskId}" was cancelled`));
+    this.live.get(taskId)?.cancel(new LegateError('aborted', `task "${taskId}" was cancelled`, { cancelled: true }));
     await this.store.missSteers(taskId);
     this.ended(cancelled);
     return cancelled;

@@ -6,7 +6,7 @@ import { type RecordedRequest, type ScriptedServer, startScriptedServer } from '
 import { WorktreeManager } from '../../src/worktrees/worktree-manager.js';
 import { scriptedConfig, tempHome } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
-import { afterRequest, childWith, isChild, isParent } from '../helpers/script.js';
+import { afterRequest, childWith, isChild, isParent, taskIds } from '../helpers/script.js';
 import { taskFixture } from '../tasks/store-conformance.js';
 import { dashboardOn } from '../ui/ui-harness.js';
 import { gitRepository, setGitIdentity, sh } from './git-repo.js';
@@ -158,6 +158,32 @@ describe('legate tasks diff, merge and prune', () => {
     expect(diff.code).toBe(1);
     expect(diff.stderr).toContain('worktree_missing: task "t_elsewhere1" worked in the repository "/nowhere/repo", which is not on this machine');
     expect(existsSync(join(repo, '.git'))).toBe(true);
+  });
+
+  it('a child cancelled mid-way (cancel_task) keeps its partial result: what it wrote is committed on its branch, the parent tree untouched', async () => {
+    server = await startScriptedServer();
+    const hung = (request: RecordedRequest): boolean => request.stepLabel === 'child-2-hangs';
+    server.enqueue(
+      { match: isParent, reply: { toolCalls: [{ name: 'delegate_task_async', arguments: { goal: 'CANCEL-GOAL', isolation: 'worktree' } }] } },
+      {
+        match: isParent,
+        reply: async (request: RecordedRequest) => {
+          await afterRequest(server!, hung, { text: '' })();
+          return { toolCalls: [{ name: 'cancel_task', arguments: { task_id: taskIds(request)[0] } }] };
+        },
+      },
+      { match: isParent, reply: { text: 'cancelled it' } },
+      { label: 'child-1', match: childWith('CANCEL-GOAL'), reply: writes('partial.txt', 'half of the work\n') },
+      { label: 'child-2-hangs', match: childWith('CANCEL-GOAL'), reply: { hang: true } },
+    );
+    const { repo, cli } = setup(server);
+    const run = await cli(['run', '--json', 'go']);
+    expect(run.code, run.stderr).toBe(0);
+    const [task] = JSON.parse((await cli(['tasks', 'list', '--all', '--json'])).stdout).tasks as { task_id: string; status: string }[];
+    expect(task).toMatchObject({ status: 'cancelled' });
+    expect(sh(repo, 'show', `legate/${task!.task_id}:partial.txt`)).toBe('half of the work\n');
+    expect(existsSync(join(repo, 'partial.txt'))).toBe(false);
+    expect(sh(repo, 'status', '--porcelain')).toBe('');
   });
 
   it('a cancelled child: diff shows the work it had not committed; prune removes its worktree and branch', async () => {
