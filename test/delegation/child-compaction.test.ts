@@ -25,6 +25,8 @@ async function longChild(wire: Wire, delegation: Record<string, unknown>, style?
     },
   });
   const runtime = runtimeOnScripted(server, wire, {
+    // A network error (a pooled connection to a closed server's reused port) is retried; a 400 never is.
+    model: { max_retries: 2 },
     delegation,
     compaction: { reserve_tokens: 500, keep_tool_tokens: 1100, keep_recent_tokens: 600 },
   });
@@ -57,7 +59,10 @@ describe.each<ContextLengthStyle>(['openrouter', 'vllm', 'llamacpp', 'ollama'])(
   (style) => {
     it('the child learns from that body, compacts, retries once and completes', async () => {
       const { server, collected } = await longChild('openai', {}, style);
-      expect(collected).toMatchObject({ status: 'completed', summary: `Done after ${reads} reads.` });
+      expect(collected, `${collected.error}\n${JSON.stringify(server.unexpected)}`).toMatchObject({
+        status: 'completed',
+        summary: `Done after ${reads} reads.`,
+      });
       // Ollama's text names no limit: it learns "below what was sent" and may be told once more; the others exactly once.
       const over = server.requests.filter((request) => Math.ceil(request.text.length / 4) > window);
       if (style === 'ollama') expect(over.length).toBeGreaterThanOrEqual(1);
