@@ -23,24 +23,34 @@ export function activityTag(touch: (() => void) | undefined): { headers: Record<
 }
 
 /**
- * The body of each error response, by the headers object of the response the SDK read: the SDKs
- * keep a body's text only when it has an `error` key, so vLLM's top-level `{object: "error",
- * message}` became "400 status code (no body)" and its context-length text was lost.
+ * The bodies of error responses, for the SDK errors that lost them: the SDKs keep a body's text
+ * only when it has an `error` key, so vLLM's top-level `{object: "error", message}` became "400
+ * status code (no body)" and its context-length text was lost. Each kept body is named by a header
+ * on the response the SDK reads (`errorBodyHeader`), not by the headers object's identity: a
+ * `Response` replaced by another library (@hono/node-server installs its own global one) may hand
+ * out a new headers object on each read. The newest `keptErrorBodies` are kept.
  */
-const errorBodies = new WeakMap<Headers, string>();
+export const errorBodyHeader = 'x-legate-error-body';
+const keptErrorBodies = 64;
+const errorBodies = new Map<string, string>();
+let nextBody = 0;
 
 /** The text of the error response whose headers an SDK error carries, if it was read through `activityFetch`. */
 export function errorBodyOf(headers: unknown): string | undefined {
-  return headers instanceof Headers ? errorBodies.get(headers) : undefined;
+  const id = typeof (headers as Headers | undefined)?.get === 'function' ? (headers as Headers).get(errorBodyHeader) : null;
+  return id === null ? undefined : errorBodies.get(id);
 }
 
 /** An error response, its body kept for `errorBodyOf` (error bodies are small: read whole). */
 async function keepingErrorBody(response: Response): Promise<Response> {
   if (response.ok || !response.body) return response;
   const text = await response.text();
-  const copy = new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
-  errorBodies.set(copy.headers, text);
-  return copy;
+  const id = String(++nextBody);
+  errorBodies.set(id, text);
+  if (errorBodies.size > keptErrorBodies) errorBodies.delete(errorBodies.keys().next().value!);
+  const headers = new Headers(response.headers);
+  headers.set(errorBodyHeader, id);
+  return new Response(text, { status: response.status, statusText: response.statusText, headers });
 }
 
 /**
